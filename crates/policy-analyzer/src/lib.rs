@@ -1,0 +1,96 @@
+//! policy-analyzer: text in, diagnostics out.
+//!
+//! The one entry point is [`analyze`]. It does no I/O and knows nothing of
+//! terminals or editors: the `policy-check` CLI and the `policy-lsp` server
+//! call it the same way and differ only in how they present the result.
+
+pub mod catalog;
+pub mod diagnostic;
+pub mod matcher;
+pub mod model;
+pub mod rules;
+pub mod services;
+pub mod syntax;
+pub mod text;
+
+use std::collections::HashMap;
+
+pub use diagnostic::{Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, TextEdit};
+pub use rules::{all_rules, find_rule, FixAvailability, Pack, Rule};
+pub use services::Profile;
+pub use text::{LineCol, LineIndex, PositionEncoding, TextRange};
+
+/// Key policies may not exceed 32 KB (AWS KMS key policy document limit).
+pub const KEY_POLICY_MAX_BYTES: usize = 32 * 1024;
+
+/// Which rules run and how severe their findings are.
+#[derive(Clone, Debug, Default)]
+pub struct RuleSelection {
+    /// Codes of rules that do not run.
+    pub disabled: Vec<&'static str>,
+    /// Per-code severity overrides.
+    pub severity: HashMap<&'static str, Severity>,
+}
+
+impl RuleSelection {
+    pub fn is_enabled(&self, rule: &Rule) -> bool {
+        !self.disabled.contains(&rule.code)
+    }
+
+    pub fn severity_of(&self, rule: &Rule) -> Severity {
+        self.severity.get(rule.code).copied().unwrap_or(rule.severity)
+    }
+}
+
+/// Options for one analysis.
+#[derive(Clone, Debug, Default)]
+pub struct AnalyzeOptions {
+    pub rules: RuleSelection,
+    /// What the key serves, when the user said so (the config file). Without
+    /// it, the service packs infer the services from the policy itself.
+    pub profile: Option<Profile>,
+}
+
+/// What the analysis found.
+#[derive(Clone, Debug)]
+pub struct Analysis {
+    /// Whether the text is a policy document: a top-level object with `Statement`.
+    pub is_policy: bool,
+    /// All findings, ordered by position, then code.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Analyses one key policy.
+pub fn analyze(text: &str, options: &AnalyzeOptions) -> Analysis {
+    let parse = syntax::parse(text);
+    let policy = model::Policy::from_tree(&parse.tree);
+    let ctx = rules::Context::new(text, &parse.tree, &parse.errors, &policy, options);
+    let mut diagnostics = Vec::new();
+    for rule in all_rules() {
+        if !options.rules.is_enabled(rule) {
+            continue;
+        }
+        let mut emitter = rules::Emitter::new(rule, options.rules.severity_of(rule));
+        (rule.check)(&ctx, &mut emitter);
+        diagnostics.extend(emitter.into_diagnostics());
+    }
+    diagnostics.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code))
+    });
+    Analysis {
+        is_policy: policy.is_policy(),
+        diagnostics,
+    }
+}
+
+/// Analyses raw bytes: text that is not UTF-8 gets one diagnostic at the first
+/// invalid byte instead of an analysis.
+pub fn analyze_bytes(bytes: &[u8], options: &AnalyzeOptions) -> Analysis {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => analyze(text, options),
+        Err(err) => Analysis {
+            is_policy: false,
+            diagnostics: vec![rules::syntax::invalid_encoding::diagnostic(bytes, &err, options)],
+        },
+    }
+}

@@ -1,0 +1,275 @@
+//! The rules: one file per rule, grouped in packs. This module holds the
+//! registry (the one table of codes) and what a rule sees and produces.
+
+pub mod actions;
+pub mod conditions;
+pub mod security;
+pub mod services;
+pub mod structure;
+pub mod syntax;
+
+use std::cell::OnceCell;
+
+use crate::catalog::{catalog, Catalog};
+use crate::diagnostic::{Diagnostic, DiagnosticTag, Severity};
+use crate::model::Policy;
+use crate::syntax::{SyntaxError, Tree};
+use crate::text::TextRange;
+use crate::AnalyzeOptions;
+
+/// A group of rules with one concern; also the fixture folder name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Pack {
+    Syntax,
+    Structure,
+    Actions,
+    Conditions,
+    Services,
+    Security,
+}
+
+impl Pack {
+    pub const ALL: [Pack; 6] = [
+        Pack::Syntax,
+        Pack::Structure,
+        Pack::Actions,
+        Pack::Conditions,
+        Pack::Services,
+        Pack::Security,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pack::Syntax => "syntax",
+            Pack::Structure => "structure",
+            Pack::Actions => "actions",
+            Pack::Conditions => "conditions",
+            Pack::Services => "services",
+            Pack::Security => "security",
+        }
+    }
+
+    fn rules(self) -> &'static [&'static Rule] {
+        match self {
+            Pack::Syntax => syntax::RULES,
+            Pack::Structure => structure::RULES,
+            Pack::Actions => actions::RULES,
+            Pack::Conditions => conditions::RULES,
+            Pack::Services => services::RULES,
+            Pack::Security => security::RULES,
+        }
+    }
+}
+
+/// Whether a rule can offer a fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FixAvailability {
+    None,
+    Sometimes,
+    Always,
+}
+
+impl FixAvailability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FixAvailability::None => "no",
+            FixAvailability::Sometimes => "sometimes",
+            FixAvailability::Always => "yes",
+        }
+    }
+}
+
+/// A rule: its identity, its documentation and its check.
+pub struct Rule {
+    /// Stable code, `PC` + three digits; the hundreds give the pack.
+    pub code: &'static str,
+    /// Kebab-case name, unique.
+    pub name: &'static str,
+    pub pack: Pack,
+    pub severity: Severity,
+    pub fix: FixAvailability,
+    pub tags: &'static [DiagnosticTag],
+    /// One line: what the rule finds.
+    pub summary: &'static str,
+    /// Markdown with the headings `## What it does`, `## Why it matters`,
+    /// `## Example`, `## Use instead`, `## Fix`, `## Sources`.
+    pub docs: &'static str,
+    pub check: fn(&Context<'_>, &mut Emitter<'_>),
+}
+
+impl std::fmt::Debug for Rule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.code, self.name)
+    }
+}
+
+/// The headings every rule's documentation has, in this order.
+pub const DOC_HEADINGS: [&str; 6] = [
+    "## What it does",
+    "## Why it matters",
+    "## Example",
+    "## Use instead",
+    "## Fix",
+    "## Sources",
+];
+
+/// Every rule, in code order.
+pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
+    Pack::ALL.into_iter().flat_map(|p| p.rules().iter().copied())
+}
+
+/// The rule with this code or name.
+pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
+    all_rules().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
+}
+
+/// Everything a rule can look at. Derived analyses that several rules share
+/// are computed once, on first use.
+pub struct Context<'a> {
+    pub text: &'a str,
+    pub tree: &'a Tree<'a>,
+    pub syntax_errors: &'a [SyntaxError],
+    pub policy: &'a Policy<'a>,
+    pub catalog: &'static Catalog,
+    pub options: &'a AnalyzeOptions,
+    pub(crate) shared: SharedAnalyses,
+}
+
+/// Analyses computed at most once per document and shared by rules.
+#[derive(Default)]
+pub(crate) struct SharedAnalyses {
+    pub(crate) services: OnceCell<crate::services::ServiceAnalysis>,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(
+        text: &'a str,
+        tree: &'a Tree<'a>,
+        syntax_errors: &'a [SyntaxError],
+        policy: &'a Policy<'a>,
+        options: &'a AnalyzeOptions,
+    ) -> Self {
+        Context {
+            text,
+            tree,
+            syntax_errors,
+            policy,
+            catalog: catalog(),
+            options,
+            shared: SharedAnalyses::default(),
+        }
+    }
+
+    /// The source text of a range.
+    pub fn slice(&self, range: TextRange) -> &'a str {
+        &self.text[range.as_usize()]
+    }
+
+    /// What the service packs found: which services the key serves (from the
+    /// profile or inferred) and how each of their requests is decided.
+    pub fn services(&self) -> &crate::services::ServiceAnalysis {
+        self.shared
+            .services
+            .get_or_init(|| crate::services::ServiceAnalysis::run(self))
+    }
+}
+
+/// Collects one rule's diagnostics, stamping them with the rule's identity.
+pub struct Emitter<'r> {
+    rule: &'r Rule,
+    severity: Severity,
+    out: Vec<Diagnostic>,
+}
+
+impl<'r> Emitter<'r> {
+    pub fn new(rule: &'r Rule, severity: Severity) -> Self {
+        Emitter {
+            rule,
+            severity,
+            out: Vec::new(),
+        }
+    }
+
+    /// A diagnostic of this rule; add help, related ranges and a fix, then [`push`](Self::push) it.
+    pub fn diagnostic(&self, range: TextRange, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code: self.rule.code,
+            name: self.rule.name,
+            severity: self.severity,
+            message: message.into(),
+            range,
+            pointer: None,
+            related: Vec::new(),
+            help: None,
+            fix: None,
+            tags: self.rule.tags.to_vec(),
+        }
+    }
+
+    pub fn push(&mut self, diagnostic: Diagnostic) {
+        self.out.push(diagnostic);
+    }
+
+    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+        self.out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_and_names_are_unique_and_well_formed() {
+        let mut codes = HashSet::new();
+        let mut names = HashSet::new();
+        for rule in all_rules() {
+            assert!(codes.insert(rule.code), "duplicate code {}", rule.code);
+            assert!(names.insert(rule.name), "duplicate name {}", rule.name);
+            assert!(
+                rule.code.len() == 5
+                    && rule.code.starts_with("PC")
+                    && rule.code[2..].bytes().all(|b| b.is_ascii_digit()),
+                "{rule:?}: code must be PC + three digits"
+            );
+            let pack_digit = Pack::ALL.iter().position(|&p| p == rule.pack).unwrap();
+            assert_eq!(
+                rule.code.as_bytes()[2] - b'0',
+                pack_digit as u8,
+                "{rule:?}: the hundreds of the code give the pack"
+            );
+            assert!(
+                rule.name
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-'),
+                "{rule:?}: name must be kebab-case"
+            );
+        }
+    }
+
+    #[test]
+    fn every_rule_is_documented_under_the_fixed_headings() {
+        for rule in all_rules() {
+            let mut last = 0;
+            for heading in DOC_HEADINGS {
+                let at = rule.docs.find(heading).unwrap_or_else(|| {
+                    panic!("{rule:?}: documentation lacks `{heading}`")
+                });
+                assert!(at >= last, "{rule:?}: `{heading}` is out of order");
+                last = at;
+            }
+            assert!(!rule.summary.is_empty() && !rule.summary.ends_with('.'), "{rule:?}: summary is one line without a full stop");
+        }
+    }
+
+    #[test]
+    fn codes_are_in_order_within_packs() {
+        for pack in Pack::ALL {
+            let codes: Vec<_> = pack.rules().iter().map(|r| r.code).collect();
+            let mut sorted = codes.clone();
+            sorted.sort();
+            assert_eq!(codes, sorted, "{pack:?}: list rules in code order");
+        }
+    }
+}

@@ -1,0 +1,5 @@
+//! Services: see the rule files of this pack.
+
+use super::Rule;
+
+pub(crate) static RULES: &[&Rule] = &[];

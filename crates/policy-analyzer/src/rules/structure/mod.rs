@@ -1,0 +1,5 @@
+//! Structure: see the rule files of this pack.
+
+use super::Rule;
+
+pub(crate) static RULES: &[&Rule] = &[];

@@ -1,0 +1,59 @@
+use crate::diagnostic::Severity;
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::syntax::SyntaxErrorKind;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC001",
+    name: "invalid-json",
+    pack: Pack::Syntax,
+    severity: Severity::Error,
+    fix: FixAvailability::None,
+    tags: &[],
+    summary: "The text is not valid JSON",
+    docs: r#"## What it does
+Reports text that is not valid JSON: a missing comma or colon, an unquoted
+string, an unterminated string, a bad escape or number, an unquoted template
+placeholder such as `${account_id}`, or content after the policy object.
+
+## Why it matters
+AWS KMS parses the key policy as JSON and rejects the whole document
+(`MalformedPolicyDocumentException`) at the first syntax error, so nothing in
+it takes effect. policy-check keeps reading after the error where it can, so the
+rest of the policy is still checked.
+
+## Example
+```json
+{
+  "Version": "2012-10-17"
+  "Statement": []
+}
+```
+
+## Use instead
+```json
+{
+  "Version": "2012-10-17",
+  "Statement": []
+}
+```
+
+## Fix
+Edit the text at the reported position as the message says. Templates
+(Terraform `templatefile`, CloudFormation `Fn::Sub`) must be rendered before the
+file is checked as plain JSON.
+
+## Sources
+- RFC 8259, The JavaScript Object Notation (JSON) Data Interchange Format.
+- AWS KMS Developer Guide, key-policy-overview: a key policy is a JSON document.
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    for error in ctx.syntax_errors {
+        if error.kind == SyntaxErrorKind::Invalid {
+            let d = out.diagnostic(error.range, error.message.clone());
+            out.push(d);
+        }
+    }
+}

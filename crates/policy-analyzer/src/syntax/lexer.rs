@@ -1,0 +1,411 @@
+//! Splits JSON text into tokens. Comments are returned as tokens so that the
+//! parser can report them; whitespace is skipped.
+
+use std::borrow::Cow;
+
+use crate::text::TextRange;
+
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum TokenKind<'a> {
+    LBrace,
+    RBrace,
+    LBracket,
+    RBracket,
+    Colon,
+    Comma,
+    String(Cow<'a, str>),
+    Number,
+    True,
+    False,
+    Null,
+    /// A bare word that is not `true`, `false` or `null`: `True`, `undefined`,
+    /// or a template placeholder such as `${account_id}`.
+    Word,
+    Comment,
+    /// A character that cannot start any token.
+    Unexpected,
+    Eof,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct Token<'a> {
+    pub kind: TokenKind<'a>,
+    pub range: TextRange,
+}
+
+/// A problem inside a single token (bad escape, unterminated string...).
+#[derive(Clone, Debug)]
+pub(crate) struct LexError {
+    pub range: TextRange,
+    pub message: String,
+}
+
+pub(crate) struct Lexer<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    pub errors: Vec<LexError>,
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(text: &'a str) -> Self {
+        // A UTF-8 byte order mark is not part of the document.
+        let pos = if text.starts_with('\u{feff}') { 3 } else { 0 };
+        Lexer {
+            text,
+            bytes: text.as_bytes(),
+            pos,
+            errors: Vec::new(),
+        }
+    }
+
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    fn error(&mut self, start: usize, end: usize, message: impl Into<String>) {
+        self.errors.push(LexError {
+            range: TextRange::new(start, end),
+            message: message.into(),
+        });
+    }
+
+    pub fn next_token(&mut self) -> Token<'a> {
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        let start = self.pos;
+        let Some(&b) = self.bytes.get(start) else {
+            return Token {
+                kind: TokenKind::Eof,
+                range: TextRange::empty(start),
+            };
+        };
+        let kind = match b {
+            b'{' => self.single(TokenKind::LBrace),
+            b'}' => self.single(TokenKind::RBrace),
+            b'[' => self.single(TokenKind::LBracket),
+            b']' => self.single(TokenKind::RBracket),
+            b':' => self.single(TokenKind::Colon),
+            b',' => self.single(TokenKind::Comma),
+            b'"' => self.string(),
+            b'-' | b'0'..=b'9' => self.number(),
+            b'/' if matches!(self.bytes.get(start + 1), Some(b'/') | Some(b'*')) => self.comment(),
+            _ if is_word_byte(b) => self.word(),
+            _ => {
+                let ch_len = self.text[start..].chars().next().map_or(1, char::len_utf8);
+                self.pos += ch_len;
+                TokenKind::Unexpected
+            }
+        };
+        Token {
+            kind,
+            range: TextRange::new(start, self.pos),
+        }
+    }
+
+    fn single(&mut self, kind: TokenKind<'a>) -> TokenKind<'a> {
+        self.pos += 1;
+        kind
+    }
+
+    fn comment(&mut self) -> TokenKind<'a> {
+        let start = self.pos;
+        if self.bytes[start + 1] == b'/' {
+            let end = memchr_newline(&self.bytes[start..]).map_or(self.bytes.len(), |i| start + i);
+            self.pos = end;
+        } else {
+            match find(&self.bytes[start + 2..], b"*/") {
+                Some(i) => self.pos = start + 2 + i + 2,
+                None => {
+                    self.pos = self.bytes.len();
+                    self.error(start, start + 2, "unterminated block comment: expected `*/`");
+                }
+            }
+        }
+        TokenKind::Comment
+    }
+
+    fn word(&mut self) -> TokenKind<'a> {
+        let start = self.pos;
+        let mut depth = 0usize;
+        while let Some(&b) = self.bytes.get(self.pos) {
+            match b {
+                b'{' if depth > 0 || (self.pos > start && self.bytes[self.pos - 1] == b'$') => {
+                    depth += 1
+                }
+                b'}' if depth > 0 => depth -= 1,
+                b'\n' => break,
+                _ if depth > 0 => {}
+                _ if !is_word_byte(b) => break,
+                _ => {}
+            }
+            self.pos += 1;
+        }
+        if self.pos == start {
+            self.pos += 1;
+        }
+        while !self.text.is_char_boundary(self.pos) {
+            self.pos += 1;
+        }
+        match &self.text[start..self.pos] {
+            "true" => TokenKind::True,
+            "false" => TokenKind::False,
+            "null" => TokenKind::Null,
+            _ => TokenKind::Word,
+        }
+    }
+
+    fn number(&mut self) -> TokenKind<'a> {
+        let start = self.pos;
+        while let Some(&b) = self.bytes.get(self.pos) {
+            if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.') {
+                self.pos += 1;
+            } else {
+                break;
+            }
+        }
+        let raw = &self.text[start..self.pos];
+        if !is_json_number(raw) {
+            self.error(start, self.pos, format!("`{raw}` is not a valid JSON number"));
+        }
+        TokenKind::Number
+    }
+
+    fn string(&mut self) -> TokenKind<'a> {
+        let start = self.pos;
+        self.pos += 1;
+        let content_start = self.pos;
+        let mut owned: Option<String> = None;
+        let mut run_start = content_start;
+        loop {
+            let Some(&b) = self.bytes.get(self.pos) else {
+                self.error(start, self.pos, "unterminated string: expected a closing `\"`");
+                break;
+            };
+            match b {
+                b'"' => {
+                    self.pos += 1;
+                    break;
+                }
+                b'\n' => {
+                    self.error(
+                        start,
+                        self.pos,
+                        "unterminated string: expected a closing `\"` before the end of the line",
+                    );
+                    break;
+                }
+                b'\\' => {
+                    let buf = owned.get_or_insert_with(String::new);
+                    buf.push_str(&self.text[run_start..self.pos]);
+                    let esc_start = self.pos;
+                    self.pos += 1;
+                    match self.bytes.get(self.pos) {
+                        Some(b'"') => buf.push('"'),
+                        Some(b'\\') => buf.push('\\'),
+                        Some(b'/') => buf.push('/'),
+                        Some(b'b') => buf.push('\u{8}'),
+                        Some(b'f') => buf.push('\u{c}'),
+                        Some(b'n') => buf.push('\n'),
+                        Some(b'r') => buf.push('\r'),
+                        Some(b't') => buf.push('\t'),
+                        Some(b'u') => {
+                            self.pos += 1;
+                            let ch = self.unicode_escape(esc_start);
+                            owned.get_or_insert_with(String::new).push(ch);
+                            run_start = self.pos;
+                            continue;
+                        }
+                        _ => {
+                            let end = (self.pos + 1).min(self.bytes.len());
+                            let mut end = end;
+                            while !self.text.is_char_boundary(end) {
+                                end += 1;
+                            }
+                            self.error(
+                                esc_start,
+                                end,
+                                format!(
+                                    "invalid escape `{}` in string: JSON allows \\\" \\\\ \\/ \\b \\f \\n \\r \\t and \\uXXXX",
+                                    &self.text[esc_start..end]
+                                ),
+                            );
+                            self.pos = end;
+                            run_start = self.pos;
+                            continue;
+                        }
+                    }
+                    self.pos += 1;
+                    run_start = self.pos;
+                }
+                0x00..=0x1f => {
+                    self.error(
+                        self.pos,
+                        self.pos + 1,
+                        format!(
+                            "control character U+{b:04X} inside a string must be escaped"
+                        ),
+                    );
+                    self.pos += 1;
+                }
+                _ => self.pos += 1,
+            }
+        }
+        let content_end = if self.bytes.get(self.pos.wrapping_sub(1)) == Some(&b'"')
+            && self.pos - 1 >= content_start
+        {
+            self.pos - 1
+        } else {
+            self.pos
+        };
+        let value = match owned {
+            Some(mut buf) => {
+                buf.push_str(&self.text[run_start..content_end.max(run_start)]);
+                Cow::Owned(buf)
+            }
+            None => Cow::Borrowed(&self.text[content_start..content_end]),
+        };
+        TokenKind::String(value)
+    }
+
+    /// Reads the four hex digits after `\u` (and a low surrogate after a high one).
+    fn unicode_escape(&mut self, esc_start: usize) -> char {
+        let Some(high) = self.hex4() else {
+            self.error(esc_start, self.pos, "invalid `\\u` escape: expected four hex digits");
+            return char::REPLACEMENT_CHARACTER;
+        };
+        if (0xD800..0xDC00).contains(&high) {
+            if self.bytes.get(self.pos) == Some(&b'\\') && self.bytes.get(self.pos + 1) == Some(&b'u') {
+                let save = self.pos;
+                self.pos += 2;
+                if let Some(low) = self.hex4() {
+                    if (0xDC00..0xE000).contains(&low) {
+                        let cp = 0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00);
+                        return char::from_u32(cp).unwrap_or(char::REPLACEMENT_CHARACTER);
+                    }
+                }
+                self.pos = save;
+            }
+            self.error(esc_start, self.pos, "unpaired UTF-16 surrogate in `\\u` escape");
+            return char::REPLACEMENT_CHARACTER;
+        }
+        char::from_u32(high).unwrap_or_else(|| {
+            self.error(esc_start, self.pos, "unpaired UTF-16 surrogate in `\\u` escape");
+            char::REPLACEMENT_CHARACTER
+        })
+    }
+
+    fn hex4(&mut self) -> Option<u32> {
+        let digits = self.bytes.get(self.pos..self.pos + 4)?;
+        let mut value = 0u32;
+        for &d in digits {
+            value = value * 16 + (d as char).to_digit(16)?;
+        }
+        self.pos += 4;
+        Some(value)
+    }
+}
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.' | b'-' | b'<' | b'>' | b'%' | b'!' | b'&' | b'|' | b'=' | b'@' | b'#' | b'*' | b'?' | b'+' | b'\'' | b'(' | b')' | b'~' | b'^' | b'`' | b';' | b'\\') || b >= 0x80
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn is_json_number(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let mut i = 0;
+    if b.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    match b.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            while b.get(i).is_some_and(u8::is_ascii_digit) {
+                i += 1;
+            }
+        }
+        _ => return false,
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        let digits = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == digits {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e') | Some(b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+') | Some(b'-')) {
+            i += 1;
+        }
+        let digits = i;
+        while b.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        if i == digits {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(text: &str) -> Vec<TokenKind<'_>> {
+        let mut lexer = Lexer::new(text);
+        let mut out = Vec::new();
+        loop {
+            let t = lexer.next_token();
+            if t.kind == TokenKind::Eof {
+                break;
+            }
+            out.push(t.kind);
+        }
+        out
+    }
+
+    #[test]
+    fn strings_decode_escapes() {
+        assert_eq!(
+            kinds(r#""a\"b\u00e9\ud83d\ude00""#),
+            vec![TokenKind::String(Cow::Owned("a\"b\u{e9}\u{1f600}".into()))]
+        );
+    }
+
+    #[test]
+    fn numbers_are_validated() {
+        for ok in ["0", "-1", "1.5", "1e10", "-0.5E-3"] {
+            assert!(is_json_number(ok), "{ok}");
+        }
+        for bad in ["01", "1.", ".5", "-", "1e", "+1", "0x10"] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn template_placeholders_are_one_word() {
+        assert_eq!(kinds("${var.account}"), vec![TokenKind::Word]);
+        assert_eq!(kinds("True"), vec![TokenKind::Word]);
+    }
+}

@@ -1,0 +1,179 @@
+//! The spanned JSON tree: an arena of nodes, each with its byte range.
+
+use std::borrow::Cow;
+
+use crate::text::TextRange;
+
+/// Index of a node in its [`Tree`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub(crate) u32);
+
+/// One `"key": value` pair of an object.
+#[derive(Clone, Debug)]
+pub struct Member<'a> {
+    /// The decoded key.
+    pub key: Cow<'a, str>,
+    /// The range of the key, quotes included.
+    pub key_range: TextRange,
+    pub value: NodeId,
+}
+
+#[derive(Clone, Debug)]
+pub enum NodeKind<'a> {
+    /// Members in source order; duplicates are kept (see [`Tree::get`]).
+    Object(Vec<Member<'a>>),
+    Array(Vec<NodeId>),
+    /// The decoded string.
+    String(Cow<'a, str>),
+    /// The number as written.
+    Number(&'a str),
+    Bool(bool),
+    Null,
+    /// Where a value was expected but none could be read.
+    Invalid,
+}
+
+#[derive(Clone, Debug)]
+pub struct Node<'a> {
+    pub kind: NodeKind<'a>,
+    /// The range of the value (for a string, quotes included).
+    pub range: TextRange,
+    pub parent: Option<NodeId>,
+}
+
+/// The parsed document. Nodes are stored flat, so dropping or walking a tree of
+/// any depth needs no recursion.
+#[derive(Clone, Debug, Default)]
+pub struct Tree<'a> {
+    pub(crate) nodes: Vec<Node<'a>>,
+    pub(crate) root: Option<NodeId>,
+}
+
+impl<'a> Tree<'a> {
+    /// The top-level value, if the text held one.
+    pub fn root(&self) -> Option<NodeId> {
+        self.root
+    }
+
+    pub fn node(&self, id: NodeId) -> &Node<'a> {
+        &self.nodes[id.0 as usize]
+    }
+
+    pub fn kind(&self, id: NodeId) -> &NodeKind<'a> {
+        &self.node(id).kind
+    }
+
+    pub fn range(&self, id: NodeId) -> TextRange {
+        self.node(id).range
+    }
+
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    pub fn members(&self, id: NodeId) -> &[Member<'a>] {
+        match self.kind(id) {
+            NodeKind::Object(members) => members,
+            _ => &[],
+        }
+    }
+
+    pub fn items(&self, id: NodeId) -> &[NodeId] {
+        match self.kind(id) {
+            NodeKind::Array(items) => items,
+            _ => &[],
+        }
+    }
+
+    pub fn as_str(&self, id: NodeId) -> Option<&str> {
+        match self.kind(id) {
+            NodeKind::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The member named `key` (case-sensitive). Where a key repeats, the last
+    /// one wins, as it does for AWS.
+    pub fn get(&self, id: NodeId, key: &str) -> Option<&Member<'a>> {
+        self.members(id).iter().rev().find(|m| m.key == key)
+    }
+
+    /// The JSON pointer (RFC 6901) of a node, e.g. `/Statement/0/Action`.
+    pub fn pointer(&self, id: NodeId) -> String {
+        let mut segments: Vec<String> = Vec::new();
+        let mut current = id;
+        while let Some(parent) = self.node(current).parent {
+            let segment = match self.kind(parent) {
+                NodeKind::Object(members) => members
+                    .iter()
+                    .find(|m| m.value == current)
+                    .map(|m| m.key.replace('~', "~0").replace('/', "~1"))
+                    .unwrap_or_default(),
+                NodeKind::Array(items) => items
+                    .iter()
+                    .position(|&i| i == current)
+                    .map(|i| i.to_string())
+                    .unwrap_or_default(),
+                _ => String::new(),
+            };
+            segments.push(segment);
+            current = parent;
+        }
+        let mut out = String::new();
+        for segment in segments.iter().rev() {
+            out.push('/');
+            out.push_str(segment);
+        }
+        out
+    }
+
+    /// The node a JSON pointer names, if any.
+    pub fn lookup(&self, pointer: &str) -> Option<NodeId> {
+        let mut current = self.root?;
+        if pointer.is_empty() {
+            return Some(current);
+        }
+        let rest = pointer.strip_prefix('/')?;
+        for raw in rest.split('/') {
+            let segment = raw.replace("~1", "/").replace("~0", "~");
+            current = match self.kind(current) {
+                NodeKind::Object(_) => self.get(current, &segment)?.value,
+                NodeKind::Array(items) => *items.get(segment.parse::<usize>().ok()?)?,
+                _ => return None,
+            };
+        }
+        Some(current)
+    }
+
+    /// The innermost node whose range touches `offset`, and whether the offset
+    /// is on a member key rather than a value (then the member's value is returned).
+    pub fn node_at(&self, offset: usize) -> Option<(NodeId, bool)> {
+        let mut current = self.root?;
+        if !self.range(current).touches(offset) {
+            return None;
+        }
+        loop {
+            let next = match self.kind(current) {
+                NodeKind::Object(members) => {
+                    if let Some(m) = members.iter().find(|m| m.key_range.touches(offset)) {
+                        return Some((m.value, true));
+                    }
+                    members
+                        .iter()
+                        .map(|m| m.value)
+                        .find(|&v| self.range(v).touches(offset))
+                }
+                NodeKind::Array(items) => items.iter().copied().find(|&v| self.range(v).touches(offset)),
+                _ => None,
+            };
+            match next {
+                Some(n) => current = n,
+                None => return Some((current, false)),
+            }
+        }
+    }
+}
