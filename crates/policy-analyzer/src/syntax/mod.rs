@@ -38,6 +38,8 @@ pub struct SyntaxError {
     pub kind: SyntaxErrorKind,
     pub range: TextRange,
     pub message: String,
+    /// A second place that explains the error (where an unclosed object opens).
+    pub related: Option<(TextRange, String)>,
 }
 
 /// The result of parsing: the tree and the errors met on the way.
@@ -46,3 +48,6 @@ pub struct Parse<'a> {
     pub tree: Tree<'a>,
     pub errors: Vec<SyntaxError>,
 }
+
+#[cfg(test)]
+mod tests;

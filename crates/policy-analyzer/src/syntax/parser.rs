@@ -63,6 +63,7 @@ impl<'a> Parser<'a> {
             kind: SyntaxErrorKind::Invalid,
             range,
             message: message.into(),
+            related: None,
         });
     }
 
@@ -79,6 +80,7 @@ impl<'a> Parser<'a> {
                     range: t.range,
                     message: "comments are not allowed in a policy document: AWS rejects the policy"
                         .into(),
+                    related: None,
                 });
                 continue;
             }
@@ -192,6 +194,7 @@ impl<'a> Parser<'a> {
             kind: SyntaxErrorKind::Invalid,
             range: e.range,
             message: e.message,
+            related: None,
         }));
         errors.sort_by_key(|e| (e.range.start, e.range.end));
         Parse {
@@ -419,17 +422,22 @@ impl<'a> Parser<'a> {
     fn unexpected_eof(&mut self, eof: TextRange) {
         let frame = self.stack.last().expect("caller checked");
         let (what, close) = if frame.is_object { ("object", "}") } else { ("array", "]") };
-        let opened = self.tree.range(frame.node).start;
+        let opened = self.tree.range(frame.node).start as usize;
         let open_count = self.stack.len();
         let more = if open_count > 1 {
-            format!(" ({open_count} containers are still open)")
+            format!(" ({open_count} objects and arrays are still open)")
         } else {
             String::new()
         };
-        self.error(
-            eof,
-            format!("unexpected end of file: expected `{close}` to close the {what} opened at byte {opened}{more}"),
-        );
+        self.errors.push(SyntaxError {
+            kind: SyntaxErrorKind::Invalid,
+            range: eof,
+            message: format!("unexpected end of file: expected `{close}` to close the {what}{more}"),
+            related: Some((
+                TextRange::new(opened, opened + 1),
+                format!("this {what} is never closed"),
+            )),
+        });
         while !self.stack.is_empty() {
             self.close(eof.start as usize);
         }
@@ -452,6 +460,7 @@ impl<'a> Parser<'a> {
             kind: SyntaxErrorKind::TrailingComma,
             range: comma,
             message: "trailing comma: JSON allows no comma after the last element, and AWS rejects the policy".into(),
+            related: None,
         });
     }
 
@@ -485,6 +494,7 @@ impl<'a> Parser<'a> {
                         "duplicate key `{}`: AWS keeps only one of the two and silently ignores the other",
                         m.key
                     ),
+                    related: None,
                 }),
                 None => {
                     first_seen.insert(m.key.as_ref(), m.key_range);

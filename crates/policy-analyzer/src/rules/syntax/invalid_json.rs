@@ -52,7 +52,10 @@ file is checked as plain JSON.
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     for error in ctx.syntax_errors {
         if error.kind == SyntaxErrorKind::Invalid {
-            let d = out.diagnostic(error.range, error.message.clone());
+            let mut d = out.diagnostic(error.range, error.message.clone());
+            if let Some((range, label)) = &error.related {
+                d = d.with_related(*range, label.clone());
+            }
             out.push(d);
         }
     }

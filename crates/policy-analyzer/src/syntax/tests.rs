@@ -1,0 +1,190 @@
+use super::*;
+
+const POLICY: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "Allow use of the key \u00e9",
+      "Effect": "Allow",
+      "Principal": {"AWS": ["arn:aws:iam::111122223333:root"]},
+      "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+      "Resource": "*",
+      "Condition": {"NumericLessThan": {"kms:RotationPeriodInDays": 365}, "Bool": {"aws:SecureTransport": true}}
+    }
+  ]
+}"#;
+
+fn errors(text: &str) -> Vec<(SyntaxErrorKind, String)> {
+    parse(text)
+        .errors
+        .into_iter()
+        .map(|e| (e.kind, text[e.range.as_usize()].to_string()))
+        .collect()
+}
+
+#[test]
+fn valid_policy_has_ranges_for_every_key_and_value() {
+    let p = parse(POLICY);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let tree = &p.tree;
+    let action = tree.lookup("/Statement/0/Action/1").unwrap();
+    assert_eq!(&POLICY[tree.range(action).as_usize()], "\"kms:GenerateDataKey*\"");
+    assert_eq!(tree.pointer(action), "/Statement/0/Action/1");
+    let stmt = tree.lookup("/Statement/0").unwrap();
+    let sid = tree.get(stmt, "Sid").unwrap();
+    assert_eq!(&POLICY[sid.key_range.as_usize()], "\"Sid\"");
+    assert_eq!(tree.as_str(sid.value), Some("Allow use of the key \u{e9}"));
+    let days = tree.lookup("/Statement/0/Condition/NumericLessThan/kms:RotationPeriodInDays").unwrap();
+    assert!(matches!(tree.kind(days), NodeKind::Number("365")));
+}
+
+#[test]
+fn pointer_escapes_slash_and_tilde() {
+    let text = r#"{"a/b": {"c~d": 1}}"#;
+    let tree = parse(text).tree;
+    let n = tree.lookup("/a~1b/c~0d").unwrap();
+    assert_eq!(tree.pointer(n), "/a~1b/c~0d");
+}
+
+#[test]
+fn duplicate_keys_point_at_both_and_the_last_wins() {
+    let text = r#"{"Service": "a", "Service": "b"}"#;
+    let p = parse(text);
+    assert_eq!(p.errors.len(), 1);
+    let SyntaxErrorKind::DuplicateKey { first } = p.errors[0].kind else { panic!() };
+    assert_eq!(first.start, 1);
+    assert_eq!(p.errors[0].range.start, 17);
+    let root = p.tree.root().unwrap();
+    assert_eq!(p.tree.as_str(p.tree.get(root, "Service").unwrap().value), Some("b"));
+}
+
+#[test]
+fn comments_and_trailing_commas_are_reported_and_parsing_goes_on() {
+    let text = "{\n // c\n \"a\": [1, 2,], /* b */ \"b\": {\"x\": 1,},\n}";
+    let errs = errors(text);
+    assert_eq!(
+        errs,
+        vec![
+            (SyntaxErrorKind::Comment, "// c".into()),
+            (SyntaxErrorKind::TrailingComma, ",".into()),
+            (SyntaxErrorKind::Comment, "/* b */".into()),
+            (SyntaxErrorKind::TrailingComma, ",".into()),
+            (SyntaxErrorKind::TrailingComma, ",".into()),
+        ]
+    );
+    let tree = parse(text).tree;
+    assert!(tree.lookup("/b/x").is_some());
+}
+
+#[test]
+fn missing_commas_and_colons_recover() {
+    let text = r#"{"a": 1 "b": 2, "c" 3, "d": [1 2]}"#;
+    let p = parse(text);
+    assert_eq!(p.errors.len(), 3, "{:?}", p.errors);
+    for key in ["/a", "/b", "/c", "/d/1"] {
+        assert!(p.tree.lookup(key).is_some(), "{key}");
+    }
+}
+
+#[test]
+fn empty_and_whitespace_text() {
+    for text in ["", "   \n", "\u{feff}"] {
+        let p = parse(text);
+        assert!(p.tree.root().is_none());
+        assert_eq!(p.errors.len(), 1);
+        assert!(p.errors[0].message.contains("end of the file"));
+    }
+}
+
+#[test]
+fn every_truncation_of_a_policy_parses_without_panic() {
+    for end in 0..=POLICY.len() {
+        if !POLICY.is_char_boundary(end) {
+            continue;
+        }
+        let text = &POLICY[..end];
+        let p = parse(text);
+        for e in &p.errors {
+            assert!(e.range.end as usize <= text.len(), "range past the end for {end}");
+        }
+        if end < POLICY.len() {
+            assert!(!p.errors.is_empty(), "truncation at {end} gave no error");
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_does_not_overflow() {
+    let depth = 100_000;
+    let text = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let p = parse(&text);
+    assert!(p.errors.is_empty());
+    assert_eq!(p.tree.len(), depth);
+    let deepest = p.tree.lookup(&"/0".repeat(depth - 1)).unwrap();
+    assert_eq!(p.tree.pointer(deepest).len(), 2 * (depth - 1));
+    // Unclosed: one error, not one per level.
+    let unclosed = "[".repeat(depth);
+    assert_eq!(parse(&unclosed).errors.len(), 1);
+    let unclosed = "{\"a\":".repeat(depth);
+    assert_eq!(parse(&unclosed).errors.len(), 1);
+}
+
+#[test]
+fn arbitrary_bytes_stop_after_a_bounded_number_of_errors() {
+    // Every printable ASCII character and some multi-byte ones, shuffled deterministically.
+    let mut state = 0x2545_f491_u32;
+    let alphabet: Vec<char> = (0x20u8..0x7f).map(char::from).chain(['é', '😀', '\u{0}', '\n']).collect();
+    for _ in 0..200 {
+        let mut s = String::new();
+        for _ in 0..300 {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            s.push(alphabet[state as usize % alphabet.len()]);
+        }
+        let p = parse(&s);
+        assert!(p.errors.len() <= 60);
+        for e in &p.errors {
+            assert!(s.is_char_boundary(e.range.start as usize) && s.is_char_boundary(e.range.end as usize));
+        }
+    }
+}
+
+#[test]
+fn fifty_megabytes_parse() {
+    let statement = r#"{"Sid": "s", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": ["kms:Decrypt", "kms:Encrypt"], "Resource": "*"}"#;
+    let count = 50 * 1024 * 1024 / (statement.len() + 1);
+    let mut text = String::with_capacity(50 * 1024 * 1024 + 64);
+    text.push_str("{\"Version\": \"2012-10-17\", \"Statement\": [");
+    for i in 0..count {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(statement);
+    }
+    text.push_str("]}");
+    let p = parse(&text);
+    assert!(p.errors.is_empty());
+    assert_eq!(p.tree.items(p.tree.lookup("/Statement").unwrap()).len(), count);
+}
+
+#[test]
+fn strings_with_escapes_and_control_characters() {
+    let errs = errors("[\"a\\qb\", \"tab\there\", \"\\ud800\"]");
+    assert_eq!(errs.len(), 3, "{errs:?}");
+    let p = parse(r#"["\u00e9\n"]"#);
+    assert_eq!(p.tree.as_str(p.tree.lookup("/0").unwrap()), Some("é\n"));
+}
+
+#[test]
+fn node_at_finds_keys_and_values() {
+    let p = parse(POLICY);
+    let offset = POLICY.find("kms:Decrypt").unwrap() + 3;
+    let (node, on_key) = p.tree.node_at(offset).unwrap();
+    assert!(!on_key);
+    assert_eq!(p.tree.pointer(node), "/Statement/0/Action/0");
+    let offset = POLICY.find("\"Effect\"").unwrap() + 2;
+    let (node, on_key) = p.tree.node_at(offset).unwrap();
+    assert!(on_key);
+    assert_eq!(p.tree.pointer(node), "/Statement/0/Effect");
+}
