@@ -1,29 +1,33 @@
 //! Service packs: what each AWS service needs from the key, and whether the
-//! policy gives it. (Filled in by the service-pack work; see issue "Service packs".)
+//! policy gives it.
+//!
+//! - `model.rs` and `data/*.toml`: what each service needs, as data with sources;
+//! - `profile.rs`: which services a key serves, with the concrete values;
+//! - `reading.rs`: what the statements say about services;
+//! - `infer.rs`: profiles from the configuration and the policy.
 
-use serde::Deserialize;
+pub mod infer;
+pub mod model;
+pub mod profile;
+pub mod reading;
+
+pub use model::{ServiceId, ServiceModel};
+pub use profile::{Profile, ServiceProfile};
 
 use crate::rules::Context;
 
-/// What a key serves, as the user configured it.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct Profile {
-    /// Services the key serves: `fsx`, `fsx-lustre`, `file-cache`, `efs`, `s3-link`.
-    #[serde(default)]
-    pub services: Vec<String>,
-    /// The 12-digit account that owns the key and the resources.
-    pub account: Option<String>,
-    /// The region of the key and the file system.
-    pub region: Option<String>,
+/// The result of the service analysis of one policy, computed once per
+/// document and shared by the rules of the services pack.
+#[derive(Clone, Debug, Default)]
+pub struct ServiceAnalysis {
+    /// The services the checks ran for, with their values.
+    pub profiles: Vec<ServiceProfile>,
 }
 
-/// The result of the service analysis of one policy.
-#[derive(Clone, Debug, Default)]
-pub struct ServiceAnalysis {}
-
 impl ServiceAnalysis {
-    pub(crate) fn run(_ctx: &Context<'_>) -> ServiceAnalysis {
-        ServiceAnalysis {}
+    pub(crate) fn run(ctx: &Context<'_>) -> ServiceAnalysis {
+        let reading = reading::PolicyReading::read(ctx.policy);
+        let profiles = infer::resolve(ctx.options.profile.as_ref(), &reading);
+        ServiceAnalysis { profiles }
     }
 }

@@ -1,0 +1,436 @@
+//! Profiles from the configuration and the policy. The configuration wins
+//! for every value it gives; what it leaves open is read from the statements
+//! meant for the service (see `reading.rs`), and every inferred value keeps
+//! the evidence it came from, so the user can see why a check ran and with
+//! which values (PC401).
+
+use super::model::{CallerKind, ServiceId};
+use super::profile::{
+    is_account_id, representative, BucketKeys, Evidence, Origin, Profile, Reason, ServiceProfile,
+    Valued,
+};
+use super::reading::{PolicyReading, S3ArnForm, StatementReading};
+
+/// The profiles the checks run with: the configured services, or, when the
+/// configuration names none, the services the policy's statements are meant for.
+pub fn resolve(config: Option<&Profile>, reading: &PolicyReading<'_>) -> Vec<ServiceProfile> {
+    let default = Profile::default();
+    let config = config.unwrap_or(&default);
+    let services: Vec<(ServiceId, Reason)> = if config.services.is_empty() {
+        inferred_services(reading)
+    } else {
+        let mut services = config.services.clone();
+        services.sort();
+        services.dedup();
+        services
+            .into_iter()
+            .map(|s| (s, Reason::Configured))
+            .collect()
+    };
+    services
+        .into_iter()
+        .map(|(service, reason)| profile_for(service, reason, config, reading))
+        .collect()
+}
+
+/// One service per route the statements are meant for, with the evidence.
+/// Strong evidence (a `kms:ViaService` value, a service-linked role) is
+/// listed before weak (a service principal).
+fn inferred_services(reading: &PolicyReading<'_>) -> Vec<(ServiceId, Reason)> {
+    let mut found: Vec<(ServiceId, Vec<Evidence>)> = Vec::new();
+    for statement in &reading.statements {
+        for purpose in &statement.purposes {
+            let evidence = Evidence {
+                what: purpose.what.clone(),
+                range: purpose.range,
+                statement: statement.index,
+            };
+            match found
+                .iter_mut()
+                .find(|(s, _)| s.route() == purpose.service.route())
+            {
+                Some((_, list)) => list.push(evidence),
+                None => found.push((purpose.service, vec![evidence])),
+            }
+        }
+    }
+    found.sort_by_key(|(service, _)| *service);
+    found
+        .into_iter()
+        .map(|(service, evidence)| (service, Reason::Inferred(evidence)))
+        .collect()
+}
+
+fn evidence(
+    statement: &StatementReading<'_>,
+    what: String,
+    range: crate::text::TextRange,
+) -> Origin {
+    Origin::Policy(Evidence {
+        what,
+        range,
+        statement: statement.index,
+    })
+}
+
+fn push_unique(list: &mut Vec<Valued>, valued: Valued) {
+    if !list.iter().any(|v| v.value == valued.value) {
+        list.push(valued);
+    }
+}
+
+fn profile_for(
+    service: ServiceId,
+    reason: Reason,
+    config: &Profile,
+    reading: &PolicyReading<'_>,
+) -> ServiceProfile {
+    let model = service.model();
+    let statements: Vec<&StatementReading<'_>> = reading.meant_for(service).collect();
+    let linked_role = model.caller.kind == CallerKind::ServiceLinkedRole;
+
+    // kms:ViaService regions: the service's region, or the bucket's for the
+    // S3 link (the configured `region` stands in for an unset `bucket-region`,
+    // since a bucket and its cache are usually in one region).
+    let configured_region = match model.via_service.region {
+        super::model::RegionOf::Bucket => {
+            config.bucket_region.as_deref().or(config.region.as_deref())
+        }
+        super::model::RegionOf::Service => config.region.as_deref(),
+    };
+    let mut regions = Vec::new();
+    if let Some(region) = configured_region {
+        regions.push(Valued::configured(region));
+    } else {
+        let via_name = model.via_service.service_name();
+        // Values naming the service first; for a statement that names a
+        // service-linked role, any region it gives, even under another
+        // service's name (the mismatch is reported, the region still stands).
+        for pass in [true, false] {
+            for statement in &statements {
+                for via in &statement.via_services {
+                    let same_service = via.service_name.eq_ignore_ascii_case(via_name);
+                    if same_service != pass || (!pass && !linked_role) {
+                        continue;
+                    }
+                    if let Some(region) = via.region {
+                        let what = format!("kms:ViaService \"{}\"", via.text.value.value);
+                        push_unique(
+                            &mut regions,
+                            Valued {
+                                value: region.to_string(),
+                                origin: evidence(statement, what, via.text.value.range),
+                            },
+                        );
+                    }
+                }
+                if pass {
+                    for sp in &statement.service_principals {
+                        if let Some(region) =
+                            sp.region.filter(|_| sp.service.route() == service.route())
+                        {
+                            let what = format!("the service principal \"{}\"", sp.text.value);
+                            push_unique(
+                                &mut regions,
+                                Valued {
+                                    value: region.to_string(),
+                                    origin: evidence(statement, what, sp.text.range),
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+            if !regions.is_empty() {
+                break;
+            }
+        }
+    }
+    if regions.is_empty() {
+        regions.push(Valued::representative(representative::REGION));
+    }
+
+    let account = match &config.account {
+        Some(account) => Some(Valued::configured(account)),
+        None => inferred_account(&statements, reading),
+    };
+
+    let mut buckets = Vec::new();
+    let mut resource_ids = Vec::new();
+    let mut bucket_keys = BucketKeys::Unknown { presumed: None };
+    if linked_role {
+        match &config.bucket {
+            Some(bucket) => buckets.push(Valued::configured(bucket)),
+            None => {
+                for statement in &statements {
+                    for context in &statement.s3_contexts {
+                        if let Some(bucket) = context.bucket {
+                            let what = format!(
+                                "kms:EncryptionContext:aws:s3:arn \"{}\"",
+                                context.text.value.value
+                            );
+                            push_unique(
+                                &mut buckets,
+                                Valued {
+                                    value: bucket.to_string(),
+                                    origin: evidence(statement, what, context.text.value.range),
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if buckets.is_empty() {
+            buckets.push(Valued::representative(representative::BUCKET));
+        }
+        bucket_keys = match config.bucket_keys {
+            Some(on) => BucketKeys::Stated(on),
+            None => BucketKeys::Unknown {
+                presumed: presumed_bucket_keys(&statements),
+            },
+        };
+        match &config.file_system_id {
+            Some(id) => resource_ids.push(Valued::configured(id)),
+            None => {
+                for statement in &statements {
+                    for role in statement.roles.iter().filter(|r| r.service == service) {
+                        if let Some(id) = role.resource_id {
+                            let what = format!("the service-linked role {}", role.value);
+                            push_unique(
+                                &mut resource_ids,
+                                Valued {
+                                    value: id.to_string(),
+                                    origin: evidence(statement, what, role.range),
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        if resource_ids.is_empty() {
+            resource_ids.push(Valued::representative(representative::RESOURCE_ID));
+        }
+    }
+
+    ServiceProfile {
+        service,
+        reason,
+        regions,
+        account,
+        buckets,
+        bucket_keys,
+        resource_ids,
+        key_spec: config.key_spec.clone(),
+        callers: config.callers.clone(),
+    }
+}
+
+/// The callers' account the policy suggests: a 12-digit `kms:CallerAccount`
+/// of a statement meant for the service, else the account of a principal
+/// such a statement names, else an account-root principal anywhere (the key's
+/// own account, where callers usually are).
+fn inferred_account(
+    statements: &[&StatementReading<'_>],
+    reading: &PolicyReading<'_>,
+) -> Option<Valued> {
+    for statement in statements {
+        if let Some(ca) = statement
+            .caller_accounts
+            .iter()
+            .find(|ca| is_account_id(ca.value.value))
+        {
+            let what = format!("kms:CallerAccount \"{}\"", ca.value.value);
+            return Some(Valued {
+                value: ca.value.value.to_string(),
+                origin: evidence(statement, what, ca.value.range),
+            });
+        }
+    }
+    for statement in statements {
+        for role in &statement.roles {
+            if let Some(account) = role.account {
+                let what = format!("the service-linked role {}", role.value);
+                return Some(Valued {
+                    value: account.to_string(),
+                    origin: evidence(statement, what, role.range),
+                });
+            }
+        }
+        for principal in &statement.aws_principals {
+            if let Some(account) = principal_account(principal.value) {
+                let what = format!("the principal {}", principal.value);
+                return Some(Valued {
+                    value: account.to_string(),
+                    origin: evidence(statement, what, principal.range),
+                });
+            }
+        }
+    }
+    for statement in &reading.statements {
+        for principal in &statement.aws_principals {
+            if let Some(account) = account_root(principal.value) {
+                let what = format!("the account principal {}", principal.value);
+                return Some(Valued {
+                    value: account.to_string(),
+                    origin: evidence(statement, what, principal.range),
+                });
+            }
+        }
+    }
+    None
+}
+
+/// The account of `arn:aws:iam::ACCOUNT:...`, `arn:aws:sts::ACCOUNT:...` or a bare account id.
+pub fn principal_account(value: &str) -> Option<&str> {
+    if is_account_id(value) {
+        return Some(value);
+    }
+    let mut parts = value.splitn(6, ':');
+    if parts.next() != Some("arn") {
+        return None;
+    }
+    let service = parts.nth(1)?;
+    let account = parts.nth(1)?;
+    (matches!(service, "iam" | "sts") && is_account_id(account)).then_some(account)
+}
+
+/// The account of `arn:aws:iam::ACCOUNT:root` or a bare account id.
+pub fn account_root(value: &str) -> Option<&str> {
+    if is_account_id(value) {
+        return Some(value);
+    }
+    let rest = value.strip_suffix(":root")?;
+    let mut parts = rest.splitn(5, ':');
+    match (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) {
+        (Some("arn"), Some(_), Some("iam"), Some(""), Some(account)) if is_account_id(account) => {
+            Some(account)
+        }
+        _ => None,
+    }
+}
+
+/// What the statements' encryption contexts suggest about S3 Bucket Keys:
+/// only object ARNs suggest off, only bucket ARNs suggest on.
+fn presumed_bucket_keys(statements: &[&StatementReading<'_>]) -> Option<(bool, Evidence)> {
+    let mut object = None;
+    let mut bucket = None;
+    for statement in statements {
+        for context in &statement.s3_contexts {
+            let evidence = Evidence {
+                what: format!(
+                    "kms:EncryptionContext:aws:s3:arn \"{}\"",
+                    context.text.value.value
+                ),
+                range: context.text.value.range,
+                statement: statement.index,
+            };
+            match context.form {
+                S3ArnForm::Object => object = object.or(Some(evidence)),
+                S3ArnForm::Bucket => bucket = bucket.or(Some(evidence)),
+                S3ArnForm::Pattern => return None,
+            }
+        }
+    }
+    match (object, bucket) {
+        (Some(e), None) => Some((false, e)),
+        (None, Some(e)) => Some((true, e)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Policy;
+    use crate::syntax::parse;
+
+    fn profiles(text: &str, config: Option<&Profile>) -> Vec<ServiceProfile> {
+        let parse = parse(text);
+        let policy = Policy::from_tree(&parse.tree);
+        let reading = PolicyReading::read(&policy);
+        resolve(config, &reading)
+    }
+
+    const FILE_CACHE_BUCKET: &str = r#"{"Version": "2012-10-17", "Statement": [
+      {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+       "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "kms:*", "Resource": "*"},
+      {"Sid": "Allow the File Cache S3 role", "Effect": "Allow",
+       "Principal": {"AWS": "arn:aws:iam::111122223333:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_fc-0123456789abcdef0"},
+       "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+       "Resource": "*",
+       "Condition": {
+         "StringEquals": {"kms:CallerAccount": "111122223333", "kms:ViaService": "s3.us-west-2.amazonaws.com"},
+         "StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::amzn-s3-demo-bucket/*"}}}]}"#;
+
+    #[test]
+    fn infers_the_s3_link_from_the_role() {
+        let p = profiles(FILE_CACHE_BUCKET, None);
+        assert_eq!(p.len(), 1);
+        let p = &p[0];
+        assert_eq!(p.service, ServiceId::S3Link);
+        assert!(matches!(&p.reason, Reason::Inferred(e) if e[0].statement == 1));
+        assert_eq!(p.regions[0].value, "us-west-2");
+        assert_eq!(p.account.as_ref().unwrap().value, "111122223333");
+        assert_eq!(p.buckets[0].value, "amzn-s3-demo-bucket");
+        assert_eq!(p.resource_ids[0].value, "fc-0123456789abcdef0");
+        assert!(matches!(
+            p.bucket_keys,
+            BucketKeys::Unknown {
+                presumed: Some((false, _))
+            }
+        ));
+    }
+
+    #[test]
+    fn configuration_wins() {
+        let config = Profile {
+            services: vec![ServiceId::S3Link, ServiceId::FileCache],
+            bucket_region: Some("eu-west-1".into()),
+            region: Some("us-east-1".into()),
+            bucket_keys: Some(true),
+            ..Profile::default()
+        };
+        let p = profiles(FILE_CACHE_BUCKET, Some(&config));
+        assert_eq!(p.len(), 2);
+        assert_eq!(p[0].service, ServiceId::FileCache);
+        assert_eq!(p[0].regions[0], Valued::configured("us-east-1"));
+        assert_eq!(p[1].regions[0], Valued::configured("eu-west-1"));
+        assert_eq!(p[1].bucket_keys, BucketKeys::Stated(true));
+        assert_eq!(
+            p[1].buckets[0].value, "amzn-s3-demo-bucket",
+            "inferred where the configuration is silent"
+        );
+    }
+
+    #[test]
+    fn nothing_to_infer_from_a_default_key_policy() {
+        let p = profiles(
+            r#"{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}"#,
+            None,
+        );
+        assert!(p.is_empty());
+    }
+
+    #[test]
+    fn accounts() {
+        assert_eq!(
+            account_root("arn:aws:iam::111122223333:root"),
+            Some("111122223333")
+        );
+        assert_eq!(account_root("111122223333"), Some("111122223333"));
+        assert_eq!(account_root("arn:aws:iam::111122223333:role/root"), None);
+        assert_eq!(
+            principal_account("arn:aws:iam::111122223333:role/x"),
+            Some("111122223333")
+        );
+        assert_eq!(principal_account("arn:aws:s3:::x"), None);
+    }
+}
