@@ -1,0 +1,157 @@
+//! Which AWS accounts a policy mentions, and which one owns the key.
+//!
+//! A key policy does not say which account owns its key, yet several checks
+//! need to know (delegation to the owner's IAM policies, cross-account
+//! grants). The policy's own ARNs usually tell: the account-root statement
+//! that enables IAM policies, the key ARN in `Resource`, `kms:CallerAccount`.
+
+use super::action_matches;
+use super::principal::{arn_account, is_account_id, PrincipalValue};
+use crate::model::{Effect, Policy};
+use crate::text::TextRange;
+
+/// Where a policy mentions an account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MentionKind {
+    /// `arn:aws:iam::ACCOUNT:root` or a bare id in a principal.
+    AccountPrincipal,
+    /// The account of a role, user or other ARN in a principal.
+    PrincipalArn,
+    /// A KMS ARN in `Resource` / `NotResource`.
+    ResourceArn,
+    /// A condition value: an account id or an ARN with one.
+    ConditionValue,
+}
+
+/// One mention of an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountMention {
+    pub account: String,
+    pub kind: MentionKind,
+    pub statement: usize,
+    pub range: TextRange,
+}
+
+/// Every account the policy mentions, in document order.
+pub fn mentioned_accounts(policy: &Policy<'_>) -> Vec<AccountMention> {
+    let mut out = Vec::new();
+    for statement in &policy.statements {
+        let mut push = |account: &str, kind, range| {
+            out.push(AccountMention {
+                account: account.to_string(),
+                kind,
+                statement: statement.index,
+                range,
+            })
+        };
+        for element in [&statement.principal, &statement.not_principal]
+            .into_iter()
+            .flatten()
+        {
+            for (kind, text) in element.values() {
+                match PrincipalValue::parse(kind, text.value) {
+                    PrincipalValue::Account(a) => {
+                        push(a, MentionKind::AccountPrincipal, text.range)
+                    }
+                    value => {
+                        if let Some(a) = value.account() {
+                            push(a, MentionKind::PrincipalArn, text.range)
+                        }
+                    }
+                }
+            }
+        }
+        for list in [&statement.resource, &statement.not_resource]
+            .into_iter()
+            .flatten()
+        {
+            for v in &list.values {
+                if let Some(a) = arn_account(v.value) {
+                    push(a, MentionKind::ResourceArn, v.range);
+                }
+            }
+        }
+        if let Some(condition) = &statement.condition {
+            for (_, key) in condition.entries() {
+                for v in &key.values {
+                    if is_account_id(v.value) {
+                        push(v.value, MentionKind::ConditionValue, v.range);
+                    } else if let Some(a) = arn_account(v.value) {
+                        push(a, MentionKind::ConditionValue, v.range);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The account that owns the key, when the policy shows it unambiguously:
+/// the account of a KMS key ARN in `Resource`, else the account principal
+/// that an Allow gives `kms:PutKeyPolicy` (the default "Enable IAM User
+/// Permissions" statement), else the account mentioned most often (if no
+/// other is mentioned as often).
+pub fn key_account(policy: &Policy<'_>) -> Option<String> {
+    let mentions = mentioned_accounts(policy);
+    let unique = |accounts: Vec<&str>| -> Option<String> {
+        let first = *accounts.first()?;
+        accounts
+            .iter()
+            .all(|a| *a == first)
+            .then(|| first.to_string())
+    };
+
+    let from_key_arns: Vec<&str> = mentions
+        .iter()
+        .filter(|m| m.kind == MentionKind::ResourceArn)
+        .map(|m| m.account.as_str())
+        .collect();
+    if let Some(account) = unique(from_key_arns) {
+        return Some(account);
+    }
+
+    let admin_roots: Vec<&str> = mentions
+        .iter()
+        .filter(|m| {
+            m.kind == MentionKind::AccountPrincipal && grants_put_key_policy(policy, m.statement)
+        })
+        .map(|m| m.account.as_str())
+        .collect();
+    if let Some(account) = unique(admin_roots) {
+        return Some(account);
+    }
+
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for m in &mentions {
+        match counts.iter_mut().find(|(a, _)| *a == m.account) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((&m.account, 1)),
+        }
+    }
+    counts.sort_by_key(|&(_, n)| std::cmp::Reverse(n));
+    match counts.as_slice() {
+        [] => None,
+        [(a, _)] => Some(a.to_string()),
+        [(a, n), (_, m), ..] => (n > m).then(|| a.to_string()),
+    }
+}
+
+fn grants_put_key_policy(policy: &Policy<'_>, statement: usize) -> bool {
+    let Some(s) = policy.statements.get(statement) else {
+        return false;
+    };
+    if !matches!(s.effect, Some((Effect::Allow, _))) {
+        return false;
+    }
+    match (&s.action, &s.not_action) {
+        (Some(action), None) => action
+            .values
+            .iter()
+            .any(|v| action_matches(v.value, "kms:PutKeyPolicy")),
+        (None, Some(not_action)) => !not_action
+            .values
+            .iter()
+            .any(|v| action_matches(v.value, "kms:PutKeyPolicy")),
+        _ => false,
+    }
+}
