@@ -10,6 +10,8 @@ use super::profile::{
     Valued,
 };
 use super::reading::{PolicyReading, S3ArnForm, StatementReading};
+use crate::eval::PrincipalValue;
+use crate::model::PrincipalKind;
 
 /// The profiles the checks run with: the configured services, or, when the
 /// configuration names none, the services the policy's statements are meant for.
@@ -282,37 +284,15 @@ fn inferred_account(
     None
 }
 
-/// The account of `arn:aws:iam::ACCOUNT:...`, `arn:aws:sts::ACCOUNT:...` or a bare account id.
+/// The account a principal value names or belongs to (an ARN's account, a bare id).
 pub fn principal_account(value: &str) -> Option<&str> {
-    if is_account_id(value) {
-        return Some(value);
-    }
-    let mut parts = value.splitn(6, ':');
-    if parts.next() != Some("arn") {
-        return None;
-    }
-    let service = parts.nth(1)?;
-    let account = parts.nth(1)?;
-    (matches!(service, "iam" | "sts") && is_account_id(account)).then_some(account)
+    PrincipalValue::parse(Some(PrincipalKind::Aws), value).account()
 }
 
-/// The account of `arn:aws:iam::ACCOUNT:root` or a bare account id.
+/// The account of an account principal (`arn:aws:iam::ACCOUNT:root` or a bare id).
 pub fn account_root(value: &str) -> Option<&str> {
-    if is_account_id(value) {
-        return Some(value);
-    }
-    let rest = value.strip_suffix(":root")?;
-    let mut parts = rest.splitn(5, ':');
-    match (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) {
-        (Some("arn"), Some(_), Some("iam"), Some(""), Some(account)) if is_account_id(account) => {
-            Some(account)
-        }
+    match PrincipalValue::parse(Some(PrincipalKind::Aws), value) {
+        PrincipalValue::Account(account) => Some(account),
         _ => None,
     }
 }
@@ -432,5 +412,6 @@ mod tests {
             Some("111122223333")
         );
         assert_eq!(principal_account("arn:aws:s3:::x"), None);
+        assert_eq!(principal_account("111122223333"), Some("111122223333"));
     }
 }

@@ -4,30 +4,45 @@
 //! - `model.rs` and `data/*.toml`: what each service needs, as data with sources;
 //! - `profile.rs`: which services a key serves, with the concrete values;
 //! - `reading.rs`: what the statements say about services;
-//! - `infer.rs`: profiles from the configuration and the policy.
+//! - `infer.rs`: profiles from the configuration and the policy;
+//! - `requests.rs`: the requests each service makes, as each caller;
+//! - `analysis.rs`: the evaluator's verdicts on them, and why.
+//!
+//! The rules of the services pack (`rules/services/`) report from the
+//! [`ServiceAnalysis`], which `rules::Context::services()` computes once per
+//! document.
 
+pub mod analysis;
 pub mod infer;
 pub mod model;
 pub mod profile;
 pub mod reading;
+pub mod requests;
 
+pub use analysis::{Cause, Miss, RequestOutcome, ServiceCheck, Verdict};
 pub use model::{ServiceId, ServiceModel};
 pub use profile::{Profile, ServiceProfile};
 
 use crate::rules::Context;
 
-/// The result of the service analysis of one policy, computed once per
-/// document and shared by the rules of the services pack.
+/// The result of the service analysis of one policy.
 #[derive(Clone, Debug, Default)]
 pub struct ServiceAnalysis {
-    /// The services the checks ran for, with their values.
-    pub profiles: Vec<ServiceProfile>,
+    /// One check per service the key serves (configured or inferred), in
+    /// [`ServiceId`] order.
+    pub checks: Vec<ServiceCheck>,
 }
 
 impl ServiceAnalysis {
     pub(crate) fn run(ctx: &Context<'_>) -> ServiceAnalysis {
+        if !ctx.policy.is_policy() {
+            return ServiceAnalysis::default();
+        }
         let reading = reading::PolicyReading::read(ctx.policy);
-        let profiles = infer::resolve(ctx.options.profile.as_ref(), &reading);
-        ServiceAnalysis { profiles }
+        let checks = infer::resolve(ctx.options.profile.as_ref(), &reading)
+            .into_iter()
+            .map(|profile| analysis::check_service(profile, ctx.policy, &reading, ctx.text))
+            .collect();
+        ServiceAnalysis { checks }
     }
 }

@@ -177,10 +177,7 @@ pub mod representative {
     pub const WILDCARD_FILL: &str = "example";
 }
 
-/// Whether `text` is a 12-digit account id.
-pub fn is_account_id(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
-}
+pub use crate::eval::is_account_id;
 
 #[cfg(test)]
 mod tests {
