@@ -1,20 +1,46 @@
 //! Every fixture under `fixtures/<pack>/<rule-name>/` is analysed and its
 //! rendered diagnostics compared with an insta snapshot. `valid-*` fixtures
-//! must not trigger their own rule; `invalid-*` fixtures must.
+//! must not trigger their own rule; `invalid-*` fixtures must. A fixture
+//! `x.json` with a sibling `x.profile.toml` is analysed with that profile
+//! (what `[[profiles]]` in policy-check.toml gives), shown in the snapshot.
 
 use std::fmt::Write;
 use std::path::Path;
 
-use policy_analyzer::{analyze_bytes, find_rule, AnalyzeOptions, LineIndex, PositionEncoding};
+use policy_analyzer::{analyze_bytes, find_rule, AnalyzeOptions, LineIndex, PositionEncoding, Profile};
+
+/// The options for a fixture: its sibling `.profile.toml`, if any, and that file's text.
+fn options_for(path: &Path) -> (AnalyzeOptions, Option<String>) {
+    let profile_path = path.with_extension("profile.toml");
+    let Ok(text) = std::fs::read_to_string(&profile_path) else {
+        return (AnalyzeOptions::default(), None);
+    };
+    let profile: Profile = toml::from_str(&text)
+        .unwrap_or_else(|e| panic!("{} is not a valid profile: {e}", profile_path.display()));
+    let options = AnalyzeOptions {
+        profile: Some(profile),
+        ..AnalyzeOptions::default()
+    };
+    (options, Some(text))
+}
 
 /// The snapshot text: the human report without colour, then each fix's edits
 /// with 1-based line:column ranges, then the text after applying all fixes.
 fn snapshot(path: &Path, bytes: &[u8]) -> String {
-    let analysis = analyze_bytes(bytes, &AnalyzeOptions::default());
+    let (options, profile_text) = options_for(path);
+    let analysis = analyze_bytes(bytes, &options);
     let text = &String::from_utf8_lossy(bytes);
     let name = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path);
     let name = name.to_string_lossy().replace('\\', "/");
-    let mut out = policy_check::render::human::render(&name, text, &analysis.diagnostics, false, 100);
+    let mut out = String::new();
+    if let Some(profile) = profile_text {
+        out.push_str("profile:\n");
+        for line in profile.lines() {
+            writeln!(out, "  {line}").unwrap();
+        }
+        out.push('\n');
+    }
+    out.push_str(&policy_check::render::human::render(&name, text, &analysis.diagnostics, false, 100));
     let index = LineIndex::new(text);
     let pos = |offset: u32| {
         let lc = index.line_col(text, offset as usize, PositionEncoding::Utf32);
@@ -40,13 +66,28 @@ fn fixtures() {
         let bytes = std::fs::read(path).expect("fixture is readable");
         let rule_name = path.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
         let file_name = path.file_name().unwrap().to_string_lossy().to_string();
-        let analysis = analyze_bytes(&bytes, &AnalyzeOptions::default());
+        let analysis = analyze_bytes(&bytes, &options_for(path).0);
         if let Some(rule) = find_rule(&rule_name) {
             let fired = analysis.diagnostics.iter().any(|d| d.code == rule.code);
             if file_name.starts_with("valid") {
                 assert!(!fired, "{}: {} must not fire on a valid fixture", path.display(), rule.code);
             } else if file_name.starts_with("invalid") {
                 assert!(fired, "{}: {} must fire on an invalid fixture", path.display(), rule.code);
+            }
+        }
+        // "A fix must leave valid JSON" (docs/adding-a-rule.md).
+        let text = String::from_utf8_lossy(&bytes);
+        let errors_before = policy_analyzer::syntax::parse(&text).errors.len();
+        for d in &analysis.diagnostics {
+            if let Some(fix) = &d.fix {
+                let fixed = fix.apply(&text);
+                let errors_after = policy_analyzer::syntax::parse(&fixed).errors.len();
+                assert!(
+                    errors_after <= errors_before,
+                    "{}: the fix of {} leaves invalid JSON:\n{fixed}",
+                    path.display(),
+                    d.code
+                );
             }
         }
         insta::assert_snapshot!(snapshot(path, &bytes));

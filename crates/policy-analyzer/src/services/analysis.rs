@@ -81,6 +81,7 @@ pub struct Variant {
     pub bucket_keys: Option<bool>,
     pub request: Request,
     pub evaluation: Evaluation,
+    pub verdict: Verdict,
 }
 
 /// A request of a service (an action, as a caller, in a region, for a
@@ -157,6 +158,7 @@ pub fn check_service(
         let variant = Variant {
             bucket_keys,
             request,
+            verdict: verdict_of(&evaluation, iam_policies_apply),
             evaluation,
         };
         match outcomes.iter_mut().find(|o| {
@@ -179,11 +181,7 @@ pub fn check_service(
     }
 
     for outcome in &mut outcomes {
-        let verdicts: Vec<Verdict> = outcome
-            .variants
-            .iter()
-            .map(|v| verdict_of(&v.evaluation, iam_policies_apply))
-            .collect();
+        let verdicts: Vec<Verdict> = outcome.variants.iter().map(|v| v.verdict).collect();
         let best_verdict = verdicts.iter().copied().max().unwrap_or(Verdict::Denied);
         // Among equally good variants, prefer the one the policy presumes.
         let presumed = match &profile.bucket_keys {
@@ -326,7 +324,7 @@ fn classify(
             } else if is("kms:CallerAccount") {
                 Cause::CallerAccount
             } else if linked_role
-                && (is("kms:EncryptionContext:aws:s3:arn")
+                && (starts_with_ignore_case(&name, "kms:EncryptionContext:")
                     || is("kms:EncryptionContextKeys")
                     || is("aws:userid"))
             {

@@ -69,6 +69,25 @@ impl ServiceId {
     }
 }
 
+/// A service compares equal to its profile name (`ServiceId::Fsx == "fsx"`).
+impl PartialEq<str> for ServiceId {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for ServiceId {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<String> for ServiceId {
+    fn eq(&self, other: &String) -> bool {
+        self.as_str() == other
+    }
+}
+
 impl std::fmt::Display for ServiceId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -109,6 +128,22 @@ pub struct ServiceModel {
     pub permissions: Vec<Permission>,
     /// The request context the service sends with its requests.
     pub context: Vec<ContextEntry>,
+}
+
+/// The document part of a fact's source: `seeds/001_31e9581554ba3c76.txt`
+/// or `kms-facts §4c`, for short citations in messages.
+pub fn source_tag(source: &str) -> &str {
+    let end = if source.starts_with("kms-facts") {
+        source.find([' ', ':']).map(|i| {
+            // `kms-facts §4c [S9]: ...` → `kms-facts §4c`
+            source[i + 1..]
+                .find([' ', ':', ','])
+                .map_or(source.len(), |j| i + 1 + j)
+        })
+    } else {
+        source.find(':')
+    };
+    source[..end.unwrap_or(source.len())].trim_end_matches(',')
 }
 
 /// Who calls AWS KMS when the service uses the key.
@@ -353,6 +388,7 @@ mod tests {
                 "services/data: models must follow ServiceId::ALL"
             );
             assert_eq!(ServiceId::parse(id.as_str()), Some(id));
+            assert_eq!(vec![id], vec![id.as_str().to_string()]);
         }
     }
 
@@ -492,6 +528,20 @@ mod tests {
                 .unwrap(),
             "arn:aws:iam::111122223333:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_fc-0123456789abcdef0"
         );
+    }
+
+    #[test]
+    fn source_tags() {
+        assert_eq!(
+            source_tag("seeds/001_31e9581554ba3c76.txt: \"kms:Decrypt\""),
+            "seeds/001_31e9581554ba3c76.txt"
+        );
+        assert_eq!(
+            source_tag("kms-facts §4c [S9 encryption-at-rest.md]: x"),
+            "kms-facts §4c"
+        );
+        assert_eq!(source_tag("kms-facts §5 [S13]: x"), "kms-facts §5");
+        assert_eq!(source_tag("kms-facts §1, §4d.1: x"), "kms-facts §1");
     }
 
     #[test]

@@ -174,6 +174,10 @@ pub struct StatementReading<'t> {
     /// Condition values on keys that describe the caller rather than the
     /// request (`aws:PrincipalOrgID`...), under positive operators.
     pub identity_conditions: Vec<ConditionText<'t>>,
+    /// Deny statements: what a caller must be for the Deny to spare it,
+    /// read from negated conditions on identity keys (`StringNotEquals
+    /// aws:PrincipalOrgID o-...`) and from `Bool` ones (`"aws:MultiFactorAuthPresent": "false"`).
+    pub identity_requirements: Vec<ConditionText<'t>>,
     /// `Principal: "*"` or `{"AWS": "*"}`.
     pub principal_everyone: bool,
     /// The statement uses `NotPrincipal`.
@@ -206,6 +210,7 @@ impl<'t> StatementReading<'t> {
             service_principals: Vec::new(),
             purposes: Vec::new(),
             identity_conditions: Vec::new(),
+            identity_requirements: Vec::new(),
             principal_everyone: false,
             not_principal: statement.not_principal.is_some(),
             aws_principals: Vec::new(),
@@ -241,6 +246,21 @@ impl<'t> StatementReading<'t> {
     fn read_conditions(&mut self, block: &ConditionBlock<'t>) {
         for (op, key) in block.entries() {
             let operator = op.operator;
+            if !self.allow && is_identity_key(key.key.value) {
+                let spares_by_value = operator.is_some_and(|o| {
+                    o.base.is_negated() || o.base.family() == crate::model::OperatorFamily::Bool
+                });
+                if spares_by_value {
+                    if let Some(value) = key.values.first() {
+                        self.identity_requirements.push(ConditionText {
+                            value: *value,
+                            operator,
+                            operator_range: op.name.range,
+                            key: key.key,
+                        });
+                    }
+                }
+            }
             // Negated operators and `Null` say what a request must not be, not
             // what it is: they are no evidence of a service.
             let positive = operator.is_some_and(|o| {
@@ -314,7 +334,10 @@ impl<'t> StatementReading<'t> {
                 Purpose {
                     service: role.service,
                     range: role.range,
-                    what: format!("the service-linked role {}", role.value),
+                    what: format!(
+                        "the service-linked role {}",
+                        role.value.rsplit('/').next().unwrap_or(role.value)
+                    ),
                     weak: false,
                 },
             );
@@ -434,7 +457,7 @@ fn s3_context_value(text: ConditionText<'_>) -> Option<S3ContextValue<'_>> {
         return None;
     }
     let wildcards = text.operator.is_some_and(|op| op.base.supports_wildcards());
-    let concrete = |s: &str| !s.is_empty() && !(wildcards && has_wildcard(s));
+    let concrete = |s: &str| !s.is_empty() && (!wildcards || !has_wildcard(s));
     Some(match resource.split_once('/') {
         Some((bucket, object)) => S3ContextValue {
             text,

@@ -13,7 +13,7 @@ use super::profile::{is_account_id, representative, Origin, ServiceProfile};
 use super::reading::{ConditionText, PolicyReading, S3ArnForm, StatementReading};
 use crate::catalog::catalog;
 use crate::eval::{PrincipalValue, Request, RequestPrincipal};
-use crate::model::PrincipalKind;
+use crate::model::{OperatorFamily, PrincipalKind};
 
 /// Who calls AWS KMS for a service.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -343,7 +343,20 @@ pub fn requests(
                             let mut request =
                                 Request::new(caller.principal.clone(), action.as_str());
                             if let Some(statement) = origin {
-                                add_identity_context(&mut request, statement, caller);
+                                add_identity_context(
+                                    &mut request,
+                                    &statement.identity_conditions,
+                                    caller,
+                                    false,
+                                );
+                            }
+                            for deny in reading.statements.iter().filter(|s| !s.allow) {
+                                add_identity_context(
+                                    &mut request,
+                                    &deny.identity_requirements,
+                                    caller,
+                                    true,
+                                );
                             }
                             for entry in model.context.iter().filter(|e| e.applies_to(action)) {
                                 let template = match (&entry.bucket_keys_value, bucket_keys) {
@@ -399,12 +412,19 @@ fn object_key_for(reading: &PolicyReading<'_>, caller: &Caller, bucket: &str) ->
         .unwrap_or_else(|| representative::OBJECT_KEY.to_string())
 }
 
-/// The identity a representative caller needs to be one of the principals
-/// its statement means (`aws:PrincipalOrgID`, `aws:PrincipalTag/...`). What
-/// the principal itself determines, and what the service sends, is not
-/// taken from the statement.
-fn add_identity_context(request: &mut Request, statement: &StatementReading<'_>, caller: &Caller) {
-    for condition in &statement.identity_conditions {
+/// The identity a caller needs to be one of the principals the policy
+/// means: those its statement allows (`aws:PrincipalOrgID`,
+/// `aws:PrincipalTag/...`), and those a Deny spares (a perimeter Deny on
+/// principals outside the organization is not about the service). What the
+/// principal itself determines, and what the service sends, is not taken
+/// from the policy; the first value set for a key stays.
+fn add_identity_context(
+    request: &mut Request,
+    conditions: &[ConditionText<'_>],
+    caller: &Caller,
+    spared_by_deny: bool,
+) {
+    for condition in conditions {
         let key = condition.key.value;
         let determined = key.eq_ignore_ascii_case("aws:PrincipalArn")
             || key.eq_ignore_ascii_case("aws:PrincipalType")
@@ -413,7 +433,17 @@ fn add_identity_context(request: &mut Request, statement: &StatementReading<'_>,
         if determined || request.context.contains(key) {
             continue;
         }
-        let value = instantiate(condition);
+        let value = match condition.operator {
+            // A Deny on `"aws:MultiFactorAuthPresent": "false"` spares `true`.
+            Some(op) if spared_by_deny && op.base.family() == OperatorFamily::Bool => {
+                if condition.value.value.eq_ignore_ascii_case("false") {
+                    "true".to_string()
+                } else {
+                    "false".to_string()
+                }
+            }
+            _ => instantiate(condition),
+        };
         let multivalued = catalog()
             .condition_key(key)
             .is_some_and(|k| k.info.multivalued);

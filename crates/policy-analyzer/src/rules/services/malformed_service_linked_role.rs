@@ -1,0 +1,115 @@
+use super::{and_list, label};
+use crate::diagnostic::{Fix, Severity};
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::services::reading::{PolicyReading, RoleArnProblem, RoleReference};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC409",
+    name: "malformed-service-linked-role",
+    pack: Pack::Services,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    tags: &[],
+    summary: "An ARN of the FSx S3 service-linked role with a wrong path, a missing or malformed id, or no account",
+    docs: r#"## What it does
+Checks every reference to the service-linked role that File Cache and FSx
+for Lustre use to reach a linked S3 bucket, `AWSServiceRoleForFSxS3Access_<id>`,
+in a principal or an `aws:PrincipalArn` condition. The role's ARN is
+`arn:aws:iam::<account>:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_<fs-or-cache-id>`;
+the rule reports an ARN without that path (or with another), without the id
+after `AWSServiceRoleForFSxS3Access_`, with an id that is not a file-system
+(`fs-...`) or cache (`fc-...`) id (a placeholder such as `file_cache_id`),
+or with an account that is not a 12-digit id.
+
+## Why it matters
+A role's ARN includes its path; an ARN without it, or with a placeholder,
+names no role, so the statement applies to no request of the cache's role and
+the cache cannot read or write its SSE-KMS bucket.
+
+## Example
+```json
+"Principal": {"AWS": "arn:aws:iam::111122223333:role/AWSServiceRoleForFSxS3Access_fc-0123456789abcdef0"}
+```
+
+## Use instead
+```json
+"Principal": {"AWS": "arn:aws:iam::111122223333:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_fc-0123456789abcdef0"}
+```
+
+## Fix
+When only the path is wrong, the fix puts in the role's path (review it:
+the statement starts to apply to the role).
+
+## Sources
+- `seeds/003_a7c6a4a498b59cae.txt`: the principal `arn:aws:iam::aws_account_id:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_file_cache_id`, and "search your IAM roles using your cache ID" to find the role.
+- kms-facts §4a [S6, S7, S22]: one role per linked file system or cache, `AWSServiceRoleForFSxS3Access_fs-...` or `..._fc-...`; service-linked role ARNs have the form `arn:aws:iam::ACCOUNT:role/aws-service-role/SERVICE-NAME.amazonaws.com/ROLE`.
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let reading = PolicyReading::read(ctx.policy);
+    for statement in &reading.statements {
+        for role in statement.roles.iter().filter(|r| !r.problems.is_empty()) {
+            report(ctx, out, statement.index, role);
+        }
+    }
+}
+
+fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, statement: usize, role: &RoleReference<'_>) {
+    let model = role.service.model();
+    let prefix = model.caller.role_name_prefix.as_deref().unwrap_or_default();
+    let path = model.caller.path.as_deref().unwrap_or_default();
+    let problems: Vec<String> = role
+        .problems
+        .iter()
+        .map(|p| match p {
+            RoleArnProblem::NotARoleArn => "it is not an IAM role ARN (arn:aws:iam::<account>:role/...)".to_string(),
+            RoleArnProblem::WrongPath { found, expected } if found == "/" => {
+                format!("it lacks the role's path {expected}")
+            }
+            RoleArnProblem::WrongPath { found, expected } => {
+                format!("its path is {found}, but the role's path is {expected}")
+            }
+            RoleArnProblem::MissingId => {
+                format!("nothing follows {prefix}: the role is named after the file system or cache it serves ({prefix}fc-0123456789abcdef0)")
+            }
+            RoleArnProblem::MalformedId { id } => {
+                format!("{id} is not a file-system (fs-...) or cache (fc-...) id")
+            }
+            RoleArnProblem::MalformedAccount { account } => format!("{account} is not a 12-digit account id"),
+        })
+        .collect();
+    let place = if role.in_principal {
+        "the principal"
+    } else {
+        "the aws:PrincipalArn value"
+    };
+    let message = format!(
+        "{place} {} in {} is not the ARN of a service-linked role {prefix}<id> ({}): {}; the statement never applies to the role",
+        role.value,
+        label(ctx, statement),
+        model.name,
+        and_list(&problems)
+    );
+    let help = format!(
+        "use arn:aws:iam::<account>:role{path}{prefix}<fs-or-cache-id>; find the role in IAM by searching for the file system's or cache's id"
+    );
+    let mut d = out.diagnostic(role.range, message).with_help(help);
+    // Only a wrong path can be repaired without knowing anything more.
+    if role
+        .problems
+        .iter()
+        .all(|p| matches!(p, RoleArnProblem::WrongPath { .. }))
+    {
+        if let (Some(account), Some(id)) = (role.account, role.resource_id) {
+            if let Some(arn) = model.caller.role_arn(account, id) {
+                d = d.with_fix(
+                    Fix::replace("Use the role's full ARN", role.range, format!("\"{arn}\""))
+                        .unsafe_(),
+                );
+            }
+        }
+    }
+    out.push(d);
+}

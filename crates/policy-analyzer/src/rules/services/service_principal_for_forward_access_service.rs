@@ -1,0 +1,123 @@
+use super::label;
+use crate::diagnostic::{DiagnosticTag, Severity};
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::services::model::CallerKind;
+use crate::services::reading::{PolicyReading, ServicePrincipalRef, StatementReading};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC410",
+    name: "service-principal-for-forward-access-service",
+    pack: Pack::Services,
+    severity: Severity::Warning,
+    fix: FixAvailability::None,
+    tags: &[DiagnosticTag::Unnecessary],
+    summary: "A service principal in a statement meant for a service that calls AWS KMS with the caller's identity",
+    docs: r#"## What it does
+Reports a service principal such as `fsx.amazonaws.com`,
+`fsx.us-east-1.amazonaws.com`, `elasticfilesystem.amazonaws.com` or (in a
+statement about SSE-KMS objects: with `kms:ViaService` `s3.<region>` or an
+`aws:s3:arn` encryption context) `s3.amazonaws.com`, given permissions on the
+key.
+
+## Why it matters
+Amazon FSx, File Cache and EFS call AWS KMS with the identity of the
+principal that uses them (forward access) and keep access through grants;
+S3 encrypts SSE-KMS objects with the identity of the caller (for a File Cache
+data repository, the cache's service-linked role). None of them calls AWS KMS
+as its service principal, so such a statement is never used, and the
+service's requests depend on other statements. `fsx.<region>.amazonaws.com`
+is the `kms:ViaService` value of FSx, not a principal.
+
+## Example
+```json
+{"Sid": "Allow FSx", "Effect": "Allow",
+ "Principal": {"Service": "fsx.amazonaws.com"},
+ "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"],
+ "Resource": "*"}
+```
+
+## Use instead
+```json
+{"Sid": "Allow access through Amazon FSx", "Effect": "Allow",
+ "Principal": {"AWS": "*"},
+ "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"],
+ "Resource": "*",
+ "Condition": {"StringEquals": {"kms:ViaService": "fsx.us-east-1.amazonaws.com", "kms:CallerAccount": "111122223333"}}}
+```
+
+## Fix
+None: who should use the service is the author's decision.
+
+## Sources
+- kms-facts §8.1: service principals used where the service acts with the caller's identity (corpus 085, 088, 094, 097, 108) match no documented flow.
+- kms-facts §4a: there is no documented KMS service principal for FSx; FSx uses the caller's identity and grants. §4c [S9]: the EFS AWS managed key allows `Principal *` with `kms:ViaService`.
+- kms-facts §5 [S13]: SSE-KMS calls are made with the caller's identity; the documented patterns use IAM principals and `kms:ViaService`.
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let reading = PolicyReading::read(ctx.policy);
+    for statement in reading.statements.iter().filter(|s| s.allow) {
+        for sp in &statement.service_principals {
+            if never_used(statement, sp) {
+                report(ctx, out, statement, sp);
+            }
+        }
+    }
+}
+
+/// Forward-access services never appear as principals; S3 appears as one
+/// for other features (event notifications, inventory reports), so only a
+/// statement about SSE-KMS objects is judged.
+fn never_used(statement: &StatementReading<'_>, sp: &ServicePrincipalRef<'_>) -> bool {
+    match sp.service.model().caller.kind {
+        CallerKind::ForwardAccess => true,
+        CallerKind::ServiceLinkedRole => {
+            let name = sp.service.model().via_service.service_name();
+            statement
+                .via_services
+                .iter()
+                .any(|v| v.service_name.eq_ignore_ascii_case(name))
+                || !statement.s3_contexts.is_empty()
+        }
+    }
+}
+
+fn report(
+    ctx: &Context<'_>,
+    out: &mut Emitter<'_>,
+    statement: &StatementReading<'_>,
+    sp: &ServicePrincipalRef<'_>,
+) {
+    let model = sp.service.model();
+    let how = match model.caller.kind {
+        CallerKind::ForwardAccess => format!(
+            "{} calls AWS KMS with the identity of the principal that uses it (forward access), never as {}",
+            model.name, sp.text.value
+        ),
+        CallerKind::ServiceLinkedRole => format!(
+            "Amazon S3 encrypts and decrypts SSE-KMS objects with the identity of the caller (for a File Cache or FSx for Lustre data repository, its service-linked role), never as {}",
+            sp.text.value
+        ),
+    };
+    let via = model
+        .via_service
+        .template
+        .replace("{region}", sp.region.unwrap_or("<region>"));
+    let message = format!(
+        "{} gives the key to the service principal {}, but {how}: this statement is never used",
+        label(ctx, statement.index),
+        sp.text.value
+    );
+    let help = match model.caller.kind {
+        CallerKind::ForwardAccess => format!(
+            "give the permissions to the principals that use {} (or to \"*\" with kms:CallerAccount) and limit them with kms:ViaService \"{via}\"",
+            model.name
+        ),
+        CallerKind::ServiceLinkedRole => format!(
+            "give the permissions to the principals that read and write the objects (for a linked File Cache: its AWSServiceRoleForFSxS3Access_<id> role) with kms:ViaService \"{via}\""
+        ),
+    };
+    out.push(out.diagnostic(sp.text.range, message).with_help(help));
+}

@@ -1,0 +1,140 @@
+use super::{and_list, groups, it_or_them, label, service_name};
+use crate::diagnostic::Severity;
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::services::model::Need;
+use crate::services::{RequestOutcome, Verdict};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC405",
+    name: "service-request-explicitly-denied",
+    pack: Pack::Services,
+    severity: Severity::Error,
+    fix: FixAvailability::None,
+    tags: &[],
+    summary: "A Deny statement blocks a request that a service needs",
+    docs: r#"## What it does
+Reports a required request of a service (see PC402) that a Deny statement
+matches, pointing at the Deny and at the Allow statements it overrides.
+
+## Why it matters
+An explicit Deny wins over every Allow, in the key policy and in IAM
+policies alike; nothing else can make the request succeed. Broad Denies (on
+`kms:CreateGrant`, or on requests without some condition) often catch the
+requests that FSx, File Cache or EFS make on a user's behalf, which come
+through the service (`kms:ViaService`) and for CreateGrant carry
+`kms:GrantIsForAWSResource` = true.
+
+## Example
+```json
+{"Sid": "Deny grants", "Effect": "Deny", "Principal": "*", "Action": "kms:CreateGrant", "Resource": "*"}
+```
+
+## Use instead
+Exempt the requests of AWS services, for example deny only grants that are
+not for an AWS resource:
+```json
+{"Sid": "Deny grants except for AWS resources", "Effect": "Deny", "Principal": "*",
+ "Action": "kms:CreateGrant", "Resource": "*",
+ "Condition": {"Bool": {"kms:GrantIsForAWSResource": "false"}}}
+```
+
+## Fix
+None: which requests the Deny should still block is the author's decision.
+
+## Sources
+- kms-facts §2a [S10 conditions-kms.md]: kms:GrantIsForAWSResource is true when an integrated AWS service creates the grant for the user.
+- DESIGN.md "Semantics that must be exact": explicit Deny beats Allow (IAM User Guide, policy evaluation logic).
+- `seeds/001_31e9581554ba3c76.txt`, `seeds/002_802ee41e043be489.txt`, `seeds/000_aef0a2a228006e0e.txt`, kms-facts §4c [S9], `seeds/003_a7c6a4a498b59cae.txt`: the required permissions.
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let analysis = ctx.services();
+    let denied =
+        |o: &RequestOutcome| o.need == Need::Required && o.verdict == Verdict::ExplicitlyDenied;
+    for group in groups(&analysis.checks, denied) {
+        // One diagnostic per Deny statement.
+        let mut denies: Vec<usize> = Vec::new();
+        for o in &group.outcomes {
+            for &s in &o.best().evaluation.denied_by {
+                if !denies.contains(&s) {
+                    denies.push(s);
+                }
+            }
+        }
+        for deny in denies {
+            let outcomes: Vec<&RequestOutcome> = group
+                .outcomes
+                .iter()
+                .copied()
+                .filter(|o| o.best().evaluation.denied_by.contains(&deny))
+                .collect();
+            let mut actions: Vec<&str> = Vec::new();
+            let mut overridden: Vec<usize> = Vec::new();
+            for o in &outcomes {
+                if !actions.contains(&o.action) {
+                    actions.push(o.action);
+                }
+                let e = &o.best().evaluation;
+                for &s in e.allowed_by.iter().chain(&e.delegated_by) {
+                    if !overridden.contains(&s) {
+                        overridden.push(s);
+                    }
+                }
+            }
+            let service = service_name(group.check);
+            let mut message = format!(
+                "{} denies {} as {}, which {service} needs",
+                label(ctx, deny),
+                and_list(&actions),
+                group.caller_description()
+            );
+            let direct = outcomes
+                .iter()
+                .find_map(|o| o.best().evaluation.allowed_by.first().copied());
+            if let Some(allow) = direct.or_else(|| overridden.first().copied()) {
+                message.push_str(&format!(
+                    "; an explicit Deny overrides the Allow of {}",
+                    label(ctx, allow)
+                ));
+            }
+            let via = group.via_service();
+            let grant_hint = if actions.contains(&"kms:CreateGrant") {
+                "; for kms:CreateGrant, \"Bool\": {\"kms:GrantIsForAWSResource\": \"false\"} spares the grants services create"
+            } else {
+                ""
+            };
+            let help = format!(
+                "exempt the service's requests from {}: add a condition they do not meet, such as \
+                 \"StringNotEquals\": {{\"kms:ViaService\": \"{via}\"}} or \"Bool\": {{\"aws:ViaAWSService\": \"false\"}} \
+                 (requests a service makes for a principal carry true){grant_hint}",
+                label(ctx, deny),
+            );
+            let deny_statement = &ctx.policy.statements[deny];
+            let mut d = out
+                .diagnostic(deny_statement.anchor(), message)
+                .with_help(help);
+            let delegates: Vec<usize> = outcomes
+                .iter()
+                .flat_map(|o| o.best().evaluation.delegated_by.iter().copied())
+                .collect();
+            for allow in overridden.iter().take(3) {
+                let how = if delegates.contains(allow) {
+                    "delegates"
+                } else {
+                    "allows"
+                };
+                d = d.with_related(
+                    ctx.policy.statements[*allow].anchor(),
+                    format!(
+                        "{} {how} {}, but the Deny wins",
+                        label(ctx, *allow),
+                        it_or_them(&actions)
+                    ),
+                );
+            }
+            out.push(d);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+use super::and_list;
+use crate::diagnostic::Severity;
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::text::TextRange;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC411",
+    name: "unsupported-key-spec",
+    pack: Pack::Services,
+    severity: Severity::Error,
+    fix: FixAvailability::None,
+    tags: &[],
+    summary: "The profile gives a key spec that a service the key serves does not accept",
+    docs: r#"## What it does
+Reports a profile (`key-spec` in `policy-check.toml`) that gives an
+asymmetric (`RSA_2048`, `ECC_NIST_P256`...) or HMAC (`HMAC_256`...) key spec
+for a key that serves Amazon FSx, FSx for Lustre, File Cache, EFS or an S3
+bucket, which accept only symmetric encryption keys (`SYMMETRIC_DEFAULT`).
+
+## Why it matters
+The service refuses the key when the file system, cache or bucket
+encryption is set up; no key policy can change that.
+
+## Example
+```toml
+[[profiles]]
+services = ["fsx"]
+key-spec = "RSA_2048"
+```
+
+## Use instead
+```toml
+[[profiles]]
+services = ["fsx"]
+key-spec = "SYMMETRIC_DEFAULT"
+```
+and a symmetric encryption key.
+
+## Fix
+None: the key must be replaced by a symmetric encryption key.
+
+## Sources
+- `seeds/002_802ee41e043be489.txt`: "Amazon FSx accepts only symmetric CMKs. You can't use asymmetric CMKs with Amazon FSx".
+- `seeds/000_aef0a2a228006e0e.txt`: "Amazon File Cache accepts only symmetric encryption KMS keys".
+- kms-facts §4c [S9]: EFS supports only symmetric keys; §5 [S13]: S3 accepts only symmetric encryption KMS keys.
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let analysis = ctx.services();
+    // A profile is not in the policy: point at the start of the statements.
+    let range = ctx
+        .policy
+        .statement_element
+        .map_or(TextRange::empty(0), |e| e.key_range);
+    for check in &analysis.checks {
+        let Some(spec) = check.profile.key_spec.as_deref() else {
+            continue;
+        };
+        let model = check.service().model();
+        let accepted = &model.key_spec.accepted;
+        if accepted.iter().any(|a| a.eq_ignore_ascii_case(spec)) {
+            continue;
+        }
+        let message = format!(
+            "the profile gives the key spec {spec}, but {} accepts only {} (symmetric encryption keys)",
+            model.name,
+            and_list(accepted)
+        );
+        let source = model.key_spec.source.split(':').next().unwrap_or_default();
+        let help = format!(
+            "use a symmetric encryption key ({}) for {}, as {source} says",
+            and_list(accepted),
+            model.name
+        );
+        out.push(out.diagnostic(range, message).with_help(help));
+    }
+}
