@@ -606,10 +606,12 @@ fn resources() {
     }
 }
 
+/// A whole-policy row: (statements, caller, action, context, decision, delegated only?).
+type DecisionCase = (&'static str, Caller, &'static str, &'static [Ctx], Decision, bool);
+
 /// Whole policies: Effect, Deny beats Allow, order, delegation.
-/// (statements, caller, action, context, decision, delegated only?)
 #[rustfmt::skip]
-const DECISION_CASES: &[(&str, Caller, &str, &[Ctx], Decision, bool)] = &[
+const DECISION_CASES: &[DecisionCase] = &[
     (r#"{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}, {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}"#, Caller::Admin, "kms:Decrypt", &[], Decision::ExplicitDeny, false),
     (r#"{"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}, {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}"#, Caller::Admin, "kms:Decrypt", &[], Decision::ExplicitDeny, false),
     (r#"{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}, {"Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}"#, Caller::Admin, "kms:Encrypt", &[], Decision::Allow, false),
