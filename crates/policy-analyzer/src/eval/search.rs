@@ -27,8 +27,8 @@ use super::context::ContextView;
 use super::operators::{parse_date, parse_number, Cidr};
 use super::principal::{arn_account, is_account_id};
 use super::{
-    accounts::mentioned_accounts, action_matches, evaluate_statement, evaluate_with,
-    uses_policy_variables, ContextValue, EvalOptions, Evaluation, Failure, Request,
+    accounts::mentioned_accounts, covers_action, evaluate_statement, evaluate_with,
+    uses_policy_variables, ContextValue, EvalOptions, Evaluation, Failure, Request, RequestContext,
     RequestPrincipal, StatementOutcome,
 };
 use crate::catalog::catalog;
@@ -134,7 +134,7 @@ pub fn find_outside_access(
             base,
             Some(statement),
             &special,
-            is_identity_key,
+            &is_identity_key,
             question.options,
             &accept,
         ) {
@@ -162,7 +162,41 @@ pub fn find_allowed_request(
     accept: &dyn Fn(&Evaluation) -> bool,
 ) -> Option<(Request, Evaluation)> {
     let base = Request::new(principal, action);
-    search(policy, base, None, &[], is_identity_key, options, accept)
+    search(policy, base, None, &[], &is_identity_key, options, accept)
+}
+
+/// Whether statement `statement` allows (or delegates) `action` to
+/// `principal` in some request whose context holds `fixed`, and leaves out
+/// the keys in `absent`, with no Deny in the way. Other keys the principal
+/// does not determine take candidate values as in [`find_allowed_request`].
+pub fn find_request_through(
+    policy: &Policy<'_>,
+    statement: usize,
+    principal: RequestPrincipal,
+    action: &str,
+    fixed: &RequestContext,
+    absent: &[&str],
+    options: &EvalOptions,
+) -> Option<(Request, Evaluation)> {
+    let mut base = Request::new(principal, action);
+    base.context = fixed.clone();
+    let pinned = |key: &str| {
+        is_identity_key(key)
+            || fixed.contains(key)
+            || absent.iter().any(|a| a.eq_ignore_ascii_case(key))
+    };
+    let accept = |e: &Evaluation| {
+        e.is_allowed() && (e.allowed_by.contains(&statement) || e.delegated_by.contains(&statement))
+    };
+    search(
+        policy,
+        base,
+        Some(statement),
+        &[],
+        &pinned,
+        options,
+        &accept,
+    )
 }
 
 /// Keys that describe who calls; the search never varies them freely.
@@ -345,7 +379,7 @@ fn free_keys(
     policy: &Policy<'_>,
     target: Option<usize>,
     action: &str,
-    identity: fn(&str) -> bool,
+    identity: &dyn Fn(&str) -> bool,
 ) -> Vec<KeyCandidates> {
     let mut keys: Vec<KeyCandidates> = Vec::new();
     for statement in &policy.statements {
@@ -353,7 +387,7 @@ fn free_keys(
             Some(t) => statement.index == t || statement.is_deny(),
             None => true,
         };
-        if !relevant || !mentions_action(statement, action) {
+        if !relevant || !covers_action(statement, action) {
             continue;
         }
         let Some(condition) = &statement.condition else {
@@ -380,16 +414,6 @@ fn free_keys(
         }
     }
     keys
-}
-
-/// Whether a statement's Action/NotAction could cover the action (a cheap
-/// filter; the evaluator decides).
-fn mentions_action(statement: &Statement<'_>, action: &str) -> bool {
-    match (&statement.action, &statement.not_action) {
-        (Some(a), _) => a.values.iter().any(|v| action_matches(v.value, action)),
-        (None, Some(n)) => !n.values.iter().any(|v| action_matches(v.value, action)),
-        (None, None) => false,
-    }
 }
 
 /// Candidate request values for one condition entry: each policy value made
@@ -469,7 +493,7 @@ fn search(
     base: Request,
     target: Option<usize>,
     special: &[KeyCandidates],
-    identity: fn(&str) -> bool,
+    identity: &dyn Fn(&str) -> bool,
     options: &EvalOptions,
     accept: &dyn Fn(&Evaluation) -> bool,
 ) -> Option<(Request, Evaluation)> {

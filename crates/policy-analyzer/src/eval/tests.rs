@@ -607,7 +607,14 @@ fn resources() {
 }
 
 /// A whole-policy row: (statements, caller, action, context, decision, delegated only?).
-type DecisionCase = (&'static str, Caller, &'static str, &'static [Ctx], Decision, bool);
+type DecisionCase = (
+    &'static str,
+    Caller,
+    &'static str,
+    &'static [Ctx],
+    Decision,
+    bool,
+);
 
 /// Whole policies: Effect, Deny beats Allow, order, delegation.
 #[rustfmt::skip]
