@@ -5,9 +5,9 @@
 //! grants). The policy's own ARNs usually tell: the account-root statement
 //! that enables IAM policies, the key ARN in `Resource`, `kms:CallerAccount`.
 
-use super::action_matches;
+use super::covers_action;
 use super::principal::{arn_account, is_account_id, PrincipalValue};
-use crate::model::{Effect, Policy};
+use crate::model::Policy;
 use crate::text::TextRange;
 
 /// Where a policy mentions an account.
@@ -137,21 +137,8 @@ pub fn key_account(policy: &Policy<'_>) -> Option<String> {
 }
 
 fn grants_put_key_policy(policy: &Policy<'_>, statement: usize) -> bool {
-    let Some(s) = policy.statements.get(statement) else {
-        return false;
-    };
-    if !matches!(s.effect, Some((Effect::Allow, _))) {
-        return false;
-    }
-    match (&s.action, &s.not_action) {
-        (Some(action), None) => action
-            .values
-            .iter()
-            .any(|v| action_matches(v.value, "kms:PutKeyPolicy")),
-        (None, Some(not_action)) => !not_action
-            .values
-            .iter()
-            .any(|v| action_matches(v.value, "kms:PutKeyPolicy")),
-        _ => false,
-    }
+    policy
+        .statements
+        .get(statement)
+        .is_some_and(|s| s.is_allow() && covers_action(s, "kms:PutKeyPolicy"))
 }

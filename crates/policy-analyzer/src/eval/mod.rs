@@ -476,6 +476,16 @@ fn match_statement(
     Ok(principal_match)
 }
 
+/// Whether a statement's `Action` (or `NotAction`) covers an action, whatever
+/// its other elements say.
+pub fn covers_action(statement: &Statement<'_>, action: &str) -> bool {
+    match (&statement.action, &statement.not_action) {
+        (Some(a), None) => a.values.iter().any(|v| action_matches(v.value, action)),
+        (None, Some(n)) => !n.values.iter().any(|v| action_matches(v.value, action)),
+        _ => false,
+    }
+}
+
 /// Action names compare case-insensitively; `*` and `?` are wildcards anywhere.
 pub fn action_matches(pattern: &str, action: &str) -> bool {
     if has_wildcard(pattern) {
