@@ -314,10 +314,15 @@ fn classify(
 ) -> Cause {
     let linked_role = service.model().caller.kind == CallerKind::ServiceLinkedRole;
     match failure {
-        Failure::Condition { key, .. } => {
+        Failure::Condition { key, values, .. } => {
             let name = condition_key_name(statement, *key, text);
             let is = |k: &str| name.eq_ignore_ascii_case(k);
-            if catalog().condition_key(&name).is_none() {
+            // `${aws_region}` in a template, or a policy variable that names
+            // no key: what the value will be is not known here.
+            let placeholder = values
+                .iter()
+                .any(|r| text.get(r.as_usize()).is_some_and(has_template_placeholder));
+            if catalog().condition_key(&name).is_none() || placeholder {
                 Cause::OtherPack
             } else if is("kms:ViaService") {
                 Cause::ViaService
@@ -334,7 +339,14 @@ fn classify(
             }
         }
         Failure::Principal { .. } => {
-            if reading
+            let placeholder = statement
+                .principal
+                .iter()
+                .flat_map(|p| p.values())
+                .any(|(_, v)| has_template_placeholder(v.value));
+            if placeholder {
+                Cause::OtherPack
+            } else if reading
                 .roles
                 .iter()
                 .any(|r| r.in_principal && !r.problems.is_empty())
@@ -395,6 +407,13 @@ pub fn condition_key_name(
                 .trim_matches('"')
                 .to_string()
         })
+}
+
+/// `${aws_region}` from a template, or a policy variable that names no
+/// condition key: what the value will be is not known here, and the syntax
+/// and conditions packs report it.
+fn has_template_placeholder(value: &str) -> bool {
+    crate::matcher::policy_variables(value).any(|var| catalog().condition_key(var).is_none())
 }
 
 fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {

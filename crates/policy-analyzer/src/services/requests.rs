@@ -29,6 +29,9 @@ pub struct Caller {
     pub origins: Vec<usize>,
     /// The service-linked role's unique id (`aws:userid` is `<id>:<session>`).
     pub role_id: Option<String>,
+    /// Whether the configuration or the policy names the caller's account
+    /// (else it is a representative one).
+    pub account_known: bool,
 }
 
 impl Caller {
@@ -46,7 +49,12 @@ impl Caller {
     /// For messages: `role arn:...`, or `a principal of account 111122223333`
     /// for representative callers.
     pub fn describe(&self) -> String {
-        if self.representative && !self.linked_role {
+        if self.representative && !self.linked_role && !self.account_known {
+            format!(
+                "a principal of the callers' account (nothing names it; {} stands for it)",
+                self.account()
+            )
+        } else if self.representative && !self.linked_role {
             format!("a principal of account {}", self.account())
         } else {
             self.principal.describe()
@@ -73,6 +81,12 @@ pub struct ServiceRequest {
 
 /// The callers of a service.
 pub fn callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Caller> {
+    let mut callers = collect_callers(profile, reading);
+    mark_unknown_accounts(&mut callers, profile, reading);
+    callers
+}
+
+fn collect_callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Caller> {
     let model = profile.service.model();
     let statements: Vec<&StatementReading<'_>> = reading.meant_for(profile.service).collect();
     let mut out: Vec<Caller> = Vec::new();
@@ -119,6 +133,7 @@ pub fn callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Cal
                     linked_role: true,
                     origins,
                     role_id: Some(role_id.to_string()),
+                    account_known: true,
                 },
             );
         }
@@ -147,6 +162,7 @@ pub fn callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Cal
                     linked_role: false,
                     origins: Vec::new(),
                     role_id: None,
+                    account_known: true,
                 },
             );
         }
@@ -187,6 +203,7 @@ pub fn callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Cal
                     linked_role: false,
                     origins: vec![statement.index],
                     role_id: None,
+                    account_known: true,
                 },
             );
         }
@@ -199,6 +216,7 @@ pub fn callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Cal
                     linked_role: false,
                     origins: vec![statement.index],
                     role_id: None,
+                    account_known: true,
                 },
                 PrincipalValue::Arn(arn) => match PrincipalValue::Arn(arn).account() {
                     Some(account) => Caller {
@@ -210,6 +228,7 @@ pub fn callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Cal
                         linked_role: false,
                         origins: vec![statement.index],
                         role_id: None,
+                        account_known: true,
                     },
                     None => continue,
                 },
@@ -228,10 +247,33 @@ pub fn callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Cal
                 linked_role: false,
                 origins: Vec::new(),
                 role_id: None,
+                account_known: true,
             },
         );
     }
     out
+}
+
+/// Marks the callers whose account neither the profile nor the policy names.
+fn mark_unknown_accounts(
+    callers: &mut [Caller],
+    profile: &ServiceProfile,
+    reading: &PolicyReading<'_>,
+) {
+    let named = |account: &str| {
+        profile.account.as_ref().is_some_and(|a| a.value == account)
+            || reading.statements.iter().any(|s| {
+                s.caller_accounts.iter().any(|c| c.value.value == account)
+                    || s.aws_principals.iter().any(|p| {
+                        PrincipalValue::parse(Some(PrincipalKind::Aws), p.value).account()
+                            == Some(account)
+                    })
+                    || s.roles.iter().any(|r| r.account == Some(account))
+            })
+    };
+    for caller in callers {
+        caller.account_known = named(caller.account());
+    }
 }
 
 /// Adds a caller, merging the origins of one already there.
