@@ -130,11 +130,17 @@ impl ServiceCheck {
 }
 
 /// Synthesizes, evaluates and explains the requests of one service.
+///
+/// `unclaimed` lists the statements meant for services of the same kind
+/// that the configuration does not name: when no statement is meant for a
+/// configured service, they are the ones meant for it by mistake (a
+/// `kms:ViaService` naming EFS in the key of an FSx file system).
 pub fn check_service(
     profile: ServiceProfile,
     policy: &Policy<'_>,
     reading: &PolicyReading<'_>,
     text: &str,
+    unclaimed: &[usize],
 ) -> ServiceCheck {
     let callers = callers(&profile, reading);
     let requests = requests(&profile, &callers, reading);
@@ -197,7 +203,7 @@ pub fn check_service(
             .unwrap_or(0);
         outcome.verdict = best_verdict;
         let caller = &callers[outcome.caller];
-        outcome.intended = intended_statements(&profile, caller, outcome, reading);
+        outcome.intended = intended_statements(&profile, caller, outcome, reading, unclaimed);
         let evaluation = &outcome.variants[outcome.best].evaluation;
         outcome.misses = outcome
             .intended
@@ -251,9 +257,24 @@ fn intended_statements(
     caller: &Caller,
     outcome: &RequestOutcome,
     reading: &PolicyReading<'_>,
+    unclaimed: &[usize],
 ) -> Vec<usize> {
     let base: Vec<&StatementReading<'_>> = if caller.origins.is_empty() {
-        reading.meant_for(profile.service).collect()
+        let meant: Vec<&StatementReading<'_>> = reading.meant_for(profile.service).collect();
+        let kind = profile.service.model().caller.kind;
+        if meant.is_empty() && profile.is_configured() {
+            unclaimed
+                .iter()
+                .filter_map(|&i| reading.statements.get(i))
+                .filter(|s| {
+                    s.purposes
+                        .iter()
+                        .any(|p| p.service.model().caller.kind == kind)
+                })
+                .collect()
+        } else {
+            meant
+        }
     } else {
         caller
             .origins
@@ -436,7 +457,7 @@ mod tests {
         let reading = PolicyReading::read(&policy);
         resolve(config, &reading)
             .into_iter()
-            .map(|p| check_service(p, &policy, &reading, text))
+            .map(|p| check_service(p, &policy, &reading, text, &[]))
             .collect()
     }
 

@@ -39,9 +39,27 @@ impl ServiceAnalysis {
             return ServiceAnalysis::default();
         }
         let reading = reading::PolicyReading::read(ctx.policy);
-        let checks = infer::resolve(ctx.options.profile.as_ref(), &reading)
+        let profiles = infer::resolve(ctx.options.profile.as_ref(), &reading);
+        // Statements meant (strongly) for services no configured profile names.
+        let unclaimed: Vec<usize> = reading
+            .statements
+            .iter()
+            .filter(|s| {
+                !s.purposes.is_empty()
+                    && s.purposes.iter().all(|p| {
+                        !p.weak
+                            && profiles
+                                .iter()
+                                .all(|c| c.service.route() != p.service.route())
+                    })
+            })
+            .map(|s| s.index)
+            .collect();
+        let checks = profiles
             .into_iter()
-            .map(|profile| analysis::check_service(profile, ctx.policy, &reading, ctx.text))
+            .map(|profile| {
+                analysis::check_service(profile, ctx.policy, &reading, ctx.text, &unclaimed)
+            })
             .collect();
         ServiceAnalysis { checks }
     }

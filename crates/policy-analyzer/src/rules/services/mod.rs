@@ -402,3 +402,6 @@ pub(crate) fn miss_groups(checks: &[ServiceCheck], cause: Cause) -> Vec<MissGrou
 pub(crate) fn service_name(check: &ServiceCheck) -> &'static str {
     check.service().model().name.as_str()
 }
+
+#[cfg(test)]
+mod tests;

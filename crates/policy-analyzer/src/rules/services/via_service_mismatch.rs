@@ -1,4 +1,4 @@
-use super::{label, mismatch_severity, miss_groups, miss_range, service_name, MissGroup};
+use super::{and_list, label, mismatch_severity, miss_groups, miss_range, service_name, MissGroup};
 use crate::diagnostic::{Fix, Severity};
 use crate::eval::Failure;
 use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
@@ -124,8 +124,14 @@ fn report(
         })
         .unwrap_or_default();
     let why = if names_other_service {
+        let other: Vec<&str> = wanted
+            .iter()
+            .map(|w| w.split('.').next().unwrap_or_default())
+            .collect();
         format!(
-            "the requests come through {expected}, another service (the service's name is {expected_name})",
+            "the requests of {} come through {expected}, not through {}",
+            service_name(check),
+            and_list(&other)
         )
     } else {
         format!(
