@@ -139,7 +139,11 @@ impl<'a> Lexer<'a> {
         let mut depth = 0usize;
         while let Some(&b) = self.bytes.get(self.pos) {
             match b {
-                b'{' if depth > 0 || (self.pos > start && self.bytes[self.pos - 1] == b'$') => {
+                // `${...}` and `%{...}` are template placeholders and directives:
+                // one token each, so that one bad template gives one error.
+                b'{' if depth > 0
+                    || (self.pos > start && matches!(self.bytes[self.pos - 1], b'$' | b'%')) =>
+                {
                     depth += 1
                 }
                 b'}' if depth > 0 => depth -= 1,
@@ -406,6 +410,7 @@ mod tests {
     #[test]
     fn template_placeholders_are_one_word() {
         assert_eq!(kinds("${var.account}"), vec![TokenKind::Word]);
+        assert_eq!(kinds("%{ for s in list ~}"), vec![TokenKind::Word]);
         assert_eq!(kinds("True"), vec![TokenKind::Word]);
     }
 }

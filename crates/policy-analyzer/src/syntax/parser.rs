@@ -74,6 +74,17 @@ impl<'a> Parser<'a> {
         }
         loop {
             let t = self.lexer.next_token();
+            // A template directive (`%{ for ... }`, `%{ endif }`) stands between
+            // values rather than for one: report it and read on as if it were
+            // not there, so the rest of the template is still checked.
+            if t.kind == TokenKind::Word && self.lexer.text()[t.range.as_usize()].starts_with("%{") {
+                let raw = &self.lexer.text()[t.range.as_usize()];
+                self.error(
+                    t.range,
+                    format!("template directive `{raw}` in the policy: render the template before checking it"),
+                );
+                continue;
+            }
             if t.kind == TokenKind::Comment {
                 self.errors.push(SyntaxError {
                     kind: SyntaxErrorKind::Comment,
