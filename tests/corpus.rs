@@ -33,7 +33,17 @@ fn corpus_policies_are_analysed_and_reported() {
         for d in &analysis.diagnostics {
             counts[d.severity as usize] += 1;
             let lc = index.line_col(&text, d.range.start as usize, PositionEncoding::Utf32);
-            writeln!(report, "  {}:{} {} {} {}: {}", lc.line + 1, lc.col + 1, d.severity, d.code, d.name, d.message).unwrap();
+            writeln!(
+                report,
+                "  {}:{} {} {} {}: {}",
+                lc.line + 1,
+                lc.col + 1,
+                d.severity,
+                d.code,
+                d.name,
+                d.message
+            )
+            .unwrap();
         }
     }
     writeln!(

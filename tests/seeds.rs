@@ -109,17 +109,27 @@ fn assert_clean(name: &str, text: &str) {
         .filter(|d| d.severity >= Severity::Warning)
         .map(|d| format!("{} {} {}: {}", d.severity, d.code, d.name, d.message))
         .collect();
-    assert!(loud.is_empty(), "{name}: the documented policy should be clean, got:\n{}", loud.join("\n"));
+    assert!(
+        loud.is_empty(),
+        "{name}: the documented policy should be clean, got:\n{}",
+        loud.join("\n")
+    );
 }
 
 #[test]
 fn seed_003_service_linked_role_statement_is_clean() {
-    assert_clean("SLR, object ARN", &policy(&[ACCOUNT_ROOT, SLR_OBJECT_CONTEXT]));
+    assert_clean(
+        "SLR, object ARN",
+        &policy(&[ACCOUNT_ROOT, SLR_OBJECT_CONTEXT]),
+    );
 }
 
 #[test]
 fn seed_003_bucket_key_variant_is_clean() {
-    assert_clean("SLR, bucket ARN", &policy(&[ACCOUNT_ROOT, SLR_BUCKET_CONTEXT]));
+    assert_clean(
+        "SLR, bucket ARN",
+        &policy(&[ACCOUNT_ROOT, SLR_BUCKET_CONTEXT]),
+    );
 }
 
 #[test]

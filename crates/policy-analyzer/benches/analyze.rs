@@ -90,7 +90,11 @@ fn inputs() -> Vec<(&'static str, String)> {
         many.push(all[many.len() % all.len()]);
     }
     many.pop();
-    vec![("small", small), ("medium", medium), ("large", policy(&many))]
+    vec![
+        ("small", small),
+        ("medium", medium),
+        ("large", policy(&many)),
+    ]
 }
 
 fn bench(c: &mut Criterion) {

@@ -38,7 +38,10 @@ impl RuleSelection {
     }
 
     pub fn severity_of(&self, rule: &Rule) -> Severity {
-        self.severity.get(rule.code).copied().unwrap_or(rule.severity)
+        self.severity
+            .get(rule.code)
+            .copied()
+            .unwrap_or(rule.severity)
     }
 }
 
@@ -95,7 +98,11 @@ fn fill_pointers(tree: &syntax::Tree<'_>, diagnostics: &mut [Diagnostic]) {
         let member_key_covers = tree
             .node(node)
             .parent
-            .map(|p| tree.members(p).iter().any(|m| m.value == node && covers(m.key_range)))
+            .map(|p| {
+                tree.members(p)
+                    .iter()
+                    .any(|m| m.value == node && covers(m.key_range))
+            })
             .unwrap_or(false);
         if covers(tree.range(node)) || member_key_covers {
             d.pointer = Some(tree.pointer(node));
@@ -110,7 +117,9 @@ pub fn analyze_bytes(bytes: &[u8], options: &AnalyzeOptions) -> Analysis {
         Ok(text) => analyze(text, options),
         Err(err) => Analysis {
             is_policy: false,
-            diagnostics: vec![rules::syntax::invalid_encoding::diagnostic(bytes, &err, options)],
+            diagnostics: vec![rules::syntax::invalid_encoding::diagnostic(
+                bytes, &err, options,
+            )],
         },
     }
 }
