@@ -44,9 +44,7 @@ pub fn hover(text: &str, offset: usize) -> Option<HoverInfo> {
         {
             via_service_hover(value)?
         }
-        (Place::StatementKey, Some(name)) if name == "Sid" => {
-            statement_hover(catalog(), statement?)
-        }
+        (Place::StatementKey, Some("Sid")) => statement_hover(catalog(), statement?),
         (Place::StatementKey, Some(name)) => element_hover(elements::STATEMENT_ELEMENTS, name)?,
         (Place::RootKey, Some(name)) => element_hover(elements::POLICY_ELEMENTS, name)?,
         (Place::PrincipalKey, Some(name)) => element_hover(elements::PRINCIPAL_TYPES, name)?,

@@ -239,11 +239,27 @@ impl Backend {
         }
     }
 
+    /// Whether the server speaks about `document` at all: when enabled, and
+    /// the document is (or was, since it opened) a policy or is named by an
+    /// `include` glob. The features stay silent elsewhere, so that attaching
+    /// the server to every JSON file adds no completions to `package.json`.
+    fn speaks_about(&self, document: &Document) -> bool {
+        if !self.state().settings.enable {
+            return false;
+        }
+        document.seen_policy || {
+            let config = self.config_for(document.path.as_deref());
+            self.scope_for(document, config.as_deref()).included
+        }
+    }
+
+    /// The current text of `uri`, if the server speaks about it.
     fn snapshot(&self, uri: &Uri) -> Option<Snapshot> {
         let encoding = self.encoding();
-        lock(&self.pipeline.documents)
-            .get(uri)
-            .map(|d| d.snapshot(uri, encoding))
+        let store = lock(&self.pipeline.documents);
+        let document = store.get(uri)?;
+        self.speaks_about(document)
+            .then(|| document.snapshot(uri, encoding))
     }
 
     /// Runs a read-only feature on the current text of `uri`. A panic in a
@@ -563,7 +579,7 @@ impl LanguageServer for Backend {
         // is run now.
         let (analysis, scope) = {
             let store = lock(&self.pipeline.documents);
-            let Some(document) = store.get(&uri) else {
+            let Some(document) = store.get(&uri).filter(|d| self.speaks_about(d)) else {
                 return Ok(None);
             };
             let current = document

@@ -64,7 +64,7 @@ impl Client {
             backlog: VecDeque::new(),
             next_id: 0,
         };
-        let root_uri = root.map(|r| file_uri(r));
+        let root_uri = root.map(file_uri);
         let result = client.request(
             "initialize",
             json!({
@@ -397,6 +397,13 @@ fn other_json_gets_no_diagnostics_at_all() {
         !client.backlog.iter().any(|m| m["params"]["uri"] == other),
         "no publication for a JSON file that is not a policy"
     );
+    // Nor completions or hovers: `"Version"` is no key for a package.json.
+    let at_key = json!({"textDocument": {"uri": other}, "position": {"line": 0, "character": 3}});
+    assert_eq!(
+        client.request("textDocument/completion", at_key.clone()),
+        Value::Null
+    );
+    assert_eq!(client.request("textDocument/hover", at_key), Value::Null);
     client.shutdown();
 }
 
