@@ -200,6 +200,60 @@ mod tests {
         );
     }
 
+    /// The conditions pack's fix (on another branch) renames the operator;
+    /// whatever rule produces it, the server must turn the byte edit into the
+    /// right LSP edit, also after non-ASCII text.
+    #[test]
+    fn a_rule_fix_becomes_an_lsp_edit_in_the_negotiated_encoding() {
+        let text = "{\"Statement\": [{\"Sid\": \"Cl\u{e9} \u{1f511}\", \"Condition\": {\"StringEquals\": {\"kms:EncryptionContext:aws:s3:arn\": \"arn:aws:s3:::b/*\"}}}]}";
+        let operator = text.find("\"StringEquals\"").unwrap();
+        let operator = TextRange::new(operator, operator + "\"StringEquals\"".len());
+        let value = text.find("\"arn:").unwrap();
+        let diagnostic = AnalyzerDiagnostic {
+            code: "PC399",
+            name: "wildcard-in-non-like-operator",
+            severity: policy_analyzer::Severity::Error,
+            message: "StringEquals compares `*` literally".into(),
+            range: TextRange::new(value, value + 18),
+            pointer: None,
+            related: Vec::new(),
+            help: None,
+            fix: Some(policy_analyzer::Fix::replace(
+                "Use StringLike",
+                operator,
+                "\"StringLike\"",
+            )),
+            tags: Vec::new(),
+        };
+        let analysis = DocumentAnalysis {
+            version: 1,
+            is_policy: true,
+            shown: true,
+            diagnostics: vec![diagnostic],
+            panic: None,
+        };
+        let uri = Uri::from_str("file:///tmp/key.json").unwrap();
+        let index = LineIndex::new(text);
+        for encoding in [PositionEncoding::Utf16, PositionEncoding::Utf8] {
+            let mapper = PositionMapper::new(text, &index, encoding);
+            let found = code_actions(&analysis, &uri, &mapper, TextRange::empty(value + 3), None);
+            let CodeActionOrCommand::CodeAction(action) = &found[0] else {
+                panic!("a code action");
+            };
+            assert_eq!(action.title, "Use StringLike");
+            assert_eq!(action.is_preferred, Some(true));
+            let edits = &action.edit.as_ref().unwrap().changes.as_ref().unwrap()[&uri];
+            assert_eq!(edits[0].new_text, "\"StringLike\"");
+            assert_eq!(edits[0].range, mapper.range(operator));
+            // `Clé 🔑` is 3 bytes longer in UTF-8 than in UTF-16 units.
+            let expected_start = match encoding {
+                PositionEncoding::Utf8 => operator.start,
+                _ => operator.start - 3,
+            };
+            assert_eq!(edits[0].range.start.character, expected_start);
+        }
+    }
+
     #[test]
     fn kinds_match_by_prefix() {
         assert!(wanted(Some(&[CodeActionKind::SOURCE]), FIX_ALL_KIND, false));

@@ -12,11 +12,23 @@ use tower_lsp_server::UriExt;
 use crate::analysis::DocumentAnalysis;
 use crate::convert::PositionMapper;
 
+/// Which text of which opening of a document a result was computed from.
+/// The version alone is not enough: a document closed and opened again
+/// starts over at the client's version numbers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Revision {
+    /// Set by the store, different for each `didOpen`.
+    pub opened: u64,
+    pub version: i32,
+}
+
 /// One open document.
 #[derive(Debug)]
 pub struct Document {
     /// The file behind the document, for `file:` URIs (config lookup, globs).
     pub path: Option<PathBuf>,
+    /// Which `didOpen` this is (see [`Revision`]); set by the store.
+    pub opened: u64,
     pub version: i32,
     /// Shared with in-flight analyses and feature requests, which work on a
     /// snapshot without holding the store's lock. An edit copies the text only
@@ -42,6 +54,7 @@ impl Document {
         let line_index = Arc::new(LineIndex::new(&text));
         Document {
             path: file_path(uri),
+            opened: 0,
             version,
             text: Arc::new(text),
             line_index,
@@ -87,11 +100,18 @@ impl Document {
         self.line_index = Arc::new(LineIndex::new(&self.text));
     }
 
+    pub fn revision(&self) -> Revision {
+        Revision {
+            opened: self.opened,
+            version: self.version,
+        }
+    }
+
     pub fn snapshot(&self, uri: &Uri, encoding: PositionEncoding) -> Snapshot {
         Snapshot {
             uri: uri.clone(),
             path: self.path.clone(),
-            version: self.version,
+            revision: self.revision(),
             text: Arc::clone(&self.text),
             line_index: Arc::clone(&self.line_index),
             encoding,
@@ -104,13 +124,17 @@ impl Document {
 pub struct Snapshot {
     pub uri: Uri,
     pub path: Option<PathBuf>,
-    pub version: i32,
+    pub revision: Revision,
     pub text: Arc<String>,
     pub line_index: Arc<LineIndex>,
     pub encoding: PositionEncoding,
 }
 
 impl Snapshot {
+    pub fn version(&self) -> i32 {
+        self.revision.version
+    }
+
     pub fn mapper(&self) -> PositionMapper<'_> {
         PositionMapper::new(&self.text, &self.line_index, self.encoding)
     }
@@ -131,10 +155,13 @@ pub fn file_path(uri: &Uri) -> Option<PathBuf> {
 #[derive(Debug, Default)]
 pub struct DocumentStore {
     documents: HashMap<Uri, Document>,
+    openings: u64,
 }
 
 impl DocumentStore {
-    pub fn open(&mut self, uri: Uri, document: Document) {
+    pub fn open(&mut self, uri: Uri, mut document: Document) {
+        self.openings += 1;
+        document.opened = self.openings;
         self.documents.insert(uri, document);
     }
 
@@ -154,11 +181,11 @@ impl DocumentStore {
         self.documents.keys().cloned().collect()
     }
 
-    /// Whether `uri` is open at exactly `version`.
-    pub fn is_current(&self, uri: &Uri, version: i32) -> bool {
+    /// Whether `uri` is open at exactly `revision`.
+    pub fn is_current(&self, uri: &Uri, revision: Revision) -> bool {
         self.documents
             .get(uri)
-            .is_some_and(|d| d.version == version)
+            .is_some_and(|d| d.revision() == revision)
     }
 }
 
@@ -246,6 +273,21 @@ mod tests {
             PositionEncoding::Utf16,
         );
         assert_eq!(e.text.as_str(), "x\u{1f511}");
+    }
+
+    #[test]
+    fn reopening_starts_a_new_revision() {
+        let uri = Uri::from_str("file:///tmp/key.json").unwrap();
+        let mut store = DocumentStore::default();
+        store.open(uri.clone(), doc("a"));
+        let first = store.get(&uri).unwrap().revision();
+        assert!(store.is_current(&uri, first));
+        store.close(&uri);
+        assert!(!store.is_current(&uri, first));
+        store.open(uri.clone(), doc("b"));
+        let second = store.get(&uri).unwrap().revision();
+        assert_eq!(first.version, second.version);
+        assert!(!store.is_current(&uri, first) && store.is_current(&uri, second));
     }
 
     #[test]

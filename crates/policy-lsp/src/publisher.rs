@@ -6,11 +6,11 @@
 //! queue into one task:
 //!
 //! - a handler enqueues a result only while holding the document store's lock
-//!   and only if its version is still the document's current one, so the
-//!   queue holds each document's results in increasing version order;
-//! - the task checks the version again just before sending and drops results
+//!   and only if its revision (opening and version) is still the document's
+//!   current one, so the queue holds each document's results in order;
+//! - the task checks the revision again just before sending and drops results
 //!   the document has moved past (during a burst of edits only the latest
-//!   result goes out).
+//!   result goes out, and nothing of a closed document's old text does).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
@@ -18,16 +18,16 @@ use tokio::sync::mpsc;
 use tower_lsp_server::lsp_types::{Diagnostic, Uri};
 use tower_lsp_server::Client;
 
-use crate::documents::DocumentStore;
+use crate::documents::{DocumentStore, Revision};
 
 /// Something to send to the client.
 #[derive(Debug)]
 pub enum Job {
-    /// The diagnostics of `uri` at `version`, sent only if that is still the
-    /// document's version.
+    /// The diagnostics of `uri` at `revision`, sent only if that is still
+    /// the document's revision.
     Publish {
         uri: Uri,
-        version: i32,
+        revision: Revision,
         diagnostics: Vec<Diagnostic>,
     },
     /// Clears the diagnostics of a closed document.
@@ -50,14 +50,14 @@ impl Publisher {
                 match job {
                     Job::Publish {
                         uri,
-                        version,
+                        revision,
                         diagnostics,
                     } => {
-                        if !lock(&documents).is_current(&uri, version) {
+                        if !lock(&documents).is_current(&uri, revision) {
                             continue;
                         }
                         client
-                            .publish_diagnostics(uri, diagnostics, Some(version))
+                            .publish_diagnostics(uri, diagnostics, Some(revision.version))
                             .await;
                     }
                     Job::Clear { uri } => client.publish_diagnostics(uri, Vec::new(), None).await,

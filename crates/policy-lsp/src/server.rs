@@ -90,15 +90,15 @@ impl Pipeline {
         let uri = &snapshot.uri;
         // A burst of edits to a large document queues one analysis per
         // version; the stale ones skip the work.
-        if !lock(&self.documents).is_current(uri, snapshot.version) {
+        if !lock(&self.documents).is_current(uri, snapshot.revision) {
             return;
         }
-        let analysis = analysis::run(&snapshot.text, snapshot.version, &scope);
+        let analysis = analysis::run(&snapshot.text, snapshot.version(), &scope);
         if let Some(panic) = &analysis.panic {
             eprintln!(
                 "policy-lsp: the analyzer panicked on {} (version {}): {panic}",
                 uri.as_str(),
-                snapshot.version
+                snapshot.version()
             );
         }
         let diagnostics = analysis::lsp_diagnostics(&analysis, uri, &snapshot.mapper());
@@ -108,7 +108,7 @@ impl Pipeline {
         let Some(document) = store.get_mut(uri) else {
             return;
         };
-        if document.version != snapshot.version {
+        if document.revision() != snapshot.revision {
             return;
         }
         document.seen_policy |= analysis.is_policy;
@@ -118,7 +118,7 @@ impl Pipeline {
         if publish {
             self.publisher.send(Job::Publish {
                 uri: uri.clone(),
-                version: snapshot.version,
+                revision: snapshot.revision,
                 diagnostics,
             });
         }
@@ -600,7 +600,7 @@ impl LanguageServer for Backend {
                     Some(analysis) => analysis,
                     None => Arc::new(analysis::run(
                         &snapshot.text,
-                        snapshot.version,
+                        snapshot.version(),
                         &scope.unwrap_or_default(),
                     )),
                 };

@@ -549,6 +549,35 @@ fn burst_of_changes(changes: u32, padding_bytes: usize) {
 }
 
 #[test]
+fn closing_clears_and_reopening_starts_afresh() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/reopen.json";
+    client.open(uri, DEFECTIVE);
+    assert_eq!(codes(&client.diagnostics_for_version(uri, 1)).len(), 3);
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    // Opened again at the same version number, with a clean text.
+    client.open(uri, "{\"Statement\": []}");
+    let (clean, before) =
+        client.diagnostics_where(uri, |p| p["version"] == 1 && p["diagnostics"] == json!([]));
+    assert_eq!(clean["diagnostics"], json!([]));
+    // The close cleared (no version), and nothing of the old text came after it.
+    let cleared = before
+        .iter()
+        .position(|p| p["version"].is_null() && p["diagnostics"] == json!([]));
+    assert!(
+        cleared.is_some(),
+        "the close clears the diagnostics: {before:?}"
+    );
+    assert!(before[cleared.unwrap()..]
+        .iter()
+        .all(|p| p["diagnostics"] == json!([])));
+    client.shutdown();
+}
+
+#[test]
 fn hover_on_a_wildcard_lists_its_four_actions() {
     let (mut client, _) = Client::start(utf16_only(), Value::Null);
     let uri = "file:///tmp/policy-lsp-e2e/hover.json";
