@@ -264,7 +264,7 @@ fn key_hover(catalog: &Catalog, key: &str, statement: Option<&Statement<'_>>) ->
                 };
                 let _ = writeln!(
                     out,
-                    "\nOf this statement's actions, {} never carry this key: {}{more}",
+                    "\nOf this statement's actions, {} never carry this key: {}{more}. For them the condition sees no value: false, except under negated operators, `IfExists` and `Null`.",
                     unsupported.len(),
                     code_list(&names)
                 );
