@@ -186,9 +186,6 @@ class Policy:
     # render of the policy puts it in the same place.
     trailing_comma_at: float | None = None
 
-    def kinds(self) -> set[str]:
-        return {s.kind for s in self.statements}
-
     def sids(self) -> set[str]:
         return {s.sid for s in self.statements if s.sid}
 
@@ -197,22 +194,26 @@ class Policy:
         return ",".join(found) or "kms"
 
     def render(self) -> str:
+        """The file's text: render_json() plus the trailing-comma defect, if that is the one."""
+        text = self.render_json()
+        if self.trailing_comma_at is not None:
+            spot = self.trailing_comma_spot(text)
+            text = text[:spot] + "," + text[spot:]
+        return text
+
+    def render_json(self) -> str:
         doc: dict = {"Version": "2012-10-17"}
         if self.policy_id:
             doc["Id"] = self.policy_id
         ordered = sorted(self.statements, key=lambda s: KIND_ORDER.index(s.kind))
         doc["Statement"] = [s.body for s in ordered]
-        text = json.dumps(doc, indent=self.indent) + "\n"
-        if self.trailing_comma_at is not None:
-            text = add_trailing_comma(text, self.trailing_comma_at)
-        return text
+        return json.dumps(doc, indent=self.indent) + "\n"
 
-
-def add_trailing_comma(text: str, at: float) -> str:
-    # After the last element of an array or object, as left behind by deleting the line below.
-    spots = [m.end() for m in re.finditer(r'["\w\]}](?=\n\s*[\]}])', text)]
-    spot = spots[int(at * len(spots))]
-    return text[:spot] + "," + text[spot:]
+    def trailing_comma_spot(self, text: str) -> int:
+        # After the last element of an array or object, as left behind by deleting the line
+        # below it.
+        spots = [m.end() for m in re.finditer(r'["\w\]}](?=\n\s*[\]}])', text)]
+        return spots[int(self.trailing_comma_at * len(spots))]
 
 
 # --- statement templates ---------------------------------------------------------------
@@ -487,8 +488,9 @@ BUILDERS: dict[str, Callable[[Account, set[str]], Statement | list[Statement] | 
 }
 
 
-# Which statements a key needs, by what the key is for. Weights roughly follow how often each
-# shows up in public repositories: console defaults and CloudTrail keys are the most common.
+# Which statements a key needs, by what the key is for. Weighted toward the file-system and
+# S3-link keys the checker's service rules are about, next to the console-default, CloudTrail
+# and CloudWatch Logs keys that dominate public repositories.
 PROFILES: list[tuple[int, list[str]]] = [
     (14, ["root", "admins", "users", "grants"]),
     (10, ["root", "admins", "fsx"]),
@@ -588,7 +590,8 @@ def _drop_create_grant(policy: Policy, stmt: Statement) -> str:
 
 def _trailing_comma(policy: Policy, stmt: Statement) -> str:
     policy.trailing_comma_at = policy.acct.rng.random()
-    return "trailing comma"
+    # The line is only known once sizing is done; make_policy fills it in.
+    return "trailing comma on line {line}"
 
 
 def _duplicate_sid(policy: Policy, stmt: Statement) -> str:
@@ -716,6 +719,10 @@ def make_policy(seed: int, index: int) -> Policy:
     for _ in range(20):
         policy = attempt_policy(rng, defect)
         if policy is not None:
+            if policy.trailing_comma_at is not None:
+                text = policy.render_json()
+                line = text[:policy.trailing_comma_spot(text)].count("\n") + 1
+                policy.detail = policy.detail.format(line=line)
             return policy
     raise RuntimeError(f"could not fit policy {index} (seed {seed}) into "
                        f"{MIN_BYTES}-{MAX_BYTES} bytes")

@@ -39,7 +39,10 @@ impl RuleSelection {
     }
 
     pub fn severity_of(&self, rule: &Rule) -> Severity {
-        self.severity.get(rule.code).copied().unwrap_or(rule.severity)
+        self.severity
+            .get(rule.code)
+            .copied()
+            .unwrap_or(rule.severity)
     }
 }
 
@@ -75,12 +78,36 @@ pub fn analyze(text: &str, options: &AnalyzeOptions) -> Analysis {
         (rule.check)(&ctx, &mut emitter);
         diagnostics.extend(emitter.into_diagnostics());
     }
+    fill_pointers(&parse.tree, &mut diagnostics);
     diagnostics.sort_by(|a, b| {
         (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code))
     });
     Analysis {
         is_policy: policy.is_policy(),
         diagnostics,
+    }
+}
+
+/// Gives each diagnostic that has none the JSON pointer of the node it flags:
+/// the value whose range it lies in, or the member whose key it names.
+fn fill_pointers(tree: &syntax::Tree<'_>, diagnostics: &mut [Diagnostic]) {
+    for d in diagnostics.iter_mut().filter(|d| d.pointer.is_none()) {
+        let Some((node, _on_key)) = tree.node_at(d.range.start as usize) else {
+            continue;
+        };
+        let covers = |r: TextRange| r.start <= d.range.start && d.range.end <= r.end;
+        let member_key_covers = tree
+            .node(node)
+            .parent
+            .map(|p| {
+                tree.members(p)
+                    .iter()
+                    .any(|m| m.value == node && covers(m.key_range))
+            })
+            .unwrap_or(false);
+        if covers(tree.range(node)) || member_key_covers {
+            d.pointer = Some(tree.pointer(node));
+        }
     }
 }
 
@@ -91,7 +118,9 @@ pub fn analyze_bytes(bytes: &[u8], options: &AnalyzeOptions) -> Analysis {
         Ok(text) => analyze(text, options),
         Err(err) => Analysis {
             is_policy: false,
-            diagnostics: vec![rules::syntax::invalid_encoding::diagnostic(bytes, &err, options)],
+            diagnostics: vec![rules::syntax::invalid_encoding::diagnostic(
+                bytes, &err, options,
+            )],
         },
     }
 }

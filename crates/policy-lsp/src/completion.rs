@@ -1,0 +1,529 @@
+//! Completion: KMS actions and wildcards, condition operators, the condition
+//! keys the statement's actions support, `kms:ViaService` endpoints, element
+//! names and `Effect` values.
+//!
+//! Items are produced with byte ranges and converted by the caller. Inside a
+//! string an item replaces the string's content (an open string is closed);
+//! outside one it inserts a quoted string.
+
+use policy_analyzer::catalog::{catalog, ActionSet, Catalog};
+use policy_analyzer::model::{BaseOperator, Policy, SetQualifier};
+use policy_analyzer::syntax::{parse, Tree};
+use policy_analyzer::TextRange;
+
+use crate::cursor::{Cursor, Place};
+use crate::elements::{self, Element};
+use crate::hover::covered_actions;
+use crate::key_notes::{self, VIA_SERVICES};
+
+/// What kind of thing an item names (mapped to an LSP item kind).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemKind {
+    Action,
+    Wildcard,
+    Operator,
+    ConditionKey,
+    Value,
+    Element,
+}
+
+/// One completion item, in byte ranges.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Item {
+    pub label: String,
+    pub kind: ItemKind,
+    pub detail: Option<String>,
+    /// Markdown.
+    pub documentation: Option<String>,
+    /// Replaces `range`.
+    pub insert: String,
+    /// `insert` is an LSP snippet (`${1:placeholder}`).
+    pub snippet: bool,
+    pub range: TextRange,
+    /// Items sort by this, then by label.
+    pub sort_group: u8,
+    pub deprecated: bool,
+}
+
+/// The completions at byte `offset` of `text`. `snippets`: whether the client
+/// accepts snippet syntax.
+pub fn complete(text: &str, offset: usize, snippets: bool) -> Vec<Item> {
+    let parse = parse(text);
+    let cursor = Cursor::locate(text, &parse.tree, offset);
+    let ctx = Context {
+        cursor: &cursor,
+        snippets,
+    };
+    let catalog = catalog();
+    match &cursor.place {
+        Place::Action { .. } => action_items(catalog, &ctx),
+        Place::ConditionOperator => operator_items(&ctx),
+        Place::ConditionKey { .. } => {
+            let policy = Policy::from_tree(&parse.tree);
+            let covered = cursor
+                .statement
+                .and_then(|node| policy.statements.iter().find(|s| s.node == node))
+                .and_then(|s| covered_actions(catalog, s));
+            condition_key_items(catalog, covered, &ctx)
+        }
+        Place::ConditionValue { key, .. } if key.eq_ignore_ascii_case("kms:ViaService") => {
+            via_service_items(&parse.tree, &ctx)
+        }
+        Place::EffectValue => ["Allow", "Deny"]
+            .iter()
+            .map(|v| ctx.value_item(v, ItemKind::Value, None, None))
+            .collect(),
+        Place::VersionValue => vec![ctx.value_item(
+            "2012-10-17",
+            ItemKind::Value,
+            Some("current policy language version".into()),
+            None,
+        )],
+        Place::RootKey => element_items(elements::POLICY_ELEMENTS, &parse.tree, &ctx),
+        Place::StatementKey => element_items(elements::STATEMENT_ELEMENTS, &parse.tree, &ctx),
+        Place::PrincipalKey => element_items(elements::PRINCIPAL_TYPES, &parse.tree, &ctx),
+        _ => Vec::new(),
+    }
+}
+
+struct Context<'c> {
+    cursor: &'c Cursor,
+    snippets: bool,
+}
+
+impl Context<'_> {
+    /// The text that puts `content` in place: the bare content inside a
+    /// closed string, the content and a closing quote inside an open one, a
+    /// quoted string outside any string.
+    fn quoted(&self, content: &str) -> String {
+        match self.cursor.string {
+            Some(s) if s.terminated => content.to_string(),
+            Some(_) => format!("{content}\""),
+            None => format!("\"{content}\""),
+        }
+    }
+
+    fn value_item(
+        &self,
+        value: &str,
+        kind: ItemKind,
+        detail: Option<String>,
+        doc: Option<String>,
+    ) -> Item {
+        Item {
+            label: value.to_string(),
+            kind,
+            detail,
+            documentation: doc,
+            insert: self.quoted(value),
+            snippet: false,
+            range: self.cursor.replace_range(),
+            sort_group: 0,
+            deprecated: false,
+        }
+    }
+}
+
+/// Wildcards worth offering: the ones AWS documentation and real policies use.
+const WILDCARDS: &[&str] = &[
+    "kms:*",
+    "kms:GenerateDataKey*",
+    "kms:ReEncrypt*",
+    "kms:Describe*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:Create*",
+    "kms:Delete*",
+    "kms:Enable*",
+    "kms:Disable*",
+    "kms:Update*",
+    "kms:Revoke*",
+];
+
+fn action_items(catalog: &Catalog, ctx: &Context<'_>) -> Vec<Item> {
+    let mut items: Vec<Item> = catalog
+        .actions()
+        .iter()
+        .map(|info| {
+            let (group, detail) = if info.effective_in_key_policy {
+                (0, info.access_level.as_str().to_string())
+            } else {
+                (
+                    2,
+                    format!("{} · no effect in a key policy", info.access_level.as_str()),
+                )
+            };
+            Item {
+                sort_group: group,
+                ..ctx.value_item(
+                    &info.name,
+                    ItemKind::Action,
+                    Some(detail),
+                    Some(format!("{}.", info.description.trim_end_matches('.'))),
+                )
+            }
+        })
+        .collect();
+    for pattern in WILDCARDS {
+        let matched = catalog.expand(pattern);
+        if matched.len() < 2 {
+            continue;
+        }
+        let names: Vec<String> = catalog
+            .actions_in(matched)
+            .map(|a| format!("`{}`", a.name))
+            .collect();
+        items.push(Item {
+            sort_group: 1,
+            ..ctx.value_item(
+                pattern,
+                ItemKind::Wildcard,
+                Some(format!("{} actions", matched.len())),
+                Some(format!("Matches {}.", names.join(", "))),
+            )
+        });
+    }
+    items
+}
+
+/// Every operator spelling worth offering: the base operators, their
+/// `IfExists` forms, and the set forms for multivalued keys.
+fn operator_names() -> Vec<(String, &'static str)> {
+    let mut names = Vec::new();
+    for base in BaseOperator::ALL {
+        names.push((base.name().to_string(), base.description()));
+    }
+    for base in BaseOperator::ALL {
+        if base != BaseOperator::Null {
+            names.push((format!("{}IfExists", base.name()), base.description()));
+        }
+    }
+    for qualifier in [SetQualifier::ForAnyValue, SetQualifier::ForAllValues] {
+        for base in BaseOperator::ALL {
+            if base != BaseOperator::Null {
+                names.push((
+                    format!("{}{}", qualifier.prefix(), base.name()),
+                    base.description(),
+                ));
+            }
+        }
+    }
+    names
+}
+
+fn operator_items(ctx: &Context<'_>) -> Vec<Item> {
+    operator_names()
+        .into_iter()
+        .enumerate()
+        .map(|(i, (name, description))| {
+            // Plain forms first, then IfExists, then the set forms.
+            let group = match i {
+                i if i < BaseOperator::ALL.len() => 0,
+                i if i < 2 * BaseOperator::ALL.len() => 1,
+                _ => 2,
+            };
+            Item {
+                sort_group: group,
+                ..ctx.key_item(
+                    &name,
+                    ItemKind::Operator,
+                    None,
+                    Some(description.to_string()),
+                )
+            }
+        })
+        .collect()
+}
+
+impl Context<'_> {
+    /// An item for a member name. Outside a string it inserts `"name": `.
+    fn key_item(
+        &self,
+        name: &str,
+        kind: ItemKind,
+        detail: Option<String>,
+        doc: Option<String>,
+    ) -> Item {
+        let insert = match self.cursor.string {
+            Some(_) => self.quoted(name),
+            None => format!("\"{name}\": "),
+        };
+        Item {
+            label: name.to_string(),
+            kind,
+            detail,
+            documentation: doc,
+            insert,
+            snippet: false,
+            range: self.cursor.replace_range(),
+            sort_group: 0,
+            deprecated: false,
+        }
+    }
+}
+
+/// Condition keys: the KMS keys that at least one of the statement's actions
+/// supports (all of them when the actions are unknown), then the global keys.
+fn condition_key_items(
+    catalog: &Catalog,
+    covered: Option<ActionSet>,
+    ctx: &Context<'_>,
+) -> Vec<Item> {
+    let mut items = Vec::new();
+    let applies = |supported: ActionSet| {
+        covered.is_none_or(|c| c.is_empty() || !c.intersection(supported).is_empty())
+    };
+    for info in catalog.condition_keys() {
+        if !info.global && !applies(info.actions) {
+            continue;
+        }
+        let group = if info.global { 2 } else { 0 };
+        let doc = (!info.description.is_empty()).then(|| {
+            let mut doc = format!("{}.", info.description.trim_end_matches('.'));
+            if let Some(note) = key_notes::note_for(&info.name) {
+                doc.push_str("\n\n");
+                doc.push_str(note);
+            }
+            doc
+        });
+        let mut item = ctx.key_item(
+            &info.name,
+            ItemKind::ConditionKey,
+            Some(info.type_name()),
+            doc,
+        );
+        item.sort_group = group;
+        item.deprecated = info.deprecated;
+        if let Some(prefix) = &info.prefix {
+            // A pattern key (`kms:EncryptionContext:${EncryptionContextKey}`):
+            // insert the fixed part and leave the variable part to the user.
+            let fixed = &info.name[..prefix.len()];
+            let variable = info.name[prefix.len()..]
+                .trim_start_matches("${")
+                .trim_end_matches('}');
+            item.label = format!("{fixed}…");
+            let content = if ctx.snippets {
+                item.snippet = true;
+                format!("{fixed}${{1:{variable}}}")
+            } else {
+                fixed.to_string()
+            };
+            item.insert = match ctx.cursor.string {
+                Some(_) => ctx.quoted(&content),
+                None => format!("\"{content}\": "),
+            };
+            if item.snippet && ctx.cursor.string.is_none() {
+                item.insert.push_str("$0");
+            }
+        }
+        items.push(item);
+    }
+    // The encryption-context keys the services are known to send.
+    let context_key = catalog.condition_key("kms:EncryptionContext:x");
+    if context_key.is_some_and(|k| applies(k.info.actions)) {
+        for note in key_notes::known_encryption_context_keys() {
+            let mut item = ctx.key_item(
+                note.key,
+                ItemKind::ConditionKey,
+                Some("String".into()),
+                Some(note.note.to_string()),
+            );
+            item.sort_group = 1;
+            items.push(item);
+        }
+    }
+    items
+}
+
+/// `kms:ViaService` endpoints, in the region the policy already uses for
+/// other endpoints, else with the region as a placeholder.
+fn via_service_items(tree: &Tree<'_>, ctx: &Context<'_>) -> Vec<Item> {
+    let region = document_region(tree);
+    VIA_SERVICES
+        .iter()
+        .map(|service| {
+            let detail = Some(service.name.to_string());
+            match region.as_deref() {
+                Some(region) => ctx.value_item(
+                    &format!("{}.{region}.amazonaws.com", service.prefix),
+                    ItemKind::Value,
+                    detail,
+                    None,
+                ),
+                None if ctx.snippets => Item {
+                    snippet: true,
+                    insert: ctx.quoted(&format!(
+                        "{}.${{1:us-east-1}}.amazonaws.com",
+                        service.prefix
+                    )),
+                    ..ctx.value_item(
+                        &format!("{}.<region>.amazonaws.com", service.prefix),
+                        ItemKind::Value,
+                        detail,
+                        None,
+                    )
+                },
+                None => ctx.value_item(
+                    &format!("{}.us-east-1.amazonaws.com", service.prefix),
+                    ItemKind::Value,
+                    detail,
+                    Some("Replace `us-east-1` with the key's region.".into()),
+                ),
+            }
+        })
+        .collect()
+}
+
+/// The region of the first `kms:ViaService` endpoint in the policy.
+fn document_region(tree: &Tree<'_>) -> Option<String> {
+    let policy = Policy::from_tree(tree);
+    let region = policy
+        .statements
+        .iter()
+        .filter_map(|s| s.condition.as_ref())
+        .flat_map(|c| c.entries())
+        .filter(|(_, key)| key.key.value.eq_ignore_ascii_case("kms:ViaService"))
+        .flat_map(|(_, key)| key.values.iter())
+        .find_map(|v| key_notes::via_service_region(v.value).map(str::to_string));
+    region
+}
+
+/// Element names not yet present in the object (the one being typed aside).
+fn element_items(elements: &'static [Element], tree: &Tree<'_>, ctx: &Context<'_>) -> Vec<Item> {
+    let cursor = ctx.cursor;
+    let present: Vec<&str> = cursor
+        .container
+        .map(|object| {
+            tree.members(object)
+                .iter()
+                .filter(|m| {
+                    cursor
+                        .string
+                        .is_none_or(|s| m.key_range.start != s.range.start)
+                })
+                .map(|m| m.key.as_ref())
+                .collect()
+        })
+        .unwrap_or_default();
+    elements
+        .iter()
+        .filter(|e| !present.contains(&e.name))
+        .map(|e| ctx.key_item(e.name, ItemKind::Element, None, Some(e.doc.to_string())))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn complete_at(marked: &str) -> (String, Vec<Item>) {
+        let offset = marked.find('|').expect("a cursor mark");
+        let text = marked.replacen('|', "", 1);
+        let items = complete(&text, offset, true);
+        (text, items)
+    }
+
+    fn labels(items: &[Item]) -> Vec<&str> {
+        items.iter().map(|i| i.label.as_str()).collect()
+    }
+
+    #[test]
+    fn actions_inside_an_open_string_of_an_action_array() {
+        let (text, items) = complete_at(
+            "{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": [\"kms:Decrypt\", \"kms:Gen|\n",
+        );
+        let item = items
+            .iter()
+            .find(|i| i.label == "kms:GenerateDataKeyWithoutPlaintext")
+            .expect("offered");
+        // Replaces `kms:Gen` and closes the string.
+        assert_eq!(&text[item.range.as_usize()], "kms:Gen");
+        assert_eq!(item.insert, "kms:GenerateDataKeyWithoutPlaintext\"");
+        assert!(labels(&items).contains(&"kms:GenerateDataKey*"));
+        assert!(
+            !labels(&items).contains(&"kms:Put*"),
+            "single-action wildcards are noise"
+        );
+    }
+
+    #[test]
+    fn actions_outside_a_string_are_quoted() {
+        let (_, items) = complete_at(r#"{"Statement": [{"Action": [|]}]}"#);
+        let item = items.iter().find(|i| i.label == "kms:Decrypt").unwrap();
+        assert_eq!(item.insert, "\"kms:Decrypt\"");
+        assert!(item.range.is_empty());
+    }
+
+    #[test]
+    fn condition_keys_follow_the_statements_actions() {
+        let (_, items) = complete_at(
+            r#"{"Statement": [{"Action": "kms:Decrypt", "Condition": {"StringEquals": {"|"}}}]}"#,
+        );
+        let names = labels(&items);
+        assert!(names.contains(&"kms:ViaService"));
+        assert!(names.contains(&"kms:EncryptionContext:aws:s3:arn"));
+        assert!(names.contains(&"aws:SourceArn"), "global keys are offered");
+        assert!(
+            !names.contains(&"kms:BypassPolicyLockoutSafetyCheck"),
+            "Decrypt does not support it"
+        );
+        let pattern = items
+            .iter()
+            .find(|i| i.label == "kms:EncryptionContext:…")
+            .unwrap();
+        assert!(pattern.snippet);
+        assert_eq!(
+            pattern.insert,
+            "kms:EncryptionContext:${1:EncryptionContextKey}"
+        );
+    }
+
+    #[test]
+    fn operators_in_a_condition_block() {
+        let (_, items) = complete_at(r#"{"Statement": [{"Condition": {|}}]}"#);
+        let like = items.iter().find(|i| i.label == "StringLike").unwrap();
+        assert_eq!(like.insert, "\"StringLike\": ");
+        assert!(labels(&items).contains(&"ForAnyValue:StringEquals"));
+        assert!(labels(&items).contains(&"ArnLikeIfExists"));
+    }
+
+    #[test]
+    fn via_service_uses_the_documents_region() {
+        let (_, items) = complete_at(
+            r#"{"Statement": [{"Condition": {"StringEquals": {"kms:ViaService": ["s3.eu-west-3.amazonaws.com", "|"]}}}]}"#,
+        );
+        assert!(labels(&items).contains(&"fsx.eu-west-3.amazonaws.com"));
+        let (_, items) = complete_at(
+            r#"{"Statement": [{"Condition": {"StringEquals": {"kms:ViaService": "|"}}}]}"#,
+        );
+        let fsx = items
+            .iter()
+            .find(|i| i.label == "fsx.<region>.amazonaws.com")
+            .unwrap();
+        assert!(fsx.snippet);
+        assert_eq!(fsx.insert, "fsx.${1:us-east-1}.amazonaws.com");
+    }
+
+    #[test]
+    fn elements_and_effect_values() {
+        let (_, items) = complete_at(r#"{"Statement": [{"Effect": "Allow", "|"}]}"#);
+        let names = labels(&items);
+        assert!(names.contains(&"Action") && names.contains(&"Condition"));
+        assert!(!names.contains(&"Effect"), "already present");
+        let (_, items) = complete_at(r#"{"Statement": [{"Effect": "|"}]}"#);
+        assert_eq!(labels(&items), vec!["Allow", "Deny"]);
+        let (_, items) = complete_at(r#"{"Ver|"#);
+        assert!(labels(&items).contains(&"Version"));
+    }
+
+    #[test]
+    fn nowhere_special_gives_nothing_and_never_panics() {
+        assert!(complete_at(r#"{"Statement": [{"Resource": "|"}]}"#)
+            .1
+            .is_empty());
+        let text = "{\"Statement\": [{\"Sid\": \"\u{e9}\u{1f511}\", \"Action\": [\"kms:";
+        for offset in 0..=text.len() + 2 {
+            let _ = complete(text, offset, false);
+        }
+    }
+}

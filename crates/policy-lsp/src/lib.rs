@@ -1,0 +1,35 @@
+//! policy-lsp: the language server for AWS KMS key policies.
+//!
+//! The server is a thin presentation layer over `policy_analyzer`: it keeps
+//! the open documents, calls [`policy_analyzer::analyze`] on every change and
+//! converts what comes back into LSP types. It never analyses a policy itself;
+//! the editor features (hover, completion, symbols) only *read* the analyzer's
+//! syntax tree, model and catalogue to describe what is under the cursor.
+//!
+//! It is a library as well as a binary so that the benchmark can measure the
+//! change-to-diagnostics path without a client.
+
+pub mod analysis;
+pub mod code_action;
+pub mod completion;
+pub mod config;
+pub mod convert;
+pub mod cursor;
+pub mod documents;
+pub mod elements;
+pub mod hover;
+pub mod key_notes;
+pub mod publisher;
+pub mod server;
+pub mod settings;
+pub mod symbols;
+
+/// Serves LSP over stdin/stdout until the client sends `exit` or closes the pipe.
+pub async fn run_stdio() {
+    let stdin = tokio::io::stdin();
+    let stdout = tokio::io::stdout();
+    let (service, socket) = tower_lsp_server::LspService::new(server::Backend::new);
+    tower_lsp_server::Server::new(stdin, stdout, socket)
+        .serve(service)
+        .await;
+}

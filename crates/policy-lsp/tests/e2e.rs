@@ -1,0 +1,949 @@
+//! End-to-end tests: spawn the real `policy-lsp` binary and speak JSON-RPC to
+//! it over stdio, as an editor does.
+//!
+//! Every wait has a timeout, so a hung server fails the test instead of
+//! hanging CI. The diagnostics asserted on come from the syntax pack (the
+//! rules that exist on every branch); assertions that need rules from other
+//! packs look the rule up first and skip with a note when it is absent.
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use policy_analyzer::{LineCol, LineIndex, PositionEncoding};
+use serde_json::{json, Value};
+
+/// Generous: debug builds on a loaded CI machine.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A minimal LSP client around the spawned server.
+struct Client {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    incoming: Receiver<Value>,
+    /// Messages read while waiting for something else.
+    backlog: VecDeque<Value>,
+    next_id: i64,
+}
+
+impl Client {
+    /// Starts the server and completes the initialize handshake.
+    fn start(capabilities: Value, initialization_options: Value) -> (Client, Value) {
+        Self::start_in(capabilities, initialization_options, None)
+    }
+
+    fn start_in(
+        capabilities: Value,
+        initialization_options: Value,
+        root: Option<&Path>,
+    ) -> (Client, Value) {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_policy-lsp"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn policy-lsp");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, incoming) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            while let Some(message) = read_message(&mut reader) {
+                if tx.send(message).is_err() {
+                    break;
+                }
+            }
+        });
+        let stdin = child.stdin.take();
+        let mut client = Client {
+            child,
+            stdin,
+            incoming,
+            backlog: VecDeque::new(),
+            next_id: 0,
+        };
+        let root_uri = root.map(file_uri);
+        let result = client.request(
+            "initialize",
+            json!({
+                "processId": null,
+                "rootUri": root_uri,
+                "capabilities": capabilities,
+                "initializationOptions": initialization_options,
+            }),
+        );
+        client.notify("initialized", json!({}));
+        (client, result)
+    }
+
+    fn send(&mut self, message: &Value) {
+        let body = serde_json::to_string(message).unwrap();
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        write!(stdin, "Content-Length: {}\r\n\r\n{}", body.len(), body).expect("write to server");
+        stdin.flush().expect("flush");
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// The next message, from the backlog or the server.
+    fn next_message(&mut self, deadline: Instant) -> Value {
+        if let Some(message) = self.backlog.pop_front() {
+            return message;
+        }
+        self.read(deadline)
+    }
+
+    /// Reads from the server, answering its requests on the way.
+    fn read(&mut self, deadline: Instant) -> Value {
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let message = match self.incoming.recv_timeout(left) {
+                Ok(message) => message,
+                Err(RecvTimeoutError::Timeout) => panic!("timed out waiting for the server"),
+                Err(RecvTimeoutError::Disconnected) => panic!("the server closed its output"),
+            };
+            if message.get("method").is_some() && message.get("id").is_some() {
+                self.answer(&message);
+                continue;
+            }
+            return message;
+        }
+    }
+
+    /// Answers a request from the server: empty configuration, `null` otherwise.
+    fn answer(&mut self, request: &Value) {
+        let result = match request["method"].as_str() {
+            Some("workspace/configuration") => {
+                let n = request["params"]["items"].as_array().map_or(0, Vec::len);
+                Value::Array(vec![Value::Null; n])
+            }
+            _ => Value::Null,
+        };
+        self.send(&json!({"jsonrpc": "2.0", "id": request["id"], "result": result}));
+    }
+
+    /// Sends a request and returns its result; other messages are kept.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let message = self.read(deadline);
+            if message.get("id") == Some(&json!(id)) && message.get("method").is_none() {
+                if let Some(error) = message.get("error") {
+                    panic!("{method} failed: {error}");
+                }
+                return message["result"].clone();
+            }
+            self.backlog.push_back(message);
+        }
+    }
+
+    /// Waits for a `publishDiagnostics` for `uri` that satisfies `accept`;
+    /// earlier publications for `uri` are returned in `skipped`.
+    fn diagnostics_where(
+        &mut self,
+        uri: &str,
+        accept: impl Fn(&Value) -> bool,
+    ) -> (Value, Vec<Value>) {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut kept = VecDeque::new();
+        let mut skipped = Vec::new();
+        let found = loop {
+            let message = self.next_message(deadline);
+            let is_ours = message["method"] == "textDocument/publishDiagnostics"
+                && message["params"]["uri"] == uri;
+            if !is_ours {
+                kept.push_back(message);
+                continue;
+            }
+            if accept(&message["params"]) {
+                break message["params"].clone();
+            }
+            skipped.push(message["params"].clone());
+        };
+        kept.extend(self.backlog.drain(..));
+        self.backlog = kept;
+        (found, skipped)
+    }
+
+    fn diagnostics_for_version(&mut self, uri: &str, version: i64) -> Value {
+        self.diagnostics_where(uri, |p| p["version"] == version).0
+    }
+
+    fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "json", "version": 1, "text": text}}),
+        );
+    }
+
+    fn shutdown(mut self) {
+        self.request("shutdown", Value::Null);
+        self.notify("exit", Value::Null);
+        self.stdin = None;
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "exit status {status}");
+                return;
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_message(reader: &mut impl BufRead) -> Option<Value> {
+    let mut length = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(value) = line.strip_prefix("Content-Length:") {
+            length = value.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; length?];
+    reader.read_exact(&mut body).ok()?;
+    serde_json::from_slice(&body).ok()
+}
+
+fn file_uri(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+fn utf16_only() -> Value {
+    json!({})
+}
+
+fn utf8_capable() -> Value {
+    json!({"general": {"positionEncodings": ["utf-8", "utf-16"]}})
+}
+
+/// The LSP range of a byte range of `text`.
+fn lsp_range(text: &str, start: usize, end: usize, encoding: PositionEncoding) -> Value {
+    let index = LineIndex::new(text);
+    let position = |offset| {
+        let LineCol { line, col } = index.line_col(text, offset, encoding);
+        json!({"line": line, "character": col})
+    };
+    json!({"start": position(start), "end": position(end)})
+}
+
+fn position_of(text: &str, needle: &str, encoding: PositionEncoding) -> Value {
+    let offset = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("`{needle}` in the text"));
+    lsp_range(text, offset, offset, encoding)["start"].clone()
+}
+
+fn codes(diagnostics: &Value) -> Vec<String> {
+    diagnostics["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// Applies LSP text edits (UTF-16 positions) to `text`.
+fn apply_edits(text: &str, edits: &[Value]) -> String {
+    let index = LineIndex::new(text);
+    let offset = |p: &Value| {
+        let pos = LineCol {
+            line: p["line"].as_u64().unwrap() as u32,
+            col: p["character"].as_u64().unwrap() as u32,
+        };
+        index.offset(text, pos, PositionEncoding::Utf16)
+    };
+    let mut ranged: Vec<(usize, usize, &str)> = edits
+        .iter()
+        .map(|e| {
+            (
+                offset(&e["range"]["start"]),
+                offset(&e["range"]["end"]),
+                e["newText"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    ranged.sort_by_key(|&(start, _, _)| std::cmp::Reverse(start));
+    let mut out = text.to_string();
+    for (start, end, new_text) in ranged {
+        out.replace_range(start..end, new_text);
+    }
+    out
+}
+
+const DEFECTIVE: &str = r#"{
+  "Version": "2012-10-17",
+  // a comment
+  "Statement": [
+    {
+      "Sid": "Admins",
+      "Effect": "Allow",
+      "Sid": "AdminsAgain",
+      "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+      "Action": ["kms:Decrypt", "kms:GenerateDataKey*",],
+      "Resource": "*"
+    }
+  ]
+}
+"#;
+
+#[test]
+fn initialize_negotiates_encoding_and_announces_features() {
+    let (client, result) = Client::start(utf16_only(), Value::Null);
+    let caps = &result["capabilities"];
+    assert_eq!(caps["positionEncoding"], "utf-16");
+    assert_eq!(caps["textDocumentSync"]["change"], 2, "incremental sync");
+    assert_eq!(caps["hoverProvider"], true);
+    assert_eq!(caps["documentSymbolProvider"], true);
+    assert!(caps["completionProvider"].is_object());
+    assert!(caps["codeActionProvider"]["codeActionKinds"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("quickfix")));
+    client.shutdown();
+
+    let (client, result) = Client::start(utf8_capable(), Value::Null);
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-8");
+    client.shutdown();
+}
+
+#[test]
+fn diagnostics_on_open_carry_code_range_message_link_and_related() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/defective.json";
+    client.open(uri, DEFECTIVE);
+    let published = client.diagnostics_for_version(uri, 1);
+    assert_eq!(codes(&published), vec!["PC003", "PC002", "PC004"]);
+    let diagnostics = published["diagnostics"].as_array().unwrap();
+    let enc = PositionEncoding::Utf16;
+
+    let comment = &diagnostics[0];
+    let start = DEFECTIVE.find("// a comment").unwrap();
+    assert_eq!(
+        comment["range"],
+        lsp_range(DEFECTIVE, start, start + "// a comment".len(), enc)
+    );
+    assert_eq!(comment["severity"], 1);
+    assert_eq!(comment["source"], "policy-check");
+    assert!(comment["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("comments are not allowed"));
+    assert_eq!(
+        comment["codeDescription"]["href"],
+        "https://github.com/policy-check/policy-check/blob/main/docs/rules/PC003.md"
+    );
+
+    let duplicate = &diagnostics[1];
+    let second_sid = DEFECTIVE.rfind("\"Sid\"").unwrap();
+    assert_eq!(
+        duplicate["range"],
+        lsp_range(DEFECTIVE, second_sid, second_sid + 5, enc)
+    );
+    assert!(duplicate["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("duplicate key `Sid`"));
+    let related = &duplicate["relatedInformation"][0];
+    let first_sid = DEFECTIVE.find("\"Sid\"").unwrap();
+    assert_eq!(related["location"]["uri"], uri);
+    assert_eq!(
+        related["location"]["range"],
+        lsp_range(DEFECTIVE, first_sid, first_sid + 5, enc)
+    );
+
+    let comma = &diagnostics[2];
+    let at = DEFECTIVE.find(",]").unwrap();
+    assert_eq!(comma["range"], lsp_range(DEFECTIVE, at, at + 1, enc));
+    assert!(comma["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("trailing comma"));
+    client.shutdown();
+}
+
+#[test]
+fn other_json_gets_no_diagnostics_at_all() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let other = "file:///tmp/policy-lsp-e2e/package.json";
+    client.open(other, "{\"name\": \"x\",}");
+    let policy = "file:///tmp/policy-lsp-e2e/key.json";
+    client.open(policy, "{\"Statement\": []}");
+    // Publications leave in order, so once the later policy's arrive nothing
+    // can still come for the earlier file.
+    client.diagnostics_for_version(policy, 1);
+    assert!(
+        !client.backlog.iter().any(|m| m["params"]["uri"] == other),
+        "no publication for a JSON file that is not a policy"
+    );
+    // Nor completions or hovers: `"Version"` is no key for a package.json.
+    let at_key = json!({"textDocument": {"uri": other}, "position": {"line": 0, "character": 3}});
+    assert_eq!(
+        client.request("textDocument/completion", at_key.clone()),
+        Value::Null
+    );
+    assert_eq!(client.request("textDocument/hover", at_key), Value::Null);
+    client.shutdown();
+}
+
+#[test]
+fn non_ascii_text_before_a_defect_gets_exact_ranges_in_both_encodings() {
+    let text = "{\"Statement\": [{\"Sid\": \"Cl\u{e9} \u{1f511} \u{fc}n\u{ef}c\u{f8}d\u{e9}\", \"Action\": [\"kms:Decrypt\",]}]}";
+    let comma = text.find(",]").unwrap();
+    for (capabilities, encoding) in [
+        (utf16_only(), PositionEncoding::Utf16),
+        (utf8_capable(), PositionEncoding::Utf8),
+    ] {
+        let (mut client, _) = Client::start(capabilities, Value::Null);
+        let uri = "file:///tmp/policy-lsp-e2e/unicode.json";
+        client.open(uri, text);
+        let published = client.diagnostics_for_version(uri, 1);
+        let diagnostic = &published["diagnostics"][0];
+        assert_eq!(diagnostic["code"], "PC004");
+        assert_eq!(
+            diagnostic["range"],
+            lsp_range(text, comma, comma + 1, encoding)
+        );
+        // The columns really differ between the encodings.
+        let expected_column = match encoding {
+            PositionEncoding::Utf16 => comma - 7,
+            _ => comma,
+        };
+        assert_eq!(
+            diagnostic["range"]["start"]["character"], expected_column,
+            "{encoding:?}"
+        );
+
+        // An edit after the non-ASCII text, in the same encoding, lands where meant:
+        // delete the comma.
+        client.notify(
+            "textDocument/didChange",
+            json!({
+                "textDocument": {"uri": uri, "version": 2},
+                "contentChanges": [{"range": diagnostic["range"], "text": ""}],
+            }),
+        );
+        let published = client.diagnostics_for_version(uri, 2);
+        assert_eq!(published["diagnostics"], json!([]), "{encoding:?}");
+        client.shutdown();
+    }
+}
+
+#[test]
+fn a_burst_of_changes_ends_with_the_final_texts_diagnostics() {
+    burst_of_changes(200, 0);
+}
+
+#[test]
+fn a_burst_of_changes_to_a_large_document_ends_with_the_final_texts_diagnostics() {
+    // Above the server's large-document threshold, analyses run on blocking
+    // threads and can finish out of order; the result must be the same.
+    burst_of_changes(40, 600 * 1024);
+}
+
+/// Sends `changes` rapid edits (an even number) and checks that the last
+/// publication is for the last version and matches the final text, and that
+/// no publication ever goes back to an older version.
+fn burst_of_changes(changes: u32, padding_bytes: usize) {
+    assert!(changes % 2 == 0);
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/burst.json";
+    let mut text = String::from(
+        "{\"Version\": \"2012-10-17\", \"Statement\": [{\n  \"Sid\": \"Burst\",\n  \"Action\": [\n    \"kms:Decrypt\"\n  ]\n}",
+    );
+    let padding = ",\n{\"Sid\": \"Pad\", \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"}, \"Action\": \"kms:Decrypt\", \"Resource\": \"*\"}";
+    let padded_end = text.len() + padding_bytes;
+    while text.len() < padded_end {
+        text.push_str(padding);
+    }
+    text.push_str("]}\n");
+    client.open(uri, &text);
+    let range = |l1: u32, c1: u32, l2: u32, c2: u32| json!({"start": {"line": l1, "character": c1}, "end": {"line": l2, "character": c2}});
+    // Toggles of a trailing comma after "kms:Decrypt" (an odd number: it
+    // ends present), every tenth with a second change in the same
+    // notification, then one change adding a duplicate Sid.
+    for k in 1..=changes {
+        let mut edits = Vec::new();
+        if k < changes {
+            if k % 2 == 1 {
+                edits.push(json!({"range": range(3, 17, 3, 17), "text": ","}));
+            } else {
+                edits.push(json!({"range": range(3, 17, 3, 18), "text": ""}));
+            }
+            if k % 10 == 0 {
+                edits.push(json!({"range": range(1, 10, 1, 10), "text": "x"}));
+            }
+        } else {
+            edits.push(json!({"range": range(1, 2, 1, 2), "text": "\"Sid\": \"dup\", "}));
+        }
+        for edit in &edits {
+            text = apply_edits(
+                &text,
+                &[json!({"range": edit["range"], "newText": edit["text"]})],
+            );
+        }
+        client.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": k + 1}, "contentChanges": edits}),
+        );
+    }
+    let last_version = i64::from(changes) + 1;
+    let (last, earlier) = client.diagnostics_where(uri, |p| p["version"] == last_version);
+    let versions: Vec<i64> = earlier
+        .iter()
+        .map(|p| p["version"].as_i64().unwrap())
+        .collect();
+    eprintln!(
+        "{} bytes: {} publications before the last, for {changes} versions",
+        text.len(),
+        versions.len()
+    );
+    assert!(
+        versions.windows(2).all(|w| w[0] < w[1]) && versions.iter().all(|&v| v < last_version),
+        "publications must never go back to an older version: {versions:?}"
+    );
+    let expected: Vec<Value> = policy_analyzer::analyze(&text, &Default::default())
+        .diagnostics
+        .iter()
+        .map(|d| json!({"code": d.code, "range": lsp_range(&text, d.range.start as usize, d.range.end as usize, PositionEncoding::Utf16)}))
+        .collect();
+    let got: Vec<Value> = last["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| json!({"code": d["code"], "range": d["range"]}))
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(codes(&last), vec!["PC002", "PC004"]);
+    // The server's text is the client's text: hover on the first action still works.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": position_of(&text, "Decrypt", PositionEncoding::Utf16)}),
+    );
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("kms:Decrypt"));
+    client.shutdown();
+}
+
+#[test]
+fn closing_clears_and_reopening_starts_afresh() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/reopen.json";
+    client.open(uri, DEFECTIVE);
+    assert_eq!(codes(&client.diagnostics_for_version(uri, 1)).len(), 3);
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    // Opened again at the same version number, with a clean text.
+    client.open(uri, "{\"Statement\": []}");
+    let (clean, before) =
+        client.diagnostics_where(uri, |p| p["version"] == 1 && p["diagnostics"] == json!([]));
+    assert_eq!(clean["diagnostics"], json!([]));
+    // The close cleared (no version), and nothing of the old text came after it.
+    let cleared = before
+        .iter()
+        .position(|p| p["version"].is_null() && p["diagnostics"] == json!([]));
+    assert!(
+        cleared.is_some(),
+        "the close clears the diagnostics: {before:?}"
+    );
+    assert!(before[cleared.unwrap()..]
+        .iter()
+        .all(|p| p["diagnostics"] == json!([])));
+    client.shutdown();
+}
+
+#[test]
+fn hover_on_a_wildcard_lists_its_four_actions() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/hover.json";
+    client.open(uri, DEFECTIVE);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": position_of(DEFECTIVE, "GenerateDataKey*", PositionEncoding::Utf16)}),
+    );
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert_eq!(hover["contents"]["kind"], "markdown");
+    for action in [
+        "kms:GenerateDataKey`",
+        "kms:GenerateDataKeyPair`",
+        "kms:GenerateDataKeyPairWithoutPlaintext`",
+        "kms:GenerateDataKeyWithoutPlaintext`",
+    ] {
+        assert!(
+            markdown.contains(action),
+            "{action} missing from {markdown}"
+        );
+    }
+    let start = DEFECTIVE.find("\"kms:GenerateDataKey*\"").unwrap();
+    assert_eq!(
+        hover["range"],
+        lsp_range(DEFECTIVE, start, start + 22, PositionEncoding::Utf16)
+    );
+    client.shutdown();
+}
+
+#[test]
+fn completion_inside_an_unfinished_action_array() {
+    let (mut client, _) = Client::start(
+        json!({"textDocument": {"completion": {"completionItem": {"snippetSupport": true}}}}),
+        Value::Null,
+    );
+    let uri = "file:///tmp/policy-lsp-e2e/completion.json";
+    let text = "{\n  \"Statement\": [{\n    \"Effect\": \"Allow\",\n    \"Action\": [\"kms:Decrypt\", \"kms:Gen\n";
+    client.open(uri, text);
+    let typed = text.find("kms:Gen").unwrap();
+    let replaced = lsp_range(
+        text,
+        typed,
+        typed + "kms:Gen".len(),
+        PositionEncoding::Utf16,
+    );
+    let result = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": replaced["end"]}),
+    );
+    let items = result["items"].as_array().expect("a completion list");
+    let item = items
+        .iter()
+        .find(|i| i["label"] == "kms:GenerateDataKeyWithoutPlaintext")
+        .expect("kms:GenerateDataKeyWithoutPlaintext offered");
+    // It replaces `kms:Gen` and closes the open string.
+    assert_eq!(item["textEdit"]["range"], replaced);
+    assert_eq!(
+        item["textEdit"]["newText"],
+        "kms:GenerateDataKeyWithoutPlaintext\""
+    );
+    client.shutdown();
+}
+
+#[test]
+fn a_trailing_comma_quick_fix_deletes_the_comma() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/fix.json";
+    client.open(uri, DEFECTIVE);
+    let published = client.diagnostics_for_version(uri, 1);
+    let comma = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "PC004")
+        .unwrap()
+        .clone();
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": comma["range"], "context": {"diagnostics": [comma]}}),
+    );
+    let actions = actions.as_array().unwrap();
+    assert_eq!(actions.len(), 1, "{actions:?}");
+    let action = &actions[0];
+    assert_eq!(action["kind"], "quickfix");
+    assert_eq!(action["isPreferred"], true);
+    assert_eq!(action["diagnostics"][0]["code"], "PC004");
+    let edits = action["edit"]["changes"][uri].as_array().unwrap();
+    let fixed = apply_edits(DEFECTIVE, edits);
+    assert_eq!(fixed, DEFECTIVE.replace(",]", "]"));
+    client.shutdown();
+}
+
+#[test]
+fn a_wildcard_under_string_equals_gets_the_string_like_fix() {
+    let Some(rule) = policy_analyzer::find_rule("wildcard-in-non-like-operator") else {
+        eprintln!("skipped: the rule `wildcard-in-non-like-operator` (conditions pack) is not in this build yet");
+        return;
+    };
+    let text = r#"{
+  "Version": "2012-10-17",
+  "Statement": [{
+    "Sid": "S3Link",
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+    "Action": "kms:GenerateDataKey",
+    "Resource": "*",
+    "Condition": {"StringEquals": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::bucket/*"}}
+  }]
+}
+"#;
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/string-like.json";
+    client.open(uri, text);
+    let published = client.diagnostics_for_version(uri, 1);
+    let diagnostic = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == rule.code)
+        .unwrap_or_else(|| panic!("{} reported in {published}", rule.code))
+        .clone();
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": diagnostic["range"], "context": {"diagnostics": [diagnostic]}}),
+    );
+    let fixed: Vec<String> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["kind"] == "quickfix")
+        .map(|a| apply_edits(text, a["edit"]["changes"][uri].as_array().unwrap()))
+        .collect();
+    // However the fix is shaped (renaming the operator, or moving the key to
+    // a new StringLike block), the result must compare the key with StringLike.
+    let compares_with_string_like = |fixed: &String| {
+        let Ok(policy) = serde_json::from_str::<Value>(fixed) else {
+            return false;
+        };
+        let condition = &policy["Statement"][0]["Condition"];
+        let key = "kms:EncryptionContext:aws:s3:arn";
+        condition["StringLike"][key] == "arn:aws:s3:::bucket/*"
+            && condition["StringEquals"].get(key).is_none()
+    };
+    assert!(
+        fixed.iter().any(compares_with_string_like),
+        "no quick fix turns StringEquals into StringLike: {actions}"
+    );
+    client.shutdown();
+}
+
+#[test]
+fn document_symbols_name_statements_by_sid() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/symbols.json";
+    let text =
+        "{\"Statement\": [{\"Sid\": \"Admins\", \"Effect\": \"Allow\"}, {\"Effect\": \"Deny\"}]}";
+    client.open(uri, text);
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let names: Vec<&str> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Admins", "Statement 2"]);
+    client.shutdown();
+}
+
+#[test]
+fn bad_input_and_bad_requests_never_crash_the_server() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let broken = "file:///tmp/policy-lsp-e2e/broken.json";
+    client.open(
+        broken,
+        "{\"Statement\": [ {\"Effect\": Allow, ,, \"Action\": [\"kms:",
+    );
+    let published = client.diagnostics_for_version(broken, 1);
+    assert!(codes(&published).iter().all(|c| c == "PC001"));
+    assert!(!codes(&published).is_empty());
+
+    let empty = "file:///tmp/policy-lsp-e2e/empty.json";
+    client.open(empty, "");
+    let binary = "file:///tmp/policy-lsp-e2e/binary.json";
+    client.open(binary, "\u{0}\u{1}\u{7f}\u{fffd}\u{1f511}[[[[[[[[[[{{{{");
+    // Changes to a document that is not open, out-of-range edits and positions,
+    // unknown documents.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": "file:///nowhere.json", "version": 2}, "contentChanges": [{"text": "{}"}]}),
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": empty, "version": 2}, "contentChanges": [
+            {"range": {"start": {"line": 99, "character": 99}, "end": {"line": 0, "character": 0}}, "text": "{\"Statement\": ["}
+        ]}),
+    );
+    for uri in [broken, empty, binary, "file:///nowhere.json"] {
+        for (line, character) in [(0, 0), (0, 40), (1_000_000, 3), (0, 4_000_000_000u32)] {
+            let position = json!({"line": line, "character": character});
+            let document = json!({"uri": uri});
+            client.request(
+                "textDocument/hover",
+                json!({"textDocument": document, "position": position}),
+            );
+            client.request(
+                "textDocument/completion",
+                json!({"textDocument": document, "position": position}),
+            );
+            client.request(
+                "textDocument/codeAction",
+                json!({"textDocument": document, "range": {"start": position, "end": {"line": 0, "character": 0}}, "context": {"diagnostics": []}}),
+            );
+        }
+        client.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+    }
+    // The empty document became a broken policy with version 2 and is diagnosed.
+    let published = client.diagnostics_for_version(empty, 2);
+    assert!(!codes(&published).is_empty() && codes(&published).iter().all(|c| c == "PC001"));
+    // And the server still answers properly.
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": broken}, "position": {"line": 0, "character": 50}}),
+    );
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("KMS action"));
+    client.shutdown();
+}
+
+#[test]
+fn a_five_megabyte_document_does_not_block_the_server() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let statement = r#"{"Sid": "Stmt", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*"},"#;
+    let mut text = String::from("{\"Version\": \"2012-10-17\", \"Statement\": [\n");
+    while text.len() < 5 * 1024 * 1024 {
+        text.push_str(statement);
+        text.push('\n');
+    }
+    // Broken at the very end: a trailing comma and no closing brackets.
+    let big = "file:///tmp/policy-lsp-e2e/big.json";
+    client.open(big, &text);
+    // A small document is served while the big one is analysed.
+    let small = "file:///tmp/policy-lsp-e2e/small.json";
+    client.open(small, DEFECTIVE);
+    let started = Instant::now();
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": small}, "position": position_of(DEFECTIVE, "Decrypt", PositionEncoding::Utf16)}),
+    );
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("kms:Decrypt"));
+    eprintln!(
+        "hover on a small document next to a 5 MB one: {:?}",
+        started.elapsed()
+    );
+    // The big one gets its diagnostics (the unclosed array) eventually.
+    let published = client.diagnostics_for_version(big, 1);
+    assert!(
+        codes(&published).contains(&"PC001".to_string()),
+        "{:?}",
+        codes(&published)
+    );
+    // And requests on it are answered.
+    client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": big}, "position": {"line": 1, "character": 80}}),
+    );
+    client.shutdown();
+}
+
+/// A temporary directory, removed afterwards.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("policy-lsp-e2e-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn the_project_config_selects_rules_and_reloads_when_it_changes() {
+    let dir = TempDir::new("config");
+    let config = dir.0.join("policy-check.toml");
+    std::fs::write(
+        &config,
+        "[rules]\nignore = [\"trailing-comma\"]\n[rules.severity]\nPC002 = \"warning\"\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.0.join("keys")).unwrap();
+    let uri = file_uri(&dir.0.join("keys/key.json"));
+    let (mut client, _) = Client::start_in(
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+        Value::Null,
+        Some(&dir.0),
+    );
+    client.open(&uri, DEFECTIVE);
+    let published = client.diagnostics_for_version(&uri, 1);
+    assert_eq!(codes(&published), vec!["PC003", "PC002"]);
+    assert_eq!(
+        published["diagnostics"][1]["severity"], 2,
+        "PC002 lowered to a warning"
+    );
+
+    std::fs::write(&config, "[rules]\nignore = [\"PC003\"]\n").unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&config), "type": 2}]}),
+    );
+    let (republished, _) = client.diagnostics_where(&uri, |p| codes(p) == ["PC002", "PC004"]);
+    assert_eq!(republished["version"], 1);
+    client.shutdown();
+}
+
+#[test]
+fn settings_filter_severity_enable_and_include_files() {
+    let dir = TempDir::new("settings");
+    std::fs::write(
+        dir.0.join("policy-check.toml"),
+        "[rules.severity]\nPC002 = \"warning\"\n",
+    )
+    .unwrap();
+    let (mut client, _) = Client::start_in(
+        json!({}),
+        json!({"policyCheck": {"minSeverity": "error", "include": ["templates/*.tpl"]}}),
+        Some(&dir.0),
+    );
+    let policy = file_uri(&dir.0.join("key.json"));
+    client.open(&policy, DEFECTIVE);
+    let published = client.diagnostics_for_version(&policy, 1);
+    assert_eq!(
+        codes(&published),
+        vec!["PC003", "PC004"],
+        "the warning is below minSeverity"
+    );
+
+    // A file named by `include` is diagnosed without a top-level Statement.
+    let template = file_uri(&dir.0.join("templates/key.tpl"));
+    client.open(&template, "{\"Sid\": \"x\",}");
+    let published = client.diagnostics_for_version(&template, 1);
+    assert_eq!(codes(&published), vec!["PC004"]);
+
+    // Disabling clears what was published.
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"policyCheck": {"enable": false}}}),
+    );
+    let (cleared, _) = client.diagnostics_where(&policy, |p| p["diagnostics"] == json!([]));
+    assert_eq!(cleared["version"], 1);
+    client.shutdown();
+}
