@@ -160,6 +160,22 @@ pub fn check_service(
         ..
     } in requests
     {
+        let existing = outcomes.iter().position(|o| {
+            o.caller == caller && o.action == action && o.region == region && o.bucket == bucket
+        });
+        // Another variant of an optional request that is already allowed
+        // cannot change its verdict (only the required ones are compared
+        // across S3 Bucket Key settings, by PC401).
+        let settled = existing.is_some_and(|i| {
+            need != Need::Required
+                && outcomes[i]
+                    .variants
+                    .iter()
+                    .any(|v| v.verdict == Verdict::Allowed)
+        });
+        if settled {
+            continue;
+        }
         let evaluation = evaluate(policy, &request);
         let variant = Variant {
             bucket_keys,
@@ -167,9 +183,7 @@ pub fn check_service(
             verdict: verdict_of(&evaluation, iam_policies_apply),
             evaluation,
         };
-        match outcomes.iter_mut().find(|o| {
-            o.caller == caller && o.action == action && o.region == region && o.bucket == bucket
-        }) {
+        match existing.map(|i| &mut outcomes[i]) {
             Some(outcome) => outcome.variants.push(variant),
             None => outcomes.push(RequestOutcome {
                 caller,

@@ -31,6 +31,10 @@ pub struct ServiceAnalysis {
     /// One check per service the key serves (configured or inferred), in
     /// [`ServiceId`] order.
     pub checks: Vec<ServiceCheck>,
+    /// Service-linked role ARNs that name no role (PC409).
+    pub malformed_roles: Vec<reading::MalformedRole>,
+    /// Service principals the services never use (PC410).
+    pub unused_service_principals: Vec<reading::UnusedServicePrincipal>,
 }
 
 impl ServiceAnalysis {
@@ -61,6 +65,10 @@ impl ServiceAnalysis {
                 analysis::check_service(profile, ctx.policy, &reading, ctx.text, &unclaimed)
             })
             .collect();
-        ServiceAnalysis { checks }
+        ServiceAnalysis {
+            checks,
+            malformed_roles: reading.malformed_roles(),
+            unused_service_principals: reading.unused_service_principals(),
+        }
     }
 }

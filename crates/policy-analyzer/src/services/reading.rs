@@ -391,6 +391,86 @@ impl<'t> StatementReading<'t> {
     }
 }
 
+/// A service-linked role ARN that names no role, owned (for the rules).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MalformedRole {
+    pub statement: usize,
+    pub service: ServiceId,
+    pub value: String,
+    pub range: TextRange,
+    pub in_principal: bool,
+    pub account: Option<String>,
+    pub resource_id: Option<String>,
+    pub problems: Vec<RoleArnProblem>,
+}
+
+/// A service principal that the service never calls AWS KMS as, owned.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnusedServicePrincipal {
+    pub statement: usize,
+    pub service: ServiceId,
+    pub value: String,
+    pub range: TextRange,
+    pub region: Option<String>,
+}
+
+impl PolicyReading<'_> {
+    /// Every reference to a service-linked role whose ARN names no role.
+    pub fn malformed_roles(&self) -> Vec<MalformedRole> {
+        let mut out = Vec::new();
+        for statement in &self.statements {
+            for role in statement.roles.iter().filter(|r| !r.problems.is_empty()) {
+                out.push(MalformedRole {
+                    statement: statement.index,
+                    service: role.service,
+                    value: role.value.to_string(),
+                    range: role.range,
+                    in_principal: role.in_principal,
+                    account: role.account.map(str::to_string),
+                    resource_id: role.resource_id.map(str::to_string),
+                    problems: role.problems.clone(),
+                });
+            }
+        }
+        out
+    }
+
+    /// Service principals in Allow statements that the service never uses:
+    /// forward-access services never appear as principals; S3 appears as
+    /// one for other features (event notifications, inventory reports), so
+    /// only a statement about SSE-KMS objects (with `kms:ViaService`
+    /// `s3.<region>` or an `aws:s3:arn` encryption context) is judged.
+    pub fn unused_service_principals(&self) -> Vec<UnusedServicePrincipal> {
+        let mut out = Vec::new();
+        for statement in self.statements.iter().filter(|s| s.allow) {
+            for sp in &statement.service_principals {
+                let model = sp.service.model();
+                let never_used = match model.caller.kind {
+                    CallerKind::ForwardAccess => true,
+                    CallerKind::ServiceLinkedRole => {
+                        let name = model.via_service.service_name();
+                        statement
+                            .via_services
+                            .iter()
+                            .any(|v| v.service_name.eq_ignore_ascii_case(name))
+                            || !statement.s3_contexts.is_empty()
+                    }
+                };
+                if never_used {
+                    out.push(UnusedServicePrincipal {
+                        statement: statement.index,
+                        service: sp.service,
+                        value: sp.text.value.to_string(),
+                        range: sp.text.range,
+                        region: sp.region.map(str::to_string),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 /// The first model (in [`ServiceId::ALL`] order) of a forward-access
 /// service with this `kms:ViaService` name: `fsx` → Amazon FSx.
 fn forward_access_model(via_service_name: &str) -> Option<&'static ServiceModel> {

@@ -338,6 +338,16 @@ pub fn requests(
     let model = profile.service.model();
     let mut out = Vec::new();
     let linked = model.caller.kind == CallerKind::ServiceLinkedRole;
+    // Whether each context key takes several values (looked up once).
+    let multivalued: Vec<bool> = model
+        .context
+        .iter()
+        .map(|e| {
+            catalog()
+                .condition_key(&e.key)
+                .is_some_and(|k| k.info.multivalued)
+        })
+        .collect();
     let buckets: Vec<Option<&str>> = if linked {
         profile
             .buckets
@@ -400,15 +410,17 @@ pub fn requests(
                                     true,
                                 );
                             }
-                            for entry in model.context.iter().filter(|e| e.applies_to(action)) {
+                            for (entry, &multivalued) in model
+                                .context
+                                .iter()
+                                .zip(&multivalued)
+                                .filter(|(e, _)| e.applies_to(action))
+                            {
                                 let template = match (&entry.bucket_keys_value, bucket_keys) {
                                     (Some(with_bucket_keys), true) => with_bucket_keys,
                                     _ => &entry.value,
                                 };
                                 let value = vars.render(template);
-                                let multivalued = catalog()
-                                    .condition_key(&entry.key)
-                                    .is_some_and(|k| k.info.multivalued);
                                 if multivalued {
                                     request.context.set_multi(&entry.key, vec![value]);
                                 } else {

@@ -1,7 +1,7 @@
 use super::{and_list, label};
 use crate::diagnostic::{Fix, Severity};
 use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::reading::{PolicyReading, RoleArnProblem, RoleReference};
+use crate::services::reading::{MalformedRole, RoleArnProblem};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC409",
@@ -48,15 +48,13 @@ the statement starts to apply to the role).
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    let reading = PolicyReading::read(ctx.policy);
-    for statement in &reading.statements {
-        for role in statement.roles.iter().filter(|r| !r.problems.is_empty()) {
-            report(ctx, out, statement.index, role);
-        }
+    for role in &ctx.services().malformed_roles {
+        report(ctx, out, role);
     }
 }
 
-fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, statement: usize, role: &RoleReference<'_>) {
+fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, role: &MalformedRole) {
+    let statement = role.statement;
     let model = role.service.model();
     let prefix = model.caller.role_name_prefix.as_deref().unwrap_or_default();
     let path = model.caller.path.as_deref().unwrap_or_default();
@@ -102,7 +100,7 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, statement: usize, role: &Rol
         .iter()
         .all(|p| matches!(p, RoleArnProblem::WrongPath { .. }))
     {
-        if let (Some(account), Some(id)) = (role.account, role.resource_id) {
+        if let (Some(account), Some(id)) = (&role.account, &role.resource_id) {
             if let Some(arn) = model.caller.role_arn(account, id) {
                 d = d.with_fix(
                     Fix::replace("Use the role's full ARN", role.range, format!("\"{arn}\""))

@@ -72,8 +72,12 @@ sends; for a pattern under `StringEquals`, it renames the operator to
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
+    let groups = miss_groups(&analysis.checks, Cause::S3Context);
+    if groups.is_empty() {
+        return;
+    }
     let reading = PolicyReading::read(ctx.policy);
-    for group in miss_groups(&analysis.checks, Cause::S3Context) {
+    for group in groups {
         if let Some(d) = report(ctx, out, &reading, &group) {
             out.push(d);
         }

@@ -2,7 +2,7 @@ use super::label;
 use crate::diagnostic::{DiagnosticTag, Severity};
 use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::CallerKind;
-use crate::services::reading::{PolicyReading, ServicePrincipalRef, StatementReading};
+use crate::services::reading::UnusedServicePrincipal;
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC410",
@@ -57,58 +57,31 @@ None: who should use the service is the author's decision.
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    let reading = PolicyReading::read(ctx.policy);
-    for statement in reading.statements.iter().filter(|s| s.allow) {
-        for sp in &statement.service_principals {
-            if never_used(statement, sp) {
-                report(ctx, out, statement, sp);
-            }
-        }
+    for sp in &ctx.services().unused_service_principals {
+        report(ctx, out, sp);
     }
 }
 
-/// Forward-access services never appear as principals; S3 appears as one
-/// for other features (event notifications, inventory reports), so only a
-/// statement about SSE-KMS objects is judged.
-fn never_used(statement: &StatementReading<'_>, sp: &ServicePrincipalRef<'_>) -> bool {
-    match sp.service.model().caller.kind {
-        CallerKind::ForwardAccess => true,
-        CallerKind::ServiceLinkedRole => {
-            let name = sp.service.model().via_service.service_name();
-            statement
-                .via_services
-                .iter()
-                .any(|v| v.service_name.eq_ignore_ascii_case(name))
-                || !statement.s3_contexts.is_empty()
-        }
-    }
-}
-
-fn report(
-    ctx: &Context<'_>,
-    out: &mut Emitter<'_>,
-    statement: &StatementReading<'_>,
-    sp: &ServicePrincipalRef<'_>,
-) {
+fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, sp: &UnusedServicePrincipal) {
     let model = sp.service.model();
     let how = match model.caller.kind {
         CallerKind::ForwardAccess => format!(
             "{} calls AWS KMS with the identity of the principal that uses it (forward access), never as {}",
-            model.name, sp.text.value
+            model.name, sp.value
         ),
         CallerKind::ServiceLinkedRole => format!(
             "Amazon S3 encrypts and decrypts SSE-KMS objects with the identity of the caller (for a File Cache or FSx for Lustre data repository, its service-linked role), never as {}",
-            sp.text.value
+            sp.value
         ),
     };
     let via = model
         .via_service
         .template
-        .replace("{region}", sp.region.unwrap_or("<region>"));
+        .replace("{region}", sp.region.as_deref().unwrap_or("<region>"));
     let message = format!(
         "{} gives the key to the service principal {}, but {how}: this statement is never used",
-        label(ctx, statement.index),
-        sp.text.value
+        label(ctx, sp.statement),
+        sp.value
     );
     let help = match model.caller.kind {
         CallerKind::ForwardAccess => format!(
@@ -119,5 +92,5 @@ fn report(
             "give the permissions to the principals that read and write the objects (for a linked File Cache: its AWSServiceRoleForFSxS3Access_<id> role) with kms:ViaService \"{via}\""
         ),
     };
-    out.push(out.diagnostic(sp.text.range, message).with_help(help));
+    out.push(out.diagnostic(sp.range, message).with_help(help));
 }

@@ -61,8 +61,12 @@ service's requests carry (review it: check the region).
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
+    let groups = miss_groups(&analysis.checks, Cause::ViaService);
+    if groups.is_empty() {
+        return;
+    }
     let reading = PolicyReading::read(ctx.policy);
-    for group in miss_groups(&analysis.checks, Cause::ViaService) {
+    for group in groups {
         report(ctx, out, &reading, &group);
     }
 }
