@@ -8,9 +8,13 @@
 
 pub mod fix;
 pub mod formats;
+pub mod missing_set_operator;
+pub mod null_with_if_exists;
 pub mod operator_type_mismatch;
+pub mod set_operator_on_single_valued_key;
 pub mod unknown_condition_key;
 pub mod unknown_operator;
+pub mod wildcard_in_non_like_operator;
 
 use super::Rule;
 use crate::catalog::{catalog, KeyMatch};
@@ -24,6 +28,10 @@ pub(crate) static RULES: &[&Rule] = &[
     &unknown_operator::RULE,
     &unknown_condition_key::RULE,
     &operator_type_mismatch::RULE,
+    &wildcard_in_non_like_operator::RULE,
+    &set_operator_on_single_valued_key::RULE,
+    &missing_set_operator::RULE,
+    &null_with_if_exists::RULE,
 ];
 
 /// One condition entry: a key under an operator in a statement's `Condition`.
