@@ -6,8 +6,11 @@
 //! absent from the request, and policy-variable handling. Value parsers live in
 //! [`formats`], text edits for fixes in [`fix`].
 
+pub mod condition_key_not_supported_by_actions;
+pub mod deprecated_condition_key;
 pub mod fix;
 pub mod formats;
+pub mod key_not_supported_in_key_policy;
 pub mod missing_set_operator;
 pub mod null_with_if_exists;
 pub mod operator_type_mismatch;
@@ -32,6 +35,9 @@ pub(crate) static RULES: &[&Rule] = &[
     &set_operator_on_single_valued_key::RULE,
     &missing_set_operator::RULE,
     &null_with_if_exists::RULE,
+    &key_not_supported_in_key_policy::RULE,
+    &deprecated_condition_key::RULE,
+    &condition_key_not_supported_by_actions::RULE,
 ];
 
 /// One condition entry: a key under an operator in a statement's `Condition`.
