@@ -10,6 +10,10 @@ pub mod condition_key_not_supported_by_actions;
 pub mod deprecated_condition_key;
 pub mod fix;
 pub mod formats;
+pub mod invalid_caller_account;
+pub mod invalid_condition_value;
+pub mod invalid_s3_arn_context;
+pub mod invalid_via_service;
 pub mod key_not_supported_in_key_policy;
 pub mod missing_set_operator;
 pub mod null_with_if_exists;
@@ -38,6 +42,10 @@ pub(crate) static RULES: &[&Rule] = &[
     &key_not_supported_in_key_policy::RULE,
     &deprecated_condition_key::RULE,
     &condition_key_not_supported_by_actions::RULE,
+    &invalid_caller_account::RULE,
+    &invalid_via_service::RULE,
+    &invalid_s3_arn_context::RULE,
+    &invalid_condition_value::RULE,
 ];
 
 /// One condition entry: a key under an operator in a statement's `Condition`.
