@@ -105,8 +105,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         }
         if family != OperatorFamily::Null {
             if let Some(found) = entry.key_info() {
-                let ec = found.info.prefix.as_deref() == Some("kms:encryptioncontext:");
-                if !super::operator_type_mismatch::fits(family, found.info.value_type, ec) {
+                if !super::operator_type_mismatch::fits(family, found.info) {
                     continue;
                 }
             }

@@ -1,4 +1,4 @@
-use crate::catalog::KeyType;
+use crate::catalog::{ConditionKeyInfo, KeyType};
 use crate::diagnostic::{Applicability, Fix, Severity};
 use crate::model::{BaseOperator, Operator, OperatorFamily};
 use crate::rules::conditions::{code, entries, fix, has_wildcard, Entry};
@@ -28,6 +28,8 @@ What is accepted:
   own documentation uses `ArnEquals`/`ArnLike` on
   `kms:EncryptionContext:aws:logs:arn` (CloudWatch Logs) and `StringLike` on
   `kms:EncryptionContext:aws:cloudtrail:arn`;
+- Numeric operators on `aws:EpochTime`, which also takes the number of
+  seconds since 1 January 1970;
 - `Null` on any key.
 
 String operators on Bool keys (`"StringEquals": {"aws:SecureTransport":
@@ -69,6 +71,7 @@ match, so review what it allows.
 - IAM User Guide, Access Analyzer policy checks: "General Warning – Type mismatch" ("Use the operator type instead of operator for the condition key").
 - IAM User Guide, global condition keys (`aws:SourceArn` and other ARN keys): string operators are allowed, ARN operators recommended.
 - Service Authorization Reference for AWS KMS (catalogue): the type of each key (reference notes §2a, §2b).
+- IAM User Guide, global condition keys, `aws:EpochTime`: "This key also accepts the number of seconds since January 1, 1970" (Date and Numeric operators).
 - Reference notes §2a: CloudWatch Logs uses `ArnEquals`/`ArnLike` and CloudTrail `StringLike` and `Null` on `kms:EncryptionContext:*` keys.
 "#,
     check,
@@ -100,7 +103,15 @@ fn family_words(f: OperatorFamily) -> &'static str {
 }
 
 /// Whether an operator family may be used on a key.
-pub(crate) fn fits(family: OperatorFamily, key_type: KeyType, encryption_context: bool) -> bool {
+pub(crate) fn fits(family: OperatorFamily, key: &ConditionKeyInfo) -> bool {
+    let encryption_context = key.prefix.as_deref() == Some("kms:encryptioncontext:");
+    // aws:EpochTime also takes the number of seconds since 1970 (Date, Numeric).
+    let epoch = key.name.eq_ignore_ascii_case("aws:EpochTime");
+    fits_type(family, key.value_type, encryption_context)
+        || (epoch && family == OperatorFamily::Numeric)
+}
+
+fn fits_type(family: OperatorFamily, key_type: KeyType, encryption_context: bool) -> bool {
     if family == OperatorFamily::Null {
         return true;
     }
@@ -177,7 +188,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         let info = found.info;
         let encryption_context = info.prefix.as_deref() == Some("kms:encryptioncontext:");
         let family = op.base.family();
-        if fits(family, info.value_type, encryption_context) {
+        if fits(family, info) {
             continue;
         }
         let label = entry.statement.label();
@@ -265,14 +276,19 @@ mod tests {
 
     #[test]
     fn what_fits() {
-        assert!(fits(OperatorFamily::String, KeyType::String, false));
-        assert!(fits(OperatorFamily::String, KeyType::Arn, false));
-        assert!(fits(OperatorFamily::Arn, KeyType::String, true));
-        assert!(fits(OperatorFamily::Null, KeyType::Bool, false));
-        assert!(!fits(OperatorFamily::Arn, KeyType::String, false));
-        assert!(!fits(OperatorFamily::Numeric, KeyType::String, false));
-        assert!(!fits(OperatorFamily::String, KeyType::Bool, false));
-        assert!(!fits(OperatorFamily::Bool, KeyType::String, true));
+        assert!(fits_type(OperatorFamily::String, KeyType::String, false));
+        assert!(fits_type(OperatorFamily::String, KeyType::Arn, false));
+        assert!(fits_type(OperatorFamily::Arn, KeyType::String, true));
+        assert!(fits_type(OperatorFamily::Null, KeyType::Bool, false));
+        assert!(!fits_type(OperatorFamily::Arn, KeyType::String, false));
+        assert!(!fits_type(OperatorFamily::Numeric, KeyType::String, false));
+        assert!(!fits_type(OperatorFamily::String, KeyType::Bool, false));
+        assert!(!fits_type(OperatorFamily::Bool, KeyType::String, true));
+        let c = crate::catalog::catalog();
+        let epoch = c.condition_key("aws:EpochTime").unwrap().info;
+        assert!(fits(OperatorFamily::Numeric, epoch) && fits(OperatorFamily::Date, epoch));
+        let current = c.condition_key("aws:CurrentTime").unwrap().info;
+        assert!(!fits(OperatorFamily::Numeric, current));
     }
 
     #[test]

@@ -173,7 +173,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     .with_help(
                         "write the operator for the keys in this block, such as `StringEquals`",
                     );
-                out.push(d);
+                out.push(d.at_node(ctx.tree, op.value_node));
                 continue;
             }
             if name.eq_ignore_ascii_case("Condition") {
@@ -206,7 +206,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     .unsafe_();
                     d = d.with_fix_opt(fix::verified(ctx, fix));
                 }
-                out.push(d);
+                out.push(d.at_node(ctx.tree, op.value_node));
                 continue;
             }
             if let Some(op_ci) = Operator::parse_ignore_case(name) {
@@ -230,7 +230,10 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                             "write `{canonical}`: IAM documents operator names with one spelling, and whether AWS accepts another casing is not documented"
                         ))
                         .with_fix_opt(fix::verified(ctx, fix));
-                    out.push(at_most(d, Severity::Warning));
+                    out.push(at_most(
+                        d.at_node(ctx.tree, op.value_node),
+                        Severity::Warning,
+                    ));
                     continue;
                 }
             }
@@ -249,7 +252,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     .with_help(format!(
                         "wrap the key in an operator block, such as `\"StringEquals\": {{\"{name}\": ...}}`"
                     ));
-                out.push(d);
+                out.push(d.at_node(ctx.tree, op.value_node));
                 continue;
             }
             let suggestions = suggestions(name);
@@ -257,8 +260,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 "{} in {label} is not a condition operator IAM knows, so this condition is invalid",
                 code(name)
             );
-            let mut d;
-            match suggestions.as_slice() {
+            let d = match suggestions.as_slice() {
                 [one] => {
                     message.push_str(&format!("; did you mean `{one}`?"));
                     let edit = fix::string_edit(ctx, op.name.range, name, one);
@@ -267,24 +269,20 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                         applicability: crate::diagnostic::Applicability::Unsafe,
                         edits: vec![edit],
                     };
-                    d = out
-                        .diagnostic(op.name.range, message)
+                    out.diagnostic(op.name.range, message)
                         .with_help(format!("write `{one}`"))
-                        .with_fix_opt(fix::verified(ctx, fix));
+                        .with_fix_opt(fix::verified(ctx, fix))
                 }
-                [] => {
-                    d = out.diagnostic(op.name.range, message).with_help(
-                        "use one of IAM's operators: String*, Numeric*, Date*, Bool, BinaryEquals, IpAddress, NotIpAddress, Arn* or Null (for partial string matches, `StringLike` with `*` and `?`)",
-                    );
-                }
+                [] => out.diagnostic(op.name.range, message).with_help(
+                    "use one of IAM's operators: String*, Numeric*, Date*, Bool, BinaryEquals, IpAddress, NotIpAddress, Arn* or Null (for partial string matches, `StringLike` with `*` and `?`)",
+                ),
                 many => {
                     let names: Vec<String> = many.iter().map(|m| code(m)).collect();
                     message.push_str(&format!("; did you mean one of {}?", names.join(", ")));
-                    d = out.diagnostic(op.name.range, message);
+                    out.diagnostic(op.name.range, message)
                 }
-            }
-            d = d.at_node(ctx.tree, op.value_node);
-            out.push(d);
+            };
+            out.push(d.at_node(ctx.tree, op.value_node));
         }
     }
 }
