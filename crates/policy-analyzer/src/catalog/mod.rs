@@ -279,7 +279,7 @@ impl Catalog {
                 multivalued,
                 description: k.description,
                 deprecated: k.deprecated,
-                global: global || false,
+                global,
                 prefix,
                 actions: supported,
             });

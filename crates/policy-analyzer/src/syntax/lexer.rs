@@ -261,7 +261,7 @@ impl<'a> Lexer<'a> {
             }
         }
         let content_end = if self.bytes.get(self.pos.wrapping_sub(1)) == Some(&b'"')
-            && self.pos - 1 >= content_start
+            && self.pos > content_start
         {
             self.pos - 1
         } else {
