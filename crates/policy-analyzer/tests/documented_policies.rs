@@ -22,6 +22,10 @@ const POLICIES: &[(&str, &str)] = &[
         "KMS console default policy with an FSx statement (seeds/000-002 permission list)",
         include_str!("../../../fixtures/actions/unknown-action/valid-fsx-console-default.json"),
     ),
+    (
+        "Secrets Manager AWS managed key policy (kms-facts [S17]; it repeats a Sid, which is only info)",
+        include_str!("../../../fixtures/structure/duplicate-sid/invalid-aws-managed-secrets-manager.json"),
+    ),
 ];
 
 #[test]

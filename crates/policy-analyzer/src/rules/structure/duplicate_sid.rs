@@ -9,7 +9,7 @@ pub(crate) static RULE: Rule = Rule {
     code: "PC107",
     name: "duplicate-sid",
     pack: Pack::Structure,
-    severity: Severity::Warning,
+    severity: Severity::Info,
     fix: FixAvailability::None,
     tags: &[],
     summary: "Two statements have the same Sid",
@@ -18,14 +18,16 @@ Reports a statement whose `Sid` repeats the `Sid` of an earlier statement in
 the same policy. Empty Sids are not compared.
 
 ## Why it matters
-A Sid names a statement. In IAM policies it must be unique within the policy;
-KMS documents no such rule for key policies, but a repeated Sid still breaks
-everything that finds statements by Sid: Terraform's
-`aws_iam_policy_document` merges and overrides statements with the same `sid`
-(so one of them silently replaces the other), reviews and change logs refer
-to the wrong statement, and findings about one statement point at two. A
-repeated Sid is usually a copied statement whose Sid was not updated, so the
-label no longer says what the statement does.
+A Sid names a statement. KMS accepts a repeated Sid in a key policy (the AWS
+managed key policy of Secrets Manager has two statements with the same Sid),
+but IAM requires Sids to be unique within IAM policies, and a repeated Sid
+breaks everything that finds statements by Sid: Terraform's
+`aws_iam_policy_document` merges statements with the same `sid` from
+`override_policy_documents` (so one silently replaces the other) and
+rejects them in `source_policy_documents`; reviews, change logs and findings
+about one statement point at two. A repeated Sid is usually a copied
+statement whose Sid was not updated, so the label no longer says what the
+statement does. This is information, not an error.
 
 ## Example
 ```json
@@ -49,6 +51,7 @@ fix: the new name is the author's choice.
 
 ## Sources
 - IAM User Guide, reference_policies_elements_sid: "In IAM, the Sid value must be unique within a JSON policy"; other services may have their own requirements.
+- AWS Secrets Manager User Guide, security-encryption (reference/kms-facts.md [S17]): the AWS managed key policy `auto-secretsmanager-2` repeats the Sid "Allow access through AWS Secrets Manager for all principals in the account that are authorized to use AWS Secrets Manager", so KMS accepts repeated Sids.
 - Terraform AWS provider, `aws_iam_policy_document`: statements with the same `sid` are merged by `override_policy_documents` and must be unique in `source_policy_documents`.
 - Real-world example: duplicate Sids in a key policy (reference/kms-facts.md §8.5, corpus 086).
 "#,
@@ -75,7 +78,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     .diagnostic(
                         sid.range,
                         format!(
-                            "statement #{} has the same Sid \"{}\" as an earlier statement: IAM requires unique Sids, and tools that find statements by Sid (Terraform merges them) mix the two up",
+                            "statement #{} repeats the Sid \"{}\" of an earlier statement: KMS accepts that, but tools that find statements by Sid mix the two up (Terraform's policy documents merge or reject them), and IAM policies require unique Sids",
                             st.index + 1,
                             sid.value
                         ),
