@@ -75,10 +75,13 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             }
         };
         let label = st.label();
-        let mut d = out.diagnostic(
-            range,
-            format!("{label} has `\"Effect\": \"{value}\"`: the value must be exactly `Allow` or `Deny` (it is case-sensitive), so KMS rejects the policy"),
-        );
+        let placeholder = value.contains("${") || value.contains("{{");
+        let message = if placeholder {
+            format!("{label} has `\"Effect\": \"{value}\"`, a template placeholder: the rendered value must be exactly `Allow` or `Deny`, and as written KMS rejects the policy")
+        } else {
+            format!("{label} has `\"Effect\": \"{value}\"`: the value must be exactly `Allow` or `Deny` (it is case-sensitive), so KMS rejects the policy")
+        };
+        let mut d = out.diagnostic(range, message);
         if let Some(e) = exact {
             d = d
                 .with_help(format!("write `\"{e}\"`"))
@@ -91,6 +94,8 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             d = d.with_help(format!("did you mean `\"{e}\"`?")).with_fix(
                 Fix::replace(format!("Write \"{e}\""), range, format!("\"{e}\"")).unsafe_(),
             );
+        } else if placeholder {
+            d = d.with_help("check the rendered policy, or write `\"Allow\"` or `\"Deny\"`");
         } else {
             d = d.with_help("write `\"Allow\"` to grant the actions or `\"Deny\"` to refuse them");
         }

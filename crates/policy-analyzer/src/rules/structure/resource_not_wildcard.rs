@@ -93,6 +93,8 @@ pub(crate) enum ResourceKind {
     NotArn,
     /// The empty string (empty-element reports it).
     Empty,
+    /// A template placeholder for the whole value (`${key_arn}`): unknown.
+    Placeholder,
 }
 
 pub(crate) fn classify(value: &str) -> ResourceKind {
@@ -102,16 +104,26 @@ pub(crate) fn classify(value: &str) -> ResourceKind {
     if value == "*" {
         return ResourceKind::Wildcard;
     }
+    // `${key_arn}`, `{{ key_arn }}`: a template placeholder (or a policy
+    // variable) for the whole value, which only its rendering decides.
+    let whole_placeholder = (value.starts_with("${") || value.starts_with("{{"))
+        && value.ends_with('}')
+        && value[2..]
+            .find('}')
+            .is_some_and(|i| i + 2 >= value.len() - 2);
+    if whole_placeholder {
+        return ResourceKind::Placeholder;
+    }
     let parts: Vec<&str> = value.splitn(6, ':').collect();
     let is_arn = parts.len() == 6 && parts[0].eq_ignore_ascii_case("arn");
     if is_arn && parts[2].eq_ignore_ascii_case("kms") {
-        let resource = parts[5];
-        if resource.to_ascii_lowercase().starts_with("key/") {
-            return ResourceKind::KeyArn;
-        }
-        if resource.to_ascii_lowercase().starts_with("alias/") {
-            return ResourceKind::AliasArn;
-        }
+        // Any KMS ARN but an alias names keys (`key/...`, or with variables
+        // and wildcards that policy-check cannot resolve).
+        return if parts[5].to_ascii_lowercase().starts_with("alias/") {
+            ResourceKind::AliasArn
+        } else {
+            ResourceKind::KeyArn
+        };
     }
     if wildcard_match(value, SAMPLE_KEY_ARN, false) {
         return ResourceKind::KeyArn;
@@ -125,7 +137,10 @@ pub(crate) fn classify(value: &str) -> ResourceKind {
 
 /// Whether an entry of this kind can match this key.
 pub(crate) fn may_match_key(kind: ResourceKind) -> bool {
-    matches!(kind, ResourceKind::Wildcard | ResourceKind::KeyArn)
+    matches!(
+        kind,
+        ResourceKind::Wildcard | ResourceKind::KeyArn | ResourceKind::Placeholder
+    )
 }
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -192,7 +207,10 @@ fn check_resource(
             return;
         }
         let what = match kind {
-            ResourceKind::Wildcard | ResourceKind::KeyArn | ResourceKind::Empty => continue,
+            ResourceKind::Wildcard
+            | ResourceKind::KeyArn
+            | ResourceKind::Empty
+            | ResourceKind::Placeholder => continue,
             ResourceKind::AliasArn => "a KMS alias ARN, not a key".to_string(),
             ResourceKind::OtherService => {
                 let service = v.value.split(':').nth(2).unwrap_or_default();
@@ -261,5 +279,16 @@ mod tests {
         assert_eq!(classify("1234abcd-12ab-34cd-56ef-1234567890ab"), NotArn);
         assert_eq!(classify("alias/app"), NotArn);
         assert_eq!(classify(""), Empty);
+        assert_eq!(classify("${key_arn}"), Placeholder);
+        assert_eq!(classify("{{ key_arn }}"), Placeholder);
+        assert_eq!(
+            classify("arn:aws:kms:*:${aws:PrincipalAccount}:key/*"),
+            KeyArn
+        );
+        assert_eq!(
+            classify("arn:aws:kms:us-east-1:111122223333:${key_id}"),
+            KeyArn
+        );
+        assert_eq!(classify("${bucket_arn}/*"), NotArn);
     }
 }
