@@ -35,7 +35,10 @@ fn documented_policies_have_no_structure_or_action_findings() {
         let findings: Vec<String> = analysis
             .diagnostics
             .iter()
-            .filter(|d| (d.code.starts_with("PC1") || d.code.starts_with("PC2")) && d.severity >= Severity::Warning)
+            .filter(|d| {
+                (d.code.starts_with("PC1") || d.code.starts_with("PC2"))
+                    && d.severity >= Severity::Warning
+            })
             .map(|d| format!("{} {}: {}", d.code, d.severity, d.message))
             .collect();
         assert!(findings.is_empty(), "{name}:\n{}", findings.join("\n"));

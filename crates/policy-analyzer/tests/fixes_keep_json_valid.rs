@@ -6,7 +6,9 @@ use std::path::Path;
 use policy_analyzer::{analyze, syntax, AnalyzeOptions};
 
 fn fixtures(pack: &str) -> Vec<std::path::PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures").join(pack);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures")
+        .join(pack);
     let mut files = Vec::new();
     for rule in std::fs::read_dir(root).expect("fixture folder") {
         for file in std::fs::read_dir(rule.unwrap().path()).unwrap() {
@@ -45,5 +47,8 @@ fn fixes_never_break_the_json() {
             applied += 1;
         }
     }
-    assert!(applied > 40, "expected the fixtures to exercise many fixes, got {applied}");
+    assert!(
+        applied > 40,
+        "expected the fixtures to exercise many fixes, got {applied}"
+    );
 }
