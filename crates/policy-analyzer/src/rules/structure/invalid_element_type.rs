@@ -30,8 +30,9 @@ Reports values of the wrong JSON type:
   of them): nested objects and arrays, and `null`.
 
 A CloudFormation intrinsic function (`{"Ref": ...}`, `{"Fn::Sub": ...}`) where a
-string belongs is reported as a warning: it is valid in a template, but not in
-a policy document as written.
+string or a statement belongs (`{"Fn::If": [...]}` around a statement) is
+reported as a warning: it is valid in a template, but not in a policy
+document as written, and the other rules do not look inside it.
 
 ## Why it matters
 IAM's policy grammar fixes the type of every element; KMS rejects a key policy

@@ -24,6 +24,9 @@ elements a key-policy statement needs: `Effect`, `Action` (or `NotAction`),
 
 An element that is only misspelled (`"effect"`, `"Actions"`) is reported by
 `unknown-element` instead, and an empty statement `{}` by `empty-element`.
+When no statement has a principal, the document is most likely an IAM
+identity policy: that is said once, at `Statement`, instead of once per
+statement.
 
 ## Why it matters
 - Without `Statement`, or with a statement that lacks `Effect` or `Principal`,

@@ -18,7 +18,10 @@ pub(crate) static RULE: Rule = Rule {
     docs: r#"## What it does
 Reports `Resource` entries of a key policy that cannot name the key the
 policy is attached to: ARNs of other services (`arn:aws:s3:::bucket`), KMS
-alias ARNs, and text that is not an ARN. It also reports every `NotResource`.
+alias ARNs, and text that is not an ARN. It also reports `NotResource` (a
+statement with both `Resource` and `NotResource` is left to
+`conflicting-elements`). A value that is one template placeholder
+(`${key_arn}`) is not judged.
 KMS key ARNs and patterns that match a key are left to `resource-key-arn`.
 
 ## Why it matters
