@@ -96,7 +96,8 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 .at_node(ctx.tree, root);
             out.push(d);
         }
-        (None, _) | (Some(_), None) => {} // not a string: invalid-element-type reports it
+        // No Statement yet (missing-element), or not a string (invalid-element-type).
+        (None, _) | (Some(_), None) => {}
         (Some(_), Some(version)) if version.value == CURRENT => {}
         (Some(_), Some(version)) if version.value == OLD => {
             let mut fix = Fix::replace("Use version 2012-10-17", version.range, "\"2012-10-17\"");
