@@ -3,6 +3,7 @@
 
 pub mod actions;
 pub mod conditions;
+pub(crate) mod edits;
 pub mod security;
 pub mod services;
 pub mod structure;
