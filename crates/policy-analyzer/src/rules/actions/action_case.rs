@@ -58,9 +58,12 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 if out.full() {
                     return;
                 }
-                let ActionClass::Kms { set, wildcard } = classify(ctx.catalog, v.value) else {
+                let ActionClass::Kms { set, wildcard } = classify(ctx, v.value) else {
                     continue;
                 };
+                if spelled_canonically(ctx.catalog, v.value, set, wildcard) {
+                    continue;
+                }
                 let Some(canonical) = canonical(ctx.catalog, v.value, set, wildcard) else {
                     continue;
                 };
@@ -83,6 +86,19 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             }
         }
     }
+}
+
+/// Whether the entry already has the catalogue's spelling; cheap, because
+/// nearly every entry does.
+fn spelled_canonically(catalog: &Catalog, value: &str, set: ActionSet, wildcard: bool) -> bool {
+    let Some(first) = catalog.actions_in(set).next() else {
+        return true;
+    };
+    if !wildcard {
+        return first.name == value;
+    }
+    let literal_len = value.find(['*', '?']).unwrap_or(value.len());
+    first.name.get(..literal_len) == Some(&value[..literal_len])
 }
 
 /// The canonical spelling of a KMS action, or of a `kms:` pattern's literal
@@ -115,7 +131,11 @@ mod tests {
 
     fn canon(value: &str) -> Option<String> {
         let c = catalog();
-        match classify(c, value) {
+        let parse = crate::syntax::parse("{}");
+        let policy = crate::model::Policy::from_tree(&parse.tree);
+        let options = crate::AnalyzeOptions::default();
+        let ctx = Context::new("{}", &parse.tree, &parse.errors, &policy, &options);
+        match classify(&ctx, value) {
             ActionClass::Kms { set, wildcard } => canonical(c, value, set, wildcard),
             _ => None,
         }

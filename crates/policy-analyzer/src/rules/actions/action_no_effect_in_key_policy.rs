@@ -67,7 +67,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 let ActionClass::Kms {
                     set,
                     wildcard: false,
-                } = classify(ctx.catalog, v.value)
+                } = classify(ctx, v.value)
                 else {
                     continue;
                 };

@@ -55,7 +55,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 if out.full() {
                     return;
                 }
-                if classify(ctx.catalog, v.value) != ActionClass::KmsNothing {
+                if classify(ctx, v.value) != ActionClass::KmsNothing {
                     continue;
                 }
                 let suggestion = v

@@ -9,9 +9,6 @@ pub mod non_kms_action;
 pub mod redundant_action;
 pub mod unknown_action;
 
-use std::cell::RefCell;
-use std::collections::HashMap;
-
 use super::{Context, Rule};
 use crate::catalog::{distance, ActionSet, Catalog};
 use crate::diagnostic::Fix;
@@ -47,31 +44,21 @@ pub(crate) enum ActionClass {
     BadPrefix { suggestion: Option<String> },
 }
 
-/// What an entry names. Results are remembered per thread (the same few dozen
-/// names and patterns recur in every key policy, and expanding a pattern
-/// against the catalogue is the expensive part); the memory holds at most a
-/// few thousand names and is emptied when full. `catalog` must be
-/// [`crate::catalog::catalog()`], the only catalogue there is.
-pub(crate) fn classify(catalog: &Catalog, value: &str) -> ActionClass {
-    const CAPACITY: usize = 4096;
-    thread_local! {
-        static MEMO: RefCell<HashMap<Box<str>, ActionClass>> = RefCell::new(HashMap::new());
+/// What an entry names, computed once per value and document.
+pub(crate) fn classify(ctx: &Context<'_>, value: &str) -> ActionClass {
+    if let Some(class) = ctx.shared.action_classes.borrow().get(value) {
+        return class.clone();
     }
-    if let Some(class) = MEMO.with(|m| m.borrow().get(value).cloned()) {
-        return class;
-    }
-    let class = classify_uncached(catalog, value);
-    MEMO.with(|m| {
-        let mut m = m.borrow_mut();
-        if m.len() >= CAPACITY {
-            m.clear();
-        }
-        m.insert(value.into(), class.clone());
-    });
+    let class = classify_uncached(ctx, value);
+    ctx.shared
+        .action_classes
+        .borrow_mut()
+        .insert(value.to_string(), class.clone());
     class
 }
 
-fn classify_uncached(catalog: &Catalog, value: &str) -> ActionClass {
+fn classify_uncached(ctx: &Context<'_>, value: &str) -> ActionClass {
+    let catalog = ctx.catalog;
     if value.is_empty() {
         return ActionClass::Empty;
     }
@@ -80,7 +67,7 @@ fn classify_uncached(catalog: &Catalog, value: &str) -> ActionClass {
     }
     let wildcard = value.contains(['*', '?']);
     let Some((service, name)) = value.split_once(':') else {
-        let expanded = catalog.expand(value);
+        let expanded = ctx.expand_actions(value);
         if wildcard && !expanded.is_empty() {
             return ActionClass::Kms {
                 set: expanded,
@@ -93,7 +80,7 @@ fn classify_uncached(catalog: &Catalog, value: &str) -> ActionClass {
         };
     };
     if service.eq_ignore_ascii_case("kms") {
-        let set = catalog.expand(value);
+        let set = ctx.expand_actions(value);
         return match (set.is_empty(), wildcard) {
             (false, _) => ActionClass::Kms { set, wildcard },
             (true, false) => ActionClass::KmsUnknown,
@@ -101,7 +88,7 @@ fn classify_uncached(catalog: &Catalog, value: &str) -> ActionClass {
         };
     }
     if service.contains(['*', '?']) {
-        let set = catalog.expand(value);
+        let set = ctx.expand_actions(value);
         if !set.is_empty() {
             return ActionClass::Kms {
                 set,
@@ -171,11 +158,15 @@ pub(crate) fn delete_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::catalog;
+    use crate::model::Policy;
+    use crate::AnalyzeOptions;
 
     #[test]
     fn classifies_action_entries() {
-        let c = catalog();
+        let parse = crate::syntax::parse("{}");
+        let policy = Policy::from_tree(&parse.tree);
+        let options = AnalyzeOptions::default();
+        let c = &Context::new("{}", &parse.tree, &parse.errors, &policy, &options);
         assert_eq!(classify(c, "*"), ActionClass::All);
         assert!(matches!(
             classify(c, "kms:Decrypt"),

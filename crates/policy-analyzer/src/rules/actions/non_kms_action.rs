@@ -64,7 +64,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 .values
                 .iter()
                 .take(MAX_ENTRIES_PER_LIST)
-                .map(|v| classify(ctx.catalog, v.value))
+                .map(|v| classify(ctx, v.value))
                 .collect();
             let all_foreign = !classes.is_empty()
                 && classes

@@ -72,7 +72,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 .values
                 .iter()
                 .take(MAX_ENTRIES_PER_LIST)
-                .map(|v| breadth(&classify(ctx.catalog, v.value)))
+                .map(|v| breadth(&classify(ctx, v.value)))
                 .collect();
             // An entry can only be covered by the first entry of some distinct
             // (set, breadth): collecting those keeps the search linear in the

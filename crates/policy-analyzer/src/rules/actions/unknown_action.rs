@@ -91,7 +91,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 if out.full() {
                     return;
                 }
-                let (reason, suggestion) = match classify(ctx.catalog, v.value) {
+                let (reason, suggestion) = match classify(ctx, v.value) {
                     ActionClass::KmsUnknown if v.value.eq_ignore_ascii_case("kms:ReEncrypt") => (
                         "is not a KMS action: re-encryption is authorized as `kms:ReEncryptFrom` (on the source key) and `kms:ReEncryptTo` (on the destination key), which the FSx, File Cache and EFS guides call \"kms:ReEncrypt\"".to_string(),
                         Some("kms:ReEncrypt*".to_string()),
@@ -173,7 +173,7 @@ fn distinct_coverers(ctx: &Context<'_>, list: &StringList<'_>) -> Vec<(ActionSet
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (j, v) in list.values.iter().enumerate().take(MAX_ENTRIES_PER_LIST) {
-        let key = match classify(ctx.catalog, v.value) {
+        let key = match classify(ctx, v.value) {
             ActionClass::All => (ctx.catalog.all_actions(), true),
             ActionClass::Kms { set, wildcard } => (set, wildcard),
             _ => continue,

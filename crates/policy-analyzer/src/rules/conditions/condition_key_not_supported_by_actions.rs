@@ -1,5 +1,3 @@
-use std::cell::RefCell;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use crate::catalog::{catalog, ActionSet, ConditionKeyInfo};
@@ -107,30 +105,6 @@ fn eligible() -> ActionSet {
     })
 }
 
-/// `catalog().expand`, remembered per thread: the same few patterns
-/// (`kms:*`, `kms:GenerateDataKey*`, ...) recur in every policy, and
-/// expanding a wildcard matches it against every action.
-fn expand(pattern: &str) -> ActionSet {
-    thread_local! {
-        static CACHE: RefCell<HashMap<String, ActionSet>> = RefCell::new(HashMap::new());
-    }
-    if !pattern.contains(['*', '?']) {
-        return catalog().expand(pattern);
-    }
-    CACHE.with(|cache| {
-        if let Some(set) = cache.borrow().get(pattern) {
-            return *set;
-        }
-        let set = catalog().expand(pattern);
-        let mut cache = cache.borrow_mut();
-        if cache.len() >= 4096 {
-            cache.clear();
-        }
-        cache.insert(pattern.to_string(), set);
-        set
-    })
-}
-
 fn names(set: ActionSet) -> Vec<String> {
     catalog().actions_in(set).map(|a| code(&a.name)).collect()
 }
@@ -178,7 +152,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         let per_entry: Vec<(ActionSet, &crate::model::Text<'_>)> = actions
             .values
             .iter()
-            .map(|v| (expand(v.value).intersection(eligible), v))
+            .map(|v| (ctx.expand_actions(v.value).intersection(eligible), v))
             .collect();
         let all = per_entry
             .iter()
