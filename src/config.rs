@@ -124,9 +124,9 @@ impl Config {
             line: span.map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count()),
             message,
         };
-        let de_error = |e: toml_edit::de::Error| at(e.span(), e.message().trim_end().to_string());
+        let de_error = |e: toml_edit::de::Error| at(e.span(), one_line(e.message()));
         let doc = ImDocument::parse(text.to_string())
-            .map_err(|e| at(e.span(), e.message().trim_end().to_string()))?;
+            .map_err(|e| at(e.span(), one_line(e.message())))?;
         let raw = RawConfig::deserialize(doc.clone().into_deserializer()).map_err(de_error)?;
 
         let globs = |patterns: &[Spanned<String>]| -> Result<Globs, ConfigError> {
@@ -168,7 +168,7 @@ impl Config {
             profiles.push(profile(table, span, &globs).map_err(|e| match e {
                 ProfileError::Config(e) => e,
                 ProfileError::De(e, fallback) => {
-                    at(e.span().or(fallback), e.message().trim_end().to_string())
+                    at(e.span().or(fallback), one_line(e.message()))
                 }
             })?);
         }
@@ -194,6 +194,11 @@ impl Config {
             .find(|p| p.files.matches(relative))
             .map(|p| &p.profile)
     }
+}
+
+/// toml's messages span lines (`invalid array\nexpected `]``); ours are one.
+fn one_line(message: &str) -> String {
+    message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(": ")
 }
 
 enum ProfileError {

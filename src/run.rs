@@ -97,7 +97,7 @@ pub fn run(args: &Args, start: Instant) -> u8 {
             let outcomes: Vec<Outcome> = batch
                 .into_par_iter()
                 .map(|entry| match entry {
-                    Entry::Check(job) => check(&job, renderer_ref),
+                    Entry::Check(job) => check_or_report_panic(&job, renderer_ref),
                     Entry::Problem(problem) => Outcome::Problem(problem),
                 })
                 .collect();
@@ -153,6 +153,18 @@ pub fn run(args: &Args, start: Instant) -> u8 {
             2
         }
     }
+}
+
+/// [`check`], turning a panic (a bug) into an error for this file alone, so
+/// the other files are still checked. The panic message is already on
+/// standard error, from the default hook.
+fn check_or_report_panic(job: &Job, renderer: &dyn Renderer) -> Outcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(job, renderer))).unwrap_or_else(|_| {
+        Outcome::Problem(Problem::error(
+            &job.display,
+            "internal error while checking this file (a bug: please report it with the file)",
+        ))
+    })
 }
 
 /// Reads, analyses and renders one file.

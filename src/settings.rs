@@ -243,7 +243,11 @@ impl Discovery {
     fn load(&mut self, path: Option<&Path>) -> Arc<Settings> {
         let config = path.and_then(|path| match Config::load(path) {
             Ok(config) => Some(config),
-            Err(error) => {
+            Err(mut error) => {
+                // Shown as the user would name it.
+                if let Ok(relative) = error.path.strip_prefix(&self.overrides.cwd) {
+                    error.path = relative.to_path_buf();
+                }
                 self.errors.push(error);
                 None
             }

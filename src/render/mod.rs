@@ -86,6 +86,10 @@ impl<'a> Positions<'a> {
         }
     }
 
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     pub fn position(&self, offset: u32) -> Position {
         let lc = self
             .index

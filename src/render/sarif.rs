@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use policy_analyzer::{all_rules, Diagnostic, Rule, Severity};
+use policy_analyzer::{all_rules, Diagnostic, Rule, Severity, TextRange};
 use serde_json::{json, Value};
 
 use super::{Positions, Renderer, Span};
@@ -54,7 +54,7 @@ fn sentence(text: &str) -> String {
 fn rule(rule: &Rule) -> Value {
     json!({
         "id": rule.code,
-        "name": rule.name,
+        "name": pascal_case(rule.name),
         "shortDescription": { "text": sentence(rule.summary) },
         "fullDescription": { "text": sentence(&docs::what_it_does(rule)) },
         "help": { "text": rule.docs, "markdown": rule.docs },
@@ -62,6 +62,16 @@ fn rule(rule: &Rule) -> Value {
         "defaultConfiguration": { "level": level(rule.severity) },
         "properties": { "tags": [rule.pack.name()] },
     })
+}
+
+/// SARIF's friendly rule names are Pascal-case: `invalid-json` is `InvalidJson`.
+fn pascal_case(name: &str) -> String {
+    name.split('-')
+        .map(|word| {
+            let mut chars = word.chars();
+            chars.next().map_or_else(String::new, |c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        })
+        .collect()
 }
 
 /// A URI reference for a path: relative paths stay relative to `%SRCROOT%`
@@ -96,9 +106,37 @@ fn region(span: Span) -> Value {
     })
 }
 
+/// Where a range is, with its text (`snippet`) and the whole lines around it
+/// (`contextRegion`), so viewers can show the code without the file.
+fn physical_location(path: &str, range: TextRange, positions: &Positions<'_>) -> Value {
+    let text = positions.text();
+    // The text of a file that is not UTF-8 has replacement characters, so a
+    // range may fall inside one: round down to character boundaries.
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(range.start as usize);
+    let end = floor(range.end as usize).max(start);
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+    let mut region = region(positions.span(range));
+    region["snippet"] = json!({ "text": &text[start..end] });
+    let context = TextRange::new(line_start, line_end);
+    let mut context_region = self::region(positions.span(context));
+    context_region["snippet"] = json!({ "text": &text[line_start..line_end] });
+    json!({
+        "artifactLocation": artifact_location(path),
+        "region": region,
+        "contextRegion": context_region,
+    })
+}
+
 fn result(d: &Diagnostic, path: &str, positions: &Positions<'_>) -> Value {
-    let location =
-        |span: Span| json!({ "artifactLocation": artifact_location(path), "region": region(span) });
+    let location = |range: TextRange| physical_location(path, range, positions);
     let mut message = sentence(&d.message);
     if let Some(help) = &d.help {
         message.push_str("\nHelp: ");
@@ -109,7 +147,7 @@ fn result(d: &Diagnostic, path: &str, positions: &Positions<'_>) -> Value {
         "ruleIndex": all_rules().position(|r| r.code == d.code),
         "level": level(d.severity),
         "message": { "text": message },
-        "locations": [{ "physicalLocation": location(positions.span(d.range)) }],
+        "locations": [{ "physicalLocation": location(d.range) }],
     });
     if !d.related.is_empty() {
         result["relatedLocations"] = d
@@ -120,7 +158,7 @@ fn result(d: &Diagnostic, path: &str, positions: &Positions<'_>) -> Value {
                 json!({
                     "id": i + 1,
                     "message": { "text": sentence(&r.label) },
-                    "physicalLocation": location(positions.span(r.range)),
+                    "physicalLocation": location(r.range),
                 })
             })
             .collect();
@@ -229,6 +267,12 @@ mod tests {
             artifact_location("/tmp/x.json")["uri"],
             "file:///tmp/x.json"
         );
+    }
+
+    #[test]
+    fn pascal_case_names() {
+        assert_eq!(pascal_case("invalid-json"), "InvalidJson");
+        assert_eq!(pascal_case("s3-bucket-key"), "S3BucketKey");
     }
 
     #[test]
