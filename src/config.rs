@@ -119,34 +119,16 @@ impl Config {
 
     /// Parses the text of the config file at `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-        let at = |span: Option<Range<usize>>, message: String| ConfigError {
-            path: path.to_path_buf(),
-            line: span.map(|s| 1 + text[..s.start.min(text.len())].matches('\n').count()),
-            message,
-        };
-        let de_error = |e: toml_edit::de::Error| at(e.span(), one_line(e.message()));
+        let file = File { path, text };
         let doc = ImDocument::parse(text.to_string())
-            .map_err(|e| at(e.span(), one_line(e.message())))?;
-        let raw = RawConfig::deserialize(doc.clone().into_deserializer()).map_err(de_error)?;
-
-        let globs = |patterns: &[Spanned<String>]| -> Result<Globs, ConfigError> {
-            let texts: Vec<&str> = patterns.iter().map(|p| p.get_ref().as_str()).collect();
-            Globs::new(&texts).map_err(|e| at(Some(patterns[e.index].span()), e.message))
-        };
-        let rules = |selectors: &[Spanned<String>]| -> Result<Vec<&'static str>, ConfigError> {
-            let mut codes = Vec::new();
-            for s in selectors {
-                codes.extend(
-                    selector::resolve_all([s.get_ref().as_str()])
-                        .map_err(|e| at(Some(s.span()), e))?,
-                );
-            }
-            Ok(codes)
-        };
+            .map_err(|e| file.error(e.span(), one_line(e.message())))?;
+        let raw = RawConfig::deserialize(doc.clone().into_deserializer())
+            .map_err(|e| file.de_error(e, None))?;
 
         let mut severity = HashMap::new();
         for (key, level) in &raw.rules.severity {
-            let rule = selector::resolve_one(key.get_ref()).map_err(|e| at(Some(key.span()), e))?;
+            let rule = selector::resolve_one(key.get_ref())
+                .map_err(|e| file.error(Some(key.span()), e))?;
             severity.insert(rule.code, Severity::from(*level));
         }
         let per_file_ignores = raw
@@ -154,33 +136,33 @@ impl Config {
             .iter()
             .map(|p| {
                 if p.files.get_ref().is_empty() {
-                    return Err(at(Some(p.files.span()), "`files` is empty".to_string()));
+                    return Err(file.error(Some(p.files.span()), "`files` is empty".into()));
                 }
                 Ok(PerFileIgnore {
-                    files: globs(p.files.get_ref())?,
-                    ignore: rules(&p.ignore)?,
+                    files: file.globs(p.files.get_ref())?,
+                    ignore: file.rules(&p.ignore)?,
                 })
             })
             .collect::<Result<_, _>>()?;
-
-        let mut profiles = Vec::new();
-        for (span, table) in profile_tables(&doc).map_err(|(span, m)| at(span, m))? {
-            profiles.push(profile(table, span, &globs).map_err(|e| match e {
-                ProfileError::Config(e) => e,
-                ProfileError::De(e, fallback) => {
-                    at(e.span().or(fallback), one_line(e.message()))
-                }
-            })?);
-        }
+        let profiles = file
+            .profile_tables(&doc)?
+            .into_iter()
+            .map(|(span, table)| file.profile(table, span))
+            .collect::<Result<_, _>>()?;
 
         Ok(Config {
             path: path.to_path_buf(),
             base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
-            include: raw.include.as_deref().map(globs).transpose()?,
-            exclude: raw.exclude.as_deref().map(globs).transpose()?,
+            include: raw.include.as_deref().map(|g| file.globs(g)).transpose()?,
+            exclude: raw.exclude.as_deref().map(|g| file.globs(g)).transpose()?,
             fail_on: raw.fail_on.map(Severity::from),
-            select: raw.rules.select.as_deref().map(rules).transpose()?,
-            ignore: rules(&raw.rules.ignore)?,
+            select: raw
+                .rules
+                .select
+                .as_deref()
+                .map(|r| file.rules(r))
+                .transpose()?,
+            ignore: file.rules(&raw.rules.ignore)?,
             severity,
             per_file_ignores,
             profiles,
@@ -198,64 +180,104 @@ impl Config {
 
 /// toml's messages span lines (`invalid array\nexpected `]``); ours are one.
 fn one_line(message: &str) -> String {
-    message.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(": ")
+    message
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
-enum ProfileError {
-    Config(ConfigError),
-    /// A serde error, and the span of the profile for errors without one.
-    De(toml_edit::de::Error, Option<Range<usize>>),
+/// A `[[profiles]]` entry, with the span of the whole entry for errors
+/// that have none of their own.
+type ProfileTable = (Option<Range<usize>>, InlineTable);
+
+/// The config file being parsed: turns spans into lines for errors.
+struct File<'a> {
+    path: &'a Path,
+    text: &'a str,
 }
 
-/// The `[[profiles]]` entries (or an inline `profiles = [{...}]`) as inline
-/// tables, which keep the spans of their keys and values.
-#[allow(clippy::type_complexity)]
-fn profile_tables(
-    doc: &ImDocument<String>,
-) -> Result<Vec<(Option<Range<usize>>, InlineTable)>, (Option<Range<usize>>, String)> {
-    let not_tables = |span| {
-        (
-            span,
-            "`profiles` must be an array of tables: write `[[profiles]]`".to_string(),
-        )
-    };
-    match doc.as_table().get("profiles") {
-        None => Ok(Vec::new()),
-        Some(Item::ArrayOfTables(array)) => Ok(array
-            .iter()
-            .map(|t| (t.span(), t.clone().into_inline_table()))
-            .collect()),
-        Some(Item::Value(Value::Array(array))) => array
-            .iter()
-            .map(|v| match v {
-                Value::InlineTable(t) => Ok((v.span(), t.clone())),
-                _ => Err(not_tables(v.span())),
-            })
-            .collect(),
-        Some(other) => Err(not_tables(other.span())),
+impl File<'_> {
+    fn error(&self, span: Option<Range<usize>>, message: String) -> ConfigError {
+        ConfigError {
+            path: self.path.to_path_buf(),
+            line: span.map(|s| {
+                1 + self.text[..s.start.min(self.text.len())]
+                    .matches('\n')
+                    .count()
+            }),
+            message,
+        }
     }
-}
 
-/// One profile entry: `files` (ours), and the rest deserialized as the
-/// analyzer's `Profile`, whose `deny_unknown_fields` then applies.
-fn profile(
-    mut table: InlineTable,
-    span: Option<Range<usize>>,
-    globs: &dyn Fn(&[Spanned<String>]) -> Result<Globs, ConfigError>,
-) -> Result<ProfileEntry, ProfileError> {
-    let files = table.remove("files");
-    let profile = Profile::deserialize(Value::InlineTable(table).into_deserializer())
-        .map_err(|e| ProfileError::De(e, span.clone()))?;
-    let Some(files) = files else {
-        let e = <toml_edit::de::Error as serde::de::Error>::missing_field("files");
-        return Err(ProfileError::De(e, span));
-    };
-    let files = Vec::<Spanned<String>>::deserialize(files.into_deserializer())
-        .map_err(|e| ProfileError::De(e, span))?;
-    Ok(ProfileEntry {
-        files: globs(&files).map_err(ProfileError::Config)?,
-        profile,
-    })
+    /// A serde error at its own span, else at `fallback`.
+    fn de_error(&self, e: toml_edit::de::Error, fallback: Option<Range<usize>>) -> ConfigError {
+        self.error(e.span().or(fallback), one_line(e.message()))
+    }
+
+    fn globs(&self, patterns: &[Spanned<String>]) -> Result<Globs, ConfigError> {
+        let texts: Vec<&str> = patterns.iter().map(|p| p.get_ref().as_str()).collect();
+        Globs::new(&texts).map_err(|e| self.error(Some(patterns[e.index].span()), e.message))
+    }
+
+    fn rules(&self, selectors: &[Spanned<String>]) -> Result<Vec<&'static str>, ConfigError> {
+        let mut codes = Vec::new();
+        for s in selectors {
+            let resolved = selector::resolve_all([s.get_ref().as_str()])
+                .map_err(|e| self.error(Some(s.span()), e))?;
+            codes.extend(resolved);
+        }
+        Ok(codes)
+    }
+
+    /// The `[[profiles]]` entries (or an inline `profiles = [{...}]`) as
+    /// inline tables, which keep the spans of their keys and values, each
+    /// with the span of the entry.
+    fn profile_tables(&self, doc: &ImDocument<String>) -> Result<Vec<ProfileTable>, ConfigError> {
+        let not_tables = |span| {
+            self.error(
+                span,
+                "`profiles` must be an array of tables: write `[[profiles]]`".into(),
+            )
+        };
+        match doc.as_table().get("profiles") {
+            None => Ok(Vec::new()),
+            Some(Item::ArrayOfTables(array)) => Ok(array
+                .iter()
+                .map(|t| (t.span(), t.clone().into_inline_table()))
+                .collect()),
+            Some(Item::Value(Value::Array(array))) => array
+                .iter()
+                .map(|v| match v {
+                    Value::InlineTable(t) => Ok((v.span(), t.clone())),
+                    _ => Err(not_tables(v.span())),
+                })
+                .collect(),
+            Some(other) => Err(not_tables(other.span())),
+        }
+    }
+
+    /// One profile entry: `files` (ours), and the rest deserialized as the
+    /// analyzer's `Profile`, whose `deny_unknown_fields` then applies.
+    fn profile(
+        &self,
+        mut table: InlineTable,
+        span: Option<Range<usize>>,
+    ) -> Result<ProfileEntry, ConfigError> {
+        let files = table.remove("files");
+        let profile = Profile::deserialize(Value::InlineTable(table).into_deserializer())
+            .map_err(|e| self.de_error(e, span.clone()))?;
+        let Some(files) = files else {
+            return Err(self.error(span, "missing field `files`".into()));
+        };
+        let files = Vec::<Spanned<String>>::deserialize(files.into_deserializer())
+            .map_err(|e| self.de_error(e, span))?;
+        Ok(ProfileEntry {
+            files: self.globs(&files)?,
+            profile,
+        })
+    }
 }
 
 #[cfg(test)]

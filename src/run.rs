@@ -6,7 +6,6 @@
 //! not the whole run, and the walk of the next batch overlaps the checks.
 
 use std::io::{self, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
 use std::sync::mpsc::sync_channel;
 use std::sync::Arc;
 use std::time::Instant;
@@ -159,12 +158,14 @@ pub fn run(args: &Args, start: Instant) -> u8 {
 /// the other files are still checked. The panic message is already on
 /// standard error, from the default hook.
 fn check_or_report_panic(job: &Job, renderer: &dyn Renderer) -> Outcome {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(job, renderer))).unwrap_or_else(|_| {
-        Outcome::Problem(Problem::error(
-            &job.display,
-            "internal error while checking this file (a bug: please report it with the file)",
-        ))
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(job, renderer))).unwrap_or_else(
+        |_| {
+            Outcome::Problem(Problem::error(
+                &job.display,
+                "internal error while checking this file (a bug: please report it with the file)",
+            ))
+        },
+    )
 }
 
 /// Reads, analyses and renders one file.
@@ -240,7 +241,7 @@ fn overrides(args: &Args) -> Result<Overrides, String> {
         },
         ignore: selectors("ignore", &args.ignore)?,
         fail_on: args.fail_on.map(Into::into),
-        cwd: PathBuf::from(cwd),
+        cwd,
     })
 }
 

@@ -26,13 +26,19 @@ fn generated_docs_are_up_to_date() {
         }
     }
     // Pages of rules that no longer exist.
-    for entry in std::fs::read_dir(root.join(docs::RULES_DIR)).into_iter().flatten() {
+    for entry in std::fs::read_dir(root.join(docs::RULES_DIR))
+        .into_iter()
+        .flatten()
+    {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "md") && !files.iter().any(|(p, _)| *p == path) {
             if update {
                 std::fs::remove_file(&path).unwrap();
             }
-            stale.push(format!("{} (no such rule)", path.strip_prefix(root).unwrap().display()));
+            stale.push(format!(
+                "{} (no such rule)",
+                path.strip_prefix(root).unwrap().display()
+            ));
         }
     }
     assert!(
@@ -47,13 +53,21 @@ fn explain_prints_the_rule_page() {
     let s = Scratch::new();
     let r = run(s.cmd().args(["--explain", "PC004"]));
     assert_eq!(r.code, 0, "{r:?}");
-    assert!(r.stdout.starts_with("# PC004 trailing-comma\n\n**Pack:** syntax · **Default severity:** error · **Fix:** "), "{r:?}");
+    assert!(
+        r.stdout.starts_with(
+            "# PC004 trailing-comma\n\n**Pack:** syntax · **Default severity:** error · **Fix:** "
+        ),
+        "{r:?}"
+    );
     assert!(r.stdout.contains("## What it does"), "{r:?}");
     let by_name = run(s.cmd().args(["--explain", "trailing-comma"]));
     assert_eq!(by_name.stdout, r.stdout);
     let r = run(s.cmd().args(["--explain", "trailing-coma"]));
     assert_eq!(r.code, 2, "{r:?}");
-    assert_eq!(r.stderr, "error: --explain: unknown rule `trailing-coma` (did you mean `trailing-comma`?)\n");
+    assert_eq!(
+        r.stderr,
+        "error: --explain: unknown rule `trailing-coma` (did you mean `trailing-comma`?)\n"
+    );
 }
 
 #[test]
@@ -63,10 +77,15 @@ fn list_rules_prints_every_rule() {
     assert_eq!(r.code, 0, "{r:?}");
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert!(lines[0].starts_with("CODE   NAME"), "{r:?}");
-    assert!(lines[0].contains("SEVERITY") && lines[0].contains("FIX") && lines[0].ends_with("SUMMARY"));
+    assert!(
+        lines[0].contains("SEVERITY") && lines[0].contains("FIX") && lines[0].ends_with("SUMMARY")
+    );
     assert_eq!(lines.len(), 1 + policy_analyzer::all_rules().count());
     let comma = lines.iter().find(|l| l.starts_with("PC004")).unwrap();
-    assert!(comma.contains("trailing-comma") && comma.contains("error"), "{comma}");
+    assert!(
+        comma.contains("trailing-comma") && comma.contains("error"),
+        "{comma}"
+    );
     // --list-rules and --explain stand alone.
     assert_eq!(run(s.cmd().args(["--list-rules", "x.json"])).code, 2);
 }

@@ -8,7 +8,8 @@ use serde_json::json;
 
 /// A policy whose trailing comma follows non-ASCII text on its line, so
 /// that columns counted in characters differ from bytes and UTF-16 units.
-const UNICODE_LINE: &str = "{\n  \"Statement\": [{\"Sid\": \"Clé 🔑\", \"Effect\": \"Allow\",}]\n}\n";
+const UNICODE_LINE: &str =
+    "{\n  \"Statement\": [{\"Sid\": \"Clé 🔑\", \"Effect\": \"Allow\",}]\n}\n";
 
 #[test]
 fn json_schema_version_1() {
@@ -22,18 +23,36 @@ fn json_schema_version_1() {
     assert_eq!(out["version"], 1);
     let files = out["files"].as_array().unwrap();
     let paths: Vec<&str> = files.iter().map(|f| f["path"].as_str().unwrap()).collect();
-    assert_eq!(paths, ["a/clean.json", "a/comment.json", "a/unicode.json"], "every checked file, in path order");
+    assert_eq!(
+        paths,
+        ["a/clean.json", "a/comment.json", "a/unicode.json"],
+        "every checked file, in path order"
+    );
     assert_eq!(files[0]["diagnostics"], json!([]));
 
     let comment = &files[1]["diagnostics"][0];
-    let keys: Vec<&str> = comment.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["code", "fix", "help", "message", "name", "pointer", "range", "related", "severity"]);
+    let keys: Vec<&str> = comment
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        ["code", "fix", "help", "message", "name", "pointer", "range", "related", "severity"]
+    );
     assert_eq!(comment["code"], "PC003");
     assert_eq!(comment["name"], "json-comment");
     assert_eq!(comment["severity"], "error");
-    assert!(comment["message"].as_str().unwrap().contains("comments are not allowed"));
+    assert!(comment["message"]
+        .as_str()
+        .unwrap()
+        .contains("comments are not allowed"));
     // 1-based; `end` just past the last character.
-    assert_eq!(comment["range"], json!({"start": {"line": 2, "column": 3}, "end": {"line": 2, "column": 24}}));
+    assert_eq!(
+        comment["range"],
+        json!({"start": {"line": 2, "column": 3}, "end": {"line": 2, "column": 24}})
+    );
     assert_eq!(comment["fix"]["applicability"], "safe");
     assert!(comment["fix"]["title"].is_string());
     assert_eq!(comment["fix"]["edits"][0]["replacement"], "");
@@ -41,10 +60,19 @@ fn json_schema_version_1() {
 
     // Columns count Unicode scalar values: `é` and `🔑` are one column each.
     let comma = &files[2]["diagnostics"][0];
-    let column = "  \"Statement\": [{\"Sid\": \"Clé 🔑\", \"Effect\": \"Allow\"".chars().count() as u64 + 1;
-    assert_eq!(comma["range"]["start"], json!({"line": 2, "column": column}));
+    let column = "  \"Statement\": [{\"Sid\": \"Clé 🔑\", \"Effect\": \"Allow\""
+        .chars()
+        .count() as u64
+        + 1;
+    assert_eq!(
+        comma["range"]["start"],
+        json!({"line": 2, "column": column})
+    );
 
-    assert_eq!(out["errors"], json!([{"path": "missing.json", "line": null, "message": "No such file or directory"}]));
+    assert_eq!(
+        out["errors"],
+        json!([{"path": "missing.json", "line": null, "message": "No such file or directory"}])
+    );
     assert_eq!(out["skipped"], json!([]));
     assert_eq!(
         out["summary"],
@@ -68,9 +96,14 @@ fn github_workflow_commands() {
     let s = Scratch::new();
     s.write("keys/a.json", TRAILING_COMMA);
     s.write("keys/b.json", CLEAN);
-    s.write("policy-check.toml", "[rules.severity]\njson-comment = \"info\"\n");
+    s.write(
+        "policy-check.toml",
+        "[rules.severity]\njson-comment = \"info\"\n",
+    );
     s.write("keys/c.json", COMMENT);
-    let r = run(s.cmd().args(["--format", "github", "keys", "keys/missing.json"]));
+    let r = run(s
+        .cmd()
+        .args(["--format", "github", "keys", "keys/missing.json"]));
     assert_eq!(r.code, 2, "{r:?}");
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{r:?}");
@@ -78,8 +111,16 @@ fn github_workflow_commands() {
         lines[0],
         "::error file=keys/a.json,line=10,col=22,endLine=10,endColumn=23,title=PC004::trailing comma: JSON allows no comma after the last element, and AWS rejects the policy (trailing-comma)%0Ahelp: delete the comma"
     );
-    assert!(lines[1].starts_with("::notice file=keys/c.json,line=2,col=3,endLine=2,endColumn=24,title=PC003::"), "{r:?}");
-    assert_eq!(lines[2], "::error file=keys/missing.json,title=policy-check::No such file or directory");
+    assert!(
+        lines[1].starts_with(
+            "::notice file=keys/c.json,line=2,col=3,endLine=2,endColumn=24,title=PC003::"
+        ),
+        "{r:?}"
+    );
+    assert_eq!(
+        lines[2],
+        "::error file=keys/missing.json,title=policy-check::No such file or directory"
+    );
 }
 
 fn sarif_of(s: &Scratch, args: &[&str]) -> (common::Run, serde_json::Value) {
@@ -96,7 +137,10 @@ fn sarif_structure() {
     let (r, out) = sarif_of(&s, &["keys"]);
     assert_eq!(r.code, 1, "{r:?}");
     assert_eq!(out["version"], "2.1.0");
-    assert_eq!(out["$schema"], "https://json.schemastore.org/sarif-2.1.0.json");
+    assert_eq!(
+        out["$schema"],
+        "https://json.schemastore.org/sarif-2.1.0.json"
+    );
     let run = &out["runs"][0];
     assert_eq!(run["columnKind"], "unicodeCodePoints");
     let driver = &run["tool"]["driver"];
@@ -105,7 +149,10 @@ fn sarif_structure() {
     assert_eq!(rules.len(), policy_analyzer::all_rules().count());
     let rule = rules.iter().find(|r| r["id"] == "PC003").unwrap();
     assert_eq!(rule["name"], "JsonComment");
-    assert_eq!(rule["helpUri"], "https://github.com/policy-check/policy-check/blob/main/docs/rules/PC003.md");
+    assert_eq!(
+        rule["helpUri"],
+        "https://github.com/policy-check/policy-check/blob/main/docs/rules/PC003.md"
+    );
     assert_eq!(rule["defaultConfiguration"]["level"], "error");
     for key in ["shortDescription", "fullDescription", "help"] {
         assert!(rule[key]["text"].as_str().unwrap().len() > 10, "{key}");
@@ -115,15 +162,27 @@ fn sarif_structure() {
     assert_eq!(results.len(), 1);
     let result = &results[0];
     assert_eq!(result["ruleId"], "PC003");
-    assert_eq!(rules[result["ruleIndex"].as_u64().unwrap() as usize]["id"], "PC003");
+    assert_eq!(
+        rules[result["ruleIndex"].as_u64().unwrap() as usize]["id"],
+        "PC003"
+    );
     assert_eq!(result["level"], "error");
     let location = &result["locations"][0]["physicalLocation"];
-    assert_eq!(location["artifactLocation"], json!({"uri": "keys/a%20b.json", "uriBaseId": "%SRCROOT%"}));
+    assert_eq!(
+        location["artifactLocation"],
+        json!({"uri": "keys/a%20b.json", "uriBaseId": "%SRCROOT%"})
+    );
     assert_eq!(location["region"]["startLine"], 2);
     assert_eq!(location["region"]["startColumn"], 3);
     assert_eq!(location["region"]["endColumn"], 24);
-    assert_eq!(location["region"]["snippet"]["text"], "// the default policy");
-    assert_eq!(location["contextRegion"]["snippet"]["text"], "  // the default policy");
+    assert_eq!(
+        location["region"]["snippet"]["text"],
+        "// the default policy"
+    );
+    assert_eq!(
+        location["contextRegion"]["snippet"]["text"],
+        "  // the default policy"
+    );
     let fix = &result["fixes"][0];
     assert!(fix["description"]["text"].is_string());
     let change = &fix["artifactChanges"][0];
@@ -134,8 +193,13 @@ fn sarif_structure() {
     let invocation = &run["invocations"][0];
     assert_eq!(invocation["executionSuccessful"], true);
     assert_eq!(invocation["toolExecutionNotifications"], json!([]));
-    let srcroot = run["originalUriBaseIds"]["%SRCROOT%"]["uri"].as_str().unwrap();
-    assert!(srcroot.starts_with("file:///") && srcroot.ends_with('/'), "{srcroot}");
+    let srcroot = run["originalUriBaseIds"]["%SRCROOT%"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(
+        srcroot.starts_with("file:///") && srcroot.ends_with('/'),
+        "{srcroot}"
+    );
 }
 
 #[test]
@@ -150,7 +214,10 @@ fn sarif_reports_unreadable_files_and_bad_configs_as_notifications() {
     let notes = invocation["toolExecutionNotifications"].as_array().unwrap();
     assert_eq!(notes.len(), 2);
     assert_eq!(notes[0]["level"], "error");
-    assert_eq!(notes[0]["locations"][0]["physicalLocation"]["region"]["startLine"], 2);
+    assert_eq!(
+        notes[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
     assert_eq!(notes[1]["message"]["text"], "No such file or directory.");
 }
 
@@ -167,7 +234,10 @@ fn sarif_passes_the_official_validator() {
     s.write("keys/a.json", COMMENT);
     s.write("keys/b.json", TRAILING_COMMA);
     s.write("keys/c.json", UNICODE_LINE);
-    s.write("keys/latin1.json", b"{\"Statement\": [{\"Sid\": \"Cl\xe9\"}]}");
+    s.write(
+        "keys/latin1.json",
+        b"{\"Statement\": [{\"Sid\": \"Cl\xe9\"}]}",
+    );
     s.write("keys/sub/policy-check.toml", "oops = 1\n");
     s.write("keys/sub/d.json", CLEAN);
     let r = run(s.cmd().args(["--format", "sarif", "keys", "missing.json"]));
@@ -181,9 +251,23 @@ fn sarif_passes_the_official_validator() {
             npx
         }
     };
-    let output = validator.arg("validate").arg(&file).output().expect("the SARIF multitool runs");
+    let output = validator
+        .arg("validate")
+        .arg(&file)
+        .output()
+        .expect("the SARIF multitool runs");
     let report = String::from_utf8_lossy(&output.stdout);
-    assert!(output.status.success() && report.contains("Analysis completed successfully"), "{report}");
-    let problems: Vec<&str> = report.lines().filter(|l| l.contains(": error ") || l.contains(": warning ")).collect();
-    assert!(problems.is_empty(), "the validator reports:\n{}", problems.join("\n"));
+    assert!(
+        output.status.success() && report.contains("Analysis completed successfully"),
+        "{report}"
+    );
+    let problems: Vec<&str> = report
+        .lines()
+        .filter(|l| l.contains(": error ") || l.contains(": warning "))
+        .collect();
+    assert!(
+        problems.is_empty(),
+        "the validator reports:\n{}",
+        problems.join("\n")
+    );
 }
