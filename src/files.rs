@@ -177,7 +177,21 @@ pub fn walk(
     let mut paths: Vec<&PathBuf> = paths.iter().collect();
     paths.sort();
     paths.dedup();
+    // A path inside a directory that is also named is checked by the walk
+    // of that directory, once.
+    let directories: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .map(|p| overrides.absolute(p))
+        .collect();
+    let inside_another = |path: &Path| {
+        let absolute = overrides.absolute(path);
+        directories.iter().any(|d| *d != absolute && absolute.starts_with(d))
+    };
     for path in paths {
+        if inside_another(path) {
+            continue;
+        }
         if path.as_os_str() == "-" {
             let name = stdin_filename.unwrap_or(Path::new("-"));
             let absolute = overrides.absolute(name);

@@ -113,13 +113,15 @@ fn output_is_in_path_order_and_the_same_on_every_run() {
             first.stdout
         );
     }
-    // Named files are sorted too, and named twice, checked once.
+    // Named files are sorted too; named twice, or inside a named
+    // directory, they are checked once.
     let r = run(s.cmd().args([
         "--format",
         "json",
         "policies/zeta/key-1.json",
         "policies/alpha",
         "policies/zeta/key-1.json",
+        "./policies/alpha/key-2.json",
     ]));
     let out = json(&r);
     let named: Vec<&str> = out["files"]
