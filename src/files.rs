@@ -186,7 +186,9 @@ pub fn walk(
         .collect();
     let inside_another = |path: &Path| {
         let absolute = overrides.absolute(path);
-        directories.iter().any(|d| *d != absolute && absolute.starts_with(d))
+        directories
+            .iter()
+            .any(|d| *d != absolute && absolute.starts_with(d))
     };
     for path in paths {
         if inside_another(path) {
@@ -321,6 +323,19 @@ pub fn io_message(error: &io::Error) -> String {
     }
 }
 
+/// The walk wraps the OS error in its own message ("IO error for operation
+/// on ./x: ..."), and the path is shown anyway: keep only the reason.
+fn walk_io_message(error: &io::Error) -> String {
+    if error.raw_os_error().is_some() || error.get_ref().is_none() {
+        return io_message(error);
+    }
+    let reason = error.kind().to_string();
+    let mut chars = reason.chars();
+    chars
+        .next()
+        .map_or(reason.clone(), |c| c.to_uppercase().chain(chars).collect())
+}
+
 /// A walk error, with the path it concerns and a plain message.
 fn walk_problem(error: &ignore::Error, root: &Path) -> Problem {
     let mut path = None;
@@ -342,7 +357,7 @@ fn walk_problem(error: &ignore::Error, root: &Path) -> Problem {
             path = Some(child.clone());
             format!("symbolic link loop: it leads back to {}", display(ancestor))
         }
-        ignore::Error::Io(e) => io_message(e),
+        ignore::Error::Io(e) => walk_io_message(e),
         other => other.to_string(),
     };
     Problem::error(display(path.as_deref().unwrap_or(root)), message)
