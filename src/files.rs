@@ -2,6 +2,7 @@
 //! include and exclude, and the one place that picks a reader for a file.
 
 use std::borrow::Cow;
+use std::collections::HashSet;
 use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -177,21 +178,21 @@ pub fn walk(
     let mut paths: Vec<&PathBuf> = paths.iter().collect();
     paths.sort();
     paths.dedup();
-    // A path inside a directory that is also named is checked by the walk
-    // of that directory, once.
+    // A file inside a directory that is also named is checked by the walk
+    // of that directory, in its place in the path order, once, and still as
+    // a named file.
     let directories: Vec<PathBuf> = paths
         .iter()
         .filter(|p| p.is_dir())
         .map(|p| overrides.absolute(p))
         .collect();
-    let inside_another = |path: &Path| {
-        let absolute = overrides.absolute(path);
-        directories
-            .iter()
-            .any(|d| *d != absolute && absolute.starts_with(d))
-    };
+    let named_inside: HashSet<PathBuf> = paths
+        .iter()
+        .map(|p| overrides.absolute(p))
+        .filter(|a| directories.iter().any(|d| d != a && a.starts_with(d)) && a.exists())
+        .collect();
     for path in paths {
-        if inside_another(path) {
+        if named_inside.contains(&overrides.absolute(path)) {
             continue;
         }
         if path.as_os_str() == "-" {
@@ -285,7 +286,8 @@ pub fn walk(
             let Some(settings) = settings_for(&absolute, &mut emit) else {
                 return;
             };
-            if !settings.includes(&absolute) || settings.excludes(&absolute, false) {
+            let named = named_inside.contains(&absolute);
+            if !(named || settings.includes(&absolute)) || settings.excludes(&absolute, false) {
                 continue;
             }
             let path = entry.into_path();
@@ -294,7 +296,7 @@ pub fn walk(
                 reader: Reader::for_path(&path),
                 source: Source::File(path),
                 absolute,
-                named: false,
+                named,
                 settings,
             };
             if !emit(Entry::Check(job)) {

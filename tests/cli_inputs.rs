@@ -113,6 +113,8 @@ fn output_is_in_path_order_and_the_same_on_every_run() {
             first.stdout
         );
     }
+    // A named file is checked whatever its name.
+    s.write("policies/alpha/notes.txt", CLEAN);
     // Named files are sorted too; named twice, or inside a named
     // directory, they are checked once.
     let r = run(s.cmd().args([
@@ -122,6 +124,8 @@ fn output_is_in_path_order_and_the_same_on_every_run() {
         "policies/alpha",
         "policies/zeta/key-1.json",
         "./policies/alpha/key-2.json",
+        "policies/alpha/missing.json",
+        "policies/alpha/notes.txt",
     ]));
     let out = json(&r);
     let named: Vec<&str> = out["files"]
@@ -136,8 +140,14 @@ fn output_is_in_path_order_and_the_same_on_every_run() {
             "policies/alpha/key-1.json",
             "policies/alpha/key-2.json",
             "policies/alpha/key-3.json",
+            "policies/alpha/notes.txt",
             "policies/zeta/key-1.json"
         ]
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(
+        r.stderr,
+        "error: policies/alpha/missing.json: No such file or directory\n"
     );
 }
 
