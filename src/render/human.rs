@@ -252,3 +252,66 @@ impl SourceCode for Source<'_> {
         Ok(Box::new(contents))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use policy_analyzer::{Diagnostic, TextRange};
+
+    use super::*;
+
+    fn diagnostic(range: TextRange) -> Diagnostic {
+        Diagnostic {
+            code: "PC999",
+            name: "test-rule",
+            severity: Severity::Warning,
+            message: "something is wrong".into(),
+            range,
+            pointer: None,
+            related: Vec::new(),
+            help: Some("do this".into()),
+            fix: None,
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_snippet_near_the_end_of_a_long_text() {
+        let mut text = "{\n".repeat(100_000);
+        text.push_str("  \"Statement\": x\n}\n");
+        let at = text.find('x').unwrap();
+        let out = render(
+            "big.json",
+            &text,
+            &[diagnostic(TextRange::new(at, at + 1))],
+            false,
+            100,
+        );
+        assert!(out.contains("[big.json:100001:16]"), "{out}");
+        assert!(out.contains("100001 │   \"Statement\": x"), "{out}");
+        assert!(
+            out.contains("100000 │ {"),
+            "one line of context before: {out}"
+        );
+    }
+
+    #[test]
+    fn a_huge_range_is_located_but_not_shown() {
+        let text = format!(
+            "{{\"Statement\": [\n{}]}}\n",
+            "{\"Effect\": \"Allow\"},\n".repeat(10_000)
+        );
+        let out = render(
+            "big.json",
+            &text,
+            &[diagnostic(TextRange::new(0, text.len()))],
+            false,
+            100,
+        );
+        assert!(
+            out.contains("(at big.json:1:1; the source is too long to show)"),
+            "{out}"
+        );
+        assert!(out.len() < 1000, "{} bytes", out.len());
+        assert!(out.contains("help: do this"), "{out}");
+    }
+}
