@@ -158,11 +158,11 @@ mod tests {
 
     #[test]
     fn the_readme_table_replaces_what_is_between_the_markers() {
-        let readme = format!("intro\n{TABLE_START}\nold\n{TABLE_END}\nrest\n");
+        let readme = format!("intro\n{TABLE_START}\nSTALE TABLE\n{TABLE_END}\nrest\n");
         let new = readme_with_table(&readme).unwrap();
         assert!(new.starts_with(&format!("intro\n{TABLE_START}\n| Code |")));
         assert!(new.ends_with(&format!("|\n{TABLE_END}\nrest\n")));
-        assert!(!new.contains("old"));
+        assert!(!new.contains("STALE TABLE"));
         assert_eq!(readme_with_table(&new).unwrap(), new);
     }
 }
