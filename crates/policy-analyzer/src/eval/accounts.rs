@@ -35,28 +35,47 @@ pub struct AccountMention {
 /// Every account the policy mentions, in document order.
 pub fn mentioned_accounts(policy: &Policy<'_>) -> Vec<AccountMention> {
     let mut out = Vec::new();
+    visit_mentions(policy, &mut |account, kind, statement, range| {
+        out.push(AccountMention {
+            account: account.to_string(),
+            kind,
+            statement,
+            range,
+        });
+        true
+    });
+    out
+}
+
+/// Whether the policy mentions `account` anywhere (without collecting).
+pub fn mentions_account(policy: &Policy<'_>, account: &str) -> bool {
+    let mut found = false;
+    visit_mentions(policy, &mut |a, _, _, _| {
+        found = a == account;
+        !found
+    });
+    found
+}
+
+/// Calls `f` with each mention until it returns false.
+fn visit_mentions(
+    policy: &Policy<'_>,
+    f: &mut dyn FnMut(&str, MentionKind, usize, TextRange) -> bool,
+) {
     for statement in &policy.statements {
-        let mut push = |account: &str, kind, range| {
-            out.push(AccountMention {
-                account: account.to_string(),
-                kind,
-                statement: statement.index,
-                range,
-            })
-        };
+        let index = statement.index;
         for element in [&statement.principal, &statement.not_principal]
             .into_iter()
             .flatten()
         {
             for (kind, text) in element.values() {
-                match PrincipalValue::parse(kind, text.value) {
-                    PrincipalValue::Account(a) => {
-                        push(a, MentionKind::AccountPrincipal, text.range)
-                    }
-                    value => {
-                        if let Some(a) = value.account() {
-                            push(a, MentionKind::PrincipalArn, text.range)
-                        }
+                let mention = match PrincipalValue::parse(kind, text.value) {
+                    PrincipalValue::Account(a) => Some((a, MentionKind::AccountPrincipal)),
+                    value => value.account().map(|a| (a, MentionKind::PrincipalArn)),
+                };
+                if let Some((account, kind)) = mention {
+                    if !f(account, kind, index, text.range) {
+                        return;
                     }
                 }
             }
@@ -67,23 +86,29 @@ pub fn mentioned_accounts(policy: &Policy<'_>) -> Vec<AccountMention> {
         {
             for v in &list.values {
                 if let Some(a) = arn_account(v.value) {
-                    push(a, MentionKind::ResourceArn, v.range);
+                    if !f(a, MentionKind::ResourceArn, index, v.range) {
+                        return;
+                    }
                 }
             }
         }
         if let Some(condition) = &statement.condition {
             for (_, key) in condition.entries() {
                 for v in &key.values {
-                    if is_account_id(v.value) {
-                        push(v.value, MentionKind::ConditionValue, v.range);
-                    } else if let Some(a) = arn_account(v.value) {
-                        push(a, MentionKind::ConditionValue, v.range);
+                    let account = if is_account_id(v.value) {
+                        Some(v.value)
+                    } else {
+                        arn_account(v.value)
+                    };
+                    if let Some(a) = account {
+                        if !f(a, MentionKind::ConditionValue, index, v.range) {
+                            return;
+                        }
                     }
                 }
             }
         }
     }
-    out
 }
 
 /// The account that owns the key, when the policy shows it unambiguously:

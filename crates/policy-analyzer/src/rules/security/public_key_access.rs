@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::eval::search::{find_outside_access, OutsideAccessQuestion, OutsideCaller, Witness};
+use crate::eval::search::{OutsideAccessSearch, OutsideCaller, Witness};
 use crate::eval::{covers_action, EvalOptions};
 use crate::rules::security::{join_names, key_account};
 use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
@@ -89,6 +89,7 @@ const DATA_ACTIONS: [&str; 8] = [
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let options = EvalOptions::default();
+    let search = OutsideAccessSearch::new(ctx.policy, &options);
     for statement in &ctx.policy.statements {
         if !statement.is_allow() {
             continue;
@@ -99,12 +100,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             if !covers_action(statement, action) {
                 continue;
             }
-            let question = OutsideAccessQuestion {
-                action,
-                callers: &OutsideCaller::PUBLIC,
-                options: &options,
-            };
-            if let Some(witness) = find_outside_access(ctx.policy, statement.index, &question) {
+            if let Some(witness) = search.find(statement.index, action, &OutsideCaller::PUBLIC) {
                 exposed.push(action.to_string());
                 first.get_or_insert(witness);
             }
