@@ -167,3 +167,83 @@ fn grants_put_key_policy(policy: &Policy<'_>, statement: usize) -> bool {
         .get(statement)
         .is_some_and(|s| s.is_allow() && covers_action(s, "kms:PutKeyPolicy"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn key_account_of(statements: &str) -> Option<String> {
+        let text = format!(r#"{{"Version": "2012-10-17", "Statement": [{statements}]}}"#);
+        let parsed = parse(&text);
+        key_account(&Policy::from_tree(&parsed.tree))
+    }
+
+    #[test]
+    fn the_key_arn_decides_first() {
+        assert_eq!(
+            key_account_of(
+                r#"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "kms:*", "Resource": "arn:aws:kms:us-east-1:111122223333:key/k"}"#
+            ),
+            Some("111122223333".to_string())
+        );
+    }
+
+    #[test]
+    fn then_the_root_that_may_change_the_policy() {
+        assert_eq!(
+            key_account_of(
+                r#"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+                   {"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::444455556666:root", "arn:aws:iam::444455556666:role/A"]}, "Action": "kms:Decrypt", "Resource": "*"}"#
+            ),
+            Some("111122223333".to_string())
+        );
+    }
+
+    #[test]
+    fn then_the_most_mentioned_account_if_it_stands_out() {
+        assert_eq!(
+            key_account_of(
+                r#"{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:CallerAccount": "111122223333"}}},
+                   {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:role/B"}, "Action": "kms:Decrypt", "Resource": "*"}"#
+            ),
+            Some("111122223333".to_string())
+        );
+        assert_eq!(
+            key_account_of(
+                r#"{"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::111122223333:role/A", "arn:aws:iam::444455556666:role/B"]}, "Action": "kms:Decrypt", "Resource": "*"}"#
+            ),
+            None
+        );
+        assert_eq!(
+            key_account_of(
+                r#"{"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}"#
+            ),
+            None
+        );
+    }
+
+    #[test]
+    fn mentions_cover_principals_resources_and_conditions() {
+        let text = r#"{"Statement": [{"Effect": "Allow", "Principal": {"AWS": ["111122223333", "arn:aws:iam::222233334444:role/R"]}, "Action": "kms:*",
+            "Resource": "arn:aws:kms:us-east-1:333344445555:key/k", "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:444455556666:trail/*"}, "StringEquals": {"aws:SourceAccount": "555566667777"}}}]}"#;
+        let parsed = parse(text);
+        let policy = Policy::from_tree(&parsed.tree);
+        let found: Vec<(String, MentionKind)> = mentioned_accounts(&policy)
+            .into_iter()
+            .map(|m| (m.account, m.kind))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("111122223333".to_string(), MentionKind::AccountPrincipal),
+                ("222233334444".to_string(), MentionKind::PrincipalArn),
+                ("333344445555".to_string(), MentionKind::ResourceArn),
+                ("444455556666".to_string(), MentionKind::ConditionValue),
+                ("555566667777".to_string(), MentionKind::ConditionValue),
+            ]
+        );
+        assert!(mentions_account(&policy, "444455556666"));
+        assert!(!mentions_account(&policy, "999999999999"));
+    }
+}
