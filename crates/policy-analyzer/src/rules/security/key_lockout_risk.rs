@@ -29,6 +29,10 @@ encrypts become unmanageable, and only AWS Support can help. The statement
 that names the account root (`arn:aws:iam::ACCOUNT:root`) with `kms:*` is
 what keeps a key manageable and what lets IAM policies grant access to the
 key at all: without it, IAM policies in the account have no effect on the key.
+KMS's policy lockout safety check refuses, by default, a policy that would not
+let the principal setting it change it again; such a policy gets in when the
+check is bypassed (`BypassPolicyLockoutSafetyCheck`, which CloudFormation and
+Terraform expose), and the key is then stuck.
 
 ## Example
 ```json
