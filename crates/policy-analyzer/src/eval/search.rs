@@ -587,6 +587,32 @@ fn search(
             return None;
         }
     }
+    let variables = uses_policy_variables(policy);
+    let entries: Vec<_> = statement
+        .condition
+        .iter()
+        .flat_map(|c| c.entries())
+        .collect();
+    let uses_variables =
+        |key: &ConditionKeyEntry<'_>| key.values.iter().any(|v| v.value.contains("${"));
+
+    // Entries on keys the caller cannot vary hold or fail for every
+    // combination: settle them first, before building any candidate.
+    let base_view = ContextView::new(&base.context, &base.principal);
+    let pinned_fails = entries.iter().any(|(op, k)| {
+        let special = space
+            .special
+            .iter()
+            .any(|c| c.key.eq_ignore_ascii_case(k.key.value));
+        (space.identity)(k.key.value)
+            && !special
+            && !uses_variables(k)
+            && evaluate_entry(op, k, &base_view, variables) != EntryOutcome::True
+    });
+    if pinned_fails {
+        return None;
+    }
+
     let denies: Vec<&Statement<'_>> = space
         .denies
         .iter()
@@ -605,14 +631,6 @@ fn search(
             None => keys.push(special.clone()),
         }
     }
-    let variables = uses_policy_variables(policy);
-    let entries: Vec<_> = statement
-        .condition
-        .iter()
-        .flat_map(|c| c.entries())
-        .collect();
-    let uses_variables =
-        |key: &ConditionKeyEntry<'_>| key.values.iter().any(|v| v.value.contains("${"));
 
     // Keep, per key, only the values that meet the target's entries on it.
     for key in &mut keys {
