@@ -168,6 +168,11 @@ fn has_unresolved_principal(ctx: &Context<'_>, statement: &Statement<'_>) -> boo
     let Some(principal) = &statement.principal else {
         return false;
     };
+    // A principal of no form IAM knows (`["foo", "*"]`, a bare ARN string):
+    // the structure rules report it; what was meant cannot be evaluated.
+    if principal.wildcard.is_none() && principal.entries.is_empty() {
+        return true;
+    }
     principal.entries.iter().any(|entry| {
         let is_string_or_list = matches!(
             ctx.tree.kind(entry.key.node),
