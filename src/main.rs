@@ -26,9 +26,13 @@ fn main() -> ExitCode {
             }
         };
         let analysis = analyze_bytes(&bytes, &options);
-        found |= analysis.diagnostics.iter().any(|d| d.severity >= Severity::Warning);
+        found |= analysis
+            .diagnostics
+            .iter()
+            .any(|d| d.severity >= Severity::Warning);
         let text = String::from_utf8_lossy(&bytes);
-        let rendered = policy_check::render::human::render(path, &text, &analysis.diagnostics, color, 100);
+        let rendered =
+            policy_check::render::human::render(path, &text, &analysis.diagnostics, color, 100);
         let _ = stdout.write_all(rendered.as_bytes());
     }
     if io_error {

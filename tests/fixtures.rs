@@ -12,9 +12,12 @@ use policy_analyzer::{analyze_bytes, find_rule, AnalyzeOptions, LineIndex, Posit
 fn snapshot(path: &Path, bytes: &[u8]) -> String {
     let analysis = analyze_bytes(bytes, &AnalyzeOptions::default());
     let text = &String::from_utf8_lossy(bytes);
-    let name = path.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap_or(path);
+    let name = path
+        .strip_prefix(env!("CARGO_MANIFEST_DIR"))
+        .unwrap_or(path);
     let name = name.to_string_lossy().replace('\\', "/");
-    let mut out = policy_check::render::human::render(&name, text, &analysis.diagnostics, false, 100);
+    let mut out =
+        policy_check::render::human::render(&name, text, &analysis.diagnostics, false, 100);
     let index = LineIndex::new(text);
     let pos = |offset: u32| {
         let lc = index.line_col(text, offset as usize, PositionEncoding::Utf32);
@@ -22,9 +25,24 @@ fn snapshot(path: &Path, bytes: &[u8]) -> String {
     };
     for d in &analysis.diagnostics {
         if let Some(fix) = &d.fix {
-            writeln!(out, "fix for {} at {}: {} ({:?})", d.code, pos(d.range.start), fix.title, fix.applicability).unwrap();
+            writeln!(
+                out,
+                "fix for {} at {}: {} ({:?})",
+                d.code,
+                pos(d.range.start),
+                fix.title,
+                fix.applicability
+            )
+            .unwrap();
             for e in &fix.edits {
-                writeln!(out, "  {}-{} => {:?}", pos(e.range.start), pos(e.range.end), e.replacement).unwrap();
+                writeln!(
+                    out,
+                    "  {}-{} => {:?}",
+                    pos(e.range.start),
+                    pos(e.range.end),
+                    e.replacement
+                )
+                .unwrap();
             }
         }
     }
@@ -38,15 +56,31 @@ fn snapshot(path: &Path, bytes: &[u8]) -> String {
 fn fixtures() {
     insta::glob!("../fixtures", "*/*/*.json", |path| {
         let bytes = std::fs::read(path).expect("fixture is readable");
-        let rule_name = path.parent().unwrap().file_name().unwrap().to_string_lossy().to_string();
+        let rule_name = path
+            .parent()
+            .unwrap()
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .to_string();
         let file_name = path.file_name().unwrap().to_string_lossy().to_string();
         let analysis = analyze_bytes(&bytes, &AnalyzeOptions::default());
         if let Some(rule) = find_rule(&rule_name) {
             let fired = analysis.diagnostics.iter().any(|d| d.code == rule.code);
             if file_name.starts_with("valid") {
-                assert!(!fired, "{}: {} must not fire on a valid fixture", path.display(), rule.code);
+                assert!(
+                    !fired,
+                    "{}: {} must not fire on a valid fixture",
+                    path.display(),
+                    rule.code
+                );
             } else if file_name.starts_with("invalid") {
-                assert!(fired, "{}: {} must fire on an invalid fixture", path.display(), rule.code);
+                assert!(
+                    fired,
+                    "{}: {} must fire on an invalid fixture",
+                    path.display(),
+                    rule.code
+                );
             }
         }
         insta::assert_snapshot!(snapshot(path, &bytes));
@@ -61,11 +95,26 @@ fn every_rule_has_fixtures() {
     for rule in policy_analyzer::all_rules() {
         let dir = root.join(rule.pack.name()).join(rule.name);
         let files: Vec<String> = std::fs::read_dir(&dir)
-            .unwrap_or_else(|_| panic!("{} {} has no fixture folder {}", rule.code, rule.name, dir.display()))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{} {} has no fixture folder {}",
+                    rule.code,
+                    rule.name,
+                    dir.display()
+                )
+            })
             .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
             .collect();
-        assert!(files.iter().any(|f| f.starts_with("invalid")), "{}: no invalid-*.json fixture", rule.name);
-        assert!(files.iter().any(|f| f.starts_with("valid")), "{}: no valid-*.json fixture", rule.name);
+        assert!(
+            files.iter().any(|f| f.starts_with("invalid")),
+            "{}: no invalid-*.json fixture",
+            rule.name
+        );
+        assert!(
+            files.iter().any(|f| f.starts_with("valid")),
+            "{}: no valid-*.json fixture",
+            rule.name
+        );
     }
     for pack in std::fs::read_dir(&root).unwrap() {
         let pack = pack.unwrap();
@@ -75,8 +124,13 @@ fn every_rule_has_fixtures() {
         for rule_dir in std::fs::read_dir(pack.path()).unwrap() {
             let rule_dir = rule_dir.unwrap();
             let name = rule_dir.file_name().to_string_lossy().to_string();
-            let rule = find_rule(&name).unwrap_or_else(|| panic!("fixture folder {name} names no rule"));
-            assert_eq!(rule.pack.name(), pack.file_name().to_string_lossy(), "{name} is in the wrong pack folder");
+            let rule =
+                find_rule(&name).unwrap_or_else(|| panic!("fixture folder {name} names no rule"));
+            assert_eq!(
+                rule.pack.name(),
+                pack.file_name().to_string_lossy(),
+                "{name} is in the wrong pack folder"
+            );
         }
     }
 }

@@ -5,7 +5,13 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnost
 use policy_analyzer::{Applicability, Diagnostic, Severity};
 
 /// Renders one file's diagnostics.
-pub fn render(path: &str, text: &str, diagnostics: &[Diagnostic], color: bool, width: usize) -> String {
+pub fn render(
+    path: &str,
+    text: &str,
+    diagnostics: &[Diagnostic],
+    color: bool,
+    width: usize,
+) -> String {
     let theme = if color {
         GraphicalTheme::unicode()
     } else {
@@ -37,11 +43,12 @@ fn to_miette(d: &Diagnostic) -> MietteDiagnostic {
         Some(d.name.to_string()),
         (d.range.start as usize, d.range.len()),
     )];
-    labels.extend(
-        d.related
-            .iter()
-            .map(|r| LabeledSpan::new_with_span(Some(r.label.clone()), (r.range.start as usize, r.range.len()))),
-    );
+    labels.extend(d.related.iter().map(|r| {
+        LabeledSpan::new_with_span(
+            Some(r.label.clone()),
+            (r.range.start as usize, r.range.len()),
+        )
+    }));
     let mut help = d.help.clone();
     if let Some(fix) = &d.fix {
         let kind = match fix.applicability {

@@ -85,7 +85,11 @@ pub struct Fix {
 }
 
 impl Fix {
-    pub fn replace(title: impl Into<String>, range: TextRange, replacement: impl Into<String>) -> Fix {
+    pub fn replace(
+        title: impl Into<String>,
+        range: TextRange,
+        replacement: impl Into<String>,
+    ) -> Fix {
         Fix {
             title: title.into(),
             applicability: Applicability::Safe,

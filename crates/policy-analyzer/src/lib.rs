@@ -39,7 +39,10 @@ impl RuleSelection {
     }
 
     pub fn severity_of(&self, rule: &Rule) -> Severity {
-        self.severity.get(rule.code).copied().unwrap_or(rule.severity)
+        self.severity
+            .get(rule.code)
+            .copied()
+            .unwrap_or(rule.severity)
     }
 }
 
@@ -91,7 +94,9 @@ pub fn analyze_bytes(bytes: &[u8], options: &AnalyzeOptions) -> Analysis {
         Ok(text) => analyze(text, options),
         Err(err) => Analysis {
             is_policy: false,
-            diagnostics: vec![rules::syntax::invalid_encoding::diagnostic(bytes, &err, options)],
+            diagnostics: vec![rules::syntax::invalid_encoding::diagnostic(
+                bytes, &err, options,
+            )],
         },
     }
 }

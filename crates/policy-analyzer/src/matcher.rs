@@ -171,8 +171,16 @@ mod tests {
 
     #[test]
     fn star_and_question_mark() {
-        assert!(wildcard_match("kms:GenerateDataKey*", "kms:GenerateDataKey", true));
-        assert!(wildcard_match("kms:GenerateDataKey*", "kms:GenerateDataKeyPair", true));
+        assert!(wildcard_match(
+            "kms:GenerateDataKey*",
+            "kms:GenerateDataKey",
+            true
+        ));
+        assert!(wildcard_match(
+            "kms:GenerateDataKey*",
+            "kms:GenerateDataKeyPair",
+            true
+        ));
         assert!(wildcard_match("kms:*", "kms:Decrypt", true));
         assert!(wildcard_match("*", "", false));
         assert!(wildcard_match("kms:?ecrypt", "kms:Decrypt", true));

@@ -256,15 +256,17 @@ impl Catalog {
             // global list `aws:RequestTag/tag-key`: keep one per prefix.
             if let Some(p) = &prefix {
                 let p: &String = p;
-                if keys.iter().any(|e: &ConditionKeyInfo| e.prefix.as_ref() == Some(p)) {
+                if keys
+                    .iter()
+                    .any(|e: &ConditionKeyInfo| e.prefix.as_ref() == Some(p))
+                {
                     continue;
                 }
             }
             let (value_type, multivalued) = parse_type(&k.value_type);
             let mut supported = ActionSet::EMPTY;
             for (i, a) in actions.iter().enumerate() {
-                if a
-                    .condition_keys
+                if a.condition_keys
                     .iter()
                     .chain(&a.resource_condition_keys)
                     .any(|n| n.eq_ignore_ascii_case(&k.name))
@@ -279,13 +281,16 @@ impl Catalog {
                 multivalued,
                 description: k.description,
                 deprecated: k.deprecated,
-                global: global || false,
+                global,
                 prefix,
                 actions: supported,
             });
         }
-        let mut pattern_keys: Vec<usize> = (0..keys.len()).filter(|&i| keys[i].prefix.is_some()).collect();
-        pattern_keys.sort_by_key(|&i| std::cmp::Reverse(keys[i].prefix.as_ref().map_or(0, String::len)));
+        let mut pattern_keys: Vec<usize> = (0..keys.len())
+            .filter(|&i| keys[i].prefix.is_some())
+            .collect();
+        pattern_keys
+            .sort_by_key(|&i| std::cmp::Reverse(keys[i].prefix.as_ref().map_or(0, String::len)));
         Catalog {
             actions,
             action_index,
@@ -401,7 +406,10 @@ impl Catalog {
                 if tail.is_empty() {
                     continue;
                 }
-                let d = distance(&head.to_ascii_lowercase(), &canonical_prefix.to_ascii_lowercase());
+                let d = distance(
+                    &head.to_ascii_lowercase(),
+                    &canonical_prefix.to_ascii_lowercase(),
+                );
                 if d > 0 && d <= 2 && best.as_ref().is_none_or(|(bd, _)| d < *bd) {
                     best = Some((d, format!("{canonical_prefix}{tail}")));
                 }

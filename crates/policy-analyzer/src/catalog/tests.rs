@@ -5,7 +5,9 @@ use super::*;
 
 fn names(pattern: &str) -> Vec<String> {
     let c = catalog();
-    c.actions_in(c.expand(pattern)).map(|a| a.name.clone()).collect()
+    c.actions_in(c.expand(pattern))
+        .map(|a| a.name.clone())
+        .collect()
 }
 
 #[test]
@@ -28,14 +30,20 @@ fn generate_data_key_star_covers_four_actions() {
 
 #[test]
 fn reencrypt_star_covers_two_and_reencrypt_is_not_an_action() {
-    assert_eq!(names("kms:ReEncrypt*"), ["kms:ReEncryptFrom", "kms:ReEncryptTo"]);
+    assert_eq!(
+        names("kms:ReEncrypt*"),
+        ["kms:ReEncryptFrom", "kms:ReEncryptTo"]
+    );
     assert!(names("kms:ReEncrypt").is_empty());
     assert!(catalog().action("kms:ReEncrypt").is_none());
 }
 
 #[test]
 fn describe_star_and_everything() {
-    assert_eq!(names("kms:Describe*"), ["kms:DescribeCustomKeyStores", "kms:DescribeKey"]);
+    assert_eq!(
+        names("kms:Describe*"),
+        ["kms:DescribeCustomKeyStores", "kms:DescribeKey"]
+    );
     assert_eq!(names("kms:*").len(), 56);
     assert_eq!(names("*").len(), 56);
     assert!(names("s3:*").is_empty());
@@ -54,7 +62,12 @@ fn action_names_are_case_insensitive() {
 
 #[test]
 fn iam_only_actions_have_no_effect_in_a_key_policy() {
-    for name in ["kms:ListAliases", "kms:ListKeys", "kms:CreateKey", "kms:GenerateRandom"] {
+    for name in [
+        "kms:ListAliases",
+        "kms:ListKeys",
+        "kms:CreateKey",
+        "kms:GenerateRandom",
+    ] {
         let (_, a) = catalog().action(name).unwrap();
         assert!(!a.effective_in_key_policy, "{name}");
     }
@@ -88,12 +101,29 @@ fn condition_key_types() {
     assert!(!caller.multivalued);
     let keys = c.condition_key("kms:EncryptionContextKeys").unwrap().info;
     assert!(keys.multivalued);
-    assert_eq!(c.condition_key("kms:GrantIsForAWSResource").unwrap().info.value_type, KeyType::Bool);
-    assert_eq!(c.condition_key("aws:SourceIp").unwrap().info.value_type, KeyType::IpAddress);
-    assert_eq!(c.condition_key("aws:SourceArn").unwrap().info.value_type, KeyType::Arn);
+    assert_eq!(
+        c.condition_key("kms:GrantIsForAWSResource")
+            .unwrap()
+            .info
+            .value_type,
+        KeyType::Bool
+    );
+    assert_eq!(
+        c.condition_key("aws:SourceIp").unwrap().info.value_type,
+        KeyType::IpAddress
+    );
+    assert_eq!(
+        c.condition_key("aws:SourceArn").unwrap().info.value_type,
+        KeyType::Arn
+    );
     assert!(c.condition_key("aws:SourceArn").unwrap().info.global);
     assert!(c.condition_key("aws:userid").is_some());
-    assert!(c.condition_key("kms:CustomerMasterKeySpec").unwrap().info.deprecated);
+    assert!(
+        c.condition_key("kms:CustomerMasterKeySpec")
+            .unwrap()
+            .info
+            .deprecated
+    );
     assert!(c.condition_key("aws:PrincipalTag/team").is_some());
     assert!(c.condition_key("aws:ResourceTag/team").is_some());
 }
@@ -102,12 +132,22 @@ fn condition_key_types() {
 fn suggestions_for_typos() {
     let c = catalog();
     assert_eq!(c.suggest_action("kms:Decrypts"), Some("kms:Decrypt"));
-    assert_eq!(c.suggest_action("kms:GenrateDataKey"), Some("kms:GenerateDataKey"));
-    assert_eq!(c.suggest_action("kms:Frobnicate"), None);
-    assert_eq!(c.suggest_condition_key("kms:CallerAcount").as_deref(), Some("kms:CallerAccount"));
-    assert_eq!(c.suggest_condition_key("kms:ViaSevice").as_deref(), Some("kms:ViaService"));
     assert_eq!(
-        c.suggest_condition_key("kms:EncrytionContext:aws:s3:arn").as_deref(),
+        c.suggest_action("kms:GenrateDataKey"),
+        Some("kms:GenerateDataKey")
+    );
+    assert_eq!(c.suggest_action("kms:Frobnicate"), None);
+    assert_eq!(
+        c.suggest_condition_key("kms:CallerAcount").as_deref(),
+        Some("kms:CallerAccount")
+    );
+    assert_eq!(
+        c.suggest_condition_key("kms:ViaSevice").as_deref(),
+        Some("kms:ViaService")
+    );
+    assert_eq!(
+        c.suggest_condition_key("kms:EncrytionContext:aws:s3:arn")
+            .as_deref(),
         Some("kms:EncryptionContext:aws:s3:arn")
     );
 }

@@ -396,8 +396,17 @@ const DERIVED_CASES: &[(Caller, &str, bool)] = &[
 fn keys_the_caller_determines() {
     for (i, (who, condition, allowed)) in DERIVED_CASES.iter().enumerate() {
         let policy = condition_policy(Some("2012-10-17"), condition);
-        let e = evaluate_text(&policy, &Request::new(caller(*who), "kms:Decrypt"), &EvalOptions::default());
-        assert_eq!(e.is_allowed(), *allowed, "row {i}: {who:?} {condition}: {:?}", e.misses);
+        let e = evaluate_text(
+            &policy,
+            &Request::new(caller(*who), "kms:Decrypt"),
+            &EvalOptions::default(),
+        );
+        assert_eq!(
+            e.is_allowed(),
+            *allowed,
+            "row {i}: {who:?} {condition}: {:?}",
+            e.misses
+        );
     }
 }
 

@@ -153,7 +153,9 @@ pub struct ConditionBlock<'t> {
 
 impl<'t> ConditionBlock<'t> {
     /// Every (operator, key) pair.
-    pub fn entries(&self) -> impl Iterator<Item = (&ConditionOperatorEntry<'t>, &ConditionKeyEntry<'t>)> {
+    pub fn entries(
+        &self,
+    ) -> impl Iterator<Item = (&ConditionOperatorEntry<'t>, &ConditionKeyEntry<'t>)> {
         self.operators
             .iter()
             .flat_map(|op| op.keys.iter().map(move |k| (op, k)))
@@ -294,14 +296,16 @@ fn string_list<'t>(tree: &'t Tree<'t>, key_range: TextRange, node: NodeId) -> St
 fn statement<'t>(tree: &'t Tree<'t>, node: NodeId, index: usize) -> Statement<'t> {
     let get = |key: &str| tree.get(node, key);
     let effect_member = get("Effect");
-    let effect = effect_member.and_then(|m| text(tree, m.value)).and_then(|t| {
-        match t.value {
-            "Allow" => Some(Effect::Allow),
-            "Deny" => Some(Effect::Deny),
-            _ => None,
-        }
-        .map(|e| (e, t))
-    });
+    let effect = effect_member
+        .and_then(|m| text(tree, m.value))
+        .and_then(|t| {
+            match t.value {
+                "Allow" => Some(Effect::Allow),
+                "Deny" => Some(Effect::Deny),
+                _ => None,
+            }
+            .map(|e| (e, t))
+        });
     Statement {
         index,
         node,
@@ -396,7 +400,10 @@ fn condition_value<'t>(tree: &'t Tree<'t>, node: NodeId) -> Option<ConditionValu
 
 fn condition_values<'t>(tree: &'t Tree<'t>, node: NodeId) -> Vec<ConditionValue<'t>> {
     match tree.kind(node) {
-        NodeKind::Array(items) => items.iter().filter_map(|&i| condition_value(tree, i)).collect(),
+        NodeKind::Array(items) => items
+            .iter()
+            .filter_map(|&i| condition_value(tree, i))
+            .collect(),
         _ => condition_value(tree, node).into_iter().collect(),
     }
 }

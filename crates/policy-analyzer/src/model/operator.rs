@@ -111,11 +111,23 @@ impl BaseOperator {
     pub fn family(self) -> OperatorFamily {
         use BaseOperator::*;
         match self {
-            StringEquals | StringNotEquals | StringEqualsIgnoreCase | StringNotEqualsIgnoreCase
-            | StringLike | StringNotLike => OperatorFamily::String,
-            NumericEquals | NumericNotEquals | NumericLessThan | NumericLessThanEquals
-            | NumericGreaterThan | NumericGreaterThanEquals => OperatorFamily::Numeric,
-            DateEquals | DateNotEquals | DateLessThan | DateLessThanEquals | DateGreaterThan
+            StringEquals
+            | StringNotEquals
+            | StringEqualsIgnoreCase
+            | StringNotEqualsIgnoreCase
+            | StringLike
+            | StringNotLike => OperatorFamily::String,
+            NumericEquals
+            | NumericNotEquals
+            | NumericLessThan
+            | NumericLessThanEquals
+            | NumericGreaterThan
+            | NumericGreaterThanEquals => OperatorFamily::Numeric,
+            DateEquals
+            | DateNotEquals
+            | DateLessThan
+            | DateLessThanEquals
+            | DateGreaterThan
             | DateGreaterThanEquals => OperatorFamily::Date,
             Bool => OperatorFamily::Bool,
             BinaryEquals => OperatorFamily::Binary,
@@ -147,7 +159,10 @@ impl BaseOperator {
     /// behave identically); of the string operators only the `Like` pair does.
     pub fn supports_wildcards(self) -> bool {
         use BaseOperator::*;
-        matches!(self, StringLike | StringNotLike | ArnEquals | ArnLike | ArnNotEquals | ArnNotLike)
+        matches!(
+            self,
+            StringLike | StringNotLike | ArnEquals | ArnLike | ArnNotEquals | ArnNotLike
+        )
     }
 
     pub fn ignores_case(self) -> bool {
@@ -231,7 +246,11 @@ impl Operator {
     fn parse_with(name: &str, ignore_case: bool) -> Option<Operator> {
         let strip_prefix = |s: &'_ str, p: &str| -> Option<usize> {
             let head = s.get(..p.len())?;
-            let eq = if ignore_case { head.eq_ignore_ascii_case(p) } else { head == p };
+            let eq = if ignore_case {
+                head.eq_ignore_ascii_case(p)
+            } else {
+                head == p
+            };
             eq.then_some(p.len())
         };
         let mut rest = name;
@@ -247,7 +266,11 @@ impl Operator {
         let suffix = "IfExists";
         if rest.len() > suffix.len() {
             let tail = &rest[rest.len() - suffix.len()..];
-            let eq = if ignore_case { tail.eq_ignore_ascii_case(suffix) } else { tail == suffix };
+            let eq = if ignore_case {
+                tail.eq_ignore_ascii_case(suffix)
+            } else {
+                tail == suffix
+            };
             if eq {
                 if_exists = true;
                 rest = &rest[..rest.len() - suffix.len()];

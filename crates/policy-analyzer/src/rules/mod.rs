@@ -115,7 +115,9 @@ pub const DOC_HEADINGS: [&str; 6] = [
 
 /// Every rule, in code order.
 pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
-    Pack::ALL.into_iter().flat_map(|p| p.rules().iter().copied())
+    Pack::ALL
+        .into_iter()
+        .flat_map(|p| p.rules().iter().copied())
 }
 
 /// The rule with this code or name.
@@ -253,13 +255,17 @@ mod tests {
         for rule in all_rules() {
             let mut last = 0;
             for heading in DOC_HEADINGS {
-                let at = rule.docs.find(heading).unwrap_or_else(|| {
-                    panic!("{rule:?}: documentation lacks `{heading}`")
-                });
+                let at = rule
+                    .docs
+                    .find(heading)
+                    .unwrap_or_else(|| panic!("{rule:?}: documentation lacks `{heading}`"));
                 assert!(at >= last, "{rule:?}: `{heading}` is out of order");
                 last = at;
             }
-            assert!(!rule.summary.is_empty() && !rule.summary.ends_with('.'), "{rule:?}: summary is one line without a full stop");
+            assert!(
+                !rule.summary.is_empty() && !rule.summary.ends_with('.'),
+                "{rule:?}: summary is one line without a full stop"
+            );
         }
     }
 

@@ -127,7 +127,11 @@ impl<'a> Lexer<'a> {
                 Some(i) => self.pos = start + 2 + i + 2,
                 None => {
                     self.pos = self.bytes.len();
-                    self.error(start, start + 2, "unterminated block comment: expected `*/`");
+                    self.error(
+                        start,
+                        start + 2,
+                        "unterminated block comment: expected `*/`",
+                    );
                 }
             }
         }
@@ -175,7 +179,11 @@ impl<'a> Lexer<'a> {
         }
         let raw = &self.text[start..self.pos];
         if !is_json_number(raw) {
-            self.error(start, self.pos, format!("`{raw}` is not a valid JSON number"));
+            self.error(
+                start,
+                self.pos,
+                format!("`{raw}` is not a valid JSON number"),
+            );
         }
         TokenKind::Number
     }
@@ -188,7 +196,11 @@ impl<'a> Lexer<'a> {
         let mut run_start = content_start;
         loop {
             let Some(&b) = self.bytes.get(self.pos) else {
-                self.error(start, self.pos, "unterminated string: expected a closing `\"`");
+                self.error(
+                    start,
+                    self.pos,
+                    "unterminated string: expected a closing `\"`",
+                );
                 break;
             };
             match b {
@@ -251,9 +263,7 @@ impl<'a> Lexer<'a> {
                     self.error(
                         self.pos,
                         self.pos + 1,
-                        format!(
-                            "control character U+{b:04X} inside a string must be escaped"
-                        ),
+                        format!("control character U+{b:04X} inside a string must be escaped"),
                     );
                     self.pos += 1;
                 }
@@ -261,7 +271,7 @@ impl<'a> Lexer<'a> {
             }
         }
         let content_end = if self.bytes.get(self.pos.wrapping_sub(1)) == Some(&b'"')
-            && self.pos - 1 >= content_start
+            && self.pos > content_start
         {
             self.pos - 1
         } else {
@@ -280,11 +290,17 @@ impl<'a> Lexer<'a> {
     /// Reads the four hex digits after `\u` (and a low surrogate after a high one).
     fn unicode_escape(&mut self, esc_start: usize) -> char {
         let Some(high) = self.hex4() else {
-            self.error(esc_start, self.pos, "invalid `\\u` escape: expected four hex digits");
+            self.error(
+                esc_start,
+                self.pos,
+                "invalid `\\u` escape: expected four hex digits",
+            );
             return char::REPLACEMENT_CHARACTER;
         };
         if (0xD800..0xDC00).contains(&high) {
-            if self.bytes.get(self.pos) == Some(&b'\\') && self.bytes.get(self.pos + 1) == Some(&b'u') {
+            if self.bytes.get(self.pos) == Some(&b'\\')
+                && self.bytes.get(self.pos + 1) == Some(&b'u')
+            {
                 let save = self.pos;
                 self.pos += 2;
                 if let Some(low) = self.hex4() {
@@ -295,11 +311,19 @@ impl<'a> Lexer<'a> {
                 }
                 self.pos = save;
             }
-            self.error(esc_start, self.pos, "unpaired UTF-16 surrogate in `\\u` escape");
+            self.error(
+                esc_start,
+                self.pos,
+                "unpaired UTF-16 surrogate in `\\u` escape",
+            );
             return char::REPLACEMENT_CHARACTER;
         }
         char::from_u32(high).unwrap_or_else(|| {
-            self.error(esc_start, self.pos, "unpaired UTF-16 surrogate in `\\u` escape");
+            self.error(
+                esc_start,
+                self.pos,
+                "unpaired UTF-16 surrogate in `\\u` escape",
+            );
             char::REPLACEMENT_CHARACTER
         })
     }
@@ -316,7 +340,34 @@ impl<'a> Lexer<'a> {
 }
 
 fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.' | b'-' | b'<' | b'>' | b'%' | b'!' | b'&' | b'|' | b'=' | b'@' | b'#' | b'*' | b'?' | b'+' | b'\'' | b'(' | b')' | b'~' | b'^' | b'`' | b';' | b'\\') || b >= 0x80
+    b.is_ascii_alphanumeric()
+        || matches!(
+            b,
+            b'_' | b'$'
+                | b'.'
+                | b'-'
+                | b'<'
+                | b'>'
+                | b'%'
+                | b'!'
+                | b'&'
+                | b'|'
+                | b'='
+                | b'@'
+                | b'#'
+                | b'*'
+                | b'?'
+                | b'+'
+                | b'\''
+                | b'('
+                | b')'
+                | b'~'
+                | b'^'
+                | b'`'
+                | b';'
+                | b'\\'
+        )
+        || b >= 0x80
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {

@@ -78,8 +78,9 @@ impl<'a> Parser<'a> {
                 self.errors.push(SyntaxError {
                     kind: SyntaxErrorKind::Comment,
                     range: t.range,
-                    message: "comments are not allowed in a policy document: AWS rejects the policy"
-                        .into(),
+                    message:
+                        "comments are not allowed in a policy document: AWS rejects the policy"
+                            .into(),
                     related: None,
                 });
                 continue;
@@ -101,7 +102,9 @@ impl<'a> Parser<'a> {
             Some(frame) if frame.is_object => {
                 if let Some((key, key_range)) = frame.pending_key.take() {
                     let container = frame.node;
-                    if let NodeKind::Object(members) = &mut self.tree.nodes[container.0 as usize].kind {
+                    if let NodeKind::Object(members) =
+                        &mut self.tree.nodes[container.0 as usize].kind
+                    {
                         members.push(Member {
                             key,
                             key_range,
@@ -138,7 +141,10 @@ impl<'a> Parser<'a> {
             }
             if self.errors.len() + self.lexer.errors.len() >= MAX_ERRORS {
                 let at = TextRange::empty(self.lexer.position());
-                self.error(at, format!("too many syntax errors: stopped reading after {MAX_ERRORS}"));
+                self.error(
+                    at,
+                    format!("too many syntax errors: stopped reading after {MAX_ERRORS}"),
+                );
                 break;
             }
             let token = self.next();
@@ -148,7 +154,10 @@ impl<'a> Parser<'a> {
             }
             let Some(frame) = self.stack.last() else {
                 if token.kind == TokenKind::Eof {
-                    self.error(token.range, "expected a JSON object, found the end of the file");
+                    self.error(
+                        token.range,
+                        "expected a JSON object, found the end of the file",
+                    );
                     break;
                 }
                 self.value(token);
@@ -158,7 +167,10 @@ impl<'a> Parser<'a> {
                 (State::Key, _) => self.key(token),
                 (State::Colon, _) => self.colon(token),
                 (State::Value, true) => {
-                    if matches!(token.kind, TokenKind::RBrace | TokenKind::Comma | TokenKind::Eof) {
+                    if matches!(
+                        token.kind,
+                        TokenKind::RBrace | TokenKind::Comma | TokenKind::Eof
+                    ) {
                         let at = TextRange::empty(token.range.start as usize);
                         self.error(at, format!("expected a value, found {}", describe(&token)));
                         self.push_node(NodeKind::Invalid, at);
@@ -170,7 +182,9 @@ impl<'a> Parser<'a> {
                 }
                 (State::Value, false) => match token.kind {
                     TokenKind::RBracket => {
-                        if let Some(comma) = self.stack.last_mut().and_then(|f| f.pending_comma.take()) {
+                        if let Some(comma) =
+                            self.stack.last_mut().and_then(|f| f.pending_comma.take())
+                        {
                             self.trailing_comma(comma);
                         }
                         self.close(token.range.end as usize);
@@ -261,7 +275,10 @@ impl<'a> Parser<'a> {
                 self.push_node(NodeKind::Invalid, range);
             }
             _ => {
-                self.error(range, format!("expected a value, found {}", describe(&token)));
+                self.error(
+                    range,
+                    format!("expected a value, found {}", describe(&token)),
+                );
                 self.push_node(NodeKind::Invalid, range);
             }
         }
@@ -309,7 +326,10 @@ impl<'a> Parser<'a> {
             TokenKind::RBracket | TokenKind::Eof => {
                 self.error(
                     token.range,
-                    format!("expected a property name or `}}`, found {}", describe(&token)),
+                    format!(
+                        "expected a property name or `}}`, found {}",
+                        describe(&token)
+                    ),
                 );
                 self.close(token.range.start as usize);
                 self.peeked = Some(token);
@@ -317,7 +337,10 @@ impl<'a> Parser<'a> {
             _ => {
                 self.error(
                     token.range,
-                    format!("expected a property name in double quotes, found {}", describe(&token)),
+                    format!(
+                        "expected a property name in double quotes, found {}",
+                        describe(&token)
+                    ),
                 );
             }
         }
@@ -337,7 +360,10 @@ impl<'a> Parser<'a> {
             | TokenKind::Null => {
                 self.error(
                     TextRange::empty(token.range.start as usize),
-                    format!("expected `:` after the property name, found {}", describe(&token)),
+                    format!(
+                        "expected `:` after the property name, found {}",
+                        describe(&token)
+                    ),
                 );
                 self.stack.last_mut().expect("frame").state = State::Value;
                 self.peeked = Some(token);
@@ -345,7 +371,10 @@ impl<'a> Parser<'a> {
             _ => {
                 self.error(
                     token.range,
-                    format!("expected `:` after the property name, found {}", describe(&token)),
+                    format!(
+                        "expected `:` after the property name, found {}",
+                        describe(&token)
+                    ),
                 );
                 let frame = self.stack.last_mut().expect("frame");
                 frame.pending_key = None;
@@ -403,7 +432,10 @@ impl<'a> Parser<'a> {
                 let what = if is_object { "object" } else { "array" };
                 self.error(
                     token.range,
-                    format!("expected `,` or `{close_name}` to close the {what}, found {}", describe(&token)),
+                    format!(
+                        "expected `,` or `{close_name}` to close the {what}, found {}",
+                        describe(&token)
+                    ),
                 );
                 self.close(token.range.start as usize);
                 self.peeked = Some(token);
@@ -421,7 +453,11 @@ impl<'a> Parser<'a> {
     /// naming the innermost, and closes them.
     fn unexpected_eof(&mut self, eof: TextRange) {
         let frame = self.stack.last().expect("caller checked");
-        let (what, close) = if frame.is_object { ("object", "}") } else { ("array", "]") };
+        let (what, close) = if frame.is_object {
+            ("object", "}")
+        } else {
+            ("array", "]")
+        };
         let opened = self.tree.range(frame.node).start as usize;
         let open_count = self.stack.len();
         let more = if open_count > 1 {
@@ -432,7 +468,9 @@ impl<'a> Parser<'a> {
         self.errors.push(SyntaxError {
             kind: SyntaxErrorKind::Invalid,
             range: eof,
-            message: format!("unexpected end of file: expected `{close}` to close the {what}{more}"),
+            message: format!(
+                "unexpected end of file: expected `{close}` to close the {what}{more}"
+            ),
             related: Some((
                 TextRange::new(opened, opened + 1),
                 format!("this {what} is never closed"),

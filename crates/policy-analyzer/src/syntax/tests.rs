@@ -28,13 +28,18 @@ fn valid_policy_has_ranges_for_every_key_and_value() {
     assert!(p.errors.is_empty(), "{:?}", p.errors);
     let tree = &p.tree;
     let action = tree.lookup("/Statement/0/Action/1").unwrap();
-    assert_eq!(&POLICY[tree.range(action).as_usize()], "\"kms:GenerateDataKey*\"");
+    assert_eq!(
+        &POLICY[tree.range(action).as_usize()],
+        "\"kms:GenerateDataKey*\""
+    );
     assert_eq!(tree.pointer(action), "/Statement/0/Action/1");
     let stmt = tree.lookup("/Statement/0").unwrap();
     let sid = tree.get(stmt, "Sid").unwrap();
     assert_eq!(&POLICY[sid.key_range.as_usize()], "\"Sid\"");
     assert_eq!(tree.as_str(sid.value), Some("Allow use of the key \u{e9}"));
-    let days = tree.lookup("/Statement/0/Condition/NumericLessThan/kms:RotationPeriodInDays").unwrap();
+    let days = tree
+        .lookup("/Statement/0/Condition/NumericLessThan/kms:RotationPeriodInDays")
+        .unwrap();
     assert!(matches!(tree.kind(days), NodeKind::Number("365")));
 }
 
@@ -51,11 +56,16 @@ fn duplicate_keys_point_at_both_and_the_last_wins() {
     let text = r#"{"Service": "a", "Service": "b"}"#;
     let p = parse(text);
     assert_eq!(p.errors.len(), 1);
-    let SyntaxErrorKind::DuplicateKey { first } = p.errors[0].kind else { panic!() };
+    let SyntaxErrorKind::DuplicateKey { first } = p.errors[0].kind else {
+        panic!()
+    };
     assert_eq!(first.start, 1);
     assert_eq!(p.errors[0].range.start, 17);
     let root = p.tree.root().unwrap();
-    assert_eq!(p.tree.as_str(p.tree.get(root, "Service").unwrap().value), Some("b"));
+    assert_eq!(
+        p.tree.as_str(p.tree.get(root, "Service").unwrap().value),
+        Some("b")
+    );
 }
 
 #[test]
@@ -105,7 +115,10 @@ fn every_truncation_of_a_policy_parses_without_panic() {
         let text = &POLICY[..end];
         let p = parse(text);
         for e in &p.errors {
-            assert!(e.range.end as usize <= text.len(), "range past the end for {end}");
+            assert!(
+                e.range.end as usize <= text.len(),
+                "range past the end for {end}"
+            );
         }
         if end < POLICY.len() {
             assert!(!p.errors.is_empty(), "truncation at {end} gave no error");
@@ -133,7 +146,10 @@ fn deep_nesting_does_not_overflow() {
 fn arbitrary_bytes_stop_after_a_bounded_number_of_errors() {
     // Every printable ASCII character and some multi-byte ones, shuffled deterministically.
     let mut state = 0x2545_f491_u32;
-    let alphabet: Vec<char> = (0x20u8..0x7f).map(char::from).chain(['é', '😀', '\u{0}', '\n']).collect();
+    let alphabet: Vec<char> = (0x20u8..0x7f)
+        .map(char::from)
+        .chain(['é', '😀', '\u{0}', '\n'])
+        .collect();
     for _ in 0..200 {
         let mut s = String::new();
         for _ in 0..300 {
@@ -145,7 +161,10 @@ fn arbitrary_bytes_stop_after_a_bounded_number_of_errors() {
         let p = parse(&s);
         assert!(p.errors.len() <= 60);
         for e in &p.errors {
-            assert!(s.is_char_boundary(e.range.start as usize) && s.is_char_boundary(e.range.end as usize));
+            assert!(
+                s.is_char_boundary(e.range.start as usize)
+                    && s.is_char_boundary(e.range.end as usize)
+            );
         }
     }
 }
@@ -165,7 +184,10 @@ fn fifty_megabytes_parse() {
     text.push_str("]}");
     let p = parse(&text);
     assert!(p.errors.is_empty());
-    assert_eq!(p.tree.items(p.tree.lookup("/Statement").unwrap()).len(), count);
+    assert_eq!(
+        p.tree.items(p.tree.lookup("/Statement").unwrap()).len(),
+        count
+    );
 }
 
 #[test]

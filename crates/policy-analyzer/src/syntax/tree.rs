@@ -167,7 +167,10 @@ impl<'a> Tree<'a> {
                         .map(|m| m.value)
                         .find(|&v| self.range(v).touches(offset))
                 }
-                NodeKind::Array(items) => items.iter().copied().find(|&v| self.range(v).touches(offset)),
+                NodeKind::Array(items) => items
+                    .iter()
+                    .copied()
+                    .find(|&v| self.range(v).touches(offset)),
                 _ => None,
             };
             match next {

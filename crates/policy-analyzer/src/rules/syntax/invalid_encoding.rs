@@ -50,7 +50,10 @@ pub(crate) fn diagnostic(
     let at = err.valid_up_to();
     let len = err.error_len().unwrap_or(bytes.len() - at).max(1);
     let range = TextRange::new(at, (at + len).min(bytes.len()));
-    let shown: Vec<String> = bytes[range.as_usize()].iter().map(|b| format!("0x{b:02X}")).collect();
+    let shown: Vec<String> = bytes[range.as_usize()]
+        .iter()
+        .map(|b| format!("0x{b:02X}"))
+        .collect();
     let emitter = Emitter::new(&RULE, options.rules.severity_of(&RULE));
     emitter
         .diagnostic(

@@ -52,8 +52,14 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         if error.kind == SyntaxErrorKind::Comment {
             let d = out
                 .diagnostic(error.range, error.message.clone())
-                .with_help("delete the comment; to keep the explanation, put it in the statement's Sid")
-                .with_fix(Fix::replace("Delete the comment", whole_lines(ctx.text, error.range), ""));
+                .with_help(
+                    "delete the comment; to keep the explanation, put it in the statement's Sid",
+                )
+                .with_fix(Fix::replace(
+                    "Delete the comment",
+                    whole_lines(ctx.text, error.range),
+                    "",
+                ));
             out.push(d);
         }
     }
