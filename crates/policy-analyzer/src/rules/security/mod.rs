@@ -102,4 +102,27 @@ mod tests {
             start.elapsed()
         );
     }
+
+    #[test]
+    fn public_access_lists_only_the_actions_no_deny_stops() {
+        let policy = r#"{"Version": "2012-10-17", "Statement": [
+  {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+  {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"},
+  {"Sid": "NoOutsideDecrypt", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+   "Condition": {"StringNotEquals": {"kms:CallerAccount": "111122223333"}}}
+]}"#;
+        let messages: Vec<String> = analyze(policy, &AnalyzeOptions::default())
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.code == "PC501")
+            .map(|d| d.message)
+            .collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("for kms:GenerateDataKey;"),
+            "{}",
+            messages[0]
+        );
+        assert!(!messages[0].contains("kms:Decrypt"), "{}", messages[0]);
+    }
 }
