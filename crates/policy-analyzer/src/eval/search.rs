@@ -25,7 +25,7 @@
 use super::condition::{evaluate_entry, EntryOutcome};
 use super::context::ContextView;
 use super::operators::{parse_date, parse_number, Cidr};
-use super::principal::{arn_account, is_account_id, PrincipalValue};
+use super::principal::PrincipalValue;
 use super::{
     accounts::mentions_account, covers_action, evaluate_statement, evaluate_with,
     uses_policy_variables, ContextValue, EvalOptions, Evaluation, Failure, Request, RequestContext,
@@ -731,21 +731,6 @@ fn met_conditions(statement: &Statement<'_>, request: &Request) -> Vec<MetCondit
             value: view.get(key.key.value).map(|v| v.into_owned()),
         })
         .collect()
-}
-
-/// Whether a condition key pins the caller's identity (its account, ARN,
-/// organization, name) rather than describing the request.
-pub fn pins_identity(key: &str) -> bool {
-    is_identity_key(key)
-}
-
-/// Accounts a value names: a bare id or an ARN's account.
-pub fn account_in(value: &str) -> Option<&str> {
-    if is_account_id(value) {
-        Some(value)
-    } else {
-        arn_account(value)
-    }
 }
 
 #[cfg(test)]
