@@ -6,6 +6,7 @@
 
 pub mod catalog;
 pub mod diagnostic;
+pub mod eval;
 pub mod matcher;
 pub mod model;
 pub mod rules;

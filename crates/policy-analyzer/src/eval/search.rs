@@ -1,0 +1,950 @@
+//! Questions over many requests: is there *some* request of a given kind that
+//! the policy allows?
+//!
+//! The security rules ask "can a principal of an account the policy does not
+//! name, or an anonymous caller, get `kms:Decrypt` through this statement?"
+//! and "can anyone still change this key's policy?". Rather than read the
+//! JSON for telltale shapes, the search builds candidate requests from the
+//! values the policy itself mentions (plus a fresh account and fresh values)
+//! and asks [`evaluate_with`] about each. Whatever it reports was allowed by
+//! the evaluator; what it cannot find within its budget it does not report,
+//! so its answers err towards silence.
+//!
+//! What a caller controls decides the candidates:
+//! - keys that describe the request (`kms:ViaService`, `kms:EncryptionContext:*`,
+//!   `aws:SourceIp`, `aws:SecureTransport`, `kms:GrantIsForAWSResource`, tags
+//!   it sets on itself...) take any value: an outsider calls through S3 in
+//!   its own account, picks its encryption context, its network;
+//! - keys that describe the caller (`kms:CallerAccount`, `aws:PrincipalAccount`,
+//!   `aws:PrincipalArn`, `aws:PrincipalOrgID`, `aws:username`, and
+//!   `aws:SourceAccount`/`aws:SourceArn` of a service acting for a resource)
+//!   take the outsider's own values, fresh ones the policy never mentions;
+//! - `aws:userid` is `<unique id>:<session name>` for a role: the outsider's
+//!   own id, with any session name it likes (so `*:FSx` does not pin anyone).
+
+use super::condition::{evaluate_entry, EntryOutcome};
+use super::context::ContextView;
+use super::operators::{parse_date, parse_number, Cidr};
+use super::principal::PrincipalValue;
+use super::{
+    accounts::mentions_account, covers_action, evaluate_statement, evaluate_with,
+    uses_policy_variables, ContextValue, EvalOptions, Evaluation, Failure, Request, RequestContext,
+    RequestPrincipal, StatementOutcome,
+};
+use std::cell::OnceCell;
+
+use crate::catalog::catalog;
+use crate::model::{ConditionKeyEntry, ConditionOperatorEntry, OperatorFamily, Policy, Statement};
+use crate::text::TextRange;
+
+/// At most this many requests are evaluated per question: enough for a
+/// handful of keys with a handful of candidate values each.
+const MAX_EVALUATIONS: usize = 4096;
+
+/// Filler for wildcards and fresh values: a string no policy names.
+const FRESH: &str = "policy-check-unlisted";
+
+/// A kind of caller from outside the accounts a policy names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum OutsideCaller {
+    /// An IAM role in an account the policy does not mention.
+    RoleInOtherAccount,
+    /// An IAM user in an account the policy does not mention.
+    UserInOtherAccount,
+    /// The root of an account the policy does not mention.
+    RootOfOtherAccount,
+    /// An unauthenticated caller.
+    Anonymous,
+    /// This AWS service principal acting for a resource in an account the
+    /// policy does not mention (the confused-deputy case).
+    ServiceForOtherAccount(String),
+}
+
+impl OutsideCaller {
+    /// The IAM callers of another account, and anonymous callers.
+    pub const PUBLIC: [OutsideCaller; 4] = [
+        OutsideCaller::RoleInOtherAccount,
+        OutsideCaller::RootOfOtherAccount,
+        OutsideCaller::UserInOtherAccount,
+        OutsideCaller::Anonymous,
+    ];
+
+    /// For messages: "an IAM role in another AWS account".
+    pub fn describe(&self) -> String {
+        match self {
+            OutsideCaller::RoleInOtherAccount => "an IAM role in another AWS account".to_string(),
+            OutsideCaller::UserInOtherAccount => "an IAM user in another AWS account".to_string(),
+            OutsideCaller::RootOfOtherAccount => "another AWS account".to_string(),
+            OutsideCaller::Anonymous => "an anonymous caller".to_string(),
+            OutsideCaller::ServiceForOtherAccount(service) => {
+                format!("{service} acting for a resource in another AWS account")
+            }
+        }
+    }
+}
+
+/// "Can a caller of these kinds get `action` through statement `statement`?"
+#[derive(Clone, Debug)]
+pub struct OutsideAccessQuestion<'q> {
+    /// The canonical action, e.g. `kms:Decrypt`.
+    pub action: &'q str,
+    /// The kinds of caller to try, in order; the first that succeeds is reported.
+    pub callers: &'q [OutsideCaller],
+    pub options: &'q EvalOptions,
+}
+
+/// A request that shows the answer is yes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Witness {
+    pub caller: OutsideCaller,
+    /// The request, allowed by the statement and denied by no statement.
+    pub request: Request,
+    pub evaluation: Evaluation,
+    /// The statement's condition entries, each met by the request.
+    pub conditions: Vec<MetCondition>,
+}
+
+/// A condition entry the witness request met, and with what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetCondition {
+    pub operator: TextRange,
+    pub key: TextRange,
+    /// The key as the policy spells it.
+    pub key_name: String,
+    /// The request's value for the key, `None` when the request leaves it out.
+    pub value: Option<ContextValue>,
+}
+
+/// Whether a caller of one of `question.callers`, from an account the policy
+/// does not mention, can get `question.action` through statement `statement`
+/// (an Allow that names it directly, with no Deny in the way). To ask many
+/// questions of one policy, use [`OutsideAccessSearch`].
+pub fn find_outside_access(
+    policy: &Policy<'_>,
+    statement: usize,
+    question: &OutsideAccessQuestion<'_>,
+) -> Option<Witness> {
+    OutsideAccessSearch::new(policy, question.options).find(
+        statement,
+        question.action,
+        question.callers,
+    )
+}
+
+/// Outside-access questions about one policy, sharing what they all need:
+/// the outsider's fresh account (found by scanning the policy once) and the
+/// policy's Deny statements.
+pub struct OutsideAccessSearch<'a, 'p> {
+    policy: &'a Policy<'p>,
+    options: &'a EvalOptions,
+    outsider: OnceCell<Outsider>,
+    denies: Vec<usize>,
+}
+
+impl<'a, 'p> OutsideAccessSearch<'a, 'p> {
+    pub fn new(policy: &'a Policy<'p>, options: &'a EvalOptions) -> Self {
+        OutsideAccessSearch {
+            policy,
+            options,
+            outsider: OnceCell::new(),
+            denies: deny_statements(policy),
+        }
+    }
+
+    /// [`find_outside_access`] for this policy.
+    pub fn find(
+        &self,
+        statement: usize,
+        action: &str,
+        callers: &[OutsideCaller],
+    ) -> Option<Witness> {
+        let policy = self.policy;
+        let target = policy.statements.get(statement)?;
+        if !target.is_allow() {
+            return None;
+        }
+        // Most statements name their principals; none of those is an
+        // outsider. Checked first because it is cheap and settles most.
+        let callers: Vec<&OutsideCaller> =
+            callers.iter().filter(|c| may_admit(target, c)).collect();
+        if callers.is_empty() {
+            return None;
+        }
+        let outsider = self.outsider.get_or_init(|| Outsider::new(policy));
+        for caller in callers {
+            let (base, special) = outsider.request(caller, action, target);
+            let accept = |e: &Evaluation| e.is_allowed() && e.allowed_by.contains(&statement);
+            let space = SearchSpace {
+                special: &special,
+                identity: &is_identity_key,
+                denies: &self.denies,
+            };
+            if let Some((request, evaluation)) =
+                search(policy, base, statement, &space, self.options, &accept)
+            {
+                let conditions = met_conditions(target, &request);
+                return Some(Witness {
+                    caller: caller.clone(),
+                    request,
+                    evaluation,
+                    conditions,
+                });
+            }
+        }
+        None
+    }
+}
+
+/// The indices of the Deny statements.
+fn deny_statements(policy: &Policy<'_>) -> Vec<usize> {
+    policy
+        .statements
+        .iter()
+        .filter(|s| s.is_deny())
+        .map(|s| s.index)
+        .collect()
+}
+
+/// What a search varies and what it must get past.
+struct SearchSpace<'s> {
+    /// Candidates for keys the caller partly chooses (`aws:userid`...).
+    special: &'s [KeyCandidates],
+    /// Keys held to the caller's own values.
+    identity: &'s dyn Fn(&str) -> bool,
+    /// The policy's Deny statements.
+    denies: &'s [usize],
+}
+
+/// Whether a statement's principal element could admit a caller of this
+/// kind from an account it does not name: `"*"`, any `NotPrincipal`, or, for
+/// a service, the service itself.
+fn may_admit(statement: &Statement<'_>, caller: &OutsideCaller) -> bool {
+    if statement.not_principal.is_some() {
+        return true;
+    }
+    let Some(principal) = &statement.principal else {
+        return false;
+    };
+    principal.values().any(
+        |(kind, text)| match (PrincipalValue::parse(kind, text.value), caller) {
+            (PrincipalValue::Everyone, _) => true,
+            (PrincipalValue::Service(s), OutsideCaller::ServiceForOtherAccount(name)) => {
+                s.eq_ignore_ascii_case(name)
+            }
+            _ => false,
+        },
+    )
+}
+
+/// Whether `principal` can get `action` under some request context: a
+/// search over the values the policy mentions, the keys the principal
+/// determines held to its own values. `accept` says which evaluations count
+/// (e.g. [`Evaluation::is_allowed`], which includes delegation).
+pub fn find_allowed_request(
+    policy: &Policy<'_>,
+    principal: RequestPrincipal,
+    action: &str,
+    options: &EvalOptions,
+    accept: &dyn Fn(&Evaluation) -> bool,
+) -> Option<(Request, Evaluation)> {
+    // Some Allow statement must match: search through each in turn.
+    let denies = deny_statements(policy);
+    policy
+        .statements
+        .iter()
+        .filter(|s| s.is_allow() && covers_action(s, action))
+        .find_map(|s| {
+            let base = Request::new(principal.clone(), action);
+            let space = SearchSpace {
+                special: &[],
+                identity: &is_identity_key,
+                denies: &denies,
+            };
+            search(policy, base, s.index, &space, options, accept)
+        })
+}
+
+/// Whether statement `statement` allows (or delegates) `action` to
+/// `principal` in some request whose context holds `fixed`, and leaves out
+/// the keys in `absent`, with no Deny in the way. Other keys the principal
+/// does not determine take candidate values as in [`find_allowed_request`].
+pub fn find_request_through(
+    policy: &Policy<'_>,
+    statement: usize,
+    principal: RequestPrincipal,
+    action: &str,
+    fixed: &RequestContext,
+    absent: &[&str],
+    options: &EvalOptions,
+) -> Option<(Request, Evaluation)> {
+    let mut base = Request::new(principal, action);
+    base.context = fixed.clone();
+    let pinned = |key: &str| {
+        is_identity_key(key)
+            || fixed.contains(key)
+            || absent.iter().any(|a| a.eq_ignore_ascii_case(key))
+    };
+    let accept = |e: &Evaluation| {
+        e.is_allowed() && (e.allowed_by.contains(&statement) || e.delegated_by.contains(&statement))
+    };
+    let denies = deny_statements(policy);
+    let space = SearchSpace {
+        special: &[],
+        identity: &pinned,
+        denies: &denies,
+    };
+    search(policy, base, statement, &space, options, &accept)
+}
+
+/// Keys that describe who calls; the search never varies them freely.
+fn is_identity_key(key: &str) -> bool {
+    const KEYS: [&str; 16] = [
+        "aws:principalarn",
+        "aws:principalaccount",
+        "kms:calleraccount",
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:principaltype",
+        "aws:username",
+        "aws:userid",
+        "aws:principalisawsservice",
+        "aws:principalservicename",
+        "aws:principalservicenameslist",
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:sourceowner",
+    ];
+    KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+}
+
+/// The outsider's identity: a fresh account and organization.
+struct Outsider {
+    account: String,
+    org: String,
+}
+
+impl Outsider {
+    fn new(policy: &Policy<'_>) -> Outsider {
+        let mut n: u64 = 999_999_999_999;
+        while mentions_account(policy, &n.to_string()) {
+            n -= 1;
+        }
+        Outsider {
+            account: n.to_string(),
+            org: "o-policycheck0".to_string(),
+        }
+    }
+
+    /// The request a caller starts from, and candidates for the identity keys
+    /// it may choose part of (`aws:userid` session names, `aws:SourceArn`).
+    fn request(
+        &self,
+        caller: &OutsideCaller,
+        action: &str,
+        target: &Statement<'_>,
+    ) -> (Request, Vec<KeyCandidates>) {
+        let account = self.account.as_str();
+        let org_path = format!("{}/r-pc00/ou-pc00-00000000/", self.org);
+        let in_org = |request: Request| {
+            request
+                .with("aws:PrincipalOrgID", self.org.clone())
+                .with_multi("aws:PrincipalOrgPaths", vec![org_path.clone()])
+        };
+        match caller {
+            OutsideCaller::RoleInOtherAccount => {
+                let request = in_org(Request::new(
+                    RequestPrincipal::role(account, "policy-check-outsider"),
+                    action,
+                ));
+                // A role session's id is the role's unique id and a session
+                // name the caller picks.
+                let mut sessions = vec!["policy-check".to_string()];
+                for value in values_of(target, "aws:userid") {
+                    if let Some((_, session)) = value.split_once(':') {
+                        sessions.push(instantiate(session));
+                    }
+                }
+                let userids = sessions
+                    .into_iter()
+                    .map(|s| Some(ContextValue::Single(format!("AROAPOLICYCHECKOUTSIDER:{s}"))))
+                    .collect();
+                (request, vec![KeyCandidates::new("aws:userid", userids)])
+            }
+            OutsideCaller::UserInOtherAccount => {
+                let request = in_org(Request::new(
+                    RequestPrincipal::user(account, "policy-check-outsider"),
+                    action,
+                ))
+                .with("aws:userid", "AIDAPOLICYCHECKOUTSIDER");
+                (request, Vec::new())
+            }
+            OutsideCaller::RootOfOtherAccount => {
+                let request = in_org(Request::new(
+                    RequestPrincipal::AccountRoot {
+                        account: account.to_string(),
+                    },
+                    action,
+                ));
+                (request, Vec::new())
+            }
+            OutsideCaller::Anonymous => (
+                Request::new(RequestPrincipal::Anonymous, action),
+                Vec::new(),
+            ),
+            OutsideCaller::ServiceForOtherAccount(service) => {
+                let request = Request::new(RequestPrincipal::Service(service.clone()), action)
+                    .with("aws:SourceAccount", account)
+                    .with("aws:SourceOrgID", self.org.clone());
+                // The service's resource is in the outsider's account, but may
+                // otherwise look like the one the policy names.
+                let prefix = service.split('.').next().unwrap_or("service");
+                let mut arns = vec![format!("arn:aws:{prefix}:us-east-1:{account}:{FRESH}")];
+                for value in values_of(target, "aws:SourceArn") {
+                    let mut parts: Vec<String> = value.splitn(6, ':').map(instantiate).collect();
+                    if parts.len() == 6 {
+                        parts[4] = account.to_string();
+                        arns.push(parts.join(":"));
+                    }
+                }
+                let arns = arns
+                    .into_iter()
+                    .map(|a| Some(ContextValue::Single(a)))
+                    .collect();
+                (request, vec![KeyCandidates::new("aws:SourceArn", arns)])
+            }
+        }
+    }
+}
+
+/// The values a statement's conditions give a key.
+fn values_of<'t>(statement: &Statement<'t>, key: &str) -> Vec<&'t str> {
+    statement
+        .condition
+        .iter()
+        .flat_map(|c| c.entries())
+        .filter(|(_, k)| k.key.value.eq_ignore_ascii_case(key))
+        .flat_map(|(_, k)| k.values.iter().map(|v| v.value))
+        .collect()
+}
+
+/// A policy value made concrete: wildcards filled, variable escapes resolved.
+fn instantiate(value: &str) -> String {
+    value
+        .replace("${*}", "\u{1}")
+        .replace("${?}", "\u{2}")
+        .replace("${$}", "$")
+        .replace(['*', '?'], "x")
+        .replace('\u{1}', "*")
+        .replace('\u{2}', "?")
+}
+
+/// The values the search tries for one key; `None` is "absent".
+#[derive(Clone, Debug)]
+struct KeyCandidates {
+    key: String,
+    values: Vec<Option<ContextValue>>,
+}
+
+impl KeyCandidates {
+    fn new(key: &str, values: Vec<Option<ContextValue>>) -> KeyCandidates {
+        let mut c = KeyCandidates {
+            key: key.to_string(),
+            values: Vec::new(),
+        };
+        for v in values {
+            c.push(v);
+        }
+        c
+    }
+
+    fn push(&mut self, value: Option<ContextValue>) {
+        if !self.values.contains(&value) {
+            self.values.push(value);
+        }
+    }
+}
+
+/// The free keys of the statements that decide the question (the target
+/// and the Denies that could apply), with candidates from their values.
+fn free_keys(statements: &[&Statement<'_>], identity: &dyn Fn(&str) -> bool) -> Vec<KeyCandidates> {
+    let mut keys: Vec<KeyCandidates> = Vec::new();
+    for statement in statements {
+        let Some(condition) = &statement.condition else {
+            continue;
+        };
+        for (op, key) in condition.entries() {
+            if identity(key.key.value) {
+                continue;
+            }
+            let i = match keys
+                .iter()
+                .position(|k| k.key.eq_ignore_ascii_case(key.key.value))
+            {
+                Some(i) => i,
+                None => {
+                    // Absent first: it is what a caller who does nothing sends.
+                    keys.push(KeyCandidates::new(key.key.value, vec![None]));
+                    keys.len() - 1
+                }
+            };
+            // A key KMS does not know (a misspelling, another service's key)
+            // is in no request: a caller can only send it absent.
+            if catalog().condition_key(key.key.value).is_none() {
+                continue;
+            }
+            for value in candidates_for(op, key) {
+                keys[i].push(Some(value));
+            }
+        }
+    }
+    keys
+}
+
+/// Candidate request values for one condition entry: each policy value made
+/// concrete and its neighbours, a fresh value, and set forms for multivalued keys.
+fn candidates_for(
+    op: &ConditionOperatorEntry<'_>,
+    key: &ConditionKeyEntry<'_>,
+) -> Vec<ContextValue> {
+    let Some(operator) = op.operator else {
+        return Vec::new();
+    };
+    let mut singles: Vec<String> = Vec::new();
+    let values = key.values.iter().map(|v| v.value);
+    match operator.base.family() {
+        OperatorFamily::String | OperatorFamily::Binary => {
+            singles.extend(values.map(instantiate));
+            singles.push(FRESH.to_string());
+        }
+        OperatorFamily::Arn => {
+            singles.extend(values.map(instantiate));
+            singles.push(format!("arn:aws:iam::999999999999:{FRESH}"));
+        }
+        OperatorFamily::Numeric => {
+            for v in values.filter_map(parse_number) {
+                singles.extend([v - 1.0, v, v + 1.0].map(|n| n.to_string()));
+            }
+        }
+        OperatorFamily::Date => {
+            for v in values.filter_map(parse_date) {
+                singles.extend([v - 1.0, v, v + 1.0].map(|n| n.to_string()));
+            }
+        }
+        OperatorFamily::Bool => singles.extend(["true".to_string(), "false".to_string()]),
+        OperatorFamily::Ip => {
+            for v in values.filter_map(Cidr::parse) {
+                singles.push(v.network.to_string());
+            }
+            singles.extend(
+                [
+                    "192.0.2.1",
+                    "198.51.100.1",
+                    "203.0.113.1",
+                    "10.0.0.1",
+                    "2001:db8::1",
+                    "fd00::1",
+                ]
+                .map(String::from),
+            );
+        }
+        OperatorFamily::Null => singles.push(FRESH.to_string()),
+    }
+    let multivalued = operator.qualifier.is_some()
+        || catalog()
+            .condition_key(key.key.value)
+            .is_some_and(|m| m.info.multivalued);
+    if multivalued {
+        let mut sets: Vec<ContextValue> = singles
+            .iter()
+            .map(|s| ContextValue::Multi(vec![s.clone()]))
+            .collect();
+        sets.push(ContextValue::Multi(Vec::new()));
+        if singles.len() > 1 {
+            sets.push(ContextValue::Multi(singles));
+        }
+        sets
+    } else {
+        singles.into_iter().map(ContextValue::Single).collect()
+    }
+}
+
+/// The search itself, for one Allow statement (the target): keep per key
+/// only the values that meet the target's entries on that key (conditions on
+/// different keys are independent), then try combinations, first against
+/// the target alone, then against the Denies, and only for a request that
+/// passes both, against the whole policy. At most [`MAX_EVALUATIONS`]
+/// combinations are tried.
+fn search(
+    policy: &Policy<'_>,
+    base: Request,
+    target: usize,
+    space: &SearchSpace<'_>,
+    options: &EvalOptions,
+    accept: &dyn Fn(&Evaluation) -> bool,
+) -> Option<(Request, Evaluation)> {
+    let statement = policy.statements.get(target)?;
+    // Elements other than conditions do not depend on the context: if the
+    // target fails on one of them, no request of this caller can succeed.
+    if let StatementOutcome::Miss(failure) = evaluate_statement(policy, statement, &base, options) {
+        if !matches!(failure, Failure::Condition { .. }) {
+            return None;
+        }
+    }
+    let variables = uses_policy_variables(policy);
+    let entries: Vec<_> = statement
+        .condition
+        .iter()
+        .flat_map(|c| c.entries())
+        .collect();
+    let uses_variables =
+        |key: &ConditionKeyEntry<'_>| key.values.iter().any(|v| v.value.contains("${"));
+
+    // Entries on keys the caller cannot vary hold or fail for every
+    // combination: settle them first, before building any candidate.
+    let base_view = ContextView::new(&base.context, &base.principal);
+    let pinned_fails = entries.iter().any(|(op, k)| {
+        let special = space
+            .special
+            .iter()
+            .any(|c| c.key.eq_ignore_ascii_case(k.key.value));
+        (space.identity)(k.key.value)
+            && !special
+            && !uses_variables(k)
+            && evaluate_entry(op, k, &base_view, variables) != EntryOutcome::True
+    });
+    if pinned_fails {
+        return None;
+    }
+
+    let denies: Vec<&Statement<'_>> = space
+        .denies
+        .iter()
+        .filter_map(|&i| policy.statements.get(i))
+        .filter(|s| covers_action(s, &base.action))
+        .collect();
+    let mut deciding = vec![statement];
+    deciding.extend(denies.iter().copied());
+    let mut keys = free_keys(&deciding, space.identity);
+    for special in space.special {
+        match keys
+            .iter_mut()
+            .find(|k| k.key.eq_ignore_ascii_case(&special.key))
+        {
+            Some(k) => *k = special.clone(),
+            None => keys.push(special.clone()),
+        }
+    }
+
+    // Keep, per key, only the values that meet the target's entries on it.
+    for key in &mut keys {
+        let on_key: Vec<_> = entries
+            .iter()
+            .filter(|(_, k)| k.key.value.eq_ignore_ascii_case(&key.key))
+            .collect();
+        if on_key.is_empty() || on_key.iter().any(|(_, k)| uses_variables(k)) {
+            continue; // Policy variables couple keys: leave it to the combinations.
+        }
+        key.values.retain(|value| {
+            let request = with_value(&base, &key.key, value);
+            let view = ContextView::new(&request.context, &request.principal);
+            on_key
+                .iter()
+                .all(|(op, k)| evaluate_entry(op, k, &view, variables) == EntryOutcome::True)
+        });
+        if key.values.is_empty() {
+            return None;
+        }
+    }
+    let varied = |name: &str| keys.iter().any(|k| k.key.eq_ignore_ascii_case(name));
+
+    let mut choice = vec![0usize; keys.len()];
+    for _ in 0..MAX_EVALUATIONS {
+        let mut request = base.clone();
+        for (key, &i) in keys.iter().zip(&choice) {
+            if let Some(value) = &key.values[i] {
+                request.context.insert(&key.key, value.clone());
+            }
+        }
+        match evaluate_statement(policy, statement, &request, options) {
+            StatementOutcome::Allows | StatementOutcome::Delegates => {
+                let denied = denies.iter().any(|d| {
+                    evaluate_statement(policy, d, &request, options) == StatementOutcome::Denies
+                });
+                if !denied {
+                    let evaluation = evaluate_with(policy, &request, options);
+                    if accept(&evaluation) {
+                        return Some((request, evaluation));
+                    }
+                }
+            }
+            StatementOutcome::Miss(Failure::Condition { key: range, .. }) => {
+                // An entry on a key the search holds fixed fails the same
+                // way for every combination.
+                let fixed = entries
+                    .iter()
+                    .find(|(_, k)| k.key.range == range)
+                    .is_some_and(|(_, k)| !varied(k.key.value) && !uses_variables(k));
+                if fixed {
+                    return None;
+                }
+            }
+            StatementOutcome::Miss(_) => return None,
+            StatementOutcome::Denies => return None,
+        }
+        if !advance(&mut choice, &keys) {
+            return None;
+        }
+    }
+    None
+}
+
+/// The next combination, odometer-style; false after the last.
+fn advance(choice: &mut [usize], keys: &[KeyCandidates]) -> bool {
+    for (i, key) in choice.iter_mut().zip(keys) {
+        *i += 1;
+        if *i < key.values.len() {
+            return true;
+        }
+        *i = 0;
+    }
+    false
+}
+
+fn with_value(base: &Request, key: &str, value: &Option<ContextValue>) -> Request {
+    let mut request = base.clone();
+    match value {
+        Some(v) => request.context.insert(key, v.clone()),
+        None => {
+            request.context.remove(key);
+        }
+    }
+    request
+}
+
+fn met_conditions(statement: &Statement<'_>, request: &Request) -> Vec<MetCondition> {
+    let view = ContextView::new(&request.context, &request.principal);
+    statement
+        .condition
+        .iter()
+        .flat_map(|c| c.entries())
+        .map(|(op, key)| MetCondition {
+            operator: op.name.range,
+            key: key.key.range,
+            key_name: key.key.value.to_string(),
+            value: view.get(key.key.value).map(|v| v.into_owned()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn outside(policy: &str, action: &str) -> Option<Witness> {
+        let parsed = parse(policy);
+        let model = Policy::from_tree(&parsed.tree);
+        let options = EvalOptions::default();
+        let question = OutsideAccessQuestion {
+            action,
+            callers: &OutsideCaller::PUBLIC,
+            options: &options,
+        };
+        (0..model.statements.len()).find_map(|i| find_outside_access(&model, i, &question))
+    }
+
+    fn statement(principal: &str, condition: &str) -> String {
+        format!(
+            r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {principal}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*", "Condition": {condition}}}]}}"#
+        )
+    }
+
+    /// (principal, condition, reachable from outside?)
+    #[rustfmt::skip]
+    const CASES: &[(&str, &str, bool)] = &[
+        (r#""*""#, "{}", true),
+        (r#"{"AWS": "*"}"#, "{}", true),
+        // kms:ViaService and the encryption context describe the request, not the caller (kms-facts §8.9).
+        (r#""*""#, r#"{"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}"#, true),
+        (r#""*""#, r#"{"StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::bucket/*"}}"#, true),
+        (r#""*""#, r#"{"StringLike": {"aws:userid": "*:FSx"}}"#, true),
+        (r#""*""#, r#"{"StringLike": {"aws:userid": "AROA*"}}"#, true),
+        (r#""*""#, r#"{"IpAddress": {"aws:SourceIp": "203.0.113.0/24"}}"#, true),
+        (r#""*""#, r#"{"Bool": {"aws:SecureTransport": "true"}}"#, true),
+        (r#""*""#, r#"{"StringEquals": {"aws:PrincipalTag/team": "data"}}"#, true),
+        (r#""*""#, r#"{"StringNotEquals": {"kms:CallerAccount": "111122223333"}}"#, true),
+        // Conditions that pin the caller's identity to concrete values.
+        (r#""*""#, r#"{"StringEquals": {"kms:CallerAccount": "111122223333"}}"#, false),
+        (r#""*""#, r#"{"StringEquals": {"kms:CallerAccount": "111122223333", "kms:ViaService": "s3.us-east-1.amazonaws.com"}}"#, false),
+        (r#""*""#, r#"{"StringEquals": {"aws:PrincipalAccount": ["111122223333", "444455556666"]}}"#, false),
+        (r#""*""#, r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/*"}}"#, false),
+        (r#""*""#, r#"{"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}"#, false),
+        (r#""*""#, r#"{"StringEquals": {"aws:userid": "AROAEXAMPLEID:FSx"}}"#, false),
+        (r#""*""#, r#"{"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}"#, false),
+        (r#""*""#, r#"{"StringEquals": {"aws:username": "alice"}}"#, false),
+        (r#""*""#, r#"{"StringEquals": {"aws:SourceAccount": "111122223333"}}"#, false),
+        (r#""*""#, r#"{"StringLike": {"kms:CallerAccount": "*"}}"#, true),
+        // Named principals of the policy's accounts are not outsiders.
+        (r#"{"AWS": "arn:aws:iam::111122223333:root"}"#, "{}", false),
+        (r#"{"AWS": "arn:aws:iam::444455556666:role/Reader"}"#, "{}", false),
+        (r#"{"Service": "cloudtrail.amazonaws.com"}"#, "{}", false),
+        // An unknown operator can never be met.
+        (r#""*""#, r#"{"StringEqualz": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}"#, false),
+    ];
+
+    #[test]
+    fn outside_access_table() {
+        for (i, (principal, condition, reachable)) in CASES.iter().enumerate() {
+            let policy = statement(principal, condition);
+            let witness = outside(&policy, "kms:Decrypt");
+            assert_eq!(
+                witness.is_some(),
+                *reachable,
+                "row {i}: {principal} {condition}: {witness:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn not_principal_allow_is_reachable() {
+        let policy = r#"{"Statement": [{"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}"#;
+        assert!(outside(policy, "kms:Decrypt").is_some());
+    }
+
+    #[test]
+    fn a_deny_perimeter_blocks_outsiders() {
+        let policy = r#"{"Version": "2012-10-17", "Statement": [
+          {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}},
+          {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}
+        ]}"#;
+        assert!(outside(policy, "kms:Decrypt").is_none());
+    }
+
+    #[test]
+    fn a_deny_the_outsider_can_avoid_does_not_block() {
+        let policy = r#"{"Version": "2012-10-17", "Statement": [
+          {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+          {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+          {"Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"NotIpAddress": {"aws:SourceIp": "203.0.113.0/24"}}}
+        ]}"#;
+        let witness =
+            outside(policy, "kms:Decrypt").expect("reachable over TLS from 203.0.113.0/24");
+        assert!(witness.evaluation.is_allowed());
+        assert_eq!(witness.caller, OutsideCaller::RoleInOtherAccount);
+        assert_eq!(
+            witness
+                .request
+                .context
+                .get("aws:SourceIp")
+                .map(|v| v.describe()),
+            Some("203.0.113.0".into())
+        );
+    }
+
+    #[test]
+    fn witness_lists_the_conditions_it_met() {
+        let policy = statement(
+            r#"{"AWS": "*"}"#,
+            r#"{"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}, "StringLike": {"aws:userid": "*:FSx"}}"#,
+        );
+        let witness = outside(&policy, "kms:Decrypt").unwrap();
+        let met: Vec<(String, Option<String>)> = witness
+            .conditions
+            .iter()
+            .map(|c| {
+                (
+                    c.key_name.clone(),
+                    c.value.as_ref().map(ContextValue::describe),
+                )
+            })
+            .collect();
+        assert_eq!(
+            met,
+            vec![
+                (
+                    "kms:ViaService".to_string(),
+                    Some("s3.us-east-1.amazonaws.com".to_string())
+                ),
+                (
+                    "aws:userid".to_string(),
+                    Some("AROAPOLICYCHECKOUTSIDER:FSx".to_string())
+                ),
+            ]
+        );
+        assert!(witness.request.principal.account() == Some("999999999999"));
+    }
+
+    #[test]
+    fn unknown_keys_are_never_sent() {
+        // `kms:CallerAcount` is in no request, so StringEquals on it is never
+        // true and the statement admits nobody, outsiders included.
+        let policy = statement(
+            r#"{"AWS": "*"}"#,
+            r#"{"StringEquals": {"kms:CallerAcount": "111122223333"}}"#,
+        );
+        assert!(outside(&policy, "kms:Decrypt").is_none());
+    }
+
+    #[test]
+    fn the_outsider_account_is_fresh() {
+        let policy = statement(
+            r#""*""#,
+            r#"{"StringNotEquals": {"kms:CallerAccount": "999999999999"}}"#,
+        );
+        let witness = outside(&policy, "kms:Decrypt").unwrap();
+        assert_eq!(witness.request.principal.account(), Some("999999999998"));
+    }
+
+    #[test]
+    fn service_principals_acting_for_another_account() {
+        let parsed = parse(
+            r#"{"Version": "2012-10-17", "Statement": [
+              {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
+               "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:111122223333:trail/*"}}},
+              {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
+               "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111122223333:trail/main"}}}
+            ]}"#,
+        );
+        let model = Policy::from_tree(&parsed.tree);
+        let options = EvalOptions::default();
+        let callers = [OutsideCaller::ServiceForOtherAccount(
+            "cloudtrail.amazonaws.com".into(),
+        )];
+        let question = OutsideAccessQuestion {
+            action: "kms:GenerateDataKey",
+            callers: &callers,
+            options: &options,
+        };
+        // The encryption context is whatever the caller's trail says: not a pin.
+        assert!(find_outside_access(&model, 0, &question).is_some());
+        // aws:SourceArn is the outsider's own trail: a pin.
+        assert!(find_outside_access(&model, 1, &question).is_none());
+    }
+
+    #[test]
+    fn allowed_requests_for_a_named_principal() {
+        let parsed = parse(
+            r#"{"Version": "2012-10-17", "Statement": [
+              {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalType": "Account"}}}
+            ]}"#,
+        );
+        let model = Policy::from_tree(&parsed.tree);
+        let options = EvalOptions::default();
+        let root = RequestPrincipal::AccountRoot {
+            account: "111122223333".into(),
+        };
+        assert!(
+            find_allowed_request(&model, root, "kms:PutKeyPolicy", &options, &|e| e
+                .is_allowed())
+            .is_some()
+        );
+        let admin = RequestPrincipal::role("111122223333", "Admin");
+        assert!(
+            find_allowed_request(&model, admin, "kms:PutKeyPolicy", &options, &|e| e
+                .is_allowed())
+            .is_none()
+        );
+    }
+}

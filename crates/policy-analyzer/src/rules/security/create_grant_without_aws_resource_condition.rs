@@ -1,0 +1,150 @@
+use crate::diagnostic::Severity;
+use crate::eval::search::find_request_through;
+use crate::eval::{
+    action_matches, covers_action, EvalOptions, PrincipalValue, RequestContext, RequestPrincipal,
+};
+use crate::rules::security::key_account;
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC505",
+    name: "create-grant-without-aws-resource-condition",
+    pack: Pack::Security,
+    severity: Severity::Hint,
+    fix: FixAvailability::None,
+    tags: &[],
+    summary: "kms:CreateGrant is allowed to a principal without kms:GrantIsForAWSResource",
+    docs: r#"## What it does
+Reports an Allow statement that gives `kms:CreateGrant` to a role, a user or
+`"*"` even in a request that no AWS service makes on the caller's behalf:
+the evaluator finds a request with `kms:GrantIsForAWSResource` false and no
+`kms:ViaService` that the statement allows. Statements for the account root
+and for key administrators (who also get `kms:PutKeyPolicy` or
+`kms:ScheduleKeyDeletion`) are left alone.
+
+## Why it matters
+A grant gives its grantee the use of the key without any change to the key
+policy, and grants are easy to overlook. Services such as EBS, FSx and EFS
+need `kms:CreateGrant` only to create grants for themselves while acting for
+the caller. `"Bool": {"kms:GrantIsForAWSResource": "true"}` (or a
+`kms:ViaService` condition) limits the permission to that case; without it
+the principal can grant the key's use to anyone.
+
+## Example
+```json
+{
+  "Effect": "Allow",
+  "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"},
+  "Action": ["kms:Decrypt", "kms:CreateGrant"],
+  "Resource": "*"
+}
+```
+
+## Use instead
+```json
+{
+  "Effect": "Allow",
+  "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"},
+  "Action": ["kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant"],
+  "Resource": "*",
+  "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+}
+```
+
+## Fix
+Move `kms:CreateGrant` (with `kms:ListGrants` and `kms:RevokeGrant`) to a
+statement of its own with `"Bool": {"kms:GrantIsForAWSResource": "true"}`,
+as the default key policy's "Allow attachment of persistent resources"
+statement does.
+
+## Sources
+- AWS KMS Developer Guide, conditions-kms.md and key-policy-default.md: `kms:GrantIsForAWSResource` allows the grant operations "only when an AWS service integrated with AWS KMS calls the operation on the user's behalf" (reference/kms-facts.md §2a).
+- Amazon EC2 User Guide, EBSEncryption.md: restrict CreateGrant with `kms:GrantIsForAWSResource` (kms-facts §6, EBS).
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let account = key_account(ctx).unwrap_or_else(|| "111122223333".to_string());
+    let options = EvalOptions::default();
+    let mut direct = RequestContext::new();
+    direct.set("kms:GrantIsForAWSResource", "false");
+    for statement in &ctx.policy.statements {
+        if !statement.is_allow() || !covers_action(statement, "kms:CreateGrant") {
+            continue;
+        }
+        // Key administrators manage grants as part of their job.
+        if covers_action(statement, "kms:PutKeyPolicy")
+            || covers_action(statement, "kms:ScheduleKeyDeletion")
+        {
+            continue;
+        }
+        let Some(principal) = &statement.principal else {
+            continue;
+        };
+        let grantees: Vec<(RequestPrincipal, String)> = principal
+            .values()
+            .filter_map(
+                |(kind, text)| match PrincipalValue::parse(kind, text.value) {
+                    PrincipalValue::Everyone => Some((
+                        RequestPrincipal::role(&account, "policy-check-caller"),
+                        "any principal".to_string(),
+                    )),
+                    PrincipalValue::Arn(arn)
+                        if arn.contains(":role/") || arn.contains(":user/") =>
+                    {
+                        let account = PrincipalValue::Arn(arn).account()?.to_string();
+                        Some((
+                            RequestPrincipal::Iam {
+                                arn: arn.to_string(),
+                                account,
+                            },
+                            arn.to_string(),
+                        ))
+                    }
+                    _ => None,
+                },
+            )
+            .collect();
+        let found = grantees.into_iter().find(|(principal, _)| {
+            find_request_through(
+                ctx.policy,
+                statement.index,
+                principal.clone(),
+                "kms:CreateGrant",
+                &direct,
+                &["kms:ViaService"],
+                &options,
+            )
+            .is_some()
+        });
+        let Some((_, who)) = found else {
+            continue;
+        };
+        let range = statement
+            .action
+            .as_ref()
+            .and_then(|a| {
+                a.values
+                    .iter()
+                    .find(|v| action_matches(v.value, "kms:CreateGrant"))
+            })
+            .map(|v| v.range)
+            .or_else(|| statement.not_action.as_ref().map(|n| n.element.key_range))
+            .unwrap_or_else(|| statement.anchor());
+        out.push(
+            out.diagnostic(
+                range,
+                format!(
+                    "{} allows kms:CreateGrant to {who} even when no AWS service calls on its behalf: without \
+                     kms:GrantIsForAWSResource it can grant the key's use to anyone",
+                    statement.label()
+                ),
+            )
+            .with_help(
+                "move kms:CreateGrant (with kms:ListGrants and kms:RevokeGrant) to a statement with \
+                 \"Bool\": {\"kms:GrantIsForAWSResource\": \"true\"}",
+            ),
+        );
+    }
+}

@@ -1,0 +1,268 @@
+use crate::diagnostic::{Fix, Severity};
+use crate::eval::accounts::mentioned_accounts;
+use crate::eval::search::find_allowed_request;
+use crate::eval::{covers_action, is_account_id, EvalOptions, PrincipalValue, RequestPrincipal};
+use crate::model::{PrincipalKind, Statement};
+use crate::rules::security::key_account;
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::syntax::NodeKind;
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC504",
+    name: "key-lockout-risk",
+    pack: Pack::Security,
+    severity: Severity::Warning,
+    fix: FixAvailability::Sometimes,
+    tags: &[],
+    summary: "No statement lets the account root or any principal change the key policy",
+    docs: r#"## What it does
+Asks the evaluator whether anyone can still call `kms:PutKeyPolicy` on the
+key: the account root of the key's account, a principal of that account
+through the root statement's delegation to IAM policies, or a principal the
+policy names. Reports the policy when nobody can. The key's account comes
+from the configuration, else from the policy's own ARNs.
+
+## Why it matters
+A key whose policy nobody may change cannot be repaired: if the policy is
+wrong, or the one administrator role is deleted, the key and everything it
+encrypts become unmanageable, and only AWS Support can help. The statement
+that names the account root (`arn:aws:iam::ACCOUNT:root`) with `kms:*` is
+what keeps a key manageable and what lets IAM policies grant access to the
+key at all: without it, IAM policies in the account have no effect on the key.
+KMS's policy lockout safety check refuses, by default, a policy that would not
+let the principal setting it change it again; such a policy gets in when the
+check is bypassed (`BypassPolicyLockoutSafetyCheck`, which CloudFormation and
+Terraform expose), and the key is then stuck.
+
+## Example
+```json
+{
+  "Version": "2012-10-17",
+  "Statement": [{
+    "Effect": "Allow",
+    "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"},
+    "Action": ["kms:Encrypt", "kms:Decrypt"],
+    "Resource": "*"
+  }]
+}
+```
+
+## Use instead
+```json
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "Enable IAM User Permissions",
+      "Effect": "Allow",
+      "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+      "Action": "kms:*",
+      "Resource": "*"
+    },
+    {
+      "Effect": "Allow",
+      "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"},
+      "Action": ["kms:Encrypt", "kms:Decrypt"],
+      "Resource": "*"
+    }
+  ]
+}
+```
+
+## Fix
+When the key's account is known, the fix inserts the default key policy's
+account-root statement. It changes what the policy allows (IAM policies of
+the account start to count), so review it before applying.
+
+## Sources
+- AWS KMS Developer Guide, key-policy-default.md: the account-root statement "allows the AWS account ... to use IAM policies"; without it IAM policies cannot grant access to the key (reference/kms-facts.md §3).
+- reference/kms-facts.md §7: the policy lockout safety check and `kms:BypassPolicyLockoutSafetyCheck`; §8.6: real policies with no root or admin statement.
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let policy = ctx.policy;
+    let Some(statement_element) = policy.statement_element else {
+        return;
+    };
+    // A judgement on the whole policy needs the whole policy: text that does
+    // not parse may hide the statement that would answer it.
+    if !ctx.syntax_errors.is_empty() {
+        return;
+    }
+    // An identity policy (no statement names a principal) or a deny-only
+    // perimeter fragment is not a key policy of its own.
+    let names_principals = policy
+        .statements
+        .iter()
+        .any(|s| s.principal.is_some() || s.not_principal.is_some());
+    if !names_principals || !policy.statements.iter().any(|s| s.is_allow()) {
+        return;
+    }
+    // A template placeholder (`arn:aws:iam::${account_id}:root`, a
+    // CloudFormation `Fn::Sub`) may well be the administrator: the policy
+    // cannot be judged until it is filled in.
+    if policy.statements.iter().any(|s| {
+        s.is_allow() && covers_action(s, "kms:PutKeyPolicy") && has_unresolved_principal(ctx, s)
+    }) {
+        return;
+    }
+    let account = key_account(ctx);
+    let candidates = candidates(ctx, account.as_deref());
+    let options = EvalOptions::default();
+    let manageable = candidates.into_iter().any(|principal| {
+        find_allowed_request(policy, principal, "kms:PutKeyPolicy", &options, &|e| {
+            e.is_allowed()
+        })
+        .is_some()
+    });
+    if manageable {
+        return;
+    }
+
+    let who = match &account {
+        Some(a) => format!("the account root or any principal of {a}"),
+        None => "the account root or any principal".to_string(),
+    };
+    let names_account_root = policy.statements.iter().any(|s| {
+        s.is_allow()
+            && s.principal.as_ref().is_some_and(|p| {
+                p.values().any(|(kind, text)| {
+                    matches!(
+                        PrincipalValue::parse(kind, text.value),
+                        PrincipalValue::Account(_)
+                    )
+                })
+            })
+    });
+    let iam = if names_account_root {
+        ""
+    } else {
+        ", and with no statement for the account root, IAM policies cannot grant access to the key either"
+    };
+    let message = format!(
+        "no statement lets {who} change this key's policy (kms:PutKeyPolicy): if this is the key's whole \
+         policy, nobody can repair it once it is set{iam}"
+    );
+    let root = account.as_deref().map_or_else(
+        || "arn:aws:iam::<account>:root".to_string(),
+        |a| format!("arn:aws:iam::{a}:root"),
+    );
+    let mut d = out
+        .diagnostic(statement_element.key_range, message)
+        .at_node(ctx.tree, statement_element.value)
+        .with_help(format!(
+            "add the default statement that gives the account root ({root}) kms:*: it keeps the key \
+             manageable and is what lets IAM policies grant access to the key at all"
+        ));
+    if let Some(a) = &account {
+        d = d.with_fix_opt(insert_root_statement(ctx, a));
+    }
+    out.push(d);
+}
+
+/// Whether a statement names a principal the evaluator cannot read: a
+/// placeholder instead of an account id, a template expression, an object.
+fn has_unresolved_principal(ctx: &Context<'_>, statement: &Statement<'_>) -> bool {
+    let Some(principal) = &statement.principal else {
+        return false;
+    };
+    // A principal of no form IAM knows (`["foo", "*"]`, a bare ARN string):
+    // the structure rules report it; what was meant cannot be evaluated.
+    if principal.wildcard.is_none() && principal.entries.is_empty() {
+        return true;
+    }
+    principal.entries.iter().any(|entry| {
+        let is_string_or_list = matches!(
+            ctx.tree.kind(entry.key.node),
+            NodeKind::String(_) | NodeKind::Array(_)
+        );
+        entry.kind.is_none()
+            || !is_string_or_list
+            || entry
+                .values
+                .iter()
+                .any(|v| match PrincipalValue::parse(entry.kind, v.value) {
+                    PrincipalValue::Other(_) => entry.kind == Some(PrincipalKind::Aws),
+                    arn @ PrincipalValue::Arn(_) => arn.account().is_none(),
+                    _ => false,
+                })
+    })
+}
+
+/// Who could manage the key: the key account's root and a role of it (which
+/// IAM policies could empower through the root statement), and the
+/// principals of that account the Allow statements name.
+fn candidates(ctx: &Context<'_>, account: Option<&str>) -> Vec<RequestPrincipal> {
+    let mut accounts: Vec<String> = match account {
+        Some(a) => vec![a.to_string()],
+        None => mentioned_accounts(ctx.policy)
+            .into_iter()
+            .map(|m| m.account)
+            .collect(),
+    };
+    accounts.sort();
+    accounts.dedup();
+    if accounts.is_empty() {
+        // The policy names no account at all: only `"*"`-style statements can
+        // help, and any account stands for the key's.
+        accounts.push("111122223333".to_string());
+    }
+    let ours = |a: &str| accounts.iter().any(|x| x == a);
+    let mut out: Vec<RequestPrincipal> = Vec::new();
+    for a in &accounts {
+        out.push(RequestPrincipal::AccountRoot { account: a.clone() });
+        out.push(RequestPrincipal::role(a, "policy-check-key-admin"));
+    }
+    for statement in &ctx.policy.statements {
+        if !statement.is_allow() || !covers_action(statement, "kms:PutKeyPolicy") {
+            continue;
+        }
+        let Some(principal) = &statement.principal else {
+            continue;
+        };
+        for (kind, text) in principal.values() {
+            if let PrincipalValue::Arn(arn) = PrincipalValue::parse(kind, text.value) {
+                let account = PrincipalValue::Arn(arn)
+                    .account()
+                    .filter(|a| is_account_id(a));
+                if let Some(account) = account.filter(|a| ours(a)) {
+                    if arn.contains(":role/") || arn.contains(":user/") {
+                        out.push(RequestPrincipal::Iam {
+                            arn: arn.to_string(),
+                            account: account.to_string(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Inserts the default account-root statement at the start of the
+/// `Statement` array (only when `Statement` is an array: rewriting a lone
+/// statement object is not worth the risk to the text).
+fn insert_root_statement(ctx: &Context<'_>, account: &str) -> Option<Fix> {
+    let element = ctx.policy.statement_element?;
+    let NodeKind::Array(items) = ctx.tree.kind(element.value) else {
+        return None;
+    };
+    let open = element.value_range.start as usize;
+    let at = crate::text::TextRange::new(open + 1, open + 1);
+    let separator = if items.is_empty() { "" } else { "," };
+    let statement = format!(
+        "\n    {{\n      \"Sid\": \"Enable IAM User Permissions\",\n      \"Effect\": \"Allow\",\n      \
+         \"Principal\": {{\"AWS\": \"arn:aws:iam::{account}:root\"}},\n      \"Action\": \"kms:*\",\n      \
+         \"Resource\": \"*\"\n    }}{separator}"
+    );
+    Some(
+        Fix::replace(
+            "Add the account-root statement of the default key policy",
+            at,
+            statement,
+        )
+        .unsafe_(),
+    )
+}
