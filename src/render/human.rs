@@ -1,10 +1,22 @@
 //! The human format: miette's graphical report with the source snippet,
-//! labels and help.
+//! labels and help, then a one-line summary.
 
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, NamedSource};
-use policy_analyzer::{Applicability, Diagnostic, Severity};
+use std::io::{self, Write};
 
-/// Renders one file's diagnostics.
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteDiagnostic, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
+};
+use policy_analyzer::{Applicability, Diagnostic, LineIndex, PositionEncoding, Severity};
+
+use super::Renderer;
+use crate::report::{CheckedFile, Summary};
+
+/// Snippets longer than this are not shown (a 50 MB one-line file, or
+/// labels megabytes apart); the location is given instead.
+const MAX_SNIPPET_BYTES: usize = 64 * 1024;
+
+/// Renders one file's diagnostics (used by the fixture snapshots).
 pub fn render(
     path: &str,
     text: &str,
@@ -12,25 +24,111 @@ pub fn render(
     color: bool,
     width: usize,
 ) -> String {
-    let theme = if color {
-        GraphicalTheme::unicode()
-    } else {
-        GraphicalTheme::unicode_nocolor()
-    };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(width)
-        .with_links(false)
-        .with_context_lines(1);
-    let mut out = String::new();
-    for d in diagnostics {
-        let report = miette::Report::new(to_miette(d))
-            .with_source_code(NamedSource::new(path, text.to_string()).with_language("json"));
-        if handler.render_report(&mut out, report.as_ref()).is_err() {
-            // Rendering only fails on a broken formatter; fall back to one line.
-            out.push_str(&format!("{}: {} {}\n", path, d.code, d.message));
+    HumanRenderer::new(color, width, true)
+        .without_blank_lines()
+        .render_file(&CheckedFile {
+            path,
+            text,
+            diagnostics,
+        })
+}
+
+/// The human format. The miette handler is built once per run.
+pub struct HumanRenderer {
+    handler: GraphicalReportHandler,
+    color: bool,
+    quiet: bool,
+    /// A blank line after each diagnostic, so reports stand apart.
+    blank_lines: bool,
+}
+
+impl HumanRenderer {
+    pub fn new(color: bool, width: usize, quiet: bool) -> Self {
+        let theme = if color {
+            GraphicalTheme::unicode()
+        } else {
+            GraphicalTheme::unicode_nocolor()
+        };
+        let handler = GraphicalReportHandler::new_themed(theme)
+            .with_width(width)
+            .with_links(false)
+            .with_context_lines(1);
+        HumanRenderer {
+            handler,
+            color,
+            quiet,
+            blank_lines: true,
         }
     }
-    out
+
+    /// Without the blank line after each diagnostic, as the fixture snapshots were taken.
+    pub fn without_blank_lines(mut self) -> Self {
+        self.blank_lines = false;
+        self
+    }
+}
+
+impl Renderer for HumanRenderer {
+    fn render_file(&self, file: &CheckedFile<'_>) -> String {
+        let mut out = String::new();
+        if file.diagnostics.is_empty() {
+            return out;
+        }
+        let index = LineIndex::new(file.text);
+        let source = Source {
+            name: file.path,
+            text: file.text,
+            index: &index,
+        };
+        for d in file.diagnostics {
+            let mut report = Report {
+                diagnostic: to_miette(d),
+                source: Some(&source),
+            };
+            if snippet_len(d, &index, file.text) > MAX_SNIPPET_BYTES {
+                let lc = index.line_col(file.text, d.range.start as usize, PositionEncoding::Utf32);
+                report.diagnostic.message = format!(
+                    "{}\n(at {}:{}:{}; the source is too long to show)",
+                    report.diagnostic.message,
+                    file.path,
+                    lc.line + 1,
+                    lc.col + 1
+                );
+                report.diagnostic.labels = None;
+                report.source = None;
+            }
+            if self.handler.render_report(&mut out, &report).is_err() {
+                // Rendering only fails on a broken formatter; fall back to one line.
+                out.push_str(&format!("{}: {} {}\n", file.path, d.code, d.message));
+            }
+            if self.blank_lines {
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    fn finish(&mut self, out: &mut dyn Write, summary: &Summary, _exit_code: u8) -> io::Result<()> {
+        if self.quiet {
+            return Ok(());
+        }
+        writeln!(out, "{}", super::summary::line(summary, self.color))
+    }
+}
+
+/// The bytes from the start of the first labelled line to the end of the last.
+fn snippet_len(d: &Diagnostic, index: &LineIndex, text: &str) -> usize {
+    let ranges = std::iter::once(d.range).chain(d.related.iter().map(|r| r.range));
+    let start = ranges.clone().map(|r| r.start).min().unwrap_or(0) as usize;
+    let end = ranges.map(|r| r.end).max().unwrap_or(0) as usize;
+    let end = end.min(text.len());
+    let line_start =
+        start.saturating_sub(index.line_col(text, start, PositionEncoding::Utf8).col as usize);
+    let line_end = text.as_bytes()[end..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(text.len(), |i| end + i);
+    line_end.saturating_sub(line_start)
 }
 
 fn to_miette(d: &Diagnostic) -> MietteDiagnostic {
@@ -62,7 +160,7 @@ fn to_miette(d: &Diagnostic) -> MietteDiagnostic {
         });
     }
     let mut m = MietteDiagnostic::new(d.message.clone())
-        .with_code(format!("{}({})", d.code, severity_word(d.severity)))
+        .with_code(format!("{}({})", d.code, d.severity.as_str()))
         .with_severity(severity)
         .with_labels(labels);
     if let Some(h) = help {
@@ -71,6 +169,149 @@ fn to_miette(d: &Diagnostic) -> MietteDiagnostic {
     m
 }
 
-fn severity_word(s: Severity) -> &'static str {
-    s.as_str()
+/// A diagnostic with borrowed source code, so that rendering copies no text.
+#[derive(Debug)]
+struct Report<'a> {
+    diagnostic: MietteDiagnostic,
+    source: Option<&'a Source<'a>>,
+}
+
+impl std::fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.diagnostic, f)
+    }
+}
+
+impl std::error::Error for Report<'_> {}
+
+impl miette::Diagnostic for Report<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.diagnostic.code()
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        self.diagnostic.severity
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn std::fmt::Display + 'b>> {
+        self.diagnostic.help()
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.diagnostic.labels()
+    }
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.source.map(|s| s as &dyn SourceCode)
+    }
+}
+
+/// A file's text for miette. miette's own `SourceCode for str` scans from the
+/// start of the text for every span it reads; this one starts the same scan
+/// at the nearest line found through the line index, so a diagnostic near
+/// the end of a 50 MB file costs no more than one near the start. The
+/// results are identical for text with `\n` or `\r\n` line ends.
+#[derive(Debug)]
+struct Source<'a> {
+    name: &'a str,
+    text: &'a str,
+    index: &'a LineIndex,
+}
+
+impl SourceCode for Source<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let line = self
+            .index
+            .line_col(self.text, span.offset(), PositionEncoding::Utf8)
+            .line as usize;
+        let first_line = line.saturating_sub(context_lines_before);
+        let window_start = self.index.offset(
+            self.text,
+            policy_analyzer::LineCol {
+                line: first_line as u32,
+                col: 0,
+            },
+            PositionEncoding::Utf8,
+        );
+        let window = &self.text[window_start..];
+        let shifted = SourceSpan::new((span.offset() - window_start).into(), span.len());
+        let inner = window.read_span(&shifted, context_lines_before, context_lines_after)?;
+        let contents = MietteSpanContents::new_named(
+            self.name.to_string(),
+            inner.data(),
+            SourceSpan::new(
+                (inner.span().offset() + window_start).into(),
+                inner.span().len(),
+            ),
+            inner.line() + first_line,
+            inner.column(),
+            inner.line_count() + first_line,
+        )
+        .with_language("json");
+        Ok(Box::new(contents))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use policy_analyzer::{Diagnostic, TextRange};
+
+    use super::*;
+
+    fn diagnostic(range: TextRange) -> Diagnostic {
+        Diagnostic {
+            code: "PC999",
+            name: "test-rule",
+            severity: Severity::Warning,
+            message: "something is wrong".into(),
+            range,
+            pointer: None,
+            related: Vec::new(),
+            help: Some("do this".into()),
+            fix: None,
+            tags: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_snippet_near_the_end_of_a_long_text() {
+        let mut text = "{\n".repeat(100_000);
+        text.push_str("  \"Statement\": x\n}\n");
+        let at = text.find('x').unwrap();
+        let out = render(
+            "big.json",
+            &text,
+            &[diagnostic(TextRange::new(at, at + 1))],
+            false,
+            100,
+        );
+        assert!(out.contains("[big.json:100001:16]"), "{out}");
+        assert!(out.contains("100001 │   \"Statement\": x"), "{out}");
+        assert!(
+            out.contains("100000 │ {"),
+            "one line of context before: {out}"
+        );
+    }
+
+    #[test]
+    fn a_huge_range_is_located_but_not_shown() {
+        let text = format!(
+            "{{\"Statement\": [\n{}]}}\n",
+            "{\"Effect\": \"Allow\"},\n".repeat(10_000)
+        );
+        let out = render(
+            "big.json",
+            &text,
+            &[diagnostic(TextRange::new(0, text.len()))],
+            false,
+            100,
+        );
+        assert!(
+            out.contains("(at big.json:1:1; the source is too long to show)"),
+            "{out}"
+        );
+        assert!(out.len() < 1000, "{} bytes", out.len());
+        assert!(out.contains("help: do this"), "{out}");
+    }
 }

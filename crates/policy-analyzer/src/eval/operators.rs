@@ -7,19 +7,20 @@
 
 use std::net::IpAddr;
 
-use crate::matcher::{match_pieces, Piece};
+use crate::matcher::{match_pieces, wildcard_match, Piece};
 use crate::model::BaseOperator;
 
 /// A policy value made ready for comparison. Policy values are parsed once per
 /// condition entry; a value that cannot be parsed for its operator makes the
 /// entry unreadable rather than silently false.
 #[derive(Clone, Debug)]
-pub(crate) enum PolicyOperand {
-    /// String and ARN operators: the value as pattern pieces (wildcards only
-    /// where the operator has them; policy variables already substituted).
+pub(crate) enum PolicyOperand<'p> {
+    /// String and ARN operators: the value as written (wildcards only where
+    /// the operator has them). Borrowed: the common case allocates nothing.
+    Text(&'p str),
+    /// String and ARN operators after policy-variable substitution: pattern
+    /// pieces, in which `${*}` has become a literal `*`.
     Pattern(Vec<Piece>),
-    /// A string without wildcards or variables: compared directly, the common case.
-    Literal(String),
     Number(f64),
     /// Seconds since the epoch.
     Date(f64),
@@ -44,17 +45,14 @@ pub(crate) fn positive(base: BaseOperator) -> BaseOperator {
     }
 }
 
-/// Parses a policy value for a (positive) operator that takes no policy
-/// variables. `Err` says why the value is unreadable.
-pub(crate) fn parse_operand(base: BaseOperator, value: &str) -> Result<PolicyOperand, String> {
+/// Parses a policy value for an operator, without policy variables. `Err`
+/// says why the value is unreadable.
+pub(crate) fn parse_operand(base: BaseOperator, value: &str) -> Result<PolicyOperand<'_>, String> {
     use BaseOperator::*;
-    match base {
-        StringEquals | StringEqualsIgnoreCase => Ok(PolicyOperand::Literal(value.to_string())),
-        StringLike | ArnEquals | ArnLike => Ok(if value.contains(['*', '?']) {
-            PolicyOperand::Pattern(Piece::parse_plain(value))
-        } else {
-            PolicyOperand::Literal(value.to_string())
-        }),
+    match positive(base) {
+        StringEquals | StringEqualsIgnoreCase | StringLike | ArnEquals | ArnLike => {
+            Ok(PolicyOperand::Text(value))
+        }
         NumericEquals
         | NumericLessThan
         | NumericLessThanEquals
@@ -78,32 +76,22 @@ pub(crate) fn parse_operand(base: BaseOperator, value: &str) -> Result<PolicyOpe
         IpAddress => Cidr::parse(value)
             .map(PolicyOperand::Cidr)
             .ok_or_else(|| format!("`{value}` is not an IP address or CIDR range")),
-        // Negated operators are compared through their positive form.
-        StringNotEquals
-        | StringNotEqualsIgnoreCase
-        | StringNotLike
-        | NumericNotEquals
-        | DateNotEquals
-        | NotIpAddress
-        | ArnNotEquals
-        | ArnNotLike => parse_operand(positive(base), value),
+        _ => Err(format!("{} takes no value `{value}`", base.name())),
     }
 }
 
 /// Whether the request value satisfies the (positive) operator for this policy
 /// value. A request value of the wrong type (a date that is no date) matches
 /// nothing.
-pub(crate) fn compare(base: BaseOperator, operand: &PolicyOperand, request: &str) -> bool {
+pub(crate) fn compare(base: BaseOperator, operand: &PolicyOperand<'_>, request: &str) -> bool {
     use BaseOperator::*;
     match (positive(base), operand) {
-        (StringEquals, PolicyOperand::Literal(p)) => p == request,
-        (StringEqualsIgnoreCase, PolicyOperand::Literal(p)) => eq_ignore_case(p, request),
+        (StringEquals, PolicyOperand::Text(p)) => *p == request,
+        (StringEqualsIgnoreCase, PolicyOperand::Text(p)) => eq_ignore_case(p, request),
+        (StringLike, PolicyOperand::Text(p)) => wildcard_matches(p, request, false),
         (StringEquals | StringLike, PolicyOperand::Pattern(p)) => match_pieces(p, request, false),
         (StringEqualsIgnoreCase, PolicyOperand::Pattern(p)) => match_pieces(p, request, true),
-        (StringLike, PolicyOperand::Literal(p)) => p == request,
-        (ArnEquals | ArnLike, PolicyOperand::Literal(p)) => {
-            arn_matches(&Piece::parse_literal(p), request)
-        }
+        (ArnEquals | ArnLike, PolicyOperand::Text(p)) => arn_matches_text(p, request),
         (ArnEquals | ArnLike, PolicyOperand::Pattern(p)) => arn_matches(p, request),
         (op, PolicyOperand::Number(p)) => match parse_number(request) {
             Some(r) => ordered(op, r, *p),
@@ -124,6 +112,54 @@ pub(crate) fn compare(base: BaseOperator, operand: &PolicyOperand, request: &str
             .unwrap_or(false),
         _ => false,
     }
+}
+
+/// IAM's `*`/`?` wildcard match, without allocating for ASCII text (policy
+/// values almost always are); other text goes through [`wildcard_match`].
+/// Same algorithm as the matcher: greedy with single-star backtracking.
+pub(crate) fn wildcard_matches(pattern: &str, text: &str, ignore_case: bool) -> bool {
+    if !(pattern.is_ascii() && text.is_ascii()) {
+        return wildcard_match(pattern, text, ignore_case);
+    }
+    let (p, t) = (pattern.as_bytes(), text.as_bytes());
+    let same = |a: u8, b: u8| a == b || (ignore_case && a.eq_ignore_ascii_case(&b));
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        if pi < p.len() && p[pi] == b'*' {
+            pi += 1;
+            star = Some((pi, ti));
+            continue;
+        }
+        if pi < p.len() && (p[pi] == b'?' || same(p[pi], t[ti])) {
+            pi += 1;
+            ti += 1;
+            continue;
+        }
+        match star {
+            Some((sp, st)) => {
+                pi = sp;
+                ti = st + 1;
+                star = Some((sp, st + 1));
+            }
+            None => return false,
+        }
+    }
+    p[pi..].iter().all(|&c| c == b'*')
+}
+
+/// [`arn_matches`] for a policy value as written.
+fn arn_matches_text(pattern: &str, value: &str) -> bool {
+    if pattern.matches(':').count() < 5 {
+        return wildcard_matches(pattern, value, false);
+    }
+    if value.matches(':').count() < 5 {
+        return false;
+    }
+    pattern
+        .splitn(6, ':')
+        .zip(value.splitn(6, ':'))
+        .all(|(p, v)| wildcard_matches(p, v, false))
 }
 
 fn ordered(op: BaseOperator, request: f64, policy: f64) -> bool {
@@ -475,5 +511,64 @@ mod tests {
             &Piece::parse_plain("arn:aws:s3:::b"),
             "not-an-arn"
         ));
+        for (pattern, value) in [
+            ("arn:aws:s3:::bucket/*", "arn:aws:s3:::bucket/a/b:c"),
+            (
+                "arn:aws:logs:*:log-group:x",
+                "arn:aws:logs:us-east-1:111122223333:log-group:x",
+            ),
+            ("*", "arn:aws:sns:us-east-1:1:t"),
+            ("arn:aws:s3:::b", "not-an-arn"),
+            (
+                "arn:aws:cloudtrail:*:111122223333:trail/*",
+                "arn:aws:cloudtrail:us-east-1:999999999999:trail/t",
+            ),
+        ] {
+            assert_eq!(
+                arn_matches_text(pattern, value),
+                arn_matches(&Piece::parse_plain(pattern), value),
+                "{pattern} {value}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_fast_matcher_agrees_with_the_matcher() {
+        let patterns = [
+            "*",
+            "",
+            "a*b*c",
+            "a?c",
+            "*:FSx",
+            "kms:GenerateDataKey*",
+            "**a",
+            "?*?",
+            "a*",
+            "*a",
+            "é*",
+        ];
+        let texts = [
+            "",
+            "abc",
+            "axxbyyc",
+            "axxbyy",
+            "ROLE:FSx",
+            "kms:generatedatakeypair",
+            "a",
+            "aa",
+            "ba",
+            "éa",
+        ];
+        for p in patterns {
+            for t in texts {
+                for ignore_case in [false, true] {
+                    assert_eq!(
+                        wildcard_matches(p, t, ignore_case),
+                        wildcard_match(p, t, ignore_case),
+                        "{p:?} {t:?} {ignore_case}"
+                    );
+                }
+            }
+        }
     }
 }

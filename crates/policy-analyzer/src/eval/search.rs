@@ -25,12 +25,14 @@
 use super::condition::{evaluate_entry, EntryOutcome};
 use super::context::ContextView;
 use super::operators::{parse_date, parse_number, Cidr};
-use super::principal::{arn_account, is_account_id};
+use super::principal::PrincipalValue;
 use super::{
-    accounts::mentioned_accounts, covers_action, evaluate_statement, evaluate_with,
+    accounts::mentions_account, covers_action, evaluate_statement, evaluate_with,
     uses_policy_variables, ContextValue, EvalOptions, Evaluation, Failure, Request, RequestContext,
     RequestPrincipal, StatementOutcome,
 };
+use std::cell::OnceCell;
+
 use crate::catalog::catalog;
 use crate::model::{ConditionKeyEntry, ConditionOperatorEntry, OperatorFamily, Policy, Statement};
 use crate::text::TextRange;
@@ -115,39 +117,123 @@ pub struct MetCondition {
 
 /// Whether a caller of one of `question.callers`, from an account the policy
 /// does not mention, can get `question.action` through statement `statement`
-/// (an Allow that names it directly, with no Deny in the way).
+/// (an Allow that names it directly, with no Deny in the way). To ask many
+/// questions of one policy, use [`OutsideAccessSearch`].
 pub fn find_outside_access(
     policy: &Policy<'_>,
     statement: usize,
     question: &OutsideAccessQuestion<'_>,
 ) -> Option<Witness> {
-    let target = policy.statements.get(statement)?;
-    if !target.is_allow() {
-        return None;
-    }
-    let outsider = Outsider::new(policy);
-    for caller in question.callers {
-        let (base, special) = outsider.request(caller, question.action, target);
-        let accept = |e: &Evaluation| e.is_allowed() && e.allowed_by.contains(&statement);
-        if let Some((request, evaluation)) = search(
+    OutsideAccessSearch::new(policy, question.options).find(
+        statement,
+        question.action,
+        question.callers,
+    )
+}
+
+/// Outside-access questions about one policy, sharing what they all need:
+/// the outsider's fresh account (found by scanning the policy once) and the
+/// policy's Deny statements.
+pub struct OutsideAccessSearch<'a, 'p> {
+    policy: &'a Policy<'p>,
+    options: &'a EvalOptions,
+    outsider: OnceCell<Outsider>,
+    denies: Vec<usize>,
+}
+
+impl<'a, 'p> OutsideAccessSearch<'a, 'p> {
+    pub fn new(policy: &'a Policy<'p>, options: &'a EvalOptions) -> Self {
+        OutsideAccessSearch {
             policy,
-            base,
-            Some(statement),
-            &special,
-            &is_identity_key,
-            question.options,
-            &accept,
-        ) {
-            let conditions = met_conditions(target, &request);
-            return Some(Witness {
-                caller: caller.clone(),
-                request,
-                evaluation,
-                conditions,
-            });
+            options,
+            outsider: OnceCell::new(),
+            denies: deny_statements(policy),
         }
     }
-    None
+
+    /// [`find_outside_access`] for this policy.
+    pub fn find(
+        &self,
+        statement: usize,
+        action: &str,
+        callers: &[OutsideCaller],
+    ) -> Option<Witness> {
+        let policy = self.policy;
+        let target = policy.statements.get(statement)?;
+        if !target.is_allow() {
+            return None;
+        }
+        // Most statements name their principals; none of those is an
+        // outsider. Checked first because it is cheap and settles most.
+        let callers: Vec<&OutsideCaller> =
+            callers.iter().filter(|c| may_admit(target, c)).collect();
+        if callers.is_empty() {
+            return None;
+        }
+        let outsider = self.outsider.get_or_init(|| Outsider::new(policy));
+        for caller in callers {
+            let (base, special) = outsider.request(caller, action, target);
+            let accept = |e: &Evaluation| e.is_allowed() && e.allowed_by.contains(&statement);
+            let space = SearchSpace {
+                special: &special,
+                identity: &is_identity_key,
+                denies: &self.denies,
+            };
+            if let Some((request, evaluation)) =
+                search(policy, base, statement, &space, self.options, &accept)
+            {
+                let conditions = met_conditions(target, &request);
+                return Some(Witness {
+                    caller: caller.clone(),
+                    request,
+                    evaluation,
+                    conditions,
+                });
+            }
+        }
+        None
+    }
+}
+
+/// The indices of the Deny statements.
+fn deny_statements(policy: &Policy<'_>) -> Vec<usize> {
+    policy
+        .statements
+        .iter()
+        .filter(|s| s.is_deny())
+        .map(|s| s.index)
+        .collect()
+}
+
+/// What a search varies and what it must get past.
+struct SearchSpace<'s> {
+    /// Candidates for keys the caller partly chooses (`aws:userid`...).
+    special: &'s [KeyCandidates],
+    /// Keys held to the caller's own values.
+    identity: &'s dyn Fn(&str) -> bool,
+    /// The policy's Deny statements.
+    denies: &'s [usize],
+}
+
+/// Whether a statement's principal element could admit a caller of this
+/// kind from an account it does not name: `"*"`, any `NotPrincipal`, or, for
+/// a service, the service itself.
+fn may_admit(statement: &Statement<'_>, caller: &OutsideCaller) -> bool {
+    if statement.not_principal.is_some() {
+        return true;
+    }
+    let Some(principal) = &statement.principal else {
+        return false;
+    };
+    principal.values().any(
+        |(kind, text)| match (PrincipalValue::parse(kind, text.value), caller) {
+            (PrincipalValue::Everyone, _) => true,
+            (PrincipalValue::Service(s), OutsideCaller::ServiceForOtherAccount(name)) => {
+                s.eq_ignore_ascii_case(name)
+            }
+            _ => false,
+        },
+    )
 }
 
 /// Whether `principal` can get `action` under some request context: a
@@ -161,8 +247,21 @@ pub fn find_allowed_request(
     options: &EvalOptions,
     accept: &dyn Fn(&Evaluation) -> bool,
 ) -> Option<(Request, Evaluation)> {
-    let base = Request::new(principal, action);
-    search(policy, base, None, &[], &is_identity_key, options, accept)
+    // Some Allow statement must match: search through each in turn.
+    let denies = deny_statements(policy);
+    policy
+        .statements
+        .iter()
+        .filter(|s| s.is_allow() && covers_action(s, action))
+        .find_map(|s| {
+            let base = Request::new(principal.clone(), action);
+            let space = SearchSpace {
+                special: &[],
+                identity: &is_identity_key,
+                denies: &denies,
+            };
+            search(policy, base, s.index, &space, options, accept)
+        })
 }
 
 /// Whether statement `statement` allows (or delegates) `action` to
@@ -188,15 +287,13 @@ pub fn find_request_through(
     let accept = |e: &Evaluation| {
         e.is_allowed() && (e.allowed_by.contains(&statement) || e.delegated_by.contains(&statement))
     };
-    search(
-        policy,
-        base,
-        Some(statement),
-        &[],
-        &pinned,
-        options,
-        &accept,
-    )
+    let denies = deny_statements(policy);
+    let space = SearchSpace {
+        special: &[],
+        identity: &pinned,
+        denies: &denies,
+    };
+    search(policy, base, statement, &space, options, &accept)
 }
 
 /// Keys that describe who calls; the search never varies them freely.
@@ -230,12 +327,8 @@ struct Outsider {
 
 impl Outsider {
     fn new(policy: &Policy<'_>) -> Outsider {
-        let mentioned: Vec<String> = mentioned_accounts(policy)
-            .into_iter()
-            .map(|m| m.account)
-            .collect();
         let mut n: u64 = 999_999_999_999;
-        while mentioned.iter().any(|a| *a == n.to_string()) {
+        while mentions_account(policy, &n.to_string()) {
             n -= 1;
         }
         Outsider {
@@ -373,23 +466,11 @@ impl KeyCandidates {
     }
 }
 
-/// The free keys of the statements that matter for `action` (the target, or
-/// every statement, plus every Deny), with candidates from their values.
-fn free_keys(
-    policy: &Policy<'_>,
-    target: Option<usize>,
-    action: &str,
-    identity: &dyn Fn(&str) -> bool,
-) -> Vec<KeyCandidates> {
+/// The free keys of the statements that decide the question (the target
+/// and the Denies that could apply), with candidates from their values.
+fn free_keys(statements: &[&Statement<'_>], identity: &dyn Fn(&str) -> bool) -> Vec<KeyCandidates> {
     let mut keys: Vec<KeyCandidates> = Vec::new();
-    for statement in &policy.statements {
-        let relevant = match target {
-            Some(t) => statement.index == t || statement.is_deny(),
-            None => true,
-        };
-        if !relevant || !covers_action(statement, action) {
-            continue;
-        }
+    for statement in statements {
         let Some(condition) = &statement.condition else {
             continue;
         };
@@ -408,6 +489,11 @@ fn free_keys(
                     keys.len() - 1
                 }
             };
+            // A key KMS does not know (a misspelling, another service's key)
+            // is in no request: a caller can only send it absent.
+            if catalog().condition_key(key.key.value).is_none() {
+                continue;
+            }
             for value in candidates_for(op, key) {
                 keys[i].push(Some(value));
             }
@@ -484,83 +570,134 @@ fn candidates_for(
     }
 }
 
-/// The search itself: first the request that meets each of the target's
-/// entries with the first value that does (conditions on different keys are
-/// independent), then, if a Deny or a coupling spoils it, every combination
-/// of candidate values within [`MAX_EVALUATIONS`].
+/// The search itself, for one Allow statement (the target): keep per key
+/// only the values that meet the target's entries on that key (conditions on
+/// different keys are independent), then try combinations, first against
+/// the target alone, then against the Denies, and only for a request that
+/// passes both, against the whole policy. At most [`MAX_EVALUATIONS`]
+/// combinations are tried.
 fn search(
     policy: &Policy<'_>,
     base: Request,
-    target: Option<usize>,
-    special: &[KeyCandidates],
-    identity: &dyn Fn(&str) -> bool,
+    target: usize,
+    space: &SearchSpace<'_>,
     options: &EvalOptions,
     accept: &dyn Fn(&Evaluation) -> bool,
 ) -> Option<(Request, Evaluation)> {
+    let statement = policy.statements.get(target)?;
     // Elements other than conditions do not depend on the context: if the
     // target fails on one of them, no request of this caller can succeed.
-    if let Some(t) = target {
-        let statement = policy.statements.get(t)?;
-        if let StatementOutcome::Miss(failure) =
-            evaluate_statement(policy, statement, &base, options)
-        {
-            if !matches!(failure, Failure::Condition { .. }) {
-                return None;
-            }
+    if let StatementOutcome::Miss(failure) = evaluate_statement(policy, statement, &base, options) {
+        if !matches!(failure, Failure::Condition { .. }) {
+            return None;
         }
     }
-
-    let mut keys = free_keys(policy, target, &base.action, identity);
-    keys.extend(special.iter().cloned());
     let variables = uses_policy_variables(policy);
+    let entries: Vec<_> = statement
+        .condition
+        .iter()
+        .flat_map(|c| c.entries())
+        .collect();
+    let uses_variables =
+        |key: &ConditionKeyEntry<'_>| key.values.iter().any(|v| v.value.contains("${"));
+
+    // Entries on keys the caller cannot vary hold or fail for every
+    // combination: settle them first, before building any candidate.
+    let base_view = ContextView::new(&base.context, &base.principal);
+    let pinned_fails = entries.iter().any(|(op, k)| {
+        let special = space
+            .special
+            .iter()
+            .any(|c| c.key.eq_ignore_ascii_case(k.key.value));
+        (space.identity)(k.key.value)
+            && !special
+            && !uses_variables(k)
+            && evaluate_entry(op, k, &base_view, variables) != EntryOutcome::True
+    });
+    if pinned_fails {
+        return None;
+    }
+
+    let denies: Vec<&Statement<'_>> = space
+        .denies
+        .iter()
+        .filter_map(|&i| policy.statements.get(i))
+        .filter(|s| covers_action(s, &base.action))
+        .collect();
+    let mut deciding = vec![statement];
+    deciding.extend(denies.iter().copied());
+    let mut keys = free_keys(&deciding, space.identity);
+    for special in space.special {
+        match keys
+            .iter_mut()
+            .find(|k| k.key.eq_ignore_ascii_case(&special.key))
+        {
+            Some(k) => *k = special.clone(),
+            None => keys.push(special.clone()),
+        }
+    }
 
     // Keep, per key, only the values that meet the target's entries on it.
-    if let Some(statement) = target.and_then(|t| policy.statements.get(t)) {
-        for key in &mut keys {
-            let entries: Vec<_> = statement
-                .condition
+    for key in &mut keys {
+        let on_key: Vec<_> = entries
+            .iter()
+            .filter(|(_, k)| k.key.value.eq_ignore_ascii_case(&key.key))
+            .collect();
+        if on_key.is_empty() || on_key.iter().any(|(_, k)| uses_variables(k)) {
+            continue; // Policy variables couple keys: leave it to the combinations.
+        }
+        key.values.retain(|value| {
+            let request = with_value(&base, &key.key, value);
+            let view = ContextView::new(&request.context, &request.principal);
+            on_key
                 .iter()
-                .flat_map(|c| c.entries())
-                .filter(|(_, k)| k.key.value.eq_ignore_ascii_case(&key.key))
-                .collect();
-            if entries.is_empty()
-                || entries
-                    .iter()
-                    .any(|(_, k)| k.values.iter().any(|v| v.value.contains("${")))
-            {
-                continue; // Policy variables couple keys: leave it to the full search.
-            }
-            key.values.retain(|value| {
-                let request = with_value(&base, &key.key, value);
-                let view = ContextView::new(&request.context, &request.principal);
-                entries
-                    .iter()
-                    .all(|(op, k)| evaluate_entry(op, k, &view, variables) == EntryOutcome::True)
-            });
-            if key.values.is_empty() {
-                return None;
-            }
+                .all(|(op, k)| evaluate_entry(op, k, &view, variables) == EntryOutcome::True)
+        });
+        if key.values.is_empty() {
+            return None;
         }
     }
+    let varied = |name: &str| keys.iter().any(|k| k.key.eq_ignore_ascii_case(name));
 
-    let mut evaluations = 0;
     let mut choice = vec![0usize; keys.len()];
-    loop {
+    for _ in 0..MAX_EVALUATIONS {
         let mut request = base.clone();
         for (key, &i) in keys.iter().zip(&choice) {
             if let Some(value) = &key.values[i] {
                 request.context.insert(&key.key, value.clone());
             }
         }
-        let evaluation = evaluate_with(policy, &request, options);
-        if accept(&evaluation) {
-            return Some((request, evaluation));
+        match evaluate_statement(policy, statement, &request, options) {
+            StatementOutcome::Allows | StatementOutcome::Delegates => {
+                let denied = denies.iter().any(|d| {
+                    evaluate_statement(policy, d, &request, options) == StatementOutcome::Denies
+                });
+                if !denied {
+                    let evaluation = evaluate_with(policy, &request, options);
+                    if accept(&evaluation) {
+                        return Some((request, evaluation));
+                    }
+                }
+            }
+            StatementOutcome::Miss(Failure::Condition { key: range, .. }) => {
+                // An entry on a key the search holds fixed fails the same
+                // way for every combination.
+                let fixed = entries
+                    .iter()
+                    .find(|(_, k)| k.key.range == range)
+                    .is_some_and(|(_, k)| !varied(k.key.value) && !uses_variables(k));
+                if fixed {
+                    return None;
+                }
+            }
+            StatementOutcome::Miss(_) => return None,
+            StatementOutcome::Denies => return None,
         }
-        evaluations += 1;
-        if evaluations >= MAX_EVALUATIONS || !advance(&mut choice, &keys) {
+        if !advance(&mut choice, &keys) {
             return None;
         }
     }
+    None
 }
 
 /// The next combination, odometer-style; false after the last.
@@ -599,21 +736,6 @@ fn met_conditions(statement: &Statement<'_>, request: &Request) -> Vec<MetCondit
             value: view.get(key.key.value).map(|v| v.into_owned()),
         })
         .collect()
-}
-
-/// Whether a condition key pins the caller's identity (its account, ARN,
-/// organization, name) rather than describing the request.
-pub fn pins_identity(key: &str) -> bool {
-    is_identity_key(key)
-}
-
-/// Accounts a value names: a bare id or an ARN's account.
-pub fn account_in(value: &str) -> Option<&str> {
-    if is_account_id(value) {
-        Some(value)
-    } else {
-        arn_account(value)
-    }
 }
 
 #[cfg(test)]
@@ -752,6 +874,17 @@ mod tests {
             ]
         );
         assert!(witness.request.principal.account() == Some("999999999999"));
+    }
+
+    #[test]
+    fn unknown_keys_are_never_sent() {
+        // `kms:CallerAcount` is in no request, so StringEquals on it is never
+        // true and the statement admits nobody, outsiders included.
+        let policy = statement(
+            r#"{"AWS": "*"}"#,
+            r#"{"StringEquals": {"kms:CallerAcount": "111122223333"}}"#,
+        );
+        assert!(outside(&policy, "kms:Decrypt").is_none());
     }
 
     #[test]

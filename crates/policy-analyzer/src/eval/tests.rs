@@ -215,6 +215,23 @@ const CONDITION_CASES: &[(&str, &[Ctx], bool)] = &[
     (r#"{"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:*:log-group:app"}}"#, &[S("kms:EncryptionContext:aws:logs:arn", "arn:aws:logs:us-east-1:111122223333:log-group:app")], false),
     (r#"{"ArnLike": {"aws:SourceArn": "arn:aws:S3:::bucket"}}"#, &[S("aws:SourceArn", "arn:aws:s3:::bucket")], false),
     (r#"{"ArnLike": {"aws:SourceArn": "arn:aws:s3:::bucket"}}"#, &[S("aws:SourceArn", "bucket")], false),
+    // --- More boundaries.
+    (r#"{"DateLessThan": {"kms:ValidTo": "2030-01-01T00:00:00Z"}}"#, &[S("kms:ValidTo", "1893456000")], false),
+    (r#"{"DateLessThanEquals": {"kms:ValidTo": "2030-01-01T00:00:00Z"}}"#, &[S("kms:ValidTo", "1893456000")], true),
+    (r#"{"NumericLessThan": {"kms:RotationPeriodInDays": "365.5"}}"#, &[S("kms:RotationPeriodInDays", "365")], true),
+    (r#"{"NumericGreaterThanEquals": {"kms:RotationPeriodInDays": 90}}"#, &[S("kms:RotationPeriodInDays", "-90")], false),
+    (r#"{"StringLike": {"kms:EncryptionContext:purpose": ""}}"#, &[S("kms:EncryptionContext:purpose", "")], true),
+    (r#"{"StringLike": {"kms:EncryptionContext:purpose": ""}}"#, &[S("kms:EncryptionContext:purpose", "x")], false),
+    (r#"{"StringEqualsIgnoreCase": {"kms:EncryptionContext:city": "MÜNCHEN"}}"#, &[S("kms:EncryptionContext:city", "münchen")], true),
+    (r#"{"StringEquals": {"kms:EncryptionContext:city": "MÜNCHEN"}}"#, &[S("kms:EncryptionContext:city", "münchen")], false),
+    (r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:user/*"}}"#, &[], true),
+    (r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/aws-service-role/*"}}"#, &[], false),
+    (r#"{"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}"#, &[S("aws:SourceIp", "2001:db8::1")], false),
+    (r#"{"IpAddress": {"aws:SourceIp": "::/0"}}"#, &[S("aws:SourceIp", "2001:db8::1")], true),
+    (r#"{"Null": {"aws:SourceIp": ["true", "false"]}}"#, &[], true),
+    (r#"{"Null": {"aws:SourceIp": ["true", "false"]}}"#, &[S("aws:SourceIp", "203.0.113.1")], true),
+    (r#"{"StringNotEqualsIfExists": {"aws:CalledVia": "athena.amazonaws.com"}}"#, &[M("aws:CalledVia", &["dynamodb.amazonaws.com"])], true),
+    (r#"{"ForAnyValue:StringEquals": {"AWS:CALLEDVIA": "athena.amazonaws.com"}}"#, &[M("aws:calledvia", &["athena.amazonaws.com"])], true),
     // --- Null: presence itself.
     (r#"{"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}}"#, &[S("kms:EncryptionContext:aws:cloudtrail:arn", "arn:aws:cloudtrail:us-east-1:111122223333:trail/t")], true),
     (r#"{"Null": {"kms:EncryptionContext:aws:cloudtrail:arn": "false"}}"#, &[], false),
@@ -351,6 +368,44 @@ fn policy_variables_need_version_2012_10_17() {
             evaluation.is_allowed(),
             *allowed,
             "row {i}: {version:?} {condition} {context:?}"
+        );
+    }
+}
+
+/// Keys each kind of caller determines: (caller, condition, allowed?).
+#[rustfmt::skip]
+const DERIVED_CASES: &[(Caller, &str, bool)] = &[
+    (Caller::Admin, r#"{"StringEquals": {"aws:PrincipalType": "AssumedRole"}}"#, true),
+    (Caller::Admin, r#"{"Null": {"aws:username": "true"}}"#, true),
+    (Caller::Admin, r#"{"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Admin"}}"#, true),
+    (Caller::Admin, r#"{"Null": {"aws:userid": "true"}}"#, true),
+    (Caller::Alice, r#"{"StringEquals": {"aws:PrincipalType": "User", "aws:username": "alice"}}"#, true),
+    (Caller::Root, r#"{"StringEquals": {"aws:PrincipalType": "Account", "aws:userid": "111122223333"}}"#, true),
+    (Caller::Root, r#"{"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:root"}}"#, true),
+    (Caller::Root, r#"{"StringEquals": {"kms:CallerAccount": "111122223333"}}"#, true),
+    (Caller::OtherRole, r#"{"StringEquals": {"kms:CallerAccount": "111122223333"}}"#, false),
+    (Caller::Nobody, r#"{"StringEquals": {"aws:PrincipalType": "Anonymous", "aws:userid": "anonymous"}}"#, true),
+    (Caller::Nobody, r#"{"Null": {"kms:CallerAccount": "true", "aws:PrincipalArn": "true"}}"#, true),
+    (Caller::Nobody, r#"{"StringNotEquals": {"kms:CallerAccount": "111122223333"}}"#, true),
+    (Caller::CloudTrail, r#"{"StringEquals": {"aws:PrincipalServiceName": "cloudtrail.amazonaws.com"}, "Bool": {"aws:PrincipalIsAWSService": "true"}}"#, true),
+    (Caller::CloudTrail, r#"{"Null": {"kms:CallerAccount": "true"}}"#, true),
+    (Caller::FsxSlr, r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/*"}}"#, true),
+];
+
+#[test]
+fn keys_the_caller_determines() {
+    for (i, (who, condition, allowed)) in DERIVED_CASES.iter().enumerate() {
+        let policy = condition_policy(Some("2012-10-17"), condition);
+        let e = evaluate_text(
+            &policy,
+            &Request::new(caller(*who), "kms:Decrypt"),
+            &EvalOptions::default(),
+        );
+        assert_eq!(
+            e.is_allowed(),
+            *allowed,
+            "row {i}: {who:?} {condition}: {:?}",
+            e.misses
         );
     }
 }
@@ -669,6 +724,7 @@ fn decisions() {
 fn table_sizes() {
     let rows = CONDITION_CASES.len()
         + VERSION_CASES.len()
+        + DERIVED_CASES.len()
         + PRINCIPAL_CASES.len() * 2
         + ACTION_CASES.len()
         + RESOURCE_CASES.len()

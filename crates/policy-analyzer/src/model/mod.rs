@@ -19,6 +19,30 @@ pub struct Text<'t> {
     pub node: NodeId,
 }
 
+impl Text<'_> {
+    /// The source range of `self.value[start..end]`. Offsets into the decoded
+    /// value map onto the source only when the string is written without
+    /// escapes; otherwise (or for offsets out of bounds) this is the whole
+    /// string's range, quotes included.
+    pub fn sub_range(&self, source: &str, start: usize, end: usize) -> TextRange {
+        let raw = source.get(self.range.as_usize()).unwrap_or_default();
+        let inner = raw.strip_prefix('"').and_then(|r| r.strip_suffix('"'));
+        match inner {
+            Some(inner)
+                if inner == self.value
+                    && start <= end
+                    && end <= inner.len()
+                    && inner.is_char_boundary(start)
+                    && inner.is_char_boundary(end) =>
+            {
+                let base = self.range.start as usize + 1;
+                TextRange::new(base + start, base + end)
+            }
+            _ => self.range,
+        }
+    }
+}
+
 /// A member of a JSON object as the model sees it: its key and its value node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Element {

@@ -3,14 +3,17 @@
 
 pub mod actions;
 pub mod conditions;
+pub(crate) mod edits;
 pub mod security;
 pub mod services;
 pub mod structure;
 pub mod syntax;
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 
-use crate::catalog::{catalog, Catalog};
+use rustc_hash::FxHashMap;
+
+use crate::catalog::{catalog, ActionSet, Catalog};
 use crate::diagnostic::{Diagnostic, DiagnosticTag, Severity};
 use crate::model::Policy;
 use crate::syntax::{SyntaxError, Tree};
@@ -141,6 +144,12 @@ pub struct Context<'a> {
 #[derive(Default)]
 pub(crate) struct SharedAnalyses {
     pub(crate) services: OnceCell<crate::services::ServiceAnalysis>,
+    /// Expansions of the action patterns the document uses: several rules
+    /// ask about the same few patterns, and a wildcard is matched against
+    /// every catalogue action.
+    expansions: RefCell<FxHashMap<String, ActionSet>>,
+    /// What each action entry of the document names (see `actions::classify`).
+    pub(crate) action_classes: RefCell<FxHashMap<String, actions::ActionClass>>,
 }
 
 impl<'a> Context<'a> {
@@ -165,6 +174,23 @@ impl<'a> Context<'a> {
     /// The source text of a range.
     pub fn slice(&self, range: TextRange) -> &'a str {
         &self.text[range.as_usize()]
+    }
+
+    /// The catalogue actions an action pattern matches, computed once per
+    /// pattern and document.
+    pub fn expand_actions(&self, pattern: &str) -> ActionSet {
+        if !pattern.contains(['*', '?']) {
+            return self.catalog.expand(pattern);
+        }
+        if let Some(set) = self.shared.expansions.borrow().get(pattern) {
+            return *set;
+        }
+        let set = self.catalog.expand(pattern);
+        self.shared
+            .expansions
+            .borrow_mut()
+            .insert(pattern.to_string(), set);
+        set
     }
 
     /// What the service packs found: which services the key serves (from the

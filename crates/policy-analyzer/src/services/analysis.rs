@@ -16,7 +16,7 @@
 
 use super::model::{CallerKind, Need, ServiceId};
 use super::profile::{BucketKeys, Origin, ServiceProfile};
-use super::reading::{PolicyReading, StatementReading};
+use super::reading::{PolicyReading, RoleArnProblem, StatementReading};
 use super::requests::{callers, requests, Caller, ServiceRequest};
 use crate::catalog::catalog;
 use crate::eval::{action_matches, evaluate, Decision, Evaluation, Failure, Request};
@@ -129,6 +129,19 @@ impl ServiceCheck {
     }
 }
 
+/// Which defects the rules of other packs report, so that a statement
+/// missing a request because of them is not explained again here. Each is
+/// true only while the rule that reports it is enabled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReportedElsewhere {
+    /// `*` or `?` under an operator that compares literally (PC304).
+    pub literal_wildcards: bool,
+    /// A `kms:CallerAccount` value that is not a 12-digit account id (PC311).
+    pub malformed_caller_accounts: bool,
+    /// A principal ARN whose account is not a 12-digit id (PC112).
+    pub malformed_principal_accounts: bool,
+}
+
 /// Synthesizes, evaluates and explains the requests of one service.
 ///
 /// `unclaimed` lists the statements meant for services of the same kind
@@ -141,6 +154,7 @@ pub fn check_service(
     reading: &PolicyReading<'_>,
     text: &str,
     unclaimed: &[usize],
+    elsewhere: ReportedElsewhere,
 ) -> ServiceCheck {
     let callers = callers(&profile, reading);
     let requests = requests(&profile, &callers, reading);
@@ -233,6 +247,7 @@ pub fn check_service(
                     profile.service,
                     outcome.action,
                     text,
+                    elsewhere,
                 );
                 Some(Miss {
                     statement: i,
@@ -346,18 +361,41 @@ fn classify(
     service: ServiceId,
     action: &str,
     text: &str,
+    elsewhere: ReportedElsewhere,
 ) -> Cause {
     let linked_role = service.model().caller.kind == CallerKind::ServiceLinkedRole;
     match failure {
-        Failure::Condition { key, values, .. } => {
+        Failure::Condition {
+            key,
+            values,
+            operator,
+            ..
+        } => {
             let name = condition_key_name(statement, *key, text);
             let is = |k: &str| name.eq_ignore_ascii_case(k);
+            let value_texts: Vec<&str> = values
+                .iter()
+                .filter_map(|r| text.get(r.as_usize()))
+                .map(|v| v.trim_matches('"'))
+                .collect();
+            let literal_operator = text
+                .get(operator.as_usize())
+                .and_then(|o| crate::model::Operator::parse(o.trim_matches('"')))
+                .is_some_and(|o| !o.base.supports_wildcards());
+            let literal_wildcard = literal_operator && value_texts.iter().any(|v| has_wildcard(v));
+            let malformed_account = is("kms:CallerAccount")
+                && !value_texts.is_empty()
+                && value_texts.iter().all(|v| !crate::eval::is_account_id(v));
             // `${aws_region}` in a template, or a policy variable that names
             // no key: what the value will be is not known here.
             let placeholder = values
                 .iter()
                 .any(|r| text.get(r.as_usize()).is_some_and(has_template_placeholder));
-            if catalog().condition_key(&name).is_none() || placeholder {
+            if catalog().condition_key(&name).is_none()
+                || placeholder
+                || (literal_wildcard && elsewhere.literal_wildcards)
+                || (malformed_account && elsewhere.malformed_caller_accounts)
+            {
                 Cause::OtherPack
             } else if is("kms:ViaService") {
                 Cause::ViaService
@@ -379,14 +417,22 @@ fn classify(
                 .iter()
                 .flat_map(|p| p.values())
                 .any(|(_, v)| has_template_placeholder(v.value));
+            let role_problems = |r: &&crate::services::reading::RoleReference<'_>| {
+                r.in_principal && !r.problems.is_empty()
+            };
+            let only_account_problems = reading.roles.iter().filter(role_problems).all(|r| {
+                r.problems
+                    .iter()
+                    .all(|p| matches!(p, RoleArnProblem::MalformedAccount { .. }))
+            });
             if placeholder {
                 Cause::OtherPack
-            } else if reading
-                .roles
-                .iter()
-                .any(|r| r.in_principal && !r.problems.is_empty())
-            {
-                Cause::MalformedRole
+            } else if reading.roles.iter().any(|r| role_problems(&r)) {
+                if only_account_problems && elsewhere.malformed_principal_accounts {
+                    Cause::OtherPack
+                } else {
+                    Cause::MalformedRole
+                }
             } else if !reading.service_principals.is_empty()
                 && reading.aws_principals.is_empty()
                 && !reading.principal_everyone
@@ -471,7 +517,16 @@ mod tests {
         let reading = PolicyReading::read(&policy);
         resolve(config, &reading)
             .into_iter()
-            .map(|p| check_service(p, &policy, &reading, text, &[]))
+            .map(|p| {
+                check_service(
+                    p,
+                    &policy,
+                    &reading,
+                    text,
+                    &[],
+                    ReportedElsewhere::default(),
+                )
+            })
             .collect()
     }
 

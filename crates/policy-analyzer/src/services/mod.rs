@@ -59,10 +59,20 @@ impl ServiceAnalysis {
             })
             .map(|s| s.index)
             .collect();
+        let enabled = |name: &str| {
+            crate::rules::find_rule(name).is_some_and(|rule| ctx.options.rules.is_enabled(rule))
+        };
+        let elsewhere = analysis::ReportedElsewhere {
+            literal_wildcards: enabled("wildcard-in-non-like-operator"),
+            malformed_caller_accounts: enabled("invalid-caller-account"),
+            malformed_principal_accounts: enabled("invalid-principal"),
+        };
         let checks = profiles
             .into_iter()
             .map(|profile| {
-                analysis::check_service(profile, ctx.policy, &reading, ctx.text, &unclaimed)
+                analysis::check_service(
+                    profile, ctx.policy, &reading, ctx.text, &unclaimed, elsewhere,
+                )
             })
             .collect();
         ServiceAnalysis {

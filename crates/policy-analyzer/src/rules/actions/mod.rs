@@ -1,5 +1,225 @@
-//! Actions: see the rule files of this pack.
+//! Actions: the names in `Action` and `NotAction`, checked against the KMS
+//! catalogue (unknown names, wildcards that match nothing, other services,
+//! actions without a key resource, redundant entries, letter case).
 
-use super::Rule;
+pub mod action_case;
+pub mod action_no_effect_in_key_policy;
+pub mod action_wildcard_matches_nothing;
+pub mod non_kms_action;
+pub mod redundant_action;
+pub mod unknown_action;
 
-pub(crate) static RULES: &[&Rule] = &[];
+use super::{Context, Rule};
+use crate::catalog::{distance, ActionSet, Catalog};
+use crate::diagnostic::Fix;
+use crate::model::{Statement, StringList, Text};
+use crate::rules::edits::remove_array_item;
+
+pub(crate) static RULES: &[&Rule] = &[
+    &unknown_action::RULE,
+    &action_wildcard_matches_nothing::RULE,
+    &non_kms_action::RULE,
+    &action_no_effect_in_key_policy::RULE,
+    &redundant_action::RULE,
+    &action_case::RULE,
+];
+
+/// What an entry of `Action` or `NotAction` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum ActionClass {
+    /// `""` (empty-element reports it).
+    Empty,
+    /// `*`: every action of every service.
+    All,
+    /// A KMS action or a pattern that matches KMS actions.
+    Kms { set: ActionSet, wildcard: bool },
+    /// `kms:Name` that is not in the catalogue.
+    KmsUnknown,
+    /// A pattern that matches no KMS action although it is written for KMS.
+    KmsNothing,
+    /// An action of another service, with the service prefix as written.
+    OtherService(String),
+    /// A name without a service prefix (`Decrypt`), or with `kms` misspelled
+    /// (`km:Decrypt`); `suggestion` is the KMS action or pattern it most likely means.
+    BadPrefix { suggestion: Option<String> },
+}
+
+/// What an entry names, computed once per value and document.
+pub(crate) fn classify(ctx: &Context<'_>, value: &str) -> ActionClass {
+    if let Some(class) = ctx.shared.action_classes.borrow().get(value) {
+        return class.clone();
+    }
+    let class = classify_uncached(ctx, value);
+    ctx.shared
+        .action_classes
+        .borrow_mut()
+        .insert(value.to_string(), class.clone());
+    class
+}
+
+fn classify_uncached(ctx: &Context<'_>, value: &str) -> ActionClass {
+    let catalog = ctx.catalog;
+    if value.is_empty() {
+        return ActionClass::Empty;
+    }
+    if value.chars().all(|c| c == '*') {
+        return ActionClass::All;
+    }
+    let wildcard = value.contains(['*', '?']);
+    let Some((service, name)) = value.split_once(':') else {
+        let expanded = ctx.expand_actions(value);
+        if wildcard && !expanded.is_empty() {
+            return ActionClass::Kms {
+                set: expanded,
+                wildcard,
+            };
+        }
+        let candidate = format!("kms:{}", value.trim());
+        return ActionClass::BadPrefix {
+            suggestion: kms_name(catalog, &candidate),
+        };
+    };
+    if service.eq_ignore_ascii_case("kms") {
+        let set = ctx.expand_actions(value);
+        return match (set.is_empty(), wildcard) {
+            (false, _) => ActionClass::Kms { set, wildcard },
+            (true, false) => ActionClass::KmsUnknown,
+            (true, true) => ActionClass::KmsNothing,
+        };
+    }
+    if service.contains(['*', '?']) {
+        let set = ctx.expand_actions(value);
+        if !set.is_empty() {
+            return ActionClass::Kms {
+                set,
+                wildcard: true,
+            };
+        }
+    }
+    let trimmed = service.trim().to_ascii_lowercase();
+    if distance(&trimmed, "kms") <= 1 {
+        if let Some(suggestion) = kms_name(catalog, &format!("kms:{}", name.trim())) {
+            return ActionClass::BadPrefix {
+                suggestion: Some(suggestion),
+            };
+        }
+    }
+    ActionClass::OtherService(service.to_string())
+}
+
+/// The canonical spelling of a KMS action or pattern that matches something.
+fn kms_name(catalog: &Catalog, candidate: &str) -> Option<String> {
+    if candidate.contains(['*', '?']) {
+        (!catalog.expand(candidate).is_empty()).then(|| candidate.to_string())
+    } else {
+        catalog.action(candidate).map(|(_, a)| a.name.clone())
+    }
+}
+
+/// The statement's action lists: `Action` and `NotAction`, with their names.
+pub(crate) fn action_lists<'s, 't>(
+    st: &'s Statement<'t>,
+) -> impl Iterator<Item = (&'s StringList<'t>, &'static str)> {
+    [
+        (st.action.as_ref(), "Action"),
+        (st.not_action.as_ref(), "NotAction"),
+    ]
+    .into_iter()
+    .filter_map(|(list, name)| list.map(|l| (l, name)))
+}
+
+/// What an entry that matches nothing means for the statement.
+pub(crate) fn no_match_consequence(st: &Statement<'_>, element: &str) -> &'static str {
+    if element == "NotAction" {
+        "so excluding it excludes nothing"
+    } else if st.is_deny() {
+        "so this entry denies nothing"
+    } else {
+        "so this entry allows nothing"
+    }
+}
+
+/// A fix that deletes `value` from its list, when the list is an array with
+/// other entries (deleting the only entry would leave an empty `Action`).
+pub(crate) fn delete_entry(
+    ctx: &Context<'_>,
+    list: &StringList<'_>,
+    value: &Text<'_>,
+    title: &str,
+) -> Option<Fix> {
+    let array = list.element.value;
+    if ctx.tree.items(array).len() < 2 {
+        return None;
+    }
+    let edit = remove_array_item(ctx.tree, ctx.text, array, value.node)?;
+    Some(Fix::replace(title, edit.range, edit.replacement))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Policy;
+    use crate::AnalyzeOptions;
+
+    #[test]
+    fn classifies_action_entries() {
+        let parse = crate::syntax::parse("{}");
+        let policy = Policy::from_tree(&parse.tree);
+        let options = AnalyzeOptions::default();
+        let c = &Context::new("{}", &parse.tree, &parse.errors, &policy, &options);
+        assert_eq!(classify(c, "*"), ActionClass::All);
+        assert!(matches!(
+            classify(c, "kms:Decrypt"),
+            ActionClass::Kms {
+                wildcard: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(c, "KMS:decrypt"),
+            ActionClass::Kms {
+                wildcard: false,
+                ..
+            }
+        ));
+        assert!(matches!(
+            classify(c, "kms:GenerateDataKey*"),
+            ActionClass::Kms { wildcard: true, .. }
+        ));
+        assert!(matches!(
+            classify(c, "*:Decrypt"),
+            ActionClass::Kms { wildcard: true, .. }
+        ));
+        assert_eq!(classify(c, "kms:ReEncrypt"), ActionClass::KmsUnknown);
+        assert_eq!(classify(c, "kms:Frob*"), ActionClass::KmsNothing);
+        assert_eq!(
+            classify(c, "s3:GetObject"),
+            ActionClass::OtherService("s3".into())
+        );
+        assert_eq!(
+            classify(c, "fsx:CreateGrant"),
+            ActionClass::OtherService("fsx".into())
+        );
+        assert_eq!(
+            classify(c, "s3*:*"),
+            ActionClass::OtherService("s3*".into())
+        );
+        assert_eq!(
+            classify(c, "Decrypt"),
+            ActionClass::BadPrefix {
+                suggestion: Some("kms:Decrypt".into())
+            }
+        );
+        assert_eq!(
+            classify(c, "km:Decrypt"),
+            ActionClass::BadPrefix {
+                suggestion: Some("kms:Decrypt".into())
+            }
+        );
+        assert_eq!(
+            classify(c, "Frobnicate"),
+            ActionClass::BadPrefix { suggestion: None }
+        );
+        assert_eq!(classify(c, ""), ActionClass::Empty);
+    }
+}

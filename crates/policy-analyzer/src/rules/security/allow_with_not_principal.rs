@@ -1,5 +1,6 @@
 use crate::diagnostic::Severity;
-use crate::eval::PrincipalValue;
+use crate::eval::search::{OutsideAccessSearch, OutsideCaller};
+use crate::eval::{covers_action, EvalOptions, PrincipalValue};
 use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
@@ -54,6 +55,8 @@ to narrow `Allow` statements.
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let options = EvalOptions::default();
+    let search = OutsideAccessSearch::new(ctx.policy, &options);
     for statement in &ctx.policy.statements {
         let Some(not_principal) = &statement.not_principal else {
             continue;
@@ -68,12 +71,27 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         if excludes_everyone {
             continue;
         }
+        // Ask whether an outsider really gets in, to say what is at stake.
+        let reachable = ctx
+            .catalog
+            .actions()
+            .iter()
+            .filter(|a| a.effective_in_key_policy && covers_action(statement, &a.name))
+            .any(|a| {
+                search
+                    .find(statement.index, &a.name, &OutsideCaller::PUBLIC)
+                    .is_some()
+            });
+        let who = if reachable {
+            "the roles and users of every other AWS account, service principals and anonymous callers"
+        } else {
+            "today only its conditions keep other accounts out"
+        };
         let mut d = out
             .diagnostic(
                 not_principal.element.key_range,
                 format!(
-                    "{} allows every principal except those in NotPrincipal: the roles and users of every other \
-                     AWS account, service principals and anonymous callers",
+                    "{} allows every principal except those in NotPrincipal: {who}",
                     statement.label()
                 ),
             )
@@ -82,8 +100,13 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 "name the principals that need access in Principal; to shut out a few, use Deny with \
                  NotPrincipal (listing their account too) next to narrow Allow statements",
             );
-        for (_, text) in not_principal.values().take(3) {
-            d = d.with_related(text.range, "only this principal is left out");
+        for (kind, text) in not_principal.values().take(3) {
+            let label = match PrincipalValue::parse(kind, text.value) {
+                PrincipalValue::Account(_) => "left out, with every principal of this account",
+                PrincipalValue::Arn(_) => "left out only if its account is listed too",
+                _ => "left out",
+            };
+            d = d.with_related(text.range, label);
         }
         out.push(d);
     }

@@ -114,37 +114,46 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             continue;
         }
         let names: Vec<String> = foreign.iter().map(|t| t.value.to_string()).collect();
-        for value in &action.values {
-            let expanded = ctx.catalog.expand(value.value);
-            let effective: Vec<&str> = ctx
-                .catalog
-                .actions_in(expanded)
-                .filter(|a| a.effective_in_key_policy)
-                .map(|a| a.name.as_str())
-                .collect();
-            if effective.is_empty() || effective.iter().any(|a| cross_account_effective(a)) {
-                continue;
-            }
-            let mut d = out
-                .diagnostic(
-                    value.range,
-                    format!(
-                        "{} has no effect for {}: KMS lets principals of another account (the key is in \
-                         {account}) use only cryptographic operations, CreateGrant, DescribeKey, \
-                         GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant and RevokeGrant",
-                        value.value,
-                        join_names(&names, 2),
-                    ),
-                )
-                .at_node(ctx.tree, value.node)
-                .with_help(format!(
-                    "delete {}, or administer the key from a principal of account {account}",
-                    value.value
-                ));
-            for text in foreign.iter().take(3) {
-                d = d.with_related(text.range, "a principal of another account");
-            }
-            out.push(d);
+        let ineffective: Vec<_> = action
+            .values
+            .iter()
+            .filter(|value| {
+                let expanded = ctx.catalog.expand(value.value);
+                let mut effective = ctx
+                    .catalog
+                    .actions_in(expanded)
+                    .filter(|a| a.effective_in_key_policy)
+                    .peekable();
+                effective.peek().is_some() && effective.all(|a| !cross_account_effective(&a.name))
+            })
+            .collect();
+        let Some(first) = ineffective.first() else {
+            continue;
+        };
+        let listed: Vec<String> = ineffective.iter().map(|v| v.value.to_string()).collect();
+        let verb = if listed.len() == 1 { "has" } else { "have" };
+        let mut d = out
+            .diagnostic(
+                first.range,
+                format!(
+                    "{} {verb} no effect for {}: KMS lets principals of another account (the key is in \
+                     {account}) use only cryptographic operations, CreateGrant, DescribeKey, \
+                     GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant and RevokeGrant",
+                    join_names(&listed, 4),
+                    join_names(&names, 2),
+                ),
+            )
+            .at_node(ctx.tree, first.node)
+            .with_help(format!(
+                "delete {}, or administer the key from a principal of account {account}",
+                if listed.len() == 1 { "it" } else { "them" }
+            ));
+        for value in &ineffective[1..] {
+            d = d.with_related(value.range, "no effect either");
         }
+        for text in foreign.iter().take(3) {
+            d = d.with_related(text.range, "a principal of another account");
+        }
+        out.push(d);
     }
 }

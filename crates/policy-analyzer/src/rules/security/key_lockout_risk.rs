@@ -29,6 +29,10 @@ encrypts become unmanageable, and only AWS Support can help. The statement
 that names the account root (`arn:aws:iam::ACCOUNT:root`) with `kms:*` is
 what keeps a key manageable and what lets IAM policies grant access to the
 key at all: without it, IAM policies in the account have no effect on the key.
+KMS's policy lockout safety check refuses, by default, a policy that would not
+let the principal setting it change it again; such a policy gets in when the
+check is bypassed (`BypassPolicyLockoutSafetyCheck`, which CloudFormation and
+Terraform expose), and the key is then stuck.
 
 ## Example
 ```json
@@ -164,6 +168,11 @@ fn has_unresolved_principal(ctx: &Context<'_>, statement: &Statement<'_>) -> boo
     let Some(principal) = &statement.principal else {
         return false;
     };
+    // A principal of no form IAM knows (`["foo", "*"]`, a bare ARN string):
+    // the structure rules report it; what was meant cannot be evaluated.
+    if principal.wildcard.is_none() && principal.entries.is_empty() {
+        return true;
+    }
     principal.entries.iter().any(|entry| {
         let is_string_or_list = matches!(
             ctx.tree.kind(entry.key.node),

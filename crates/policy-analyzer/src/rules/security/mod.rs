@@ -43,3 +43,86 @@ pub(crate) fn join_names(names: &[String], max: usize) -> String {
         [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::{analyze, AnalyzeOptions};
+
+    /// Every prefix of a policy that exercises every security rule: the
+    /// rules see half-parsed statements as the editor does while typing, and
+    /// must neither panic nor run away.
+    #[test]
+    fn no_panic_on_any_prefix() {
+        let policy = r#"{"Version": "2012-10-17", "Statement": [
+  {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+  {"Sid": "S3", "Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:CreateGrant"], "Resource": "*",
+   "Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}, "StringLike": {"aws:userid": "*:FSx", "kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::b/${aws:username}/*"},
+     "IpAddress": {"aws:SourceIp": ["203.0.113.0/24", "2001:db8::/32"]}, "ForAnyValue:StringLike": {"kms:EncryptionContextKeys": "aws:*"}, "DateLessThan": {"aws:CurrentTime": "2030-01-01"}}},
+  {"Sid": "Not", "Effect": "Allow", "NotPrincipal": {"AWS": ["arn:aws:iam::111122223333:role/X", "111122223333"]}, "NotAction": ["kms:Decrypt"], "Resource": "*"},
+  {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": ["kms:ScheduleKeyDeletion", "kms:Decrypt"], "Resource": "*"},
+  {"Sid": "Deny", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringNotEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}, "Bool": {"aws:SecureTransport": "false"}}}
+]}"#;
+        // Every other prefix keeps the test quick in debug builds; the
+        // parser's own tests cover every single truncation.
+        for end in (0..=policy.len())
+            .step_by(2)
+            .filter(|&e| policy.is_char_boundary(e))
+        {
+            let _ = analyze(&policy[..end], &AnalyzeOptions::default());
+        }
+        let findings: Vec<&str> = analyze(policy, &AnalyzeOptions::default())
+            .diagnostics
+            .iter()
+            .map(|d| d.code)
+            .filter(|c| c.starts_with("PC5"))
+            .collect();
+        assert!(
+            findings.contains(&"PC501")
+                && findings.contains(&"PC502")
+                && findings.contains(&"PC503")
+        );
+        assert!(findings.contains(&"PC506"));
+    }
+
+    #[test]
+    fn deep_nesting_and_huge_statement_lists_stay_quick() {
+        let deep = format!(
+            "{{\"Statement\": {}{}}}",
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        let _ = analyze(&deep, &AnalyzeOptions::default());
+        let statement = r#"{"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*", "Condition": {"StringLike": {"kms:ViaService": "*", "kms:EncryptionContext:a": "*", "kms:EncryptionContext:b": "*", "aws:SourceIp": "*"}, "NotIpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}"#;
+        let many = format!("{{\"Statement\": [{}]}}", vec![statement; 150].join(","));
+        let start = std::time::Instant::now();
+        let _ = analyze(&many, &AnalyzeOptions::default());
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn public_access_lists_only_the_actions_no_deny_stops() {
+        let policy = r#"{"Version": "2012-10-17", "Statement": [
+  {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+  {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": "*"},
+  {"Sid": "NoOutsideDecrypt", "Effect": "Deny", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*",
+   "Condition": {"StringNotEquals": {"kms:CallerAccount": "111122223333"}}}
+]}"#;
+        let messages: Vec<String> = analyze(policy, &AnalyzeOptions::default())
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.code == "PC501")
+            .map(|d| d.message)
+            .collect();
+        assert_eq!(messages.len(), 1, "{messages:?}");
+        assert!(
+            messages[0].contains("for kms:GenerateDataKey;"),
+            "{}",
+            messages[0]
+        );
+        assert!(!messages[0].contains("kms:Decrypt"), "{}", messages[0]);
+    }
+}

@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
-use crate::eval::search::{find_outside_access, OutsideAccessQuestion, OutsideCaller, Witness};
-use crate::eval::{covers_action, EvalOptions};
+use crate::eval::search::{OutsideAccessSearch, OutsideCaller, Witness};
+use crate::eval::{covers_action, evaluate_with, EvalOptions};
 use crate::rules::security::{join_names, key_account};
 use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
 
@@ -89,6 +89,16 @@ const DATA_ACTIONS: [&str; 8] = [
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let options = EvalOptions::default();
+    let search = OutsideAccessSearch::new(ctx.policy, &options);
+    // The answer differs between the data actions only through Deny
+    // statements that cover some of them and not others; without such a
+    // Deny, one search per statement settles them all.
+    let denies_tell_actions_apart = ctx.policy.statements.iter().any(|s| {
+        s.is_deny() && {
+            let covered = DATA_ACTIONS.iter().filter(|a| covers_action(s, a)).count();
+            covered != 0 && covered != DATA_ACTIONS.len()
+        }
+    });
     for statement in &ctx.policy.statements {
         if !statement.is_allow() {
             continue;
@@ -99,14 +109,23 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             if !covers_action(statement, action) {
                 continue;
             }
-            let question = OutsideAccessQuestion {
-                action,
-                callers: &OutsideCaller::PUBLIC,
-                options: &options,
-            };
-            if let Some(witness) = find_outside_access(ctx.policy, statement.index, &question) {
+            if let Some(witness) = &first {
+                if !denies_tell_actions_apart {
+                    // The same caller and context, asking for this action.
+                    let mut request = witness.request.clone();
+                    request.action = action.to_string();
+                    let evaluation = evaluate_with(ctx.policy, &request, &options);
+                    if evaluation.is_allowed() && evaluation.allowed_by.contains(&statement.index) {
+                        exposed.push(action.to_string());
+                    }
+                    continue;
+                }
+            }
+            if let Some(witness) = search.find(statement.index, action, &OutsideCaller::PUBLIC) {
                 exposed.push(action.to_string());
                 first.get_or_insert(witness);
+            } else if !denies_tell_actions_apart {
+                break; // No outsider gets this action, so none gets the others.
             }
         }
         let Some(witness) = first else {

@@ -19,10 +19,13 @@ pub(crate) static RULE: Rule = Rule {
 Reports a statement meant for a service whose `kms:CallerAccount` condition
 does not match the account the service's requests come from: the account in
 the profile, the account of the service-linked role the statement names, or
-the account its other statements and principals agree on. A value that is not
-a 12-digit account id (the `aws_account_id` placeholder of the AWS examples)
-matches no request at all. An error when a required request is left without
-an Allow of its own; a warning when another statement allows it anyway.
+the account its other statements and principals agree on. An error when a
+required request is left without an Allow of its own; a warning when another
+statement allows it anyway.
+
+A value that is not a 12-digit account id (the `aws_account_id` placeholder
+of the AWS examples) matches no request at all; PC311 `invalid-caller-account`
+reports it, and this rule does only while PC311 is disabled.
 
 ## Why it matters
 `kms:CallerAccount` is the account of the identity that calls AWS KMS: with
@@ -32,9 +35,12 @@ service-linked role. A statement that wants another account never applies to
 the service's requests.
 
 ## Example
+The role of a cache in account 111122223333, with a condition naming another
+account:
 ```json
+"Principal": {"AWS": "arn:aws:iam::111122223333:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_fc-0123456789abcdef0"},
 "Condition": {
-  "StringEquals": {"kms:CallerAccount": "aws_account_id", "kms:ViaService": "s3.us-east-1.amazonaws.com"}
+  "StringEquals": {"kms:CallerAccount": "444455556666", "kms:ViaService": "s3.us-east-1.amazonaws.com"}
 }
 ```
 
@@ -51,7 +57,7 @@ replaces the value with it (review it: it changes who the statement applies to).
 
 ## Sources
 - kms-facts §2a [S10 conditions-kms.md]: kms:CallerAccount is the account of the calling identity; AWS managed keys combine `Principal *` with kms:CallerAccount and kms:ViaService.
-- `seeds/003_a7c6a4a498b59cae.txt`: `"kms:CallerAccount": "aws_account_id"` is a placeholder for the cache's account; kms-facts §4d.4: the statements are fragments with placeholders, not valid values.
+- `seeds/003_a7c6a4a498b59cae.txt`: `"kms:CallerAccount": "aws_account_id"`, the account of the cache and of its service-linked role; kms-facts §4d.4: the statements are fragments with placeholders, not valid values.
 "#,
     check,
 };

@@ -48,20 +48,38 @@ the statement starts to apply to the role).
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    // A placeholder account is any principal ARN's defect: PC112 reports it
+    // while it runs; this rule keeps what is particular to the role.
+    let accounts_reported_elsewhere = crate::rules::find_rule("invalid-principal")
+        .is_some_and(|rule| ctx.options.rules.is_enabled(rule));
     for role in &ctx.services().malformed_roles {
-        report(ctx, out, role);
+        let problems: Vec<&RoleArnProblem> = role
+            .problems
+            .iter()
+            .filter(|p| {
+                !(accounts_reported_elsewhere
+                    && matches!(p, RoleArnProblem::MalformedAccount { .. }))
+            })
+            .collect();
+        if !problems.is_empty() {
+            report(ctx, out, role, &problems);
+        }
     }
 }
 
-fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, role: &MalformedRole) {
+fn report(
+    ctx: &Context<'_>,
+    out: &mut Emitter<'_>,
+    role: &MalformedRole,
+    problems: &[&RoleArnProblem],
+) {
     let statement = role.statement;
     let model = role.service.model();
     let prefix = model.caller.role_name_prefix.as_deref().unwrap_or_default();
     let path = model.caller.path.as_deref().unwrap_or_default();
-    let problems: Vec<String> = role
-        .problems
+    let descriptions: Vec<String> = problems
         .iter()
-        .map(|p| match p {
+        .map(|p| match *p {
             RoleArnProblem::NotARoleArn => "it is not an IAM role ARN (arn:aws:iam::<account>:role/...)".to_string(),
             RoleArnProblem::WrongPath { found, expected } if found == "/" => {
                 format!("it lacks the role's path {expected}")
@@ -88,15 +106,14 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, role: &MalformedRole) {
         role.value,
         label(ctx, statement),
         model.name,
-        and_list(&problems)
+        and_list(&descriptions)
     );
     let help = format!(
         "use arn:aws:iam::<account>:role{path}{prefix}<fs-or-cache-id>; find the role in IAM by searching for the file system's or cache's id"
     );
     let mut d = out.diagnostic(role.range, message).with_help(help);
     // Only a wrong path can be repaired without knowing anything more.
-    if role
-        .problems
+    if problems
         .iter()
         .all(|p| matches!(p, RoleArnProblem::WrongPath { .. }))
     {

@@ -30,7 +30,9 @@ cache's service-linked role, and reports the one that fails:
   S3 sends object ARNs;
 - it names another bucket than the profile's;
 - an object pattern or the `aws:userid` pattern `*:FSx` is under
-  `StringEquals`, which compares literally, so the `*` matches only a `*`.
+  `StringEquals`, which compares literally, so the `*` matches only a `*`
+  (PC304 `wildcard-in-non-like-operator` reports this; this rule does only
+  while PC304 is disabled).
 
 When nothing says whether Bucket Keys are on, either context is accepted and
 PC401 reports the assumption. An error when a required request is left
@@ -44,18 +46,16 @@ statement then applies to none of the cache's imports and exports, and the
 cache cannot read or write the bucket.
 
 ## Example
+With `bucket-keys = true` in the profile:
 ```json
-"StringEquals": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::amzn-s3-demo-bucket/*"}
+"StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::amzn-s3-demo-bucket/*"}
 ```
 
 ## Use instead
 ```json
-"StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::amzn-s3-demo-bucket/*"}
-```
-or, with S3 Bucket Keys on:
-```json
 "StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::amzn-s3-demo-bucket"}
 ```
+and, while Bucket Keys are off, the object form `arn:aws:s3:::amzn-s3-demo-bucket/*`.
 
 ## Fix
 With a stated Bucket Key setting, the fix replaces the value with the form S3

@@ -1,9 +1,10 @@
 //! The acceptance matrix of the services pack: every documented statement of
 //! the seeds, placeholders filled in, is clean for its service, and each
 //! single-defect mutation of it gives exactly the expected diagnostic of this
-//! pack (PC401, which is information, aside). Mutations that only another
-//! pack reports (a misspelled key, `Principal: "*"` without conditions) must
-//! give nothing here.
+//! pack (PC401, which is information, aside). Mutations that another pack
+//! reports (a misspelled key, the `aws_account_id` placeholder PC311, a `*`
+//! under `StringEquals` PC304, `Principal: "*"` without conditions) give
+//! nothing here, unless that pack's rule is disabled.
 
 use serde_json::{json, Value};
 
@@ -74,20 +75,40 @@ fn policy(statement: Value) -> Value {
 
 /// The codes this pack reports, PC401 aside.
 fn codes(policy: &Value, profile: Option<Profile>) -> Vec<&'static str> {
+    codes_without(policy, profile, &[])
+        .into_iter()
+        .filter(|c| c.starts_with("PC4") && *c != "PC401")
+        .collect()
+}
+
+/// Every code, with some rules disabled.
+fn codes_without(
+    policy: &Value,
+    profile: Option<Profile>,
+    disabled: &[&'static str],
+) -> Vec<&'static str> {
     let text = serde_json::to_string_pretty(policy).unwrap();
-    let options = AnalyzeOptions {
+    let mut options = AnalyzeOptions {
         profile,
         ..AnalyzeOptions::default()
     };
+    options.rules.disabled = disabled.to_vec();
     let mut codes: Vec<&'static str> = analyze(&text, &options)
         .diagnostics
         .iter()
         .map(|d| d.code)
-        .filter(|c| c.starts_with("PC4") && *c != "PC401")
         .collect();
     codes.sort();
     codes.dedup();
     codes
+}
+
+/// The codes this pack reports when the other packs' rule `disabled` is off.
+fn own_codes_without(policy: &Value, disabled: &'static str) -> Vec<&'static str> {
+    codes_without(policy, None, &[disabled])
+        .into_iter()
+        .filter(|c| c.starts_with("PC4") && *c != "PC401")
+        .collect()
 }
 
 fn bucket_keys(on: bool) -> Option<Profile> {
@@ -202,7 +223,9 @@ fn linked_bucket_statement_and_its_mutations() {
         "kms:CallerAccount",
         "aws_account_id",
     );
-    assert_eq!(codes(&placeholder, None), ["PC407"]);
+    assert_eq!(codes(&placeholder, None), [] as [&str; 0]);
+    assert!(codes_without(&placeholder, None, &[]).contains(&"PC311"));
+    assert_eq!(own_codes_without(&placeholder, "PC311"), ["PC407"]);
     // Principal "*" without conditions: the security pack reports it.
     assert_eq!(
         codes(&add_statement(&clean, everyone_without_conditions()), None),
@@ -230,7 +253,9 @@ fn account_wide_linked_bucket_statement_and_its_mutations() {
         "kms:CallerAccount",
         "aws_account_id",
     );
-    assert_eq!(codes(&placeholder, None), ["PC407"]);
+    assert_eq!(codes(&placeholder, None), [] as [&str; 0]);
+    assert!(codes_without(&placeholder, None, &[]).contains(&"PC311"));
+    assert_eq!(own_codes_without(&placeholder, "PC311"), ["PC407"]);
     let via_fsx = set_condition(
         &clean,
         0,
@@ -248,7 +273,9 @@ fn account_wide_linked_bucket_statement_and_its_mutations() {
         .unwrap()
         .remove("aws:userid");
     condition["StringEquals"]["aws:userid"] = json!("*:FSx");
-    assert_eq!(codes(&literal, None), ["PC408"]);
+    assert_eq!(codes(&literal, None), [] as [&str; 0]);
+    assert!(codes_without(&literal, None, &[]).contains(&"PC304"));
+    assert_eq!(own_codes_without(&literal, "PC304"), ["PC408"]);
 }
 
 #[test]
@@ -264,6 +291,12 @@ fn forward_access_statements_and_their_mutations() {
                 services: vec![service],
                 region: Some("us-east-1".into()),
                 ..Profile::default()
+            })
+        };
+        let configured_account = || {
+            Some(Profile {
+                account: Some(ACCOUNT.into()),
+                ..configured().unwrap()
             })
         };
         let clean = policy(forward_access_statement(via_service));
@@ -321,7 +354,27 @@ fn forward_access_statements_and_their_mutations() {
             "kms:CallerAccount",
             "aws_account_id",
         );
-        assert_eq!(codes(&placeholder, configured()), ["PC407"], "{service}");
+        assert_eq!(
+            codes(&placeholder, configured()),
+            [] as [&str; 0],
+            "{service}"
+        );
+        assert!(
+            codes_without(&placeholder, configured(), &[]).contains(&"PC311"),
+            "{service}"
+        );
+        let other_account = set_condition(
+            &clean,
+            0,
+            "StringEquals",
+            "kms:CallerAccount",
+            "444455556666",
+        );
+        assert_eq!(
+            codes(&other_account, configured_account()),
+            ["PC407"],
+            "{service}"
+        );
         assert_eq!(
             codes(
                 &add_statement(&clean, everyone_without_conditions()),
@@ -358,7 +411,9 @@ fn efs_managed_key_policy_and_its_mutations() {
         "kms:CallerAccount",
         "aws_account_id",
     );
-    assert_eq!(codes(&placeholder, None), ["PC407"]);
+    assert_eq!(codes(&placeholder, None), [] as [&str; 0]);
+    assert!(codes_without(&placeholder, None, &[]).contains(&"PC311"));
+    assert_eq!(own_codes_without(&placeholder, "PC311"), ["PC407"]);
     assert_eq!(
         codes(&add_statement(&clean, deny_create_grant()), None),
         ["PC405"]

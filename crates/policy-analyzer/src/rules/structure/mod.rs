@@ -1,5 +1,375 @@
-//! Structure: see the rule files of this pack.
+//! Structure: the policy's elements and their types, Sids, Version, size,
+//! Resource and principals: what IAM's policy grammar and the KMS key-policy
+//! rules require before any action or condition is looked at.
 
-use super::Rule;
+pub mod conflicting_elements;
+pub mod duplicate_sid;
+pub mod empty_element;
+pub mod invalid_effect;
+pub mod invalid_element_type;
+pub mod invalid_principal;
+pub mod invalid_version;
+pub mod missing_element;
+pub mod policy_too_large;
+pub mod policy_variable_in_old_version;
+pub mod resource_key_arn;
+pub mod resource_not_wildcard;
+pub mod unknown_element;
 
-pub(crate) static RULES: &[&Rule] = &[];
+use super::{Context, Emitter, Rule};
+use crate::catalog::distance;
+use crate::diagnostic::Diagnostic;
+use crate::diagnostic::Severity;
+use crate::model::Statement;
+use crate::syntax::{NodeId, NodeKind, SyntaxErrorKind, Tree};
+use crate::text::TextRange;
+
+pub(crate) static RULES: &[&Rule] = &[
+    &missing_element::RULE,
+    &unknown_element::RULE,
+    &invalid_element_type::RULE,
+    &invalid_effect::RULE,
+    &empty_element::RULE,
+    &conflicting_elements::RULE,
+    &duplicate_sid::RULE,
+    &invalid_version::RULE,
+    &policy_variable_in_old_version::RULE,
+    &policy_too_large::RULE,
+    &resource_not_wildcard::RULE,
+    &invalid_principal::RULE,
+    &resource_key_arn::RULE,
+];
+
+/// At most this many findings of one rule in one document. A key policy
+/// larger than KMS's 32 KB limit is already reported; past this many findings
+/// more of the same helps nobody.
+pub(crate) const MAX_FINDINGS_PER_RULE: usize = 500;
+
+/// At most this many steps (statements or values looked at) of one rule in one
+/// document. A 32 KB key policy has a few thousand values at most, so real
+/// policies never reach it; it keeps a 50 MB input from costing minutes.
+pub(crate) const MAX_STEPS_PER_RULE: usize = 100_000;
+
+/// At most this many entries of one list (`Action`, `Resource`, principal
+/// values) are compared with each other.
+pub(crate) const MAX_ENTRIES_PER_LIST: usize = 10_000;
+
+/// A rule's emitter with a budget: it keeps at most
+/// [`MAX_FINDINGS_PER_RULE`] findings, and tells the rule to stop after
+/// [`MAX_STEPS_PER_RULE`] steps.
+pub(crate) struct Findings<'e, 'r> {
+    out: &'e mut Emitter<'r>,
+    left: usize,
+    steps: usize,
+}
+
+impl<'e, 'r> Findings<'e, 'r> {
+    pub(crate) fn new(out: &'e mut Emitter<'r>) -> Self {
+        Findings {
+            out,
+            left: MAX_FINDINGS_PER_RULE,
+            steps: MAX_STEPS_PER_RULE,
+        }
+    }
+
+    pub(crate) fn diagnostic(&self, range: TextRange, message: impl Into<String>) -> Diagnostic {
+        self.out.diagnostic(range, message)
+    }
+
+    pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
+        if self.left > 0 {
+            self.out.push(diagnostic);
+            self.left -= 1;
+        }
+    }
+
+    /// Takes one step; true when the rule should stop looking (no findings
+    /// are kept any more, or the steps are used up).
+    pub(crate) fn full(&mut self) -> bool {
+        if self.left == 0 || self.steps == 0 {
+            return true;
+        }
+        self.steps -= 1;
+        false
+    }
+}
+
+/// The elements of a policy document (IAM UG, grammar of the policy language).
+pub(crate) const TOP_LEVEL_ELEMENTS: &[&str] = &["Version", "Id", "Statement"];
+
+/// The elements of a statement.
+pub(crate) const STATEMENT_ELEMENTS: &[&str] = &[
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
+
+/// The keys of a principal object.
+pub(crate) const PRINCIPAL_TYPES: &[&str] = &["AWS", "Service", "Federated", "CanonicalUser"];
+
+/// What an unknown element name most likely stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Suggestion {
+    pub name: &'static str,
+    /// The name differs only in letter case (or surrounding white space).
+    pub case_only: bool,
+}
+
+/// The known name that `name` most likely misspells: the same letters in
+/// another case, or the single closest name within two edits (one edit for
+/// names of up to four characters). Ties give no suggestion.
+pub(crate) fn suggest_element(name: &str, known: &[&'static str]) -> Option<Suggestion> {
+    let trimmed = name.trim();
+    if let Some(k) = known.iter().find(|k| k.eq_ignore_ascii_case(trimmed)) {
+        return Some(Suggestion {
+            name: k,
+            case_only: true,
+        });
+    }
+    let lower = trimmed.to_ascii_lowercase();
+    let limit = if trimmed.chars().count() <= 4 { 1 } else { 2 };
+    let mut best: Option<(usize, &'static str)> = None;
+    let mut tie = false;
+    for &k in known {
+        let d = distance(&lower, &k.to_ascii_lowercase());
+        match best {
+            Some((bd, _)) if d == bd => tie = true,
+            Some((bd, _)) if d > bd => {}
+            _ => {
+                best = Some((d, k));
+                tie = false;
+            }
+        }
+    }
+    match best {
+        Some((d, k)) if d <= limit && !tie => Some(Suggestion {
+            name: k,
+            case_only: false,
+        }),
+        _ => None,
+    }
+}
+
+/// Whether the document is meant as a policy: a top-level object with
+/// `Statement` or `Version`, or a key that misspells one of them. Other JSON
+/// (CloudFormation templates, statement fragments, unrelated files) is left
+/// alone by the structure rules.
+pub(crate) fn policy_like(ctx: &Context<'_>) -> bool {
+    let Some(root) = ctx.policy.root else {
+        return false;
+    };
+    ctx.policy.statement_element.is_some()
+        || ctx.policy.version_element.is_some()
+        || ctx.tree.members(root).iter().any(|m| {
+            matches!(
+                suggest_element(&m.key, TOP_LEVEL_ELEMENTS),
+                Some(Suggestion {
+                    name: "Statement" | "Version",
+                    ..
+                })
+            )
+        })
+}
+
+/// The entries of `Statement` with their position: the object itself when
+/// `Statement` is one object, else each array element of any type; entries
+/// that hold invalid JSON are left out (see [`intact`]).
+pub(crate) fn statement_entries(ctx: &Context<'_>) -> Vec<(usize, NodeId)> {
+    let Some(element) = &ctx.policy.statement_element else {
+        return Vec::new();
+    };
+    let entries: Vec<(usize, NodeId)> = match ctx.tree.kind(element.value) {
+        NodeKind::Object(_) => vec![(0, element.value)],
+        NodeKind::Array(items) => items.iter().copied().enumerate().collect(),
+        _ => Vec::new(),
+    };
+    entries
+        .into_iter()
+        .filter(|&(_, node)| intact(ctx, ctx.tree.range(node)))
+        .collect()
+}
+
+/// A statement's label (`statement "Sid"` or `statement #2`), written only
+/// when a message is formatted: most statements have no finding.
+#[derive(Clone, Copy)]
+pub(crate) struct Label<'a, 't>(pub &'a Statement<'t>);
+
+impl std::fmt::Display for Label<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0.label())
+    }
+}
+
+/// The model's statement for a statement node.
+pub(crate) fn statement_of<'c, 't>(
+    ctx: &'c Context<'t>,
+    node: NodeId,
+) -> Option<&'c Statement<'t>> {
+    // Statements are in source order: search by start offset.
+    let start = ctx.tree.range(node).start;
+    let statements = &ctx.policy.statements;
+    let at = statements
+        .binary_search_by_key(&start, |s| s.range.start)
+        .ok()?;
+    Some(&statements[at]).filter(|s| s.node == node)
+}
+
+/// Whether `range` holds no invalid JSON. What the parser recovered from
+/// invalid text (a template directive such as `%{ for ... }`, a missing comma)
+/// is not what the author wrote, so the rules do not judge it: the syntax
+/// errors are the finding there.
+pub(crate) fn intact(ctx: &Context<'_>, range: TextRange) -> bool {
+    !ctx.syntax_errors.iter().any(|e| {
+        e.kind == SyntaxErrorKind::Invalid
+            && e.range.start < range.end
+            && e.range.end.max(e.range.start + 1) > range.start
+    })
+}
+
+/// The statements of the model that hold no invalid JSON (see [`intact`])
+/// and are not a CloudFormation intrinsic (`{"Fn::If": [...]}`), which
+/// `invalid-element-type` reports.
+pub(crate) fn statements<'c, 't>(
+    ctx: &'c Context<'t>,
+) -> impl Iterator<Item = &'c Statement<'t>> + 'c {
+    ctx.policy
+        .statements
+        .iter()
+        .filter(move |s| intact(ctx, s.range) && intrinsic(ctx.tree, s.node).is_none())
+}
+
+/// Whether the policy looks like an IAM identity policy rather than a key
+/// policy: it has statements, and none of them has `Principal` or
+/// `NotPrincipal` (or a misspelling of them). Rules about what a key policy
+/// can express stay quiet on such documents; `missing-element` reports once
+/// that a key policy needs principals.
+pub(crate) fn identity_policy_like(ctx: &Context<'_>) -> bool {
+    let mut any = false;
+    for st in statements(ctx) {
+        any = true;
+        let has_principal = ctx.tree.members(st.node).iter().any(|m| {
+            matches!(
+                suggest_element(&m.key, STATEMENT_ELEMENTS),
+                Some(Suggestion {
+                    name: "Principal" | "NotPrincipal",
+                    ..
+                })
+            )
+        });
+        if has_principal {
+            return false;
+        }
+    }
+    any
+}
+
+/// A human name for a JSON value's type, with its article.
+pub(crate) fn kind_name(kind: &NodeKind<'_>) -> &'static str {
+    match kind {
+        NodeKind::Object(_) => "an object",
+        NodeKind::Array(_) => "an array",
+        NodeKind::String(_) => "a string",
+        NodeKind::Number(_) => "a number",
+        NodeKind::Bool(_) => "a boolean",
+        NodeKind::Null => "null",
+        NodeKind::Invalid => "not valid JSON",
+    }
+}
+
+/// The function name when `node` is a CloudFormation intrinsic function
+/// (`{"Ref": ...}`, `{"Fn::Sub": ...}`): an object with one such key.
+pub(crate) fn intrinsic<'t>(tree: &'t Tree<'t>, node: NodeId) -> Option<&'t str> {
+    match tree.members(node) {
+        [only] if only.key == "Ref" || only.key.starts_with("Fn::") => Some(only.key.as_ref()),
+        _ => None,
+    }
+}
+
+/// The severity for a finding that the rule reports at most at `cap`: the
+/// configured severity of the rule, lowered to `cap` when it is higher.
+pub(crate) fn capped(ctx: &Context<'_>, rule: &Rule, cap: Severity) -> Severity {
+    ctx.options.rules.severity_of(rule).min(cap)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_case_fixes_and_close_typos() {
+        let s = |n| suggest_element(n, STATEMENT_ELEMENTS);
+        assert_eq!(
+            s("effect"),
+            Some(Suggestion {
+                name: "Effect",
+                case_only: true
+            })
+        );
+        assert_eq!(
+            s("NOTACTION"),
+            Some(Suggestion {
+                name: "NotAction",
+                case_only: true
+            })
+        );
+        assert_eq!(
+            s("Actions"),
+            Some(Suggestion {
+                name: "Action",
+                case_only: false
+            })
+        );
+        assert_eq!(
+            s("Conditions"),
+            Some(Suggestion {
+                name: "Condition",
+                case_only: false
+            })
+        );
+        assert_eq!(
+            s("Principle"),
+            Some(Suggestion {
+                name: "Principal",
+                case_only: false
+            })
+        );
+        assert_eq!(
+            s("Resources"),
+            Some(Suggestion {
+                name: "Resource",
+                case_only: false
+            })
+        );
+        assert_eq!(s("Description"), None);
+        assert_eq!(s("StringEquals"), None);
+        let p = |n| suggest_element(n, PRINCIPAL_TYPES);
+        assert_eq!(
+            p("aws"),
+            Some(Suggestion {
+                name: "AWS",
+                case_only: true
+            })
+        );
+        assert_eq!(
+            p("Services"),
+            Some(Suggestion {
+                name: "Service",
+                case_only: false
+            })
+        );
+        assert_eq!(
+            p("Federate"),
+            Some(Suggestion {
+                name: "Federated",
+                case_only: false
+            })
+        );
+        assert_eq!(p("IAM"), None);
+    }
+}

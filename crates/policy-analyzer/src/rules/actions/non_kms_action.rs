@@ -1,0 +1,128 @@
+use crate::diagnostic::{DiagnosticTag, Severity};
+use crate::rules::actions::{action_lists, classify, delete_entry, ActionClass};
+use crate::rules::structure::{identity_policy_like, statements, Findings, MAX_ENTRIES_PER_LIST};
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC203",
+    name: "non-kms-action",
+    pack: Pack::Actions,
+    severity: Severity::Warning,
+    fix: FixAvailability::Sometimes,
+    tags: &[DiagnosticTag::Unnecessary],
+    summary: "An action of another service (`s3:GetObject`, `fsx:CreateGrant`) in a key policy, where it has no effect",
+    docs: r#"## What it does
+Reports entries of `Action` and `NotAction` that name actions of services
+other than KMS, such as `s3:GetObject`, `iam:PassRole` or `fsx:CreateGrant`.
+`*` (every action) and `kms:*` are not reported.
+
+## Why it matters
+A key policy is the resource policy of one KMS key: it is evaluated only for
+requests to KMS on that key, so an action of another service never matches a
+request there. `fsx:CreateGrant` in a key policy does not let FSx do anything
+(FSx calls KMS with the caller's identity, and the KMS action is
+`kms:CreateGrant`), and `s3:GetObject` does not let anyone read a bucket. The
+entry usually means the statement was copied from an IAM or bucket policy, or
+that the author meant the KMS action of the same name. When every entry is of
+another service, the statement has no effect at all.
+
+## Example
+```json
+"Action": ["kms:Decrypt", "kms:GenerateDataKey", "s3:GetObject", "s3:PutObject"]
+```
+
+## Use instead
+```json
+"Action": ["kms:Decrypt", "kms:GenerateDataKey"]
+```
+and grant `s3:GetObject` and `s3:PutObject` in the principal's IAM policy or
+the bucket policy.
+
+## Fix
+The fix deletes the entry (it has no effect, so this is safe). An entry that
+is the only one of its list is left to the author.
+
+## Sources
+- AWS KMS Developer Guide, key-policy-overview: a key policy controls access to its KMS key, and `Resource: "*"` in it means this key (reference/kms-facts.md §1, §3).
+- seeds/003_a7c6a4a498b59cae.txt: the key-policy statements for S3 buckets linked to File Cache list only `kms:` actions; the S3 side of the access is granted elsewhere.
+- IAM User Guide, reference_policies_elements_action: an action is `service-prefix:action-name`, and a policy statement applies to requests to that service.
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let out = &mut Findings::new(out);
+    if identity_policy_like(ctx) {
+        return; // an IAM identity policy: missing-element says so once
+    }
+    for st in statements(ctx) {
+        if out.full() {
+            return;
+        }
+        for (list, element) in action_lists(st) {
+            let classes: Vec<ActionClass> = list
+                .values
+                .iter()
+                .take(MAX_ENTRIES_PER_LIST)
+                .map(|v| classify(ctx, v.value))
+                .collect();
+            let all_foreign = !classes.is_empty()
+                && classes
+                    .iter()
+                    .all(|c| matches!(c, ActionClass::OtherService(_)));
+            for (v, class) in list.values.iter().zip(&classes) {
+                if out.full() {
+                    return;
+                }
+                let ActionClass::OtherService(service) = class else {
+                    continue;
+                };
+                let label = st.label();
+                let message = if element == "NotAction" {
+                    format!(
+                        "`{}` in `NotAction` of {label} is an action of the `{service}` service: a key policy applies only to KMS actions on this key, so excluding it has no effect",
+                        v.value
+                    )
+                } else if all_foreign {
+                    format!(
+                        "`{}` in `Action` of {label} is an action of the `{service}` service: a key policy applies only to KMS actions on this key, and with no KMS action in `Action` the statement has no effect",
+                        v.value
+                    )
+                } else {
+                    format!(
+                        "`{}` in `Action` of {label} is an action of the `{service}` service: a key policy applies only to KMS actions on this key, so this entry has no effect",
+                        v.value
+                    )
+                };
+                let help = match kms_counterpart(ctx, v.value) {
+                    Some(kms) => format!("for the KMS action of that name write `{kms}`; grant `{}` in an IAM policy or the resource's own policy", v.value),
+                    None if all_foreign && element == "Action" => format!("delete the statement from the key policy and grant `{}` in an IAM policy or the resource's own policy", v.value),
+                    None => format!("delete it here and grant `{}` in an IAM policy or the resource's own policy", v.value),
+                };
+                let d = out
+                    .diagnostic(v.range, message)
+                    .with_help(help)
+                    // When every entry is of another service, deleting them one by one
+                    // would leave an empty `Action`: the statement itself should go.
+                    .with_fix_opt(if all_foreign && element == "Action" {
+                        None
+                    } else {
+                        delete_entry(ctx, list, v, "Delete the entry")
+                    })
+                    .at_node(ctx.tree, v.node);
+                out.push(d);
+            }
+        }
+    }
+}
+
+/// `kms:CreateGrant` for `fsx:CreateGrant`: the KMS action with the same name.
+fn kms_counterpart(ctx: &Context<'_>, value: &str) -> Option<String> {
+    let (_, name) = value.split_once(':')?;
+    if name.contains(['*', '?']) {
+        return None;
+    }
+    ctx.catalog
+        .action(&format!("kms:{name}"))
+        .map(|(_, a)| a.name.clone())
+}

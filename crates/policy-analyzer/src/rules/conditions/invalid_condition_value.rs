@@ -1,0 +1,226 @@
+use crate::diagnostic::Severity;
+use crate::model::{BaseOperator, OperatorFamily, ValueKind};
+use crate::rules::conditions::formats::{arn_problem, is_bool, is_date, is_ip_or_cidr, is_number};
+use crate::rules::conditions::{code, dead_value_consequence, entries, has_placeholder};
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC314",
+    name: "invalid-condition-value",
+    pack: Pack::Conditions,
+    severity: Severity::Error,
+    fix: FixAvailability::None,
+    tags: &[],
+    summary: "A condition value that the operator cannot read",
+    docs: r#"## What it does
+Reports a condition value that is malformed for the type its operator
+compares:
+- `Bool`: anything but `true` or `false` (as JSON booleans or strings);
+- `Null`: anything but `true` or `false`;
+- Numeric operators: anything but an integer or decimal number;
+- Date operators: anything but a W3C ISO 8601 date or date-time
+  (`2024-01-31`, `2024-01-31T12:00:00Z`) or epoch seconds;
+- `IpAddress`/`NotIpAddress`: anything but an IPv4 or IPv6 address or CIDR
+  range (`203.0.113.0/24`, `2001:DB8::/32`);
+- ARN operators: anything that is not an ARN
+  (`arn:partition:service:region:account-id:resource`, wildcards allowed in
+  each part): a bare account ID, a placeholder Region such as `region`, an
+  account part that is not 12 digits.
+
+Values with a policy variable or template placeholder (`${...}`) are not
+judged. `kms:EncryptionContext:aws:s3:arn` is left to
+`invalid-s3-arn-context`, and keys whose operator does not fit their type to
+`operator-type-mismatch`.
+
+## Why it matters
+A value the operator cannot read never matches a request: under a positive
+operator the value is dead (and if every value is, the statement never
+applies); under a negated one it excludes nothing. AWS's policy validator
+reports these as type mismatches (Boolean, date, IP range, number).
+
+## Example
+```json
+"Bool": {"kms:GrantIsForAWSResource": "yes"}
+```
+
+## Use instead
+```json
+"Bool": {"kms:GrantIsForAWSResource": "true"}
+```
+
+## Fix
+No automatic fix.
+
+## Sources
+- IAM User Guide, Condition operators: Boolean values "true" or "false"; numeric operators compare "an integer or decimal value"; dates in "one of the W3C implementations of the ISO 8601 date formats … or in epoch (UNIX) time"; IP addresses "in the standard CIDR format"; ARN operators check "each of the six colon-delimited components"; `Null` takes `true` or `false`.
+- IAM User Guide, Access Analyzer policy checks: "Type mismatch Boolean", "Type mismatch date", "Type mismatch IP range", "Type mismatch number"; "Account IDs are 12-digit integers".
+"#,
+    check,
+};
+
+/// Why a value cannot be read by an operator of this family, if it cannot.
+fn problem(
+    family: OperatorFamily,
+    base: BaseOperator,
+    value: &str,
+    kind: ValueKind,
+) -> Option<String> {
+    match family {
+        OperatorFamily::Bool | OperatorFamily::Null => (kind != ValueKind::Bool && !is_bool(value)).then(|| {
+            format!(
+                "`{}` takes `true` or `false`, not {}",
+                base.name(),
+                code(value)
+            )
+        }),
+        OperatorFamily::Numeric => (kind != ValueKind::Number && !is_number(value))
+            .then(|| format!("{} is not a number", code(value))),
+        OperatorFamily::Date => (!is_date(value)).then(|| {
+            format!(
+                "{} is not an ISO 8601 date (`2024-01-31`, `2024-01-31T12:00:00Z`) or epoch seconds",
+                code(value)
+            )
+        }),
+        OperatorFamily::Ip => (!is_ip_or_cidr(value)).then(|| {
+            format!(
+                "{} is not an IPv4 or IPv6 address or CIDR range (`203.0.113.0/24`)",
+                code(value)
+            )
+        }),
+        OperatorFamily::Arn => arn_problem(value),
+        OperatorFamily::String | OperatorFamily::Binary => None,
+    }
+}
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    for entry in entries(ctx.policy) {
+        let Some(op) = entry.operator() else { continue };
+        let family = op.base.family();
+        if family == OperatorFamily::Arn
+            && entry
+                .key_name()
+                .eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn")
+        {
+            continue;
+        }
+        if family != OperatorFamily::Null {
+            if let Some(found) = entry.key_info() {
+                if !super::operator_type_mismatch::fits(family, found.info) {
+                    continue;
+                }
+            }
+        }
+        let bad: Vec<_> = entry
+            .key
+            .values
+            .iter()
+            .filter(|v| !has_placeholder(v.value))
+            .filter_map(|v| problem(family, op.base, v.value, v.kind).map(|p| (v, p)))
+            .collect();
+        let all_bad = !bad.is_empty() && bad.len() == entry.key.values.len();
+        for (value, why) in bad {
+            let tail = if family == OperatorFamily::Null {
+                format!(
+                    "for {} in {}",
+                    code(entry.key_name()),
+                    entry.statement.label()
+                )
+            } else {
+                format!(
+                    "so it never matches {} in {}{}",
+                    code(entry.key_name()),
+                    entry.statement.label(),
+                    dead_value_consequence(&entry, all_bad)
+                )
+            };
+            let d = out
+                .diagnostic(value.range, format!("{why}, {tail}"))
+                .with_help(match family {
+                    OperatorFamily::Bool | OperatorFamily::Null => "write `true` or `false`",
+                    OperatorFamily::Numeric => "write a number such as `30`",
+                    OperatorFamily::Date => "write a date such as `2024-01-31T12:00:00Z`",
+                    OperatorFamily::Ip => "write an address or CIDR range such as `203.0.113.0/24`",
+                    _ => "write an ARN such as `arn:aws:logs:us-east-1:111122223333:log-group:my-group`",
+                })
+                .at_node(ctx.tree, value.node);
+            out.push(d);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_by_family() {
+        use OperatorFamily as F;
+        let b = BaseOperator::Bool;
+        assert!(problem(F::Bool, b, "true", ValueKind::String).is_none());
+        assert!(problem(F::Bool, b, "true", ValueKind::Bool).is_none());
+        assert!(problem(F::Bool, b, "yes", ValueKind::String).is_some());
+        assert!(problem(
+            F::Numeric,
+            BaseOperator::NumericLessThan,
+            "30",
+            ValueKind::String
+        )
+        .is_none());
+        assert!(problem(
+            F::Numeric,
+            BaseOperator::NumericLessThan,
+            "thirty",
+            ValueKind::String
+        )
+        .is_some());
+        assert!(problem(
+            F::Date,
+            BaseOperator::DateLessThan,
+            "2024-01-31",
+            ValueKind::String
+        )
+        .is_none());
+        assert!(problem(
+            F::Date,
+            BaseOperator::DateLessThan,
+            "31/01/2024",
+            ValueKind::String
+        )
+        .is_some());
+        assert!(problem(
+            F::Ip,
+            BaseOperator::IpAddress,
+            "10.0.0.0/8",
+            ValueKind::String
+        )
+        .is_none());
+        assert!(problem(
+            F::Ip,
+            BaseOperator::IpAddress,
+            "vpc-1234",
+            ValueKind::String
+        )
+        .is_some());
+        assert!(problem(
+            F::Arn,
+            BaseOperator::ArnLike,
+            "arn:aws:logs:us-east-1:111122223333:*",
+            ValueKind::String
+        )
+        .is_none());
+        assert!(problem(
+            F::Arn,
+            BaseOperator::ArnLike,
+            "111122223333",
+            ValueKind::String
+        )
+        .is_some());
+        assert!(problem(
+            F::String,
+            BaseOperator::StringEquals,
+            "anything",
+            ValueKind::String
+        )
+        .is_none());
+    }
+}

@@ -1,0 +1,336 @@
+//! Text edits that rule fixes share. Each keeps a valid JSON document valid:
+//! removing an array element takes one separating comma with it, inserting a
+//! member adds exactly one.
+//!
+//! Edits from different fixes of the same array can overlap (removing both the
+//! last and the second-to-last element); whoever applies several fixes at once
+//! must skip a fix whose edits overlap one already applied.
+
+use crate::diagnostic::TextEdit;
+use crate::syntax::{NodeId, NodeKind, Tree};
+use crate::text::TextRange;
+
+/// The edit that removes `item` from `array`, with the comma that separates it
+/// from its neighbour and the white space before the next element:
+///
+/// - the only element: everything between the brackets (`[ "a" ]` → `[]`);
+/// - the last of several: from the end of the previous element (`"a", "b"` → `"a"`);
+/// - any other: up to the start of the next element (`"a", "b"` → `"b"`).
+///
+/// `None` when `item` is not an element of `array`.
+pub(crate) fn remove_array_item(
+    tree: &Tree<'_>,
+    text: &str,
+    array: NodeId,
+    item: NodeId,
+) -> Option<TextEdit> {
+    let NodeKind::Array(items) = tree.kind(array) else {
+        return None;
+    };
+    let at = items.iter().position(|&i| i == item)?;
+    let range = if items.len() == 1 {
+        let outer = tree.range(array);
+        let (start, end) = (outer.start as usize, outer.end as usize);
+        if text.as_bytes().get(start) == Some(&b'[')
+            && end >= start + 2
+            && text.as_bytes().get(end - 1) == Some(&b']')
+        {
+            TextRange::new(start + 1, end - 1)
+        } else {
+            tree.range(item)
+        }
+    } else if at + 1 == items.len() {
+        TextRange::new(
+            tree.range(items[at - 1]).end as usize,
+            tree.range(item).end as usize,
+        )
+    } else {
+        TextRange::new(
+            tree.range(item).start as usize,
+            tree.range(items[at + 1]).start as usize,
+        )
+    };
+    Some(TextEdit {
+        range,
+        replacement: String::new(),
+    })
+}
+
+/// The edit that adds `"key": value_json` as the last member of `object`,
+/// on its own line with the indentation of the previous member when the
+/// object is written one member per line. `None` for an empty object.
+pub(crate) fn insert_last_member(
+    tree: &Tree<'_>,
+    text: &str,
+    object: NodeId,
+    key: &str,
+    value_json: &str,
+) -> Option<TextEdit> {
+    let last = tree.members(object).last()?;
+    let at = tree.range(last.value).end as usize;
+    let member = format!("{}: {value_json}", json_string(key));
+    let replacement = match own_line_indent(text, last.key_range.start as usize) {
+        Some(indent) => format!(",\n{indent}{member}"),
+        None => format!(", {member}"),
+    };
+    Some(TextEdit {
+        range: TextRange::empty(at),
+        replacement,
+    })
+}
+
+/// The edit that adds `"key": value_json` as the first member of `object`,
+/// matching the layout of the current first member. `None` for an empty object
+/// or one that does not start with `{`.
+pub(crate) fn insert_first_member(
+    tree: &Tree<'_>,
+    text: &str,
+    object: NodeId,
+    key: &str,
+    value_json: &str,
+) -> Option<TextEdit> {
+    let first = tree.members(object).first()?;
+    let open = tree.range(object).start as usize;
+    if text.as_bytes().get(open) != Some(&b'{') {
+        return None;
+    }
+    let member = format!("{}: {value_json}", json_string(key));
+    let replacement = match own_line_indent(text, first.key_range.start as usize) {
+        Some(indent) => format!("\n{indent}{member},"),
+        None => format!("{member}, "),
+    };
+    let at = open + 1;
+    // On one line, put the member where the first one starts: `{ "Version": ..., "Statement"`.
+    let at = if replacement.starts_with('\n') {
+        at
+    } else {
+        first.key_range.start as usize
+    };
+    Some(TextEdit {
+        range: TextRange::empty(at),
+        replacement,
+    })
+}
+
+/// `s` as a JSON string literal, quotes included.
+pub(crate) fn json_string(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_else(|_| format!("\"{s}\""))
+}
+
+/// The white space before `offset` when nothing else precedes it on its line.
+fn own_line_indent(text: &str, offset: usize) -> Option<&str> {
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let before = &text[line_start..offset];
+    (line_start > 0 && before.chars().all(|c| c == ' ' || c == '\t')).then_some(before)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::diagnostic::Fix;
+    use crate::syntax::parse;
+
+    fn apply(text: &str, edit: TextEdit) -> String {
+        Fix {
+            title: String::new(),
+            applicability: crate::Applicability::Safe,
+            edits: vec![edit],
+        }
+        .apply(text)
+    }
+
+    /// Removes the element at `index` of the array at `pointer` and checks the
+    /// result parses without errors.
+    fn remove(text: &str, pointer: &str, index: usize) -> String {
+        let parsed = crate::syntax::parse(text);
+        assert!(
+            parsed.errors.is_empty(),
+            "input must be valid: {:?}",
+            parsed.errors
+        );
+        let array = parsed.tree.lookup(pointer).unwrap();
+        let item = parsed.tree.items(array)[index];
+        let edit = remove_array_item(&parsed.tree, text, array, item).unwrap();
+        let out = apply(text, edit);
+        let reparsed = parse_errors(&out);
+        assert!(reparsed.is_empty(), "{out}\n{reparsed:?}");
+        out
+    }
+
+    fn parse_errors(text: &str) -> Vec<crate::syntax::SyntaxError> {
+        parse(text).errors
+    }
+
+    const MULTILINE: &str = r#"{
+  "Action": [
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:DescribeKey"
+  ]
+}"#;
+
+    #[test]
+    fn removes_first_middle_and_last_element_on_separate_lines() {
+        assert_eq!(
+            remove(MULTILINE, "/Action", 0),
+            "{\n  \"Action\": [\n    \"kms:Encrypt\",\n    \"kms:DescribeKey\"\n  ]\n}"
+        );
+        assert_eq!(
+            remove(MULTILINE, "/Action", 1),
+            "{\n  \"Action\": [\n    \"kms:Decrypt\",\n    \"kms:DescribeKey\"\n  ]\n}"
+        );
+        assert_eq!(
+            remove(MULTILINE, "/Action", 2),
+            "{\n  \"Action\": [\n    \"kms:Decrypt\",\n    \"kms:Encrypt\"\n  ]\n}"
+        );
+    }
+
+    #[test]
+    fn removes_elements_on_one_line() {
+        let text = r#"{"Action": ["kms:Decrypt", "kms:Encrypt" ,"kms:DescribeKey"]}"#;
+        assert_eq!(
+            remove(text, "/Action", 0),
+            r#"{"Action": ["kms:Encrypt" ,"kms:DescribeKey"]}"#
+        );
+        assert_eq!(
+            remove(text, "/Action", 1),
+            r#"{"Action": ["kms:Decrypt", "kms:DescribeKey"]}"#
+        );
+        assert_eq!(
+            remove(text, "/Action", 2),
+            r#"{"Action": ["kms:Decrypt", "kms:Encrypt"]}"#
+        );
+    }
+
+    #[test]
+    fn removes_the_only_element() {
+        assert_eq!(
+            remove(r#"{"Action": ["kms:Decrypt"]}"#, "/Action", 0),
+            r#"{"Action": []}"#
+        );
+        assert_eq!(
+            remove("{\"Action\": [\n  \"kms:Decrypt\"\n]}", "/Action", 0),
+            "{\"Action\": []}"
+        );
+        assert_eq!(
+            remove(r#"{"Action": [ "kms:Decrypt" ]}"#, "/Action", 0),
+            r#"{"Action": []}"#
+        );
+    }
+
+    #[test]
+    fn removes_with_tabs_crlf_and_odd_spacing() {
+        let text = "{\r\n\t\"Action\": [\r\n\t\t\"a\" ,\r\n\t\t\"b\"\r\n\t\t, \"c\"\r\n\t]\r\n}";
+        assert_eq!(
+            remove(text, "/Action", 0),
+            "{\r\n\t\"Action\": [\r\n\t\t\"b\"\r\n\t\t, \"c\"\r\n\t]\r\n}"
+        );
+        assert_eq!(
+            remove(text, "/Action", 1),
+            "{\r\n\t\"Action\": [\r\n\t\t\"a\" ,\r\n\t\t\"c\"\r\n\t]\r\n}"
+        );
+        assert_eq!(
+            remove(text, "/Action", 2),
+            "{\r\n\t\"Action\": [\r\n\t\t\"a\" ,\r\n\t\t\"b\"\r\n\t]\r\n}"
+        );
+    }
+
+    #[test]
+    fn removes_nested_values() {
+        let text = r#"{"Statement": [{"Sid": "a"}, {"Sid": "b"}, [1, 2]]}"#;
+        assert_eq!(
+            remove(text, "/Statement", 1),
+            r#"{"Statement": [{"Sid": "a"}, [1, 2]]}"#
+        );
+        assert_eq!(
+            remove(text, "/Statement", 2),
+            r#"{"Statement": [{"Sid": "a"}, {"Sid": "b"}]}"#
+        );
+    }
+
+    #[test]
+    fn every_position_of_every_length_stays_valid() {
+        for len in 1..=4 {
+            for layout in [", ", ",\n    ", " ,\n\t", ","] {
+                let items: Vec<String> = (0..len).map(|i| format!("\"kms:A{i}\"")).collect();
+                let text = format!("{{\"Action\": [{}]}}", items.join(layout));
+                for index in 0..len {
+                    let out = remove(&text, "/Action", index);
+                    let parsed = crate::syntax::parse(&out);
+                    let array = parsed.tree.lookup("/Action").unwrap();
+                    let left: Vec<&str> = parsed
+                        .tree
+                        .items(array)
+                        .iter()
+                        .filter_map(|&i| parsed.tree.as_str(i))
+                        .collect();
+                    let expected: Vec<String> = (0..len)
+                        .filter(|&i| i != index)
+                        .map(|i| format!("kms:A{i}"))
+                        .collect();
+                    assert_eq!(left, expected, "{text} without {index}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn not_an_element_of_the_array() {
+        let text = r#"{"Action": ["a"], "Resource": ["b"]}"#;
+        let parsed = crate::syntax::parse(text);
+        let action = parsed.tree.lookup("/Action").unwrap();
+        let b = parsed.tree.lookup("/Resource/0").unwrap();
+        assert!(remove_array_item(&parsed.tree, text, action, b).is_none());
+    }
+
+    #[test]
+    fn inserts_members_matching_the_layout() {
+        let text = "{\n    \"Sid\": \"a\",\n    \"Effect\": \"Allow\"\n}";
+        let parsed = crate::syntax::parse(text);
+        let root = parsed.tree.root().unwrap();
+        let edit = insert_last_member(&parsed.tree, text, root, "Resource", "\"*\"").unwrap();
+        let out = apply(text, edit);
+        assert_eq!(
+            out,
+            "{\n    \"Sid\": \"a\",\n    \"Effect\": \"Allow\",\n    \"Resource\": \"*\"\n}"
+        );
+        assert!(parse_errors(&out).is_empty());
+        let edit =
+            insert_first_member(&parsed.tree, text, root, "Version", "\"2012-10-17\"").unwrap();
+        let out = apply(text, edit);
+        assert_eq!(out, "{\n    \"Version\": \"2012-10-17\",\n    \"Sid\": \"a\",\n    \"Effect\": \"Allow\"\n}");
+        assert!(parse_errors(&out).is_empty());
+
+        let text = r#"{ "Sid": "a", "Effect": "Allow" }"#;
+        let parsed = crate::syntax::parse(text);
+        let root = parsed.tree.root().unwrap();
+        let out = apply(
+            text,
+            insert_last_member(&parsed.tree, text, root, "Resource", "\"*\"").unwrap(),
+        );
+        assert_eq!(out, r#"{ "Sid": "a", "Effect": "Allow", "Resource": "*" }"#);
+        let out = apply(
+            text,
+            insert_first_member(&parsed.tree, text, root, "Version", "\"2012-10-17\"").unwrap(),
+        );
+        assert_eq!(
+            out,
+            r#"{ "Version": "2012-10-17", "Sid": "a", "Effect": "Allow" }"#
+        );
+        assert!(parse_errors(&out).is_empty());
+
+        let text = "{}";
+        let parsed = crate::syntax::parse(text);
+        let root = parsed.tree.root().unwrap();
+        assert!(insert_last_member(&parsed.tree, text, root, "Resource", "\"*\"").is_none());
+        assert!(
+            insert_first_member(&parsed.tree, text, root, "Version", "\"2012-10-17\"").is_none()
+        );
+    }
+
+    #[test]
+    fn quotes_json_strings() {
+        assert_eq!(json_string("kms:Decrypt"), "\"kms:Decrypt\"");
+        assert_eq!(json_string("a\"b\\c"), r#""a\"b\\c""#);
+    }
+}

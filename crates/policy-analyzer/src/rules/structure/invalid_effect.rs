@@ -1,0 +1,104 @@
+use crate::catalog::distance;
+use crate::diagnostic::{Fix, Severity};
+use crate::rules::structure::{statements, Findings};
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC104",
+    name: "invalid-effect",
+    pack: Pack::Structure,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    tags: &[],
+    summary: "Effect is neither `Allow` nor `Deny`",
+    docs: r#"## What it does
+Reports an `Effect` string other than exactly `Allow` or `Deny`: another
+letter case (`allow`, `DENY`), a misspelling (`Alow`), or another word
+(`Permit`).
+
+## Why it matters
+The `Effect` value is case-sensitive and has only two values. KMS rejects a
+key policy with any other value (`MalformedPolicyDocumentException`), so the
+key cannot be created or its policy updated.
+
+## Example
+```json
+{"Sid": "Allow use of the key", "Effect": "allow", ...}
+```
+
+## Use instead
+```json
+{"Sid": "Allow use of the key", "Effect": "Allow", ...}
+```
+
+## Fix
+When the value is `Allow` or `Deny` in another letter case (or with
+surrounding spaces), the fix writes it correctly. A close misspelling
+(`Alow`, `Deney`) gets the same fix marked for review. Other values need the
+author.
+
+## Sources
+- IAM User Guide, reference_policies_elements_effect: "Valid values for Effect are Allow and Deny. The Effect value is case sensitive."
+- IAM User Guide, reference_policies_grammar: `<effect_block> = "Effect" : ("Allow" | "Deny")`.
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let out = &mut Findings::new(out);
+    for st in statements(ctx) {
+        if out.full() {
+            return;
+        }
+        let Some(element) = &st.effect_element else {
+            continue;
+        };
+        let Some(value) = ctx.tree.as_str(element.value) else {
+            continue; // invalid-element-type reports it
+        };
+        if value == "Allow" || value == "Deny" {
+            continue;
+        }
+        let range = element.value_range;
+        let trimmed = value.trim();
+        let exact = ["Allow", "Deny"]
+            .into_iter()
+            .find(|e| e.eq_ignore_ascii_case(trimmed));
+        let close = || {
+            let lower = trimmed.to_ascii_lowercase();
+            let da = distance(&lower, "allow");
+            let dd = distance(&lower, "deny");
+            match (da <= 2 && da < dd, dd <= 1 && dd < da) {
+                (true, _) => Some("Allow"),
+                (_, true) => Some("Deny"),
+                _ => None,
+            }
+        };
+        let label = st.label();
+        let placeholder = value.contains("${") || value.contains("{{");
+        let message = if placeholder {
+            format!("{label} has `\"Effect\": \"{value}\"`, a template placeholder: the rendered value must be exactly `Allow` or `Deny`, and as written KMS rejects the policy")
+        } else {
+            format!("{label} has `\"Effect\": \"{value}\"`: the value must be exactly `Allow` or `Deny` (it is case-sensitive), so KMS rejects the policy")
+        };
+        let mut d = out.diagnostic(range, message);
+        if let Some(e) = exact {
+            d = d
+                .with_help(format!("write `\"{e}\"`"))
+                .with_fix(Fix::replace(
+                    format!("Write \"{e}\""),
+                    range,
+                    format!("\"{e}\""),
+                ));
+        } else if let Some(e) = close() {
+            d = d.with_help(format!("did you mean `\"{e}\"`?")).with_fix(
+                Fix::replace(format!("Write \"{e}\""), range, format!("\"{e}\"")).unsafe_(),
+            );
+        } else if placeholder {
+            d = d.with_help("check the rendered policy, or write `\"Allow\"` or `\"Deny\"`");
+        } else {
+            d = d.with_help("write `\"Allow\"` to grant the actions or `\"Deny\"` to refuse them");
+        }
+        out.push(d.at_node(ctx.tree, element.value));
+    }
+}

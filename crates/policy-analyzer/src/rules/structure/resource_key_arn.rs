@@ -1,0 +1,102 @@
+use crate::diagnostic::{Fix, Severity};
+use crate::rules::edits::remove_array_item;
+use crate::rules::structure::resource_not_wildcard::{classify, ResourceKind};
+use crate::rules::structure::{identity_policy_like, statements, Findings, Label};
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC113",
+    name: "resource-key-arn",
+    pack: Pack::Structure,
+    severity: Severity::Info,
+    fix: FixAvailability::Always,
+    tags: &[],
+    summary: "A key policy names a KMS key ARN in Resource where `*` (this key) is meant",
+    docs: r#"## What it does
+Reports a `Resource` entry of a key policy that is a KMS key ARN
+(`arn:aws:kms:us-east-1:111122223333:key/1234abcd-...`) or a pattern that
+matches key ARNs (`arn:aws:kms:*:111122223333:key/*`), instead of `"*"`.
+
+## Why it matters
+In a key policy `"Resource": "*"` means "this KMS key", and it is what the KMS
+guide and every AWS-managed key policy use. A key ARN works too, but only
+while it is exactly this key's ARN: a policy copied to another key, to another
+Region (multi-Region replicas have their own ARNs) or to another account keeps
+the old ARN, and the statement then silently matches nothing. A pattern such as
+`key/*` matches this key anyway and only says `*` in more words. Both forms
+appear in AWS documentation snippets, so this is information, not a defect.
+
+## Example
+```json
+"Resource": "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+```
+
+## Use instead
+```json
+"Resource": "*"
+```
+
+## Fix
+The fix replaces the ARN with `"*"`. It is marked for review, because if the
+ARN is another key's, the statement goes from matching nothing to matching
+this key. An ARN next to a `"*"` entry is deleted instead, which is safe.
+
+## Sources
+- AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"): "In a key policy, the value of the Resource element is "*", which means "this KMS key"" (reference/kms-facts.md §1, §3).
+- reference/kms-facts.md §9: tolerate `Resource` ARN forms (`arn:aws:kms:…:key/*`) in key policies, but note that the canonical value is `*`; seen in corpus 010 and 016 and in the CloudTrail guide's snippets (043, 044, 050).
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let out = &mut Findings::new(out);
+    if identity_policy_like(ctx) {
+        return; // an IAM identity policy: missing-element says so once
+    }
+    for st in statements(ctx) {
+        if out.full() {
+            return;
+        }
+        let Some(resource) = &st.resource else {
+            continue;
+        };
+        let label = Label(st);
+        let array = resource.element.value;
+        let has_star = resource.values.iter().any(|v| v.value == "*");
+        for v in &resource.values {
+            if out.full() {
+                return;
+            }
+            if classify(v.value) != ResourceKind::KeyArn {
+                continue;
+            }
+            let pattern = v.value.contains(['*', '?']);
+            let (message, fix) = if has_star {
+                (
+                    format!("`{}` in `Resource` of {label} adds nothing: the `\"*\"` entry already means this key", v.value),
+                    remove_array_item(ctx.tree, ctx.text, array, v.node).map(|e| Fix::replace("Delete the entry", e.range, e.replacement)),
+                )
+            } else if pattern {
+                (
+                    format!("`{}` in `Resource` of {label} matches this key like any key, but in a key policy `\"*\"` already means this key and says so plainly", v.value),
+                    Some(Fix::replace("Replace with `\"*\"` (this key)", v.range, "\"*\"").unsafe_()),
+                )
+            } else {
+                (
+                    format!("`{}` in `Resource` of {label} names one key: in a key policy `\"*\"` means this key, and the ARN matches only while it is this key's own (a copy of the policy on another key or in another Region matches nothing)", v.value),
+                    Some(Fix::replace("Replace with `\"*\"` (this key)", v.range, "\"*\"").unsafe_()),
+                )
+            };
+            let d = out
+                .diagnostic(v.range, message)
+                .with_help(if has_star {
+                    "delete the entry"
+                } else {
+                    "write `\"Resource\": \"*\"`"
+                })
+                .with_fix_opt(fix)
+                .at_node(ctx.tree, v.node);
+            out.push(d);
+        }
+    }
+}

@@ -1,0 +1,222 @@
+use crate::diagnostic::{Fix, Severity};
+use crate::model::Operator;
+use crate::rules::edits::json_string;
+use crate::rules::structure::{
+    intrinsic, policy_like, statement_entries, statement_of, statements, suggest_element, Findings,
+    PRINCIPAL_TYPES, STATEMENT_ELEMENTS, TOP_LEVEL_ELEMENTS,
+};
+use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::syntax::{Member, NodeId, NodeKind};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "PC102",
+    name: "unknown-element",
+    pack: Pack::Structure,
+    severity: Severity::Error,
+    fix: FixAvailability::Sometimes,
+    tags: &[],
+    summary: "An element or principal type that IAM's policy grammar does not know",
+    docs: r#"## What it does
+Reports a key that is not part of IAM's policy grammar: at the top level
+anything but `Version`, `Id` and `Statement`; in a statement anything but
+`Sid`, `Effect`, `Principal`, `NotPrincipal`, `Action`, `NotAction`,
+`Resource`, `NotResource` and `Condition`; in a principal object anything but
+`AWS`, `Service`, `Federated` and `CanonicalUser`. When the key is another
+element in the wrong letter case (`"effect"`, `"aws"`) or a close misspelling
+(`"Actions"`, `"Conditions"`, `"Services"`), it says which one was meant.
+
+## Why it matters
+Element names are matched exactly. `"Actions"` is not `"Action"`: AWS rejects
+a policy with an element it does not know, and the statement never gets the
+actions, conditions or principals the author wrote. A condition operator
+written directly in the statement (`"StringEquals": {...}` next to `Effect`)
+is not a condition at all.
+
+## Example
+```json
+{
+  "Effect": "Allow",
+  "Principal": {"Services": "logs.us-east-1.amazonaws.com"},
+  "Actions": ["kms:Encrypt*", "kms:Decrypt*"],
+  "Resource": "*"
+}
+```
+
+## Use instead
+```json
+{
+  "Effect": "Allow",
+  "Principal": {"Service": "logs.us-east-1.amazonaws.com"},
+  "Action": ["kms:Encrypt*", "kms:Decrypt*"],
+  "Resource": "*"
+}
+```
+
+## Fix
+When the name is the known one in another letter case or a close
+misspelling, the fix renames the key (unless the object already has the
+intended key, which would make a duplicate).
+
+## Sources
+- IAM User Guide, reference_policies_grammar: the policy, statement and `principal_map` grammar, and "Individual elements must not contain multiple instances of the same key".
+- IAM User Guide, reference_policies_elements_principal: the principal types `AWS`, `Service`, `Federated`, `CanonicalUser`.
+- AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"; reference/kms-facts.md §3).
+"#,
+    check,
+};
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    let out = &mut Findings::new(out);
+    if !policy_like(ctx) {
+        return;
+    }
+    let Some(root) = ctx.policy.root else {
+        return;
+    };
+    for m in ctx.tree.members(root) {
+        if !TOP_LEVEL_ELEMENTS.contains(&m.key.as_ref()) {
+            report(
+                ctx,
+                out,
+                root,
+                m,
+                TOP_LEVEL_ELEMENTS,
+                "the policy",
+                Where::TopLevel,
+            );
+        }
+    }
+    for (position, node) in statement_entries(ctx) {
+        if !matches!(ctx.tree.kind(node), NodeKind::Object(_))
+            || intrinsic(ctx.tree, node).is_some()
+        {
+            continue; // invalid-element-type reports both
+        }
+        let label = statement_of(ctx, node)
+            .map_or_else(|| format!("statement #{}", position + 1), |s| s.label());
+        for m in ctx.tree.members(node) {
+            if !STATEMENT_ELEMENTS.contains(&m.key.as_ref()) {
+                report(
+                    ctx,
+                    out,
+                    node,
+                    m,
+                    STATEMENT_ELEMENTS,
+                    &label,
+                    Where::Statement,
+                );
+            }
+        }
+    }
+    for st in statements(ctx) {
+        if out.full() {
+            return;
+        }
+        for (element, name) in [
+            (&st.principal, "Principal"),
+            (&st.not_principal, "NotPrincipal"),
+        ] {
+            let Some(p) = element else { continue };
+            let object = p.element.value;
+            for m in ctx.tree.members(object) {
+                if !PRINCIPAL_TYPES.contains(&m.key.as_ref()) {
+                    let place = format!("`{name}` of {}", st.label());
+                    report(
+                        ctx,
+                        out,
+                        object,
+                        m,
+                        PRINCIPAL_TYPES,
+                        &place,
+                        Where::Principal,
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Where {
+    TopLevel,
+    Statement,
+    Principal,
+}
+
+fn report(
+    ctx: &Context<'_>,
+    out: &mut Findings<'_, '_>,
+    object: NodeId,
+    m: &Member<'_>,
+    known: &[&'static str],
+    place: &str,
+    at: Where,
+) {
+    let key = m.key.as_ref();
+    let what = if at == Where::Principal {
+        "principal type"
+    } else {
+        "element"
+    };
+    let mut message = format!("unknown {what} `{key}` in {place}");
+    let mut help = match at {
+        Where::TopLevel => "a policy document has only `Version`, `Id` and `Statement`; move statement elements into a statement of `Statement` or delete the key".to_string(),
+        Where::Statement => "a statement has only Sid, Effect, Principal, NotPrincipal, Action, NotAction, Resource, NotResource and Condition; delete the key or rename it".to_string(),
+        Where::Principal => "write the principals under `AWS` (accounts, users, roles), `Service` (AWS services), `Federated` or `CanonicalUser`".to_string(),
+    };
+    let mut fix = None;
+    if let Some(s) = suggest_element(key, known) {
+        let names = if at == Where::Principal {
+            "principal types"
+        } else {
+            "element names"
+        };
+        if s.case_only {
+            message.push_str(&format!(
+                ": {names} are case-sensitive, so this is not `{}`, and AWS rejects the policy",
+                s.name
+            ));
+        } else {
+            message.push_str(&format!(
+                ": this is not `{}` (is it misspelled?), and AWS rejects the policy",
+                s.name
+            ));
+        }
+        if ctx
+            .tree
+            .members(object)
+            .iter()
+            .any(|other| other.key == s.name)
+        {
+            help = format!(
+                "the object already has `{}`: merge the two or delete `{key}`",
+                s.name
+            );
+        } else {
+            help = format!("rename `{key}` to `{}`", s.name);
+            fix = Some(Fix::replace(
+                format!("Rename to `{}`", s.name),
+                m.key_range,
+                json_string(s.name),
+            ));
+        }
+    } else if at == Where::Statement && Operator::parse(key).is_some() {
+        message.push_str(": it is a condition operator, and outside `Condition` it is not a condition at all; AWS rejects the policy");
+        help = format!(
+            "move it into the statement's condition: `\"Condition\": {{\"{key}\": {{ ... }}}}`"
+        );
+    } else if at == Where::Statement && PRINCIPAL_TYPES.contains(&key) {
+        message.push_str(
+            ": it is a principal type, which belongs inside `Principal`; AWS rejects the policy",
+        );
+        help = format!("move it into the principal: `\"Principal\": {{\"{key}\": ...}}`");
+    } else {
+        message.push_str(": IAM's policy grammar has no such key, so AWS rejects the policy");
+    }
+    let d = out
+        .diagnostic(m.key_range, message)
+        .with_help(help)
+        .with_fix_opt(fix)
+        .at_node(ctx.tree, m.value);
+    out.push(d);
+}

@@ -1,0 +1,135 @@
+//! The command-line arguments.
+
+use std::path::PathBuf;
+
+use clap::{Parser, ValueEnum};
+use policy_analyzer::Severity;
+
+/// Checks AWS KMS key policies: syntax, structure, actions, conditions, what
+/// the services that use the key need, and security.
+///
+/// Exit status: 0 when nothing at or above --fail-on was found, 1 when
+/// something was, 2 for a usage error, an unreadable file or a bad config.
+#[derive(Debug, Parser)]
+#[command(name = "policy-check", version, max_term_width = 100)]
+pub struct Args {
+    /// Files and directories to check; `-` reads standard input. Directories
+    /// are walked, respecting .gitignore. Default: the current directory.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+
+    /// Exit with 1 when a finding at or above this severity is found
+    /// [default: the config's `fail-on`, else warning].
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityLevel>,
+
+    /// Run only these rules: codes, code prefixes (`PC2`), names, or `ALL`.
+    /// Comma-separated or repeated. Replaces the config's `select` and `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub select: Vec<String>,
+
+    /// Do not run these rules: codes, code prefixes or names. Comma-separated
+    /// or repeated. Added to the config's `ignore`.
+    #[arg(long, value_delimiter = ',', value_name = "RULE")]
+    pub ignore: Vec<String>,
+
+    /// Check only files matching this glob (relative to the current
+    /// directory); replaces the config's `include`. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub include: Vec<String>,
+
+    /// Skip files and directories matching this glob (relative to the current
+    /// directory), in addition to the config's `exclude`. Repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+
+    /// Use this config file for every checked file instead of discovering
+    /// `policy-check.toml` upward from each file.
+    #[arg(long, value_name = "PATH", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+
+    /// Ignore all config files.
+    #[arg(long)]
+    pub no_config: bool,
+
+    /// The name of the file read from standard input: used in messages and
+    /// to find its config.
+    #[arg(long, value_name = "PATH")]
+    pub stdin_filename: Option<PathBuf>,
+
+    /// Print the table of rules and exit.
+    #[arg(long, exclusive = true)]
+    pub list_rules: bool,
+
+    /// Print the documentation of a rule (code or name) and exit.
+    #[arg(long, value_name = "RULE", exclusive = true)]
+    pub explain: Option<String>,
+
+    /// Print only findings and errors: no summary, no notes about skipped files.
+    #[arg(short, long)]
+    pub quiet: bool,
+
+    /// When to colour the human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Source snippets with labels and help, and a summary line.
+    Human,
+    /// The versioned JSON document described in docs/json-output.md.
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+}
+
+/// A severity as users write it: `--fail-on`, and `fail-on` and
+/// `[rules.severity]` in the config.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityLevel {
+    Error,
+    Warning,
+    Info,
+    Hint,
+}
+
+impl From<SeverityLevel> for Severity {
+    fn from(value: SeverityLevel) -> Severity {
+        match value {
+            SeverityLevel::Error => Severity::Error,
+            SeverityLevel::Warning => Severity::Warning,
+            SeverityLevel::Info => Severity::Info,
+            SeverityLevel::Hint => Severity::Hint,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when standard output is a terminal and NO_COLOR is not set.
+    Auto,
+    Always,
+    Never,
+}
+
+impl ColorChoice {
+    /// Whether to colour a stream, given whether it is a terminal.
+    pub fn enabled(self, is_terminal: bool) -> bool {
+        match self {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            // https://no-color.org: set and not empty disables colour.
+            ColorChoice::Auto => {
+                is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! Rule documentation, generated from the rules' own `docs`: the pages
+//! `docs/rules/<CODE>.md`, their index, the README's rules table,
+//! `--list-rules` and `--explain`. `tests/cli_docs.rs` keeps the checked-in
+//! files equal to what this module generates.
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use policy_analyzer::{all_rules, Rule};
+
+pub const REPOSITORY: &str = "https://github.com/policy-check/policy-check";
+
+/// Where the generated pages live, relative to the repository root.
+pub const RULES_DIR: &str = "docs/rules";
+
+pub const TABLE_START: &str = "<!-- rules-table:start -->";
+pub const TABLE_END: &str = "<!-- rules-table:end -->";
+
+/// The URL of a rule's page, for SARIF's `helpUri`.
+pub fn help_uri(rule: &Rule) -> String {
+    format!("{REPOSITORY}/blob/main/{RULES_DIR}/{}.md", rule.code)
+}
+
+/// The first paragraph under `## What it does`, on one line.
+pub fn what_it_does(rule: &Rule) -> String {
+    let docs = rule.docs;
+    let body = docs
+        .find("## What it does")
+        .map(|at| &docs[at + "## What it does".len()..])
+        .unwrap_or(docs)
+        .trim_start();
+    let end = body
+        .find("\n\n")
+        .or_else(|| body.find("\n#"))
+        .unwrap_or(body.len());
+    body[..end].split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A rule's page: title, metadata, then its documentation.
+pub fn rule_page(rule: &Rule) -> String {
+    format!(
+        "# {} {}\n\n**Pack:** {} · **Default severity:** {} · **Fix:** {}\n\n{}\n",
+        rule.code,
+        rule.name,
+        rule.pack.name(),
+        rule.severity,
+        rule.fix.as_str(),
+        rule.docs.trim()
+    )
+}
+
+/// The Markdown table of all rules; codes link to their pages under `link_dir`.
+pub fn rules_table(link_dir: &str) -> String {
+    let mut out = String::from(
+        "| Code | Name | Severity | Fix | Summary |\n| --- | --- | --- | --- | --- |\n",
+    );
+    for rule in all_rules() {
+        let _ = writeln!(
+            out,
+            "| [{code}]({link_dir}{code}.md) | `{}` | {} | {} | {} |",
+            rule.name,
+            rule.severity,
+            rule.fix.as_str(),
+            rule.summary.replace('|', "\\|"),
+            code = rule.code,
+        );
+    }
+    out
+}
+
+/// `docs/rules/README.md`.
+pub fn rules_index() -> String {
+    format!(
+        "# Rules\n\nGenerated from the rules' own documentation by `UPDATE_DOCS=1 cargo test --test cli_docs`; do not edit.\n\n{}",
+        rules_table("")
+    )
+}
+
+/// The README with its rules table regenerated between the markers.
+pub fn readme_with_table(readme: &str) -> Result<String, String> {
+    let start = readme
+        .find(TABLE_START)
+        .ok_or(format!("README.md lacks `{TABLE_START}`"))?;
+    let end = readme
+        .find(TABLE_END)
+        .ok_or(format!("README.md lacks `{TABLE_END}`"))?;
+    if end < start {
+        return Err("README.md: the rules-table markers are out of order".into());
+    }
+    Ok(format!(
+        "{}{TABLE_START}\n{}{}",
+        &readme[..start],
+        rules_table(&format!("{RULES_DIR}/")),
+        &readme[end..]
+    ))
+}
+
+/// Every generated file under `root` (the repository) with its content,
+/// the README included.
+pub fn generated_files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    let dir = root.join(RULES_DIR);
+    let mut files: Vec<(PathBuf, String)> = all_rules()
+        .map(|rule| (dir.join(format!("{}.md", rule.code)), rule_page(rule)))
+        .collect();
+    files.push((dir.join("README.md"), rules_index()));
+    let readme_path = root.join("README.md");
+    let readme = std::fs::read_to_string(&readme_path)
+        .map_err(|e| format!("{}: {e}", readme_path.display()))?;
+    files.push((readme_path, readme_with_table(&readme)?));
+    Ok(files)
+}
+
+/// `--list-rules`: a plain-text table for the terminal.
+pub fn list_rules() -> String {
+    let rules: Vec<&Rule> = all_rules().collect();
+    let width = rules.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    let mut out = format!(
+        "{:<5}  {:<width$}  {:<8}  {:<9}  SUMMARY\n",
+        "CODE", "NAME", "SEVERITY", "FIX"
+    );
+    for rule in rules {
+        let _ = writeln!(
+            out,
+            "{:<5}  {:<width$}  {:<8}  {:<9}  {}",
+            rule.code,
+            rule.name,
+            rule.severity.as_str(),
+            rule.fix.as_str(),
+            rule.summary
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_start_with_title_and_metadata() {
+        let rule = all_rules().next().unwrap();
+        let page = rule_page(rule);
+        assert!(page.starts_with(&format!("# {} {}\n\n**Pack:** ", rule.code, rule.name)));
+        assert!(page.contains("## What it does"));
+    }
+
+    #[test]
+    fn what_it_does_is_one_paragraph() {
+        for rule in all_rules() {
+            let text = what_it_does(rule);
+            assert!(
+                !text.is_empty() && !text.contains('\n') && !text.contains('#'),
+                "{}: {text:?}",
+                rule.code
+            );
+        }
+    }
+
+    #[test]
+    fn the_readme_table_replaces_what_is_between_the_markers() {
+        let readme = format!("intro\n{TABLE_START}\nSTALE TABLE\n{TABLE_END}\nrest\n");
+        let new = readme_with_table(&readme).unwrap();
+        assert!(new.starts_with(&format!("intro\n{TABLE_START}\n| Code |")));
+        assert!(new.ends_with(&format!("|\n{TABLE_END}\nrest\n")));
+        assert!(!new.contains("STALE TABLE"));
+        assert_eq!(readme_with_table(&new).unwrap(), new);
+    }
+}

@@ -1,0 +1,383 @@
+//! Which files are checked, and how they are read: walking directories,
+//! include and exclude, and the one place that picks a reader for a file.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use policy_analyzer::{analyze, analyze_bytes, Analysis, AnalyzeOptions};
+
+use crate::config::ConfigError;
+use crate::glob::Globs;
+use crate::report::Problem;
+use crate::settings::{Discovery, Overrides, Settings};
+
+/// Files larger than this are reported instead of read (key policies are at
+/// most 32 KB; the limit only guards memory).
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// How a file's text becomes an analysis. CloudFormation and Terraform
+/// readers, which find the policies inside templates, plug in here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reader {
+    /// A JSON key-policy document.
+    Json,
+}
+
+impl Reader {
+    const ALL: [Reader; 1] = [Reader::Json];
+
+    /// The files a directory walk picks for this reader, unless `include` says otherwise.
+    fn default_globs(self) -> &'static [&'static str] {
+        match self {
+            Reader::Json => &["*.json"],
+        }
+    }
+
+    /// The reader for a file: by extension, and JSON for anything else that
+    /// is named on the command line or selected by an `include` glob.
+    pub fn for_path(_path: &Path) -> Reader {
+        Reader::Json
+    }
+
+    /// Analyses a file's bytes.
+    pub fn read<'b>(self, bytes: &'b [u8], options: &AnalyzeOptions) -> Document<'b> {
+        match self {
+            Reader::Json => match std::str::from_utf8(bytes) {
+                Ok(text) => Document {
+                    analysis: analyze(text, options),
+                    text: Cow::Borrowed(text),
+                    utf8: true,
+                },
+                // The analyzer reports where the encoding breaks; the
+                // renderers show the text with replacement characters.
+                Err(_) => Document {
+                    analysis: analyze_bytes(bytes, options),
+                    text: String::from_utf8_lossy(bytes),
+                    utf8: false,
+                },
+            },
+        }
+    }
+}
+
+/// A file as read by a [`Reader`].
+pub struct Document<'b> {
+    pub text: Cow<'b, str>,
+    pub analysis: Analysis,
+    /// Whether the bytes were UTF-8. A file that is not is reported even when
+    /// the analyzer cannot tell whether it is a policy.
+    pub utf8: bool,
+}
+
+/// The `include` default: the files of every reader.
+pub fn default_include() -> Globs {
+    let globs: Vec<&str> = Reader::ALL
+        .iter()
+        .flat_map(|r| r.default_globs())
+        .copied()
+        .collect();
+    Globs::new(&globs).expect("the default globs compile")
+}
+
+/// Where a file's bytes come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    File(PathBuf),
+    Stdin,
+}
+
+/// One file to check.
+pub struct Job {
+    pub source: Source,
+    /// The path shown to the user.
+    pub display: String,
+    /// The absolute path, for matching globs.
+    pub absolute: PathBuf,
+    /// Named on the command line (or standard input), not found by a walk:
+    /// a file that is not a policy is then reported, not silently skipped.
+    pub named: bool,
+    pub reader: Reader,
+    pub settings: Arc<Settings>,
+}
+
+impl Job {
+    /// Reads the file, refusing more than [`MAX_FILE_BYTES`].
+    pub fn read(&self) -> io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        let limit = MAX_FILE_BYTES + 1;
+        match &self.source {
+            Source::Stdin => io::stdin().lock().take(limit).read_to_end(&mut bytes)?,
+            Source::File(path) => {
+                let file = std::fs::File::open(path)?;
+                let len = file.metadata()?.len();
+                if len > MAX_FILE_BYTES {
+                    return Err(too_large(len));
+                }
+                bytes.reserve_exact(len as usize + 1);
+                file.take(limit).read_to_end(&mut bytes)?
+            }
+        };
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_large(bytes.len() as u64));
+        }
+        Ok(bytes)
+    }
+}
+
+fn too_large(len: u64) -> io::Error {
+    io::Error::other(format!(
+        "file too large: {} MiB (the limit is {} MiB; a key policy is at most 32 KB)",
+        len / (1024 * 1024),
+        MAX_FILE_BYTES / (1024 * 1024)
+    ))
+}
+
+/// Whether bytes look binary: a NUL byte in the first 8 KiB, as git decides.
+pub fn is_binary(bytes: &[u8]) -> bool {
+    bytes[..bytes.len().min(8192)].contains(&0)
+}
+
+/// What the walk yields, in path order.
+pub enum Entry {
+    Check(Job),
+    Problem(Problem),
+}
+
+/// The shown form of a path: as given, without a leading `./`.
+pub fn display(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    s.strip_prefix("./").unwrap_or(&s).to_string()
+}
+
+/// Finds the files to check under `paths` and sends them to `emit` in path
+/// order: the paths sorted, each directory walked in name order. Stops when
+/// `emit` returns false.
+pub fn walk(
+    paths: &[PathBuf],
+    stdin_filename: Option<&Path>,
+    overrides: Arc<Overrides>,
+    discovery: Discovery,
+    mut emit: impl FnMut(Entry) -> bool,
+) {
+    let discovery = Arc::new(Mutex::new(discovery));
+    let settings_for =
+        |absolute: &Path, emit: &mut dyn FnMut(Entry) -> bool| -> Option<Arc<Settings>> {
+            let mut discovery = discovery.lock().expect("discovery lock");
+            let settings = discovery.for_file(absolute);
+            for error in discovery.take_errors() {
+                if !emit(Entry::Problem(config_problem(error))) {
+                    return None;
+                }
+            }
+            Some(settings)
+        };
+
+    let mut paths: Vec<&PathBuf> = paths.iter().collect();
+    paths.sort();
+    paths.dedup();
+    // A file inside a directory that is also named is checked by the walk
+    // of that directory, in its place in the path order, once, and still as
+    // a named file.
+    let directories: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .map(|p| overrides.absolute(p))
+        .collect();
+    let named_inside: HashSet<PathBuf> = paths
+        .iter()
+        .map(|p| overrides.absolute(p))
+        .filter(|a| directories.iter().any(|d| d != a && a.starts_with(d)) && a.exists())
+        .collect();
+    for path in paths {
+        if named_inside.contains(&overrides.absolute(path)) {
+            continue;
+        }
+        if path.as_os_str() == "-" {
+            let name = stdin_filename.unwrap_or(Path::new("-"));
+            let absolute = overrides.absolute(name);
+            let Some(settings) = settings_for(&absolute, &mut emit) else {
+                return;
+            };
+            if settings.excludes(&absolute, true) {
+                continue;
+            }
+            let job = Job {
+                source: Source::Stdin,
+                display: display(name),
+                reader: Reader::for_path(name),
+                absolute,
+                named: true,
+                settings,
+            };
+            if !emit(Entry::Check(job)) {
+                return;
+            }
+            continue;
+        }
+        let metadata = match std::fs::metadata(path) {
+            Ok(metadata) => metadata,
+            Err(e) => {
+                if !emit(Entry::Problem(Problem::error(
+                    display(path),
+                    io_message(&e),
+                ))) {
+                    return;
+                }
+                continue;
+            }
+        };
+        if !metadata.is_dir() {
+            let absolute = overrides.absolute(path);
+            let Some(settings) = settings_for(&absolute, &mut emit) else {
+                return;
+            };
+            if settings.excludes(&absolute, true) {
+                continue;
+            }
+            let job = Job {
+                source: Source::File(path.clone()),
+                display: display(path),
+                reader: Reader::for_path(path),
+                absolute,
+                named: true,
+                settings,
+            };
+            if !emit(Entry::Check(job)) {
+                return;
+            }
+            continue;
+        }
+
+        let walker = {
+            let discovery = discovery.clone();
+            let overrides = overrides.clone();
+            ignore::WalkBuilder::new(path)
+                .follow_links(true)
+                .sort_by_file_name(|a, b| a.cmp(b))
+                // Excluded directories are not entered at all. Their
+                // settings are those of the directory that contains them.
+                .filter_entry(move |entry| {
+                    if entry.depth() == 0 || !entry.file_type().is_some_and(|t| t.is_dir()) {
+                        return true;
+                    }
+                    let absolute = overrides.absolute(entry.path());
+                    let mut discovery = discovery.lock().expect("discovery lock");
+                    !discovery.for_file(&absolute).excludes(&absolute, false)
+                })
+                .build()
+        };
+        for result in walker {
+            let entry = match result {
+                Ok(entry) => entry,
+                Err(error) => {
+                    if !emit(Entry::Problem(walk_problem(&error, path))) {
+                        return;
+                    }
+                    continue;
+                }
+            };
+            if !entry.file_type().is_some_and(|t| t.is_file()) {
+                continue;
+            }
+            let absolute = overrides.absolute(entry.path());
+            let Some(settings) = settings_for(&absolute, &mut emit) else {
+                return;
+            };
+            let named = named_inside.contains(&absolute);
+            if !(named || settings.includes(&absolute)) || settings.excludes(&absolute, false) {
+                continue;
+            }
+            let path = entry.into_path();
+            let job = Job {
+                display: display(&path),
+                reader: Reader::for_path(&path),
+                source: Source::File(path),
+                absolute,
+                named,
+                settings,
+            };
+            if !emit(Entry::Check(job)) {
+                return;
+            }
+        }
+    }
+}
+
+fn config_problem(error: ConfigError) -> Problem {
+    Problem {
+        line: error.line,
+        ..Problem::error(
+            display(&error.path),
+            format!("invalid config: {}", error.message),
+        )
+    }
+}
+
+/// An I/O error without Rust's `(os error N)` suffix.
+pub fn io_message(error: &io::Error) -> String {
+    let message = error.to_string();
+    match message.find(" (os error") {
+        Some(at) => message[..at].to_string(),
+        None => message,
+    }
+}
+
+/// The walk wraps the OS error in its own message ("IO error for operation
+/// on ./x: ..."), and the path is shown anyway: keep only the reason.
+fn walk_io_message(error: &io::Error) -> String {
+    if error.raw_os_error().is_some() || error.get_ref().is_none() {
+        return io_message(error);
+    }
+    let reason = error.kind().to_string();
+    let mut chars = reason.chars();
+    chars
+        .next()
+        .map_or(reason.clone(), |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// A walk error, with the path it concerns and a plain message.
+fn walk_problem(error: &ignore::Error, root: &Path) -> Problem {
+    let mut path = None;
+    let mut error = error;
+    loop {
+        match error {
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert(p.clone());
+                error = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                error = err
+            }
+            _ => break,
+        }
+    }
+    let message = match error {
+        ignore::Error::Loop { ancestor, child } => {
+            path = Some(child.clone());
+            format!("symbolic link loop: it leads back to {}", display(ancestor))
+        }
+        ignore::Error::Io(e) => walk_io_message(e),
+        other => other.to_string(),
+    };
+    Problem::error(display(path.as_deref().unwrap_or(root)), message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_means_a_nul_byte_early() {
+        assert!(is_binary(b"PNG\0\x01"));
+        assert!(!is_binary(b"{\"Statement\": []}"));
+    }
+
+    #[test]
+    fn shown_paths_drop_a_leading_dot_slash() {
+        assert_eq!(display(Path::new("./a/b.json")), "a/b.json");
+        assert_eq!(display(Path::new("/a/b.json")), "/a/b.json");
+    }
+}

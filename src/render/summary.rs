@@ -1,0 +1,77 @@
+//! The human summary line: `Checked 12 files in 8 ms: 2 errors, 1 warning`.
+
+use std::time::Duration;
+
+use policy_analyzer::Severity;
+
+use crate::report::Summary;
+
+pub fn line(summary: &Summary, color: bool) -> String {
+    let mut findings: Vec<String> = [
+        (Severity::Error, "error", "errors"),
+        (Severity::Warning, "warning", "warnings"),
+        (Severity::Info, "info", "info"),
+        (Severity::Hint, "hint", "hints"),
+    ]
+    .into_iter()
+    .filter(|&(s, _, _)| summary.count(s) > 0)
+    .map(|(s, one, many)| count(summary.count(s), one, many))
+    .collect();
+    if findings.is_empty() {
+        findings.push("no findings".to_string());
+    }
+    let mut line = format!(
+        "Checked {} in {}: {}",
+        count(summary.files_checked, "file", "files"),
+        duration(summary.elapsed),
+        findings.join(", ")
+    );
+    if summary.errors > 0 {
+        line.push_str(&format!(
+            "; {} could not be read or used",
+            count(summary.errors, "file or config", "files or configs")
+        ));
+    }
+    if color {
+        let failed = summary.errors > 0
+            || summary.count(Severity::Error) > 0
+            || summary.count(Severity::Warning) > 0;
+        let style = if failed { "\x1b[1m" } else { "\x1b[1;32m" };
+        line = format!("{style}{line}\x1b[0m");
+    }
+    line
+}
+
+fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+fn duration(d: Duration) -> String {
+    if d < Duration::from_secs(1) {
+        format!("{} ms", d.as_millis())
+    } else {
+        format!("{:.2} s", d.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_plurals() {
+        let mut s = Summary {
+            files_checked: 12,
+            elapsed: Duration::from_millis(8),
+            ..Summary::default()
+        };
+        assert_eq!(line(&s, false), "Checked 12 files in 8 ms: no findings");
+        s.findings = [3, 0, 1, 2];
+        s.errors = 1;
+        s.files_checked = 1;
+        assert_eq!(
+            line(&s, false),
+            "Checked 1 file in 8 ms: 2 errors, 1 warning, 3 hints; 1 file or config could not be read or used"
+        );
+    }
+}

@@ -1,0 +1,95 @@
+//! What a run reports, whatever the format: checked files, problems that
+//! stopped a file or config from being checked, and the totals.
+
+use std::time::Duration;
+
+use policy_analyzer::{Diagnostic, Severity};
+
+/// One checked policy, ready to render.
+pub struct CheckedFile<'a> {
+    /// The path as the user sees it (as given, or as found by the walk).
+    pub path: &'a str,
+    pub text: &'a str,
+    pub diagnostics: &'a [Diagnostic],
+}
+
+/// How a problem affects the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// The file or config could not be used; the exit code is 2.
+    Error,
+    /// A file named on the command line was not checked, and that is not a
+    /// failure: it is not a key policy (pre-commit passes every staged JSON file).
+    Skipped,
+}
+
+/// A file or config that could not be checked or used.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    pub path: String,
+    /// 1-based, for config errors.
+    pub line: Option<usize>,
+    pub level: Level,
+    pub message: String,
+}
+
+impl Problem {
+    pub fn error(path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            path: path.into(),
+            line: None,
+            level: Level::Error,
+            message: message.into(),
+        }
+    }
+
+    pub fn skipped(path: impl Into<String>, message: impl Into<String>) -> Problem {
+        Problem {
+            level: Level::Skipped,
+            ..Problem::error(path, message)
+        }
+    }
+
+    /// `path:line` or `path`.
+    pub fn location(&self) -> String {
+        match self.line {
+            Some(line) => format!("{}:{line}", self.path),
+            None => self.path.clone(),
+        }
+    }
+}
+
+/// Totals of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub files_checked: usize,
+    /// Findings by severity, indexed by `Severity as usize` (hint, info, warning, error).
+    pub findings: [usize; 4],
+    pub errors: usize,
+    pub skipped: usize,
+    pub elapsed: Duration,
+}
+
+impl Summary {
+    pub fn count(&self, severity: Severity) -> usize {
+        self.findings[severity as usize]
+    }
+
+    pub fn add_findings(&mut self, diagnostics: &[Diagnostic]) {
+        for d in diagnostics {
+            self.findings[d.severity as usize] += 1;
+        }
+    }
+}
+
+/// The exit code: 2 when a file or config could not be used, else 1 when a
+/// finding reached `--fail-on`, else 0.
+pub fn exit_code(errors: bool, failed: bool) -> u8 {
+    if errors {
+        2
+    } else if failed {
+        1
+    } else {
+        0
+    }
+}

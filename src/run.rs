@@ -1,0 +1,267 @@
+//! A run: the walk on one thread, the checks in parallel, the output in path
+//! order through one buffered standard output.
+//!
+//! The walk sends files in batches; each batch is checked and rendered in
+//! parallel and then written in order, so memory holds one batch in flight,
+//! not the whole run, and the walk of the next batch overlaps the checks.
+
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::sync::mpsc::sync_channel;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::cli::Args;
+use crate::files::{self, Entry, Job};
+use crate::glob::Globs;
+use crate::render::{self, Renderer};
+use crate::report::{exit_code, CheckedFile, Level, Problem, Summary};
+use crate::selector;
+use crate::settings::{Discovery, Overrides};
+
+/// Files per batch: enough to keep every core busy, few enough that memory
+/// stays flat.
+const BATCH: usize = 256;
+
+/// What checking one file came to.
+enum Outcome {
+    Checked {
+        rendered: String,
+        summary: Summary,
+        failed: bool,
+    },
+    /// Found by a walk but not a policy (or binary, or empty): nothing to say.
+    Ignored,
+    Problem(Problem),
+}
+
+/// Runs the check; returns the exit code.
+pub fn run(args: &Args, start: Instant) -> u8 {
+    let overrides = match overrides(args) {
+        Ok(overrides) => Arc::new(overrides),
+        Err(message) => {
+            eprintln!("{} {message}", error_prefix());
+            return 2;
+        }
+    };
+    let config = match (&args.config, args.no_config) {
+        (Some(path), _) => Some(Some(path.as_path())),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    let discovery = Discovery::new(overrides.clone(), config);
+
+    let stdout = io::stdout();
+    let color = args.color.enabled(stdout.is_terminal());
+    let width = terminal_size::terminal_size()
+        .filter(|_| stdout.is_terminal())
+        .map_or(100, |(w, _)| w.0 as usize);
+    let mut renderer =
+        render::renderer(args.format, color, width, args.quiet, overrides.cwd.clone());
+    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+
+    let mut paths = args.paths.clone();
+    if paths.is_empty() {
+        paths.push(if args.stdin_filename.is_some() {
+            "-".into()
+        } else {
+            ".".into()
+        });
+    }
+
+    let mut summary = Summary::default();
+    let mut failed = false;
+    let written = std::thread::scope(|scope| -> io::Result<()> {
+        let (sender, batches) = sync_channel::<Vec<Entry>>(2);
+        let walk_overrides = overrides.clone();
+        let stdin_filename = args.stdin_filename.as_deref();
+        let paths = &paths;
+        scope.spawn(move || {
+            let mut batch = Vec::with_capacity(BATCH);
+            files::walk(paths, stdin_filename, walk_overrides, discovery, |entry| {
+                batch.push(entry);
+                if batch.len() == BATCH {
+                    let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                    return sender.send(full).is_ok();
+                }
+                true
+            });
+            let _ = sender.send(batch);
+        });
+
+        renderer.begin(&mut out)?;
+        for batch in batches {
+            let renderer_ref: &dyn Renderer = &*renderer;
+            let outcomes: Vec<Outcome> = batch
+                .into_par_iter()
+                .map(|entry| match entry {
+                    Entry::Check(job) => check_or_report_panic(&job, renderer_ref),
+                    Entry::Problem(problem) => Outcome::Problem(problem),
+                })
+                .collect();
+            for outcome in outcomes {
+                match outcome {
+                    Outcome::Checked {
+                        rendered,
+                        summary: file,
+                        failed: file_failed,
+                    } => {
+                        summary.files_checked += 1;
+                        for (total, n) in summary.findings.iter_mut().zip(file.findings) {
+                            *total += n;
+                        }
+                        failed |= file_failed;
+                        renderer.write_file(&mut out, &rendered)?;
+                    }
+                    Outcome::Ignored => {}
+                    Outcome::Problem(problem) => {
+                        match problem.level {
+                            Level::Error => summary.errors += 1,
+                            Level::Skipped => summary.skipped += 1,
+                        }
+                        if problem.level == Level::Error || !args.quiet {
+                            // Flushed first, so that the message lands after
+                            // the output of the files before it.
+                            out.flush()?;
+                            eprintln!("{}", problem_line(&problem));
+                        }
+                        renderer.problem(&mut out, &problem)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    });
+
+    summary.elapsed = start.elapsed();
+    let code = exit_code(summary.errors > 0, failed);
+    let finished = written
+        .and_then(|()| renderer.finish(&mut out, &summary, code))
+        .and_then(|()| out.flush());
+    match finished {
+        Ok(()) => code,
+        // A closed pipe (`policy-check | head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => code,
+        Err(e) => {
+            eprintln!(
+                "{} cannot write the output: {}",
+                error_prefix(),
+                files::io_message(&e)
+            );
+            2
+        }
+    }
+}
+
+/// [`check`], turning a panic (a bug) into an error for this file alone, so
+/// the other files are still checked. The panic message is already on
+/// standard error, from the default hook.
+fn check_or_report_panic(job: &Job, renderer: &dyn Renderer) -> Outcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(job, renderer))).unwrap_or_else(
+        |_| {
+            Outcome::Problem(Problem::error(
+                &job.display,
+                "internal error while checking this file (a bug: please report it with the file)",
+            ))
+        },
+    )
+}
+
+/// Reads, analyses and renders one file.
+fn check(job: &Job, renderer: &dyn Renderer) -> Outcome {
+    let skip = |why: &str| {
+        if job.named {
+            Outcome::Problem(Problem::skipped(&job.display, why))
+        } else {
+            Outcome::Ignored
+        }
+    };
+    let bytes = match job.read() {
+        Ok(bytes) => bytes,
+        Err(e) => return Outcome::Problem(Problem::error(&job.display, files::io_message(&e))),
+    };
+    if files::is_binary(&bytes) {
+        return if job.named {
+            Outcome::Problem(Problem::error(
+                &job.display,
+                "binary file (it contains NUL bytes); not checked",
+            ))
+        } else {
+            Outcome::Ignored
+        };
+    }
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return skip("empty file; not checked");
+    }
+    let options = job.settings.options_for(&job.absolute);
+    let document = job.reader.read(&bytes, &options);
+    if !document.analysis.is_policy && document.utf8 {
+        return skip("not a key policy: the top level has no \"Statement\"; not checked");
+    }
+    let diagnostics = &document.analysis.diagnostics;
+    let mut summary = Summary::default();
+    summary.add_findings(diagnostics);
+    Outcome::Checked {
+        rendered: renderer.render_file(&CheckedFile {
+            path: &job.display,
+            text: &document.text,
+            diagnostics,
+        }),
+        failed: diagnostics
+            .iter()
+            .any(|d| d.severity >= job.settings.fail_on),
+        summary,
+    }
+}
+
+/// The command line's overrides, or a usage error.
+fn overrides(args: &Args) -> Result<Overrides, String> {
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let globs = |flag: &str, patterns: &[String]| -> Result<Option<Globs>, String> {
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        Globs::new(patterns)
+            .map(Some)
+            .map_err(|e| format!("--{flag}: {}", e.message))
+    };
+    let selectors = |flag: &str, selectors: &[String]| {
+        selector::resolve_all(selectors.iter().map(String::as_str))
+            .map_err(|e| format!("--{flag}: {e}"))
+    };
+    Ok(Overrides {
+        include: globs("include", &args.include)?,
+        exclude: globs("exclude", &args.exclude)?,
+        select: if args.select.is_empty() {
+            None
+        } else {
+            Some(selectors("select", &args.select)?)
+        },
+        ignore: selectors("ignore", &args.ignore)?,
+        fail_on: args.fail_on.map(Into::into),
+        cwd,
+    })
+}
+
+fn error_prefix() -> &'static str {
+    if io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+        "\x1b[1;31merror:\x1b[0m"
+    } else {
+        "error:"
+    }
+}
+
+/// A problem as one line on standard error.
+fn problem_line(problem: &Problem) -> String {
+    match problem.level {
+        Level::Error => format!(
+            "{} {}: {}",
+            error_prefix(),
+            problem.location(),
+            problem.message
+        ),
+        Level::Skipped => format!("note: {}: {}", problem.location(), problem.message),
+    }
+}
