@@ -6,6 +6,7 @@ use crate::model::{PrincipalKind, Statement};
 use crate::rules::security::key_account;
 use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::NodeKind;
+use crate::syntax::SyntaxErrorKind;
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC504",
@@ -88,7 +89,15 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     };
     // A judgement on the whole policy needs the whole policy: text that does
     // not parse may hide the statement that would answer it.
-    if !ctx.syntax_errors.is_empty() {
+    // Comments and trailing commas lose nothing; invalid text and duplicate
+    // keys can.
+    let may_hide_statements = ctx.syntax_errors.iter().any(|e| {
+        !matches!(
+            e.kind,
+            SyntaxErrorKind::Comment | SyntaxErrorKind::TrailingComma
+        )
+    });
+    if may_hide_statements {
         return;
     }
     // An identity policy (no statement names a principal) or a deny-only

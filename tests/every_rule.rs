@@ -1,0 +1,55 @@
+//! One fixture, `fixtures/every-rule.json`, triggers every rule: a quick way
+//! to see every diagnostic at once (in an editor, or with
+//! `policy-check fixtures/every-rule.json`), and a check that no rule is dead.
+
+use std::collections::BTreeSet;
+
+use policy_analyzer::{all_rules, analyze, AnalyzeOptions, Profile};
+
+/// Rules the fixture cannot trigger, and why.
+const EXCEPTIONS: &[(&str, &str)] = &[
+    (
+        "invalid-encoding",
+        "a file that is not UTF-8 is not analysed at all; its own fixture covers it",
+    ),
+    (
+        "key-lockout-risk",
+        "it stays silent when the JSON is broken (the admin statement could be in the part that \
+         cannot be read), and invalid-json must fire here; its own fixtures cover it",
+    ),
+];
+
+#[test]
+fn every_rule_fires_on_the_kitchen_sink() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/every-rule.json");
+    let text = std::fs::read_to_string(path).unwrap();
+    let options = AnalyzeOptions {
+        profile: every_rule_profile(),
+        ..AnalyzeOptions::default()
+    };
+    let fired: BTreeSet<&str> = analyze(&text, &options)
+        .diagnostics
+        .iter()
+        .map(|d| d.name)
+        .collect();
+    let missing: Vec<&str> = all_rules()
+        .map(|r| r.name)
+        .filter(|name| !fired.contains(name) && !EXCEPTIONS.iter().any(|(e, _)| e == name))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "rules that do not fire on fixtures/every-rule.json: {missing:?}"
+    );
+}
+
+/// The profile the fixture is checked with (some service rules need what a
+/// policy cannot say): an asymmetric key spec (unsupported-key-spec) and a
+/// linked bucket with S3 Bucket Keys on (s3-encryption-context-mismatch).
+/// It names no services, so they are still inferred (service-inferred).
+fn every_rule_profile() -> Option<Profile> {
+    Some(Profile {
+        key_spec: Some("RSA_2048".into()),
+        bucket_keys: Some(true),
+        ..Profile::default()
+    })
+}
