@@ -8,8 +8,7 @@ use serde_json::json;
 
 /// A policy whose trailing comma follows non-ASCII text on its line, so
 /// that columns counted in characters differ from bytes and UTF-16 units.
-const UNICODE_LINE: &str =
-    "{\n  \"Statement\": [{\"Sid\": \"Clé 🔑\", \"Effect\": \"Allow\",}]\n}\n";
+const UNICODE_LINE: &str = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Sid\": \"Clé 🔑\", \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"}, \"Action\": \"kms:*\", \"Resource\": \"*\",}]\n}\n";
 
 #[test]
 fn json_schema_version_1() {
@@ -60,13 +59,15 @@ fn json_schema_version_1() {
 
     // Columns count Unicode scalar values: `é` and `🔑` are one column each.
     let comma = &files[2]["diagnostics"][0];
-    let column = "  \"Statement\": [{\"Sid\": \"Clé 🔑\", \"Effect\": \"Allow\""
+    assert_eq!(comma["code"], "PC004");
+    let column = UNICODE_LINE.lines().nth(2).unwrap().find(",}").unwrap();
+    let column = UNICODE_LINE.lines().nth(2).unwrap()[..column]
         .chars()
         .count() as u64
         + 1;
     assert_eq!(
         comma["range"]["start"],
-        json!({"line": 2, "column": column})
+        json!({"line": 3, "column": column})
     );
 
     assert_eq!(
