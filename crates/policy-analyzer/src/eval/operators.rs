@@ -114,38 +114,10 @@ pub(crate) fn compare(base: BaseOperator, operand: &PolicyOperand<'_>, request: 
     }
 }
 
-/// IAM's `*`/`?` wildcard match, without allocating for ASCII text (policy
-/// values almost always are); other text goes through [`wildcard_match`].
-/// Same algorithm as the matcher: greedy with single-star backtracking.
+/// IAM's `*`/`?` wildcard match (the matcher's, which does not allocate
+/// for ASCII text).
 pub(crate) fn wildcard_matches(pattern: &str, text: &str, ignore_case: bool) -> bool {
-    if !(pattern.is_ascii() && text.is_ascii()) {
-        return wildcard_match(pattern, text, ignore_case);
-    }
-    let (p, t) = (pattern.as_bytes(), text.as_bytes());
-    let same = |a: u8, b: u8| a == b || (ignore_case && a.eq_ignore_ascii_case(&b));
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        if pi < p.len() && p[pi] == b'*' {
-            pi += 1;
-            star = Some((pi, ti));
-            continue;
-        }
-        if pi < p.len() && (p[pi] == b'?' || same(p[pi], t[ti])) {
-            pi += 1;
-            ti += 1;
-            continue;
-        }
-        match star {
-            Some((sp, st)) => {
-                pi = sp;
-                ti = st + 1;
-                star = Some((sp, st + 1));
-            }
-            None => return false,
-        }
-    }
-    p[pi..].iter().all(|&c| c == b'*')
+    wildcard_match(pattern, text, ignore_case)
 }
 
 /// [`arn_matches`] for a policy value as written.

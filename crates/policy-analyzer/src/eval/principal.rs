@@ -67,11 +67,12 @@ pub fn is_account_id(text: &str) -> bool {
 
 /// The account of `arn:PARTITION:iam::ACCOUNT:root`.
 pub fn account_root_arn(value: &str) -> Option<&str> {
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, "iam", "", account, "root"] if is_account_id(account) => Some(account),
-        _ => None,
-    }
+    // Called for every principal of every statement a request meets: no allocation.
+    let rest = value.strip_prefix("arn:")?;
+    let (_partition, rest) = rest.split_once(':')?;
+    let rest = rest.strip_prefix("iam::")?;
+    let account = rest.strip_suffix(":root")?;
+    is_account_id(account).then_some(account)
 }
 
 /// The account component of an ARN, when it is a 12-digit id.

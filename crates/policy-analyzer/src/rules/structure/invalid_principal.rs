@@ -493,10 +493,7 @@ mod tests {
             aws("arn:aws:iam::111122223333:group/Admins").as_deref(),
             Some("group")
         );
-        assert_eq!(
-            aws("arn:aws:iam::aws:policy/service-role/AWSServiceRoleForAutoScaling").is_some(),
-            true
-        );
+        assert!(aws("arn:aws:iam::aws:policy/service-role/AWSServiceRoleForAutoScaling").is_some());
         assert_eq!(
             aws("arn:aws:iam::111122223333:instance-profile/web").as_deref(),
             Some("instance-profile")
@@ -532,7 +529,7 @@ mod tests {
             Some("assumed-role/Role/*")
         );
         assert_eq!(aws("arn:aws:s3:::my-data-bucket").as_deref(), Some("s3"));
-        assert_eq!(aws("arn:aws:iam::111122223333").is_some(), true);
+        assert!(aws("arn:aws:iam::111122223333").is_some());
         assert_eq!(
             aws("arn:aws:iam:us-east-1:111122223333:root").as_deref(),
             Some("us-east-1")
