@@ -121,13 +121,16 @@ pub fn lsp_diagnostics(
 mod tests {
     use super::*;
 
-    const BROKEN_POLICY: &str = r#"{"Statement": [{"Effect": "Allow",}]}"#;
+    /// A complete key policy (Version, account-root statement) whose only
+    /// defect is a trailing comma, so no other rule pack reports anything.
+    const BROKEN_POLICY: &str = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*",}]}"#;
 
     #[test]
     fn policies_are_shown_and_other_json_is_not() {
         let policy = run(BROKEN_POLICY, 1, &Scope::default());
         assert!(policy.is_policy && policy.shown);
-        assert_eq!(policy.diagnostics[0].code, "PC004");
+        let codes: Vec<&str> = policy.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["PC004"]);
         let other = run(r#"{"name": "x",}"#, 1, &Scope::default());
         assert!(!other.shown && other.diagnostics.is_empty());
     }

@@ -144,7 +144,9 @@ mod tests {
             .collect()
     }
 
-    const TWO_COMMAS: &str = "{\"Statement\": [{\"Action\": [\"kms:Decrypt\",],},]}";
+    /// A complete key policy (Version, account-root statement) whose only
+    /// defects are three trailing commas, each with a safe fix.
+    const TWO_COMMAS: &str = "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Sid\": \"Enable IAM User Permissions\", \"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"}, \"Resource\": \"*\", \"Action\": [\"kms:*\",],},]}";
 
     #[test]
     fn a_trailing_comma_gets_a_preferred_quick_fix() {
@@ -179,6 +181,14 @@ mod tests {
         let everything = TextRange::new(0, TWO_COMMAS.len() as u32 as usize);
         let quick = actions(TWO_COMMAS, everything, None);
         assert_eq!(quick.len(), 3);
+        for action in &quick {
+            assert_eq!(
+                action.diagnostics.as_ref().unwrap()[0].code,
+                Some(tower_lsp_server::lsp_types::NumberOrString::String(
+                    "PC004".into()
+                ))
+            );
+        }
         let source = [CodeActionKind::SOURCE];
         let all = actions(TWO_COMMAS, everything, Some(&source));
         assert_eq!(all.len(), 1);
@@ -193,6 +203,11 @@ mod tests {
             .next()
             .unwrap();
         assert_eq!(edits.len(), 3);
+        assert!(edits.iter().all(|e| e.new_text.is_empty()));
+        assert_eq!(
+            all[0].title,
+            "Fix all safely fixable policy-check problems (3)"
+        );
         let quickfix_only = [CodeActionKind::QUICKFIX];
         assert_eq!(
             actions(TWO_COMMAS, everything, Some(&quickfix_only)).len(),
@@ -200,9 +215,10 @@ mod tests {
         );
     }
 
-    /// The conditions pack's fix (on another branch) renames the operator;
-    /// whatever rule produces it, the server must turn the byte edit into the
-    /// right LSP edit, also after non-ASCII text.
+    /// The conditions pack's fix (PC304) renames the operator; whatever rule
+    /// produces it, the server must turn the byte edit into the right LSP
+    /// edit, also after non-ASCII text. The diagnostic is built by hand so
+    /// that only the conversion is under test.
     #[test]
     fn a_rule_fix_becomes_an_lsp_edit_in_the_negotiated_encoding() {
         let text = "{\"Statement\": [{\"Sid\": \"Cl\u{e9} \u{1f511}\", \"Condition\": {\"StringEquals\": {\"kms:EncryptionContext:aws:s3:arn\": \"arn:aws:s3:::b/*\"}}}]}";
