@@ -9,7 +9,7 @@
 //! the configuration may name them instead.
 
 use super::model::{CallerKind, Need, ServiceId, Vars};
-use super::profile::{is_account_id, representative, Origin, ServiceProfile};
+use super::profile::{is_account_id, representative, Origin, ServiceProfile, Valued};
 use super::reading::{ConditionText, PolicyReading, S3ArnForm, StatementReading};
 use crate::catalog::catalog;
 use crate::eval::{PrincipalValue, Request, RequestPrincipal};
@@ -348,15 +348,6 @@ pub fn requests(
                 .is_some_and(|k| k.info.multivalued)
         })
         .collect();
-    let buckets: Vec<Option<&str>> = if linked {
-        profile
-            .buckets
-            .iter()
-            .map(|b| Some(b.value.as_str()))
-            .collect()
-    } else {
-        vec![None]
-    };
     let bucket_key_variants: &[bool] = if linked {
         profile.bucket_keys.variants()
     } else {
@@ -367,7 +358,15 @@ pub fn requests(
             .origins
             .first()
             .and_then(|&i| reading.statements.get(i));
-        for region in &profile.regions {
+        let buckets: Vec<Option<&str>> = if linked {
+            own_values(&profile.buckets, caller)
+                .into_iter()
+                .map(|b| Some(b.value.as_str()))
+                .collect()
+        } else {
+            vec![None]
+        };
+        for region in own_values(&profile.regions, caller) {
             let via_service = model.via_service.value(&region.value);
             for &bucket in &buckets {
                 let object_key = bucket.map_or(representative::OBJECT_KEY.to_string(), |b| {
@@ -449,6 +448,23 @@ pub fn requests(
 /// The object the linked cache reads or writes: one that fits the object
 /// patterns of the statements for this caller (the data repository may be a
 /// prefix of the bucket), else a representative one.
+/// The values a caller is checked with: those read from the caller's own
+/// statements when they name any, else all of them. Pairing every caller with
+/// every region and bucket read anywhere multiplied the requests (callers x
+/// regions x buckets): a policy with a hundred linked caches and buckets took
+/// minutes.
+fn own_values<'v>(values: &'v [Valued], caller: &Caller) -> Vec<&'v Valued> {
+    let own: Vec<&Valued> = values
+        .iter()
+        .filter(|v| matches!(&v.origin, Origin::Policy(e) if caller.origins.contains(&e.statement)))
+        .collect();
+    if own.is_empty() {
+        values.iter().collect()
+    } else {
+        own
+    }
+}
+
 fn object_key_for(reading: &PolicyReading<'_>, caller: &Caller, bucket: &str) -> String {
     caller
         .origins
