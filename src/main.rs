@@ -8,6 +8,11 @@ use clap::Parser;
 use policy_check::cli::Args;
 use policy_check::{docs, run, selector};
 
+// Checking a policy makes many small, short-lived allocations; with the system
+// allocator they were about a third of the run time (perf, 1,000-policy corpus).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let start = Instant::now();
     let args = Args::parse();

@@ -1,6 +1,11 @@
 //! `policy-lsp`: the language server binary. It speaks LSP over stdio; every
 //! editor starts it the same way (see crates/policy-lsp/README.md).
 
+// Each analysis makes many small, short-lived allocations; mimalloc serves
+// them several times faster than the system allocator (see the CLI's main).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut args = std::env::args().skip(1);
     if let Some(arg) = args.next() {
