@@ -409,7 +409,7 @@ impl Catalog {
             .keys
             .iter()
             .filter(|k| k.prefix.is_none())
-            .map(|k| k.name.clone());
+            .map(|k| k.name.as_str());
         // A pattern key whose prefix is misspelled: compare the prefix of the same length.
         let mut best: Option<(usize, String)> = None;
         for k in self.keys.iter().filter(|k| k.prefix.is_some()) {
@@ -444,11 +444,29 @@ impl Catalog {
 
 /// Edit distance (Damerau: transpositions count one) between two strings.
 pub fn distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev2 = vec![0usize; b.len() + 1];
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0usize; b.len() + 1];
+    if a == b {
+        return 0;
+    }
+    // Names are ASCII nearly always: compare bytes and skip collecting chars.
+    if a.is_ascii() && b.is_ascii() {
+        edit_distance(a.as_bytes(), b.as_bytes())
+    } else {
+        let a: Vec<char> = a.chars().collect();
+        let b: Vec<char> = b.chars().collect();
+        edit_distance(&a, &b)
+    }
+}
+
+fn edit_distance<T: PartialEq>(a: &[T], b: &[T]) -> usize {
+    let width = b.len() + 1;
+    // Three rows (two back for transpositions) in one allocation.
+    let mut rows = vec![0usize; 3 * width];
+    let (prev2, rest) = rows.split_at_mut(width);
+    let (prev, cur) = rest.split_at_mut(width);
+    let (mut prev2, mut prev, mut cur) = (prev2, prev, cur);
+    for (j, cell) in prev.iter_mut().enumerate() {
+        *cell = j;
+    }
     for i in 1..=a.len() {
         cur[0] = i;
         for j in 1..=b.len() {
@@ -464,29 +482,55 @@ pub fn distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
+/// Whether two names differ in length by more than `limit` edits could
+/// bridge: then their distance exceeds `limit` and need not be computed.
+fn too_far_apart(a: &str, b: &str, limit: usize) -> bool {
+    let chars = |s: &str| {
+        if s.is_ascii() {
+            s.len()
+        } else {
+            s.chars().count()
+        }
+    };
+    chars(a).abs_diff(chars(b)) > limit
+}
+
 fn closest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<&'s str> {
     let lower = name.to_ascii_lowercase();
+    let limit = max_distance(name);
     let mut best: Option<(usize, &str)> = None;
     for c in candidates {
+        // A candidate beyond the limit could never be returned.
+        if too_far_apart(&lower, c, limit) {
+            continue;
+        }
         let d = distance(&lower, &c.to_ascii_lowercase());
         if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }
     let (d, c) = best?;
-    (d <= max_distance(name)).then_some(c)
+    (d <= limit).then_some(c)
 }
 
-fn closest_scored(name: &str, candidates: impl Iterator<Item = String>) -> Option<(usize, String)> {
+fn closest_scored<'s>(
+    name: &str,
+    candidates: impl Iterator<Item = &'s str>,
+) -> Option<(usize, String)> {
     let lower = name.to_ascii_lowercase();
-    let mut best: Option<(usize, String)> = None;
+    let limit = max_distance(name);
+    let mut best: Option<(usize, &str)> = None;
     for c in candidates {
+        if too_far_apart(&lower, c, limit) {
+            continue;
+        }
         let d = distance(&lower, &c.to_ascii_lowercase());
-        if best.as_ref().is_none_or(|(bd, _)| d < *bd) {
+        if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, c));
         }
     }
-    best.filter(|(d, _)| *d <= max_distance(name))
+    best.filter(|(d, _)| *d <= limit)
+        .map(|(d, c)| (d, c.to_string()))
 }
 
 /// How many edits still count as a typo: about one in six characters, at least one.

@@ -156,4 +156,9 @@ fn suggestions_for_typos() {
 fn distance_counts_transpositions_once() {
     assert_eq!(distance("ab", "ba"), 1);
     assert_eq!(distance("kitten", "sitting"), 3);
+    assert_eq!(distance("", "abc"), 3);
+    assert_eq!(distance("same", "same"), 0);
+    // Non-ASCII text counts characters, not bytes.
+    assert_eq!(distance("clé", "cle"), 1);
+    assert_eq!(distance("kms:Décrypt", "kms:Decrypt"), 1);
 }

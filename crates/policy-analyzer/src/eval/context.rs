@@ -62,9 +62,9 @@ impl From<String> for ContextValue {
 /// in IAM; values keep their case.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RequestContext {
-    /// `(lowercased key, key as given, value)`, in insertion order. A handful
-    /// of keys per request: a vector beats a map here.
-    entries: Vec<(String, String, ContextValue)>,
+    /// `(key as given, value)`, in insertion order. A handful of keys per
+    /// request: a vector with case-insensitive look-up beats a map here.
+    entries: Vec<(String, ContextValue)>,
 }
 
 impl RequestContext {
@@ -84,25 +84,27 @@ impl RequestContext {
 
     /// Sets a key to a value of either kind.
     pub fn insert(&mut self, key: &str, value: ContextValue) {
-        let lower = key.to_ascii_lowercase();
-        match self.entries.iter_mut().find(|(k, _, _)| *k == lower) {
-            Some(entry) => {
-                entry.1 = key.to_string();
-                entry.2 = value;
+        match self.position(key) {
+            Some(i) => {
+                let entry = &mut self.entries[i];
+                if entry.0 != key {
+                    entry.0 = key.to_string();
+                }
+                entry.1 = value;
             }
-            None => self.entries.push((lower, key.to_string(), value)),
+            None => self.entries.push((key.to_string(), value)),
         }
     }
 
     /// Removes a key; returns its value.
     pub fn remove(&mut self, key: &str) -> Option<ContextValue> {
         let i = self.position(key)?;
-        Some(self.entries.remove(i).2)
+        Some(self.entries.remove(i).1)
     }
 
     /// The value of a key, in any letter case.
     pub fn get(&self, key: &str) -> Option<&ContextValue> {
-        self.position(key).map(|i| &self.entries[i].2)
+        self.position(key).map(|i| &self.entries[i].1)
     }
 
     /// Whether the request carries the key.
@@ -114,7 +116,7 @@ impl RequestContext {
     pub fn iter(&self) -> impl Iterator<Item = (&str, &ContextValue)> {
         self.entries
             .iter()
-            .map(|(_, key, value)| (key.as_str(), value))
+            .map(|(key, value)| (key.as_str(), value))
     }
 
     pub fn len(&self) -> usize {
@@ -128,7 +130,7 @@ impl RequestContext {
     fn position(&self, key: &str) -> Option<usize> {
         self.entries
             .iter()
-            .position(|(k, _, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
+            .position(|(k, _)| k.len() == key.len() && k.eq_ignore_ascii_case(key))
     }
 }
 

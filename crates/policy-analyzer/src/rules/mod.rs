@@ -150,6 +150,9 @@ pub(crate) struct SharedAnalyses {
     expansions: RefCell<FxHashMap<String, ActionSet>>,
     /// What each action entry of the document names (see `actions::classify`).
     pub(crate) action_classes: RefCell<FxHashMap<String, actions::ActionClass>>,
+    /// The account the policy's own ARNs show as the key's owner: four
+    /// security rules ask, and finding it reads every principal and ARN.
+    pub(crate) policy_account: OnceCell<Option<String>>,
 }
 
 impl<'a> Context<'a> {

@@ -28,7 +28,12 @@ pub(crate) fn key_account(ctx: &Context<'_>) -> Option<String> {
         .profile
         .as_ref()
         .and_then(|p| p.account.clone())
-        .or_else(|| accounts::key_account(ctx.policy))
+        .or_else(|| {
+            ctx.shared
+                .policy_account
+                .get_or_init(|| accounts::key_account(ctx.policy))
+                .clone()
+        })
 }
 
 /// Joins names for a message: `a`, `a and b`, `a, b and c`, and past `max`
