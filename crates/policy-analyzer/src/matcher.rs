@@ -88,7 +88,14 @@ impl Piece {
 
 /// Whether a pattern has a wildcard character (`*` or `?`).
 pub fn has_wildcard(pattern: &str) -> bool {
-    pattern.contains(['*', '?'])
+    // Bytes, not chars: both are ASCII, and this runs for every value the
+    // evaluator compares.
+    pattern.bytes().any(|b| b == b'*' || b == b'?')
+}
+
+/// Whether a value holds a policy variable (`${...}`).
+pub fn has_variable(value: &str) -> bool {
+    value.as_bytes().windows(2).any(|w| w == b"${")
 }
 
 fn eq_char(a: char, b: char, ignore_case: bool) -> bool {
@@ -188,6 +195,17 @@ pub fn policy_variables(value: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn variables_and_wildcards_are_found_anywhere() {
+        assert!(has_variable("arn:aws:iam::${aws:PrincipalAccount}:root"));
+        assert!(has_variable("${"));
+        assert!(!has_variable("$ {x}"));
+        assert!(!has_variable("{x}$"));
+        assert!(has_wildcard("é*"));
+        assert!(has_wildcard("kms:?ecrypt"));
+        assert!(!has_wildcard("kms:Décrypt"));
+    }
 
     #[test]
     fn star_and_question_mark() {

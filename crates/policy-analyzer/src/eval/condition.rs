@@ -103,7 +103,8 @@ pub(crate) fn evaluate_entry(
 
     let mut operands = Vec::with_capacity(key_entry.values.len());
     for value in &key_entry.values {
-        if variables && takes_variables(operator.base) && value.value.contains("${") {
+        if variables && takes_variables(operator.base) && crate::matcher::has_variable(value.value)
+        {
             let wildcards = positive(operator.base).supports_wildcards();
             match compile_with_variables(value.value, wildcards, &|name| view.variable(name)) {
                 Some(pieces) => operands.push(PolicyOperand::Pattern(pieces)),

@@ -518,7 +518,7 @@ fn resource_matches(
         return true;
     }
     match &options.key_arn {
-        Some(key_arn) if variables && pattern.contains("${") => {
+        Some(key_arn) if variables && crate::matcher::has_variable(pattern) => {
             match compile_with_variables(pattern, true, &|name| view.variable(name)) {
                 Some(pieces) => match_pieces(&pieces, key_arn, false),
                 None => false,

@@ -598,8 +598,11 @@ fn search(
         .iter()
         .flat_map(|c| c.entries())
         .collect();
-    let uses_variables =
-        |key: &ConditionKeyEntry<'_>| key.values.iter().any(|v| v.value.contains("${"));
+    let uses_variables = |key: &ConditionKeyEntry<'_>| {
+        key.values
+            .iter()
+            .any(|v| crate::matcher::has_variable(v.value))
+    };
 
     // Entries on keys the caller cannot vary hold or fail for every
     // combination: settle them first, before building any candidate.

@@ -163,19 +163,19 @@ pub fn check_service(
 
     // Group the variants of one request: same caller, action, region, bucket.
     let mut outcomes: Vec<RequestOutcome> = Vec::new();
-    for ServiceRequest {
-        caller,
-        action,
-        need,
-        region,
-        bucket,
-        bucket_keys,
-        request,
-        ..
-    } in requests
-    {
+    for planned in requests {
+        let ServiceRequest {
+            caller,
+            action,
+            need,
+            bucket_keys,
+            ..
+        } = planned;
         let existing = outcomes.iter().position(|o| {
-            o.caller == caller && o.action == action && o.region == region && o.bucket == bucket
+            o.caller == caller
+                && o.action == action
+                && o.region == planned.region
+                && o.bucket == planned.bucket
         });
         // Another variant of an optional request that is already allowed
         // cannot change its verdict (only the required ones are compared
@@ -190,6 +190,7 @@ pub fn check_service(
         if settled {
             continue;
         }
+        let request = planned.build(&callers, reading);
         let evaluation = evaluate(policy, &request);
         let variant = Variant {
             bucket_keys,
@@ -203,8 +204,8 @@ pub fn check_service(
                 caller,
                 action,
                 need,
-                region,
-                bucket,
+                region: planned.region,
+                bucket: planned.bucket,
                 variants: vec![variant],
                 best: 0,
                 verdict: Verdict::Denied,

@@ -281,6 +281,10 @@ pub struct ContextEntry {
     /// The actions whose requests carry the key; all when absent.
     pub actions: Option<Vec<String>>,
     pub source: String,
+    /// Whether the key takes several values, from the catalogue (filled in
+    /// when the models are loaded).
+    #[serde(skip)]
+    pub multivalued: bool,
 }
 
 impl ContextEntry {
@@ -365,9 +369,15 @@ pub fn models() -> &'static [ServiceModel] {
     MODELS.get_or_init(|| {
         DATA.iter()
             .map(|(file, text)| {
-                toml::from_str(text)
+                let mut model: ServiceModel = toml::from_str(text)
                     // The files are part of the build and parsed by a test.
-                    .unwrap_or_else(|e| panic!("services/data/{file} is invalid: {e}"))
+                    .unwrap_or_else(|e| panic!("services/data/{file} is invalid: {e}"));
+                for entry in &mut model.context {
+                    entry.multivalued = crate::catalog::catalog()
+                        .condition_key(&entry.key)
+                        .is_some_and(|k| k.info.multivalued);
+                }
+                model
             })
             .collect()
     })

@@ -62,7 +62,9 @@ impl Caller {
     }
 }
 
-/// One request a service makes.
+/// One request a service makes: what it is about. The request itself, with
+/// the full context the service sends, is built by [`ServiceRequest::build`]
+/// only when it is evaluated (most optional requests are settled before).
 #[derive(Clone, Debug)]
 pub struct ServiceRequest {
     pub service: ServiceId,
@@ -76,7 +78,9 @@ pub struct ServiceRequest {
     pub bucket: Option<String>,
     /// `s3-link`: the S3 Bucket Key setting this request assumes.
     pub bucket_keys: Option<bool>,
-    pub request: Request,
+    /// `s3-link`: the object the request reads or writes.
+    object_key: String,
+    via_service: String,
 }
 
 /// The callers of a service.
@@ -338,26 +342,12 @@ pub fn requests(
     let model = profile.service.model();
     let mut out = Vec::new();
     let linked = model.caller.kind == CallerKind::ServiceLinkedRole;
-    // Whether each context key takes several values (looked up once).
-    let multivalued: Vec<bool> = model
-        .context
-        .iter()
-        .map(|e| {
-            catalog()
-                .condition_key(&e.key)
-                .is_some_and(|k| k.info.multivalued)
-        })
-        .collect();
     let bucket_key_variants: &[bool] = if linked {
         profile.bucket_keys.variants()
     } else {
         &[false]
     };
     for (caller_index, caller) in callers.iter().enumerate() {
-        let origin = caller
-            .origins
-            .first()
-            .and_then(|&i| reading.statements.get(i));
         let buckets: Vec<Option<&str>> = if linked {
             own_values(&profile.buckets, caller)
                 .into_iter()
@@ -375,57 +365,6 @@ pub fn requests(
                 for &bucket_keys in bucket_key_variants {
                     for permission in model.permissions.iter().filter(|p| p.need.is_checked()) {
                         for action in &permission.actions {
-                            let vars = Vars {
-                                region: &region.value,
-                                caller_account: caller.account(),
-                                via_service: &via_service,
-                                role_id: caller
-                                    .role_id
-                                    .as_deref()
-                                    .unwrap_or(representative::ROLE_ID),
-                                session_name: model
-                                    .caller
-                                    .session_name
-                                    .as_deref()
-                                    .unwrap_or_default(),
-                                bucket: bucket.unwrap_or(representative::BUCKET),
-                                object_key: &object_key,
-                            };
-                            let mut request =
-                                Request::new(caller.principal.clone(), action.as_str());
-                            if let Some(statement) = origin {
-                                add_identity_context(
-                                    &mut request,
-                                    &statement.identity_conditions,
-                                    caller,
-                                    false,
-                                );
-                            }
-                            for deny in reading.statements.iter().filter(|s| !s.allow) {
-                                add_identity_context(
-                                    &mut request,
-                                    &deny.identity_requirements,
-                                    caller,
-                                    true,
-                                );
-                            }
-                            for (entry, &multivalued) in model
-                                .context
-                                .iter()
-                                .zip(&multivalued)
-                                .filter(|(e, _)| e.applies_to(action))
-                            {
-                                let template = match (&entry.bucket_keys_value, bucket_keys) {
-                                    (Some(with_bucket_keys), true) => with_bucket_keys,
-                                    _ => &entry.value,
-                                };
-                                let value = vars.render(template);
-                                if multivalued {
-                                    request.context.set_multi(&entry.key, vec![value]);
-                                } else {
-                                    request.context.set(&entry.key, value);
-                                }
-                            }
                             out.push(ServiceRequest {
                                 service: profile.service,
                                 caller: caller_index,
@@ -434,7 +373,8 @@ pub fn requests(
                                 region: region.value.clone(),
                                 bucket: bucket.map(str::to_string),
                                 bucket_keys: linked.then_some(bucket_keys),
-                                request,
+                                object_key: object_key.clone(),
+                                via_service: via_service.clone(),
                             });
                         }
                     }
@@ -443,6 +383,49 @@ pub fn requests(
         }
     }
     out
+}
+
+impl ServiceRequest {
+    /// The request as the service sends it: the caller, the action, and the
+    /// context of the service model, plus the identity the caller needs to be
+    /// one of the principals the policy means.
+    pub fn build(&self, callers: &[Caller], reading: &PolicyReading<'_>) -> Request {
+        let model = self.service.model();
+        let caller = &callers[self.caller];
+        let vars = Vars {
+            region: &self.region,
+            caller_account: caller.account(),
+            via_service: &self.via_service,
+            role_id: caller.role_id.as_deref().unwrap_or(representative::ROLE_ID),
+            session_name: model.caller.session_name.as_deref().unwrap_or_default(),
+            bucket: self.bucket.as_deref().unwrap_or(representative::BUCKET),
+            object_key: &self.object_key,
+        };
+        let mut request = Request::new(caller.principal.clone(), self.action);
+        let origin = caller
+            .origins
+            .first()
+            .and_then(|&i| reading.statements.get(i));
+        if let Some(statement) = origin {
+            add_identity_context(&mut request, &statement.identity_conditions, caller, false);
+        }
+        for deny in reading.statements.iter().filter(|s| !s.allow) {
+            add_identity_context(&mut request, &deny.identity_requirements, caller, true);
+        }
+        for entry in model.context.iter().filter(|e| e.applies_to(self.action)) {
+            let template = match (&entry.bucket_keys_value, self.bucket_keys) {
+                (Some(with_bucket_keys), Some(true)) => with_bucket_keys,
+                _ => &entry.value,
+            };
+            let value = vars.render(template);
+            if entry.multivalued {
+                request.context.set_multi(&entry.key, vec![value]);
+            } else {
+                request.context.set(&entry.key, value);
+            }
+        }
+        request
+    }
 }
 
 /// The object the linked cache reads or writes: one that fits the object
