@@ -13,6 +13,11 @@ const EXCEPTIONS: &[(&str, &str)] = &[
         "a file that is not UTF-8 is not analysed at all; its own fixture covers it",
     ),
     (
+        "unresolved-policy-variable",
+        "it needs Version 2012-10-17, under which `${...}` is substituted, while \
+         policy-variable-in-old-version needs the Version missing; its own fixtures cover it",
+    ),
+    (
         "key-lockout-risk",
         "it stays silent when the JSON is broken (the admin statement could be in the part that \
          cannot be read), and invalid-json must fire here; its own fixtures cover it",

@@ -140,6 +140,9 @@ pub struct ReportedElsewhere {
     pub malformed_caller_accounts: bool,
     /// A principal ARN whose account is not a 12-digit id (PC112).
     pub malformed_principal_accounts: bool,
+    /// A `${...}` in a condition value that names no condition key: PC315
+    /// under Version 2012-10-17, PC109 (literal text) under older versions.
+    pub unresolved_variables: bool,
 }
 
 /// Synthesizes, evaluates and explains the requests of one service.
@@ -393,7 +396,7 @@ fn classify(
                 .iter()
                 .any(|r| text.get(r.as_usize()).is_some_and(has_template_placeholder));
             if catalog().condition_key(&name).is_none()
-                || placeholder
+                || (placeholder && elsewhere.unresolved_variables)
                 || (literal_wildcard && elsewhere.literal_wildcards)
                 || (malformed_account && elsewhere.malformed_caller_accounts)
             {

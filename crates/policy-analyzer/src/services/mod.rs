@@ -66,6 +66,11 @@ impl ServiceAnalysis {
             literal_wildcards: enabled("wildcard-in-non-like-operator"),
             malformed_caller_accounts: enabled("invalid-caller-account"),
             malformed_principal_accounts: enabled("invalid-principal"),
+            unresolved_variables: enabled(if crate::eval::uses_policy_variables(ctx.policy) {
+                "unresolved-policy-variable"
+            } else {
+                "policy-variable-in-old-version"
+            }),
         };
         let checks = profiles
             .into_iter()

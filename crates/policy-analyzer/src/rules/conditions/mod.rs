@@ -21,6 +21,7 @@ pub mod operator_type_mismatch;
 pub mod set_operator_on_single_valued_key;
 pub mod unknown_condition_key;
 pub mod unknown_operator;
+pub mod unresolved_policy_variable;
 pub mod wildcard_in_non_like_operator;
 
 use super::Rule;
@@ -46,6 +47,7 @@ pub(crate) static RULES: &[&Rule] = &[
     &invalid_via_service::RULE,
     &invalid_s3_arn_context::RULE,
     &invalid_condition_value::RULE,
+    &unresolved_policy_variable::RULE,
 ];
 
 /// One condition entry: a key under an operator in a statement's `Condition`.
