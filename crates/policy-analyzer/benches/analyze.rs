@@ -7,6 +7,10 @@
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use policy_analyzer::{analyze, syntax, AnalyzeOptions};
 
+// The binaries run on mimalloc (see src/main.rs); measure what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ROOT: &str = r#"{
       "Sid": "Enable IAM User Permissions",
       "Effect": "Allow",

@@ -13,6 +13,10 @@ use policy_analyzer::eval::{evaluate, EvalOptions, Request, RequestPrincipal};
 use policy_analyzer::model::Policy;
 use policy_analyzer::{analyze, syntax, AnalyzeOptions};
 
+// The binaries run on mimalloc (see src/main.rs); measure what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ACCOUNT: &str = "111122223333";
 const STATEMENTS: usize = 1_000;
 const REGIONS: [&str; 4] = ["us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2"];

@@ -15,6 +15,10 @@ use policy_lsp::analysis::{self, Scope};
 use policy_lsp::documents::Document;
 use tower_lsp_server::lsp_types::{Position, Range, TextDocumentContentChangeEvent, Uri};
 
+// The binaries run on mimalloc (see src/main.rs); measure what ships.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const HEADER: &str =
     "{\n  \"Version\": \"2012-10-17\",\n  \"Id\": \"key-policy\",\n  \"Statement\": [\n";
 

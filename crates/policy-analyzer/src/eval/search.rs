@@ -34,7 +34,10 @@ use super::{
 use std::cell::OnceCell;
 
 use crate::catalog::catalog;
-use crate::model::{ConditionKeyEntry, ConditionOperatorEntry, OperatorFamily, Policy, Statement};
+use crate::model::{
+    ConditionBlock, ConditionKeyEntry, ConditionOperatorEntry, OperatorFamily, Policy,
+    PrincipalElement, PrincipalKind, Statement, StringList, ValueKind,
+};
 use crate::text::TextRange;
 
 /// At most this many requests are evaluated per question: enough for a
@@ -196,6 +199,41 @@ impl<'a, 'p> OutsideAccessSearch<'a, 'p> {
 }
 
 /// The indices of the Deny statements.
+/// Whether two statements decide every request alike: the same Effect,
+/// principals, actions, resources and conditions (their Sids may differ).
+fn same_rules(a: &Statement<'_>, b: &Statement<'_>) -> bool {
+    fn principals<'t>(
+        p: &Option<PrincipalElement<'t>>,
+    ) -> Option<Vec<(Option<PrincipalKind>, &'t str)>> {
+        p.as_ref()
+            .map(|p| p.values().map(|(kind, text)| (kind, text.value)).collect())
+    }
+    fn list<'t>(l: &Option<StringList<'t>>) -> Option<Vec<&'t str>> {
+        l.as_ref()
+            .map(|l| l.values.iter().map(|v| v.value).collect())
+    }
+    /// (operator, key, values) per condition entry.
+    type Entries<'t> = Vec<(&'t str, &'t str, Vec<(&'t str, ValueKind)>)>;
+    fn conditions<'t>(c: &Option<ConditionBlock<'t>>) -> Option<Entries<'t>> {
+        c.as_ref().map(|c| {
+            c.entries()
+                .map(|(op, key)| {
+                    let values = key.values.iter().map(|v| (v.value, v.kind)).collect();
+                    (op.name.value, key.key.value, values)
+                })
+                .collect()
+        })
+    }
+    a.effect.map(|(e, _)| e) == b.effect.map(|(e, _)| e)
+        && principals(&a.principal) == principals(&b.principal)
+        && principals(&a.not_principal) == principals(&b.not_principal)
+        && list(&a.action) == list(&b.action)
+        && list(&a.not_action) == list(&b.not_action)
+        && list(&a.resource) == list(&b.resource)
+        && list(&a.not_resource) == list(&b.not_resource)
+        && conditions(&a.condition) == conditions(&b.condition)
+}
+
 fn deny_statements(policy: &Policy<'_>) -> Vec<usize> {
     policy
         .statements
@@ -247,13 +285,20 @@ pub fn find_allowed_request(
     options: &EvalOptions,
     accept: &dyn Fn(&Evaluation) -> bool,
 ) -> Option<(Request, Evaluation)> {
-    // Some Allow statement must match: search through each in turn.
+    // Some Allow statement must match: search through each in turn. A
+    // statement that says what an earlier one said (a copy with another Sid,
+    // as loops in templates make) decides every request the same way.
     let denies = deny_statements(policy);
-    policy
+    let allows: Vec<&Statement<'_>> = policy
         .statements
         .iter()
         .filter(|s| s.is_allow() && covers_action(s, action))
-        .find_map(|s| {
+        .collect();
+    allows
+        .iter()
+        .enumerate()
+        .filter(|&(i, s)| !allows[..i].iter().any(|earlier| same_rules(earlier, s)))
+        .find_map(|(_, s)| {
             let base = Request::new(principal.clone(), action);
             let space = SearchSpace {
                 special: &[],
@@ -756,6 +801,27 @@ mod tests {
             options: &options,
         };
         (0..model.statements.len()).find_map(|i| find_outside_access(&model, i, &question))
+    }
+
+    #[test]
+    fn statements_that_differ_only_in_sid_decide_alike() {
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+          {"Sid": "A", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Admin"},
+           "Action": "kms:*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}},
+          {"Sid": "B", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Admin"},
+           "Action": "kms:*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}},
+          {"Sid": "C", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Admin"},
+           "Action": "kms:*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": true}}},
+          {"Sid": "D", "Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Admin"},
+           "Action": "kms:*", "Resource": "*", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}
+        ]}"#;
+        let parsed = parse(text);
+        let model = Policy::from_tree(&parsed.tree);
+        let s = &model.statements;
+        assert!(same_rules(&s[0], &s[1]));
+        // A JSON boolean is another value kind; a Deny is another effect.
+        assert!(!same_rules(&s[0], &s[2]));
+        assert!(!same_rules(&s[0], &s[3]));
     }
 
     fn statement(principal: &str, condition: &str) -> String {

@@ -237,11 +237,15 @@ fn candidates(ctx: &Context<'_>, account: Option<&str>) -> Vec<RequestPrincipal>
                     .account()
                     .filter(|a| is_account_id(a));
                 if let Some(account) = account.filter(|a| ours(a)) {
-                    if arn.contains(":role/") || arn.contains(":user/") {
-                        out.push(RequestPrincipal::Iam {
-                            arn: arn.to_string(),
-                            account: account.to_string(),
-                        });
+                    let principal = RequestPrincipal::Iam {
+                        arn: arn.to_string(),
+                        account: account.to_string(),
+                    };
+                    // Each principal once: statements repeat administrators.
+                    if (arn.contains(":role/") || arn.contains(":user/"))
+                        && !out.contains(&principal)
+                    {
+                        out.push(principal);
                     }
                 }
             }
