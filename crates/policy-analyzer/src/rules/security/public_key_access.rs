@@ -152,10 +152,24 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 join_names(&dedup(keys), 4)
             )
         };
+        // `"*"` (or `{"AWS": "*"}`) with no condition admits every
+        // principal, not just the kind of outsider the search found first.
+        let everyone = statement.condition.is_none()
+            && statement
+                .principal
+                .as_ref()
+                .is_some_and(|p| p.values().any(|(_, v)| v.value == "*"));
+        let who = if everyone && witness.caller != OutsideCaller::Anonymous {
+            format!(
+                "any principal of any AWS account (for one, {})",
+                witness.caller.describe()
+            )
+        } else {
+            witness.caller.describe()
+        };
         let message = format!(
-            "{} lets {} use this key for {}; {why}",
+            "{} lets {who} use this key for {}; {why}",
             statement.label(),
-            witness.caller.describe(),
             join_names(&collapse(&exposed), 4),
         );
         let account = key_account(ctx).unwrap_or_else(|| "<your account id>".to_string());
