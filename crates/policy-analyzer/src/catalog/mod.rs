@@ -321,6 +321,20 @@ impl Catalog {
         Some((i, &self.actions[i]))
     }
 
+    /// The index of an action by name, in any letter case, without
+    /// allocating (the evaluator asks for every statement a request meets).
+    pub fn action_position(&self, name: &str) -> Option<usize> {
+        // Requests carry canonical names: `actions` is sorted by them.
+        if let Ok(at) = self.actions.binary_search_by(|a| a.name.as_str().cmp(name)) {
+            return Some(at);
+        }
+        let lower = name.bytes().map(|b| b.to_ascii_lowercase());
+        self.sorted_lower
+            .binary_search_by(|(n, _)| n.bytes().cmp(lower.clone()))
+            .ok()
+            .map(|at| self.sorted_lower[at].1)
+    }
+
     /// The set of every action.
     pub fn all_actions(&self) -> ActionSet {
         let mut set = ActionSet::EMPTY;
@@ -341,6 +355,29 @@ impl Catalog {
             }
             return set;
         }
+        // The same few patterns (`kms:Create*`, `kms:GenerateDataKey*`) come
+        // back in statement after statement and file after file.
+        thread_local! {
+            static EXPANSIONS: std::cell::RefCell<HashMap<String, ActionSet>> =
+                std::cell::RefCell::new(HashMap::default());
+        }
+        if let Some(set) = EXPANSIONS.with(|cache| cache.borrow().get(pattern).copied()) {
+            return set;
+        }
+        let set = self.expand_wildcard(pattern, literal_len);
+        EXPANSIONS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            // Bounded, so that memory stays flat whatever the input holds.
+            if cache.len() >= 4096 {
+                cache.clear();
+            }
+            cache.insert(pattern.to_string(), set);
+        });
+        set
+    }
+
+    fn expand_wildcard(&self, pattern: &str, literal_len: usize) -> ActionSet {
+        let mut set = ActionSet::EMPTY;
         // Only names that start with the pattern's literal prefix can match.
         let prefix = pattern[..literal_len].to_ascii_lowercase();
         // `prefix*`, the common form, matches every name with the prefix.

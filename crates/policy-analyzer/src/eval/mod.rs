@@ -479,6 +479,15 @@ fn match_statement(
 /// Whether a statement's `Action` (or `NotAction`) covers an action, whatever
 /// its other elements say.
 pub fn covers_action(statement: &Statement<'_>, action: &str) -> bool {
+    // A catalogue action: one bit of the statement's expanded actions.
+    if let Some(index) = crate::catalog::catalog().action_position(action) {
+        return statement.covered_actions().contains(index);
+    }
+    covers_action_by_matching(statement, action)
+}
+
+/// [`covers_action`] value by value, for actions the catalogue lacks.
+fn covers_action_by_matching(statement: &Statement<'_>, action: &str) -> bool {
     match (&statement.action, &statement.not_action) {
         (Some(a), None) => a.values.iter().any(|v| action_matches(v.value, action)),
         (None, Some(n)) => !n.values.iter().any(|v| action_matches(v.value, action)),

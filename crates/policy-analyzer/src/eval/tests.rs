@@ -938,3 +938,51 @@ fn no_panic_on_truncated_or_odd_policies() {
         }
     }
 }
+
+/// The bit-set answer of `covers_action` (catalogue actions) is the one
+/// matching each value gives, for every catalogue action in any letter case.
+#[test]
+fn covered_actions_agree_with_matching_each_value() {
+    let patterns = [
+        r#""kms:*""#,
+        r#""*""#,
+        r#""kms:GenerateDataKey*""#,
+        r#"["kms:re*", "KMS:Describe*", "kms:?ecrypt"]"#,
+        r#""kms:Decrypt""#,
+        r#""KMS:DECRYPT""#,
+        r#"["kms:Create*", "kms:*Key", "kms:*Grant*"]"#,
+        r#""kms:ReEncrypt""#,
+        r#""s3:GetObject""#,
+        r#""k*:Sign""#,
+        r#"["kms:Encrypt", " kms:Decrypt"]"#,
+        r#"[]"#,
+    ];
+    let actions: Vec<String> = crate::catalog::catalog()
+        .actions()
+        .iter()
+        .flat_map(|a| {
+            [
+                a.name.clone(),
+                a.name.to_ascii_lowercase(),
+                a.name.to_ascii_uppercase(),
+            ]
+        })
+        .collect();
+    for element in ["Action", "NotAction"] {
+        for pattern in patterns {
+            let text = format!(
+                r#"{{"Statement": {{"Effect": "Allow", "Principal": "*", "{element}": {pattern}, "Resource": "*"}}}}"#
+            );
+            let parsed = parse(&text);
+            let policy = Policy::from_tree(&parsed.tree);
+            let statement = &policy.statements[0];
+            for action in &actions {
+                assert_eq!(
+                    covers_action(statement, action),
+                    covers_action_by_matching(statement, action),
+                    "{element} {pattern} and {action}"
+                );
+            }
+        }
+    }
+}

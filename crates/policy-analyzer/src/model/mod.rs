@@ -8,6 +8,9 @@ mod operator;
 
 pub use operator::{BaseOperator, Operator, OperatorFamily, SetQualifier};
 
+use std::cell::OnceCell;
+
+use crate::catalog::{catalog, ActionSet};
 use crate::syntax::{NodeId, NodeKind, Tree};
 use crate::text::TextRange;
 
@@ -202,9 +205,31 @@ pub struct Statement<'t> {
     pub resource: Option<StringList<'t>>,
     pub not_resource: Option<StringList<'t>>,
     pub condition: Option<ConditionBlock<'t>>,
+    /// The catalogue actions `Action` / `NotAction` cover, computed on first
+    /// use (see [`Statement::covered_actions`]).
+    covered: OnceCell<ActionSet>,
 }
 
 impl<'t> Statement<'t> {
+    /// The catalogue actions the statement's `Action` (or `NotAction`)
+    /// covers, whatever its other elements say: empty with neither element,
+    /// or with both (IAM rejects that).
+    pub fn covered_actions(&self) -> ActionSet {
+        *self.covered.get_or_init(|| {
+            let catalog = catalog();
+            let union = |list: &StringList<'_>| {
+                list.values.iter().fold(ActionSet::EMPTY, |set, v| {
+                    set.union(catalog.expand(v.value))
+                })
+            };
+            match (&self.action, &self.not_action) {
+                (Some(action), None) => union(action),
+                (None, Some(not_action)) => catalog.all_actions().difference(union(not_action)),
+                _ => ActionSet::EMPTY,
+            }
+        })
+    }
+
     /// A short human name: `statement "Sid"` or `statement #2`.
     pub fn label(&self) -> String {
         match &self.sid {
@@ -344,6 +369,7 @@ fn statement<'t>(tree: &'t Tree<'t>, node: NodeId, index: usize) -> Statement<'t
         resource: get("Resource").map(|m| string_list(tree, m.key_range, m.value)),
         not_resource: get("NotResource").map(|m| string_list(tree, m.key_range, m.value)),
         condition: get("Condition").map(|m| condition(tree, m.key_range, m.value)),
+        covered: OnceCell::new(),
     }
 }
 

@@ -144,10 +144,6 @@ pub struct Context<'a> {
 #[derive(Default)]
 pub(crate) struct SharedAnalyses {
     pub(crate) services: OnceCell<crate::services::ServiceAnalysis>,
-    /// Expansions of the action patterns the document uses: several rules
-    /// ask about the same few patterns, and a wildcard is matched against
-    /// every catalogue action.
-    expansions: RefCell<FxHashMap<String, ActionSet>>,
     /// What each action entry of the document names (see `actions::classify`).
     pub(crate) action_classes: RefCell<FxHashMap<String, actions::ActionClass>>,
     /// The account the policy's own ARNs show as the key's owner: four
@@ -179,21 +175,10 @@ impl<'a> Context<'a> {
         &self.text[range.as_usize()]
     }
 
-    /// The catalogue actions an action pattern matches, computed once per
-    /// pattern and document.
+    /// The catalogue actions an action pattern matches (the catalogue keeps
+    /// the expansions of wildcard patterns it has seen).
     pub fn expand_actions(&self, pattern: &str) -> ActionSet {
-        if !pattern.contains(['*', '?']) {
-            return self.catalog.expand(pattern);
-        }
-        if let Some(set) = self.shared.expansions.borrow().get(pattern) {
-            return *set;
-        }
-        let set = self.catalog.expand(pattern);
-        self.shared
-            .expansions
-            .borrow_mut()
-            .insert(pattern.to_string(), set);
-        set
+        self.catalog.expand(pattern)
     }
 
     /// What the service packs found: which services the key serves (from the

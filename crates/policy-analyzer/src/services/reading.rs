@@ -664,10 +664,16 @@ fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
     if needle.is_empty() || haystack.len() < needle.len() {
         return None;
     }
-    (0..=haystack.len() - needle.len()).find(|&i| {
-        haystack.is_char_boundary(i)
-            && haystack.is_char_boundary(i + needle.len())
-            && haystack[i..i + needle.len()].eq_ignore_ascii_case(needle)
+    let (hay, pin) = (haystack.as_bytes(), needle.as_bytes());
+    let first = pin[0].to_ascii_lowercase();
+    // Runs for every principal and condition value against every service's
+    // role prefix: look at the first byte before comparing the rest.
+    (0..=hay.len() - pin.len()).find(|&i| {
+        hay[i].to_ascii_lowercase() == first
+            && hay[i..i + pin.len()].eq_ignore_ascii_case(pin)
+            // An ASCII needle can only match on character boundaries.
+            && (needle.is_ascii()
+                || (haystack.is_char_boundary(i) && haystack.is_char_boundary(i + pin.len())))
     })
 }
 
