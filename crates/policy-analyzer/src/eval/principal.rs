@@ -77,11 +77,17 @@ pub fn account_root_arn(value: &str) -> Option<&str> {
 
 /// The account component of an ARN, when it is a 12-digit id.
 pub fn arn_account(arn: &str) -> Option<&str> {
-    let mut parts = arn.splitn(6, ':');
-    if parts.next() != Some("arn") {
-        return None;
-    }
-    parts.nth(3).filter(|a| is_account_id(a))
+    // `arn:PARTITION:SERVICE:REGION:ACCOUNT:...`; bytes, not a char
+    // searcher: the evaluator asks this of every principal it meets.
+    let rest = arn.strip_prefix("arn:")?;
+    let mut colons = rest
+        .bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b':')
+        .map(|(i, _)| i);
+    let start = colons.nth(2)? + 1;
+    let end = colons.next().unwrap_or(rest.len());
+    Some(&rest[start..end]).filter(|a| is_account_id(a))
 }
 
 /// How a principal element matches a request's principal.

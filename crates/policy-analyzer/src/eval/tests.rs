@@ -986,3 +986,24 @@ fn covered_actions_agree_with_matching_each_value() {
         }
     }
 }
+
+#[test]
+fn arn_account_is_the_fifth_field() {
+    use super::principal::arn_account;
+    assert_eq!(
+        arn_account("arn:aws:iam::111122223333:role/App"),
+        Some("111122223333")
+    );
+    assert_eq!(
+        arn_account("arn:aws:iam::111122223333"),
+        Some("111122223333")
+    );
+    assert_eq!(
+        arn_account("arn:aws:sts::111122223333:assumed-role/A/s"),
+        Some("111122223333")
+    );
+    assert_eq!(arn_account("arn:aws:iam::11112222333:root"), None);
+    assert_eq!(arn_account("arn:aws:iam:111122223333"), None);
+    assert_eq!(arn_account("aws:iam::111122223333:root"), None);
+    assert_eq!(arn_account("arn:aws:s3:::bucket"), None);
+}

@@ -75,13 +75,10 @@ impl<'a> Lexer<'a> {
     }
 
     pub fn next_token(&mut self) -> Token<'a> {
-        while let Some(&b) = self.bytes.get(self.pos) {
-            if matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-                self.pos += 1;
-            } else {
-                break;
-            }
-        }
+        self.pos += self.bytes[self.pos.min(self.bytes.len())..]
+            .iter()
+            .position(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+            .unwrap_or(self.bytes.len().saturating_sub(self.pos));
         let start = self.pos;
         let Some(&b) = self.bytes.get(start) else {
             return Token {
@@ -199,6 +196,11 @@ impl<'a> Lexer<'a> {
         let mut owned: Option<String> = None;
         let mut run_start = content_start;
         loop {
+            // Most of a string is plain text: skip it in one scan.
+            self.pos += self.bytes[self.pos.min(self.bytes.len())..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(self.bytes.len().saturating_sub(self.pos));
             let Some(&b) = self.bytes.get(self.pos) else {
                 self.error(
                     start,

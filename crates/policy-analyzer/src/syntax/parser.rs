@@ -1,7 +1,5 @@
 //! An iterative, error-recovering JSON parser.
 
-use std::collections::HashMap;
-
 use super::lexer::{Lexer, Token, TokenKind};
 use super::tree::{Member, Node, NodeId, NodeKind, Tree};
 use super::{Parse, SyntaxError, SyntaxErrorKind};
@@ -534,10 +532,21 @@ impl<'a> Parser<'a> {
         if members.len() < 2 {
             return;
         }
-        let mut first_seen: HashMap<&str, TextRange> = HashMap::with_capacity(members.len());
-        for m in members {
-            match first_seen.get(m.key.as_ref()) {
-                Some(&first) => self.errors.push(SyntaxError {
+        // Policy objects are small: compare keys pairwise there, hash beyond.
+        let mut first_seen: rustc_hash::FxHashMap<&str, TextRange> = Default::default();
+        for (i, m) in members.iter().enumerate() {
+            let first = if members.len() <= 16 {
+                members[..i]
+                    .iter()
+                    .find(|earlier| earlier.key == m.key)
+                    .map(|earlier| earlier.key_range)
+            } else {
+                let seen = first_seen.get(m.key.as_ref()).copied();
+                first_seen.entry(m.key.as_ref()).or_insert(m.key_range);
+                seen
+            };
+            if let Some(first) = first {
+                self.errors.push(SyntaxError {
                     kind: SyntaxErrorKind::DuplicateKey { first },
                     range: m.key_range,
                     message: format!(
@@ -545,10 +554,7 @@ impl<'a> Parser<'a> {
                         m.key
                     ),
                     related: None,
-                }),
-                None => {
-                    first_seen.insert(m.key.as_ref(), m.key_range);
-                }
+                });
             }
         }
     }
