@@ -137,15 +137,15 @@ pub struct Context<'a> {
     pub policy: &'a Policy<'a>,
     pub catalog: &'static Catalog,
     pub options: &'a AnalyzeOptions,
-    pub(crate) shared: SharedAnalyses,
+    pub(crate) shared: SharedAnalyses<'a>,
 }
 
 /// Analyses computed at most once per document and shared by rules.
 #[derive(Default)]
-pub(crate) struct SharedAnalyses {
+pub(crate) struct SharedAnalyses<'a> {
     pub(crate) services: OnceCell<crate::services::ServiceAnalysis>,
     /// What each action entry of the document names (see `actions::classify`).
-    pub(crate) action_classes: RefCell<FxHashMap<String, actions::ActionClass>>,
+    pub(crate) action_classes: RefCell<FxHashMap<&'a str, actions::ActionClass>>,
     /// The account the policy's own ARNs show as the key's owner: four
     /// security rules ask, and finding it reads every principal and ARN.
     pub(crate) policy_account: OnceCell<Option<String>>,

@@ -45,7 +45,7 @@ pub(crate) enum ActionClass {
 }
 
 /// What an entry names, computed once per value and document.
-pub(crate) fn classify(ctx: &Context<'_>, value: &str) -> ActionClass {
+pub(crate) fn classify<'a>(ctx: &Context<'a>, value: &'a str) -> ActionClass {
     if let Some(class) = ctx.shared.action_classes.borrow().get(value) {
         return class.clone();
     }
@@ -53,7 +53,7 @@ pub(crate) fn classify(ctx: &Context<'_>, value: &str) -> ActionClass {
     ctx.shared
         .action_classes
         .borrow_mut()
-        .insert(value.to_string(), class.clone());
+        .insert(value, class.clone());
     class
 }
 

@@ -169,7 +169,10 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
 /// The entries of a list that can cover others: the first entry of each
 /// distinct (set of KMS actions, is a pattern), at most a few hundred, so that
 /// looking for a covering entry stays cheap on any input.
-fn distinct_coverers(ctx: &Context<'_>, list: &StringList<'_>) -> Vec<(ActionSet, bool, usize)> {
+fn distinct_coverers<'a>(
+    ctx: &Context<'a>,
+    list: &StringList<'a>,
+) -> Vec<(ActionSet, bool, usize)> {
     let mut seen = HashSet::new();
     let mut out = Vec::new();
     for (j, v) in list.values.iter().enumerate().take(MAX_ENTRIES_PER_LIST) {
