@@ -198,7 +198,6 @@ impl<'a, 'p> OutsideAccessSearch<'a, 'p> {
     }
 }
 
-/// The indices of the Deny statements.
 /// Whether two statements decide every request alike: the same Effect,
 /// principals, actions, resources and conditions (their Sids may differ).
 fn same_rules(a: &Statement<'_>, b: &Statement<'_>) -> bool {
@@ -234,6 +233,7 @@ fn same_rules(a: &Statement<'_>, b: &Statement<'_>) -> bool {
         && conditions(&a.condition) == conditions(&b.condition)
 }
 
+/// The indices of the Deny statements.
 fn deny_statements(policy: &Policy<'_>) -> Vec<usize> {
     policy
         .statements
