@@ -90,6 +90,8 @@ pub fn run(args: &Args, start: Instant) -> u8 {
             let _ = sender.send(batch);
         });
 
+        // The main thread waits for the walk's first batch anyway.
+        policy_analyzer::prepare();
         renderer.begin(&mut out)?;
         for batch in batches {
             let renderer_ref: &dyn Renderer = &*renderer;

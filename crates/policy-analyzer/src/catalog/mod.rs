@@ -168,6 +168,8 @@ pub struct KeyMatch<'c> {
 pub struct Catalog {
     actions: Vec<ActionInfo>,
     action_index: HashMap<String, usize>,
+    /// Canonical names, as requests carry them.
+    canonical_index: HashMap<String, usize>,
     /// Lower-cased action names with their indices, sorted, so that a
     /// pattern's literal prefix narrows the candidates by binary search.
     sorted_lower: Vec<(String, usize)>,
@@ -241,6 +243,11 @@ impl Catalog {
             .enumerate()
             .map(|(i, a)| (a.name.to_ascii_lowercase(), i))
             .collect::<HashMap<_, _>>();
+        let canonical_index = actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.clone(), i))
+            .collect::<HashMap<_, _>>();
         let mut sorted_lower: Vec<(String, usize)> =
             action_index.iter().map(|(n, &i)| (n.clone(), i)).collect();
         sorted_lower.sort();
@@ -300,6 +307,7 @@ impl Catalog {
         Catalog {
             actions,
             action_index,
+            canonical_index,
             sorted_lower,
             keys,
             key_index,
@@ -324,8 +332,8 @@ impl Catalog {
     /// The index of an action by name, in any letter case, without
     /// allocating (the evaluator asks for every statement a request meets).
     pub fn action_position(&self, name: &str) -> Option<usize> {
-        // Requests carry canonical names: `actions` is sorted by them.
-        if let Ok(at) = self.actions.binary_search_by(|a| a.name.as_str().cmp(name)) {
+        // Requests carry canonical names.
+        if let Some(&at) = self.canonical_index.get(name) {
             return Some(at);
         }
         let lower = name.bytes().map(|b| b.to_ascii_lowercase());

@@ -41,6 +41,7 @@ pub(crate) fn evaluate_block(
     block: &ConditionBlock<'_>,
     view: &ContextView<'_>,
     variables: bool,
+    explain: bool,
 ) -> Result<(), Failure> {
     for op in &block.operators {
         if op.operator.is_none() {
@@ -53,7 +54,7 @@ pub(crate) fn evaluate_block(
             });
         }
         for key in &op.keys {
-            match evaluate_entry(op, key, view, variables) {
+            match evaluate_entry(op, key, view, variables, explain) {
                 EntryOutcome::True => {}
                 EntryOutcome::False(reason) => {
                     return Err(Failure::Condition {
@@ -84,6 +85,7 @@ pub(crate) fn evaluate_entry(
     key_entry: &ConditionKeyEntry<'_>,
     view: &ContextView<'_>,
     variables: bool,
+    explain: bool,
 ) -> EntryOutcome {
     let Some(operator) = op_entry.operator else {
         return EntryOutcome::Unreadable(
@@ -98,7 +100,7 @@ pub(crate) fn evaluate_entry(
     let request_value = view.get(key);
 
     if operator.base == BaseOperator::Null {
-        return evaluate_null(key_entry, request_value.as_deref());
+        return evaluate_null(key_entry, request_value.as_deref(), explain);
     }
 
     let mut operands = Vec::with_capacity(key_entry.values.len());
@@ -111,10 +113,14 @@ pub(crate) fn evaluate_entry(
                 None => {
                     // "If AWS cannot resolve a variable, this might cause the
                     // entire statement to be invalid" (IAM UG, policy variables).
-                    return EntryOutcome::False(format!(
-                        "`{}` uses a policy variable that has no value in this request",
-                        value.value
-                    ));
+                    return EntryOutcome::False(if explain {
+                        format!(
+                            "`{}` uses a policy variable that has no value in this request",
+                            value.value
+                        )
+                    } else {
+                        String::new()
+                    });
                 }
             }
         } else {
@@ -137,7 +143,7 @@ pub(crate) fn evaluate_entry(
     // Per request value: does it satisfy the operator (negation included)?
     let value_ok = |request: &str| matches_any(request) != negated;
 
-    let explain = |request: Option<&ContextValue>| -> String {
+    let explanation = |request: Option<&ContextValue>| -> String {
         let wants = wants(&operator, key_entry);
         match (operator.qualifier, request) {
             (None, None) => format!("{key} is not in the request, the condition wants {wants}"),
@@ -160,7 +166,11 @@ pub(crate) fn evaluate_entry(
         if ok {
             EntryOutcome::True
         } else {
-            EntryOutcome::False(explain(request))
+            EntryOutcome::False(if explain {
+                explanation(request)
+            } else {
+                String::new()
+            })
         }
     };
 
@@ -194,6 +204,7 @@ pub(crate) fn evaluate_entry(
 fn evaluate_null(
     key_entry: &ConditionKeyEntry<'_>,
     request: Option<&ContextValue>,
+    explain: bool,
 ) -> EntryOutcome {
     let key = key_entry.key.value;
     let present = request.is_some_and(|v| !v.is_empty_set());
@@ -213,6 +224,8 @@ fn evaluate_null(
     // `true` means "the key is null", i.e. absent.
     if wanted.iter().any(|&absent| absent != present) {
         EntryOutcome::True
+    } else if !explain {
+        EntryOutcome::False(String::new())
     } else if present {
         EntryOutcome::False(format!(
             "{key} is in the request, the condition wants it absent"

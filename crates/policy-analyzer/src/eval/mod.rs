@@ -136,6 +136,10 @@ pub struct EvalOptions {
     /// without it, KMS key ARN patterns (`arn:aws:kms:...`, not aliases) are
     /// taken to match this key and other ARNs not to.
     pub key_arn: Option<String>,
+    /// Leave the reasons of failed conditions empty. For searches, which try
+    /// many requests and need only the decisions; every other evaluation
+    /// explains its misses.
+    pub brief: bool,
 }
 
 /// The verdict for a request.
@@ -471,7 +475,7 @@ fn match_statement(
     }
 
     if let Some(condition) = &statement.condition {
-        condition::evaluate_block(condition, view, variables)?;
+        condition::evaluate_block(condition, view, variables, !options.brief)?;
     }
     Ok(principal_match)
 }

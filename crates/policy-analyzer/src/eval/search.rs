@@ -630,6 +630,13 @@ fn search(
     accept: &dyn Fn(&Evaluation) -> bool,
 ) -> Option<(Request, Evaluation)> {
     let statement = policy.statements.get(target)?;
+    // A search tries many requests and needs only decisions, not the words
+    // for each failed condition (the witness's evaluation has none).
+    let brief = EvalOptions {
+        brief: true,
+        ..options.clone()
+    };
+    let options = &brief;
     // Elements other than conditions do not depend on the context: if the
     // target fails on one of them, no request of this caller can succeed.
     if let StatementOutcome::Miss(failure) = evaluate_statement(policy, statement, &base, options) {
@@ -660,7 +667,7 @@ fn search(
         (space.identity)(k.key.value)
             && !special
             && !uses_variables(k)
-            && evaluate_entry(op, k, &base_view, variables) != EntryOutcome::True
+            && evaluate_entry(op, k, &base_view, variables, false) != EntryOutcome::True
     });
     if pinned_fails {
         return None;
@@ -699,7 +706,7 @@ fn search(
             let view = ContextView::new(&request.context, &request.principal);
             on_key
                 .iter()
-                .all(|(op, k)| evaluate_entry(op, k, &view, variables) == EntryOutcome::True)
+                .all(|(op, k)| evaluate_entry(op, k, &view, variables, false) == EntryOutcome::True)
         });
         if key.values.is_empty() {
             return None;

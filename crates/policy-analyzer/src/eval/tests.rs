@@ -342,6 +342,35 @@ fn condition_operators() {
     );
 }
 
+/// Brief evaluation (what searches use) decides every row of the operator
+/// table as the full one does, with the same misses, only without words.
+#[test]
+fn brief_evaluation_decides_alike() {
+    let brief = EvalOptions {
+        brief: true,
+        ..EvalOptions::default()
+    };
+    for (condition, context, _) in CONDITION_CASES {
+        let policy = condition_policy(Some("2012-10-17"), condition);
+        let request = with_context(alice(), context);
+        let full = evaluate_text(&policy, &request, &EvalOptions::default());
+        let quick = evaluate_text(&policy, &request, &brief);
+        assert_eq!(full.decision, quick.decision, "{condition}");
+        let ranges = |e: &Evaluation| -> Vec<(usize, TextRange)> {
+            e.misses
+                .iter()
+                .map(|m| (m.statement, m.failure.range()))
+                .collect()
+        };
+        assert_eq!(ranges(&full), ranges(&quick), "{condition}");
+        for m in &quick.misses {
+            if let Failure::Condition { reason, .. } = &m.failure {
+                assert!(reason.is_empty(), "{condition}: {reason}");
+            }
+        }
+    }
+}
+
 /// (Version, condition, context, allowed?): variables are literal text
 /// without Version 2012-10-17.
 #[rustfmt::skip]
@@ -646,6 +675,7 @@ fn resources() {
         );
         let options = EvalOptions {
             key_arn: key_arn.map(str::to_string),
+            ..EvalOptions::default()
         };
         let e = evaluate_text(
             &policy,
@@ -933,6 +963,7 @@ fn no_panic_on_truncated_or_odd_policies() {
                 request,
                 &EvalOptions {
                     key_arn: Some("arn:aws:kms:us-east-1:111122223333:key/k".into()),
+                    ..EvalOptions::default()
                 },
             );
         }
