@@ -129,7 +129,7 @@ pub(crate) fn absent_outcome(op: Operator, values: &[ConditionValue<'_>]) -> Opt
 /// (`${aws:username}`, `${AWS::AccountId}`, `${var.account_id}`): its
 /// request-time text is unknown, so format checks skip it.
 pub(crate) fn has_placeholder(value: &str) -> bool {
-    value.contains("${")
+    crate::matcher::has_variable(value)
 }
 
 /// The value with every `${...}` removed; `${*}`, `${?}` and `${$}` (IAM's
