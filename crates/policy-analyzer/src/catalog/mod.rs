@@ -167,7 +167,6 @@ pub struct KeyMatch<'c> {
 
 pub struct Catalog {
     actions: Vec<ActionInfo>,
-    action_index: HashMap<String, usize>,
     /// Canonical names, as requests carry them.
     canonical_index: HashMap<String, usize>,
     /// Lower-cased action names with their indices, sorted, so that a
@@ -238,18 +237,16 @@ impl Catalog {
         let mut actions = raw.actions;
         actions.sort_by(|a, b| a.name.cmp(&b.name));
         assert!(actions.len() <= 64, "ActionSet holds at most 64 actions");
-        let action_index = actions
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.name.to_ascii_lowercase(), i))
-            .collect::<HashMap<_, _>>();
         let canonical_index = actions
             .iter()
             .enumerate()
             .map(|(i, a)| (a.name.clone(), i))
             .collect::<HashMap<_, _>>();
-        let mut sorted_lower: Vec<(String, usize)> =
-            action_index.iter().map(|(n, &i)| (n.clone(), i)).collect();
+        let mut sorted_lower: Vec<(String, usize)> = actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.name.to_ascii_lowercase(), i))
+            .collect();
         sorted_lower.sort();
 
         let mut keys = Vec::new();
@@ -306,7 +303,6 @@ impl Catalog {
             .sort_by_key(|&i| std::cmp::Reverse(keys[i].prefix.as_ref().map_or(0, String::len)));
         Catalog {
             actions,
-            action_index,
             canonical_index,
             sorted_lower,
             keys,
@@ -325,7 +321,7 @@ impl Catalog {
 
     /// The action named `name` (any letter case), with its index.
     pub fn action(&self, name: &str) -> Option<(usize, &ActionInfo)> {
-        let i = *self.action_index.get(&name.to_ascii_lowercase())?;
+        let i = self.action_position(name)?;
         Some((i, &self.actions[i]))
     }
 
@@ -358,7 +354,7 @@ impl Catalog {
         let mut set = ActionSet::EMPTY;
         let literal_len = pattern.find(['*', '?']).unwrap_or(pattern.len());
         if literal_len == pattern.len() {
-            if let Some((i, _)) = self.action(pattern) {
+            if let Some(i) = self.action_position(pattern) {
                 set.insert(i);
             }
             return set;
