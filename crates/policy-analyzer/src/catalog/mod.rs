@@ -474,7 +474,7 @@ impl Catalog {
                 }
             }
         }
-        let exact_best = closest_scored(name, exact);
+        let exact_best = closest_scored(name, exact).map(|(d, c)| (d, c.to_string()));
         match (exact_best, best) {
             (Some((d1, s1)), Some((d2, s2))) => Some(if d1 <= d2 { s1 } else { s2 }),
             (Some((_, s)), None) | (None, Some((_, s))) => Some(s),
@@ -537,6 +537,15 @@ fn too_far_apart(a: &str, b: &str, limit: usize) -> bool {
 }
 
 fn closest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<&'s str> {
+    closest_scored(name, candidates).map(|(_, c)| c)
+}
+
+/// The candidate nearest to `name` (ignoring case) and its distance, if
+/// it is within the typo limit.
+fn closest_scored<'s>(
+    name: &str,
+    candidates: impl Iterator<Item = &'s str>,
+) -> Option<(usize, &'s str)> {
     let lower = name.to_ascii_lowercase();
     let limit = max_distance(name);
     let mut best: Option<(usize, &str)> = None;
@@ -550,28 +559,7 @@ fn closest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> Option<
             best = Some((d, c));
         }
     }
-    let (d, c) = best?;
-    (d <= limit).then_some(c)
-}
-
-fn closest_scored<'s>(
-    name: &str,
-    candidates: impl Iterator<Item = &'s str>,
-) -> Option<(usize, String)> {
-    let lower = name.to_ascii_lowercase();
-    let limit = max_distance(name);
-    let mut best: Option<(usize, &str)> = None;
-    for c in candidates {
-        if too_far_apart(&lower, c, limit) {
-            continue;
-        }
-        let d = distance(&lower, &c.to_ascii_lowercase());
-        if best.is_none_or(|(bd, _)| d < bd) {
-            best = Some((d, c));
-        }
-    }
     best.filter(|(d, _)| *d <= limit)
-        .map(|(d, c)| (d, c.to_string()))
 }
 
 /// How many edits still count as a typo: about one in six characters, at least one.
