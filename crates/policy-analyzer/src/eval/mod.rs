@@ -285,8 +285,9 @@ pub fn evaluate_with(policy: &Policy<'_>, request: &Request, options: &EvalOptio
         denied_by: Vec::new(),
         misses: Vec::new(),
     };
+    let action_index = crate::catalog::catalog().action_position(&request.action);
     for statement in &policy.statements {
-        match statement_outcome(statement, request, &view, variables, options) {
+        match statement_outcome(statement, request, action_index, &view, variables, options) {
             StatementOutcome::Allows => evaluation.allowed_by.push(statement.index),
             StatementOutcome::Delegates => evaluation.delegated_by.push(statement.index),
             StatementOutcome::Denies => evaluation.denied_by.push(statement.index),
@@ -317,6 +318,7 @@ pub fn evaluate_statement(
     statement_outcome(
         statement,
         request,
+        crate::catalog::catalog().action_position(&request.action),
         &view,
         uses_policy_variables(policy),
         options,
@@ -332,11 +334,12 @@ pub fn uses_policy_variables(policy: &Policy<'_>) -> bool {
 fn statement_outcome(
     statement: &Statement<'_>,
     request: &Request,
+    action_index: Option<usize>,
     view: &ContextView<'_>,
     variables: bool,
     options: &EvalOptions,
 ) -> StatementOutcome {
-    match match_statement(statement, request, view, variables, options) {
+    match match_statement(statement, request, action_index, view, variables, options) {
         Err(failure) => StatementOutcome::Miss(failure),
         Ok(principal_match) => match statement.effect {
             Some((Effect::Deny, _)) => StatementOutcome::Denies,
@@ -351,6 +354,7 @@ fn statement_outcome(
 fn match_statement(
     statement: &Statement<'_>,
     request: &Request,
+    action_index: Option<usize>,
     view: &ContextView<'_>,
     variables: bool,
     options: &EvalOptions,
@@ -408,23 +412,20 @@ fn match_statement(
             })
         }
         (Some(action), None) => {
-            if !action
-                .values
-                .iter()
-                .any(|v| action_matches(v.value, &request.action))
-            {
+            if !covers(statement, request, action_index) {
                 return Err(Failure::Action {
                     range: action.element.value_range,
                 });
             }
         }
         (None, Some(not_action)) => {
-            if let Some(v) = not_action
-                .values
-                .iter()
-                .find(|v| action_matches(v.value, &request.action))
-            {
-                return Err(Failure::NotAction { range: v.range });
+            if !covers(statement, request, action_index) {
+                let excluding = not_action
+                    .values
+                    .iter()
+                    .find(|v| action_matches(v.value, &request.action))
+                    .map_or(not_action.element.value_range, |v| v.range);
+                return Err(Failure::NotAction { range: excluding });
             }
         }
         (None, None) => {
@@ -483,11 +484,20 @@ fn match_statement(
 /// Whether a statement's `Action` (or `NotAction`) covers an action, whatever
 /// its other elements say.
 pub fn covers_action(statement: &Statement<'_>, action: &str) -> bool {
-    // A catalogue action: one bit of the statement's expanded actions.
-    if let Some(index) = crate::catalog::catalog().action_position(action) {
-        return statement.covered_actions().contains(index);
+    match crate::catalog::catalog().action_position(action) {
+        Some(index) => statement.covered_actions().contains(index),
+        None => covers_action_by_matching(statement, action),
     }
-    covers_action_by_matching(statement, action)
+}
+
+/// [`covers_action`] for the request's action, whose catalogue position
+/// the evaluation looked up once: a catalogue action is one bit of the
+/// statement's expanded actions.
+fn covers(statement: &Statement<'_>, request: &Request, action_index: Option<usize>) -> bool {
+    match action_index {
+        Some(index) => statement.covered_actions().contains(index),
+        None => covers_action_by_matching(statement, &request.action),
+    }
 }
 
 /// [`covers_action`] value by value, for actions the catalogue lacks.

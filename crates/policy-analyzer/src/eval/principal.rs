@@ -68,11 +68,11 @@ pub fn is_account_id(text: &str) -> bool {
 /// The account of `arn:PARTITION:iam::ACCOUNT:root`.
 pub fn account_root_arn(value: &str) -> Option<&str> {
     // Called for every principal of every statement a request meets: no allocation.
-    let rest = value.strip_prefix("arn:")?;
-    let (_partition, rest) = rest.split_once(':')?;
-    let rest = rest.strip_prefix("iam::")?;
-    let account = rest.strip_suffix(":root")?;
-    is_account_id(account).then_some(account)
+    // The suffix first: most principals are roles and fail it at once.
+    let rest = value.strip_prefix("arn:")?.strip_suffix(":root")?;
+    let account = rest.get(rest.len().checked_sub(12)?..)?;
+    let partition = rest[..rest.len() - 12].strip_suffix(":iam::")?;
+    (is_account_id(account) && !partition.contains(':')).then_some(account)
 }
 
 /// The account component of an ARN, when it is a 12-digit id.
@@ -181,4 +181,34 @@ pub(crate) fn excluded_by_not_principal(
             .values()
             .any(|(kind, text)| lists(PrincipalValue::parse(kind, text.value), identity))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_root_arns_in_every_partition() {
+        for (value, expected) in [
+            ("arn:aws:iam::111122223333:root", Some("111122223333")),
+            ("arn:aws-cn:iam::111122223333:root", Some("111122223333")),
+            (
+                "arn:aws-us-gov:iam::111122223333:root",
+                Some("111122223333"),
+            ),
+            ("arn::iam::111122223333:root", Some("111122223333")),
+            ("arn:aws:iam::111122223333:role/root", None),
+            ("arn:aws:iam::11112222333:root", None),
+            ("arn:aws:iam::1111222233334:root", None),
+            ("arn:aws:sts::111122223333:root", None),
+            ("arn:aws:x:iam::111122223333:root", None),
+            ("arn:aws:iam:us-east-1:111122223333:root", None),
+            ("arn:aws:iam::é11122223333:root", None),
+            ("111122223333:root", None),
+            ("arn::root", None),
+            ("", None),
+        ] {
+            assert_eq!(account_root_arn(value), expected, "{value}");
+        }
+    }
 }

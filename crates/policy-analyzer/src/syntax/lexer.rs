@@ -75,10 +75,7 @@ impl<'a> Lexer<'a> {
     }
 
     pub fn next_token(&mut self) -> Token<'a> {
-        self.pos += self.bytes[self.pos.min(self.bytes.len())..]
-            .iter()
-            .position(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
-            .unwrap_or(self.bytes.len().saturating_sub(self.pos));
+        self.pos = skip_whitespace(self.bytes, self.pos);
         let start = self.pos;
         let Some(&b) = self.bytes.get(start) else {
             return Token {
@@ -197,10 +194,7 @@ impl<'a> Lexer<'a> {
         let mut run_start = content_start;
         loop {
             // Most of a string is plain text: skip it in one scan.
-            self.pos += self.bytes[self.pos.min(self.bytes.len())..]
-                .iter()
-                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
-                .unwrap_or(self.bytes.len().saturating_sub(self.pos));
+            self.pos = skip_plain_string(self.bytes, self.pos);
             let Some(&b) = self.bytes.get(self.pos) else {
                 self.error(
                     start,
@@ -377,11 +371,76 @@ fn is_word_byte(b: u8) -> bool {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', bytes)
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
+}
+
+// Policies are mostly indentation and plain string text, so the two scans
+// below look at eight bytes at a time (SWAR) and finish byte by byte.
+
+const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+
+/// A word with the high bit set in each byte of `word` that is zero (and
+/// possibly in bytes above one that is: only the lowest flag is exact, so
+/// callers use the first flag alone).
+fn zero_bytes(word: u64) -> u64 {
+    word.wrapping_sub(ONES) & !word & HIGHS
+}
+
+fn repeat(byte: u8) -> u64 {
+    u64::from_ne_bytes([byte; 8])
+}
+
+/// Reads eight bytes at `at`, if there are eight.
+fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
+    let chunk: [u8; 8] = bytes.get(at..at + 8)?.try_into().ok()?;
+    Some(u64::from_le_bytes(chunk))
+}
+
+/// The first position at or after `at` that is not JSON whitespace.
+fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
+    // Indentation is spaces: skip whole words of them.
+    while let Some(word) = word_at(bytes, at) {
+        if word != repeat(b' ') {
+            break;
+        }
+        at += 8;
+    }
+    while let Some(&b) = bytes.get(at) {
+        if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+            break;
+        }
+        at += 1;
+    }
+    at.min(bytes.len())
+}
+
+/// The first position at or after `at` that holds `"`, `\\` or a control
+/// character (or the end): the run before it is plain string text.
+fn skip_plain_string(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(word) = word_at(bytes, at) {
+        // Control characters are the bytes below 0x20: those whose top three
+        // bits are clear.
+        let special = zero_bytes(word ^ repeat(b'"'))
+            | zero_bytes(word ^ repeat(b'\\'))
+            | zero_bytes(word & repeat(0xe0));
+        if special != 0 {
+            // Little-endian: the lowest flagged byte is the first special one.
+            return at + (special.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    while let Some(&b) = bytes.get(at) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        at += 1;
+    }
+    at.min(bytes.len())
 }
 
 fn is_json_number(raw: &str) -> bool {
@@ -428,6 +487,36 @@ fn is_json_number(raw: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The word-at-a-time scans agree with byte-by-byte ones at every start
+    /// position, for every byte value in every lane of a word.
+    #[test]
+    fn word_scans_agree_with_byte_scans() {
+        let naive_space = |bytes: &[u8], at: usize| {
+            at + bytes[at..]
+                .iter()
+                .position(|&b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+                .unwrap_or(bytes.len() - at)
+        };
+        let naive_plain = |bytes: &[u8], at: usize| {
+            at + bytes[at..]
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(bytes.len() - at)
+        };
+        for lane in 0..20 {
+            for byte in 0..=255u8 {
+                for base in [b' ', b'a', 0xc3] {
+                    let mut bytes = vec![base; 20];
+                    bytes[lane] = byte;
+                    for at in 0..=bytes.len() {
+                        assert_eq!(skip_whitespace(&bytes, at), naive_space(&bytes, at));
+                        assert_eq!(skip_plain_string(&bytes, at), naive_plain(&bytes, at));
+                    }
+                }
+            }
+        }
+    }
 
     fn kinds(text: &str) -> Vec<TokenKind<'_>> {
         let mut lexer = Lexer::new(text);

@@ -47,9 +47,15 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn new(text: &'a str) -> Self {
+        // About one node per 32 bytes in pretty-printed policies: reserving
+        // that spares the growth copies; capped, so odd input reserves little.
+        let nodes = (text.len() / 32 + 16).min(1 << 14);
         Parser {
             lexer: Lexer::new(text),
-            tree: Tree::default(),
+            tree: Tree {
+                nodes: Vec::with_capacity(nodes),
+                root: None,
+            },
             stack: Vec::new(),
             errors: Vec::new(),
             peeked: None,

@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use crate::catalog::ActionSet;
 use crate::diagnostic::{DiagnosticTag, Severity};
@@ -77,7 +77,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             // An entry can only be covered by the first entry of some distinct
             // (set, breadth): collecting those keeps the search linear in the
             // list (a few hundred distinct patterns at most in real policies).
-            let mut seen: HashSet<(ActionSet, u8)> = HashSet::new();
+            let mut seen: FxHashSet<(ActionSet, u8)> = FxHashSet::default();
             let mut firsts: Vec<(ActionSet, u8, usize)> = Vec::new();
             for (j, entry) in entries.iter().enumerate() {
                 if let Some(key) = entry {

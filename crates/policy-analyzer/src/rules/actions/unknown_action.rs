@@ -1,4 +1,4 @@
-use std::collections::HashSet;
+use rustc_hash::FxHashSet;
 
 use crate::catalog::{distance, ActionSet};
 use crate::diagnostic::{Fix, Severity};
@@ -173,7 +173,7 @@ fn distinct_coverers<'a>(
     ctx: &Context<'a>,
     list: &StringList<'a>,
 ) -> Vec<(ActionSet, bool, usize)> {
-    let mut seen = HashSet::new();
+    let mut seen = FxHashSet::default();
     let mut out = Vec::new();
     for (j, v) in list.values.iter().enumerate().take(MAX_ENTRIES_PER_LIST) {
         let key = match classify(ctx, v.value) {

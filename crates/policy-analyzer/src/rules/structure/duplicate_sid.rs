@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 use crate::diagnostic::Severity;
 use crate::model::Text;
@@ -60,7 +60,7 @@ fix: the new name is the author's choice.
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let out = &mut Findings::new(out);
-    let mut first: HashMap<&str, Text<'_>> = HashMap::new();
+    let mut first: FxHashMap<&str, Text<'_>> = FxHashMap::default();
     for st in statements(ctx) {
         if out.full() {
             return;

@@ -71,14 +71,14 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     }
     let Some(root) = ctx.policy.root else { return };
     // `${` anywhere means a fix to 2012-10-17 may turn literal text into variables.
-    let has_variables = ctx.text.contains("${");
+    let has_variables = || memchr::memmem::find(ctx.text.as_bytes(), b"${").is_some();
     match (&ctx.policy.version_element, &ctx.policy.version) {
         (None, _) if ctx.policy.is_policy() => {
             let fix = insert_first_member(ctx.tree, ctx.text, root, "Version", "\"2012-10-17\"")
                 .map(|e| {
                     let fix =
                         Fix::replace("Add `\"Version\": \"2012-10-17\"`", e.range, e.replacement);
-                    if has_variables {
+                    if has_variables() {
                         fix.unsafe_()
                     } else {
                         fix
@@ -101,7 +101,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         (Some(_), Some(version)) if version.value == CURRENT => {}
         (Some(_), Some(version)) if version.value == OLD => {
             let mut fix = Fix::replace("Use version 2012-10-17", version.range, "\"2012-10-17\"");
-            if has_variables {
+            if has_variables() {
                 fix = fix.unsafe_();
             }
             let d = out
@@ -119,7 +119,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             let value = version.value;
             let near = distance(value.trim(), CURRENT) <= 2;
             let mut fix = Fix::replace("Use version 2012-10-17", version.range, "\"2012-10-17\"");
-            if !near || has_variables {
+            if !near || has_variables() {
                 fix = fix.unsafe_();
             }
             let why = if looks_like_date(value.trim()) {
