@@ -88,9 +88,14 @@ impl Piece {
 
 /// Whether a pattern has a wildcard character (`*` or `?`).
 pub fn has_wildcard(pattern: &str) -> bool {
+    first_wildcard(pattern).is_some()
+}
+
+/// The byte offset of a pattern's first wildcard character, if it has one.
+pub fn first_wildcard(pattern: &str) -> Option<usize> {
     // Bytes, not chars: both are ASCII, and this runs for every value the
-    // evaluator compares.
-    pattern.bytes().any(|b| b == b'*' || b == b'?')
+    // evaluator compares and every action the rules classify.
+    pattern.bytes().position(|b| b == b'*' || b == b'?')
 }
 
 /// Whether a value holds a policy variable (`${...}`).

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use crate::matcher::wildcard_match;
+use crate::matcher::{first_wildcard, wildcard_match};
 
 const DATA: &str = include_str!("../../data/kms-catalog.json");
 
@@ -352,7 +352,7 @@ impl Catalog {
     /// `*`) matches, case-insensitively. A pattern for another service matches nothing.
     pub fn expand(&self, pattern: &str) -> ActionSet {
         let mut set = ActionSet::EMPTY;
-        let literal_len = pattern.find(['*', '?']).unwrap_or(pattern.len());
+        let literal_len = first_wildcard(pattern).unwrap_or(pattern.len());
         if literal_len == pattern.len() {
             if let Some(i) = self.action_position(pattern) {
                 set.insert(i);

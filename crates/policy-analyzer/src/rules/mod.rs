@@ -10,6 +10,7 @@ pub mod structure;
 pub mod syntax;
 
 use std::cell::{OnceCell, RefCell};
+use std::marker::PhantomData;
 
 use rustc_hash::FxHashMap;
 
@@ -144,8 +145,11 @@ pub struct Context<'a> {
 #[derive(Default)]
 pub(crate) struct SharedAnalyses<'a> {
     pub(crate) services: OnceCell<crate::services::ServiceAnalysis>,
-    /// What each action entry of the document names (see `actions::classify`).
-    pub(crate) action_classes: RefCell<FxHashMap<&'a str, actions::ActionClass>>,
+    /// What each action entry of the document names, by the address and
+    /// length of its text (see `actions::classify`).
+    pub(crate) action_classes: RefCell<FxHashMap<(usize, usize), actions::ActionClass>>,
+    /// The texts those addresses belong to outlive the map.
+    texts: PhantomData<&'a str>,
     /// The account the policy's own ARNs show as the key's owner: four
     /// security rules ask, and finding it reads every principal and ARN.
     pub(crate) policy_account: OnceCell<Option<String>>,

@@ -1,5 +1,6 @@
 use crate::catalog::{ActionSet, Catalog};
 use crate::diagnostic::{Fix, Severity};
+use crate::matcher::first_wildcard;
 use crate::rules::actions::{action_lists, classify, ActionClass};
 use crate::rules::edits::json_string;
 use crate::rules::structure::{statements, Findings};
@@ -97,7 +98,7 @@ fn spelled_canonically(catalog: &Catalog, value: &str, set: ActionSet, wildcard:
     if !wildcard {
         return first.name == value;
     }
-    let literal_len = value.find(['*', '?']).unwrap_or(value.len());
+    let literal_len = first_wildcard(value).unwrap_or(value.len());
     first.name.get(..literal_len) == Some(&value[..literal_len])
 }
 
@@ -112,7 +113,7 @@ fn canonical(catalog: &Catalog, value: &str, set: ActionSet, wildcard: bool) -> 
     if !wildcard {
         return catalog.actions_in(set).next().map(|a| a.name.clone());
     }
-    let literal_len = name.find(['*', '?']).unwrap_or(name.len());
+    let literal_len = first_wildcard(name).unwrap_or(name.len());
     let literal = &name[..literal_len];
     // Every action the pattern matches starts with the literal (in some case);
     // take its spelling from the first one.

@@ -1,4 +1,5 @@
 use crate::diagnostic::{Fix, Severity};
+use crate::matcher::has_wildcard;
 use crate::rules::actions::{action_lists, classify, no_match_consequence, ActionClass};
 use crate::rules::edits::json_string;
 use crate::rules::structure::{statements, Findings};
@@ -61,7 +62,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 let suggestion = v
                     .value
                     .strip_suffix('*')
-                    .filter(|stem| !stem.contains(['*', '?']))
+                    .filter(|stem| !has_wildcard(stem))
                     .and_then(|stem| ctx.catalog.suggest_action(stem))
                     .map(|name| format!("{name}*"));
                 let mut message = format!(

@@ -12,6 +12,7 @@ pub mod unknown_action;
 use super::{Context, Rule};
 use crate::catalog::{distance, ActionSet, Catalog};
 use crate::diagnostic::Fix;
+use crate::matcher::has_wildcard;
 use crate::model::{Statement, StringList, Text};
 use crate::rules::edits::remove_array_item;
 
@@ -44,16 +45,19 @@ pub(crate) enum ActionClass {
     BadPrefix { suggestion: Option<String> },
 }
 
-/// What an entry names, computed once per value and document.
+/// What an entry names, computed once per entry and document.
 pub(crate) fn classify<'a>(ctx: &Context<'a>, value: &'a str) -> ActionClass {
-    if let Some(class) = ctx.shared.action_classes.borrow().get(value) {
+    // Six rules ask about every entry. The text lives as long as the
+    // document, so its address and length identify it without hashing it.
+    let entry = (value.as_ptr() as usize, value.len());
+    if let Some(class) = ctx.shared.action_classes.borrow().get(&entry) {
         return class.clone();
     }
     let class = classify_uncached(ctx, value);
     ctx.shared
         .action_classes
         .borrow_mut()
-        .insert(value, class.clone());
+        .insert(entry, class.clone());
     class
 }
 
@@ -65,7 +69,7 @@ fn classify_uncached(ctx: &Context<'_>, value: &str) -> ActionClass {
     if value.chars().all(|c| c == '*') {
         return ActionClass::All;
     }
-    let wildcard = value.contains(['*', '?']);
+    let wildcard = has_wildcard(value);
     let Some((service, name)) = value.split_once(':') else {
         let expanded = ctx.expand_actions(value);
         if wildcard && !expanded.is_empty() {
@@ -87,7 +91,7 @@ fn classify_uncached(ctx: &Context<'_>, value: &str) -> ActionClass {
             (true, true) => ActionClass::KmsNothing,
         };
     }
-    if service.contains(['*', '?']) {
+    if has_wildcard(service) {
         let set = ctx.expand_actions(value);
         if !set.is_empty() {
             return ActionClass::Kms {
@@ -109,7 +113,7 @@ fn classify_uncached(ctx: &Context<'_>, value: &str) -> ActionClass {
 
 /// The canonical spelling of a KMS action or pattern that matches something.
 fn kms_name(catalog: &Catalog, candidate: &str) -> Option<String> {
-    if candidate.contains(['*', '?']) {
+    if has_wildcard(candidate) {
         (!catalog.expand(candidate).is_empty()).then(|| candidate.to_string())
     } else {
         catalog.action(candidate).map(|(_, a)| a.name.clone())

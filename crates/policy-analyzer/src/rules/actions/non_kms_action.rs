@@ -1,4 +1,5 @@
 use crate::diagnostic::{DiagnosticTag, Severity};
+use crate::matcher::has_wildcard;
 use crate::rules::actions::{action_lists, classify, delete_entry, ActionClass};
 use crate::rules::structure::{identity_policy_like, statements, Findings, MAX_ENTRIES_PER_LIST};
 use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
@@ -119,7 +120,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
 /// `kms:CreateGrant` for `fsx:CreateGrant`: the KMS action with the same name.
 fn kms_counterpart(ctx: &Context<'_>, value: &str) -> Option<String> {
     let (_, name) = value.split_once(':')?;
-    if name.contains(['*', '?']) {
+    if has_wildcard(name) {
         return None;
     }
     ctx.catalog

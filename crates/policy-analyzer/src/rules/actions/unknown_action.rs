@@ -2,6 +2,7 @@ use rustc_hash::FxHashSet;
 
 use crate::catalog::{distance, ActionSet};
 use crate::diagnostic::{Fix, Severity};
+use crate::matcher::has_wildcard;
 use crate::model::StringList;
 use crate::rules::actions::{
     action_lists, classify, delete_entry, no_match_consequence, ActionClass,
@@ -119,7 +120,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 let already = suggestion.as_deref().and_then(|s| {
                     let coverers = coverers.get_or_insert_with(|| distinct_coverers(ctx, list));
                     let wanted = ctx.catalog.expand(s);
-                    let pattern = s.contains(['*', '?']);
+                    let pattern = has_wildcard(s);
                     coverers
                         .iter()
                         .find(|&&(set, wildcard, j)| {

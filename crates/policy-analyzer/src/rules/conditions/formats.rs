@@ -9,6 +9,8 @@
 
 use std::net::{Ipv4Addr, Ipv6Addr};
 
+use crate::matcher::{first_wildcard, has_wildcard};
+
 /// Partitions a resource ARN may name (the three commercial and government
 /// partitions the S3 User Guide lists, and the isolated and sovereign ones).
 pub const PARTITIONS: &[&str] = &[
@@ -33,10 +35,6 @@ const DIRECTIONS: &[&str] = &[
     "southeast",
     "southwest",
 ];
-
-fn has_wildcard(s: &str) -> bool {
-    s.contains(['*', '?'])
-}
 
 /// The value with every `${...}` (policy variable or template placeholder,
 /// which may hold colons) replaced by one NUL character, so that ARN parts
@@ -157,7 +155,7 @@ fn via_service_pattern_problem(value: &str) -> Option<String> {
         }
     }
     // Whole literal components before the first wildcard: `service.region.<*>`.
-    let first = value.find(['*', '?']).unwrap_or(value.len());
+    let first = first_wildcard(value).unwrap_or(value.len());
     let head: Vec<&str> = value[..first].split('.').collect();
     if head.len() >= 3 {
         // head[0] = service, head[1] = region (whole), the last is partial.

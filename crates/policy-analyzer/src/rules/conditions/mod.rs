@@ -154,7 +154,7 @@ pub(crate) fn without_variables(value: &str) -> String {
 
 /// Whether a value has a `*` or `?` that is not inside `${...}`.
 pub(crate) fn has_wildcard(value: &str) -> bool {
-    without_variables(value).contains(['*', '?'])
+    crate::matcher::has_wildcard(&without_variables(value))
 }
 
 /// "the statement never allows anything" (Allow) / "never denies anything" (Deny).

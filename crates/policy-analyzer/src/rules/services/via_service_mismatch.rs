@@ -1,6 +1,7 @@
 use super::{and_list, label, mismatch_severity, miss_groups, miss_range, service_name, MissGroup};
 use crate::diagnostic::{Fix, Severity};
 use crate::eval::Failure;
+use crate::matcher::has_wildcard;
 use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::RegionOf;
 use crate::services::profile::Origin;
@@ -102,7 +103,7 @@ fn report(
     let expected_name = model.via_service.service_name();
     let names_other_service = wanted.iter().all(|w| {
         let name = w.split('.').next().unwrap_or_default();
-        !name.eq_ignore_ascii_case(expected_name) && !name.contains(['*', '?'])
+        !name.eq_ignore_ascii_case(expected_name) && !has_wildcard(name)
     });
     let statement_label = label(ctx, group.miss.statement);
     let purpose = reading

@@ -1,4 +1,5 @@
 use crate::diagnostic::Severity;
+use crate::matcher::has_wildcard;
 use crate::model::PrincipalKind;
 use crate::rules::structure::{statements, Findings};
 use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
@@ -258,7 +259,7 @@ fn check_arn(value: &str) -> Option<Finding> {
             "leave the Region part empty: `arn:aws:iam::ACCOUNT:...`",
         ));
     }
-    if account.contains(['*', '?']) {
+    if has_wildcard(account) {
         return Some(wildcard(a_at, a_at + account.len()));
     }
     if !(account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())) {
@@ -324,7 +325,7 @@ fn check_arn(value: &str) -> Option<Finding> {
             _ => false,
         },
     };
-    if resource.contains(['*', '?']) {
+    if has_wildcard(resource) {
         return Some(wildcard(res_at, res_at + resource.len()));
     }
     if !valid_kind {

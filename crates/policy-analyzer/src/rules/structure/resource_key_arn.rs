@@ -1,4 +1,5 @@
 use crate::diagnostic::{Fix, Severity};
+use crate::matcher::has_wildcard;
 use crate::rules::edits::remove_array_item;
 use crate::rules::structure::resource_not_wildcard::{classify, ResourceKind};
 use crate::rules::structure::{identity_policy_like, statements, Findings, Label};
@@ -70,7 +71,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             if classify(v.value) != ResourceKind::KeyArn {
                 continue;
             }
-            let pattern = v.value.contains(['*', '?']);
+            let pattern = has_wildcard(v.value);
             let (message, fix) = if has_star {
                 (
                     format!("`{}` in `Resource` of {label} adds nothing: the `\"*\"` entry already means this key", v.value),
