@@ -18,6 +18,9 @@ use crate::settings::{Discovery, Overrides, Settings};
 /// most 32 KB; the limit only guards memory).
 pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 
+/// What a read takes first: a key policy is at most 32 KB.
+const FIRST_READ_BYTES: usize = 32 * 1024;
+
 /// How a file's text becomes an analysis. CloudFormation and Terraform
 /// readers, which find the policies inside templates, plug in here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,13 +114,23 @@ impl Job {
         match &self.source {
             Source::Stdin => io::stdin().lock().take(limit).read_to_end(&mut bytes)?,
             Source::File(path) => {
-                let file = std::fs::File::open(path)?;
-                let len = file.metadata()?.len();
-                if len > MAX_FILE_BYTES {
-                    return Err(too_large(len));
+                let mut file = std::fs::File::open(path)?;
+                // A key policy fits the first read; only a file that does not
+                // is measured, so that a huge one is refused unread.
+                bytes.reserve_exact(FIRST_READ_BYTES);
+                (&mut file)
+                    .take(FIRST_READ_BYTES as u64)
+                    .read_to_end(&mut bytes)?;
+                if bytes.len() == FIRST_READ_BYTES {
+                    let len = file.metadata()?.len();
+                    if len > MAX_FILE_BYTES {
+                        return Err(too_large(len));
+                    }
+                    bytes.reserve_exact((len as usize + 1).saturating_sub(bytes.len()));
+                    file.take(limit - bytes.len() as u64)
+                        .read_to_end(&mut bytes)?;
                 }
-                bytes.reserve_exact(len as usize + 1);
-                file.take(limit).read_to_end(&mut bytes)?
+                bytes.len()
             }
         };
         if bytes.len() as u64 > MAX_FILE_BYTES {
