@@ -10,7 +10,7 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly BIN=target/release/policy-check
+readonly BIN="${CARGO_TARGET_DIR:-target}/release/policy-check"
 readonly CORPORA=target/bench-corpus
 readonly RESULTS=target/bench-results.md
 readonly SHARED=../shared/corpus
