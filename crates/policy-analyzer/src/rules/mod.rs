@@ -170,7 +170,14 @@ impl<'a> Context<'a> {
             policy,
             catalog: catalog(),
             options,
-            shared: SharedAnalyses::default(),
+            shared: SharedAnalyses {
+                // Sized for every entry up front, not grown (and rehashed) entry by entry.
+                action_classes: RefCell::new(FxHashMap::with_capacity_and_hasher(
+                    action_entries(policy),
+                    Default::default(),
+                )),
+                ..SharedAnalyses::default()
+            },
         }
     }
 
@@ -192,6 +199,16 @@ impl<'a> Context<'a> {
             .services
             .get_or_init(|| crate::services::ServiceAnalysis::run(self))
     }
+}
+
+/// How many entries the policy's `Action` and `NotAction` lists hold.
+fn action_entries(policy: &Policy<'_>) -> usize {
+    policy
+        .statements
+        .iter()
+        .flat_map(|s| s.action.iter().chain(&s.not_action))
+        .map(|list| list.values.len())
+        .sum()
 }
 
 /// Collects one rule's diagnostics, stamping them with the rule's identity.

@@ -275,9 +275,9 @@ pub struct Permission {
 pub struct ContextEntry {
     pub key: String,
     /// The value, with `{placeholders}` (see [`Vars`]).
-    pub value: String,
+    pub value: Template,
     /// The value when S3 Bucket Keys are on, where it differs.
-    pub bucket_keys_value: Option<String>,
+    pub bucket_keys_value: Option<Template>,
     /// The actions whose requests carry the key; all when absent.
     pub actions: Option<Vec<String>>,
     pub source: String,
@@ -292,6 +292,63 @@ impl ContextEntry {
         self.actions
             .as_ref()
             .is_none_or(|actions| actions.iter().any(|a| a.eq_ignore_ascii_case(action)))
+    }
+}
+
+/// A context value with `{placeholders}`, split into text and placeholders
+/// once, when the models load: every request of every policy renders it.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(from = "String")]
+pub struct Template {
+    text: String,
+    pieces: Vec<Piece>,
+}
+
+#[derive(Clone, Debug)]
+enum Piece {
+    /// Text as written (a range of the template's text).
+    Text(std::ops::Range<usize>),
+    /// A name of [`Vars::NAMES`].
+    Placeholder(&'static str),
+}
+
+impl From<String> for Template {
+    /// Unknown placeholders, and a `{` without its `}`, stay text (the data
+    /// tests reject them).
+    fn from(text: String) -> Self {
+        let mut pieces = Vec::new();
+        let mut text_start = 0;
+        let mut at = 0;
+        while let Some(open) = text[at..].find('{').map(|i| at + i) {
+            let Some(close) = text[open..].find('}').map(|i| open + i) else {
+                break;
+            };
+            if let Some(name) = Vars::NAMES.iter().find(|&&n| n == &text[open + 1..close]) {
+                if text_start < open {
+                    pieces.push(Piece::Text(text_start..open));
+                }
+                pieces.push(Piece::Placeholder(name));
+                text_start = close + 1;
+            }
+            at = close + 1;
+        }
+        if text_start < text.len() {
+            pieces.push(Piece::Text(text_start..text.len()));
+        }
+        Template { text, pieces }
+    }
+}
+
+impl From<&str> for Template {
+    fn from(text: &str) -> Self {
+        Template::from(text.to_string())
+    }
+}
+
+impl Template {
+    /// The template as written in the model.
+    pub fn text(&self) -> &str {
+        &self.text
     }
 }
 
@@ -319,25 +376,15 @@ impl Vars<'_> {
         "object-key",
     ];
 
-    /// Fills in a template. Unknown placeholders stay as they are (the data
-    /// tests reject them).
-    pub fn render(&self, template: &str) -> String {
-        let mut out = String::with_capacity(template.len() + 32);
-        let mut rest = template;
-        while let Some(start) = rest.find('{') {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 1..];
-            let Some(end) = after.find('}') else {
-                out.push_str(&rest[start..]);
-                return out;
-            };
-            match self.get(&after[..end]) {
-                Some(value) => out.push_str(value),
-                None => out.push_str(&rest[start..start + end + 2]),
+    /// Fills in a template.
+    pub fn render(&self, template: &Template) -> String {
+        let mut out = String::with_capacity(template.text.len() + 32);
+        for piece in &template.pieces {
+            match piece {
+                Piece::Text(range) => out.push_str(&template.text[range.clone()]),
+                Piece::Placeholder(name) => out.push_str(self.get(name).unwrap_or_default()),
             }
-            rest = &after[end + 1..];
         }
-        out.push_str(rest);
         out
     }
 
@@ -453,7 +500,7 @@ mod tests {
                     entry.key
                 );
                 for template in std::iter::once(&entry.value).chain(&entry.bucket_keys_value) {
-                    for name in placeholders(template) {
+                    for name in placeholders(template.text()) {
                         assert!(
                             Vars::NAMES.contains(&name),
                             "{id}: unknown placeholder {{{name}}}"
@@ -564,12 +611,16 @@ mod tests {
             object_key: "k",
             ..Vars::default()
         };
-        assert_eq!(vars.render("{role-id}:{session-name}"), "AROAEXAMPLE:FSx");
+        let render = |template: &str| vars.render(&Template::from(template));
+        assert_eq!(render("{role-id}:{session-name}"), "AROAEXAMPLE:FSx");
         assert_eq!(
-            vars.render("arn:aws:s3:::{bucket}/{object-key}"),
+            render("arn:aws:s3:::{bucket}/{object-key}"),
             "arn:aws:s3:::b/k"
         );
-        assert_eq!(vars.render("{unknown} {"), "{unknown} {");
+        assert_eq!(render("{unknown} {"), "{unknown} {");
+        assert_eq!(render("{region}{"), "us-east-1{");
+        assert_eq!(render("x{}{region}"), "x{}us-east-1");
+        assert_eq!(render(""), "");
     }
 
     fn placeholders(template: &str) -> Vec<&str> {
