@@ -403,20 +403,25 @@ fn word_at(bytes: &[u8], at: usize) -> Option<u64> {
 
 /// The first position at or after `at` that is not JSON whitespace.
 fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
-    // Indentation is spaces: skip whole words of them.
-    while let Some(word) = word_at(bytes, at) {
-        if word != repeat(b' ') {
-            break;
+    loop {
+        match bytes.get(at) {
+            // Indentation: count a run of spaces eight bytes at a time.
+            Some(b' ') => match word_at(bytes, at) {
+                Some(word) => {
+                    // Little-endian: the lowest byte that is not a space ends the run.
+                    let others = word ^ repeat(b' ');
+                    at += if others == 0 {
+                        8
+                    } else {
+                        (others.trailing_zeros() / 8) as usize
+                    };
+                }
+                None => at += 1,
+            },
+            Some(b'\t' | b'\n' | b'\r') => at += 1,
+            _ => return at.min(bytes.len()),
         }
-        at += 8;
     }
-    while let Some(&b) = bytes.get(at) {
-        if !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-            break;
-        }
-        at += 1;
-    }
-    at.min(bytes.len())
 }
 
 /// The first position at or after `at` that holds `"`, `\\` or a control
@@ -506,7 +511,7 @@ mod tests {
         };
         for lane in 0..20 {
             for byte in 0..=255u8 {
-                for base in [b' ', b'a', 0xc3] {
+                for base in [b' ', b'\n', b'a', 0xc3] {
                     let mut bytes = vec![base; 20];
                     bytes[lane] = byte;
                     for at in 0..=bytes.len() {
