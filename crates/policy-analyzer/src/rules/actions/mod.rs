@@ -10,7 +10,11 @@ pub mod redundant_action;
 pub mod unknown_action;
 
 use super::{Context, Rule};
-use crate::catalog::{distance, ActionSet, Catalog};
+use std::cell::RefCell;
+
+use rustc_hash::FxHashMap;
+
+use crate::catalog::{catalog, distance, ActionSet, Catalog};
 use crate::diagnostic::Fix;
 use crate::matcher::has_wildcard;
 use crate::model::{Statement, StringList, Text};
@@ -53,7 +57,7 @@ pub(crate) fn classify<'a>(ctx: &Context<'a>, value: &'a str) -> ActionClass {
     if let Some(class) = ctx.shared.action_classes.borrow().get(&entry) {
         return class.clone();
     }
-    let class = classify_uncached(ctx, value);
+    let class = classify_text(value);
     ctx.shared
         .action_classes
         .borrow_mut()
@@ -61,8 +65,30 @@ pub(crate) fn classify<'a>(ctx: &Context<'a>, value: &'a str) -> ActionClass {
     class
 }
 
-fn classify_uncached(ctx: &Context<'_>, value: &str) -> ActionClass {
-    let catalog = ctx.catalog;
+/// What an entry's text names. It depends on the text alone, and the same
+/// few dozen texts (`kms:Decrypt`, `kms:GenerateDataKey*`) come back in file
+/// after file, so each thread remembers the texts it has classified.
+fn classify_text(value: &str) -> ActionClass {
+    thread_local! {
+        static CLASSES: RefCell<FxHashMap<String, ActionClass>> =
+            RefCell::new(FxHashMap::default());
+    }
+    if let Some(class) = CLASSES.with(|cache| cache.borrow().get(value).cloned()) {
+        return class;
+    }
+    let class = classify_uncached(catalog(), value);
+    CLASSES.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        // Bounded, so that memory stays flat whatever the input holds.
+        if cache.len() >= 4096 {
+            cache.clear();
+        }
+        cache.insert(value.to_string(), class.clone());
+    });
+    class
+}
+
+fn classify_uncached(catalog: &Catalog, value: &str) -> ActionClass {
     if value.is_empty() {
         return ActionClass::Empty;
     }
@@ -71,7 +97,7 @@ fn classify_uncached(ctx: &Context<'_>, value: &str) -> ActionClass {
     }
     let wildcard = has_wildcard(value);
     let Some((service, name)) = value.split_once(':') else {
-        let expanded = ctx.expand_actions(value);
+        let expanded = catalog.expand(value);
         if wildcard && !expanded.is_empty() {
             return ActionClass::Kms {
                 set: expanded,
@@ -84,7 +110,7 @@ fn classify_uncached(ctx: &Context<'_>, value: &str) -> ActionClass {
         };
     };
     if service.eq_ignore_ascii_case("kms") {
-        let set = ctx.expand_actions(value);
+        let set = catalog.expand(value);
         return match (set.is_empty(), wildcard) {
             (false, _) => ActionClass::Kms { set, wildcard },
             (true, false) => ActionClass::KmsUnknown,
@@ -92,7 +118,7 @@ fn classify_uncached(ctx: &Context<'_>, value: &str) -> ActionClass {
         };
     }
     if has_wildcard(service) {
-        let set = ctx.expand_actions(value);
+        let set = catalog.expand(value);
         if !set.is_empty() {
             return ActionClass::Kms {
                 set,
