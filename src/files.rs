@@ -112,7 +112,9 @@ impl Job {
         let mut bytes = Vec::new();
         let limit = MAX_FILE_BYTES + 1;
         match &self.source {
-            Source::Stdin => io::stdin().lock().take(limit).read_to_end(&mut bytes)?,
+            Source::Stdin => {
+                io::stdin().lock().take(limit).read_to_end(&mut bytes)?;
+            }
             Source::File(path) => {
                 let mut file = std::fs::File::open(path)?;
                 // A key policy fits the first read; only a file that does not
@@ -130,9 +132,8 @@ impl Job {
                     file.take(limit - bytes.len() as u64)
                         .read_to_end(&mut bytes)?;
                 }
-                bytes.len()
             }
-        };
+        }
         if bytes.len() as u64 > MAX_FILE_BYTES {
             return Err(too_large(bytes.len() as u64));
         }

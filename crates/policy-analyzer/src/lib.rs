@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod diagnostic;
 pub mod eval;
 pub mod matcher;
+mod memo;
 pub mod model;
 pub mod rules;
 pub mod services;

@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::matcher::{first_wildcard, wildcard_match};
+use crate::memo::{remembered, Memo};
 
 const DATA: &str = include_str!("../../data/kms-catalog.json");
 
@@ -362,22 +363,11 @@ impl Catalog {
         // The same few patterns (`kms:Create*`, `kms:GenerateDataKey*`) come
         // back in statement after statement and file after file.
         thread_local! {
-            static EXPANSIONS: std::cell::RefCell<HashMap<String, ActionSet>> =
-                std::cell::RefCell::new(HashMap::default());
+            static EXPANSIONS: Memo<ActionSet> = Memo::default();
         }
-        if let Some(set) = EXPANSIONS.with(|cache| cache.borrow().get(pattern).copied()) {
-            return set;
-        }
-        let set = self.expand_wildcard(pattern, literal_len);
-        EXPANSIONS.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            // Bounded, so that memory stays flat whatever the input holds.
-            if cache.len() >= 4096 {
-                cache.clear();
-            }
-            cache.insert(pattern.to_string(), set);
-        });
-        set
+        remembered(&EXPANSIONS, pattern, || {
+            self.expand_wildcard(pattern, literal_len)
+        })
     }
 
     fn expand_wildcard(&self, pattern: &str, literal_len: usize) -> ActionSet {

@@ -419,7 +419,7 @@ fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
                 None => at += 1,
             },
             Some(b'\t' | b'\n' | b'\r') => at += 1,
-            _ => return at.min(bytes.len()),
+            _ => return at,
         }
     }
 }

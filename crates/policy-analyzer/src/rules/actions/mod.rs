@@ -10,13 +10,10 @@ pub mod redundant_action;
 pub mod unknown_action;
 
 use super::{Context, Rule};
-use std::cell::RefCell;
-
-use rustc_hash::FxHashMap;
-
 use crate::catalog::{catalog, distance, ActionSet, Catalog};
 use crate::diagnostic::Fix;
 use crate::matcher::has_wildcard;
+use crate::memo::{remembered, Memo};
 use crate::model::{Statement, StringList, Text};
 use crate::rules::edits::remove_array_item;
 
@@ -70,22 +67,9 @@ pub(crate) fn classify<'a>(ctx: &Context<'a>, value: &'a str) -> ActionClass {
 /// after file, so each thread remembers the texts it has classified.
 fn classify_text(value: &str) -> ActionClass {
     thread_local! {
-        static CLASSES: RefCell<FxHashMap<String, ActionClass>> =
-            RefCell::new(FxHashMap::default());
+        static CLASSES: Memo<ActionClass> = Memo::default();
     }
-    if let Some(class) = CLASSES.with(|cache| cache.borrow().get(value).cloned()) {
-        return class;
-    }
-    let class = classify_uncached(catalog(), value);
-    CLASSES.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        // Bounded, so that memory stays flat whatever the input holds.
-        if cache.len() >= 4096 {
-            cache.clear();
-        }
-        cache.insert(value.to_string(), class.clone());
-    });
-    class
+    remembered(&CLASSES, value, || classify_uncached(catalog(), value))
 }
 
 fn classify_uncached(catalog: &Catalog, value: &str) -> ActionClass {
