@@ -339,12 +339,6 @@ impl From<String> for Template {
     }
 }
 
-impl From<&str> for Template {
-    fn from(text: &str) -> Self {
-        Template::from(text.to_string())
-    }
-}
-
 impl Template {
     /// The template as written in the model.
     pub fn text(&self) -> &str {
@@ -611,7 +605,7 @@ mod tests {
             object_key: "k",
             ..Vars::default()
         };
-        let render = |template: &str| vars.render(&Template::from(template));
+        let render = |template: &str| vars.render(&Template::from(template.to_string()));
         assert_eq!(render("{role-id}:{session-name}"), "AROAEXAMPLE:FSx");
         assert_eq!(
             render("arn:aws:s3:::{bucket}/{object-key}"),
