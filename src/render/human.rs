@@ -266,6 +266,7 @@ mod tests {
             severity: Severity::Warning,
             message: "something is wrong".into(),
             range,
+            file: None,
             pointer: None,
             related: Vec::new(),
             help: Some("do this".into()),

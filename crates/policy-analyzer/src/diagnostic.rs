@@ -1,6 +1,10 @@
 //! Diagnostics as plain data: what every check produces and every front end renders.
 
+use std::sync::Arc;
+
 use serde::Serialize;
+
+use crate::host::Location;
 
 use crate::syntax::{NodeId, Tree};
 use crate::text::TextRange;
@@ -57,6 +61,10 @@ pub enum DiagnosticTag {
 pub struct Related {
     pub range: TextRange,
     pub label: String,
+    /// The file `range` is in, when it is not the analysed text: a resource
+    /// of a template or module that uses the key, in this file or another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<Arc<str>>,
 }
 
 /// A replacement of one range of the text.
@@ -130,6 +138,10 @@ pub struct Diagnostic {
     pub message: String,
     /// The primary range.
     pub range: TextRange,
+    /// The file `range` is in, when it is not the analysed text (a host's
+    /// file: a template, a Terraform module's file, a `.tpl` it renders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<Arc<str>>,
     /// The JSON pointer of the flagged node, where there is one.
     pub pointer: Option<String>,
     pub related: Vec<Related>,
@@ -149,7 +161,25 @@ impl Diagnostic {
         self.related.push(Related {
             range,
             label: label.into(),
+            file: None,
         });
+        self
+    }
+
+    /// A related location in a host file (see [`Related::file`]).
+    pub fn with_related_at(mut self, at: &Location, label: impl Into<String>) -> Self {
+        self.related.push(Related {
+            range: at.range,
+            label: label.into(),
+            file: Some(at.file.clone()),
+        });
+        self
+    }
+
+    /// Moves the primary range to a host file (see [`Diagnostic::file`]).
+    pub fn at_location(mut self, at: &Location) -> Self {
+        self.range = at.range;
+        self.file = Some(at.file.clone());
         self
     }
 

@@ -7,18 +7,21 @@
 pub mod catalog;
 pub mod diagnostic;
 pub mod eval;
+pub mod host;
 pub mod matcher;
 mod memo;
 pub mod model;
+pub mod resources;
 pub mod rules;
 pub mod services;
+pub mod symbolic;
 pub mod syntax;
 pub mod text;
 
 use std::collections::HashMap;
 
 pub use diagnostic::{Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, TextEdit};
-pub use rules::{all_rules, find_rule, FixAvailability, Pack, Rule};
+pub use rules::{all_rules, find_rule, Check, FixAvailability, Pack, Rule};
 pub use services::Profile;
 pub use text::{LineCol, LineIndex, PositionEncoding, TextRange};
 
@@ -76,16 +79,28 @@ pub fn prepare() {
 
 /// Analyses one key policy.
 pub fn analyze(text: &str, options: &AnalyzeOptions) -> Analysis {
+    analyze_policy(text, options, None)
+}
+
+/// Analyses one key policy of a key whose resource context a host gave.
+pub(crate) fn analyze_policy(
+    text: &str,
+    options: &AnalyzeOptions,
+    key: Option<&resources::KeyContext>,
+) -> Analysis {
     let parse = syntax::parse(text);
     let policy = model::Policy::from_tree(&parse.tree);
-    let ctx = rules::Context::new(text, &parse.tree, &parse.errors, &policy, options);
+    let ctx = rules::Context::new(text, &parse.tree, &parse.errors, &policy, options, key);
     let mut diagnostics = Vec::new();
     for rule in all_rules() {
+        let rules::Check::Policy(check) = rule.check else {
+            continue;
+        };
         if !options.rules.is_enabled(rule) {
             continue;
         }
         let mut emitter = rules::Emitter::new(rule, options.rules.severity_of(rule));
-        (rule.check)(&ctx, &mut emitter);
+        check(&ctx, &mut emitter);
         diagnostics.extend(emitter.into_diagnostics());
     }
     fill_pointers(&parse.tree, &mut diagnostics);

@@ -231,6 +231,7 @@ mod tests {
             severity: policy_analyzer::Severity::Error,
             message: "StringEquals compares `*` literally".into(),
             range: TextRange::new(value, value + 18),
+            file: None,
             pointer: None,
             related: Vec::new(),
             help: None,

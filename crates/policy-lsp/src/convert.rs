@@ -292,10 +292,12 @@ mod tests {
             severity: Severity::Warning,
             message: "duplicate key".into(),
             range: TextRange::new(9, 12),
+            file: None,
             pointer: None,
             related: vec![policy_analyzer::Related {
                 range: TextRange::new(1, 4),
                 label: "first here".into(),
+                file: None,
             }],
             help: Some("merge them".into()),
             fix: None,

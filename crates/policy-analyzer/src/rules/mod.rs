@@ -8,6 +8,7 @@ pub mod security;
 pub mod services;
 pub mod structure;
 pub mod syntax;
+pub mod templates;
 
 use std::cell::{OnceCell, RefCell};
 use std::marker::PhantomData;
@@ -17,6 +18,7 @@ use rustc_hash::FxHashMap;
 use crate::catalog::{catalog, ActionSet, Catalog};
 use crate::diagnostic::{Diagnostic, DiagnosticTag, Severity};
 use crate::model::Policy;
+use crate::resources::KeyContext;
 use crate::syntax::{SyntaxError, Tree};
 use crate::text::TextRange;
 use crate::AnalyzeOptions;
@@ -30,16 +32,18 @@ pub enum Pack {
     Conditions,
     Services,
     Security,
+    Templates,
 }
 
 impl Pack {
-    pub const ALL: [Pack; 6] = [
+    pub const ALL: [Pack; 7] = [
         Pack::Syntax,
         Pack::Structure,
         Pack::Actions,
         Pack::Conditions,
         Pack::Services,
         Pack::Security,
+        Pack::Templates,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +54,7 @@ impl Pack {
             Pack::Conditions => "conditions",
             Pack::Services => "services",
             Pack::Security => "security",
+            Pack::Templates => "templates",
         }
     }
 
@@ -61,6 +66,7 @@ impl Pack {
             Pack::Conditions => conditions::RULES,
             Pack::Services => services::RULES,
             Pack::Security => security::RULES,
+            Pack::Templates => templates::RULES,
         }
     }
 }
@@ -98,7 +104,17 @@ pub struct Rule {
     /// Markdown with the headings `## What it does`, `## Why it matters`,
     /// `## Example`, `## Use instead`, `## Fix`, `## Sources`.
     pub docs: &'static str,
-    pub check: fn(&Context<'_>, &mut Emitter<'_>),
+    pub check: Check,
+}
+
+/// Where a rule's findings come from.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// A check of every policy, over its [`Context`].
+    Policy(fn(&Context<'_>, &mut Emitter<'_>)),
+    /// Findings the host readers report while they read a template or module
+    /// (a YAML error, a reference to nothing), through [`Rule::emitter`].
+    Host,
 }
 
 impl std::fmt::Debug for Rule {
@@ -124,6 +140,13 @@ pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
         .flat_map(|p| p.rules().iter().copied())
 }
 
+impl Rule {
+    /// Whether the host readers report this rule's findings.
+    pub fn is_host_rule(&self) -> bool {
+        matches!(self.check, Check::Host)
+    }
+}
+
 /// The rule with this code or name.
 pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
     all_rules().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
@@ -138,6 +161,8 @@ pub struct Context<'a> {
     pub policy: &'a Policy<'a>,
     pub catalog: &'static Catalog,
     pub options: &'a AnalyzeOptions,
+    /// The key's resource context, when a host (a template, a module) gave one.
+    pub key: Option<&'a KeyContext>,
     pub(crate) shared: SharedAnalyses<'a>,
 }
 
@@ -162,6 +187,7 @@ impl<'a> Context<'a> {
         syntax_errors: &'a [SyntaxError],
         policy: &'a Policy<'a>,
         options: &'a AnalyzeOptions,
+        key: Option<&'a KeyContext>,
     ) -> Self {
         Context {
             text,
@@ -170,6 +196,7 @@ impl<'a> Context<'a> {
             policy,
             catalog: catalog(),
             options,
+            key,
             shared: SharedAnalyses {
                 // Sized for every entry up front, not grown (and rehashed) entry by entry.
                 action_classes: RefCell::new(FxHashMap::with_capacity_and_hasher(
@@ -235,6 +262,7 @@ impl<'r> Emitter<'r> {
             severity: self.severity,
             message: message.into(),
             range,
+            file: None,
             pointer: None,
             related: Vec::new(),
             help: None,

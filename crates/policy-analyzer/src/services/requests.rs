@@ -105,7 +105,7 @@ fn collect_callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec
                 .filter(|r| r.resource_id == Some(id.value.as_str()))
                 .find_map(|r| r.account);
             let account = match (&profile.account, named_account) {
-                (Some(a), _) if a.origin == Origin::Configured => a.value.clone(),
+                (Some(a), _) if a.origin.is_stated() => a.value.clone(),
                 (_, Some(a)) => a.to_string(),
                 (Some(a), None) => a.value.clone(),
                 (None, None) => representative::ACCOUNT.to_string(),
@@ -176,7 +176,7 @@ fn collect_callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec
     let configured_account = profile
         .account
         .as_ref()
-        .filter(|a| a.origin == Origin::Configured)
+        .filter(|a| a.origin.is_stated())
         .map(|a| a.value.as_str());
     let fallback_account = profile
         .account

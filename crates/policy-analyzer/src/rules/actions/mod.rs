@@ -180,7 +180,7 @@ mod tests {
         let parse = crate::syntax::parse("{}");
         let policy = Policy::from_tree(&parse.tree);
         let options = AnalyzeOptions::default();
-        let c = &Context::new("{}", &parse.tree, &parse.errors, &policy, &options);
+        let c = &Context::new("{}", &parse.tree, &parse.errors, &policy, &options, None);
         assert_eq!(classify(c, "*"), ActionClass::All);
         assert!(matches!(
             classify(c, "kms:Decrypt"),

@@ -2,7 +2,7 @@ use crate::diagnostic::{DiagnosticTag, Severity};
 use crate::matcher::has_wildcard;
 use crate::rules::actions::{action_lists, classify, delete_entry, ActionClass};
 use crate::rules::structure::{identity_policy_like, statements, Findings, MAX_ENTRIES_PER_LIST};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC203",
@@ -48,7 +48,7 @@ is the only one of its list is left to the author.
 - seeds/003_a7c6a4a498b59cae.txt: the key-policy statements for S3 buckets linked to File Cache list only `kms:` actions; the S3 side of the access is granted elsewhere.
 - IAM User Guide, reference_policies_elements_action: an action is `service-prefix:action-name`, and a policy statement applies to requests to that service.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

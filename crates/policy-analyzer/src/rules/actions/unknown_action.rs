@@ -9,7 +9,7 @@ use crate::rules::actions::{
 };
 use crate::rules::edits::json_string;
 use crate::rules::structure::{statements, Findings, MAX_ENTRIES_PER_LIST};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC201",
@@ -77,7 +77,7 @@ action is already in the list, the fix deletes the entry.
 - seeds/000_aef0a2a228006e0e.txt (File Cache), seeds/001_31e9581554ba3c76.txt (FSx for Windows File Server), seeds/002_802ee41e043be489.txt (FSx for Lustre): the permission list with "kms:ReEncrypt"; the EFS guide and the EBS guide have the same wording, while the AWS managed EFS key policy uses `kms:ReEncrypt*` (reference/kms-facts.md §4c, §4d).
 - IAM User Guide, reference_policies_elements_action: action names are case-insensitive.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

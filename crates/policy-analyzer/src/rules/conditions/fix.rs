@@ -236,7 +236,7 @@ mod tests {
         let parsed = parse(text);
         let policy = Policy::from_tree(&parsed.tree);
         let options = AnalyzeOptions::default();
-        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options);
+        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options, None);
         let block = policy.statements[0].condition.as_ref().unwrap();
         let s = block
             .operators
@@ -410,7 +410,7 @@ mod tests {
         let parsed = parse(text);
         let policy = Policy::from_tree(&parsed.tree);
         let options = AnalyzeOptions::default();
-        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options);
+        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options, None);
         let block = policy.statements[0].condition.as_ref().unwrap();
         assert!(move_keys(&ctx, block, 0, &[0], "StringLike").is_none());
     }
@@ -446,7 +446,7 @@ mod tests {
         let parsed = parse(text);
         let policy = Policy::from_tree(&parsed.tree);
         let options = AnalyzeOptions::default();
-        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options);
+        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options, None);
         let op = &policy.statements[0].condition.as_ref().unwrap().operators[0];
         let edit = string_edit(&ctx, op.name.range, op.name.value, "StringEquals");
         assert_eq!(ctx.slice(edit.range), "StringEqual");
@@ -454,7 +454,7 @@ mod tests {
         let text = r#"{"Statement":[{"Condition":{"String\u0045qual":{"a:b":"x"}}}]}"#;
         let parsed = parse(text);
         let policy = Policy::from_tree(&parsed.tree);
-        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options);
+        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options, None);
         let op = &policy.statements[0].condition.as_ref().unwrap().operators[0];
         let edit = string_edit(&ctx, op.name.range, op.name.value, "StringEquals");
         assert_eq!(edit.replacement, "\"StringEquals\"");

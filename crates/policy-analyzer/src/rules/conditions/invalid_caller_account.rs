@@ -4,7 +4,7 @@ use crate::rules::conditions::formats::is_account_id;
 use crate::rules::conditions::{
     code, dead_value_consequence, entries, has_placeholder, has_wildcard,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC311",
@@ -49,7 +49,7 @@ No automatic fix: only the author knows the account.
 - IAM User Guide, Access Analyzer policy checks: "Account IDs are 12-digit integers" ("Invalid ARN account").
 - seeds/003_a7c6a4a498b59cae.txt: the statements use the placeholder `aws_account_id` (reference notes §4d.4).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// Why a value is not an account ID (or a pattern that can match one).

@@ -2,7 +2,7 @@ use crate::diagnostic::Severity;
 use crate::model::{BaseOperator, OperatorFamily, ValueKind};
 use crate::rules::conditions::formats::{arn_problem, is_bool, is_date, is_ip_or_cidr, is_number};
 use crate::rules::conditions::{code, dead_value_consequence, entries, has_placeholder};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC314",
@@ -55,7 +55,7 @@ No automatic fix.
 - IAM User Guide, Condition operators: Boolean values "true" or "false"; numeric operators compare "an integer or decimal value"; dates in "one of the W3C implementations of the ISO 8601 date formats … or in epoch (UNIX) time"; IP addresses "in the standard CIDR format"; ARN operators check "each of the six colon-delimited components"; `Null` takes `true` or `false`.
 - IAM User Guide, Access Analyzer policy checks: "Type mismatch Boolean", "Type mismatch date", "Type mismatch IP range", "Type mismatch number"; "Account IDs are 12-digit integers".
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// Why a value cannot be read by an operator of this family, if it cannot.

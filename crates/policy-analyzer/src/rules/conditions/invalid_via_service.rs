@@ -4,7 +4,7 @@ use crate::rules::conditions::formats::via_service_problem;
 use crate::rules::conditions::{
     code, dead_value_consequence, entries, has_placeholder, has_wildcard,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC312",
@@ -63,7 +63,7 @@ No automatic fix: the Region is the one of the resource that uses the key
 - Amazon DynamoDB Developer Guide: `StringLike` `kms:ViaService` `dynamodb.*.amazonaws.com` (reference notes §6).
 - seeds/003_a7c6a4a498b59cae.txt: the statements use the placeholder `s3.bucket-region.amazonaws.com`.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// The service part of a value, for the example in the help (`s3` when

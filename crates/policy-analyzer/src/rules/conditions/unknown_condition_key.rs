@@ -1,7 +1,7 @@
 use crate::catalog::{catalog, distance};
 use crate::diagnostic::{Applicability, Fix, Severity};
 use crate::rules::conditions::{absent_consequence, at_most, code, entries, fix, Entry};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC302",
@@ -64,7 +64,7 @@ catalogue's spelling.
 - IAM User Guide, Access Analyzer policy checks: "Condition key names are not case-sensitive".
 - AWS encryption context keys set by services (reference notes §5, §6): `aws:s3:arn` (S3 User Guide, seeds/003_a7c6a4a498b59cae.txt), `aws:logs:arn` (CloudWatch Logs User Guide), `aws:cloudtrail:arn` (CloudTrail User Guide), `aws:ebs:id` (EC2 User Guide, KMS Developer Guide), `aws:rds:db-id` (RDS User Guide), `aws:dynamodb:tableName` and `aws:dynamodb:subscriberId` (DynamoDB Developer Guide, KMS Developer Guide grant example). `aws:sqs:arn` and `aws:sns:topicArn` are used in public key policies but were not confirmed in the AWS documentation read; they are known here only so that they are never mistaken for near misses.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// The encryption-context keys AWS services set (see the Sources).

@@ -3,7 +3,7 @@ use crate::diagnostic::Severity;
 use crate::eval::uses_policy_variables;
 use crate::matcher::policy_variables;
 use crate::rules::conditions::{code, dead_value_consequence, entries};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC315",
@@ -67,7 +67,7 @@ condition key it stands for (`${aws:PrincipalAccount}`).
 - IAM User Guide, IAM policy elements: Variables and tags: "When the policy is evaluated, the policy variables are replaced with values that come from the context of the request itself"; "If AWS cannot resolve a variable, this might cause the entire statement to be invalid"; variables work only with `"Version": "2012-10-17"`; `${*}`, `${?}`, `${$}` stand for the literal characters (reference notes §5).
 - Service Authorization Reference for AWS KMS (catalogue): the condition keys KMS requests carry, and the global condition keys.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -1,7 +1,7 @@
 use crate::diagnostic::Severity;
 use crate::eval::search::{OutsideAccessSearch, OutsideCaller};
 use crate::eval::{covers_action, EvalOptions, PrincipalValue};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC502",
@@ -51,7 +51,7 @@ to narrow `Allow` statements.
 - IAM User Guide, "AWS JSON policy elements: NotPrincipal": NotPrincipal with Allow, and the need to list the account of an excluded principal.
 - reference/kms-facts.md §3: which principals a key policy can name.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

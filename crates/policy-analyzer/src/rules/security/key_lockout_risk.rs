@@ -4,7 +4,7 @@ use crate::eval::search::find_allowed_request;
 use crate::eval::{covers_action, is_account_id, EvalOptions, PrincipalValue, RequestPrincipal};
 use crate::model::{PrincipalKind, Statement};
 use crate::rules::security::key_account;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::NodeKind;
 use crate::syntax::SyntaxErrorKind;
 
@@ -79,7 +79,7 @@ the account start to count), so review it before applying.
 - AWS KMS Developer Guide, key-policy-default.md: the account-root statement "allows the AWS account ... to use IAM policies"; without it IAM policies cannot grant access to the key (reference/kms-facts.md §3).
 - reference/kms-facts.md §7: the policy lockout safety check and `kms:BypassPolicyLockoutSafetyCheck`; §8.6: real policies with no root or admin statement.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

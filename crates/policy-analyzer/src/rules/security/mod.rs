@@ -7,6 +7,7 @@ pub mod allow_with_not_principal;
 pub mod create_grant_without_aws_resource_condition;
 pub mod cross_account_admin_no_effect;
 pub mod key_lockout_risk;
+pub mod key_rotation_disabled;
 pub mod public_key_access;
 
 use super::{Context, Rule};
@@ -19,6 +20,7 @@ pub(crate) static RULES: &[&Rule] = &[
     &key_lockout_risk::RULE,
     &create_grant_without_aws_resource_condition::RULE,
     &cross_account_admin_no_effect::RULE,
+    &key_rotation_disabled::RULE,
 ];
 
 /// The account that owns the key: the configured profile's, else the one the

@@ -2,7 +2,7 @@ use crate::diagnostic::Severity;
 use crate::eval::search::{OutsideAccessSearch, OutsideCaller, Witness};
 use crate::eval::{covers_action, evaluate_with, EvalOptions};
 use crate::rules::security::{join_names, key_account};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC501",
@@ -71,7 +71,7 @@ There is no automatic fix: only you know which accounts should have access.
 - reference/kms-facts.md §8.9: `Principal *` with only `kms:ViaService` is reachable from any account.
 - Cross-account use: "Cross-account permission is effective only for: cryptographic operations, CreateGrant, ..." (KMS DG, key-policy-modifying-external-accounts.md; kms-facts §1).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// What a caller of another account would want: to read data (Decrypt,

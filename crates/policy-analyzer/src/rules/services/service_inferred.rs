@@ -1,6 +1,6 @@
 use super::{and_list, label, service_name};
 use crate::diagnostic::Severity;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::CallerKind;
 use crate::services::profile::{BucketKeys, Evidence, Origin, Reason, Valued};
 use crate::services::{ServiceCheck, ServiceId, Verdict};
@@ -68,7 +68,7 @@ None: this is information.
 - kms-facts §5 [S13 bucket-key.md]: the encryption context is the object ARN without an S3 Bucket Key and the bucket ARN with one.
 - kms-facts §2a [S10 conditions-kms.md]: the `kms:ViaService` values of Amazon FSx (`fsx.<region>.amazonaws.com`), EFS and S3.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -140,9 +140,8 @@ fn report_inference(
 /// `us-east-1 (from kms:ViaService "...")`, `111122223333 (configured)`.
 fn describe(valued: &Valued) -> String {
     match &valued.origin {
-        Origin::Configured => format!("{} (configured)", valued.value),
-        Origin::Policy(e) => format!("{} (from {})", valued.value, e.what),
         Origin::Representative => format!("{} (representative: nothing says)", valued.value),
+        origin => format!("{} ({})", valued.value, origin.describe()),
     }
 }
 
@@ -189,7 +188,7 @@ fn report_bucket_keys_assumption(ctx: &Context<'_>, out: &mut Emitter<'_>, check
         .map(|(_, e)| e.range)
         .or_else(|| match &check.profile.reason {
             Reason::Inferred(evidence) => evidence.first().map(|e| e.range),
-            Reason::Configured => None,
+            Reason::Configured | Reason::Resources(_) => None,
         })
         .or_else(|| ctx.policy.statement_element.map(|e| e.key_range))
         .unwrap_or(TextRange::empty(0));

@@ -4,7 +4,7 @@ use crate::rules::edits::remove_array_item;
 use crate::rules::structure::{
     capped, policy_like, statement_entries, statements, Findings, Label,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{NodeId, NodeKind};
 
 pub(crate) static RULE: Rule = Rule {
@@ -68,7 +68,7 @@ the author meant.
 - AWS KMS API Reference, PutKeyPolicy `Policy` parameter: "Each statement in the key policy must contain one or more principals."
 - IAM User Guide, reference_policies_grammar: arrays "can take one or more values"; reference_policies_elements_notaction: `NotAction` matches everything except the listed actions.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -1,7 +1,7 @@
 use crate::catalog::distance;
 use crate::diagnostic::{Fix, Severity};
 use crate::rules::structure::{statements, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC104",
@@ -41,7 +41,7 @@ author.
 - IAM User Guide, reference_policies_elements_effect: "Valid values for Effect are Allow and Deny. The Effect value is case sensitive."
 - IAM User Guide, reference_policies_grammar: `<effect_block> = "Effect" : ("Allow" | "Deny")`.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

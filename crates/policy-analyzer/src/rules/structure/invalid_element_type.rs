@@ -3,7 +3,7 @@ use crate::rules::edits::json_string;
 use crate::rules::structure::{
     capped, intrinsic, kind_name, policy_like, statement_entries, statement_of, Findings,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{NodeId, NodeKind};
 use crate::text::TextRange;
 
@@ -72,7 +72,7 @@ cases need the author.
 - IAM User Guide, reference_policies_elements_principal: `"Principal": "*"` and `{"AWS": "*"}` are the only forms without a principal map; account IDs are written as strings.
 - AWS CloudFormation User Guide, intrinsic function reference: `Ref` and `Fn::*` are resolved by CloudFormation, not by the service that receives the policy.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -2,7 +2,7 @@ use crate::diagnostic::Severity;
 use crate::matcher::has_wildcard;
 use crate::model::PrincipalKind;
 use crate::rules::structure::{statements, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC112",
@@ -78,7 +78,7 @@ was meant. There is no automatic fix: only the author knows it.
 - IAM User Guide, reference_policies_variables: policy variables are used in `Resource` and `Condition` only, so `${...}` in a principal is literal text.
 - Real-world examples (reference/kms-facts.md §8.4): managed-policy ARN as principal (corpus 074), instance profile (015), placeholders `ReplacedByJenkins`, `YOUR_ACCOUNT_ID`, `<security-AccountId>` (091, 092, 095), `logs.region.amazonaws.com` (101).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// What is wrong with a principal value: the byte range within the value,

@@ -4,7 +4,7 @@ use crate::rules::structure::{
     identity_policy_like, policy_like, statements, suggest_element, Findings, Label,
     STATEMENT_ELEMENTS, TOP_LEVEL_ELEMENTS,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{NodeId, Tree};
 use crate::text::TextRange;
 
@@ -69,7 +69,7 @@ the value: add it by hand.
 - AWS KMS API Reference, PutKeyPolicy and CreateKey, `Policy` parameter: "Each statement in the key policy must contain one or more principals"; "If either of the required Resource or Action elements are missing from a key policy statement, the policy statement has no effect … the PutKeyPolicy API request succeeds".
 - IAM User Guide, reference_policies_grammar: a statement has an `effect_block`, an `action_block` (`Action` or `NotAction`) and a `resource_block` (`Resource` or `NotResource`).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

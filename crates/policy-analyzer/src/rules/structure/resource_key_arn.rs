@@ -3,7 +3,7 @@ use crate::matcher::has_wildcard;
 use crate::rules::edits::remove_array_item;
 use crate::rules::structure::resource_not_wildcard::{classify, ResourceKind};
 use crate::rules::structure::{identity_policy_like, statements, Findings, Label};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC113",
@@ -46,7 +46,7 @@ this key. An ARN next to a `"*"` entry is deleted instead, which is safe.
 - AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"): "In a key policy, the value of the Resource element is "*", which means "this KMS key"" (reference/kms-facts.md §1, §3).
 - reference/kms-facts.md §9: tolerate `Resource` ARN forms (`arn:aws:kms:…:key/*`) in key policies, but note that the canonical value is `*`; seen in corpus 010 and 016 and in the CloudTrail guide's snippets (043, 044, 050).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

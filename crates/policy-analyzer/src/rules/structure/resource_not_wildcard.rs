@@ -5,7 +5,7 @@ use crate::rules::edits::remove_array_item;
 use crate::rules::structure::{
     identity_policy_like, statements, Findings, Label, MAX_ENTRIES_PER_LIST,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC111",
@@ -73,7 +73,7 @@ list covers the key), which few readers can tell at a glance.
 - IAM User Guide, reference_policies_elements_notresource: `NotResource` matches every resource except those listed.
 - Real-world example: the CloudTrail console default key policy in the CloudTrail User Guide (`create-kms-key-policy-for-cloudtrail`, corpus 050) with an S3 ARN as the root statement's Resource.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// A concrete KMS key ARN that stands for "this key" when asking whether a

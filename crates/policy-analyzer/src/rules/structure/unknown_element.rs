@@ -5,7 +5,7 @@ use crate::rules::structure::{
     intrinsic, policy_like, statement_entries, statement_of, statements, suggest_element, Findings,
     PRINCIPAL_TYPES, STATEMENT_ELEMENTS, TOP_LEVEL_ELEMENTS,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{Member, NodeId, NodeKind};
 
 pub(crate) static RULE: Rule = Rule {
@@ -62,7 +62,7 @@ intended key, which would make a duplicate).
 - IAM User Guide, reference_policies_elements_principal: the principal types `AWS`, `Service`, `Federated`, `CanonicalUser`.
 - AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"; reference/kms-facts.md §3).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::SyntaxErrorKind;
 
 pub(crate) static RULE: Rule = Rule {
@@ -46,7 +46,7 @@ file is checked as plain JSON.
 - RFC 8259, The JavaScript Object Notation (JSON) Data Interchange Format.
 - AWS KMS Developer Guide, key-policy-overview: a key policy is a JSON document.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
