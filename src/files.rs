@@ -149,6 +149,48 @@ fn too_large(len: u64) -> io::Error {
     ))
 }
 
+/// Reads the files a host names (Terraform's `file()` and `templatefile()`)
+/// from the file system, under the same size limit as the files checked.
+pub struct FsLoader;
+
+impl policy_analyzer::host::Loader for FsLoader {
+    fn load(&self, path: &str) -> Result<String, String> {
+        let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_large(bytes.len() as u64).to_string());
+        }
+        String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))
+    }
+}
+
+/// Whether Terraform reads `name` as part of its directory's module:
+/// configuration (`.tf`, `.tf.json`) and variable values
+/// (`terraform.tfvars`, `*.auto.tfvars`, and their `.json` forms).
+pub fn is_terraform_module_file(name: &str) -> bool {
+    name.ends_with(".tf")
+        || name.ends_with(".tf.json")
+        || name == "terraform.tfvars"
+        || name == "terraform.tfvars.json"
+        || name.ends_with(".auto.tfvars")
+        || name.ends_with(".auto.tfvars.json")
+}
+
+/// The files of the Terraform module in `dir`, in name order.
+pub fn terraform_module_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| is_terraform_module_file(&e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// Whether bytes look binary: a NUL byte in the first 8 KiB, as git decides.
 pub fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8192)].contains(&0)

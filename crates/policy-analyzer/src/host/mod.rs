@@ -9,7 +9,9 @@
 //! where its edits are valid in the host's syntax, and shows symbols as the
 //! host spells them. Rules never know which host they run on.
 
+pub mod cloudformation;
 mod source_map;
+pub mod terraform;
 mod writer;
 
 pub use source_map::{Location, Quoting, Replace, SourceMap};
@@ -203,6 +205,38 @@ pub struct HostAnalysis {
     /// How many keys or key policies the host holds: none means the file is
     /// not one policy-check checks (a template without keys).
     pub policies: usize,
+}
+
+/// Analyses one file with the reader its kind needs. A Terraform file is
+/// read as a module of its own; [`terraform::analyze_module`] reads a
+/// directory's files together.
+pub fn analyze_file(
+    kind: HostKind,
+    file: HostFile<'_>,
+    loader: &dyn Loader,
+    options: &AnalyzeOptions,
+) -> HostAnalysis {
+    match kind {
+        HostKind::Policy => {
+            let analysis = crate::analyze(file.text, options);
+            let path: Arc<str> = file.path.into();
+            HostAnalysis {
+                policies: usize::from(analysis.is_policy),
+                diagnostics: analysis
+                    .diagnostics
+                    .into_iter()
+                    .map(|mut d| {
+                        d.file = Some(path.clone());
+                        d
+                    })
+                    .collect(),
+            }
+        }
+        HostKind::CloudFormation => cloudformation::analyze(file, options),
+        HostKind::Terraform => terraform::analyze_module(&[file], loader, options),
+        HostKind::TerraformPlan => terraform::analyze_plan(file, options),
+        HostKind::Template => terraform::analyze_template(file, options),
+    }
 }
 
 /// Takes a diagnostic of the rendered text into the host.
