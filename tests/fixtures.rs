@@ -123,7 +123,7 @@ fn add_other_files(files: &mut BTreeMap<String, String>, diagnostics: &[Diagnost
     }
 }
 
-fn file_of<'d>(d: &'d Diagnostic) -> &'d str {
+fn file_of(d: &Diagnostic) -> &str {
     d.file
         .as_deref()
         .expect("every fixture finding names its file")
