@@ -21,52 +21,32 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// What a read takes first: a key policy is at most 32 KB.
 const FIRST_READ_BYTES: usize = 32 * 1024;
 
-/// How a file's text becomes an analysis. CloudFormation and Terraform
-/// readers, which find the policies inside templates, plug in here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a job's files become analyses. Which host reader a file needs is
+/// decided by `policy_analyzer::host::HostKind::detect`, from its name and
+/// text, once it is read; a Terraform module is one job for its folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reader {
-    /// A JSON key-policy document.
-    Json,
+    /// One file: a key policy, a CloudFormation template, a template file,
+    /// a Terraform plan.
+    File,
+    /// The `.tf`, `.tf.json` and variable files of one folder, read together.
+    TerraformModule(Vec<PathBuf>),
 }
 
-impl Reader {
-    const ALL: [Reader; 1] = [Reader::Json];
+/// The files a directory walk picks, unless `include` says otherwise: JSON
+/// policies and templates, YAML templates, Terraform modules and the
+/// templates they render.
+const DEFAULT_GLOBS: &[&str] = &[
+    "*.json",
+    "*.yaml",
+    "*.yml",
+    "*.template",
+    "*.tf",
+    "*.tpl",
+    "*.tftpl",
+];
 
-    /// The files a directory walk picks for this reader, unless `include` says otherwise.
-    fn default_globs(self) -> &'static [&'static str] {
-        match self {
-            Reader::Json => &["*.json"],
-        }
-    }
-
-    /// The reader for a file: by extension, and JSON for anything else that
-    /// is named on the command line or selected by an `include` glob.
-    pub fn for_path(_path: &Path) -> Reader {
-        Reader::Json
-    }
-
-    /// Analyses a file's bytes.
-    pub fn read<'b>(self, bytes: &'b [u8], options: &AnalyzeOptions) -> Document<'b> {
-        match self {
-            Reader::Json => match std::str::from_utf8(bytes) {
-                Ok(text) => Document {
-                    analysis: analyze(text, options),
-                    text: Cow::Borrowed(text),
-                    utf8: true,
-                },
-                // The analyzer reports where the encoding breaks; the
-                // renderers show the text with replacement characters.
-                Err(_) => Document {
-                    analysis: analyze_bytes(bytes, options),
-                    text: String::from_utf8_lossy(bytes),
-                    utf8: false,
-                },
-            },
-        }
-    }
-}
-
-/// A file as read by a [`Reader`].
+/// A file as read, with its analysis.
 pub struct Document<'b> {
     pub text: Cow<'b, str>,
     pub analysis: Analysis,
@@ -75,14 +55,27 @@ pub struct Document<'b> {
     pub utf8: bool,
 }
 
+/// Analyses a key policy's bytes.
+pub fn read_policy<'b>(bytes: &'b [u8], options: &AnalyzeOptions) -> Document<'b> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Document {
+            analysis: analyze(text, options),
+            text: Cow::Borrowed(text),
+            utf8: true,
+        },
+        // The analyzer reports where the encoding breaks; the renderers
+        // show the text with replacement characters.
+        Err(_) => Document {
+            analysis: analyze_bytes(bytes, options),
+            text: String::from_utf8_lossy(bytes),
+            utf8: false,
+        },
+    }
+}
+
 /// The `include` default: the files of every reader.
 pub fn default_include() -> Globs {
-    let globs: Vec<&str> = Reader::ALL
-        .iter()
-        .flat_map(|r| r.default_globs())
-        .copied()
-        .collect();
-    Globs::new(&globs).expect("the default globs compile")
+    Globs::new(DEFAULT_GLOBS).expect("the default globs compile")
 }
 
 /// Where a file's bytes come from.
@@ -167,6 +160,35 @@ impl policy_analyzer::host::Loader for FsLoader {
     }
 }
 
+/// Whether a template file is rendered by a `templatefile()` call of a
+/// Terraform module in its folder or the two above it (where modules keep
+/// `templates/` and `policies/` folders): such a module's check covers it.
+pub fn rendered_by_a_module(template: &Path) -> bool {
+    let shown = |p: &Path| display(p);
+    let target = std::fs::canonicalize(template).ok();
+    for dir in template.ancestors().skip(1).take(3) {
+        let Ok(paths) = terraform_module_files(dir) else { continue };
+        if paths.is_empty() {
+            continue;
+        }
+        let texts: Vec<(String, String)> = paths
+            .iter()
+            .filter_map(|p| Some((shown(p), std::fs::read_to_string(p).ok()?)))
+            .collect();
+        let files: Vec<policy_analyzer::host::HostFile<'_>> = texts
+            .iter()
+            .map(|(path, text)| policy_analyzer::host::HostFile { path, text })
+            .collect();
+        let rendered = policy_analyzer::host::terraform::rendered_templates(&files);
+        if rendered.iter().any(|r| {
+            std::fs::canonicalize(r).ok().is_some_and(|r| Some(r) == target)
+        }) {
+            return true;
+        }
+    }
+    false
+}
+
 /// Whether Terraform reads `name` as part of its directory's module:
 /// configuration (`.tf`, `.tf.json`) and variable values
 /// (`terraform.tfvars`, `*.auto.tfvars`, and their `.json` forms).
@@ -231,6 +253,7 @@ pub fn walk(
             Some(settings)
         };
 
+    let mut modules = Modules::default();
     let mut paths: Vec<&PathBuf> = paths.iter().collect();
     paths.sort();
     paths.dedup();
@@ -263,7 +286,7 @@ pub fn walk(
             let job = Job {
                 source: Source::Stdin,
                 display: display(name),
-                reader: Reader::for_path(name),
+                reader: Reader::File,
                 absolute,
                 named: true,
                 settings,
@@ -293,10 +316,13 @@ pub fn walk(
             if settings.excludes(&absolute, true) {
                 continue;
             }
+            let Some(reader) = modules.reader_for(path) else {
+                continue;
+            };
             let job = Job {
                 source: Source::File(path.clone()),
                 display: display(path),
-                reader: Reader::for_path(path),
+                reader,
                 absolute,
                 named: true,
                 settings,
@@ -347,9 +373,12 @@ pub fn walk(
                 continue;
             }
             let path = entry.into_path();
+            let Some(reader) = modules.reader_for(&path) else {
+                continue;
+            };
             let job = Job {
                 display: display(&path),
-                reader: Reader::for_path(&path),
+                reader,
                 source: Source::File(path),
                 absolute,
                 named,
@@ -359,6 +388,34 @@ pub fn walk(
                 return;
             }
         }
+    }
+}
+
+/// The Terraform modules a walk has met: a module is checked once, as the
+/// job of the first of its files met.
+#[derive(Default)]
+struct Modules {
+    seen: HashSet<PathBuf>,
+}
+
+impl Modules {
+    /// The reader of a job for `path`, or `None` when its module is checked already.
+    fn reader_for(&mut self, path: &Path) -> Option<Reader> {
+        let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        if !(name.ends_with(".tf") || name.ends_with(".tf.json")) {
+            return Some(Reader::File);
+        }
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        if !self.seen.insert(dir.clone()) {
+            return None;
+        }
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let files = terraform_module_files(&dir).unwrap_or_else(|_| vec![path.to_path_buf()]);
+        Some(Reader::TerraformModule(files))
     }
 }
 

@@ -13,7 +13,12 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::cli::Args;
-use crate::files::{self, Entry, Job};
+use std::path::PathBuf;
+
+use policy_analyzer::host::{self, HostFile, HostKind, Loader};
+use policy_analyzer::Diagnostic;
+
+use crate::files::{self, Entry, FsLoader, Job, Reader};
 use crate::glob::Globs;
 use crate::render::{self, Renderer};
 use crate::report::{exit_code, CheckedFile, Level, Problem, Summary};
@@ -30,6 +35,8 @@ enum Outcome {
         rendered: String,
         summary: Summary,
         failed: bool,
+        /// How many files the job checked (a module's several).
+        files: usize,
     },
     /// Found by a walk but not a policy (or binary, or empty): nothing to say.
     Ignored,
@@ -108,8 +115,9 @@ pub fn run(args: &Args, start: Instant) -> u8 {
                         rendered,
                         summary: file,
                         failed: file_failed,
+                        files,
                     } => {
-                        summary.files_checked += 1;
+                        summary.files_checked += files;
                         for (total, n) in summary.findings.iter_mut().zip(file.findings) {
                             *total += n;
                         }
@@ -170,8 +178,15 @@ fn check_or_report_panic(job: &Job, renderer: &dyn Renderer) -> Outcome {
     )
 }
 
-/// Reads, analyses and renders one file.
+/// Reads, analyses and renders one job: a file, or a Terraform module.
 fn check(job: &Job, renderer: &dyn Renderer) -> Outcome {
+    match &job.reader {
+        Reader::File => check_file(job, renderer),
+        Reader::TerraformModule(files) => check_module(job, files, renderer),
+    }
+}
+
+fn check_file(job: &Job, renderer: &dyn Renderer) -> Outcome {
     let skip = |why: &str| {
         if job.named {
             Outcome::Problem(Problem::skipped(&job.display, why))
@@ -197,23 +212,114 @@ fn check(job: &Job, renderer: &dyn Renderer) -> Outcome {
         return skip("empty file; not checked");
     }
     let options = job.settings.options_for(&job.absolute);
-    let document = job.reader.read(&bytes, &options);
-    if !document.analysis.is_policy && document.utf8 {
-        return skip("not a key policy: the top level has no \"Statement\"; not checked");
+    let kind = std::str::from_utf8(&bytes)
+        .map(|text| HostKind::detect(&job.display, text))
+        .unwrap_or(Some(HostKind::Policy));
+    let kind = match kind {
+        Some(kind) => kind,
+        None => return skip("not a key policy or CloudFormation template; not checked"),
+    };
+    if kind == HostKind::Policy {
+        let document = files::read_policy(&bytes, &options);
+        if !document.analysis.is_policy && document.utf8 {
+            return skip("not a key policy: the top level has no \"Statement\"; not checked");
+        }
+        let text = document.text.into_owned();
+        return checked(job, renderer, vec![(job.display.clone(), text, document.analysis.diagnostics)]);
     }
-    let diagnostics = &document.analysis.diagnostics;
+    let text = String::from_utf8(bytes).expect("checked above");
+    if kind == HostKind::Template && !job.named && files::rendered_by_a_module(&job.absolute) {
+        // Checked through the `templatefile()` call that renders it.
+        return Outcome::Ignored;
+    }
+    let file = HostFile {
+        path: &job.display,
+        text: &text,
+    };
+    let analysis = host::analyze_file(kind, file, &FsLoader, &options);
+    let mut results = vec![(job.display.clone(), text.clone(), Vec::new())];
+    distribute(&mut results, analysis.diagnostics);
+    checked(job, renderer, results)
+}
+
+/// Checks the files of a Terraform module together.
+fn check_module(job: &Job, paths: &[PathBuf], renderer: &dyn Renderer) -> Outcome {
+    let mut texts = Vec::with_capacity(paths.len());
+    for path in paths {
+        let shown = files::display(path);
+        let read = files::FsLoader.load(&path.to_string_lossy());
+        match read {
+            Ok(text) => texts.push((shown, text)),
+            Err(e) => return Outcome::Problem(Problem::error(shown, e)),
+        }
+    }
+    let options = job.settings.options_for(&job.absolute);
+    let host_files: Vec<HostFile<'_>> = texts
+        .iter()
+        .map(|(path, text)| HostFile { path, text })
+        .collect();
+    let analysis = host::terraform::analyze_module(&host_files, &FsLoader, &options);
+    let mut results: Vec<(String, String, Vec<Diagnostic>)> = texts
+        .into_iter()
+        .map(|(path, text)| (path, text, Vec::new()))
+        .collect();
+    distribute(&mut results, analysis.diagnostics);
+    checked(job, renderer, results)
+}
+
+/// Sorts findings into the files they are in (adding files a finding names
+/// beyond those read, such as a template a module renders), each file's in
+/// order of position.
+fn distribute(results: &mut Vec<(String, String, Vec<Diagnostic>)>, diagnostics: Vec<Diagnostic>) {
+    for d in diagnostics {
+        let file = d.file.as_deref().map(str::to_string).unwrap_or_else(|| results[0].0.clone());
+        let at = match results.iter().position(|(path, _, _)| *path == file) {
+            Some(at) => at,
+            None => {
+                let text = files::FsLoader.load(&file).unwrap_or_default();
+                results.push((file, text, Vec::new()));
+                results.len() - 1
+            }
+        };
+        results[at].2.push(d);
+    }
+    for (_, _, diagnostics) in results.iter_mut() {
+        diagnostics.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
+    }
+}
+
+/// The outcome of checked files: each one's findings rendered in turn. The
+/// per-file ignores of a file the job did not start from (another file of a
+/// module, a template it renders) are that file's own.
+fn checked(
+    job: &Job,
+    renderer: &dyn Renderer,
+    results: Vec<(String, String, Vec<Diagnostic>)>,
+) -> Outcome {
+    let mut rendered = String::new();
     let mut summary = Summary::default();
-    summary.add_findings(diagnostics);
+    let mut failed = false;
+    let files = results.len();
+    for (path, text, mut diagnostics) in results {
+        if path != job.display {
+            if let Ok(absolute) = std::path::absolute(&path) {
+                let options = job.settings.options_for(&absolute);
+                diagnostics.retain(|d| !options.rules.disabled.contains(&d.code));
+            }
+        }
+        summary.add_findings(&diagnostics);
+        failed |= diagnostics.iter().any(|d| d.severity >= job.settings.fail_on);
+        rendered.push_str(&renderer.render_file(&CheckedFile {
+            path: &path,
+            text: &text,
+            diagnostics: &diagnostics,
+        }));
+    }
     Outcome::Checked {
-        rendered: renderer.render_file(&CheckedFile {
-            path: &job.display,
-            text: &document.text,
-            diagnostics,
-        }),
-        failed: diagnostics
-            .iter()
-            .any(|d| d.severity >= job.settings.fail_on),
+        rendered,
         summary,
+        failed,
+        files,
     }
 }
 

@@ -278,10 +278,14 @@ mod tests {
     }
 
     #[test]
-    fn defaults_include_json_files_only() {
+    fn defaults_include_policies_templates_and_modules() {
         let s = Settings::new(None, overrides());
-        assert!(s.includes(Path::new("/work/keys/a.json")));
-        assert!(!s.includes(Path::new("/work/keys/a.yaml")));
+        for included in ["a.json", "a.yaml", "a.yml", "a.template", "main.tf", "p.json.tpl", "p.tftpl"] {
+            assert!(s.includes(&Path::new("/work/keys").join(included)), "{included}");
+        }
+        for excluded in ["a.txt", "a.md", "terraform.tfstate", "Makefile"] {
+            assert!(!s.includes(&Path::new("/work/keys").join(excluded)), "{excluded}");
+        }
         assert!(!s.excludes(Path::new("/work/keys/a.json"), true));
         assert_eq!(s.fail_on, Severity::Warning);
         assert!(s.options.rules.disabled.is_empty());

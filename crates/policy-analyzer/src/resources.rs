@@ -19,15 +19,19 @@ pub struct KeyContext {
     pub name: String,
     /// Its declaration (the logical id, the block's labels).
     pub at: Location,
+    /// The account the key is created in: for a template or module, the
+    /// deploying account ([`crate::symbolic::ACCOUNT`]).
+    pub account: Option<String>,
     /// `KeySpec` / `customer_master_key_spec`, when it is known.
     pub spec: Option<Located<String>>,
     /// `KeyUsage` / `key_usage`, when it is known.
     pub usage: Option<Located<String>>,
-    /// `Enabled` / `is_enabled`, when written (both default to enabled).
-    pub enabled: Option<Located<bool>>,
+    /// `Enabled` / `is_enabled`, when written (both default to enabled);
+    /// the value is `None` when only deployment settles it.
+    pub enabled: Option<Located<Option<bool>>>,
     /// `EnableKeyRotation` / `enable_key_rotation`, when written (both
-    /// default to off).
-    pub rotation: Option<Located<bool>>,
+    /// default to off); the value is `None` when only deployment settles it.
+    pub rotation: Option<Located<Option<bool>>>,
     /// A replica of a multi-Region key: its primary decides rotation.
     pub replica: bool,
     /// Key material imported (`Origin: EXTERNAL`), which KMS cannot rotate.

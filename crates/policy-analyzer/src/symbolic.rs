@@ -22,6 +22,9 @@ use rustc_hash::FxHashMap;
 
 /// Opens a symbol.
 pub const OPEN: char = '\u{E000}';
+/// Marks an unknown value's name: no character IAM gives a meaning (not a
+/// wildcard, not `$`), so a pattern never matches inside a symbol.
+const UNKNOWN: char = '=';
 /// Closes a symbol.
 pub const CLOSE: char = '\u{E001}';
 const OPEN_BYTES: &[u8] = "\u{E000}".as_bytes();
@@ -59,7 +62,7 @@ impl Symbol {
         match self {
             Symbol::Account => ACCOUNT.to_string(),
             Symbol::Region => REGION.to_string(),
-            Symbol::Unknown(name) => format!("{OPEN}?{name}{CLOSE}"),
+            Symbol::Unknown(name) => format!("{OPEN}{UNKNOWN}{name}{CLOSE}"),
         }
     }
 
@@ -67,7 +70,7 @@ impl Symbol {
         match inner {
             "account" => Symbol::Account,
             "region" => Symbol::Region,
-            other => Symbol::Unknown(other.strip_prefix('?').unwrap_or(other).to_string()),
+            other => Symbol::Unknown(other.strip_prefix(UNKNOWN).unwrap_or(other).to_string()),
         }
     }
 }
@@ -107,7 +110,7 @@ pub fn is_region(s: &str) -> bool {
 pub fn is_unknown(s: &str) -> bool {
     s.starts_with(OPEN)
         && s.ends_with(CLOSE)
-        && s[OPEN.len_utf8()..].starts_with('?')
+        && s[OPEN.len_utf8()..].starts_with(UNKNOWN)
         && symbols(s).count() == 1
 }
 
@@ -147,6 +150,71 @@ pub fn format_view(s: &str) -> Option<Cow<'_, str>> {
     }
     out.push_str(&s[last..]);
     Some(Cow::Owned(out))
+}
+
+/// A value as a format check judges it ([`format_view`]), with the way
+/// back from a finding's offsets in the judged text to the value's own: an
+/// offset inside a stand-in maps to the whole symbol.
+#[derive(Clone, Debug)]
+pub struct FormatView<'s> {
+    text: Cow<'s, str>,
+    /// (judged range, original range) of each stand-in.
+    stand_ins: Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>,
+}
+
+impl<'s> FormatView<'s> {
+    /// `None` when the value holds an unknown value.
+    pub fn new(s: &'s str) -> Option<FormatView<'s>> {
+        if !has_symbol(s) {
+            return Some(FormatView {
+                text: Cow::Borrowed(s),
+                stand_ins: Vec::new(),
+            });
+        }
+        let mut out = String::with_capacity(s.len());
+        let mut stand_ins = Vec::new();
+        let mut last = 0;
+        for (range, symbol) in symbols(s) {
+            out.push_str(&s[last..range.start]);
+            let stand_in = match symbol {
+                Symbol::Account => ACCOUNT_STAND_IN,
+                Symbol::Region => REGION_STAND_IN,
+                Symbol::Unknown(_) => return None,
+            };
+            let start = out.len();
+            out.push_str(stand_in);
+            stand_ins.push((start..out.len(), range.clone()));
+            last = range.end;
+        }
+        out.push_str(&s[last..]);
+        Some(FormatView {
+            text: Cow::Owned(out),
+            stand_ins,
+        })
+    }
+
+    /// The text to judge.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The offsets in the original value of `start..end` of the judged text.
+    pub fn original(&self, start: usize, end: usize) -> (usize, usize) {
+        let map = |offset: usize, is_end: bool| -> usize {
+            let mut shift: isize = 0;
+            for (judged, original) in &self.stand_ins {
+                if offset < judged.start || (offset == judged.start && !is_end) {
+                    break;
+                }
+                if offset < judged.end || (is_end && offset == judged.end) {
+                    return if is_end { original.end } else { original.start };
+                }
+                shift = original.end as isize - judged.end as isize;
+            }
+            (offset as isize + shift) as usize
+        };
+        (map(start, false), map(end, true))
+    }
 }
 
 /// How each symbol of one host is shown to the user: its first spelling.
@@ -229,6 +297,19 @@ mod tests {
         assert_eq!(format_view("plain").as_deref(), Some("plain"));
         let unknown = format!("arn:aws:iam::{}:root", Symbol::unknown("p").encode());
         assert_eq!(format_view(&unknown), None);
+    }
+
+    #[test]
+    fn format_views_map_findings_back() {
+        let value = format!("arn:aws:iam::{ACCOUNT}:rool");
+        let view = FormatView::new(&value).unwrap();
+        assert_eq!(view.text(), "arn:aws:iam::111122223333:rool");
+        let rool = view.text().find("rool").unwrap();
+        let (start, end) = view.original(rool, rool + 4);
+        assert_eq!(&value[start..end], "rool");
+        let (start, end) = view.original(13, 25);
+        assert_eq!(&value[start..end], ACCOUNT);
+        assert!(FormatView::new(&Symbol::unknown("x").encode()).is_none());
     }
 
     #[test]

@@ -37,8 +37,14 @@ pub struct EmbeddedPolicy {
     /// The key the policy belongs to, with the resources that use it.
     pub key: Option<KeyContext>,
     /// For a policy checked once per branch of a condition (`Fn::If`), which
-    /// branch this is, in words: "where `HasService` is true".
+    /// branch this is, in words: "where `HasService` is true". Findings not
+    /// common to every variant say it; a policy of one variant says it in
+    /// every finding (the default key policy of a key without one).
     pub branch: Option<String>,
+    /// The host ranges of the branches this variant took, each with its
+    /// label ("`HasService` is true"): a finding of some variants inside
+    /// one says that branch rather than the whole variant.
+    pub branches: Vec<(Location, String)>,
 }
 
 /// Analyses a policy a host found. Every range of the result is in a host
@@ -57,7 +63,13 @@ pub fn analyze_embedded(policy: &EmbeddedPolicy, options: &AnalyzeOptions) -> Ve
 /// reported once, as it is; a finding of some variants says in which.
 pub fn analyze_variants(variants: &[EmbeddedPolicy], options: &AnalyzeOptions) -> Vec<Diagnostic> {
     if let [only] = variants {
-        return analyze_embedded(only, options);
+        let mut diagnostics = analyze_embedded(only, options);
+        if let Some(branch) = &only.branch {
+            for d in &mut diagnostics {
+                d.message = format!("{} ({branch})", d.message);
+            }
+        }
+        return diagnostics;
     }
     // Each finding with the variants it appears in, in first-seen order.
     let mut merged: Vec<(Diagnostic, Vec<usize>)> = Vec::new();
@@ -88,7 +100,20 @@ pub fn analyze_variants(variants: &[EmbeddedPolicy], options: &AnalyzeOptions) -
         .into_iter()
         .map(|(mut d, seen)| {
             if seen.len() < variants.len() {
-                if let Some(branch) = variants[seen[0]].branch.as_deref() {
+                let variant = &variants[seen[0]];
+                let inside: Vec<&str> = variant
+                    .branches
+                    .iter()
+                    .filter(|(at, _)| {
+                        Some(&at.file) == d.file.as_ref()
+                            && at.range.start <= d.range.start
+                            && d.range.end <= at.range.end
+                    })
+                    .map(|(_, label)| label.as_str())
+                    .collect();
+                if !inside.is_empty() {
+                    d.message = format!("{} (where {})", d.message, inside.join(" and "));
+                } else if let Some(branch) = variant.branch.as_deref() {
                     d.message = format!("{} ({branch})", d.message);
                 }
             }

@@ -119,6 +119,44 @@ impl HostString {
         })
     }
 
+    /// The part of the value at `range` of its text (byte offsets on char
+    /// boundaries): exact pieces keep their exact place in the host, a piece
+    /// cut in a whole one stands for all of it.
+    pub fn slice(&self, range: std::ops::Range<usize>) -> HostString {
+        let mut out = HostString::default();
+        let mut at = 0;
+        for piece in &self.pieces {
+            let (start, end) = (at, at + piece.text.len());
+            at = end;
+            let (from, to) = (range.start.max(start), range.end.min(end));
+            if from >= to {
+                continue;
+            }
+            let text = piece.text[from - start..to - start].to_string();
+            let origin = match &piece.origin {
+                PieceOrigin::Exact { at, quoting } => PieceOrigin::Exact {
+                    at: Location {
+                        file: at.file.clone(),
+                        range: TextRange::new(
+                            at.range.start as usize + (from - start),
+                            at.range.start as usize + (to - start),
+                        ),
+                    },
+                    quoting: *quoting,
+                },
+                whole => whole.clone(),
+            };
+            out.push(Piece { text, origin });
+        }
+        out
+    }
+
+    /// The host location of the part of the value at `range`: exact where
+    /// one exact piece holds it, else what the pieces it touches span.
+    pub fn location_of(&self, range: std::ops::Range<usize>) -> Option<Location> {
+        self.slice(range).span()
+    }
+
     /// The text, rendered as the policy text itself (a `KeyPolicy` written as
     /// a JSON string, a heredoc, a template file), with the map of its pieces.
     pub fn render_as_text(&self) -> (String, SourceMap) {

@@ -62,15 +62,15 @@ fn mask_placeholders(value: &str) -> String {
 
 const MASK: char = '\0';
 
-/// A 12-digit AWS account ID.
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
+pub use crate::eval::is_account_id;
 
 /// An AWS Region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`,
 /// `cn-north-1`, `us-isob-east-1`, `eusc-de-east-1`: a lowercase area code,
 /// optional partition or country parts, a compass direction and a number.
 pub fn is_region(s: &str) -> bool {
+    if crate::symbolic::is_region(s) {
+        return true;
+    }
     let parts: Vec<&str> = s.split('-').collect();
     if !(3..=5).contains(&parts.len()) {
         return false;

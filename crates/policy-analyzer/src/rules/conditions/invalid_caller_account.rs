@@ -118,7 +118,10 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             .collect();
         let bad: Vec<_> = checked
             .iter()
-            .filter_map(|v| problem(v.value, wildcards).map(|p| (*v, p)))
+            .filter_map(|v| {
+                let view = crate::symbolic::format_view(v.value)?;
+                problem(&view, wildcards).map(|p| (*v, p))
+            })
             .collect();
         let all_bad = !bad.is_empty() && bad.len() == entry.key.values.len();
         for (value, why) in bad {

@@ -115,7 +115,10 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             .values
             .iter()
             .filter(|v| !has_placeholder(v.value))
-            .filter_map(|v| problem(family, op.base, v.value, v.kind).map(|p| (v, p)))
+            .filter_map(|v| {
+                let view = crate::symbolic::format_view(v.value)?;
+                problem(family, op.base, &view, v.kind).map(|p| (v, p))
+            })
             .collect();
         let all_bad = !bad.is_empty() && bad.len() == entry.key.values.len();
         for (value, why) in bad {

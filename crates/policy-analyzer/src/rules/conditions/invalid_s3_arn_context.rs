@@ -85,7 +85,10 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             .iter()
             .filter(|v| v.kind == ValueKind::String)
             .filter(|v| wildcards || !has_wildcard(v.value))
-            .filter_map(|v| s3_arn_problem(v.value, wildcards).map(|p| (v, p)))
+            .filter_map(|v| {
+                let view = crate::symbolic::format_view(v.value)?;
+                s3_arn_problem(&view, wildcards).map(|p| (v, p))
+            })
             .collect();
         let all_bad = !bad.is_empty() && bad.len() == entry.key.values.len();
         for (value, (why, legacy)) in bad {

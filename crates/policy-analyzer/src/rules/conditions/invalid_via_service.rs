@@ -98,10 +98,11 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             .filter(|v| v.kind == ValueKind::String && !has_placeholder(v.value))
             .filter(|v| wildcards || !has_wildcard(v.value))
             .filter_map(|v| {
+                let view = crate::symbolic::format_view(v.value)?;
                 let value = if op.base.ignores_case() {
-                    v.value.to_ascii_lowercase()
+                    view.to_ascii_lowercase()
                 } else {
-                    v.value.to_string()
+                    view.into_owned()
                 };
                 via_service_problem(&value, wildcards).map(|p| (v, p))
             })

@@ -68,7 +68,8 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let users: Vec<&str> = key.consumers.iter().map(|c| c.name.as_str()).collect();
     let users = crate::rules::services::and_list(&users);
     let d = match &key.rotation {
-        Some(rotation) if rotation.value => return,
+        // On, or settled only at deployment.
+        Some(rotation) if rotation.value != Some(false) => return,
         Some(rotation) => out
             .diagnostic(rotation.at.range, format!(
                 "automatic rotation is off for {}, a symmetric key that {users} uses: rotate customer managed keys, as AWS's KMS best practices advise",

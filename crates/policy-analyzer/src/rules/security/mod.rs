@@ -24,7 +24,8 @@ pub(crate) static RULES: &[&Rule] = &[
 ];
 
 /// The account that owns the key: the configured profile's, else the one the
-/// policy's own ARNs show (see [`accounts::key_account`]).
+/// policy's own ARNs show (see [`accounts::key_account`]), else, for a key
+/// of a template or module, the deploying account.
 pub(crate) fn key_account(ctx: &Context<'_>) -> Option<String> {
     ctx.options
         .profile
@@ -36,6 +37,7 @@ pub(crate) fn key_account(ctx: &Context<'_>) -> Option<String> {
                 .get_or_init(|| accounts::key_account(ctx.policy))
                 .clone()
         })
+        .or_else(|| ctx.key.and_then(|k| k.account.clone()))
 }
 
 /// Joins names for a message: `a`, `a and b`, `a, b and c`, and past `max`

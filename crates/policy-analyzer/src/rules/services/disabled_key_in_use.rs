@@ -62,7 +62,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let Some(key) = ctx.key else {
         return;
     };
-    let Some(enabled) = key.enabled.as_ref().filter(|e| !e.value) else {
+    let Some(enabled) = key.enabled.as_ref().filter(|e| e.value == Some(false)) else {
         return;
     };
     if key.consumers.is_empty() {

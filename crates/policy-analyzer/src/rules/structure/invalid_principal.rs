@@ -1,3 +1,4 @@
+use crate::symbolic::FormatView;
 use crate::diagnostic::Severity;
 use crate::matcher::has_wildcard;
 use crate::model::PrincipalKind;
@@ -125,16 +126,22 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     if v.value.is_empty() {
                         continue; // empty-element
                     }
+                    // A value a template settles only at deployment is
+                    // judged by its written parts alone, if at all.
+                    let Some(view) = FormatView::new(v.value) else {
+                        continue;
+                    };
                     let finding = match kind {
-                        PrincipalKind::Aws => check_aws(v.value),
-                        PrincipalKind::Service => check_service(v.value),
-                        PrincipalKind::Federated => check_federated(v.value),
-                        PrincipalKind::CanonicalUser => placeholder(v.value),
+                        PrincipalKind::Aws => check_aws(view.text()),
+                        PrincipalKind::Service => check_service(view.text()),
+                        PrincipalKind::Federated => check_federated(view.text()),
+                        PrincipalKind::CanonicalUser => placeholder(view.text()),
                     };
                     let Some(f) = finding else { continue };
+                    let (start, end) = view.original(f.start, f.end);
                     let d = out
                         .diagnostic(
-                            v.sub_range(ctx.text, f.start, f.end),
+                            v.sub_range(ctx.text, start, end),
                             format!(
                                 "`{}` in `{name}` of {} is not a valid principal: {}; KMS rejects a key policy with an invalid principal",
                                 v.value,
