@@ -11,6 +11,24 @@ pub struct CheckedFile<'a> {
     pub path: &'a str,
     pub text: &'a str,
     pub diagnostics: &'a [Diagnostic],
+    /// The other files the job read, (path, text): where related locations
+    /// in another file are (a resource of the module that uses the key).
+    pub others: &'a [(String, String)],
+}
+
+impl<'a> CheckedFile<'a> {
+    /// The text of `file`, when it is this file or one the job read.
+    pub fn text_of(&self, file: Option<&str>) -> Option<(&'a str, &'a str)> {
+        match file {
+            None => Some((self.path, self.text)),
+            Some(f) if f == self.path => Some((self.path, self.text)),
+            Some(f) => self
+                .others
+                .iter()
+                .find(|(p, _)| p == f)
+                .map(|(p, t)| (p.as_str(), t.as_str())),
+        }
+    }
 }
 
 /// How a problem affects the run.

@@ -300,9 +300,13 @@ fn checked(
     let mut summary = Summary::default();
     let mut failed = false;
     let files = results.len();
-    for (path, text, mut diagnostics) in results {
-        if path != job.display {
-            if let Ok(absolute) = std::path::absolute(&path) {
+    let (texts, findings): (Vec<(String, String)>, Vec<Vec<Diagnostic>>) = results
+        .into_iter()
+        .map(|(path, text, diagnostics)| ((path, text), diagnostics))
+        .unzip();
+    for ((path, text), mut diagnostics) in texts.iter().zip(findings) {
+        if *path != job.display {
+            if let Ok(absolute) = std::path::absolute(path) {
                 let options = job.settings.options_for(&absolute);
                 diagnostics.retain(|d| !options.rules.disabled.contains(&d.code));
             }
@@ -310,9 +314,10 @@ fn checked(
         summary.add_findings(&diagnostics);
         failed |= diagnostics.iter().any(|d| d.severity >= job.settings.fail_on);
         rendered.push_str(&renderer.render_file(&CheckedFile {
-            path: &path,
-            text: &text,
+            path,
+            text,
             diagnostics: &diagnostics,
+            others: &texts,
         }));
     }
     Outcome::Checked {

@@ -30,6 +30,7 @@ pub fn render(
             path,
             text,
             diagnostics,
+            others: &[],
         })
 }
 
@@ -82,7 +83,7 @@ impl Renderer for HumanRenderer {
         };
         for d in file.diagnostics {
             let mut report = Report {
-                diagnostic: to_miette(d),
+                diagnostic: to_miette(d, file),
                 source: Some(&source),
             };
             if snippet_len(d, &index, file.text) > MAX_SNIPPET_BYTES {
@@ -118,7 +119,12 @@ impl Renderer for HumanRenderer {
 
 /// The bytes from the start of the first labelled line to the end of the last.
 fn snippet_len(d: &Diagnostic, index: &LineIndex, text: &str) -> usize {
-    let ranges = std::iter::once(d.range).chain(d.related.iter().map(|r| r.range));
+    let ranges = std::iter::once(d.range).chain(
+        d.related
+            .iter()
+            .filter(|r| r.file.is_none() || d.file == r.file)
+            .map(|r| r.range),
+    );
     let start = ranges.clone().map(|r| r.start).min().unwrap_or(0) as usize;
     let end = ranges.map(|r| r.end).max().unwrap_or(0) as usize;
     let end = end.min(text.len());
@@ -131,7 +137,7 @@ fn snippet_len(d: &Diagnostic, index: &LineIndex, text: &str) -> usize {
     line_end.saturating_sub(line_start)
 }
 
-fn to_miette(d: &Diagnostic) -> MietteDiagnostic {
+fn to_miette(d: &Diagnostic, file: &CheckedFile<'_>) -> MietteDiagnostic {
     let severity = match d.severity {
         Severity::Error => miette::Severity::Error,
         Severity::Warning => miette::Severity::Warning,
@@ -141,13 +147,29 @@ fn to_miette(d: &Diagnostic) -> MietteDiagnostic {
         Some(d.name.to_string()),
         (d.range.start as usize, d.range.len()),
     )];
-    labels.extend(d.related.iter().map(|r| {
+    let here = |r: &&policy_analyzer::Related| r.file.as_deref().is_none_or(|f| f == file.path);
+    labels.extend(d.related.iter().filter(here).map(|r| {
         LabeledSpan::new_with_span(
             Some(r.label.clone()),
             (r.range.start as usize, r.range.len()),
         )
     }));
     let mut help = d.help.clone();
+    // Related places in other files, as `path:line:column: label`.
+    for r in d.related.iter().filter(|r| !here(r)) {
+        let place = match file.text_of(r.file.as_deref()) {
+            Some((path, text)) => {
+                let lc = LineIndex::new(text).line_col(text, r.range.start as usize, PositionEncoding::Utf32);
+                format!("{path}:{}:{}", lc.line + 1, lc.col + 1)
+            }
+            None => r.file.as_deref().unwrap_or_default().to_string(),
+        };
+        let line = format!("{place}: {}", r.label);
+        help = Some(match help {
+            Some(h) => format!("{h}\n{line}"),
+            None => line,
+        });
+    }
     if let Some(fix) = &d.fix {
         let kind = match fix.applicability {
             Applicability::Safe => "fix",

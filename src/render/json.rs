@@ -42,6 +42,9 @@ struct DiagnosticEntry<'a> {
 
 #[derive(Serialize)]
 struct RelatedEntry<'a> {
+    /// The file of a related place in another file than the diagnostic's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
     range: Span,
     label: &'a str,
 }
@@ -89,7 +92,11 @@ struct Findings {
     hint: usize,
 }
 
-fn diagnostic<'a>(d: &'a Diagnostic, positions: &Positions<'_>) -> DiagnosticEntry<'a> {
+fn diagnostic<'a>(
+    d: &'a Diagnostic,
+    file: &CheckedFile<'a>,
+    positions: &Positions<'_>,
+) -> DiagnosticEntry<'a> {
     DiagnosticEntry {
         code: d.code,
         name: d.name,
@@ -100,9 +107,17 @@ fn diagnostic<'a>(d: &'a Diagnostic, positions: &Positions<'_>) -> DiagnosticEnt
         related: d
             .related
             .iter()
-            .map(|r| RelatedEntry {
-                range: positions.span(r.range),
-                label: &r.label,
+            .map(|r| match file.text_of(r.file.as_deref()) {
+                Some((other, text)) if other != file.path => RelatedEntry {
+                    path: Some(other),
+                    range: Positions::new(text).span(r.range),
+                    label: &r.label,
+                },
+                _ => RelatedEntry {
+                    path: None,
+                    range: positions.span(r.range),
+                    label: &r.label,
+                },
             })
             .collect(),
         help: d.help.as_deref(),
@@ -132,7 +147,7 @@ impl Renderer for JsonRenderer {
         let entry = FileEntry {
             path: file.path,
             diagnostics: positions
-                .map(|p| file.diagnostics.iter().map(|d| diagnostic(d, &p)).collect())
+                .map(|p| file.diagnostics.iter().map(|d| diagnostic(d, file, &p)).collect())
                 .unwrap_or_default(),
         };
         serde_json::to_string(&entry).expect("diagnostics serialize")

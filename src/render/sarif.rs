@@ -137,7 +137,8 @@ fn physical_location(path: &str, range: TextRange, positions: &Positions<'_>) ->
     })
 }
 
-fn result(d: &Diagnostic, path: &str, positions: &Positions<'_>) -> Value {
+fn result(d: &Diagnostic, file: &CheckedFile<'_>, positions: &Positions<'_>) -> Value {
+    let path = file.path;
     let location = |range: TextRange| physical_location(path, range, positions);
     let mut message = sentence(&d.message);
     if let Some(help) = &d.help {
@@ -157,10 +158,16 @@ fn result(d: &Diagnostic, path: &str, positions: &Positions<'_>) -> Value {
             .iter()
             .enumerate()
             .map(|(i, r)| {
+                let physical = match file.text_of(r.file.as_deref()) {
+                    Some((other, text)) if other != path => {
+                        physical_location(other, r.range, &Positions::new(text))
+                    }
+                    _ => location(r.range),
+                };
                 json!({
                     "id": i + 1,
                     "message": { "text": sentence(&r.label) },
-                    "physicalLocation": location(r.range),
+                    "physicalLocation": physical,
                 })
             })
             .collect();
@@ -214,7 +221,7 @@ impl Renderer for SarifRenderer {
         let results: Vec<String> = file
             .diagnostics
             .iter()
-            .map(|d| result(d, file.path, &positions).to_string())
+            .map(|d| result(d, file, &positions).to_string())
             .collect();
         results.join(",\n")
     }

@@ -107,6 +107,9 @@ pub(crate) fn analyze_policy(
     diagnostics.sort_by(|a, b| {
         (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code))
     });
+    // One finding reached twice (a service's requests in two regions that
+    // fail alike) is one finding.
+    diagnostics.dedup_by(|a, b| a.code == b.code && a.range == b.range && a.message == b.message);
     Analysis {
         is_policy: policy.is_policy(),
         diagnostics,

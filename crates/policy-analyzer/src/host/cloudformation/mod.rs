@@ -6,6 +6,7 @@
 //! - here: each `AWS::KMS::Key` / `AWS::KMS::ReplicaKey` policy is rendered
 //!   once per choice of the conditions its `Fn::If`s test, and analysed.
 
+mod dependencies;
 mod resolve;
 mod resources;
 mod template;
@@ -53,6 +54,7 @@ pub fn analyze(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysis {
     };
     unknown_functions(&template, &path, options, &mut problems);
     let index = Index::new(&template, root);
+    dependencies::report_cycles(&template, &index, &path, options, &mut problems);
 
     let mut symbols = SymbolTable::default();
     let keys = {
@@ -81,6 +83,9 @@ pub fn analyze(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysis {
         diagnostics.extend(analyze_variants(&variants, options));
     }
     diagnostics.extend(problems.diagnostics);
+    // A value two keys share (a YAML alias) is one finding.
+    let mut seen = rustc_hash::FxHashSet::default();
+    diagnostics.retain(|d| seen.insert((d.code, d.file.clone(), d.range, d.message.clone())));
     for d in &mut diagnostics {
         if d.file.as_deref() == Some(&*path) {
             d.pointer = template.pointer_at(d.range);
@@ -243,7 +248,13 @@ fn render_variants(
             _ => None,
         };
         let Some((json, map)) = rendered else {
-            let at = Template::at(path, t.node(policy).range);
+            // At the `KeyPolicy` key: the value may run over many lines.
+            let key = t
+                .node(policy)
+                .parent
+                .and_then(|p| t.entries(p).iter().find(|e| e.value == policy))
+                .map_or(t.node(policy).range, |e| e.key_range);
+            let at = Template::at(path, key);
             problems.push(report(
                 &invalid_intrinsic::RULE,
                 options,

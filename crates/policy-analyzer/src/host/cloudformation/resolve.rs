@@ -99,6 +99,8 @@ pub(crate) struct Index<'t> {
     pub tested: FxHashSet<String>,
     pub mappings: Option<Id>,
     pub conditions: FxHashMap<&'t str, Id>,
+    /// Where each condition is declared (its name in `Conditions`).
+    pub condition_keys: FxHashMap<&'t str, TextRange>,
     pub resources: FxHashMap<&'t str, Resource>,
     /// Resource names in template order.
     pub order: Vec<&'t str>,
@@ -117,6 +119,7 @@ impl<'t> Index<'t> {
         if let Some(c) = section("Conditions") {
             for e in t.entries(c) {
                 index.conditions.insert(&e.key, e.value);
+                index.condition_keys.insert(&e.key, e.key_range);
                 collect_refs(t, e.value, &mut index.tested, 0);
             }
         }
@@ -339,7 +342,13 @@ impl<'a, 't> Resolver<'a, 't> {
             Kind::Map(entries) => {
                 let entries = entries.clone();
                 let mut out = Vec::with_capacity(entries.len());
-                for e in entries {
+                for (i, e) in entries.iter().enumerate() {
+                    // A key written twice (reported with the template): the
+                    // last value stands.
+                    if entries[i + 1..].iter().any(|later| later.key == e.key) {
+                        continue;
+                    }
+                    let e = e.clone();
                     let value = self.value(e.value, depth + 1);
                     if matches!(value, Val::NoValue) {
                         continue;
@@ -908,10 +917,15 @@ impl<'a, 't> Resolver<'a, 't> {
         };
         if visiting.iter().any(|v| v == name) || visiting.len() > MAX_DEPTH {
             let cycle = visiting.join(" -> ");
+            let declared = self
+                .index
+                .condition_keys
+                .get(name)
+                .map_or(at.clone(), |&range| self.at(range));
             self.problems.push(report(
                 &reference_cycle::RULE,
                 self.options,
-                at,
+                &declared,
                 format!("condition `{name}` depends on itself ({cycle} -> {name}): CloudFormation rejects the template"),
             ));
             return None;

@@ -466,6 +466,13 @@ pub(crate) fn from_yaml(text: &str) -> Template {
                     Some((_, tag_range)) => skip_space(text, tag_range.end as usize, end),
                     None => start,
                 };
+                // A quoted scalar's span may run on over a comment after it.
+                let end = match style {
+                    ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
+                        quoted_end(text, content_start, end)
+                    }
+                    _ => end,
+                };
                 let scalar = read_scalar(text, &value, style, content_start, end, tag.is_none());
                 let id = push(&mut t, Kind::Scalar(scalar), TextRange::new(content_start, end.max(content_start)));
                 let id = match tag {
@@ -520,6 +527,10 @@ pub(crate) fn from_yaml(text: &str) -> Template {
             }
             Event::MappingEnd | Event::SequenceEnd => {
                 let Some(open) = stack.pop() else { continue };
+                // A flow container's end event starts at its bracket (and
+                // may run on over a comment); a block one's, past its content.
+                let bracket = matches!(text.as_bytes().get(start), Some(b'}' | b']'));
+                let end = if bracket { start + 1 } else { start };
                 let (id, tag) = close(&mut t, open, text, end);
                 let id = match tag {
                     Some((name, tag_range)) => wrap(&mut t, id, name, tag_range, tag_range.start as usize),
@@ -530,9 +541,11 @@ pub(crate) fn from_yaml(text: &str) -> Template {
             Event::DocumentEnd | Event::StreamStart | Event::StreamEnd | Event::Nothing => {}
         }
     }
-    // Containers left open by an error.
+    // Containers left open by an error run to the end: they are incomplete.
     while let Some(open) = stack.pop() {
         let (id, _) = close(&mut t, open, text, text.len());
+        let start = t.nodes[id as usize].range.start as usize;
+        t.nodes[id as usize].range = TextRange::new(start, text.len());
         add(&mut t, &mut stack, id, text);
     }
     t
@@ -723,6 +736,25 @@ fn skip_decorations(text: &str, start: usize, end: usize) -> usize {
         }
     }
     at.min(end).max(start)
+}
+
+/// Where a quoted scalar starting at `start` ends: after its closing quote
+/// (`''` in single quotes and `\"` in double quotes do not close it).
+fn quoted_end(text: &str, start: usize, end: usize) -> usize {
+    let bytes = text.as_bytes();
+    let Some(&quote) = bytes.get(start) else {
+        return end;
+    };
+    let mut at = start + 1;
+    while at < end.min(bytes.len()) {
+        match bytes[at] {
+            b'\\' if quote == b'"' => at += 2,
+            b'\'' if quote == b'\'' && bytes.get(at + 1) == Some(&b'\'') => at += 2,
+            b if b == quote => return at + 1,
+            _ => at += 1,
+        }
+    }
+    end
 }
 
 fn skip_space(text: &str, from: usize, end: usize) -> usize {
