@@ -167,7 +167,9 @@ pub fn rendered_by_a_module(template: &Path) -> bool {
     let shown = |p: &Path| display(p);
     let target = std::fs::canonicalize(template).ok();
     for dir in template.ancestors().skip(1).take(3) {
-        let Ok(paths) = terraform_module_files(dir) else { continue };
+        let Ok(paths) = terraform_module_files(dir) else {
+            continue;
+        };
         if paths.is_empty() {
             continue;
         }
@@ -181,7 +183,9 @@ pub fn rendered_by_a_module(template: &Path) -> bool {
             .collect();
         let rendered = policy_analyzer::host::terraform::rendered_templates(&files);
         if rendered.iter().any(|r| {
-            std::fs::canonicalize(r).ok().is_some_and(|r| Some(r) == target)
+            std::fs::canonicalize(r)
+                .ok()
+                .is_some_and(|r| Some(r) == target)
         }) {
             return true;
         }
@@ -401,7 +405,10 @@ struct Modules {
 impl Modules {
     /// The reader of a job for `path`, or `None` when its module is checked already.
     fn reader_for(&mut self, path: &Path) -> Option<Reader> {
-        let name = path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         if !(name.ends_with(".tf") || name.ends_with(".tf.json")) {
             return Some(Reader::File);
         }

@@ -225,7 +225,11 @@ fn check_file(job: &Job, renderer: &dyn Renderer) -> Outcome {
             return skip("not a key policy: the top level has no \"Statement\"; not checked");
         }
         let text = document.text.into_owned();
-        return checked(job, renderer, vec![(job.display.clone(), text, document.analysis.diagnostics)]);
+        return checked(
+            job,
+            renderer,
+            vec![(job.display.clone(), text, document.analysis.diagnostics)],
+        );
     }
     let text = String::from_utf8(bytes).expect("checked above");
     if kind == HostKind::Template && !job.named && files::rendered_by_a_module(&job.absolute) {
@@ -272,7 +276,11 @@ fn check_module(job: &Job, paths: &[PathBuf], renderer: &dyn Renderer) -> Outcom
 /// order of position.
 fn distribute(results: &mut Vec<(String, String, Vec<Diagnostic>)>, diagnostics: Vec<Diagnostic>) {
     for d in diagnostics {
-        let file = d.file.as_deref().map(str::to_string).unwrap_or_else(|| results[0].0.clone());
+        let file = d
+            .file
+            .as_deref()
+            .map(str::to_string)
+            .unwrap_or_else(|| results[0].0.clone());
         let at = match results.iter().position(|(path, _, _)| *path == file) {
             Some(at) => at,
             None => {
@@ -284,7 +292,9 @@ fn distribute(results: &mut Vec<(String, String, Vec<Diagnostic>)>, diagnostics:
         results[at].2.push(d);
     }
     for (_, _, diagnostics) in results.iter_mut() {
-        diagnostics.sort_by(|a, b| (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code)));
+        diagnostics.sort_by(|a, b| {
+            (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code))
+        });
     }
 }
 
@@ -312,7 +322,9 @@ fn checked(
             }
         }
         summary.add_findings(&diagnostics);
-        failed |= diagnostics.iter().any(|d| d.severity >= job.settings.fail_on);
+        failed |= diagnostics
+            .iter()
+            .any(|d| d.severity >= job.settings.fail_on);
         rendered.push_str(&renderer.render_file(&CheckedFile {
             path,
             text,

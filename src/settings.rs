@@ -280,11 +280,25 @@ mod tests {
     #[test]
     fn defaults_include_policies_templates_and_modules() {
         let s = Settings::new(None, overrides());
-        for included in ["a.json", "a.yaml", "a.yml", "a.template", "main.tf", "p.json.tpl", "p.tftpl"] {
-            assert!(s.includes(&Path::new("/work/keys").join(included)), "{included}");
+        for included in [
+            "a.json",
+            "a.yaml",
+            "a.yml",
+            "a.template",
+            "main.tf",
+            "p.json.tpl",
+            "p.tftpl",
+        ] {
+            assert!(
+                s.includes(&Path::new("/work/keys").join(included)),
+                "{included}"
+            );
         }
         for excluded in ["a.txt", "a.md", "terraform.tfstate", "Makefile"] {
-            assert!(!s.includes(&Path::new("/work/keys").join(excluded)), "{excluded}");
+            assert!(
+                !s.includes(&Path::new("/work/keys").join(excluded)),
+                "{excluded}"
+            );
         }
         assert!(!s.excludes(Path::new("/work/keys/a.json"), true));
         assert_eq!(s.fail_on, Severity::Warning);

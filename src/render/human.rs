@@ -159,7 +159,11 @@ fn to_miette(d: &Diagnostic, file: &CheckedFile<'_>) -> MietteDiagnostic {
     for r in d.related.iter().filter(|r| !here(r)) {
         let place = match file.text_of(r.file.as_deref()) {
             Some((path, text)) => {
-                let lc = LineIndex::new(text).line_col(text, r.range.start as usize, PositionEncoding::Utf32);
+                let lc = LineIndex::new(text).line_col(
+                    text,
+                    r.range.start as usize,
+                    PositionEncoding::Utf32,
+                );
                 format!("{path}:{}:{}", lc.line + 1, lc.col + 1)
             }
             None => r.file.as_deref().unwrap_or_default().to_string(),

@@ -147,7 +147,12 @@ impl Renderer for JsonRenderer {
         let entry = FileEntry {
             path: file.path,
             diagnostics: positions
-                .map(|p| file.diagnostics.iter().map(|d| diagnostic(d, file, &p)).collect())
+                .map(|p| {
+                    file.diagnostics
+                        .iter()
+                        .map(|d| diagnostic(d, file, &p))
+                        .collect()
+                })
                 .unwrap_or_default(),
         };
         serde_json::to_string(&entry).expect("diagnostics serialize")

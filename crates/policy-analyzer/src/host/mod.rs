@@ -264,6 +264,22 @@ pub fn analyze_file(
     }
 }
 
+/// The key policies a host file holds, rendered (for each key, its first
+/// variant): what an editor's hover and completion read, through
+/// [`SourceMap::rendered_offset`] and [`SourceMap::locate`].
+pub fn policies(
+    kind: HostKind,
+    file: HostFile<'_>,
+    loader: &dyn Loader,
+    options: &AnalyzeOptions,
+) -> Vec<EmbeddedPolicy> {
+    match kind {
+        HostKind::CloudFormation => cloudformation::policies(file, options),
+        HostKind::Terraform => terraform::policies(&[file], loader, options),
+        HostKind::Policy | HostKind::TerraformPlan | HostKind::Template => Vec::new(),
+    }
+}
+
 /// Takes a diagnostic of the rendered text into the host.
 fn map_diagnostic(mut d: Diagnostic, policy: &EmbeddedPolicy) -> Option<Diagnostic> {
     let symbols = &policy.symbols;

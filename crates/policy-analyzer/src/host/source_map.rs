@@ -335,6 +335,30 @@ impl SourceMap {
         Some((s.file, at))
     }
 
+    /// The rendered offset that stands for `offset` of the host file `file`
+    /// (an editor's cursor): where an exact segment holds it, the same byte;
+    /// else the start of the smallest whole segment around it.
+    pub fn rendered_offset(&self, file: &str, offset: u32) -> Option<u32> {
+        let in_file = |s: &Segment| &*self.files[s.file as usize] == file;
+        if let Some(e) = self.exact.iter().find(|e| {
+            in_file(&e.segment) && e.segment.host.start <= offset && offset <= e.segment.host.end
+        }) {
+            return Some(e.segment.rendered.start + (offset - e.segment.host.start));
+        }
+        self.parts
+            .iter()
+            .chain(&self.whole)
+            .filter(|w| {
+                in_file(&w.segment)
+                    && w.segment.host.start <= offset
+                    && offset <= w.segment.host.end
+                    && !w.segment.rendered.is_empty()
+            })
+            .min_by_key(|w| w.segment.host.len())
+            // Inside the token: past a string's opening quote.
+            .map(|w| (w.segment.rendered.start + 1).min(w.segment.rendered.end))
+    }
+
     pub fn is_empty(&self) -> bool {
         self.exact.is_empty() && self.parts.is_empty() && self.whole.is_empty()
     }

@@ -120,8 +120,10 @@ pub(crate) fn report_cycles(
 /// The resources a value names through `Ref`, `Fn::GetAtt` or `Fn::Sub`.
 fn references(t: &Template, id: Id, number: &FxHashMap<&str, usize>, out: &mut Vec<Edge>) {
     let mut stack = vec![(id, 0usize)];
+    // An alias shares its anchor's node: each node is read once.
+    let mut seen = rustc_hash::FxHashSet::default();
     while let Some((id, depth)) = stack.pop() {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || !seen.insert(id) {
             continue;
         }
         if let Some((entry, arg)) = t.call(id) {
@@ -129,8 +131,19 @@ fn references(t: &Template, id: Id, number: &FxHashMap<&str, usize>, out: &mut V
             let named: Vec<String> = match entry.key.as_str() {
                 "Ref" => t.str(arg).map(str::to_string).into_iter().collect(),
                 "Fn::GetAtt" => match t.kind(arg) {
-                    Kind::Scalar(s) => s.value.split('.').next().map(str::to_string).into_iter().collect(),
-                    Kind::Seq(items) => items.first().and_then(|&i| t.str(i)).map(str::to_string).into_iter().collect(),
+                    Kind::Scalar(s) => s
+                        .value
+                        .split('.')
+                        .next()
+                        .map(str::to_string)
+                        .into_iter()
+                        .collect(),
+                    Kind::Seq(items) => items
+                        .first()
+                        .and_then(|&i| t.str(i))
+                        .map(str::to_string)
+                        .into_iter()
+                        .collect(),
                     _ => Vec::new(),
                 },
                 "Fn::Sub" => {
@@ -169,7 +182,13 @@ fn sub_names(text: &str) -> Vec<String> {
         let Some(close) = after.find('}') else { break };
         let name = &after[..close];
         if !name.starts_with('!') && !name.starts_with("AWS::") {
-            out.push(name.split('.').next().unwrap_or_default().trim().to_string());
+            out.push(
+                name.split('.')
+                    .next()
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string(),
+            );
         }
         rest = &after[close + 1..];
     }

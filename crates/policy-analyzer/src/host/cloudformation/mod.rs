@@ -21,7 +21,9 @@ use super::{
     PolicyWriter, Replace,
 };
 use crate::resources::KeyContext;
-use crate::rules::syntax::{duplicate_key, invalid_json, invalid_yaml, json_comment, trailing_comma};
+use crate::rules::syntax::{
+    duplicate_key, invalid_json, invalid_yaml, json_comment, trailing_comma,
+};
 use crate::rules::templates::{invalid_intrinsic, unknown_function};
 use crate::symbolic::SymbolTable;
 use crate::syntax::SyntaxErrorKind;
@@ -35,60 +37,19 @@ const MAX_COMBINED_CONDITIONS: usize = 3;
 /// Analyses one CloudFormation template.
 pub fn analyze(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysis {
     let path: Arc<str> = file.path.into();
-    let text = file.text;
-    let template = if text.trim_start().starts_with('{') {
-        template::from_json(text)
-    } else {
-        template::from_yaml(text)
-    };
-    let mut problems = Problems::default();
-    syntax_problems(&template, &path, options, &mut problems);
-    let Some(root) = template
-        .root
-        .filter(|&r| matches!(template.kind(r), Kind::Map(_)))
-    else {
-        return HostAnalysis {
-            diagnostics: problems.diagnostics,
-            policies: 0,
-        };
-    };
-    unknown_functions(&template, &path, options, &mut problems);
-    let index = Index::new(&template, root);
-    dependencies::report_cycles(&template, &index, &path, options, &mut problems);
-
-    let mut symbols = SymbolTable::default();
-    let keys = {
-        let mut r = Resolver::new(&template, &index, &path, options, &[], &mut symbols, &mut problems);
-        resources::key_contexts(&mut r)
-    };
-    let policies = keys.len();
+    let read = read(file, &path, options);
+    let policies = read.keys.len();
     let mut diagnostics = Vec::new();
-    for (name, key) in keys {
-        let resource = &index.resources[name.as_str()];
-        if !template.is_complete(resource.id) {
-            continue;
-        }
-        let policy = resource.properties.and_then(|p| template.get(p, "KeyPolicy"));
-        let reading = Reading {
-            t: &template,
-            index: &index,
-            path: &path,
-            text,
-            options,
-        };
-        let variants = match policy {
-            Some(policy) => render_variants(&reading, policy, &key, &mut symbols, &mut problems),
-            None => vec![default_policy(&key, &symbols)],
-        };
-        diagnostics.extend(analyze_variants(&variants, options));
+    for variants in &read.keys {
+        diagnostics.extend(analyze_variants(variants, options));
     }
-    diagnostics.extend(problems.diagnostics);
+    diagnostics.extend(read.problems.diagnostics);
     // A value two keys share (a YAML alias) is one finding.
     let mut seen = rustc_hash::FxHashSet::default();
     diagnostics.retain(|d| seen.insert((d.code, d.file.clone(), d.range, d.message.clone())));
     for d in &mut diagnostics {
         if d.file.as_deref() == Some(&*path) {
-            d.pointer = template.pointer_at(d.range);
+            d.pointer = read.template.pointer_at(d.range);
         }
     }
     HostAnalysis {
@@ -97,9 +58,99 @@ pub fn analyze(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysis {
     }
 }
 
+/// The key policies of a template, rendered: for each key, its first
+/// variant (what an editor's hover and completion read).
+pub fn policies(file: HostFile<'_>, options: &AnalyzeOptions) -> Vec<EmbeddedPolicy> {
+    let path: Arc<str> = file.path.into();
+    read(file, &path, options)
+        .keys
+        .into_iter()
+        .filter_map(|variants| variants.into_iter().next())
+        .collect()
+}
+
+/// A template read: its tree, the problems met, and each key's policy variants.
+struct Read {
+    template: Template,
+    problems: Problems,
+    keys: Vec<Vec<EmbeddedPolicy>>,
+}
+
+fn read(file: HostFile<'_>, path: &Arc<str>, options: &AnalyzeOptions) -> Read {
+    let text = file.text;
+    let template = if text.trim_start().starts_with('{') {
+        template::from_json(text)
+    } else {
+        template::from_yaml(text)
+    };
+    let mut problems = Problems::default();
+    syntax_problems(&template, path, options, &mut problems);
+    let Some(root) = template
+        .root
+        .filter(|&r| matches!(template.kind(r), Kind::Map(_)))
+    else {
+        return Read {
+            template,
+            problems,
+            keys: Vec::new(),
+        };
+    };
+    unknown_functions(&template, path, options, &mut problems);
+    let mut keys = Vec::new();
+    {
+        let index = Index::new(&template, root);
+        dependencies::report_cycles(&template, &index, path, options, &mut problems);
+        let mut symbols = SymbolTable::default();
+        let contexts = {
+            let mut r = Resolver::new(
+                &template,
+                &index,
+                path,
+                options,
+                &[],
+                &mut symbols,
+                &mut problems,
+            );
+            resources::key_contexts(&mut r)
+        };
+        for (name, key) in contexts {
+            let resource = &index.resources[name.as_str()];
+            if !template.is_complete(resource.id) {
+                continue;
+            }
+            let policy = resource
+                .properties
+                .and_then(|p| template.get(p, "KeyPolicy"));
+            let reading = Reading {
+                t: &template,
+                index: &index,
+                path,
+                text,
+                options,
+            };
+            keys.push(match policy {
+                Some(policy) => {
+                    render_variants(&reading, policy, &key, &mut symbols, &mut problems)
+                }
+                None => vec![default_policy(&key, &symbols)],
+            });
+        }
+    }
+    Read {
+        template,
+        problems,
+        keys,
+    }
+}
+
 /// The template's syntax errors and duplicate keys, with the rules that
 /// report them in any file.
-fn syntax_problems(t: &Template, path: &Arc<str>, options: &AnalyzeOptions, problems: &mut Problems) {
+fn syntax_problems(
+    t: &Template,
+    path: &Arc<str>,
+    options: &AnalyzeOptions,
+    problems: &mut Problems,
+) {
     for error in &t.errors {
         let rule = match (t.syntax, &error.kind) {
             (Syntax::Yaml, _) => &invalid_yaml::RULE,
@@ -113,7 +164,9 @@ fn syntax_problems(t: &Template, path: &Arc<str>, options: &AnalyzeOptions, prob
         if let (Some(d), SyntaxErrorKind::DuplicateKey { first }) = (&mut d, &error.kind) {
             d.related.push(crate::diagnostic::Related {
                 range: *first,
-                label: "first written here; CloudFormation rejects a template with a key written twice".into(),
+                label:
+                    "first written here; CloudFormation rejects a template with a key written twice"
+                        .into(),
                 file: Some(path.clone()),
             });
         }
@@ -121,23 +174,37 @@ fn syntax_problems(t: &Template, path: &Arc<str>, options: &AnalyzeOptions, prob
     }
     for (later, first, key) in &t.duplicates {
         let at = Template::at(path, *later);
-        problems.push(report(
-            &duplicate_key::RULE,
-            options,
-            &at,
-            format!("`{key}` is written twice in the same map: CloudFormation rejects the template"),
-        )
-        .map(|d| {
-            d.with_related_at(&Template::at(path, *first), format!("`{key}` first written here"))
+        problems.push(
+            report(
+                &duplicate_key::RULE,
+                options,
+                &at,
+                format!(
+                    "`{key}` is written twice in the same map: CloudFormation rejects the template"
+                ),
+            )
+            .map(|d| {
+                d.with_related_at(
+                    &Template::at(path, *first),
+                    format!("`{key}` first written here"),
+                )
                 .with_help("merge the two values or delete the one that is not meant")
-        }));
+            }),
+        );
     }
 }
 
 /// `Fn::X` and `!X` that CloudFormation does not have, anywhere in the template.
-fn unknown_functions(t: &Template, path: &Arc<str>, options: &AnalyzeOptions, problems: &mut Problems) {
+fn unknown_functions(
+    t: &Template,
+    path: &Arc<str>,
+    options: &AnalyzeOptions,
+    problems: &mut Problems,
+) {
     for node in &t.nodes {
-        let Kind::Map(entries) = &node.kind else { continue };
+        let Kind::Map(entries) = &node.kind else {
+            continue;
+        };
         if entries.len() != 1 {
             continue;
         }
@@ -210,7 +277,10 @@ fn render_variants(
         let at = Template::at(path, t.node(policy).range);
         conditions_used(t, policy)
             .into_iter()
-            .filter(|c| r.condition(c, &at, &mut Vec::new()).is_none() && index.conditions.contains_key(c.as_str()))
+            .filter(|c| {
+                r.condition(c, &at, &mut Vec::new()).is_none()
+                    && index.conditions.contains_key(c.as_str())
+            })
             .collect()
     };
     let assignments: Vec<Vec<(String, bool)>> = if open.is_empty() {
@@ -232,11 +302,21 @@ fn render_variants(
     };
     let mut variants = Vec::with_capacity(assignments.len());
     for assignment in &assignments {
-        let (value, branches) = {
+        let (value, branches, exhausted) = {
             let mut r = Resolver::new(t, index, path, options, assignment, symbols, problems);
             let value = r.value(policy, 0);
-            (value, r.branches)
+            (value, r.branches, r.exhausted)
         };
+        if exhausted {
+            let at = Template::at(path, key_range(t, policy));
+            problems.push(report(
+                &invalid_intrinsic::RULE,
+                options,
+                &at,
+                "the key policy expands to more values than any key policy holds (an alias that repeats an alias?), so it is not checked; KMS rejects a key policy over 32 KB",
+            ));
+            return Vec::new();
+        }
         let rendered = match &value {
             Val::Map { .. } => {
                 let mut w = PolicyWriter::new();
@@ -248,13 +328,7 @@ fn render_variants(
             _ => None,
         };
         let Some((json, map)) = rendered else {
-            // At the `KeyPolicy` key: the value may run over many lines.
-            let key = t
-                .node(policy)
-                .parent
-                .and_then(|p| t.entries(p).iter().find(|e| e.value == policy))
-                .map_or(t.node(policy).range, |e| e.key_range);
-            let at = Template::at(path, key);
+            let at = Template::at(path, key_range(t, policy));
             problems.push(report(
                 &invalid_intrinsic::RULE,
                 options,
@@ -280,6 +354,14 @@ fn render_variants(
         });
     }
     variants
+}
+
+/// The `KeyPolicy` key of a policy node (its value may run over many lines).
+fn key_range(t: &Template, policy: Id) -> TextRange {
+    t.node(policy)
+        .parent
+        .and_then(|p| t.entries(p).iter().find(|e| e.value == policy))
+        .map_or(t.node(policy).range, |e| e.key_range)
 }
 
 /// Writes a resolved value as JSON. Maps open at their `{` or first key and
@@ -371,7 +453,11 @@ fn default_policy(key: &KeyContext, symbols: &SymbolTable) -> EmbeddedPolicy {
     w.key(&lit("Principal"), at, Replace::Never);
     w.begin_object(at);
     w.key(&lit("AWS"), at, Replace::Never);
-    w.string(&lit(&format!("arn:aws:iam::{account}:root")), at, Replace::Never);
+    w.string(
+        &lit(&format!("arn:aws:iam::{account}:root")),
+        at,
+        Replace::Never,
+    );
     w.end_object(at);
     w.key(&lit("Action"), at, Replace::Never);
     w.string(&lit("kms:*"), at, Replace::Never);
@@ -386,7 +472,9 @@ fn default_policy(key: &KeyContext, symbols: &SymbolTable) -> EmbeddedPolicy {
         map,
         symbols: Arc::new(symbols),
         key: Some(key.clone()),
-        branch: Some("in the default key policy, which AWS KMS gives a key without KeyPolicy".into()),
+        branch: Some(
+            "in the default key policy, which AWS KMS gives a key without KeyPolicy".into(),
+        ),
         branches: Vec::new(),
     }
 }

@@ -20,8 +20,9 @@ use crate::AnalyzeOptions;
 /// input may overflow the stack.
 const MAX_DEPTH: usize = 200;
 /// Past this many values rendered for one policy (an alias bomb, a huge
-/// mapping), the rest is unknown.
-const MAX_VALUES: usize = 250_000;
+/// mapping) the policy is not checked: a key policy of at most 32 KB holds
+/// a few thousand.
+const MAX_VALUES: usize = 50_000;
 
 /// A resolved value.
 #[derive(Clone, Debug)]
@@ -61,9 +62,10 @@ pub(crate) struct MapEntry {
 impl Val {
     pub fn location(&self) -> Option<&Location> {
         match self {
-            Val::Str { at, .. } | Val::Scalar { at, .. } | Val::List { at, .. } | Val::Map { at, .. } => {
-                Some(at)
-            }
+            Val::Str { at, .. }
+            | Val::Scalar { at, .. }
+            | Val::List { at, .. }
+            | Val::Map { at, .. } => Some(at),
             Val::NoValue => None,
         }
     }
@@ -73,7 +75,11 @@ impl Val {
         match self {
             Val::Str { s, .. } => Some(s.clone()),
             Val::Scalar { json, at, .. } => Some(HostString::whole(
-                if json == "null" { String::new() } else { json.clone() },
+                if json == "null" {
+                    String::new()
+                } else {
+                    json.clone()
+                },
                 at.clone(),
             )),
             _ => None,
@@ -232,6 +238,9 @@ pub(crate) struct Resolver<'a, 't> {
     /// The branches of `Fn::If` the variant's conditions chose, with their labels.
     pub branches: Vec<(Location, String)>,
     values: usize,
+    /// More than [`MAX_VALUES`] values were asked for: what was resolved is
+    /// incomplete.
+    pub exhausted: bool,
 }
 
 impl<'a, 't> Resolver<'a, 't> {
@@ -254,6 +263,7 @@ impl<'a, 't> Resolver<'a, 't> {
             problems,
             branches: Vec::new(),
             values: 0,
+            exhausted: false,
         }
     }
 
@@ -291,15 +301,18 @@ impl<'a, 't> Resolver<'a, 't> {
     pub fn value(&mut self, id: Id, depth: usize) -> Val {
         self.values += 1;
         let at = self.node_at(id);
-        if depth > MAX_DEPTH || self.values > MAX_VALUES {
-            let message = if depth > MAX_DEPTH {
-                "the value is nested too deeply to be read; policy-check treats it as unknown"
-            } else {
-                "the value expands to too many elements to be read (an alias that repeats itself?); policy-check treats it as unknown"
-            };
-            self.problems
-                .push(report(&invalid_intrinsic::RULE, self.options, &at, message));
-            let s = self.unknown("too-large", "(value too large)", &at);
+        if self.values > MAX_VALUES {
+            self.exhausted = true;
+            return Val::NoValue;
+        }
+        if depth > MAX_DEPTH {
+            self.problems.push(report(
+                &invalid_intrinsic::RULE,
+                self.options,
+                &at,
+                "the value is nested too deeply to be read; policy-check treats it as unknown",
+            ));
+            let s = self.unknown("too-deep", "(value nested too deeply)", &at);
             return self.string(s, at);
         }
         if let Some((entry, arg)) = self.t.call(id) {
@@ -355,7 +368,9 @@ impl<'a, 't> Resolver<'a, 't> {
                     }
                     let key_at = self.at(e.key_range);
                     let key = match e.key_exact {
-                        Some((range, quoting)) => HostString::exact(e.key.clone(), self.at(range), quoting),
+                        Some((range, quoting)) => {
+                            HostString::exact(e.key.clone(), self.at(range), quoting)
+                        }
                         None => HostString::whole(e.key.clone(), key_at.clone()),
                     };
                     out.push(MapEntry {
@@ -429,7 +444,14 @@ impl<'a, 't> Resolver<'a, 't> {
         }
     }
 
-    fn call(&mut self, name: &str, arg: Id, at: &Location, call_at: &Location, depth: usize) -> Val {
+    fn call(
+        &mut self,
+        name: &str,
+        arg: Id,
+        at: &Location,
+        call_at: &Location,
+        depth: usize,
+    ) -> Val {
         match name {
             "Ref" => {
                 let Some(target) = self.t.str(arg).map(str::to_string) else {
@@ -521,7 +543,11 @@ impl<'a, 't> Resolver<'a, 't> {
             report(&invalid_intrinsic::RULE, self.options, at, message)
                 .map(|d| d.with_help("see the function's page in the CloudFormation User Guide")),
         );
-        let s = self.unknown(&format!("invalid@{}", at.range.start), "(invalid function)", at);
+        let s = self.unknown(
+            &format!("invalid@{}", at.range.start),
+            "(invalid function)",
+            at,
+        );
         self.string(s, at.clone())
     }
 
@@ -656,8 +682,10 @@ impl<'a, 't> Resolver<'a, 't> {
         let region = |me: &mut Self| me.symbol(Symbol::Region, "${AWS::Region}", at);
         let lit = |text: &str| HostString::whole(text, at.clone());
         let mut out = HostString::default();
-        if matches!(resource_type.as_str(), "AWS::KMS::Key" | "AWS::KMS::ReplicaKey")
-            && attribute == "KeyId"
+        if matches!(
+            resource_type.as_str(),
+            "AWS::KMS::Key" | "AWS::KMS::ReplicaKey"
+        ) && attribute == "KeyId"
         {
             // The key id, as `Ref` gives it.
             return self.unknown(resource, &format!("${{{resource}}}"), at);
@@ -715,7 +743,10 @@ impl<'a, 't> Resolver<'a, 't> {
         let (template, vars) = match self.t.kind(arg) {
             Kind::Seq(items) if items.len() == 2 => (items[0], Some(items[1])),
             Kind::Seq(_) => {
-                return self.bad(call_at, "Fn::Sub takes a string, or a list of a string and a map of variables")
+                return self.bad(
+                    call_at,
+                    "Fn::Sub takes a string, or a list of a string and a map of variables",
+                )
             }
             _ => (arg, None),
         };
@@ -724,7 +755,10 @@ impl<'a, 't> Resolver<'a, 't> {
         }
         if let Some(vars) = vars {
             if !matches!(self.t.kind(vars), Kind::Map(_)) {
-                return self.bad(call_at, "the variables of Fn::Sub are a map of names to values");
+                return self.bad(
+                    call_at,
+                    "the variables of Fn::Sub are a map of names to values",
+                );
             }
         }
         let source = self.scalar_string(template);
@@ -734,7 +768,9 @@ impl<'a, 't> Resolver<'a, 't> {
         let mut rest = 0;
         while let Some(open) = text[rest..].find("${") {
             let open = rest + open;
-            let Some(close) = text[open..].find('}') else { break };
+            let Some(close) = text[open..].find('}') else {
+                break;
+            };
             let close = open + close;
             let name = &text[open + 2..close];
             rest = close + 1;
@@ -743,7 +779,9 @@ impl<'a, 't> Resolver<'a, 't> {
                 out.append(source.slice(last..open));
                 out.push(Piece {
                     text: format!("${{{literal}}}"),
-                    origin: PieceOrigin::Whole(source.location_of(open..rest).unwrap_or(at.clone())),
+                    origin: PieceOrigin::Whole(
+                        source.location_of(open..rest).unwrap_or(at.clone()),
+                    ),
                 });
                 last = rest;
                 continue;
@@ -752,9 +790,10 @@ impl<'a, 't> Resolver<'a, 't> {
             let here = source.location_of(open..rest).unwrap_or_else(|| at.clone());
             let name = name.trim();
             let value = match vars.and_then(|v| self.t.get(v, name)) {
-                Some(var) => self.value(var, depth + 1).as_host_string().map(|s| {
-                    HostString::whole(s.text(), here.clone())
-                }),
+                Some(var) => self
+                    .value(var, depth + 1)
+                    .as_host_string()
+                    .map(|s| HostString::whole(s.text(), here.clone())),
                 None => match name.split_once('.') {
                     Some((resource, attribute)) if !name.starts_with("AWS::") => {
                         Some(self.attribute(resource, attribute, &here))
@@ -780,7 +819,10 @@ impl<'a, 't> Resolver<'a, 't> {
     fn join(&mut self, arg: Id, at: &Location, call_at: &Location, depth: usize) -> Val {
         let items = self.t.items(arg).to_vec();
         let [delimiter, list] = items.as_slice() else {
-            return self.bad(call_at, "Fn::Join takes a delimiter and a list: `!Join [\":\", [a, b]]`");
+            return self.bad(
+                call_at,
+                "Fn::Join takes a delimiter and a list: `!Join [\":\", [a, b]]`",
+            );
         };
         let Some(delimiter) = self.string_of(*delimiter, depth, "the delimiter of Fn::Join") else {
             return self.bad(call_at, "the delimiter of Fn::Join is a string");
@@ -804,7 +846,10 @@ impl<'a, 't> Resolver<'a, 't> {
     fn select(&mut self, arg: Id, call_at: &Location, depth: usize) -> Val {
         let items = self.t.items(arg).to_vec();
         let [index, list] = items.as_slice() else {
-            return self.bad(call_at, "Fn::Select takes an index and a list: `!Select [0, [a, b]]`");
+            return self.bad(
+                call_at,
+                "Fn::Select takes an index and a list: `!Select [0, [a, b]]`",
+            );
         };
         let index = self
             .value(*index, depth + 1)
@@ -818,16 +863,24 @@ impl<'a, 't> Resolver<'a, 't> {
         };
         match values.into_iter().nth(index) {
             Some(v) => v,
-            None => self.bad(call_at, &format!("Fn::Select asks for item {index} of a shorter list")),
+            None => self.bad(
+                call_at,
+                &format!("Fn::Select asks for item {index} of a shorter list"),
+            ),
         }
     }
 
     fn split(&mut self, arg: Id, at: &Location, call_at: &Location, depth: usize) -> Val {
         let items = self.t.items(arg).to_vec();
         let [delimiter, source] = items.as_slice() else {
-            return self.bad(call_at, "Fn::Split takes a delimiter and a string: `!Split [\",\", \"a,b\"]`");
+            return self.bad(
+                call_at,
+                "Fn::Split takes a delimiter and a string: `!Split [\",\", \"a,b\"]`",
+            );
         };
-        let delimiter = self.string_of(*delimiter, depth, "the delimiter of Fn::Split").map(|d| d.text());
+        let delimiter = self
+            .string_of(*delimiter, depth, "the delimiter of Fn::Split")
+            .map(|d| d.text());
         let source = self.string_of(*source, depth, "the string of Fn::Split");
         let (Some(delimiter), Some(source)) = (delimiter, source) else {
             return self.bad(call_at, "Fn::Split splits a string by a string");
@@ -843,7 +896,11 @@ impl<'a, 't> Resolver<'a, 't> {
         let mut last = 0;
         for (at, _) in text.match_indices(delimiter.as_str()) {
             if symbol_spans.iter().any(|r| r.contains(&at)) {
-                let s = self.unknown(&format!("split@{}", call_at.range.start), "(Fn::Split ...)", call_at);
+                let s = self.unknown(
+                    &format!("split@{}", call_at.range.start),
+                    "(Fn::Split ...)",
+                    call_at,
+                );
                 return self.string(s, call_at.clone());
             }
             pieces.push(last..at);
@@ -871,7 +928,10 @@ impl<'a, 't> Resolver<'a, 't> {
     fn find_in_map(&mut self, arg: Id, at: &Location, call_at: &Location, depth: usize) -> Val {
         let items = self.t.items(arg).to_vec();
         let [map, top, second] = items.as_slice() else {
-            return self.bad(call_at, "Fn::FindInMap takes a mapping, a top-level key and a second-level key");
+            return self.bad(
+                call_at,
+                "Fn::FindInMap takes a mapping, a top-level key and a second-level key",
+            );
         };
         let keys: Vec<Option<String>> = [*map, *top, *second]
             .iter()
@@ -884,7 +944,11 @@ impl<'a, 't> Resolver<'a, 't> {
             .collect();
         let [Some(map), Some(top), Some(second)] = keys.as_slice() else {
             // A key only deployment settles (`!Ref AWS::Region`): unknown.
-            let s = self.unknown(&format!("FindInMap@{}", at.range.start), "(Fn::FindInMap ...)", at);
+            let s = self.unknown(
+                &format!("FindInMap@{}", at.range.start),
+                "(Fn::FindInMap ...)",
+                at,
+            );
             return self.string(s, at.clone());
         };
         let found = self
@@ -894,7 +958,9 @@ impl<'a, 't> Resolver<'a, 't> {
             .map(|m| (m, self.t.get(m, top).and_then(|t| self.t.get(t, second))));
         match found {
             None => self.unresolved(map, call_at, "mapping"),
-            Some((_, None)) => self.unresolved(&format!("{map}.{top}.{second}"), call_at, "mapping entry"),
+            Some((_, None)) => {
+                self.unresolved(&format!("{map}.{top}.{second}"), call_at, "mapping entry")
+            }
             Some((_, Some(value))) => {
                 let v = self.value(value, depth + 1);
                 match v.as_host_string() {
@@ -907,7 +973,12 @@ impl<'a, 't> Resolver<'a, 't> {
 
     /// A condition's truth: fixed by the variant, else worked out when the
     /// template settles it; `None` when only deployment does.
-    pub fn condition(&mut self, name: &str, at: &Location, visiting: &mut Vec<String>) -> Option<bool> {
+    pub fn condition(
+        &mut self,
+        name: &str,
+        at: &Location,
+        visiting: &mut Vec<String>,
+    ) -> Option<bool> {
         if let Some((_, value)) = self.assignment.iter().find(|(n, _)| n == name) {
             return Some(*value);
         }
@@ -936,13 +1007,20 @@ impl<'a, 't> Resolver<'a, 't> {
         value
     }
 
-    fn condition_value(&mut self, id: Id, at: &Location, visiting: &mut Vec<String>) -> Option<bool> {
+    fn condition_value(
+        &mut self,
+        id: Id,
+        at: &Location,
+        visiting: &mut Vec<String>,
+    ) -> Option<bool> {
         let (entry, arg) = self.t.call(id)?;
         let name = entry.key.clone();
         let items = self.t.items(arg).to_vec();
         match name.as_str() {
             "Fn::Equals" => {
-                let [a, b] = items.as_slice() else { return None };
+                let [a, b] = items.as_slice() else {
+                    return None;
+                };
                 let a = self.value(*a, visiting.len() + 1).as_host_string()?.text();
                 let b = self.value(*b, visiting.len() + 1).as_host_string()?.text();
                 if crate::symbolic::has_symbol(&a) || crate::symbolic::has_symbol(&b) {
@@ -951,7 +1029,9 @@ impl<'a, 't> Resolver<'a, 't> {
                     Some(a == b)
                 }
             }
-            "Fn::Not" => self.condition_value(*items.first()?, at, visiting).map(|v| !v),
+            "Fn::Not" => self
+                .condition_value(*items.first()?, at, visiting)
+                .map(|v| !v),
             "Fn::And" | "Fn::Or" => {
                 let values: Vec<Option<bool>> = items
                     .iter()

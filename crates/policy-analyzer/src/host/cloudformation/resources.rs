@@ -54,7 +54,9 @@ pub(crate) fn key_contexts(r: &mut Resolver<'_, '_>) -> Vec<(String, KeyContext)
         let spec = string(r, "KeySpec");
         let usage = string(r, "KeyUsage");
         let origin = string(r, "Origin");
-        let enabled = props.and_then(|p| t.get(p, "Enabled")).map(|id| literal_bool(r, id));
+        let enabled = props
+            .and_then(|p| t.get(p, "Enabled"))
+            .map(|id| literal_bool(r, id));
         let rotation = props
             .and_then(|p| t.get(p, "EnableKeyRotation"))
             .map(|id| literal_bool(r, id));
@@ -84,12 +86,18 @@ pub(crate) fn key_contexts(r: &mut Resolver<'_, '_>) -> Vec<(String, KeyContext)
         if resource.resource_type != "AWS::KMS::Alias" {
             continue;
         }
-        let Some(props) = resource.properties else { continue };
-        let Some(target) = t.get(props, "TargetKeyId") else { continue };
+        let Some(props) = resource.properties else {
+            continue;
+        };
+        let Some(target) = t.get(props, "TargetKeyId") else {
+            continue;
+        };
         let Some(text) = r.value(target, 0).as_host_string().map(|s| s.text()) else {
             continue;
         };
-        let Some(key) = key_named(&text, &by_symbol) else { continue };
+        let Some(key) = key_named(&text, &by_symbol) else {
+            continue;
+        };
         by_symbol.insert(Symbol::unknown(name).encode(), key);
         if let Some(alias) = t.get(props, "AliasName").and_then(|a| t.str(a)) {
             aliases.push((alias.to_string(), key));
@@ -103,10 +111,14 @@ pub(crate) fn key_contexts(r: &mut Resolver<'_, '_>) -> Vec<(String, KeyContext)
         if resource.resource_type == "AWS::KMS::Alias" {
             continue;
         }
-        let Some(props) = resource.properties else { continue };
+        let Some(props) = resource.properties else {
+            continue;
+        };
         let mut stack = vec![(props, 0usize)];
+        // An alias shares its anchor's node: each node is read once.
+        let mut seen = rustc_hash::FxHashSet::default();
         while let Some((id, depth)) = stack.pop() {
-            if depth > 12 {
+            if depth > 12 || !seen.insert(id) {
                 continue;
             }
             match t.kind(id) {
@@ -114,13 +126,16 @@ pub(crate) fn key_contexts(r: &mut Resolver<'_, '_>) -> Vec<(String, KeyContext)
                     for e in entries {
                         let value_like = t.call(e.value).is_some() || t.scalar(e.value).is_some();
                         if names_a_key(&e.key) && value_like {
-                            let Some(text) = r.value(e.value, 0).as_host_string().map(|s| s.text()) else {
+                            let Some(text) = r.value(e.value, 0).as_host_string().map(|s| s.text())
+                            else {
                                 continue;
                             };
                             let key = key_named(&text, &by_symbol).or_else(|| {
                                 aliases
                                     .iter()
-                                    .find(|(alias, _)| text == *alias || text.ends_with(&format!(":{alias}")))
+                                    .find(|(alias, _)| {
+                                        text == *alias || text.ends_with(&format!(":{alias}"))
+                                    })
                                     .map(|(_, k)| *k)
                             });
                             if let Some(key) = key {
@@ -199,21 +214,28 @@ fn key_named(text: &str, by_symbol: &FxHashMap<String, usize>) -> Option<usize> 
 /// intrinsic function or parameter decides it at deployment.
 fn literal_bool(r: &mut Resolver<'_, '_>, id: Id) -> Located<Option<bool>> {
     let at = r_at(r, id);
-    let value = r.t.scalar(id).filter(|s| s.literal).and_then(|s| match s.kind {
-        ScalarKind::Bool | ScalarKind::String => match s.value.to_ascii_lowercase().as_str() {
-            "true" => Some(true),
-            "false" => Some(false),
+    let value = r
+        .t
+        .scalar(id)
+        .filter(|s| s.literal)
+        .and_then(|s| match s.kind {
+            ScalarKind::Bool | ScalarKind::String => match s.value.to_ascii_lowercase().as_str() {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            },
             _ => None,
-        },
-        _ => None,
-    });
+        });
     Located { value, at }
 }
 
 /// `BucketKeyEnabled` of the bucket's encryption rule that uses KMS.
 fn bucket_key_setting(r: &mut Resolver<'_, '_>, props: Option<Id>) -> Option<Located<bool>> {
     let t = r.t;
-    let config = t.get(t.get(props?, "BucketEncryption")?, "ServerSideEncryptionConfiguration")?;
+    let config = t.get(
+        t.get(props?, "BucketEncryption")?,
+        "ServerSideEncryptionConfiguration",
+    )?;
     for &rule in t.items(config) {
         let by_default = t.get(rule, "ServerSideEncryptionByDefault");
         let algorithm = by_default
@@ -241,7 +263,9 @@ fn bucket_links(r: &mut Resolver<'_, '_>) -> Vec<(String, Located<String>)> {
     let mut paths: Vec<(String, Id)> = Vec::new();
     for name in &index.order {
         let resource = &index.resources[name];
-        let Some(props) = resource.properties else { continue };
+        let Some(props) = resource.properties else {
+            continue;
+        };
         let display = format!("{} `{name}`", resource.resource_type);
         match resource.resource_type.as_str() {
             "AWS::FSx::DataRepositoryAssociation" => {
@@ -272,9 +296,13 @@ fn bucket_links(r: &mut Resolver<'_, '_>) -> Vec<(String, Located<String>)> {
     }
     let mut out = Vec::new();
     for (by, id) in paths {
-        let Val::Str { s, at, .. } = r.value(id, 0) else { continue };
+        let Val::Str { s, at, .. } = r.value(id, 0) else {
+            continue;
+        };
         let text = s.text();
-        let Some(rest) = text.strip_prefix("s3://") else { continue };
+        let Some(rest) = text.strip_prefix("s3://") else {
+            continue;
+        };
         let bucket = rest.split('/').next().unwrap_or_default().to_string();
         out.push((bucket, Located { value: by, at }));
     }

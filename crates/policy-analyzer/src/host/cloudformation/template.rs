@@ -7,7 +7,6 @@
 //! bomb costs nothing here; whoever walks the tree bounds the walk. A merge
 //! key (`<<`) adds the merged map's entries the map does not have.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
@@ -161,7 +160,9 @@ impl Template {
                 Kind::Map(entries) => entries.iter().find_map(|e| {
                     let covers = |r: TextRange| r.start <= range.start && range.end <= r.end;
                     let value = self.node(e.value).range;
-                    if covers(e.key_range) || (covers(value) && self.node(e.value).parent == Some(current)) {
+                    if covers(e.key_range)
+                        || (covers(value) && self.node(e.value).parent == Some(current))
+                    {
                         Some((e.key.clone(), e.value, covers(e.key_range)))
                     } else {
                         None
@@ -270,7 +271,10 @@ pub(crate) fn from_json(text: &str) -> Template {
         let exact_string = |value: &str, range: TextRange| -> Vec<(u32, TextRange)> {
             let raw = text.get(range.start as usize + 1..(range.end as usize).saturating_sub(1));
             if raw == Some(value) && range.len() >= 2 {
-                vec![(0, TextRange::new(range.start as usize + 1, range.end as usize - 1))]
+                vec![(
+                    0,
+                    TextRange::new(range.start as usize + 1, range.end as usize - 1),
+                )]
             } else {
                 Vec::new()
             }
@@ -329,7 +333,9 @@ pub(crate) fn from_json(text: &str) -> Template {
                 for m in members {
                     let inner = TextRange::new(
                         m.key_range.start as usize + 1,
-                        (m.key_range.end as usize).saturating_sub(1).max(m.key_range.start as usize + 1),
+                        (m.key_range.end as usize)
+                            .saturating_sub(1)
+                            .max(m.key_range.start as usize + 1),
                     );
                     let exact = (text.get(inner.as_usize()) == Some(&*m.key))
                         .then_some((inner, Quoting::JsonString));
@@ -460,7 +466,10 @@ pub(crate) fn from_yaml(text: &str) -> Template {
             Event::Scalar(value, style, anchor, tag) => {
                 let tag = tag.filter(|tag| tag.handle == "!").map(|tag| {
                     let tag_len = 1 + tag.suffix.len();
-                    (long_name(&tag.suffix), TextRange::new(start, (start + tag_len).min(end)))
+                    (
+                        long_name(&tag.suffix),
+                        TextRange::new(start, (start + tag_len).min(end)),
+                    )
                 });
                 let content_start = match &tag {
                     Some((_, tag_range)) => skip_space(text, tag_range.end as usize, end),
@@ -474,7 +483,11 @@ pub(crate) fn from_yaml(text: &str) -> Template {
                     _ => end,
                 };
                 let scalar = read_scalar(text, &value, style, content_start, end, tag.is_none());
-                let id = push(&mut t, Kind::Scalar(scalar), TextRange::new(content_start, end.max(content_start)));
+                let id = push(
+                    &mut t,
+                    Kind::Scalar(scalar),
+                    TextRange::new(content_start, end.max(content_start)),
+                );
                 let id = match tag {
                     Some((name, tag_range)) => wrap(&mut t, id, name, tag_range, start),
                     None => id,
@@ -493,7 +506,10 @@ pub(crate) fn from_yaml(text: &str) -> Template {
             }
             Event::MappingStart(anchor, tag) => {
                 let tag = tag.filter(|tag| tag.handle == "!").map(|tag| {
-                    (long_name(&tag.suffix), TextRange::new(start, start + 1 + tag.suffix.len()))
+                    (
+                        long_name(&tag.suffix),
+                        TextRange::new(start, start + 1 + tag.suffix.len()),
+                    )
                 });
                 // The span of a block map is empty at its first key; of a
                 // flow map, its `{`; of an anchored one, the anchor too.
@@ -512,7 +528,10 @@ pub(crate) fn from_yaml(text: &str) -> Template {
             }
             Event::SequenceStart(anchor, tag) => {
                 let tag = tag.filter(|tag| tag.handle == "!").map(|tag| {
-                    (long_name(&tag.suffix), TextRange::new(start, start + 1 + tag.suffix.len()))
+                    (
+                        long_name(&tag.suffix),
+                        TextRange::new(start, start + 1 + tag.suffix.len()),
+                    )
                 });
                 let first = skip_decorations(text, start, end);
                 let id = push(&mut t, Kind::Invalid, TextRange::new(first, first));
@@ -533,7 +552,9 @@ pub(crate) fn from_yaml(text: &str) -> Template {
                 let end = if bracket { start + 1 } else { start };
                 let (id, tag) = close(&mut t, open, text, end);
                 let id = match tag {
-                    Some((name, tag_range)) => wrap(&mut t, id, name, tag_range, tag_range.start as usize),
+                    Some((name, tag_range)) => {
+                        wrap(&mut t, id, name, tag_range, tag_range.start as usize)
+                    }
                     None => id,
                 };
                 add(&mut t, &mut stack, id, text);
@@ -584,7 +605,12 @@ fn wrap(t: &mut Template, inner: Id, name: String, tag_range: TextRange, start: 
 
 /// Ends a container: its range runs to its last child (or its closing
 /// bracket), merges are applied, duplicates noted.
-fn close(t: &mut Template, open: Open, text: &str, end: usize) -> (Id, Option<(String, TextRange)>) {
+fn close(
+    t: &mut Template,
+    open: Open,
+    text: &str,
+    end: usize,
+) -> (Id, Option<(String, TextRange)>) {
     match open {
         Open::Map {
             id,
@@ -668,7 +694,9 @@ fn add(t: &mut Template, stack: &mut [Open], id: Id, text: &str) {
                 t.root = Some(id);
             }
         }
-        Some(Open::Seq { id: parent, items, .. }) => {
+        Some(Open::Seq {
+            id: parent, items, ..
+        }) => {
             if t.nodes[id as usize].parent.is_none() {
                 t.nodes[id as usize].parent = Some(*parent);
             }
@@ -692,7 +720,10 @@ fn add(t: &mut Template, stack: &mut [Open], id: Id, text: &str) {
                             _ => None,
                         },
                     ),
-                    _ => (text.get(range.as_usize()).unwrap_or_default().to_string(), None),
+                    _ => (
+                        text.get(range.as_usize()).unwrap_or_default().to_string(),
+                        None,
+                    ),
                 };
                 *key = Some(Entry {
                     key: name,
@@ -769,7 +800,7 @@ fn skip_space(text: &str, from: usize, end: usize) -> usize {
 /// A YAML scalar as CloudFormation reads it, with the runs written byte for byte.
 fn read_scalar(
     text: &str,
-    value: &Cow<'_, str>,
+    value: &str,
     style: ScalarStyle,
     start: usize,
     end: usize,
@@ -778,9 +809,13 @@ fn read_scalar(
     let source = text.get(start..end).unwrap_or_default();
     let (kind, quoting, runs) = match style {
         ScalarStyle::Plain => {
-            let kind = if untagged { plain_kind(value) } else { ScalarKind::String };
+            let kind = if untagged {
+                plain_kind(value)
+            } else {
+                ScalarKind::String
+            };
             let source = source.trim_end();
-            let runs = if source == value.as_ref() && !value.is_empty() {
+            let runs = if source == value && !value.is_empty() {
                 vec![(0, TextRange::new(start, start + value.len()))]
             } else {
                 Vec::new()
@@ -795,7 +830,7 @@ fn read_scalar(
             };
             let inner = source.get(1..).and_then(|s| s.strip_suffix(['\'', '"']));
             let runs = match inner {
-                Some(inner) if inner == value.as_ref() && !value.is_empty() => {
+                Some(inner) if inner == value && !value.is_empty() => {
                     vec![(0, TextRange::new(start + 1, start + 1 + value.len()))]
                 }
                 _ => Vec::new(),
@@ -804,10 +839,18 @@ fn read_scalar(
         }
         ScalarStyle::Literal => (
             ScalarKind::String,
-            Quoting::Raw { interpolation: false },
+            Quoting::Raw {
+                interpolation: false,
+            },
             literal_block_runs(text, value, start, end),
         ),
-        _ => (ScalarKind::String, Quoting::Raw { interpolation: false }, Vec::new()),
+        _ => (
+            ScalarKind::String,
+            Quoting::Raw {
+                interpolation: false,
+            },
+            Vec::new(),
+        ),
     };
     Scalar {
         value: value.to_string(),
@@ -894,7 +937,9 @@ fn is_number(s: &str) -> bool {
 fn yaml_message(info: &str) -> String {
     let info = info.trim_end_matches('.');
     if info.contains("tab") {
-        format!("{info}: YAML indents with spaces, never tabs, and CloudFormation rejects the template")
+        format!(
+            "{info}: YAML indents with spaces, never tabs, and CloudFormation rejects the template"
+        )
     } else {
         format!("the template is not valid YAML: {info}; CloudFormation rejects it")
     }
@@ -923,7 +968,10 @@ mod tests {
         let (entry, arg) = t.call(t.get(root, "C").unwrap()).unwrap();
         assert_eq!(entry.key, "Fn::If");
         assert_eq!(t.items(arg).len(), 3);
-        assert_eq!(t.call(t.get(root, "B").unwrap()).unwrap().0.key, "Fn::GetAtt");
+        assert_eq!(
+            t.call(t.get(root, "B").unwrap()).unwrap().0.key,
+            "Fn::GetAtt"
+        );
     }
 
     #[test]
@@ -998,7 +1046,16 @@ mod tests {
         let text = r#"{"Resources": {"K": {"Properties": {"P": ["a", {"Ref": "b"}]}}}}"#;
         let t = from_json(text);
         let root = t.root.unwrap();
-        let p = t.get(t.get(t.get(t.get(root, "Resources").unwrap(), "K").unwrap(), "Properties").unwrap(), "P").unwrap();
+        let p = t
+            .get(
+                t.get(
+                    t.get(t.get(root, "Resources").unwrap(), "K").unwrap(),
+                    "Properties",
+                )
+                .unwrap(),
+                "P",
+            )
+            .unwrap();
         let items = t.items(p);
         assert_eq!(t.str(items[0]), Some("a"));
         assert_eq!(t.call(items[1]).unwrap().0.key, "Ref");

@@ -26,6 +26,15 @@ pub fn analyze_plan(_file: HostFile<'_>, _options: &AnalyzeOptions) -> HostAnaly
     HostAnalysis::default()
 }
 
+/// The key policies of a module, rendered (for each key, its first variant).
+pub fn policies(
+    _files: &[HostFile<'_>],
+    _loader: &dyn Loader,
+    _options: &AnalyzeOptions,
+) -> Vec<super::EmbeddedPolicy> {
+    Vec::new()
+}
+
 /// The template files (paths as the loader takes them) that the module's
 /// `templatefile()` calls render: a walk checks them through the module.
 pub fn rendered_templates(_files: &[HostFile<'_>]) -> Vec<String> {

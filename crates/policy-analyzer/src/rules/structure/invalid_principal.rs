@@ -1,9 +1,9 @@
-use crate::symbolic::FormatView;
 use crate::diagnostic::Severity;
 use crate::matcher::has_wildcard;
 use crate::model::PrincipalKind;
 use crate::rules::structure::{statements, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
+use crate::symbolic::FormatView;
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC112",
