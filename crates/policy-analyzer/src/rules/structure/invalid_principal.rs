@@ -125,16 +125,29 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     if v.value.is_empty() {
                         continue; // empty-element
                     }
+                    // A host's symbol: judged as the value it stands for
+                    // (the deploying account is a valid account), and not
+                    // at all when part of it is unknown.
+                    let Some(view) = crate::symbolic::format_view(v.value) else {
+                        continue;
+                    };
                     let finding = match kind {
-                        PrincipalKind::Aws => check_aws(v.value),
-                        PrincipalKind::Service => check_service(v.value),
-                        PrincipalKind::Federated => check_federated(v.value),
-                        PrincipalKind::CanonicalUser => placeholder(v.value),
+                        PrincipalKind::Aws => check_aws(&view),
+                        PrincipalKind::Service => check_service(&view),
+                        PrincipalKind::Federated => check_federated(&view),
+                        PrincipalKind::CanonicalUser => placeholder(&view),
                     };
                     let Some(f) = finding else { continue };
+                    // Offsets into the view are offsets into the value only
+                    // when no symbol was replaced.
+                    let range = if *view == *v.value {
+                        v.sub_range(ctx.text, f.start, f.end)
+                    } else {
+                        v.range
+                    };
                     let d = out
                         .diagnostic(
-                            v.sub_range(ctx.text, f.start, f.end),
+                            range,
                             format!(
                                 "`{}` in `{name}` of {} is not a valid principal: {}; KMS rejects a key policy with an invalid principal",
                                 v.value,
