@@ -69,12 +69,22 @@ pub enum Piece {
 
 impl Piece {
     /// `*` and `?` as wildcards, everything else literal.
+    /// A host's symbol (see [`crate::symbolic`]) is literal throughout.
     pub fn parse_plain(pattern: &str) -> Vec<Piece> {
+        let mut in_symbol = false;
         pattern
             .chars()
             .map(|c| match c {
-                '*' => Piece::AnyRun,
-                '?' => Piece::AnyOne,
+                crate::symbolic::OPEN => {
+                    in_symbol = true;
+                    Piece::Char(c)
+                }
+                crate::symbolic::CLOSE => {
+                    in_symbol = false;
+                    Piece::Char(c)
+                }
+                '*' if !in_symbol => Piece::AnyRun,
+                '?' if !in_symbol => Piece::AnyOne,
                 c => Piece::Char(c),
             })
             .collect()
@@ -95,7 +105,24 @@ pub fn has_wildcard(pattern: &str) -> bool {
 pub fn first_wildcard(pattern: &str) -> Option<usize> {
     // Bytes, not chars: both are ASCII, and this runs for every value the
     // evaluator compares and every action the rules classify.
-    pattern.bytes().position(|b| b == b'*' || b == b'?')
+    let bytes = pattern.as_bytes();
+    let found = bytes.iter().position(|&b| b == b'*' || b == b'?')?;
+    // A host's symbol (`\u{E000}?name\u{E001}`, lead byte 0xEE) marks
+    // itself with `?`, which is no wildcard: look past symbols only when
+    // one opens before the first candidate.
+    if !bytes[..found].contains(&0xEE) {
+        return Some(found);
+    }
+    let mut in_symbol = false;
+    for (i, c) in pattern.char_indices() {
+        match c {
+            crate::symbolic::OPEN => in_symbol = true,
+            crate::symbolic::CLOSE => in_symbol = false,
+            '*' | '?' if !in_symbol => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Whether a value holds a policy variable (`${...}`).
@@ -200,6 +227,14 @@ pub fn policy_variables(value: &str) -> impl Iterator<Item = &str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_symbol_is_no_wildcard() {
+        let unknown = crate::symbolic::Symbol::unknown("var.x").encode();
+        assert!(!has_wildcard(&format!("arn:aws:iam::{unknown}:root")));
+        assert_eq!(first_wildcard(&format!("{unknown}*")), Some(unknown.len()));
+        assert!(!Piece::parse_plain(&unknown).contains(&Piece::AnyOne));
+    }
 
     #[test]
     fn variables_and_wildcards_are_found_anywhere() {

@@ -142,6 +142,7 @@ pub(crate) struct Sink<'o> {
     /// Every template file a `templatefile()` call rendered.
     pub templates: Vec<String>,
     pub work: usize,
+    unresolved: FxHashSet<String>,
 }
 
 impl<'o> Sink<'o> {
@@ -153,6 +154,7 @@ impl<'o> Sink<'o> {
             symbols: SymbolTable::default(),
             templates: Vec::new(),
             work: 0,
+            unresolved: FxHashSet::default(),
         }
     }
 
@@ -160,6 +162,14 @@ impl<'o> Sink<'o> {
     pub fn report(&mut self, rule: &'static Rule, at: &Location, message: String, help: &str) {
         if !self.seen.insert((rule.code, at.clone())) {
             return;
+        }
+        // A name that is not declared is reported where it is first used,
+        // not at every use.
+        if rule.code == unresolved_reference::RULE.code {
+            let name = message.split('`').nth(1).unwrap_or_default().to_string();
+            if !self.unresolved.insert(name) {
+                return;
+            }
         }
         if let Some(d) = report(rule, self.options, at, message) {
             self.diagnostics.push(if help.is_empty() {
@@ -817,7 +827,8 @@ impl<'m, 'k> Evaluator<'m, 'k> {
         whole: &str,
         at: &Location,
     ) -> Value {
-        let Some(block) = self.index().data.get(&(kind, name)).copied() else {
+        let block = self.index().data.get(&(kind, name)).copied();
+        if block.is_none() {
             let message = format!(
                 "`data.{kind}.{name}` names no data source: the module declares no `data \"{kind}\" \"{name}\"` block, so Terraform refuses to plan (\"Reference to undeclared resource\")"
             );
@@ -827,8 +838,11 @@ impl<'m, 'k> Evaluator<'m, 'k> {
                 message,
                 "declare the data source, or correct its name",
             );
-            return self.unknown(whole, at);
-        };
+            // The data sources that always give one answer still give it.
+            if !matches!(kind, "aws_caller_identity" | "aws_region" | "aws_partition") {
+                return self.unknown(whole, at);
+            }
+        }
         // An instance index (`[0]`, `["a"]`) before the attribute.
         let (instance, next) = match ops.get(2).map(|o| o.value()) {
             Some(TraversalOperator::Index(e)) => (Some(self.eval_hcl(e, src, scope)), 3),
@@ -851,7 +865,8 @@ impl<'m, 'k> Evaluator<'m, 'k> {
             }
             ("aws_partition", "partition" | "id") => Value::string("aws", at),
             ("aws_partition", "dns_suffix") => Value::string("amazonaws.com", at),
-            ("aws_iam_policy_document", "json" | "minified_json") => {
+            ("aws_iam_policy_document", "json" | "minified_json") if block.is_some() => {
+                let block = block.expect("checked");
                 let key = format!(
                     "data.{kind}.{name}[{}]",
                     instance

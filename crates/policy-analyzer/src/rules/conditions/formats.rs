@@ -41,7 +41,22 @@ const DIRECTIONS: &[&str] = &[
 /// can be split on `:`; a part holding NUL is not judged.
 fn mask_placeholders(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
-    let mut rest = value;
+    // A host's symbol is a placeholder too.
+    let unsymbolled;
+    let mut rest = if crate::symbolic::has_symbol(value) {
+        let mut text = String::with_capacity(value.len());
+        let mut last = 0;
+        for (range, _) in crate::symbolic::symbols(value) {
+            text.push_str(&value[last..range.start]);
+            text.push_str("${}");
+            last = range.end;
+        }
+        text.push_str(&value[last..]);
+        unsymbolled = text;
+        unsymbolled.as_str()
+    } else {
+        value
+    };
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];

@@ -128,8 +128,12 @@ pub(crate) fn absent_outcome(op: Operator, values: &[ConditionValue<'_>]) -> Opt
 /// Whether a value holds a policy variable or a template placeholder
 /// (`${aws:username}`, `${AWS::AccountId}`, `${var.account_id}`): its
 /// request-time text is unknown, so format checks skip it.
+///
+/// A host's symbol counts too: its value is known only as what it stands
+/// for (the deploying account, an unknown parameter), never as text whose
+/// format could be wrong.
 pub(crate) fn has_placeholder(value: &str) -> bool {
-    crate::matcher::has_variable(value)
+    crate::matcher::has_variable(value) || crate::symbolic::has_symbol(value)
 }
 
 /// The value with every `${...}` removed; `${*}`, `${?}` and `${$}` (IAM's
