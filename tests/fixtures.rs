@@ -324,7 +324,8 @@ fn fixtures() {
             let analysed = analyse(path, &options);
             let rule_name = path
                 .ancestors()
-                .map(|a| a.file_name().unwrap().to_string_lossy().to_string())
+                .filter_map(|a| a.file_name())
+                .map(|n| n.to_string_lossy().to_string())
                 .find(|n| find_rule(n).is_some());
             let case = if path.file_name().is_some_and(|n| n == "main.tf") {
                 path.parent().unwrap().file_name().unwrap()

@@ -62,7 +62,9 @@ impl<'t> PrincipalValue<'t> {
 
 /// Whether `text` is a 12-digit AWS account id.
 pub fn is_account_id(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+    // A host's symbol for the deploying account is the key's own account.
+    (text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()))
+        || crate::symbolic::is_account(text)
 }
 
 /// The account of `arn:PARTITION:iam::ACCOUNT:root`.
@@ -70,8 +72,13 @@ pub fn account_root_arn(value: &str) -> Option<&str> {
     // Called for every principal of every statement a request meets: no allocation.
     // The suffix first: most principals are roles and fail it at once.
     let rest = value.strip_prefix("arn:")?.strip_suffix(":root")?;
-    let account = rest.get(rest.len().checked_sub(12)?..)?;
-    let partition = rest[..rest.len() - 12].strip_suffix(":iam::")?;
+    let split = match rest.len().checked_sub(12) {
+        Some(at) if rest.is_char_boundary(at) && rest[..at].ends_with(":iam::") => at,
+        // The deploying account's symbol is longer than 12 bytes.
+        _ => rest.len().checked_sub(crate::symbolic::ACCOUNT.len())?,
+    };
+    let account = rest.get(split..)?;
+    let partition = rest.get(..split)?.strip_suffix(":iam::")?;
     (is_account_id(account) && !partition.contains(':')).then_some(account)
 }
 
