@@ -29,6 +29,8 @@ pub(crate) enum Flavor {
     File,
     /// A `.tf.json` string (spans are within the decoded string).
     JsonString,
+    /// A JSON string of a plan, escapes and all.
+    PlanString,
 }
 
 impl Flavor {
@@ -38,7 +40,7 @@ impl Flavor {
             Flavor::Heredoc | Flavor::File => Quoting::Raw {
                 interpolation: true,
             },
-            Flavor::JsonString => Quoting::JsonString,
+            Flavor::JsonString | Flavor::PlanString => Quoting::JsonString,
         }
     }
 }
@@ -84,8 +86,16 @@ pub(crate) fn align_literal(
         };
     while j < d.len() {
         let escape = match s.get(i) {
-            Some(b'\\') if flavor == Flavor::Quoted => Some(escape_len(&s[i..])),
-            Some(b'$' | b'%') if s.get(i + 1) == s.get(i) && s.get(i + 2) == Some(&b'{') => Some(1),
+            Some(b'\\') if matches!(flavor, Flavor::Quoted | Flavor::PlanString) => {
+                Some(escape_len(&s[i..]))
+            }
+            Some(b'$' | b'%')
+                if flavor != Flavor::PlanString
+                    && s.get(i + 1) == s.get(i)
+                    && s.get(i + 2) == Some(&b'{') =>
+            {
+                Some(1)
+            }
             _ => None,
         };
         match escape {
