@@ -158,12 +158,12 @@ fn policies<'m>(module: &'m Module<'m>, sink: &mut Sink<'m>) -> Vec<Vec<Rendered
     out
 }
 
+/// The names one instance binds, and how to say which it is.
+type Instance = (Vec<(String, Value)>, Option<String>);
+
 /// The instances of a block: for `count` and `for_each`, the names each
 /// binds and how to say which it is; one plain instance otherwise.
-fn instances<'m>(
-    ev: &mut Evaluator<'m, '_>,
-    block: BlockRef<'m>,
-) -> Vec<(Vec<(String, Value)>, Option<String>)> {
+fn instances<'m>(ev: &mut Evaluator<'m, '_>, block: BlockRef<'m>) -> Vec<Instance> {
     let name = format!("{}.{}", block.labels[0], block.labels[1]);
     let at = block.head_location();
     ev.start(Vec::new(), false);

@@ -436,7 +436,6 @@ impl<'m> Index<'m> {
             };
             let mut found = Vec::new();
             collect_labelled(
-                file,
                 tree,
                 top.value,
                 labelled,
@@ -460,7 +459,6 @@ impl<'m> Index<'m> {
 
 #[allow(clippy::too_many_arguments)]
 fn collect_labelled<'m>(
-    file: &'m SourceFile<'m>,
     tree: &'m crate::syntax::Tree<'m>,
     node: NodeId,
     remaining: usize,
@@ -472,7 +470,7 @@ fn collect_labelled<'m>(
     match tree.kind(node) {
         NodeKind::Array(items) => {
             for &item in items {
-                collect_labelled(file, tree, item, remaining, labels, depth, head, out);
+                collect_labelled(tree, item, remaining, labels, depth, head, out);
             }
         }
         NodeKind::Object(members) if remaining > 0 => {
@@ -480,7 +478,6 @@ fn collect_labelled<'m>(
                 let mut labels = labels;
                 labels[depth.min(1)] = m.key.as_ref();
                 collect_labelled(
-                    file,
                     tree,
                     m.value,
                     remaining - 1,
