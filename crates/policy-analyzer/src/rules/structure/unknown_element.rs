@@ -153,6 +153,11 @@ fn report(
     at: Where,
 ) {
     let key = m.key.as_ref();
+    // A key a host could not resolve (a `dynamic` block's unknown
+    // iterator) may be any element: nothing to say about it.
+    if crate::symbolic::has_unknown(key) {
+        return;
+    }
     let what = if at == Where::Principal {
         "principal type"
     } else {
