@@ -101,7 +101,11 @@ impl Declared {
                 ConsumerKind::S3Bucket(bucket) if !bucket.linked_by.is_empty() => {
                     let linked: Vec<&str> =
                         bucket.linked_by.iter().map(|l| l.value.as_str()).collect();
-                    let what = format!("{}, linked to {}", consumer.name, linked.join(", "));
+                    let what = format!(
+                        "{} (the data repository of {})",
+                        consumer.name,
+                        linked.join(" and ")
+                    );
                     add(ServiceId::S3Link, evidence(what.clone()));
                     if declared.bucket.is_none() {
                         declared.bucket = bucket.bucket.as_ref().map(|name| Valued {
