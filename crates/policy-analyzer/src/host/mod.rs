@@ -54,8 +54,58 @@ pub fn analyze_embedded(policy: &EmbeddedPolicy, options: &AnalyzeOptions) -> Ve
     analysis
         .diagnostics
         .into_iter()
+        .filter(|d| d.file.is_some() || !rests_on_unknown(&policy.json, d.range))
         .filter_map(|d| map_diagnostic(d, policy))
         .collect()
+}
+
+/// Whether a finding is about one value that holds an unknown value of the
+/// host (a parameter without a default, an expression only `apply` settles):
+/// its range touches the unknown and spans no more than one token, so what
+/// it says about the value (its form, its type, what it names) is a guess.
+/// Findings about a statement or an element that merely contains an unknown
+/// value stand.
+fn rests_on_unknown(json: &str, range: crate::text::TextRange) -> bool {
+    let Some(slice) = json.get(range.as_usize()) else {
+        return false;
+    };
+    // The token the range lies in, when it lies inside a string.
+    let token = if slice.contains(crate::symbolic::OPEN) {
+        slice
+    } else {
+        let start = json[..range.start as usize].rfind('"');
+        let end = json[range.end as usize..]
+            .find('"')
+            .map(|e| range.end as usize + e + 1);
+        match (start, end) {
+            // A sub-range of a string is about the unknown only if it is inside it.
+            (Some(s), Some(e)) => {
+                let inside = &json[s..e];
+                return crate::symbolic::symbols(inside).any(|(r, symbol)| {
+                    matches!(symbol, crate::symbolic::Symbol::Unknown(_))
+                        && s + r.start <= range.start as usize
+                        && range.end as usize <= s + r.end
+                });
+            }
+            _ => return false,
+        }
+    };
+    if !crate::symbolic::has_unknown(token) {
+        return false;
+    }
+    // One token: no structure outside strings.
+    let mut in_string = false;
+    let mut escaped = false;
+    for c in token.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_string => escaped = true,
+            '"' => in_string = !in_string,
+            '{' | '}' | '[' | ']' | ',' | ':' if !in_string => return false,
+            _ => {}
+        }
+    }
+    true
 }
 
 /// Analyses the variants of one policy (one per combination of the
@@ -192,8 +242,35 @@ impl HostKind {
         {
             return Some(HostKind::TerraformPlan);
         }
+        if has_template_syntax(text) {
+            return Some(HostKind::Template);
+        }
         Some(HostKind::Policy)
     }
+}
+
+/// Whether JSON text is a Terraform template to render (`templatefile()`)
+/// rather than a policy: a `%{...}` directive, or a `${...}` placeholder
+/// that is not a policy variable (policy variables name a condition key,
+/// which always holds a `:`, as in `${aws:username}`, or are IAM's escapes
+/// `${*}`, `${?}`, `${$}`). A placeholder of another template language
+/// (`${SSM::name}`, `${ACCEL_LOOKUP::...}`) is no Terraform expression:
+/// such a file is read as a policy.
+fn has_template_syntax(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut placeholders = memchr::memmem::find_iter(bytes, b"${").filter_map(|at| {
+        let inner = &text[at + 2..];
+        let end = inner.find(['}', '"', '\n']).unwrap_or(inner.len());
+        inner[end..].starts_with('}').then(|| &inner[..end])
+    });
+    let mut template = memchr::memmem::find(bytes, b"%{").is_some();
+    for name in placeholders.by_ref() {
+        if name.contains("::") {
+            return false;
+        }
+        template |= !name.contains(':') && !matches!(name, "" | "*" | "?" | "$");
+    }
+    template
 }
 
 /// One file of a host, as the caller read it.

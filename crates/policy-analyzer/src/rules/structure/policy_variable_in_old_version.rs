@@ -27,9 +27,9 @@ not replaced by anything: it is compared as the literal text
 `${aws:username}`. A condition such as
 `"aws:PrincipalTag/team": "${aws:ResourceTag/team}"` then never matches (or, in
 a negated condition, always matches), so the statement silently does
-something else than written. When the `${...}` is a template placeholder
-(Terraform `templatefile`, CloudFormation `Fn::Sub`) the file must be rendered
-before it is a policy.
+something else than written. (A file written as a Terraform template is read
+as a template, and CloudFormation's `Fn::Sub` is resolved: their placeholders
+are not policy variables.)
 
 ## Example
 ```json
