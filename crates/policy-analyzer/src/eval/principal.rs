@@ -37,7 +37,9 @@ impl<'t> PrincipalValue<'t> {
                     PrincipalValue::Account(value)
                 } else if let Some(account) = account_root_arn(value) {
                     PrincipalValue::Account(account)
-                } else if value.starts_with("arn:") {
+                } else if value.starts_with("arn:") || crate::symbolic::is_unknown(value) {
+                    // An unknown value of a template or module stands for a
+                    // principal's ARN: it names that principal and no other.
                     PrincipalValue::Arn(value)
                 } else {
                     PrincipalValue::Other(value)

@@ -242,7 +242,7 @@ impl HostKind {
         {
             return Some(HostKind::TerraformPlan);
         }
-        if has_template_syntax(text) {
+        if has_template_syntax(text) && terraform::parses_as_template(text) {
             return Some(HostKind::Template);
         }
         Some(HostKind::Policy)

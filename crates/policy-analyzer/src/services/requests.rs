@@ -222,7 +222,12 @@ fn collect_callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec
                     role_id: None,
                     account_known: true,
                 },
-                PrincipalValue::Arn(arn) => match PrincipalValue::Arn(arn).account() {
+                PrincipalValue::Arn(arn) => match PrincipalValue::Arn(arn)
+                    .account()
+                    // A principal a template leaves unknown (another
+                    // resource's ARN) is of the account that deploys it.
+                    .or_else(|| crate::symbolic::has_unknown(arn).then_some(fallback_account))
+                {
                     Some(account) => Caller {
                         principal: RequestPrincipal::Iam {
                             arn: arn.to_string(),

@@ -216,6 +216,13 @@ fn instances<'m>(ev: &mut Evaluator<'m, '_>, block: BlockRef<'m>) -> Vec<Instanc
     vec![(Vec::new(), None)]
 }
 
+/// Whether text parses as a Terraform template: JSON with a `${...}` that
+/// is no Terraform expression (`${new Date()}` in a document's example) is
+/// not one, whatever it looks like.
+pub fn parses_as_template(text: &str) -> bool {
+    hcl_edit::parser::parse_template(text).is_ok()
+}
+
 /// Analyses a template file met on its own: `${...}` placeholders are
 /// unknown values, `%{...}` directives are skipped (a section under an
 /// unknown condition is left out; a loop is rendered once, as one
