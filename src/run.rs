@@ -32,7 +32,8 @@ const BATCH: usize = 256;
 /// What checking one file came to.
 enum Outcome {
     Checked {
-        rendered: String,
+        /// Each checked file's output, in order.
+        rendered: Vec<String>,
         summary: Summary,
         failed: bool,
         /// How many files the job checked (a module's several).
@@ -122,7 +123,9 @@ pub fn run(args: &Args, start: Instant) -> u8 {
                             *total += n;
                         }
                         failed |= file_failed;
-                        renderer.write_file(&mut out, &rendered)?;
+                        for file in &rendered {
+                            renderer.write_file(&mut out, file)?;
+                        }
                     }
                     Outcome::Ignored => {}
                     Outcome::Problem(problem) => {
@@ -306,7 +309,7 @@ fn checked(
     renderer: &dyn Renderer,
     results: Vec<(String, String, Vec<Diagnostic>)>,
 ) -> Outcome {
-    let mut rendered = String::new();
+    let mut rendered = Vec::with_capacity(results.len());
     let mut summary = Summary::default();
     let mut failed = false;
     let files = results.len();
@@ -325,7 +328,7 @@ fn checked(
         failed |= diagnostics
             .iter()
             .any(|d| d.severity >= job.settings.fail_on);
-        rendered.push_str(&renderer.render_file(&CheckedFile {
+        rendered.push(renderer.render_file(&CheckedFile {
             path,
             text,
             diagnostics: &diagnostics,

@@ -234,6 +234,14 @@ impl SymbolTable {
         encoded
     }
 
+    /// Records how the host would spell `symbol` where the text never wrote
+    /// it (a finding about the key's account in a policy that names none).
+    pub fn spell_by_default(&mut self, symbol: Symbol, spelling: &str) {
+        self.spellings
+            .entry(symbol)
+            .or_insert_with(|| spelling.to_string());
+    }
+
     /// `text` with every symbol shown as the host spelled it.
     pub fn display<'t>(&self, text: &'t str) -> Cow<'t, str> {
         if !has_symbol(text) {

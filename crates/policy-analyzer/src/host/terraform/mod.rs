@@ -59,7 +59,7 @@ pub fn analyze_module(
     let mut sink = Sink::new(options);
     let rendered = render_all(&module, &mut sink);
     let count = rendered.len();
-    let symbols = Arc::new(std::mem::take(&mut sink.symbols));
+    let symbols = Arc::new(terraform_spellings(std::mem::take(&mut sink.symbols)));
     diagnostics.append(&mut sink.diagnostics);
     for variants in rendered {
         let variants = embed(variants, &symbols);
@@ -79,6 +79,20 @@ struct Rendered {
     map: SourceMap,
     key: Option<KeyContext>,
     branch: Option<String>,
+}
+
+/// The symbols as Terraform spells them, also where a module never wrote
+/// them (the key's account in a finding about a policy that names none).
+pub(super) fn terraform_spellings(
+    mut symbols: crate::symbolic::SymbolTable,
+) -> crate::symbolic::SymbolTable {
+    use crate::symbolic::Symbol;
+    symbols.spell_by_default(
+        Symbol::Account,
+        "${data.aws_caller_identity.current.account_id}",
+    );
+    symbols.spell_by_default(Symbol::Region, "${data.aws_region.current.name}");
+    symbols
 }
 
 /// A policy's renderings as the policies the analysis reads.
@@ -292,7 +306,7 @@ pub fn analyze_template(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAna
     let policy = EmbeddedPolicy {
         json,
         map,
-        symbols: Arc::new(std::mem::take(&mut sink.symbols)),
+        symbols: Arc::new(terraform_spellings(std::mem::take(&mut sink.symbols))),
         key: None,
         branch: None,
         branches: Vec::new(),
@@ -335,7 +349,7 @@ pub fn policies(
     };
     let mut sink = Sink::new(options);
     let rendered = render_all(&module, &mut sink);
-    let symbols = Arc::new(std::mem::take(&mut sink.symbols));
+    let symbols = Arc::new(terraform_spellings(std::mem::take(&mut sink.symbols)));
     rendered
         .into_iter()
         .filter_map(|variants| embed(variants, &symbols).into_iter().next())

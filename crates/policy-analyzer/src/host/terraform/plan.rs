@@ -68,7 +68,7 @@ pub fn analyze_plan(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysi
     };
     let mut diagnostics = Vec::new();
     let mut policies = 0;
-    let symbols = Arc::new(SymbolTable::default());
+    let symbols = Arc::new(super::terraform_spellings(SymbolTable::default()));
     let key_types = super::resources::KEY_TYPES;
     for resource in &resources {
         let is_key = key_types.contains(&resource.kind.as_str());
