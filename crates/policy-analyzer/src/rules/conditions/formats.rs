@@ -37,12 +37,13 @@ const DIRECTIONS: &[&str] = &[
 ];
 
 /// The value with every `${...}` (policy variable or template placeholder,
-/// which may hold colons) replaced by one NUL character, so that ARN parts
+/// which may hold colons) and every `#{...}` (the Serverless Framework's
+/// `#{AWS::AccountId}`) replaced by one NUL character, so that ARN parts
 /// can be split on `:`; a part holding NUL is not judged.
 fn mask_placeholders(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
-    while let Some(start) = rest.find("${") {
+    while let Some(start) = rest.find("${").into_iter().chain(rest.find("#{")).min() {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         match after.find('}') {
@@ -167,6 +168,53 @@ fn via_service_pattern_problem(value: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether a part of a value is a word the AWS guides write where a value
+/// belongs: `region`, `Region`, `account-id`, `account_ID`, `AccountId`,
+/// `aws_account_id`, `key_id`, `service`, `service-name`, `your-region`,
+/// `<account>`, `{region}`. One list for every element: a placeholder is a
+/// placeholder wherever it appears.
+pub fn placeholder_word(part: &str) -> bool {
+    if part.len() >= 2
+        && ((part.starts_with('<') && part.ends_with('>'))
+            || (part.starts_with('{') && part.ends_with('}'))
+            || (part.starts_with('[') && part.ends_with(']')))
+    {
+        return true;
+    }
+    let mut word: String = part
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' ' | '.'))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    for prefix in ["your", "my", "aws", "example", "the"] {
+        if let Some(rest) = word.strip_prefix(prefix) {
+            if !rest.is_empty() {
+                word = rest.to_string();
+            }
+        }
+    }
+    const WORDS: &[&str] = &[
+        "region",
+        "regioncode",
+        "regionname",
+        "bucketregion",
+        "account",
+        "accountid",
+        "accountnumber",
+        "accountidentifier",
+        "awsaccountid",
+        "keyid",
+        "keyarn",
+        "service",
+        "servicename",
+        "serviceprincipal",
+        "partition",
+        "placeholder",
+        "replaceme",
+    ];
+    WORDS.contains(&word.as_str())
 }
 
 /// A name like the documentation's `bucket_name`, `BUCKET-NAME`,
@@ -501,6 +549,38 @@ mod tests {
         assert!(!is_account_id("11112222333"));
         assert!(!is_account_id("aws_account_id"));
         assert!(!is_account_id("1111-2222-3333"));
+    }
+
+    #[test]
+    fn placeholder_words() {
+        for w in [
+            "region",
+            "Region",
+            "account-id",
+            "account_ID",
+            "AccountId",
+            "aws_account_id",
+            "YOUR_ACCOUNT_ID",
+            "key_ID",
+            "service",
+            "SERVICE-NAME",
+            "<account>",
+            "{region}",
+            "your-region",
+        ] {
+            assert!(placeholder_word(w), "{w}");
+        }
+        for w in [
+            "us-east-1",
+            "111122223333",
+            "logs",
+            "cloudtrail",
+            "key",
+            "s3",
+            "",
+        ] {
+            assert!(!placeholder_word(w), "{w}");
+        }
     }
 
     #[test]
