@@ -283,7 +283,10 @@ fn may_admit(statement: &Statement<'_>, caller: &OutsideCaller) -> bool {
 
 /// Whether `principal` can get `action` under some request context: a
 /// search over the values the policy mentions, the keys the principal
-/// determines held to its own values. `accept` says which evaluations count
+/// determines held to its own values. A principal of an account is taken to
+/// be in the organization the policy names, if it names one: a policy that
+/// guards with `aws:PrincipalOrgID` names the organization of its own
+/// account. `accept` says which evaluations count
 /// (e.g. [`Evaluation::is_allowed`], which includes delegation).
 pub fn find_allowed_request(
     policy: &Policy<'_>,
@@ -292,28 +295,93 @@ pub fn find_allowed_request(
     options: &EvalOptions,
     accept: &dyn Fn(&Evaluation) -> bool,
 ) -> Option<(Request, Evaluation)> {
+    let denies = deny_statements(policy);
+    find_through_allows(policy, principal, action, options, accept, &denies)
+}
+
+/// A request of `principal` for `action` that some Allow statement allows or
+/// delegates, whatever the Deny statements say: the question "would anyone
+/// be allowed, but for the Denies?". The evaluation's `denied_by` names the
+/// Deny statements in the way, if any.
+pub fn find_request_past_denies(
+    policy: &Policy<'_>,
+    principal: RequestPrincipal,
+    action: &str,
+    options: &EvalOptions,
+) -> Option<(Request, Evaluation)> {
+    let accept = |e: &Evaluation| !e.allowed_by.is_empty() || !e.delegated_by.is_empty();
+    find_through_allows(policy, principal, action, options, &accept, &[])
+}
+
+fn find_through_allows(
+    policy: &Policy<'_>,
+    principal: RequestPrincipal,
+    action: &str,
+    options: &EvalOptions,
+    accept: &dyn Fn(&Evaluation) -> bool,
+    denies: &[usize],
+) -> Option<(Request, Evaluation)> {
     // Some Allow statement must match: search through each in turn. A
     // statement that says what an earlier one said (a copy with another Sid,
     // as loops in templates make) decides every request the same way.
-    let denies = deny_statements(policy);
     let allows: Vec<&Statement<'_>> = policy
         .statements
         .iter()
         .filter(|s| s.is_allow() && covers_action(s, action))
         .collect();
+    let org = principal
+        .account()
+        .and_then(|_| organization_of_insiders(policy));
     allows
         .iter()
         .enumerate()
         .filter(|&(i, s)| !allows[..i].iter().any(|earlier| same_rules(earlier, s)))
         .find_map(|(_, s)| {
-            let base = Request::new(principal.clone(), action);
+            let mut base = Request::new(principal.clone(), action);
+            if let Some((id, path)) = &org {
+                base = base
+                    .with("aws:PrincipalOrgID", id.clone())
+                    .with_multi("aws:PrincipalOrgPaths", vec![path.clone()]);
+            }
             let space = SearchSpace {
                 special: &[],
                 identity: &is_identity_key,
-                denies: &denies,
+                denies,
             };
             search(policy, base, s.index, &space, options, accept)
         })
+}
+
+/// The organization the principals of the policy's own accounts belong to:
+/// the one organization its conditions name on `aws:PrincipalOrgID` (a
+/// data perimeter names the organization of the key's account), with a path
+/// in it that the policy's `aws:PrincipalOrgPaths` patterns allow. `None`
+/// when the policy names no organization, or several.
+fn organization_of_insiders(policy: &Policy<'_>) -> Option<(String, String)> {
+    let mut org: Option<&str> = None;
+    let mut paths: Vec<&str> = Vec::new();
+    for statement in &policy.statements {
+        for (_, key) in statement.condition.iter().flat_map(|c| c.entries()) {
+            let name = key.key.value;
+            for v in key.values.iter().map(|v| v.value) {
+                if name.eq_ignore_ascii_case("aws:PrincipalOrgID") && !has_pattern(v) {
+                    match org {
+                        Some(o) if o != v => return None,
+                        _ => org = Some(v),
+                    }
+                } else if name.eq_ignore_ascii_case("aws:PrincipalOrgPaths") {
+                    paths.push(v);
+                }
+            }
+        }
+    }
+    let org = org?;
+    let path = paths
+        .iter()
+        .find(|p| p.starts_with(org))
+        .map(|p| instantiate(p))
+        .unwrap_or_else(|| format!("{org}/r-pc00/ou-pc00-00000000/"));
+    Some((org.to_string(), path))
 }
 
 /// Whether statement `statement` allows (or delegates) `action` to

@@ -568,10 +568,18 @@ mod tests {
             "logs.us-east-1.amazonaws.com",
             "cloudtrail.amazonaws.com",
             "delivery.logs.amazonaws.com",
-            "service.amazonaws.com",
             "ec2.amazonaws.com.cn",
         ] {
             assert!(check_service(v).is_none(), "{v}");
+        }
+        // The guides' placeholder for a service's name, in any spelling.
+        for v in [
+            "service.amazonaws.com",
+            "SERVICE-NAME.amazonaws.com",
+            "service_name.us-east-1.amazonaws.com",
+        ] {
+            let f = check_service(v).unwrap_or_else(|| panic!("{v}"));
+            assert_eq!(f.start, 0, "{v}");
         }
         let region = check_service("logs.region.amazonaws.com").unwrap();
         assert_eq!(

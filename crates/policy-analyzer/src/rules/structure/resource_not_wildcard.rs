@@ -162,6 +162,9 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     if identity_policy_like(ctx) {
         return; // an IAM identity policy: missing-element says so once
     }
+    if crate::rules::actions::other_service_policy(ctx).is_some() {
+        return; // a bucket policy or the like: non-kms-action says so once
+    }
     for st in statements(ctx) {
         if out.full() {
             return;
