@@ -386,7 +386,8 @@ fn organization_of_insiders(policy: &Policy<'_>) -> Option<(String, String)> {
 
 /// Whether statement `statement` allows (or delegates) `action` to
 /// `principal` in some request whose context holds `fixed`, and leaves out
-/// the keys in `absent`, with no Deny in the way. Other keys the principal
+/// the keys in `absent` (a name ending in `*` leaves out every key it
+/// begins, `kms:EncryptionContext:*`), with no Deny in the way. Other keys the principal
 /// does not determine take candidate values as in [`find_allowed_request`].
 pub fn find_request_through(
     policy: &Policy<'_>,
@@ -402,7 +403,12 @@ pub fn find_request_through(
     let pinned = |key: &str| {
         is_identity_key(key)
             || fixed.contains(key)
-            || absent.iter().any(|a| a.eq_ignore_ascii_case(key))
+            || absent.iter().any(|a| match a.strip_suffix('*') {
+                Some(prefix) => key
+                    .get(..prefix.len())
+                    .is_some_and(|p| p.eq_ignore_ascii_case(prefix)),
+                None => a.eq_ignore_ascii_case(key),
+            })
     };
     let accept = |e: &Evaluation| {
         e.is_allowed() && (e.allowed_by.contains(&statement) || e.delegated_by.contains(&statement))
