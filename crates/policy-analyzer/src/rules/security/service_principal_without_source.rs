@@ -113,6 +113,9 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(principal) = &statement.principal else {
             continue;
         };
+        // One finding per statement, however many services it lists (the
+        // regional principals of one service, in a guide's statement).
+        let mut found: Vec<(Text<'_>, &str, Vec<&str>, Witness)> = Vec::new();
         for (kind, text) in principal.values() {
             let PrincipalValue::Service(service) = PrincipalValue::parse(kind, text.value) else {
                 continue;
@@ -135,8 +138,11 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 }
             }
             if let Some(witness) = first {
-                report(ctx, out, statement, text, service, &exposed, &witness);
+                found.push((text, service, exposed, witness));
             }
+        }
+        if !found.is_empty() {
+            report(ctx, out, statement, &found);
         }
     }
 }
@@ -145,11 +151,9 @@ fn report(
     ctx: &Context<'_>,
     out: &mut Emitter<'_>,
     statement: &Statement<'_>,
-    text: Text<'_>,
-    service: &str,
-    exposed: &[&str],
-    witness: &Witness,
+    found: &[(Text<'_>, &str, Vec<&str>, Witness)],
 ) {
+    let (text, service, exposed, witness) = &found[0];
     let account = key_account(ctx).unwrap_or_else(|| "111122223333".to_string());
     let prefix = service.split('.').next().unwrap_or(service);
     let source_account = witness
@@ -171,18 +175,26 @@ fn report(
             join_names(&keys, 4)
         )
     };
+    let names: Vec<String> = found
+        .iter()
+        .map(|(_, name, _, _)| name.to_string())
+        .collect();
+    let who = join_names(&names, 3);
     let message = format!(
-        "{} lets {service} use this key for {} when it acts for any account's resources (for one, a resource of account {source_account}); {why}, so anyone can make the service use your key for theirs (the confused deputy problem)",
+        "{} lets {who} use this key for {} when acting for any account's resources (for one, a resource of account {source_account}); {why}, so anyone can make the service use your key for theirs (the confused deputy problem)",
         statement.label(),
         join_names(&collapse(exposed), 4),
     );
     let arn = source_arn_example(prefix, &account);
-    let d = out
+    let mut d = out
         .diagnostic(text.range, message)
         .at_node(ctx.tree, text.node)
         .with_help(format!(
             "add \"StringEquals\": {{\"aws:SourceAccount\": \"{account}\"}} and, better, \"ArnLike\": {{\"aws:SourceArn\": \"{arn}\"}} (the resources {service} acts for), or the encryption-context condition the service's guide gives"
         ));
+    for (other, name, _, _) in &found[1..] {
+        d = d.with_related(other.range, format!("{name} too"));
+    }
     out.push(d);
 }
 
