@@ -62,7 +62,8 @@ pub struct AnalyzeOptions {
 /// What the analysis found.
 #[derive(Clone, Debug)]
 pub struct Analysis {
-    /// Whether the text is a policy document: a top-level object with `Statement`.
+    /// Whether the text is a policy document: a top-level object with
+    /// `Statement`, or a single statement object (checked as a statement).
     pub is_policy: bool,
     /// All findings, ordered by position, then code.
     pub diagnostics: Vec<Diagnostic>,
@@ -111,7 +112,7 @@ pub(crate) fn analyze_policy(
     // fail alike) is one finding.
     diagnostics.dedup_by(|a, b| a.code == b.code && a.range == b.range && a.message == b.message);
     Analysis {
-        is_policy: policy.is_policy(),
+        is_policy: policy.is_policy() || policy.lone_statement,
         diagnostics,
     }
 }

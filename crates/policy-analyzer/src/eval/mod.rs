@@ -326,9 +326,11 @@ pub fn evaluate_statement(
 }
 
 /// Policy variables are substituted only under Version 2012-10-17; otherwise
-/// `${aws:username}` is literal text (IAM UG, "Policy variables").
+/// `${aws:username}` is literal text (IAM UG, "Policy variables"). A lone
+/// statement is taken to go into a policy of that version.
 pub fn uses_policy_variables(policy: &Policy<'_>) -> bool {
-    policy.version.is_some_and(|v| v.value == "2012-10-17")
+    // A lone statement goes into a policy of the current version.
+    policy.lone_statement || policy.version.is_some_and(|v| v.value == "2012-10-17")
 }
 
 fn statement_outcome(

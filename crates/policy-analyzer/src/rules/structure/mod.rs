@@ -164,7 +164,8 @@ pub(crate) fn policy_like(ctx: &Context<'_>) -> bool {
     let Some(root) = ctx.policy.root else {
         return false;
     };
-    ctx.policy.statement_element.is_some()
+    ctx.policy.lone_statement
+        || ctx.policy.statement_element.is_some()
         || ctx.policy.version_element.is_some()
         || ctx.tree.members(root).iter().any(|m| {
             matches!(
@@ -181,6 +182,9 @@ pub(crate) fn policy_like(ctx: &Context<'_>) -> bool {
 /// `Statement` is one object, else each array element of any type; entries
 /// that hold invalid JSON are left out (see [`intact`]).
 pub(crate) fn statement_entries(ctx: &Context<'_>) -> Vec<(usize, NodeId)> {
+    if ctx.policy.lone_statement {
+        return ctx.policy.root.map(|root| (0, root)).into_iter().collect();
+    }
     let Some(element) = &ctx.policy.statement_element else {
         return Vec::new();
     };

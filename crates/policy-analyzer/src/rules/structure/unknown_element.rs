@@ -73,7 +73,13 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let Some(root) = ctx.policy.root else {
         return;
     };
-    for m in ctx.tree.members(root) {
+    // A lone statement's root is the statement: its keys are checked below.
+    let top_level: &[_] = if ctx.policy.lone_statement {
+        &[]
+    } else {
+        ctx.tree.members(root)
+    };
+    for m in top_level {
         if !TOP_LEVEL_ELEMENTS.contains(&m.key.as_ref()) {
             report(
                 ctx,
