@@ -12,6 +12,7 @@ pub mod invalid_version;
 pub mod missing_element;
 pub mod policy_too_large;
 pub mod policy_variable_in_old_version;
+pub mod redundant_statement;
 pub mod resource_key_arn;
 pub mod resource_not_wildcard;
 pub mod unknown_element;
@@ -38,6 +39,7 @@ pub(crate) static RULES: &[&Rule] = &[
     &resource_not_wildcard::RULE,
     &invalid_principal::RULE,
     &resource_key_arn::RULE,
+    &redundant_statement::RULE,
 ];
 
 /// At most this many findings of one rule in one document. A key policy
