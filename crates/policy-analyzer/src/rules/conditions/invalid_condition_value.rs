@@ -134,23 +134,6 @@ fn key_problem(
     None
 }
 
-/// The policy variables of a value (`${aws:username}`), not IAM's escapes
-/// `${*}`, `${?}`, `${$}`.
-fn policy_variables(value: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = value;
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        let Some(end) = after.find('}') else { break };
-        let name = after[..end].split(',').next().unwrap_or_default().trim();
-        if !matches!(name, "*" | "?" | "$") {
-            out.push(name);
-        }
-        rest = &after[end + 1..];
-    }
-    out
-}
-
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     for entry in entries(ctx.policy) {
         let Some(op) = entry.operator() else { continue };
@@ -175,8 +158,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             // A policy variable of a known key under an operator that does
             // not substitute variables is literal text.
             if !textual && family != OperatorFamily::Null {
-                let known: Vec<&str> = policy_variables(v.value)
-                    .into_iter()
+                let known: Vec<&str> = crate::matcher::policy_variables(v.value)
                     .filter(|name| catalog().condition_key(name).is_some())
                     .collect();
                 if let Some(name) = known.first() {
