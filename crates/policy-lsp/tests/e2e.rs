@@ -503,7 +503,9 @@ fn burst_of_changes(changes: u32, padding_bytes: usize, expected_codes: &[&str])
     let mut pad = 0;
     while text.len() < padded_end {
         pad += 1;
-        text.push_str(&format!(",\n{{\"Sid\": \"Pad{pad}\", \"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"arn:aws:iam::111122223333:role/App\"}}, \"Action\": \"kms:Decrypt\", \"Resource\": \"*\"}}"));
+        // Each statement for its own role: identical statements would be
+        // redundant-statement findings.
+        text.push_str(&format!(",\n{{\"Sid\": \"Pad{pad}\", \"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"arn:aws:iam::111122223333:role/App{pad}\"}}, \"Action\": \"kms:Decrypt\", \"Resource\": \"*\"}}"));
     }
     text.push_str("]}\n");
     client.open(uri, &text);

@@ -207,7 +207,7 @@ impl<'a, 'p> OutsideAccessSearch<'a, 'p> {
 
 /// Whether two statements decide every request alike: the same Effect,
 /// principals, actions, resources and conditions (their Sids may differ).
-pub fn same_rules(a: &Statement<'_>, b: &Statement<'_>) -> bool {
+fn same_rules(a: &Statement<'_>, b: &Statement<'_>) -> bool {
     fn principals<'t>(
         p: &Option<PrincipalElement<'t>>,
     ) -> Option<Vec<(Option<PrincipalKind>, &'t str)>> {

@@ -446,9 +446,7 @@ pub fn principal_arn_problem(original: &str) -> Option<String> {
         return Some(problem);
     }
     let masked = mask_placeholders(original);
-    let Some([_, _, service, region, account, resource]) = arn_components(&masked) else {
-        return None;
-    };
+    let [_, _, service, region, account, resource] = arn_components(&masked)?;
     let literal = |s: &str| !has_wildcard(s) && !s.contains(MASK);
     if literal(service) && service != "iam" && service != "sts" {
         let what = match service {

@@ -26,7 +26,8 @@ cannot name a principal:
   `arn:aws:iam::111122223333:role/*`); only a lone `"*"` is allowed;
 - placeholders that were never filled in, in any principal type:
   `arn:aws:iam::YOUR_ACCOUNT_ID:root`, `<ACCOUNT_ID>`, `aws_account_id`,
-  `ReplacedByJenkins`, `${account_id}`, `#{AWS::AccountId}`, and the guides'
+  `ReplacedByJenkins`, `${account_id}`, the Serverless Framework's
+  pseudo-parameters, and the guides'
   placeholder words in a service principal, such as
   `logs.region.amazonaws.com` or `service.amazonaws.com` (the same words
   every other rule takes for placeholders: `region`, `account-id`,

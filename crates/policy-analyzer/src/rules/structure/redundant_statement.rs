@@ -1,8 +1,14 @@
-use crate::diagnostic::{Fix, Severity};
-use crate::eval::search::same_rules;
+use std::collections::hash_map::Entry;
+
+use rustc_hash::FxHashMap;
+
+use crate::diagnostic::{Applicability, Fix, Severity, TextEdit};
+use crate::model::Statement;
 use crate::rules::edits::remove_array_item;
 use crate::rules::structure::{statements, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
+use crate::syntax::{NodeId, NodeKind};
+use crate::text::TextRange;
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC114",
@@ -36,8 +42,8 @@ Analyzer suggests removing it ("Redundant statement").
 ```
 
 ## Fix
-The fix deletes the later statement. It is safe: every request is decided as
-before.
+The fix deletes the repeated statements. It is safe: every request is
+decided as before.
 
 ## Sources
 - IAM User Guide, "Policy evaluation logic": statements are evaluated together, and their order has no meaning (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
@@ -49,35 +55,150 @@ before.
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let out = &mut Findings::new(out);
     let array = ctx.policy.statement_element.map(|e| e.value);
-    let intact: Vec<_> = statements(ctx).collect();
-    // Statements are compared pairwise; a policy of a few dozen statements
-    // costs nothing, and the budget of the findings bounds a huge one.
-    for (i, later) in intact.iter().enumerate() {
+    // One pass: statements grouped by what they say, in document order.
+    let mut groups: Vec<Vec<&Statement<'_>>> = Vec::new();
+    let mut by_rules: FxHashMap<String, usize> = FxHashMap::default();
+    for st in statements(ctx) {
         if out.full() {
             return;
         }
-        if later.effect.is_none() {
+        if st.effect.is_none() {
             continue;
         }
-        let Some(earlier) = intact[..i].iter().find(|e| same_rules(e, later)) else {
-            continue;
-        };
+        match by_rules.entry(rules_fingerprint(st)) {
+            Entry::Occupied(e) => groups[*e.get()].push(st),
+            Entry::Vacant(e) => {
+                e.insert(groups.len());
+                groups.push(vec![st]);
+            }
+        }
+    }
+    for group in groups.iter().filter(|g| g.len() > 1) {
+        let (first, repeats) = (group[0], &group[1..]);
         let fix = array
-            .and_then(|array| remove_array_item(ctx.tree, ctx.text, array, later.node))
-            .map(|e| Fix::replace("Delete the repeated statement", e.range, e.replacement));
+            .and_then(|array| {
+                let nodes: Vec<NodeId> = repeats.iter().map(|s| s.node).collect();
+                remove_array_items(ctx.tree, ctx.text, array, &nodes)
+            })
+            .map(|edits| Fix {
+                title: if repeats.len() == 1 {
+                    "Delete the repeated statement".to_string()
+                } else {
+                    format!("Delete the {} repeated statements", repeats.len())
+                },
+                applicability: Applicability::Safe,
+                edits,
+            });
+        let more = match repeats.len() {
+            1 => String::new(),
+            2 => format!(", as does {}", repeats[1].label()),
+            n => format!(", as do {} more statements", n - 1),
+        };
         let d = out
             .diagnostic(
-                later.anchor(),
+                repeats[0].anchor(),
                 format!(
-                    "{} repeats {}: the same Effect, principals, actions, resources and conditions, so it decides nothing the first does not; an edit to one of the two would leave the other's access in place",
-                    later.label(),
-                    earlier.label()
+                    "{} repeats {}{more}: the same Effect, principals, actions, resources and conditions, so it decides nothing the first does not; an edit to one of them would leave the other's access in place",
+                    repeats[0].label(),
+                    first.label()
                 ),
             )
             .with_help("delete the repeated statement")
-            .with_related(earlier.anchor(), "the same statement")
+            .with_related(first.anchor(), "the same statement")
             .with_fix_opt(fix)
-            .at_node(ctx.tree, later.node);
+            .at_node(ctx.tree, repeats[0].node);
         out.push(d);
     }
+}
+
+/// What a statement says, as text: equal for two statements exactly when
+/// `same_rules` holds for them (the Sid aside).
+fn rules_fingerprint(st: &Statement<'_>) -> String {
+    fn principals(
+        p: &Option<crate::model::PrincipalElement<'_>>,
+    ) -> Option<Vec<(Option<&'static str>, String)>> {
+        p.as_ref().map(|p| {
+            p.values()
+                .map(|(kind, text)| (kind.map(|k| k.key()), text.value.to_string()))
+                .collect()
+        })
+    }
+    fn list(l: &Option<crate::model::StringList<'_>>) -> Option<Vec<String>> {
+        l.as_ref()
+            .map(|l| l.values.iter().map(|v| v.value.to_string()).collect())
+    }
+    let conditions: Option<Vec<(String, String, Vec<(String, String)>)>> =
+        st.condition.as_ref().map(|c| {
+            c.entries()
+                .map(|(op, key)| {
+                    let values = key
+                        .values
+                        .iter()
+                        .map(|v| (v.value.to_string(), format!("{:?}", v.kind)))
+                        .collect();
+                    (op.name.value.to_string(), key.key.value.to_string(), values)
+                })
+                .collect()
+        });
+    format!(
+        "{:?}",
+        (
+            st.effect.map(|(e, _)| e),
+            principals(&st.principal),
+            principals(&st.not_principal),
+            list(&st.action),
+            list(&st.not_action),
+            list(&st.resource),
+            list(&st.not_resource),
+            conditions,
+        )
+    )
+}
+
+/// Edits that delete several elements of an array, never overlapping: each
+/// run of neighbours goes with the text up to the next element kept, or, for
+/// a run at the end, from the element kept before it.
+fn remove_array_items(
+    tree: &crate::syntax::Tree<'_>,
+    text: &str,
+    array: NodeId,
+    items: &[NodeId],
+) -> Option<Vec<TextEdit>> {
+    let NodeKind::Array(all) = tree.kind(array) else {
+        return None;
+    };
+    if items.len() == 1 {
+        return remove_array_item(tree, text, array, items[0]).map(|e| vec![e]);
+    }
+    let gone: Vec<bool> = all.iter().map(|i| items.contains(i)).collect();
+    let mut edits = Vec::new();
+    let mut i = 0;
+    while i < all.len() {
+        if !gone[i] {
+            i += 1;
+            continue;
+        }
+        let run_start = i;
+        while i < all.len() && gone[i] {
+            i += 1;
+        }
+        let range = if i < all.len() {
+            TextRange::new(
+                tree.range(all[run_start]).start as usize,
+                tree.range(all[i]).start as usize,
+            )
+        } else {
+            // The run ends the array: the element before it is kept.
+            let before = run_start.checked_sub(1)?;
+            TextRange::new(
+                tree.range(all[before]).end as usize,
+                tree.range(all[i - 1]).end as usize,
+            )
+        };
+        edits.push(TextEdit {
+            range,
+            replacement: String::new(),
+        });
+    }
+    Some(edits)
 }
