@@ -127,19 +127,20 @@ fn rules_fingerprint(st: &Statement<'_>) -> String {
         l.as_ref()
             .map(|l| l.values.iter().map(|v| v.value.to_string()).collect())
     }
-    let conditions: Option<Vec<(String, String, Vec<(String, String)>)>> =
-        st.condition.as_ref().map(|c| {
-            c.entries()
-                .map(|(op, key)| {
-                    let values = key
-                        .values
-                        .iter()
-                        .map(|v| (v.value.to_string(), format!("{:?}", v.kind)))
-                        .collect();
-                    (op.name.value.to_string(), key.key.value.to_string(), values)
-                })
-                .collect()
-        });
+    /// (operator, key, [(value, kind)]) per condition entry.
+    type Entries = Vec<(String, String, Vec<(String, String)>)>;
+    let conditions: Option<Entries> = st.condition.as_ref().map(|c| {
+        c.entries()
+            .map(|(op, key)| {
+                let values = key
+                    .values
+                    .iter()
+                    .map(|v| (v.value.to_string(), format!("{:?}", v.kind)))
+                    .collect();
+                (op.name.value.to_string(), key.key.value.to_string(), values)
+            })
+            .collect()
+    });
     format!(
         "{:?}",
         (
