@@ -35,8 +35,8 @@ use std::cell::OnceCell;
 
 use crate::catalog::catalog;
 use crate::model::{
-    ConditionBlock, ConditionKeyEntry, ConditionOperatorEntry, OperatorFamily, Policy,
-    PrincipalElement, PrincipalKind, Statement, StringList, ValueKind,
+    BaseOperator, ConditionBlock, ConditionKeyEntry, ConditionOperatorEntry, OperatorFamily,
+    Policy, PrincipalElement, PrincipalKind, Statement, StringList, ValueKind,
 };
 use crate::text::TextRange;
 
@@ -179,6 +179,10 @@ impl<'a, 'p> OutsideAccessSearch<'a, 'p> {
         }
         let outsider = self.outsider.get_or_init(|| Outsider::new(policy));
         for caller in callers {
+            // What the search would find for every identity, found once.
+            if pins_out(target, caller) {
+                continue;
+            }
             for identity in &outsider.identities {
                 let (base, special) = outsider.request(caller, identity, action, target);
                 let accept = |e: &Evaluation| e.is_allowed() && e.allowed_by.contains(&statement);
@@ -205,9 +209,47 @@ impl<'a, 'p> OutsideAccessSearch<'a, 'p> {
     }
 }
 
+/// Whether a condition of `statement` holds callers of this kind to literal
+/// values of who they are (an account, an organization, a principal's or a
+/// source resource's ARN, a unique id) under an operator that needs the key:
+/// no outsider has such a value (its account, organization and resources
+/// are ones the policy never names), so the search could only fail.
+fn pins_out(statement: &Statement<'_>, caller: &OutsideCaller) -> bool {
+    let keys: &[&str] = match caller {
+        OutsideCaller::ServiceForOtherAccount(_) => {
+            &["aws:sourceaccount", "aws:sourceorgid", "aws:sourcearn"]
+        }
+        _ => &[
+            "kms:calleraccount",
+            "aws:principalaccount",
+            "aws:principalorgid",
+            "aws:principalarn",
+            "aws:userid",
+        ],
+    };
+    let literal = |v: &str| !has_pattern(v) && !v.contains("${");
+    statement
+        .condition
+        .iter()
+        .flat_map(|c| c.entries())
+        .any(|(op, key)| {
+            op.operator.is_some_and(|o| {
+                !o.base.is_negated()
+                    && !o.if_exists
+                    && o.qualifier.is_none()
+                    && o.base != BaseOperator::Null
+            }) && keys.iter().any(|k| k.eq_ignore_ascii_case(key.key.value))
+                && !key.values.is_empty()
+                && key
+                    .values
+                    .iter()
+                    .all(|v| v.kind == ValueKind::String && literal(v.value))
+        })
+}
+
 /// Whether two statements decide every request alike: the same Effect,
 /// principals, actions, resources and conditions (their Sids may differ).
-fn same_rules(a: &Statement<'_>, b: &Statement<'_>) -> bool {
+pub fn same_rules(a: &Statement<'_>, b: &Statement<'_>) -> bool {
     fn principals<'t>(
         p: &Option<PrincipalElement<'t>>,
     ) -> Option<Vec<(Option<PrincipalKind>, &'t str)>> {
@@ -498,8 +540,17 @@ impl Outsider {
         let mut org_keys = false;
         let is = |key: &str, set: &[&str]| set.iter().any(|k| k.eq_ignore_ascii_case(key));
         for statement in &policy.statements {
-            for (_, key) in statement.condition.iter().flat_map(|c| c.entries()) {
+            for (op, key) in statement.condition.iter().flat_map(|c| c.entries()) {
                 let name = key.key.value;
+                // A caller outside any organization carries no org keys:
+                // only a condition that absent keys can meet (negated,
+                // `...IfExists`, `Null`) lets such a caller through.
+                let absent_may_pass = op.operator.is_none_or(|o| {
+                    o.base.is_negated() || o.if_exists || o.base == BaseOperator::Null
+                });
+                if is(name, &ORG_KEYS) && absent_may_pass {
+                    org_keys = true;
+                }
                 for value in key.values.iter().map(|v| v.value) {
                     let wild = has_pattern(value);
                     if is(name, &ACCOUNT_KEYS) && wild {
@@ -514,7 +565,10 @@ impl Outsider {
                                     push_unique(&mut accounts, a);
                                 }
                             }
-                            if name.eq_ignore_ascii_case("aws:principalarn") {
+                            // A name matters only in an account the pattern leaves open.
+                            if name.eq_ignore_ascii_case("aws:principalarn")
+                                && has_pattern(parts[4])
+                            {
                                 if let Some(r) = parts[5].strip_prefix("role/") {
                                     push_unique(&mut roles, instantiate(r));
                                 } else if let Some(u) = parts[5].strip_prefix("user/") {
@@ -522,10 +576,11 @@ impl Outsider {
                                 }
                             }
                         }
-                    } else if name.eq_ignore_ascii_case("aws:username") && wild {
+                    } else if name.eq_ignore_ascii_case("aws:username") {
+                        // A user name is unique only within its account:
+                        // any account can create a user of the name.
                         push_unique(&mut users, instantiate(value));
                     } else if is(name, &ORG_KEYS) {
-                        org_keys = true;
                         let id = value.split('/').next().unwrap_or_default();
                         if wild && has_pattern(id) {
                             let id = instantiate(id);
@@ -724,6 +779,10 @@ fn resource_of_outsider(value: &str, account: &str) -> Option<String> {
 
 /// Whether a value holds a wildcard (`*` or `?`, not the escapes `${*}`, `${?}`).
 fn has_pattern(value: &str) -> bool {
+    // Most values hold neither character: no allocation for them.
+    if !value.contains(['*', '?']) {
+        return false;
+    }
     value
         .replace("${*}", "")
         .replace("${?}", "")
@@ -1181,7 +1240,8 @@ mod tests {
         (r#""*""#, r#"{"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}"#, false),
         (r#""*""#, r#"{"StringEquals": {"aws:userid": "AROAEXAMPLEID:FSx"}}"#, false),
         (r#""*""#, r#"{"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}"#, false),
-        (r#""*""#, r#"{"StringEquals": {"aws:username": "alice"}}"#, false),
+        // A user name is the caller's own choice in its own account.
+        (r#""*""#, r#"{"StringEquals": {"aws:username": "alice"}}"#, true),
         (r#""*""#, r#"{"StringEquals": {"aws:SourceAccount": "111122223333"}}"#, false),
         (r#""*""#, r#"{"StringLike": {"kms:CallerAccount": "*"}}"#, true),
         // Patterns on who calls admit the outsiders of their shape.

@@ -142,19 +142,20 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         if !everyone {
             continue;
         }
+        let Some((scope, actions)) = account_wide_admin(ctx, statement) else {
+            continue;
+        };
         // Open to other accounts: public-key-access's finding.
         let search =
             outsiders.get_or_insert_with(|| OutsideAccessSearch::new(ctx.policy, &options));
-        if ADMIN_ACTIONS.iter().any(|a| {
+        if actions.iter().any(|a| {
             search
                 .find(statement.index, a, &OutsideCaller::PUBLIC)
                 .is_some()
         }) {
             continue;
         }
-        if let Some((scope, actions)) = account_wide_admin(ctx, statement) {
-            report_account_wide(out, ctx, statement, &scope, &actions);
-        }
+        report_account_wide(out, ctx, statement, &scope, &actions);
     }
 }
 
@@ -203,6 +204,21 @@ fn service_admin(
 /// it gets none. Also asked by `create-grant-without-aws-resource-condition`,
 /// which leaves these statements to this rule.
 pub(crate) fn account_wide_admin(
+    ctx: &Context<'_>,
+    statement: &Statement<'_>,
+) -> Option<(String, Vec<&'static str>)> {
+    if let Some(known) = ctx.shared.account_wide_admin.borrow().get(&statement.index) {
+        return known.clone();
+    }
+    let found = find_account_wide_admin(ctx, statement);
+    ctx.shared
+        .account_wide_admin
+        .borrow_mut()
+        .insert(statement.index, found.clone());
+    found
+}
+
+fn find_account_wide_admin(
     ctx: &Context<'_>,
     statement: &Statement<'_>,
 ) -> Option<(String, Vec<&'static str>)> {

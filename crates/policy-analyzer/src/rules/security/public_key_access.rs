@@ -238,6 +238,10 @@ fn reasons(statement: &Statement<'_>, witness: &Witness) -> String {
             .map(|v| format!("`{}`", v.value))
             .collect();
         let reason = match (op.operator, &met.value) {
+            (_, Some(value)) if met.key_name.eq_ignore_ascii_case("aws:username") => format!(
+                "a user name is unique only within its account, so any account can create a user {} and meet `{operator}` on aws:username",
+                value.describe()
+            ),
             (Some(o), Some(value)) if o.base == BaseOperator::Null => format!(
                 "`{operator}` on {} only asks that the key be present, and every caller sends it (this one {})",
                 met.key_name,

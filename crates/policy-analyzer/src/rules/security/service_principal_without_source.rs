@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::eval::search::{OutsideAccessSearch, OutsideCaller, Witness};
-use crate::eval::{covers_action, EvalOptions, PrincipalValue};
+use crate::eval::{covers_action, evaluate_with, EvalOptions, PrincipalValue};
 use crate::model::{Statement, Text};
 use crate::rules::security::{join_names, judged_service_principal, key_account};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
@@ -106,6 +106,15 @@ const USE_ACTIONS: [&str; 13] = [
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let options = EvalOptions::default();
     let mut search: Option<OutsideAccessSearch<'_, '_>> = None;
+    // The answer differs between the actions only through Deny statements
+    // that cover some of them and not others (as in public-key-access):
+    // without one, one search per service settles every action.
+    let denies_tell_actions_apart = ctx.policy.statements.iter().any(|s| {
+        s.is_deny() && {
+            let covered = USE_ACTIONS.iter().filter(|a| covers_action(s, a)).count();
+            covered != 0 && covered != USE_ACTIONS.len()
+        }
+    });
     for statement in &ctx.policy.statements {
         if !statement.is_allow() {
             continue;
@@ -120,7 +129,11 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             let PrincipalValue::Service(service) = PrincipalValue::parse(kind, text.value) else {
                 continue;
             };
-            if !judged_service_principal(ctx, &text) {
+            let covered: Vec<&str> = USE_ACTIONS
+                .into_iter()
+                .filter(|a| covers_action(statement, a))
+                .collect();
+            if covered.is_empty() || !judged_service_principal(ctx, &text) {
                 continue;
             }
             let search =
@@ -128,13 +141,22 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             let callers = [OutsideCaller::ServiceForOtherAccount(service.to_string())];
             let mut exposed: Vec<&str> = Vec::new();
             let mut first: Option<Witness> = None;
-            for action in USE_ACTIONS {
-                if !covers_action(statement, action) {
+            for action in covered {
+                if let (Some(witness), false) = (&first, denies_tell_actions_apart) {
+                    // The same request, for this action.
+                    let mut request = witness.request.clone();
+                    request.action = action.to_string();
+                    let evaluation = evaluate_with(ctx.policy, &request, &options);
+                    if evaluation.is_allowed() && evaluation.allowed_by.contains(&statement.index) {
+                        exposed.push(action);
+                    }
                     continue;
                 }
                 if let Some(w) = search.find(statement.index, action, &callers) {
                     exposed.push(action);
                     first.get_or_insert(w);
+                } else if !denies_tell_actions_apart {
+                    break; // the service gets this action from no outsider, nor the others
                 }
             }
             if let Some(witness) = first {

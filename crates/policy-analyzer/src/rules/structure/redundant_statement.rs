@@ -1,8 +1,9 @@
-use std::collections::hash_map::Entry;
+use std::hash::{Hash, Hasher};
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::diagnostic::{Applicability, Fix, Severity, TextEdit};
+use crate::eval::search::same_rules;
 use crate::model::Statement;
 use crate::rules::edits::remove_array_item;
 use crate::rules::structure::{statements, Findings};
@@ -55,24 +56,29 @@ decided as before.
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let out = &mut Findings::new(out);
     let array = ctx.policy.statement_element.map(|e| e.value);
-    // One pass: statements grouped by what they say, in document order.
-    let mut groups: Vec<Vec<&Statement<'_>>> = Vec::new();
-    let mut by_rules: FxHashMap<String, usize> = FxHashMap::default();
-    for st in statements(ctx) {
+    // One pass: statements grouped by what they say, in document order. A
+    // hash of the elements finds the candidates; `same_rules` decides. Most
+    // policies repeat nothing: a group is only allocated for a repeat.
+    let intact: Vec<&Statement<'_>> = statements(ctx).filter(|st| st.effect.is_some()).collect();
+    let mut first_of: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
+    let mut repeats_of: Vec<(usize, Vec<&Statement<'_>>)> = Vec::new();
+    for (i, st) in intact.iter().enumerate() {
         if out.full() {
             return;
         }
-        if st.effect.is_none() {
-            continue;
-        }
-        match by_rules.entry(rules_fingerprint(st)) {
-            Entry::Occupied(e) => groups[*e.get()].push(st),
-            Entry::Vacant(e) => {
-                e.insert(groups.len());
-                groups.push(vec![st]);
-            }
+        let bucket = first_of.entry(fingerprint(st)).or_default();
+        match bucket.iter().find(|&&f| same_rules(intact[f], st)) {
+            Some(&f) => match repeats_of.iter_mut().find(|(first, _)| *first == f) {
+                Some((_, repeats)) => repeats.push(st),
+                None => repeats_of.push((f, vec![st])),
+            },
+            None => bucket.push(i),
         }
     }
+    let groups: Vec<Vec<&Statement<'_>>> = repeats_of
+        .into_iter()
+        .map(|(first, repeats)| std::iter::once(intact[first]).chain(repeats).collect())
+        .collect();
     for group in groups.iter().filter(|g| g.len() > 1) {
         let (first, repeats) = (group[0], &group[1..]);
         let fix = array
@@ -111,49 +117,35 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     }
 }
 
-/// What a statement says, as text: equal for two statements exactly when
-/// `same_rules` holds for them (the Sid aside).
-fn rules_fingerprint(st: &Statement<'_>) -> String {
-    fn principals(
-        p: &Option<crate::model::PrincipalElement<'_>>,
-    ) -> Option<Vec<(Option<&'static str>, String)>> {
-        p.as_ref().map(|p| {
-            p.values()
-                .map(|(kind, text)| (kind.map(|k| k.key()), text.value.to_string()))
-                .collect()
-        })
+/// A hash of what a statement says: equal for statements that `same_rules`
+/// finds alike (the Sid aside).
+fn fingerprint(st: &Statement<'_>) -> u64 {
+    let mut h = FxHasher::default();
+    st.effect
+        .map(|(e, _)| e == crate::model::Effect::Allow)
+        .hash(&mut h);
+    for p in [&st.principal, &st.not_principal] {
+        p.is_some().hash(&mut h);
+        for (kind, text) in p.iter().flat_map(|p| p.values()) {
+            kind.map(|k| k.key()).hash(&mut h);
+            text.value.hash(&mut h);
+        }
     }
-    fn list(l: &Option<crate::model::StringList<'_>>) -> Option<Vec<String>> {
-        l.as_ref()
-            .map(|l| l.values.iter().map(|v| v.value.to_string()).collect())
+    for l in [&st.action, &st.not_action, &st.resource, &st.not_resource] {
+        l.is_some().hash(&mut h);
+        for v in l.iter().flat_map(|l| &l.values) {
+            v.value.hash(&mut h);
+        }
     }
-    /// (operator, key, [(value, kind)]) per condition entry.
-    type Entries = Vec<(String, String, Vec<(String, String)>)>;
-    let conditions: Option<Entries> = st.condition.as_ref().map(|c| {
-        c.entries()
-            .map(|(op, key)| {
-                let values = key
-                    .values
-                    .iter()
-                    .map(|v| (v.value.to_string(), format!("{:?}", v.kind)))
-                    .collect();
-                (op.name.value.to_string(), key.key.value.to_string(), values)
-            })
-            .collect()
-    });
-    format!(
-        "{:?}",
-        (
-            st.effect.map(|(e, _)| e),
-            principals(&st.principal),
-            principals(&st.not_principal),
-            list(&st.action),
-            list(&st.not_action),
-            list(&st.resource),
-            list(&st.not_resource),
-            conditions,
-        )
-    )
+    st.condition.is_some().hash(&mut h);
+    for (op, key) in st.condition.iter().flat_map(|c| c.entries()) {
+        op.name.value.hash(&mut h);
+        key.key.value.hash(&mut h);
+        for v in &key.values {
+            v.value.hash(&mut h);
+        }
+    }
+    h.finish()
 }
 
 /// Edits that delete several elements of an array, never overlapping: each
