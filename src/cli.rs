@@ -69,6 +69,21 @@ pub struct Args {
     #[arg(long, value_name = "RULE", exclusive = true)]
     pub explain: Option<String>,
 
+    /// Apply the safe fixes findings offer, until the files are stable, and
+    /// report what remains. A file is written only if it still parses, and
+    /// atomically. With standard input, the fixed text goes to standard output.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With --fix or --diff, apply unsafe fixes too: those that change what
+    /// the policy allows, which a person should review.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Print a unified diff of the fixes --fix would apply, and write nothing.
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+
     /// Print only findings and errors: no summary, no notes about skipped files.
     #[arg(short, long)]
     pub quiet: bool,

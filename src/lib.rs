@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod docs;
 pub mod files;
+pub mod fix;
 pub mod glob;
 pub mod render;
 pub mod report;

@@ -85,6 +85,10 @@ pub struct Summary {
     pub findings: [usize; 4],
     pub errors: usize,
     pub skipped: usize,
+    /// Findings whose fixes `--fix` applied (or `--diff` would).
+    pub fixed: usize,
+    /// `--diff`: the fixes were shown, not written.
+    pub diff_only: bool,
     pub elapsed: Duration,
 }
 

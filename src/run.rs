@@ -15,8 +15,12 @@ use rayon::prelude::*;
 use crate::cli::Args;
 use std::path::PathBuf;
 
+use std::path::Path;
+
 use policy_analyzer::host::{self, HostFile, HostKind, Loader};
-use policy_analyzer::Diagnostic;
+use policy_analyzer::{AnalyzeOptions, Diagnostic};
+
+use crate::fix::{self, FixMode, FixedFile};
 
 use crate::files::{self, Entry, FsLoader, Job, Reader};
 use crate::glob::Globs;
@@ -78,7 +82,22 @@ pub fn run(args: &Args, start: Instant) -> u8 {
         });
     }
 
-    let mut summary = Summary::default();
+    let fixing = {
+        let mode = if args.unsafe_fixes {
+            FixMode::SafeAndUnsafe
+        } else {
+            FixMode::Safe
+        };
+        match (args.fix, args.diff) {
+            (true, _) => Fixing::Write(mode),
+            (false, true) => Fixing::Diff(mode),
+            (false, false) => Fixing::No,
+        }
+    };
+    let mut summary = Summary {
+        diff_only: matches!(fixing, Fixing::Diff(_)),
+        ..Summary::default()
+    };
     let mut failed = false;
     let written = std::thread::scope(|scope| -> io::Result<()> {
         let (sender, batches) = sync_channel::<Vec<Entry>>(2);
@@ -106,7 +125,7 @@ pub fn run(args: &Args, start: Instant) -> u8 {
             let outcomes: Vec<Outcome> = batch
                 .into_par_iter()
                 .map(|entry| match entry {
-                    Entry::Check(job) => check_or_report_panic(&job, renderer_ref),
+                    Entry::Check(job) => check_or_report_panic(&job, renderer_ref, fixing),
                     Entry::Problem(problem) => Outcome::Problem(problem),
                 })
                 .collect();
@@ -119,6 +138,7 @@ pub fn run(args: &Args, start: Instant) -> u8 {
                         files,
                     } => {
                         summary.files_checked += files;
+                        summary.fixed += file.fixed;
                         for (total, n) in summary.findings.iter_mut().zip(file.findings) {
                             *total += n;
                         }
@@ -170,26 +190,90 @@ pub fn run(args: &Args, start: Instant) -> u8 {
 /// [`check`], turning a panic (a bug) into an error for this file alone, so
 /// the other files are still checked. The panic message is already on
 /// standard error, from the default hook.
-fn check_or_report_panic(job: &Job, renderer: &dyn Renderer) -> Outcome {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(job, renderer))).unwrap_or_else(
-        |_| {
-            Outcome::Problem(Problem::error(
-                &job.display,
-                "internal error while checking this file (a bug: please report it with the file)",
-            ))
-        },
-    )
+fn check_or_report_panic(job: &Job, renderer: &dyn Renderer, fixing: Fixing) -> Outcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        check(job, renderer, fixing)
+    }))
+    .unwrap_or_else(|_| {
+        Outcome::Problem(Problem::error(
+            &job.display,
+            "internal error while checking this file (a bug: please report it with the file)",
+        ))
+    })
 }
 
-/// Reads, analyses and renders one job: a file, or a Terraform module.
-fn check(job: &Job, renderer: &dyn Renderer) -> Outcome {
-    match &job.reader {
-        Reader::File => check_file(job, renderer),
-        Reader::TerraformModule(files) => check_module(job, files, renderer),
+/// Whether and how a run fixes what it finds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fixing {
+    /// Report only.
+    No,
+    /// Apply fixes and write the files (`--fix`).
+    Write(FixMode),
+    /// Apply fixes in memory and print the diff (`--diff`).
+    Diff(FixMode),
+}
+
+/// How a job's files are analysed, as often as fixing needs.
+#[derive(Clone, Copy)]
+enum Analyzer {
+    Policy,
+    Host(HostKind),
+    Module,
+}
+
+impl Analyzer {
+    fn analyze(self, files: &[FixedFile], options: &AnalyzeOptions) -> Vec<Diagnostic> {
+        match self {
+            Analyzer::Policy => policy_analyzer::analyze(&files[0].text, options).diagnostics,
+            Analyzer::Host(kind) => {
+                let file = HostFile {
+                    path: &files[0].path,
+                    text: &files[0].text,
+                };
+                host::analyze_file(kind, file, &Overlay(files), options).diagnostics
+            }
+            Analyzer::Module => {
+                let module: Vec<HostFile<'_>> = files
+                    .iter()
+                    .filter(|f| {
+                        files::is_terraform_module_file(
+                            f.path.rsplit('/').next().unwrap_or(&f.path),
+                        )
+                    })
+                    .map(|f| HostFile {
+                        path: &f.path,
+                        text: &f.text,
+                    })
+                    .collect();
+                host::terraform::analyze_module(&module, &Overlay(files), options).diagnostics
+            }
+        }
     }
 }
 
-fn check_file(job: &Job, renderer: &dyn Renderer) -> Outcome {
+/// Reads what a host names from the job's own texts first (as fixed so
+/// far), then from the file system.
+struct Overlay<'f>(&'f [FixedFile]);
+
+impl Loader for Overlay<'_> {
+    fn load(&self, path: &str) -> Result<String, String> {
+        let wanted = path.strip_prefix("./").unwrap_or(path);
+        match self.0.iter().find(|f| f.path == wanted) {
+            Some(f) => Ok(f.text.clone()),
+            None => FsLoader.load(path),
+        }
+    }
+}
+
+/// Reads, analyses and renders one job: a file, or a Terraform module.
+fn check(job: &Job, renderer: &dyn Renderer, fixing: Fixing) -> Outcome {
+    match &job.reader {
+        Reader::File => check_file(job, renderer, fixing),
+        Reader::TerraformModule(files) => check_module(job, files, renderer, fixing),
+    }
+}
+
+fn check_file(job: &Job, renderer: &dyn Renderer, fixing: Fixing) -> Outcome {
     let skip = |why: &str| {
         if job.named {
             Outcome::Problem(Problem::skipped(&job.display, why))
@@ -228,10 +312,22 @@ fn check_file(job: &Job, renderer: &dyn Renderer) -> Outcome {
             return skip("not a key policy: the top level has no \"Statement\"; not checked");
         }
         let text = document.text.into_owned();
-        return checked(
+        // A file that is not UTF-8 is reported, never fixed.
+        if fixing == Fixing::No || !document.utf8 {
+            return checked(
+                job,
+                renderer,
+                vec![(job.display.clone(), text, document.analysis.diagnostics)],
+                0,
+            );
+        }
+        return fix_job(
             job,
             renderer,
-            vec![(job.display.clone(), text, document.analysis.diagnostics)],
+            fixing,
+            Analyzer::Policy,
+            vec![(job.display.clone(), text)],
+            &options,
         );
     }
     let text = String::from_utf8(bytes).expect("checked above");
@@ -239,18 +335,93 @@ fn check_file(job: &Job, renderer: &dyn Renderer) -> Outcome {
         // Checked through the `templatefile()` call that renders it.
         return Outcome::Ignored;
     }
-    let file = HostFile {
-        path: &job.display,
-        text: &text,
+    let files = vec![(job.display.clone(), text)];
+    if fixing != Fixing::No {
+        return fix_job(job, renderer, fixing, Analyzer::Host(kind), files, &options);
+    }
+    let current = as_fixed(files);
+    let diagnostics = Analyzer::Host(kind).analyze(&current, &options);
+    let mut results = current
+        .into_iter()
+        .map(|f| (f.path, f.text, Vec::new()))
+        .collect();
+    distribute(&mut results, diagnostics);
+    checked(job, renderer, results, 0)
+}
+
+fn as_fixed(files: Vec<(String, String)>) -> Vec<FixedFile> {
+    files
+        .into_iter()
+        .map(|(path, text)| FixedFile {
+            path,
+            original: String::new(),
+            text,
+        })
+        .collect()
+}
+
+/// Fixes a job's files until they are stable, writes them (or prints their
+/// diff), and renders what remains.
+fn fix_job(
+    job: &Job,
+    renderer: &dyn Renderer,
+    fixing: Fixing,
+    analyzer: Analyzer,
+    mut files: Vec<(String, String)>,
+    options: &AnalyzeOptions,
+) -> Outcome {
+    let mode = match fixing {
+        Fixing::Write(mode) | Fixing::Diff(mode) => mode,
+        Fixing::No => FixMode::Safe,
     };
-    let analysis = host::analyze_file(kind, file, &FsLoader, &options);
-    let mut results = vec![(job.display.clone(), text.clone(), Vec::new())];
-    distribute(&mut results, analysis.diagnostics);
-    checked(job, renderer, results)
+    // Files beyond the job's that findings with fixes name (a template a
+    // module renders) are fixed with it.
+    let first = analyzer.analyze(&as_fixed(files.clone()), options);
+    for d in first.iter().filter(|d| d.fix.is_some()) {
+        if let Some(other) = d.file.as_deref() {
+            if !files.iter().any(|(p, _)| p == other) {
+                if let Ok(text) = FsLoader.load(other) {
+                    files.push((other.to_string(), text));
+                }
+            }
+        }
+    }
+    let fixed = fix::fix_until_stable(files, mode, |current| analyzer.analyze(current, options));
+    let mut diffs = String::new();
+    for file in fixed.files.iter().filter(|f| f.changed()) {
+        match fixing {
+            Fixing::Diff(_) => diffs.push_str(&fix::unified_diff(file)),
+            Fixing::Write(_) if job.source == files::Source::Stdin => {
+                // The fixed text is the output; findings go to standard error.
+                let _ = io::stdout().lock().write_all(file.text.as_bytes());
+            }
+            _ => {
+                if let Err(e) = fix::write_atomically(Path::new(&file.path), &file.text) {
+                    return Outcome::Problem(Problem::error(
+                        &file.path,
+                        format!("cannot write the fixed file: {}", files::io_message(&e)),
+                    ));
+                }
+            }
+        }
+    }
+    let mut results: Vec<(String, String, Vec<Diagnostic>)> = fixed
+        .files
+        .into_iter()
+        .map(|f| (f.path, f.text, Vec::new()))
+        .collect();
+    distribute(&mut results, fixed.diagnostics);
+    let mut outcome = checked(job, renderer, results, fixed.fixed);
+    if let Outcome::Checked { rendered, .. } = &mut outcome {
+        if !diffs.is_empty() {
+            rendered.insert(0, diffs);
+        }
+    }
+    outcome
 }
 
 /// Checks the files of a Terraform module together.
-fn check_module(job: &Job, paths: &[PathBuf], renderer: &dyn Renderer) -> Outcome {
+fn check_module(job: &Job, paths: &[PathBuf], renderer: &dyn Renderer, fixing: Fixing) -> Outcome {
     let mut texts = Vec::with_capacity(paths.len());
     for path in paths {
         let shown = files::display(path);
@@ -261,17 +432,17 @@ fn check_module(job: &Job, paths: &[PathBuf], renderer: &dyn Renderer) -> Outcom
         }
     }
     let options = job.settings.options_for(&job.absolute);
-    let host_files: Vec<HostFile<'_>> = texts
-        .iter()
-        .map(|(path, text)| HostFile { path, text })
-        .collect();
-    let analysis = host::terraform::analyze_module(&host_files, &FsLoader, &options);
-    let mut results: Vec<(String, String, Vec<Diagnostic>)> = texts
+    if fixing != Fixing::No {
+        return fix_job(job, renderer, fixing, Analyzer::Module, texts, &options);
+    }
+    let current = as_fixed(texts);
+    let diagnostics = Analyzer::Module.analyze(&current, &options);
+    let mut results: Vec<(String, String, Vec<Diagnostic>)> = current
         .into_iter()
-        .map(|(path, text)| (path, text, Vec::new()))
+        .map(|f| (f.path, f.text, Vec::new()))
         .collect();
-    distribute(&mut results, analysis.diagnostics);
-    checked(job, renderer, results)
+    distribute(&mut results, diagnostics);
+    checked(job, renderer, results, 0)
 }
 
 /// Sorts findings into the files they are in (adding files a finding names
@@ -308,9 +479,13 @@ fn checked(
     job: &Job,
     renderer: &dyn Renderer,
     results: Vec<(String, String, Vec<Diagnostic>)>,
+    fixed: usize,
 ) -> Outcome {
     let mut rendered = Vec::with_capacity(results.len());
-    let mut summary = Summary::default();
+    let mut summary = Summary {
+        fixed,
+        ..Summary::default()
+    };
     let mut failed = false;
     let files = results.len();
     let (texts, findings): (Vec<(String, String)>, Vec<Vec<Diagnostic>>) = results

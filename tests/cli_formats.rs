@@ -77,7 +77,7 @@ fn json_schema_version_1() {
     assert_eq!(out["skipped"], json!([]));
     assert_eq!(
         out["summary"],
-        json!({"files_checked": 3, "findings": {"error": 2, "warning": 0, "info": 0, "hint": 0}, "errors": 1, "skipped": 0, "exit_code": 2})
+        json!({"files_checked": 3, "findings": {"error": 2, "warning": 0, "info": 0, "hint": 0}, "errors": 1, "skipped": 0, "fixed": 0, "exit_code": 2})
     );
 }
 

@@ -81,6 +81,8 @@ struct SummaryEntry {
     findings: Findings,
     errors: usize,
     skipped: usize,
+    /// Findings whose fixes `--fix` applied (`--diff`: would apply).
+    fixed: usize,
     exit_code: u8,
 }
 
@@ -183,6 +185,7 @@ impl Renderer for JsonRenderer {
     fn finish(&mut self, out: &mut dyn Write, summary: &Summary, exit_code: u8) -> io::Result<()> {
         let summary = SummaryEntry {
             files_checked: summary.files_checked,
+            fixed: summary.fixed,
             findings: Findings {
                 error: summary.count(Severity::Error),
                 warning: summary.count(Severity::Warning),

@@ -26,6 +26,17 @@ pub fn line(summary: &Summary, color: bool) -> String {
         duration(summary.elapsed),
         findings.join(", ")
     );
+    if summary.fixed > 0 {
+        let verb = if summary.diff_only {
+            "would fix"
+        } else {
+            "fixed"
+        };
+        line.push_str(&format!(
+            "; {verb} {}",
+            count(summary.fixed, "finding", "findings")
+        ));
+    }
     if summary.errors > 0 {
         line.push_str(&format!(
             "; {} could not be read or used",
