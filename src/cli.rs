@@ -84,6 +84,20 @@ pub struct Args {
     #[arg(long, conflicts_with = "fix")]
     pub diff: bool,
 
+    /// Show findings at or above this severity [default: warning for the
+    /// human, concise and github formats; everything for json and sarif].
+    /// Findings below it are still counted in the summary.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub min_severity: Option<SeverityLevel>,
+
+    /// Print how many findings each rule has, instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
+
     /// Print only findings and errors: no summary, no notes about skipped files.
     #[arg(short, long)]
     pub quiet: bool,
@@ -103,6 +117,19 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands (annotations on the pull request).
     Github,
+    /// One line per finding: `path:line:column: CODE message`.
+    Concise,
+}
+
+impl Format {
+    /// The lowest severity a format shows unless told otherwise: the formats
+    /// people read show what needs doing; the machine formats keep all.
+    pub fn default_min_severity(self) -> Severity {
+        match self {
+            Format::Human | Format::Github | Format::Concise => Severity::Warning,
+            Format::Json | Format::Sarif => Severity::Hint,
+        }
+    }
 }
 
 /// A severity as users write it: `--fail-on`, and `fail-on` and

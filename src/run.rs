@@ -50,10 +50,11 @@ enum Outcome {
 
 /// Runs the check; returns the exit code.
 pub fn run(args: &Args, start: Instant) -> u8 {
+    let color_stderr = args.color.enabled(io::stderr().is_terminal());
     let overrides = match overrides(args) {
         Ok(overrides) => Arc::new(overrides),
         Err(message) => {
-            eprintln!("{} {message}", error_prefix());
+            eprintln!("{} {message}", error_prefix(color_stderr));
             return 2;
         }
     };
@@ -65,13 +66,29 @@ pub fn run(args: &Args, start: Instant) -> u8 {
     let discovery = Discovery::new(overrides.clone(), config);
 
     let stdout = io::stdout();
-    let color = args.color.enabled(stdout.is_terminal());
+    let to_terminal = args.output_file.is_none() && stdout.is_terminal();
+    let color = args.color.enabled(to_terminal);
     let width = terminal_size::terminal_size()
-        .filter(|_| stdout.is_terminal())
+        .filter(|_| to_terminal)
         .map_or(100, |(w, _)| w.0 as usize);
     let mut renderer =
         render::renderer(args.format, color, width, args.quiet, overrides.cwd.clone());
-    let mut out = BufWriter::with_capacity(64 * 1024, stdout.lock());
+    let sink: Box<dyn Write> = match &args.output_file {
+        Some(path) => match std::fs::File::create(path) {
+            Ok(file) => Box::new(file),
+            Err(e) => {
+                eprintln!(
+                    "{} --output-file {}: {}",
+                    error_prefix(color_stderr),
+                    path.display(),
+                    files::io_message(&e)
+                );
+                return 2;
+            }
+        },
+        None => Box::new(stdout.lock()),
+    };
+    let mut out = BufWriter::with_capacity(64 * 1024, sink);
 
     let mut paths = args.paths.clone();
     if paths.is_empty() {
@@ -94,8 +111,18 @@ pub fn run(args: &Args, start: Instant) -> u8 {
             (false, false) => Fixing::No,
         }
     };
+    let min_severity = args
+        .min_severity
+        .map(Into::into)
+        .unwrap_or_else(|| args.format.default_min_severity());
+    let view = View {
+        fixing,
+        min_severity,
+        statistics: args.statistics,
+    };
     let mut summary = Summary {
         diff_only: matches!(fixing, Fixing::Diff(_)),
+        min_severity,
         ..Summary::default()
     };
     let mut failed = false;
@@ -125,7 +152,7 @@ pub fn run(args: &Args, start: Instant) -> u8 {
             let outcomes: Vec<Outcome> = batch
                 .into_par_iter()
                 .map(|entry| match entry {
-                    Entry::Check(job) => check_or_report_panic(&job, renderer_ref, fixing),
+                    Entry::Check(job) => check_or_report_panic(&job, renderer_ref, view),
                     Entry::Problem(problem) => Outcome::Problem(problem),
                 })
                 .collect();
@@ -138,10 +165,7 @@ pub fn run(args: &Args, start: Instant) -> u8 {
                         files,
                     } => {
                         summary.files_checked += files;
-                        summary.fixed += file.fixed;
-                        for (total, n) in summary.findings.iter_mut().zip(file.findings) {
-                            *total += n;
-                        }
+                        summary.add(&file);
                         failed |= file_failed;
                         for file in &rendered {
                             renderer.write_file(&mut out, file)?;
@@ -157,7 +181,7 @@ pub fn run(args: &Args, start: Instant) -> u8 {
                             // Flushed first, so that the message lands after
                             // the output of the files before it.
                             out.flush()?;
-                            eprintln!("{}", problem_line(&problem));
+                            eprintln!("{}", problem_line(&problem, color_stderr));
                         }
                         renderer.problem(&mut out, &problem)?;
                     }
@@ -167,6 +191,15 @@ pub fn run(args: &Args, start: Instant) -> u8 {
         Ok(())
     });
 
+    if args.statistics {
+        if let Err(e) = out.write_all(render::summary::statistics(&summary).as_bytes()) {
+            eprintln!(
+                "{} cannot write the output: {}",
+                error_prefix(color_stderr),
+                files::io_message(&e)
+            );
+        }
+    }
     summary.elapsed = start.elapsed();
     let code = exit_code(summary.errors > 0, failed);
     let finished = written
@@ -179,7 +212,7 @@ pub fn run(args: &Args, start: Instant) -> u8 {
         Err(e) => {
             eprintln!(
                 "{} cannot write the output: {}",
-                error_prefix(),
+                error_prefix(color_stderr),
                 files::io_message(&e)
             );
             2
@@ -190,16 +223,24 @@ pub fn run(args: &Args, start: Instant) -> u8 {
 /// [`check`], turning a panic (a bug) into an error for this file alone, so
 /// the other files are still checked. The panic message is already on
 /// standard error, from the default hook.
-fn check_or_report_panic(job: &Job, renderer: &dyn Renderer, fixing: Fixing) -> Outcome {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        check(job, renderer, fixing)
-    }))
-    .unwrap_or_else(|_| {
-        Outcome::Problem(Problem::error(
-            &job.display,
-            "internal error while checking this file (a bug: please report it with the file)",
-        ))
-    })
+fn check_or_report_panic(job: &Job, renderer: &dyn Renderer, view: View) -> Outcome {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(job, renderer, view)))
+        .unwrap_or_else(|_| {
+            Outcome::Problem(Problem::error(
+                &job.display,
+                "internal error while checking this file (a bug: please report it with the file)",
+            ))
+        })
+}
+
+/// What a run does with what it finds: fix it, and show what.
+#[derive(Clone, Copy, Debug)]
+pub struct View {
+    pub fixing: Fixing,
+    /// Findings below this are counted, not shown.
+    pub min_severity: policy_analyzer::Severity,
+    /// `--statistics`: counts per rule instead of findings.
+    pub statistics: bool,
 }
 
 /// Whether and how a run fixes what it finds.
@@ -222,15 +263,24 @@ enum Analyzer {
 }
 
 impl Analyzer {
-    fn analyze(self, files: &[FixedFile], options: &AnalyzeOptions) -> Vec<Diagnostic> {
+    /// The findings, and the services checked (once per policy).
+    fn analyze(
+        self,
+        files: &[FixedFile],
+        options: &AnalyzeOptions,
+    ) -> (Vec<Diagnostic>, Vec<&'static str>) {
         match self {
-            Analyzer::Policy => policy_analyzer::analyze(&files[0].text, options).diagnostics,
+            Analyzer::Policy => {
+                let analysis = policy_analyzer::analyze(&files[0].text, options);
+                (analysis.diagnostics, analysis.services)
+            }
             Analyzer::Host(kind) => {
                 let file = HostFile {
                     path: &files[0].path,
                     text: &files[0].text,
                 };
-                host::analyze_file(kind, file, &Overlay(files), options).diagnostics
+                let analysis = host::analyze_file(kind, file, &Overlay(files), options);
+                (analysis.diagnostics, analysis.services)
             }
             Analyzer::Module => {
                 let module: Vec<HostFile<'_>> = files
@@ -245,7 +295,8 @@ impl Analyzer {
                         text: &f.text,
                     })
                     .collect();
-                host::terraform::analyze_module(&module, &Overlay(files), options).diagnostics
+                let analysis = host::terraform::analyze_module(&module, &Overlay(files), options);
+                (analysis.diagnostics, analysis.services)
             }
         }
     }
@@ -266,14 +317,14 @@ impl Loader for Overlay<'_> {
 }
 
 /// Reads, analyses and renders one job: a file, or a Terraform module.
-fn check(job: &Job, renderer: &dyn Renderer, fixing: Fixing) -> Outcome {
+fn check(job: &Job, renderer: &dyn Renderer, view: View) -> Outcome {
     match &job.reader {
-        Reader::File => check_file(job, renderer, fixing),
-        Reader::TerraformModule(files) => check_module(job, files, renderer, fixing),
+        Reader::File => check_file(job, renderer, view),
+        Reader::TerraformModule(files) => check_module(job, files, renderer, view),
     }
 }
 
-fn check_file(job: &Job, renderer: &dyn Renderer, fixing: Fixing) -> Outcome {
+fn check_file(job: &Job, renderer: &dyn Renderer, view: View) -> Outcome {
     let skip = |why: &str| {
         if job.named {
             Outcome::Problem(Problem::skipped(&job.display, why))
@@ -313,18 +364,21 @@ fn check_file(job: &Job, renderer: &dyn Renderer, fixing: Fixing) -> Outcome {
         }
         let text = document.text.into_owned();
         // A file that is not UTF-8 is reported, never fixed.
-        if fixing == Fixing::No || !document.utf8 {
+        if view.fixing == Fixing::No || !document.utf8 {
+            let services = document.analysis.services;
             return checked(
                 job,
                 renderer,
+                view,
                 vec![(job.display.clone(), text, document.analysis.diagnostics)],
                 0,
+                services,
             );
         }
         return fix_job(
             job,
             renderer,
-            fixing,
+            view,
             Analyzer::Policy,
             vec![(job.display.clone(), text)],
             &options,
@@ -336,17 +390,17 @@ fn check_file(job: &Job, renderer: &dyn Renderer, fixing: Fixing) -> Outcome {
         return Outcome::Ignored;
     }
     let files = vec![(job.display.clone(), text)];
-    if fixing != Fixing::No {
-        return fix_job(job, renderer, fixing, Analyzer::Host(kind), files, &options);
+    if view.fixing != Fixing::No {
+        return fix_job(job, renderer, view, Analyzer::Host(kind), files, &options);
     }
     let current = as_fixed(files);
-    let diagnostics = Analyzer::Host(kind).analyze(&current, &options);
+    let (diagnostics, services) = Analyzer::Host(kind).analyze(&current, &options);
     let mut results = current
         .into_iter()
         .map(|f| (f.path, f.text, Vec::new()))
         .collect();
     distribute(&mut results, diagnostics);
-    checked(job, renderer, results, 0)
+    checked(job, renderer, view, results, 0, services)
 }
 
 fn as_fixed(files: Vec<(String, String)>) -> Vec<FixedFile> {
@@ -365,18 +419,18 @@ fn as_fixed(files: Vec<(String, String)>) -> Vec<FixedFile> {
 fn fix_job(
     job: &Job,
     renderer: &dyn Renderer,
-    fixing: Fixing,
+    view: View,
     analyzer: Analyzer,
     mut files: Vec<(String, String)>,
     options: &AnalyzeOptions,
 ) -> Outcome {
-    let mode = match fixing {
+    let mode = match view.fixing {
         Fixing::Write(mode) | Fixing::Diff(mode) => mode,
         Fixing::No => FixMode::Safe,
     };
     // Files beyond the job's that findings with fixes name (a template a
     // module renders) are fixed with it.
-    let first = analyzer.analyze(&as_fixed(files.clone()), options);
+    let (first, _) = analyzer.analyze(&as_fixed(files.clone()), options);
     for d in first.iter().filter(|d| d.fix.is_some()) {
         if let Some(other) = d.file.as_deref() {
             if !files.iter().any(|(p, _)| p == other) {
@@ -386,10 +440,15 @@ fn fix_job(
             }
         }
     }
-    let fixed = fix::fix_until_stable(files, mode, |current| analyzer.analyze(current, options));
+    let mut services = Vec::new();
+    let fixed = fix::fix_until_stable(files, mode, |current| {
+        let (diagnostics, checked) = analyzer.analyze(current, options);
+        services = checked;
+        diagnostics
+    });
     let mut diffs = String::new();
     for file in fixed.files.iter().filter(|f| f.changed()) {
-        match fixing {
+        match view.fixing {
             Fixing::Diff(_) => diffs.push_str(&fix::unified_diff(file)),
             Fixing::Write(_) if job.source == files::Source::Stdin => {
                 // The fixed text is the output; findings go to standard error.
@@ -411,7 +470,7 @@ fn fix_job(
         .map(|f| (f.path, f.text, Vec::new()))
         .collect();
     distribute(&mut results, fixed.diagnostics);
-    let mut outcome = checked(job, renderer, results, fixed.fixed);
+    let mut outcome = checked(job, renderer, view, results, fixed.fixed, services);
     if let Outcome::Checked { rendered, .. } = &mut outcome {
         if !diffs.is_empty() {
             rendered.insert(0, diffs);
@@ -421,7 +480,7 @@ fn fix_job(
 }
 
 /// Checks the files of a Terraform module together.
-fn check_module(job: &Job, paths: &[PathBuf], renderer: &dyn Renderer, fixing: Fixing) -> Outcome {
+fn check_module(job: &Job, paths: &[PathBuf], renderer: &dyn Renderer, view: View) -> Outcome {
     let mut texts = Vec::with_capacity(paths.len());
     for path in paths {
         let shown = files::display(path);
@@ -432,17 +491,17 @@ fn check_module(job: &Job, paths: &[PathBuf], renderer: &dyn Renderer, fixing: F
         }
     }
     let options = job.settings.options_for(&job.absolute);
-    if fixing != Fixing::No {
-        return fix_job(job, renderer, fixing, Analyzer::Module, texts, &options);
+    if view.fixing != Fixing::No {
+        return fix_job(job, renderer, view, Analyzer::Module, texts, &options);
     }
     let current = as_fixed(texts);
-    let diagnostics = Analyzer::Module.analyze(&current, &options);
+    let (diagnostics, services) = Analyzer::Module.analyze(&current, &options);
     let mut results: Vec<(String, String, Vec<Diagnostic>)> = current
         .into_iter()
         .map(|f| (f.path, f.text, Vec::new()))
         .collect();
     distribute(&mut results, diagnostics);
-    checked(job, renderer, results, 0)
+    checked(job, renderer, view, results, 0, services)
 }
 
 /// Sorts findings into the files they are in (adding files a finding names
@@ -478,14 +537,19 @@ fn distribute(results: &mut Vec<(String, String, Vec<Diagnostic>)>, diagnostics:
 fn checked(
     job: &Job,
     renderer: &dyn Renderer,
+    view: View,
     results: Vec<(String, String, Vec<Diagnostic>)>,
     fixed: usize,
+    services: Vec<&'static str>,
 ) -> Outcome {
     let mut rendered = Vec::with_capacity(results.len());
     let mut summary = Summary {
         fixed,
         ..Summary::default()
     };
+    for service in services {
+        *summary.services.entry(service).or_default() += 1;
+    }
     let mut failed = false;
     let files = results.len();
     let (texts, findings): (Vec<(String, String)>, Vec<Vec<Diagnostic>>) = results
@@ -503,6 +567,11 @@ fn checked(
         failed |= diagnostics
             .iter()
             .any(|d| d.severity >= job.settings.fail_on);
+        if view.statistics {
+            continue;
+        }
+        // Counted above; shown from the minimum severity up.
+        diagnostics.retain(|d| d.severity >= view.min_severity);
         rendered.push(renderer.render_file(&CheckedFile {
             path,
             text,
@@ -548,8 +617,9 @@ fn overrides(args: &Args) -> Result<Overrides, String> {
     })
 }
 
-fn error_prefix() -> &'static str {
-    if io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) {
+/// `error:` for standard error, in colour when `--color` says so for it.
+fn error_prefix(color: bool) -> &'static str {
+    if color {
         "\x1b[1;31merror:\x1b[0m"
     } else {
         "error:"
@@ -557,11 +627,11 @@ fn error_prefix() -> &'static str {
 }
 
 /// A problem as one line on standard error.
-fn problem_line(problem: &Problem) -> String {
+fn problem_line(problem: &Problem, color: bool) -> String {
     match problem.level {
         Level::Error => format!(
             "{} {}: {}",
-            error_prefix(),
+            error_prefix(color),
             problem.location(),
             problem.message
         ),

@@ -102,9 +102,22 @@ fn github_workflow_commands() {
         "[rules.severity]\njson-comment = \"info\"\n",
     );
     s.write("keys/c.json", COMMENT);
-    let r = run(s
+    // By default the annotations are the warnings and errors: an info-level
+    // finding is counted, not annotated on every pull request.
+    let quiet = run(s
         .cmd()
         .args(["--format", "github", "keys", "keys/missing.json"]));
+    assert_eq!(quiet.code, 2, "{quiet:?}");
+    assert_eq!(quiet.stdout.lines().count(), 2, "{quiet:?}");
+    assert!(!quiet.stdout.contains("::notice"), "{quiet:?}");
+    let r = run(s.cmd().args([
+        "--format",
+        "github",
+        "--min-severity",
+        "info",
+        "keys",
+        "keys/missing.json",
+    ]));
     assert_eq!(r.code, 2, "{r:?}");
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{r:?}");

@@ -66,6 +66,8 @@ pub struct Analysis {
     pub is_policy: bool,
     /// All findings, ordered by position, then code.
     pub diagnostics: Vec<Diagnostic>,
+    /// The services whose needs were checked (their names: "Amazon EFS").
+    pub services: Vec<&'static str>,
 }
 
 /// Loads the embedded KMS catalogue and service models, which the first
@@ -110,9 +112,22 @@ pub(crate) fn analyze_policy(
     // One finding reached twice (a service's requests in two regions that
     // fail alike) is one finding.
     diagnostics.dedup_by(|a, b| a.code == b.code && a.range == b.range && a.message == b.message);
+    let services = ctx
+        .shared
+        .services
+        .get()
+        .map(|analysis| {
+            analysis
+                .checks
+                .iter()
+                .map(|c| c.service().model().name.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
     Analysis {
         is_policy: policy.is_policy(),
         diagnostics,
+        services,
     }
 }
 
@@ -149,6 +164,7 @@ pub fn analyze_bytes(bytes: &[u8], options: &AnalyzeOptions) -> Analysis {
             diagnostics: vec![rules::syntax::invalid_encoding::diagnostic(
                 bytes, &err, options,
             )],
+            services: Vec::new(),
         },
     }
 }

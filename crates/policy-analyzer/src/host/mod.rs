@@ -47,16 +47,28 @@ pub struct EmbeddedPolicy {
     pub branches: Vec<(Location, String)>,
 }
 
-/// Analyses a policy a host found. Every range of the result is in a host
-/// file (`Diagnostic::file` is always set).
-pub fn analyze_embedded(policy: &EmbeddedPolicy, options: &AnalyzeOptions) -> Vec<Diagnostic> {
+/// What the analysis of a policy a host found came to.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyFindings {
+    /// Every range is in a host file (`Diagnostic::file` is always set).
+    pub diagnostics: Vec<Diagnostic>,
+    /// The services whose needs were checked.
+    pub services: Vec<&'static str>,
+}
+
+/// Analyses a policy a host found.
+pub fn analyze_embedded(policy: &EmbeddedPolicy, options: &AnalyzeOptions) -> PolicyFindings {
     let analysis = crate::analyze_policy(&policy.json, options, policy.key.as_ref());
-    analysis
+    let diagnostics = analysis
         .diagnostics
         .into_iter()
         .filter(|d| d.file.is_some() || !rests_on_unknown(&policy.json, d.range))
         .filter_map(|d| map_diagnostic(d, policy))
-        .collect()
+        .collect();
+    PolicyFindings {
+        diagnostics,
+        services: analysis.services,
+    }
 }
 
 /// Whether a finding is about one value that holds an unknown value of the
@@ -111,21 +123,28 @@ fn rests_on_unknown(json: &str, range: crate::text::TextRange) -> bool {
 /// Analyses the variants of one policy (one per combination of the
 /// conditions its `Fn::If`s depend on) as one: a finding of every variant is
 /// reported once, as it is; a finding of some variants says in which.
-pub fn analyze_variants(variants: &[EmbeddedPolicy], options: &AnalyzeOptions) -> Vec<Diagnostic> {
+pub fn analyze_variants(variants: &[EmbeddedPolicy], options: &AnalyzeOptions) -> PolicyFindings {
     if let [only] = variants {
-        let mut diagnostics = analyze_embedded(only, options);
+        let mut findings = analyze_embedded(only, options);
         if let Some(branch) = &only.branch {
-            for d in &mut diagnostics {
+            for d in &mut findings.diagnostics {
                 d.message = format!("{} ({branch})", d.message);
             }
         }
-        return diagnostics;
+        return findings;
     }
+    let mut services: Vec<&'static str> = Vec::new();
     // Each finding with the variants it appears in, in first-seen order.
     let mut merged: Vec<(Diagnostic, Vec<usize>)> = Vec::new();
     let mut index: rustc_hash::FxHashMap<FindingKey, usize> = Default::default();
     for (i, variant) in variants.iter().enumerate() {
-        for d in analyze_embedded(variant, options) {
+        let findings = analyze_embedded(variant, options);
+        for service in findings.services {
+            if !services.contains(&service) {
+                services.push(service);
+            }
+        }
+        for d in findings.diagnostics {
             let key = (
                 d.code,
                 d.file.clone(),
@@ -146,7 +165,7 @@ pub fn analyze_variants(variants: &[EmbeddedPolicy], options: &AnalyzeOptions) -
             }
         }
     }
-    merged
+    let diagnostics = merged
         .into_iter()
         .map(|(mut d, seen)| {
             if seen.len() < variants.len() {
@@ -169,7 +188,11 @@ pub fn analyze_variants(variants: &[EmbeddedPolicy], options: &AnalyzeOptions) -
             }
             d
         })
-        .collect()
+        .collect();
+    PolicyFindings {
+        diagnostics,
+        services,
+    }
 }
 
 /// What makes two findings of different variants the same finding.
@@ -307,6 +330,8 @@ pub struct HostAnalysis {
     /// How many keys or key policies the host holds: none means the file is
     /// not one policy-check checks (a template without keys).
     pub policies: usize,
+    /// The services checked, once per policy that was checked for each.
+    pub services: Vec<&'static str>,
 }
 
 /// Analyses one file with the reader its kind needs. A Terraform file is
@@ -324,6 +349,7 @@ pub fn analyze_file(
             let path: Arc<str> = file.path.into();
             HostAnalysis {
                 policies: usize::from(analysis.is_policy),
+                services: analysis.services,
                 diagnostics: analysis
                     .diagnostics
                     .into_iter()

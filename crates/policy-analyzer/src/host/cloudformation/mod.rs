@@ -40,8 +40,11 @@ pub fn analyze(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysis {
     let read = read(file, &path, options);
     let policies = read.keys.len();
     let mut diagnostics = Vec::new();
+    let mut services: Vec<&'static str> = Vec::new();
     for variants in &read.keys {
-        diagnostics.extend(analyze_variants(variants, options));
+        let findings = analyze_variants(variants, options);
+        services.extend(findings.services);
+        diagnostics.extend(findings.diagnostics);
     }
     diagnostics.extend(read.problems.diagnostics);
     // A value two keys share (a YAML alias) is one finding.
@@ -55,6 +58,7 @@ pub fn analyze(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysis {
     HostAnalysis {
         diagnostics,
         policies,
+        services,
     }
 }
 
