@@ -6,11 +6,14 @@
 //! or a file the user named) and applies the minimum severity.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::Arc;
 
 use policy_analyzer::{AnalyzeOptions, Diagnostic, Severity};
 use tower_lsp_server::lsp_types::{self, Uri};
 
-use crate::convert::{self, PositionMapper};
+use crate::convert::{self, PositionMapper, Target};
+use crate::hosts::{normalize, FileRead, HostResult};
 
 /// What governs one analysis of one document.
 #[derive(Clone, Debug)]
@@ -55,6 +58,28 @@ pub struct DocumentAnalysis {
     pub diagnostics: Vec<Diagnostic>,
     /// The analyzer panicked (a bug); the message is for the log.
     pub panic: Option<String>,
+    /// For a host document, its name in the analysis (`Diagnostic::file`)
+    /// and every file the analysis read, for related locations in them.
+    pub host: Option<HostFiles>,
+}
+
+/// The files of a host analysis, as one document's diagnostics refer to them.
+#[derive(Clone, Debug)]
+pub struct HostFiles {
+    /// The document's name in the analysis.
+    pub path: String,
+    pub files: Arc<[FileRead]>,
+}
+
+impl DocumentAnalysis {
+    /// Where this analysis' ranges are converted: in the document `uri`,
+    /// and for related locations in the other files it read.
+    pub fn target<'a>(&'a self, uri: &'a Uri, mapper: &'a PositionMapper<'a>) -> Target<'a> {
+        match &self.host {
+            Some(host) => Target::with_files(uri, mapper, &host.path, &host.files),
+            None => Target::new(uri, mapper),
+        }
+    }
 }
 
 /// Analyses `text` under `scope`. Never panics: a panic inside the analyzer
@@ -62,13 +87,7 @@ pub struct DocumentAnalysis {
 /// rule cannot take the editor session down.
 pub fn run(text: &str, version: i32, scope: &Scope) -> DocumentAnalysis {
     if !scope.enabled {
-        return DocumentAnalysis {
-            version,
-            is_policy: false,
-            shown: false,
-            diagnostics: Vec::new(),
-            panic: None,
-        };
+        return DocumentAnalysis::silent(version);
     }
     let analysis = match catch_unwind(AssertUnwindSafe(|| {
         policy_analyzer::analyze(text, &scope.options)
@@ -81,11 +100,8 @@ pub fn run(text: &str, version: i32, scope: &Scope) -> DocumentAnalysis {
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
             return DocumentAnalysis {
-                version,
-                is_policy: false,
-                shown: false,
-                diagnostics: Vec::new(),
                 panic: Some(message),
+                ..DocumentAnalysis::silent(version)
             };
         }
     };
@@ -105,6 +121,72 @@ pub fn run(text: &str, version: i32, scope: &Scope) -> DocumentAnalysis {
         shown,
         diagnostics,
         panic: None,
+        host: None,
+    }
+}
+
+impl DocumentAnalysis {
+    /// An analysis that shows nothing: the server is disabled, or no reader
+    /// takes the document (YAML that is not a template).
+    pub fn silent(version: i32) -> DocumentAnalysis {
+        DocumentAnalysis {
+            version,
+            is_policy: false,
+            shown: false,
+            diagnostics: Vec::new(),
+            panic: None,
+            host: None,
+        }
+    }
+}
+
+/// One document's part of a host analysis (of the document alone, or of the
+/// module it belongs to): the findings in the file `path`, under the
+/// document's own scope. A host that holds a key policy is shown, as a JSON
+/// document with a `Statement` is.
+pub fn host_document(
+    result: &HostResult,
+    files: &Arc<[FileRead]>,
+    path: &str,
+    version: i32,
+    scope: &Scope,
+) -> DocumentAnalysis {
+    if !scope.enabled {
+        return DocumentAnalysis::silent(version);
+    }
+    let is_policy = result.policies > 0;
+    let shown = is_policy || scope.included || scope.seen_policy;
+    let here = normalize(Path::new(path));
+    let mut diagnostics: Vec<Diagnostic> = if shown {
+        result
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.file
+                    .as_deref()
+                    .is_none_or(|file| file == path || normalize(Path::new(file)) == here)
+            })
+            // The analysis ran under the config of the document that started
+            // it; another file of a module may turn more rules off.
+            .filter(|d| d.severity >= scope.min_severity && !scope.options.rules.disabled.contains(&d.code))
+            .cloned()
+            .collect()
+    } else {
+        Vec::new()
+    };
+    diagnostics.sort_by(|a, b| {
+        (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code))
+    });
+    DocumentAnalysis {
+        version,
+        is_policy,
+        shown,
+        diagnostics,
+        panic: result.panic.clone(),
+        host: Some(HostFiles {
+            path: path.to_string(),
+            files: Arc::clone(files),
+        }),
     }
 }
 
@@ -114,7 +196,7 @@ pub fn lsp_diagnostics(
     uri: &Uri,
     mapper: &PositionMapper<'_>,
 ) -> Vec<lsp_types::Diagnostic> {
-    convert::diagnostics(&analysis.diagnostics, uri, mapper)
+    convert::diagnostics(&analysis.diagnostics, &analysis.target(uri, mapper))
 }
 
 #[cfg(test)]
