@@ -257,3 +257,117 @@ mod tests {
         }
     }
 }
+
+/// A module's result split into its documents, without a Terraform reader:
+/// the result is made by hand, as the reader would return it.
+#[cfg(test)]
+mod module_tests {
+    use std::str::FromStr;
+
+    use policy_analyzer::{LineIndex, PositionEncoding, Related, TextRange};
+    use tower_lsp_server::lsp_types::Uri;
+
+    use super::*;
+
+    fn finding(code: &'static str, file: &str, range: TextRange) -> Diagnostic {
+        Diagnostic {
+            code,
+            name: "test",
+            severity: Severity::Error,
+            message: format!("{code} in {file}"),
+            range,
+            file: Some(file.into()),
+            pointer: None,
+            related: Vec::new(),
+            help: None,
+            fix: None,
+            tags: Vec::new(),
+        }
+    }
+
+    fn read(path: &str, text: &str, uri: Option<&str>) -> FileRead {
+        FileRead {
+            path: path.into(),
+            text: Arc::new(text.into()),
+            open: uri.map(|_| 0),
+            uri: uri.map(|u| Uri::from_str(u).unwrap()),
+        }
+    }
+
+    #[test]
+    fn each_document_gets_the_findings_in_its_file_with_related_locations_elsewhere() {
+        let main = "resource \"aws_kms_key\" \"app\" {\n  policy = templatefile(\"key.json.tpl\", {})\n}\n";
+        let template = "{\n  \"Statement\": [{\"Action\": \"kms:Decrypts\"}]\n}\n";
+        let fsx = "resource \"aws_fsx_lustre_file_system\" \"scratch\" {\n  kms_key_id = aws_kms_key.app.arn\n}\n";
+        let typo = template.find("\"kms:Decrypts\"").unwrap();
+        let consumer = fsx.find("aws_kms_key.app.arn").unwrap();
+        let mut in_template = finding("PC201", "/m/./key.json.tpl", TextRange::new(typo, typo + 14));
+        in_template.related.push(Related {
+            range: TextRange::new(consumer, consumer + 19),
+            label: "FileSystem `scratch` uses this key here".into(),
+            file: Some("/m/fsx.tf".into()),
+        });
+        let result = HostResult {
+            policies: 1,
+            diagnostics: vec![
+                in_template,
+                finding("PC602", "/m/main.tf", TextRange::new(0, 8)),
+                finding("PC004", "/m/main.tf", TextRange::new(9, 10)),
+            ],
+            files: Vec::new(),
+            panic: None,
+        };
+        let files: Arc<[FileRead]> = vec![
+            read("/m/main.tf", main, Some("file:///m/main.tf")),
+            read("/m/fsx.tf", fsx, None),
+            read("/m/./key.json.tpl", template, Some("file:///m/key.json.tpl")),
+        ]
+        .into();
+
+        let scope = Scope {
+            options: AnalyzeOptions {
+                rules: policy_analyzer::RuleSelection {
+                    disabled: vec!["PC004"],
+                    ..Default::default()
+                },
+                profile: None,
+            },
+            ..Scope::default()
+        };
+        let main_part = host_document(&result, &files, "/m/main.tf", 3, &scope);
+        assert!(main_part.shown && main_part.is_policy);
+        let codes: Vec<&str> = main_part.diagnostics.iter().map(|d| d.code).collect();
+        assert_eq!(codes, ["PC602"], "PC004 is off in this document's config");
+
+        // The template was named `/m/./key.json.tpl` by the reader.
+        let template_part = host_document(&result, &files, "/m/key.json.tpl", 7, &Scope::default());
+        assert_eq!(template_part.version, 7);
+        assert_eq!(template_part.diagnostics.len(), 1);
+        let uri = Uri::from_str("file:///m/key.json.tpl").unwrap();
+        let index = LineIndex::new(template);
+        let mapper = PositionMapper::new(template, &index, PositionEncoding::Utf16);
+        let lsp = lsp_diagnostics(&template_part, &uri, &mapper);
+        assert_eq!(lsp[0].range.start.line, 1);
+        assert_eq!(lsp[0].range.start.character, 27);
+        // The consumer is in a file that is not open: its location is the
+        // file's URI, at its line and column.
+        let related = &lsp[0].related_information.as_ref().unwrap()[0];
+        assert_eq!(related.location.uri.as_str(), "file:///m/fsx.tf");
+        assert_eq!(related.location.range.start.line, 1);
+        assert_eq!(related.location.range.start.character, 15);
+        assert_eq!(related.message, "FileSystem `scratch` uses this key here");
+
+        // A module without a key shows nothing, unless the document was
+        // named by `include` or showed a policy before.
+        let keyless = HostResult {
+            policies: 0,
+            ..HostResult::default()
+        };
+        assert!(!host_document(&keyless, &files, "/m/main.tf", 1, &Scope::default()).shown);
+        let seen = Scope {
+            seen_policy: true,
+            ..Scope::default()
+        };
+        assert!(host_document(&keyless, &files, "/m/main.tf", 1, &seen).shown);
+    }
+}
