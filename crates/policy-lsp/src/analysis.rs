@@ -168,7 +168,9 @@ pub fn host_document(
             })
             // The analysis ran under the config of the document that started
             // it; another file of a module may turn more rules off.
-            .filter(|d| d.severity >= scope.min_severity && !scope.options.rules.disabled.contains(&d.code))
+            .filter(|d| {
+                d.severity >= scope.min_severity && !scope.options.rules.disabled.contains(&d.code)
+            })
             .cloned()
             .collect()
     } else {
@@ -301,7 +303,11 @@ mod module_tests {
         let fsx = "resource \"aws_fsx_lustre_file_system\" \"scratch\" {\n  kms_key_id = aws_kms_key.app.arn\n}\n";
         let typo = template.find("\"kms:Decrypts\"").unwrap();
         let consumer = fsx.find("aws_kms_key.app.arn").unwrap();
-        let mut in_template = finding("PC201", "/m/./key.json.tpl", TextRange::new(typo, typo + 14));
+        let mut in_template = finding(
+            "PC201",
+            "/m/./key.json.tpl",
+            TextRange::new(typo, typo + 14),
+        );
         in_template.related.push(Related {
             range: TextRange::new(consumer, consumer + 19),
             label: "FileSystem `scratch` uses this key here".into(),
@@ -320,7 +326,11 @@ mod module_tests {
         let files: Arc<[FileRead]> = vec![
             read("/m/main.tf", main, Some("file:///m/main.tf")),
             read("/m/fsx.tf", fsx, None),
-            read("/m/./key.json.tpl", template, Some("file:///m/key.json.tpl")),
+            read(
+                "/m/./key.json.tpl",
+                template,
+                Some("file:///m/key.json.tpl"),
+            ),
         ]
         .into();
 

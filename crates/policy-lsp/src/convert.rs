@@ -216,10 +216,7 @@ impl<'a> Target<'a> {
             return Some(Location::new(self.uri.clone(), self.mapper.range(range)));
         };
         let wanted = normalize(Path::new(file));
-        if self
-            .path
-            .is_some_and(|p| normalize(Path::new(p)) == wanted)
-        {
+        if self.path.is_some_and(|p| normalize(Path::new(p)) == wanted) {
             return Some(Location::new(self.uri.clone(), self.mapper.range(range)));
         }
         let read = self

@@ -103,14 +103,12 @@ pub fn token_at(text: &str, offset: usize, syntax: Syntax) -> Option<HostToken> 
         terminated: true,
     };
     match syntax {
-        Syntax::Quoted => Some(
-            cursor::string_at(text, offset).map_or(none, |s| HostToken {
-                quote: Quote::Double,
-                range: s.range,
-                content: s.content,
-                terminated: s.terminated,
-            }),
-        ),
+        Syntax::Quoted => Some(cursor::string_at(text, offset).map_or(none, |s| HostToken {
+            quote: Quote::Double,
+            range: s.range,
+            content: s.content,
+            terminated: s.terminated,
+        })),
         Syntax::Yaml => yaml_token_at(text, offset).map(|t| t.unwrap_or(none)),
     }
 }
@@ -179,7 +177,11 @@ fn yaml_token_at(text: &str, offset: usize) -> Option<Option<HostToken>> {
             let j = j.min(line_end);
             if i < offset && offset <= j {
                 return Some(Some(HostToken {
-                    quote: if b == b'"' { Quote::Double } else { Quote::Single },
+                    quote: if b == b'"' {
+                        Quote::Double
+                    } else {
+                        Quote::Single
+                    },
                     range: TextRange::new(i, if terminated { j + 1 } else { j }),
                     content: TextRange::new(i + 1, j),
                     terminated,
@@ -284,7 +286,11 @@ pub fn probe(
             out.push_str(MARKER);
             out.push_str(&text[offset..end]);
             if !token.terminated {
-                out.push(if token.quote == Quote::Single { '\'' } else { '"' });
+                out.push(if token.quote == Quote::Single {
+                    '\''
+                } else {
+                    '"'
+                });
             }
             out.push_str(suffix);
             out.push_str(&text[end..]);
@@ -377,7 +383,11 @@ fn in_host(mut item: Item, token: &HostToken, syntax: Syntax, as_key: bool) -> I
         if matches!(token.quote, Quote::Single | Quote::Double) && token.terminated {
             range = token.range;
             range.start = token.content.start;
-            insert.push(if token.quote == Quote::Single { '\'' } else { '"' });
+            insert.push(if token.quote == Quote::Single {
+                '\''
+            } else {
+                '"'
+            });
         }
         insert.push_str(": ");
     }
@@ -393,7 +403,10 @@ pub fn yaml_scalar(content: &str) -> String {
     let plain = !shown.is_empty()
         && shown.bytes().all(|b| {
             b.is_ascii_alphanumeric()
-                || matches!(b, b'.' | b'_' | b'/' | b'*' | b'@' | b'+' | b'=' | b'-' | b':')
+                || matches!(
+                    b,
+                    b'.' | b'_' | b'/' | b'*' | b'@' | b'+' | b'=' | b'-' | b':'
+                )
         })
         && shown.as_bytes()[0].is_ascii_alphabetic()
         && !shown.ends_with(':')
@@ -465,20 +478,21 @@ mod tests {
         assert_eq!(yaml_token("    Action: kms:Dec|\n"), plain("kms:Dec"));
         // The colon being typed belongs to the scalar.
         assert_eq!(yaml_token("    - kms:|\n"), plain("kms:"));
-        assert_eq!(yaml_token("    kms:Via|Service: x\n"), plain("kms:ViaService"));
-        assert_eq!(yaml_token("    Sid: Enable IA|M users\n"), plain("Enable IAM users"));
+        assert_eq!(
+            yaml_token("    kms:Via|Service: x\n"),
+            plain("kms:ViaService")
+        );
+        assert_eq!(
+            yaml_token("    Sid: Enable IA|M users\n"),
+            plain("Enable IAM users")
+        );
         assert_eq!(
             yaml_token("    Action: [kms:Encrypt, kms:De|]\n"),
             plain("kms:De")
         );
         assert_eq!(
             yaml_token("    - \"kms:De|\"\n"),
-            Some((
-                Quote::Double,
-                "\"kms:De\"".into(),
-                "kms:De".into(),
-                true
-            ))
+            Some((Quote::Double, "\"kms:De\"".into(), "kms:De".into(), true))
         );
         assert_eq!(
             yaml_token("    - 'kms:De|\n"),
@@ -528,7 +542,10 @@ mod tests {
     fn yaml_scalars_are_plain_only_when_they_read_back_the_same() {
         assert_eq!(yaml_scalar("kms:Decrypt"), "kms:Decrypt");
         assert_eq!(yaml_scalar("kms:GenerateDataKey*"), "kms:GenerateDataKey*");
-        assert_eq!(yaml_scalar("ForAnyValue:StringLike"), "ForAnyValue:StringLike");
+        assert_eq!(
+            yaml_scalar("ForAnyValue:StringLike"),
+            "ForAnyValue:StringLike"
+        );
         assert_eq!(
             yaml_scalar("fsx.${1:us-east-1}.amazonaws.com"),
             "fsx.${1:us-east-1}.amazonaws.com"
@@ -580,7 +597,13 @@ mod tests {
             "  - kms:Decrypt\n"
         );
         assert_eq!(
-            edit("  - kms:Re|Encrypt\n", yaml, action, "kms:ReEncrypt*", false),
+            edit(
+                "  - kms:Re|Encrypt\n",
+                yaml,
+                action,
+                "kms:ReEncrypt*",
+                false
+            ),
             "  - kms:ReEncrypt*\n"
         );
         assert_eq!(

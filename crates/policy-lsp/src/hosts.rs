@@ -98,8 +98,11 @@ const DISK_CACHE_ENTRIES: usize = 4096;
 /// keystroke in one of its files, and its other files rarely change.
 #[derive(Debug, Default)]
 pub struct DiskCache {
-    files: Mutex<HashMap<PathBuf, (SystemTime, u64, Arc<String>)>>,
+    files: Mutex<HashMap<PathBuf, Cached>>,
 }
+
+/// A file's modification time and size when read, and its text.
+type Cached = (SystemTime, u64, Arc<String>);
 
 impl DiskCache {
     pub fn read(&self, path: &Path) -> Result<Arc<String>, String> {
@@ -139,7 +142,7 @@ impl DiskCache {
         Ok(text)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, (SystemTime, u64, Arc<String>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, Cached>> {
         self.files
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
@@ -387,10 +390,7 @@ pub fn modules_rendering(path: &Path, open: &[Snapshot], disk: &DiskCache) -> Op
             host::terraform::rendered_templates(&files)
         }))
         .unwrap_or_default();
-        if rendered
-            .iter()
-            .any(|r| normalize(Path::new(r)) == target)
-        {
+        if rendered.iter().any(|r| normalize(Path::new(r)) == target) {
             return Some(dir.to_path_buf());
         }
     }
@@ -455,7 +455,11 @@ mod tests {
             Some(HostKind::CloudFormation)
         );
         assert_eq!(
-            reader_of("t.json", "{\"Resources\": {}}", Some(HostKind::CloudFormation)),
+            reader_of(
+                "t.json",
+                "{\"Resources\": {}}",
+                Some(HostKind::CloudFormation)
+            ),
             Some(HostKind::CloudFormation)
         );
         // A policy that becomes a template is a template.
@@ -474,10 +478,8 @@ mod tests {
 
     impl TempDir {
         pub fn new(name: &str) -> TempDir {
-            let dir = std::env::temp_dir().join(format!(
-                "policy-lsp-unit-{name}-{}",
-                std::process::id()
-            ));
+            let dir =
+                std::env::temp_dir().join(format!("policy-lsp-unit-{name}-{}", std::process::id()));
             let _ = std::fs::remove_dir_all(&dir);
             std::fs::create_dir_all(&dir).unwrap();
             TempDir(dir)
@@ -519,7 +521,9 @@ mod tests {
         // A path the reader joined, with `.` and `..` in it.
         let joined = format!("{}/./policies/../policies/key.json.tpl", dir.0.display());
         assert_eq!(sources.load(&joined).unwrap(), "template");
-        assert!(sources.load(&format!("{}/missing.json", dir.0.display())).is_err());
+        assert!(sources
+            .load(&format!("{}/missing.json", dir.0.display()))
+            .is_err());
         let read = sources.into_read();
         let origins: Vec<(&str, Option<usize>)> = read
             .iter()
@@ -527,7 +531,11 @@ mod tests {
             .collect();
         assert_eq!(
             origins,
-            [("main.tf", Some(0)), ("vars.tf", None), ("key.json.tpl", None)]
+            [
+                ("main.tf", Some(0)),
+                ("vars.tf", None),
+                ("key.json.tpl", None)
+            ]
         );
     }
 

@@ -103,9 +103,10 @@ struct ModuleRecord {
 struct ModuleJob {
     dir: PathBuf,
     ticket: u64,
-    /// Every open document (the module's files, and any file it reads).
+    /// Every open document (the module's files, and any file it reads),
+    /// each with its scope.
     open: Vec<Snapshot>,
-    scopes: HashMap<Uri, Scope>,
+    scopes: Vec<Scope>,
     /// Under the config of the module's folder.
     options: AnalyzeOptions,
 }
@@ -239,7 +240,7 @@ impl Pipeline {
             .iter()
             .filter_map(|(i, path)| {
                 let snapshot = &job.open[*i];
-                let scope = job.scopes.get(&snapshot.uri)?;
+                let scope = job.scopes.get(*i)?;
                 let analysis =
                     analysis::host_document(&result, &files, path, snapshot.version(), scope);
                 let diagnostics =
@@ -281,16 +282,11 @@ impl Pipeline {
             orphans
         };
         for uri in orphans {
-            let Some(snapshot) = job.open.iter().find(|s| s.uri == uri) else {
+            let Some(i) = job.open.iter().position(|s| s.uri == uri) else {
                 continue;
             };
-            let (Some(scope), kind) = ({
-                let store = lock(&self.documents);
-                let kind = store.get(&uri).and_then(|d| d.kind);
-                (job.scopes.get(&uri).cloned(), kind)
-            }) else {
-                continue;
-            };
+            let (snapshot, scope) = (&job.open[i], job.scopes[i].clone());
+            let kind = lock(&self.documents).get(&uri).and_then(|d| d.kind);
             let unit = single_unit(hosts::reader_of(
                 &hosts::host_path(snapshot),
                 &snapshot.text,
@@ -315,30 +311,33 @@ enum Source {
     /// renders (its text is the policy, placeholders and all).
     Json,
     /// Through the policies its host renders.
-    Host {
-        unit: Unit,
-        kind: HostKind,
-        /// Every open document, for a module's files and what it reads.
-        open: Vec<Snapshot>,
-        options: AnalyzeOptions,
-        disk: Arc<DiskCache>,
-    },
+    Host(Box<Hosted>),
+}
+
+/// A document in a host, and what reading the host takes.
+struct Hosted {
+    unit: Unit,
+    kind: HostKind,
+    /// Every open document, for a module's files and what it reads.
+    open: Vec<Snapshot>,
+    options: AnalyzeOptions,
+    disk: Arc<DiskCache>,
 }
 
 impl Source {
     /// The policies the host renders, with `snapshot`'s text in place of the
     /// document's (a completion probe's, or the document's own).
     fn policies(&self, snapshot: &Snapshot) -> Vec<policy_analyzer::host::EmbeddedPolicy> {
-        let Source::Host {
+        let Source::Host(host) = self else {
+            return Vec::new();
+        };
+        let Hosted {
             unit,
             open,
             options,
             disk,
             ..
-        } = self
-        else {
-            return Vec::new();
-        };
+        } = host.as_ref();
         let open: Vec<Snapshot> = open
             .iter()
             .map(|s| {
@@ -455,7 +454,7 @@ impl Backend {
         // Documents read on their own: snapshot, scope, reader.
         let mut singles: Vec<(Snapshot, Scope, Option<HostKind>)> = Vec::new();
         let mut open: Vec<Snapshot> = Vec::new();
-        let mut scopes: HashMap<Uri, Scope> = HashMap::new();
+        let mut scopes: Vec<Scope> = Vec::new();
         {
             let store = lock(&self.pipeline.documents);
             let records = self.pipeline.modules();
@@ -488,7 +487,11 @@ impl Backend {
                     continue;
                 }
                 let config = self.config_for(document.path.as_deref());
-                singles.push((snapshot, self.scope_for(document, config.as_deref()), reader));
+                singles.push((
+                    snapshot,
+                    self.scope_for(document, config.as_deref()),
+                    reader,
+                ));
             }
             drop(records);
             let templates = singles
@@ -500,7 +503,7 @@ impl Backend {
                         continue;
                     };
                     let config = self.config_for(document.path.as_deref());
-                    scopes.insert(uri.clone(), self.scope_for(document, config.as_deref()));
+                    scopes.push(self.scope_for(document, config.as_deref()));
                     open.push(document.snapshot(&uri, encoding));
                 }
             }
@@ -528,7 +531,11 @@ impl Backend {
         }
         for dir in modules {
             let ticket = self.pipeline.tickets.fetch_add(1, Ordering::Relaxed) + 1;
-            self.pipeline.modules().entry(dir.clone()).or_default().scheduled = ticket;
+            self.pipeline
+                .modules()
+                .entry(dir.clone())
+                .or_default()
+                .scheduled = ticket;
             let options = self
                 .config_for(Some(&dir.join("main.tf")))
                 .map(|c| AnalyzeOptions {
@@ -609,7 +616,9 @@ impl Backend {
         };
         let module = module.or_else(|| {
             (reader == Some(HostKind::Template))
-                .then(|| hosts::modules_rendering(snapshot.path.as_deref()?, &open, &self.pipeline.disk))
+                .then(|| {
+                    hosts::modules_rendering(snapshot.path.as_deref()?, &open, &self.pipeline.disk)
+                })
                 .flatten()
         });
         let (unit, kind) = match (module, reader) {
@@ -619,13 +628,13 @@ impl Backend {
             }
             (None, Some(kind)) => (Unit::File(kind), kind),
         };
-        let source = Source::Host {
+        let source = Source::Host(Box::new(Hosted {
             unit,
             kind,
             open,
             options,
             disk: Arc::clone(&self.pipeline.disk),
-        };
+        }));
         Some((snapshot, source))
     }
 
@@ -639,8 +648,7 @@ impl Backend {
         F: FnOnce(&Snapshot, &Source) -> Option<T> + Send + 'static,
     {
         let (snapshot, source) = self.source(uri)?;
-        let blocking =
-            snapshot.text.len() >= LARGE_DOCUMENT || matches!(source, Source::Host { .. });
+        let blocking = snapshot.text.len() >= LARGE_DOCUMENT || matches!(source, Source::Host(_));
         let run = move || {
             catch_unwind(AssertUnwindSafe(|| feature(&snapshot, &source))).unwrap_or_else(|_| {
                 eprintln!(
@@ -867,7 +875,11 @@ impl LanguageServer for Backend {
                 .filter(|(_, record)| {
                     let involved = record.targets.contains(&uri)
                         || path.as_ref().is_some_and(|p| record.read.contains(p));
-                    involved && record.targets.iter().any(|t| t != &uri && store.get(t).is_some())
+                    involved
+                        && record
+                            .targets
+                            .iter()
+                            .any(|t| t != &uri && store.get(t).is_some())
                 })
                 .map(|(dir, _)| dir.clone())
                 .collect()
@@ -912,12 +924,12 @@ impl LanguageServer for Backend {
                 let offset = mapper.offset(position);
                 let found = match source {
                     Source::Json => hover::hover(&snapshot.text, offset),
-                    Source::Host { kind, .. } => {
+                    Source::Host(host) => {
                         let policies = source.policies(snapshot);
                         embedded::hover(&policies, &hosts::host_path(snapshot), offset).or_else(
                             || {
                                 // A template file's text is JSON too.
-                                (*kind == HostKind::Template)
+                                (host.kind == HostKind::Template)
                                     .then(|| hover::hover(&snapshot.text, offset))
                                     .flatten()
                             },
@@ -945,18 +957,24 @@ impl LanguageServer for Backend {
                 let offset = mapper.offset(position);
                 let items = match source {
                     Source::Json => completion::complete(&snapshot.text, offset, snippets),
-                    Source::Host { kind, .. } => {
-                        let syntax = Syntax::of(*kind, &snapshot.text);
+                    Source::Host(host) => {
+                        let syntax = Syntax::of(host.kind, &snapshot.text);
                         let path = hosts::host_path(snapshot);
-                        let items =
-                            embedded::complete(&snapshot.text, offset, &path, syntax, snippets, |probe| {
+                        let items = embedded::complete(
+                            &snapshot.text,
+                            offset,
+                            &path,
+                            syntax,
+                            snippets,
+                            |probe| {
                                 let probe = Snapshot {
                                     text: Arc::new(probe.to_string()),
                                     ..snapshot.clone()
                                 };
                                 source.policies(&probe)
-                            });
-                        if items.is_empty() && *kind == HostKind::Template {
+                            },
+                        );
+                        if items.is_empty() && host.kind == HostKind::Template {
                             completion::complete(&snapshot.text, offset, snippets)
                         } else {
                             items
@@ -1054,11 +1072,11 @@ impl LanguageServer for Backend {
                 let mapper = snapshot.mapper();
                 let found = match source {
                     Source::Json => symbols::document_symbols(&mapper),
-                    Source::Host { kind, .. } => {
+                    Source::Host(host) => {
                         let policies = source.policies(snapshot);
                         let found =
                             symbols::host_symbols(&policies, &hosts::host_path(snapshot), &mapper);
-                        if found.is_empty() && *kind == HostKind::Template {
+                        if found.is_empty() && host.kind == HostKind::Template {
                             symbols::document_symbols(&mapper)
                         } else {
                             found
@@ -1076,10 +1094,14 @@ impl LanguageServer for Backend {
 fn fresh_analysis(snapshot: &Snapshot, source: &Source, scope: &Scope) -> DocumentAnalysis {
     let version = snapshot.version();
     match source {
-        Source::Host {
-            unit, open, disk, ..
-        } => {
-            let mut result = hosts::analyze(unit, Some(snapshot), open, disk, &scope.options);
+        Source::Host(host) => {
+            let mut result = hosts::analyze(
+                &host.unit,
+                Some(snapshot),
+                &host.open,
+                &host.disk,
+                &scope.options,
+            );
             let files: Arc<[FileRead]> = std::mem::take(&mut result.files).into();
             analysis::host_document(&result, &files, &hosts::host_path(snapshot), version, scope)
         }

@@ -112,10 +112,7 @@ pub fn host_symbols(
                 ),
             ));
         }
-        let key = policy
-            .key
-            .as_ref()
-            .filter(|key| &*key.at.file == path);
+        let key = policy.key.as_ref().filter(|key| &*key.at.file == path);
         let Some(key) = key else {
             out.extend(statements.into_iter().map(|(_, s)| s));
             continue;
