@@ -650,3 +650,146 @@ mod tests {
         );
     }
 }
+
+/// Hover and completion through a template the CloudFormation reader
+/// renders: offsets in, ranges out.
+#[cfg(test)]
+mod mapping_tests {
+    use policy_analyzer::host::{self, HostFile, NoFiles};
+    use policy_analyzer::AnalyzeOptions;
+
+    use super::*;
+
+    const PATH: &str = "/t/stack.yaml";
+
+    const TEMPLATE: &str = "Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy:
+        Statement:
+          - Sid: Readers
+            Effect: Allow
+            Principal:
+              AWS: !Sub 'arn:aws:iam::${AWS::AccountId}:role/Readers'
+            Action:
+              - kms:Decrypt
+              - \"kms:GenerateDataKey*\"
+            Resource: '*'
+            Condition:
+              StringEquals:
+                kms:ViaService: !Sub 's3.${AWS::Region}.amazonaws.com'
+";
+
+    fn render(text: &str) -> Vec<EmbeddedPolicy> {
+        let file = HostFile { path: PATH, text };
+        host::policies(
+            HostKind::CloudFormation,
+            file,
+            &NoFiles,
+            &AnalyzeOptions::default(),
+        )
+    }
+
+    fn hover_at(needle: &str, shift: usize) -> Option<HoverInfo> {
+        let offset = TEMPLATE.find(needle).unwrap() + shift;
+        hover(&render(TEMPLATE), PATH, offset)
+    }
+
+    #[test]
+    fn hover_ranges_are_the_scalars_in_the_template() {
+        for shift in [0, 4, "kms:Decrypt".len()] {
+            let found = hover_at("kms:Decrypt", shift).expect("a hover");
+            assert!(found.markdown.starts_with("**kms:Decrypt**"));
+            let start = TEMPLATE.find("kms:Decrypt").unwrap();
+            assert_eq!(
+                found.range,
+                Some(TextRange::new(start, start + "kms:Decrypt".len()))
+            );
+        }
+        // A quoted scalar: the range holds its quotes.
+        let found = hover_at("kms:GenerateDataKey*", 3).unwrap();
+        assert!(found.markdown.contains("matches 4 of"));
+        let start = TEMPLATE.find("\"kms:GenerateDataKey*").unwrap();
+        assert_eq!(found.range, Some(TextRange::new(start, start + 22)));
+        // A condition key and an operator.
+        let found = hover_at("kms:ViaService", 5).unwrap();
+        assert!(found.markdown.contains("kms:ViaService"));
+        let found = hover_at("StringEquals", 2).unwrap();
+        assert!(found.markdown.starts_with("**StringEquals**"));
+        // The statement, from its Sid; its symbols as the template wrote them.
+        let found = hover_at("Readers\n", 2).unwrap();
+        assert!(
+            found.markdown.contains("${AWS::AccountId}"),
+            "{}",
+            found.markdown
+        );
+        // Outside the policy.
+        assert!(hover_at("AWS::KMS::Key", 3).is_none());
+    }
+
+    fn complete_marked(marked: &str) -> (String, Vec<Item>) {
+        let offset = marked.find('|').unwrap();
+        let text = marked.replacen('|', "", 1);
+        let items = complete(&text, offset, PATH, Syntax::Yaml, false, render);
+        (text, items)
+    }
+
+    fn applied(text: &str, item: &Item) -> String {
+        let mut out = text.to_string();
+        out.replace_range(item.range.as_usize(), &item.insert);
+        out
+    }
+
+    #[test]
+    fn completion_edits_the_scalar_being_typed() {
+        let (text, items) = complete_marked(&TEMPLATE.replace("- kms:Decrypt", "- kms:Re|"));
+        let item = items.iter().find(|i| i.label == "kms:ReEncrypt*").unwrap();
+        assert_eq!(&text[item.range.as_usize()], "kms:Re");
+        assert!(applied(&text, item).contains("              - kms:ReEncrypt*\n"));
+
+        // A new entry with nothing typed yet.
+        let (text, items) = complete_marked(&TEMPLATE.replace(
+            "              - kms:Decrypt\n",
+            "              - kms:Decrypt\n              - |\n",
+        ));
+        let item = items.iter().find(|i| i.label == "kms:Encrypt").unwrap();
+        assert!(item.range.is_empty());
+        assert!(applied(&text, item).contains("              - kms:Encrypt\n"));
+
+        // Condition keys follow the statement's actions; the rest of the
+        // key after the cursor is replaced too.
+        let (text, items) =
+            complete_marked(&TEMPLATE.replace("kms:ViaService: !Sub", "kms:Caller|Acc: !Sub"));
+        assert!(items.iter().any(|i| i.label == "kms:ViaService"));
+        let item = items
+            .iter()
+            .find(|i| i.label == "kms:CallerAccount")
+            .unwrap();
+        assert_eq!(&text[item.range.as_usize()], "kms:CallerAcc");
+        assert_eq!(item.insert, "kms:CallerAccount");
+
+        // Operators.
+        let (_, items) = complete_marked(&TEMPLATE.replace("StringEquals:", "StringEq|:"));
+        assert!(items.iter().any(|i| i.label == "StringEqualsIgnoreCase"));
+    }
+
+    #[test]
+    fn no_completion_where_the_text_is_not_written_as_it_reads() {
+        // A reference resolves to a value written elsewhere.
+        let with_ref = format!(
+            "Parameters:\n  Read:\n    Type: String\n    Default: kms:Decrypt\n{}",
+            TEMPLATE.replace("- kms:Decrypt", "- !Ref Re|ad")
+        );
+        let (text, items) = complete_marked(&with_ref);
+        assert!(items.is_empty());
+        assert!(hover(&render(&text), PATH, text.find("Read\n").unwrap() + 1).is_some());
+        // Outside the key policy.
+        let (_, items) = complete_marked(&TEMPLATE.replace("AWS::KMS::Key", "AWS::KMS::K|ey"));
+        assert!(items.is_empty());
+        // In a comment.
+        let (_, items) =
+            complete_marked(&TEMPLATE.replace("- kms:Decrypt", "- kms:Decrypt # kms:|"));
+        assert!(items.is_empty());
+    }
+}
