@@ -324,6 +324,15 @@ struct Hosted {
     disk: Arc<DiskCache>,
 }
 
+impl Hosted {
+    /// Whether the document's own text is a policy in JSON (a template
+    /// file, or a policy a module reads with `file()`), which the JSON
+    /// features can read where no rendered policy covers the cursor.
+    fn reads_as_json(&self) -> bool {
+        matches!(self.kind, HostKind::Template | HostKind::Policy)
+    }
+}
+
 impl Source {
     /// The policies the host renders, with `snapshot`'s text in place of the
     /// document's (a completion probe's, or the document's own).
@@ -479,13 +488,15 @@ impl Backend {
                     }
                     continue;
                 }
+                // A file a module reads (a template it renders, a policy
+                // `file()` loads) is checked through the module, in the
+                // context of its key: one result per document.
+                if read_by_a_module {
+                    continue;
+                }
                 let snapshot = document.snapshot(uri, encoding);
                 let reader =
                     hosts::reader_of(&hosts::host_path(&snapshot), &snapshot.text, document.kind);
-                // A template file a module renders is checked through it.
-                if read_by_a_module && reader == Some(HostKind::Template) {
-                    continue;
-                }
                 let config = self.config_for(document.path.as_deref());
                 singles.push((
                     snapshot,
@@ -929,7 +940,7 @@ impl LanguageServer for Backend {
                         embedded::hover(&policies, &hosts::host_path(snapshot), offset).or_else(
                             || {
                                 // A template file's text is JSON too.
-                                (host.kind == HostKind::Template)
+                                host.reads_as_json()
                                     .then(|| hover::hover(&snapshot.text, offset))
                                     .flatten()
                             },
@@ -974,7 +985,7 @@ impl LanguageServer for Backend {
                                 source.policies(&probe)
                             },
                         );
-                        if items.is_empty() && host.kind == HostKind::Template {
+                        if items.is_empty() && host.reads_as_json() {
                             completion::complete(&snapshot.text, offset, snippets)
                         } else {
                             items
@@ -1076,7 +1087,7 @@ impl LanguageServer for Backend {
                         let policies = source.policies(snapshot);
                         let found =
                             symbols::host_symbols(&policies, &hosts::host_path(snapshot), &mapper);
-                        if found.is_empty() && host.kind == HostKind::Template {
+                        if found.is_empty() && host.reads_as_json() {
                             symbols::document_symbols(&mapper)
                         } else {
                             found

@@ -1548,3 +1548,37 @@ fn a_template_file_alone_is_checked_with_its_placeholders_unknown() {
         .contains("Did you mean `kms:Decrypt`?"));
     client.shutdown();
 }
+
+/// Enable when the Terraform reader lands: a JSON policy a module reads with
+/// `file()` is checked through the module once the module has been read,
+/// and an unsaved edit of it re-checks the module.
+#[test]
+#[ignore = "needs the Terraform reader (issue 12)"]
+fn a_policy_file_a_module_reads_is_checked_through_the_module() {
+    let dir = TempDir::new("terraform-file");
+    let main = "resource \"aws_kms_key\" \"app\" {\n  enable_key_rotation = true\n  policy = file(\"${path.module}/policy.json\")\n}\n";
+    let policy = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\n    \"Sid\": \"Root\",\n    \"Effect\": \"Allow\",\n    \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"},\n    \"Action\": [\"kms:*\", \"kms:Decrypts\"],\n    \"Resource\": \"*\"\n  }]\n}\n";
+    std::fs::write(dir.0.join("main.tf"), main).unwrap();
+    std::fs::write(dir.0.join("policy.json"), policy).unwrap();
+    let (mut client, _) = Client::start_in(utf16_only(), Value::Null, Some(&dir.0));
+    let main_uri = file_uri(&dir.0.join("main.tf"));
+    let policy_uri = file_uri(&dir.0.join("policy.json"));
+    client.open(&policy_uri, policy);
+    client.open_as(&main_uri, "terraform", main);
+    let (published, _) = client.diagnostics_where(&main_uri, |_| true);
+    assert_eq!(codes(&published), Vec::<String>::new(), "{published}");
+    let (published, _) = client.diagnostics_where(&policy_uri, |p| codes(p) == ["PC201"]);
+    let typo = policy.find("\"kms:Decrypts\"").unwrap();
+    assert_eq!(
+        published["diagnostics"][0]["range"],
+        lsp_range(policy, typo, typo + 14, PositionEncoding::Utf16)
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": policy_uri, "version": 2},
+               "contentChanges": [{"text": policy.replace(", \"kms:Decrypts\"", "")}]}),
+    );
+    let fixed = client.diagnostics_for_version(&policy_uri, 2);
+    assert_eq!(codes(&fixed), Vec::<String>::new());
+    client.shutdown();
+}
