@@ -1460,9 +1460,23 @@ fn a_terraform_modules_findings_go_to_each_open_file_of_the_module() {
     let (published, _) = client.diagnostics_where(&template_uri, |p| !codes(p).is_empty());
     let typo = template.find("\"kms:PutKeyPolicys\"").unwrap();
     assert_eq!(codes(&published), ["PC201"], "{published}");
+    let range = lsp_range(&template, typo, typo + 19, PositionEncoding::Utf16);
+    assert_eq!(published["diagnostics"][0]["range"], range);
+    // Its quick fix edits the template file, not main.tf.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": template_uri}, "range": range, "context": {"diagnostics": []}}),
+    );
+    let fix = &actions[0];
     assert_eq!(
-        published["diagnostics"][0]["range"],
-        lsp_range(&template, typo, typo + 19, PositionEncoding::Utf16)
+        fix["title"], "Delete the entry",
+        "`kms:*` has it: {actions}"
+    );
+    let changes = fix["edit"]["changes"].as_object().unwrap();
+    assert_eq!(changes.keys().collect::<Vec<_>>(), [&template_uri]);
+    assert!(
+        apply_edits(&template, changes[&template_uri].as_array().unwrap())
+            .contains("\"Action\": [\"kms:*\"],")
     );
     // Fixed in the editor (unsaved): the module is read with the new text.
     client.notify(
@@ -1580,5 +1594,48 @@ fn a_policy_file_a_module_reads_is_checked_through_the_module() {
     );
     let fixed = client.diagnostics_for_version(&policy_uri, 2);
     assert_eq!(codes(&fixed), Vec::<String>::new());
+    client.shutdown();
+}
+
+/// The module plumbing, observable without a Terraform reader: files named
+/// by `include` are shown even when no key is found in them, so every open
+/// file of the module gets a publication from each analysis of the module,
+/// and an edit of one file (or its closing) re-publishes the others.
+#[test]
+fn an_edit_in_one_file_of_a_module_republishes_the_others() {
+    let dir = TempDir::new("module-plumbing");
+    let (main, _, variables) = write_module(&dir.0);
+    let (mut client, _) = Client::start_in(
+        utf16_only(),
+        json!({"policyCheck": {"include": ["**/*.tf"]}}),
+        Some(&dir.0),
+    );
+    let main_uri = file_uri(&dir.0.join("main.tf"));
+    let variables_uri = file_uri(&dir.0.join("variables.tf"));
+    client.open_as(&main_uri, "terraform", &main);
+    client.diagnostics_for_version(&main_uri, 1);
+    client.open_as(&variables_uri, "terraform", &variables);
+    client.diagnostics_for_version(&variables_uri, 1);
+    // main.tf was re-published when variables.tf opened; drain that.
+    client.diagnostics_for_version(&main_uri, 1);
+
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": variables_uri, "version": 5},
+               "contentChanges": [{"text": "variable \"region\" {}\n"}]}),
+    );
+    client.diagnostics_for_version(&variables_uri, 5);
+    let (again, _) = client.diagnostics_where(&main_uri, |_| true);
+    assert_eq!(again["version"], 1, "main.tf, unchanged, is re-published");
+
+    // Closed: cleared, and the module read again for main.tf.
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": variables_uri}}),
+    );
+    let (cleared, _) = client.diagnostics_where(&variables_uri, |p| p["version"].is_null());
+    assert_eq!(cleared["diagnostics"], json!([]));
+    let (again, _) = client.diagnostics_where(&main_uri, |_| true);
+    assert_eq!(again["version"], 1);
     client.shutdown();
 }
