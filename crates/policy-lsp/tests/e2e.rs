@@ -1348,10 +1348,9 @@ resource "aws_kms_key" "logs" {
     (main.into(), template.into(), variables.into())
 }
 
-/// What holds whether or not a Terraform reader is there: module files and
-/// template files are accepted, nothing fails, nothing but a (possibly empty)
-/// list of the module's own findings is published for them, and the server
-/// goes on answering.
+/// Module files and template files are accepted, every request on them is
+/// answered, nothing fails, publications go to the module's files only, and
+/// closing one of them is no trouble.
 #[test]
 fn terraform_files_are_accepted_and_read_as_a_module() {
     let dir = TempDir::new("terraform-plumbing");
@@ -1416,12 +1415,10 @@ fn terraform_files_are_accepted_and_read_as_a_module() {
     client.shutdown();
 }
 
-/// Enable when the Terraform reader lands (`host::terraform::analyze_module`
-/// and `policies` are empty until then): a module's findings are published
-/// to each open file they are in, hover works inside `jsonencode`, and an
-/// edit of the template file re-checks the module.
+/// A module's findings are published to each open file they are in, hover
+/// and completion work inside `jsonencode`, a quick fix edits the file its
+/// finding is in, and an edit of the template file re-checks the module.
 #[test]
-#[ignore = "needs the Terraform reader (issue 12)"]
 fn a_terraform_modules_findings_go_to_each_open_file_of_the_module() {
     let dir = TempDir::new("terraform");
     let (main, template, _) = write_module(&dir.0);
@@ -1539,11 +1536,10 @@ fn a_terraform_modules_findings_go_to_each_open_file_of_the_module() {
     client.shutdown();
 }
 
-/// Enable when the Terraform reader lands: a template file no module
-/// renders is checked alone, its `${...}` placeholders unknown values (no
-/// false findings on them); its text is JSON, so hover reads it directly.
+/// A template file no module renders is checked alone, its `${...}`
+/// placeholders unknown values (no false findings on them); its text is
+/// JSON, so hover reads it directly.
 #[test]
-#[ignore = "needs the Terraform reader (issue 12)"]
 fn a_template_file_alone_is_checked_with_its_placeholders_unknown() {
     let dir = TempDir::new("template-alone");
     let text = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\n    \"Sid\": \"Root\",\n    \"Effect\": \"Allow\",\n    \"Principal\": {\"AWS\": \"arn:aws:iam::${account_id}:root\"},\n    \"Action\": [\"kms:*\", \"kms:Decrypts\"],\n    \"Resource\": \"*\"\n  }]\n}\n";
@@ -1563,11 +1559,10 @@ fn a_template_file_alone_is_checked_with_its_placeholders_unknown() {
     client.shutdown();
 }
 
-/// Enable when the Terraform reader lands: a JSON policy a module reads with
-/// `file()` is checked through the module once the module has been read,
-/// and an unsaved edit of it re-checks the module.
+/// A JSON policy a module reads with `file()` is checked through the module
+/// once the module has been read, and an unsaved edit of it re-checks the
+/// module.
 #[test]
-#[ignore = "needs the Terraform reader (issue 12)"]
 fn a_policy_file_a_module_reads_is_checked_through_the_module() {
     let dir = TempDir::new("terraform-file");
     let main = "resource \"aws_kms_key\" \"app\" {\n  enable_key_rotation = true\n  policy = file(\"${path.module}/policy.json\")\n}\n";
@@ -1597,10 +1592,10 @@ fn a_policy_file_a_module_reads_is_checked_through_the_module() {
     client.shutdown();
 }
 
-/// The module plumbing, observable without a Terraform reader: files named
-/// by `include` are shown even when no key is found in them, so every open
-/// file of the module gets a publication from each analysis of the module,
-/// and an edit of one file (or its closing) re-publishes the others.
+/// Every open file of a module gets a publication from each analysis of the
+/// module, so an edit of one file (or its closing) re-publishes the others.
+/// The files are named by `include` so that this holds whatever the reader
+/// finds in them.
 #[test]
 fn an_edit_in_one_file_of_a_module_republishes_the_others() {
     let dir = TempDir::new("module-plumbing");
