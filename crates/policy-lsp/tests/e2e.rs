@@ -1260,10 +1260,17 @@ fn other_yaml_gets_nothing_at_all() {
         "yaml",
         "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
     );
+    // A template without a key is no business of ours, broken or not.
+    let bucket = "file:///tmp/policy-lsp-e2e/bucket.yaml";
+    client.open_as(
+        bucket,
+        "yaml",
+        "Resources:\n  Logs:\n    Type: AWS::S3::Bucket\n    Properties: {BucketName: [\n",
+    );
     let policy = "file:///tmp/policy-lsp-e2e/after-yaml.json";
     client.open(policy, "{\"Statement\": []}");
     client.diagnostics_for_version(policy, 1);
-    for uri in [compose, workflow] {
+    for uri in [compose, workflow, bucket] {
         assert!(
             !client.backlog.iter().any(|m| m["params"]["uri"] == uri),
             "no publication for {uri}"
