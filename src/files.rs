@@ -197,12 +197,7 @@ pub fn rendered_by_a_module(template: &Path) -> bool {
 /// configuration (`.tf`, `.tf.json`) and variable values
 /// (`terraform.tfvars`, `*.auto.tfvars`, and their `.json` forms).
 pub fn is_terraform_module_file(name: &str) -> bool {
-    name.ends_with(".tf")
-        || name.ends_with(".tf.json")
-        || name == "terraform.tfvars"
-        || name == "terraform.tfvars.json"
-        || name.ends_with(".auto.tfvars")
-        || name.ends_with(".auto.tfvars.json")
+    policy_analyzer::host::is_terraform_module_file(name)
 }
 
 /// The files of the Terraform module in `dir`, in name order.

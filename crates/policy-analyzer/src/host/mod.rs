@@ -296,6 +296,19 @@ fn has_template_syntax(text: &str) -> bool {
     template
 }
 
+/// Whether Terraform reads a file named `name` as part of its directory's
+/// module: configuration (`.tf`, `.tf.json`) and variable values
+/// (`terraform.tfvars`, `*.auto.tfvars`, and their `.json` forms). The CLI's
+/// walk and the language server group files into modules by this.
+pub fn is_terraform_module_file(name: &str) -> bool {
+    name.ends_with(".tf")
+        || name.ends_with(".tf.json")
+        || name == "terraform.tfvars"
+        || name == "terraform.tfvars.json"
+        || name.ends_with(".auto.tfvars")
+        || name.ends_with(".auto.tfvars.json")
+}
+
 /// One file of a host, as the caller read it.
 #[derive(Clone, Copy, Debug)]
 pub struct HostFile<'a> {
@@ -408,7 +421,14 @@ fn map_diagnostic(mut d: Diagnostic, policy: &EmbeddedPolicy) -> Option<Diagnost
         }
     });
     if !in_host {
-        d.fix = d.fix.take().and_then(|fix| map_fix(fix, &policy.map));
+        // An editor applies a fix to the document the diagnostic is in, so
+        // a fix whose edits land in another file of the host is dropped.
+        d.fix = d
+            .fix
+            .take()
+            .and_then(|fix| map_fix(fix, &policy.map))
+            .filter(|(file, _)| file.is_none() || *file == d.file)
+            .map(|(_, fix)| fix);
     }
     d.message = symbols.display(&d.message).into_owned();
     if let Some(help) = &mut d.help {
@@ -424,9 +444,9 @@ fn map_diagnostic(mut d: Diagnostic, policy: &EmbeddedPolicy) -> Option<Diagnost
 }
 
 /// A fix whose every edit the host accepts, all in one file, none
-/// overlapping; `None` otherwise. A fix that would write a symbol (text the
-/// host never wrote) is dropped too.
-fn map_fix(fix: Fix, map: &SourceMap) -> Option<Fix> {
+/// overlapping, with that file; `None` otherwise. A fix that would write a
+/// symbol (text the host never wrote) is dropped too.
+fn map_fix(fix: Fix, map: &SourceMap) -> Option<(Option<Arc<str>>, Fix)> {
     let mut file: Option<Arc<str>> = None;
     let mut edits = Vec::with_capacity(fix.edits.len());
     for edit in &fix.edits {
@@ -448,5 +468,5 @@ fn map_fix(fix: Fix, map: &SourceMap) -> Option<Fix> {
     if edits.windows(2).any(|w| w[0].range.end > w[1].range.start) {
         return None;
     }
-    Some(Fix { edits, ..fix })
+    Some((file, Fix { edits, ..fix }))
 }
