@@ -262,8 +262,29 @@ fn sarif_passes_the_official_validator() {
     );
     s.write("keys/sub/policy-check.toml", "oops = 1\n");
     s.write("keys/sub/d.json", CLEAN);
-    let r = run(s.cmd().args(["--format", "sarif", "keys", "missing.json"]));
-    assert_eq!(r.code, 2, "{r:?}");
+    // A whole line flagged (the region is its line: no context around it),
+    // and a line with many findings.
+    s.write(
+        "keys/e.json",
+        format!(
+            "{{\"Statement\": [{}]}}",
+            vec!["{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"kms:Decrypts\", \"Resource\": \"*\"}"; 300].join(", ")
+        ),
+    );
+    // Every example and fixture, and the corpus where it is.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<std::path::PathBuf> = vec!["keys".into(), "missing.json".into()];
+    paths.push(root.join("examples"));
+    paths.push(root.join("fixtures"));
+    let corpus = root.join("../shared/corpus");
+    if corpus.is_dir() {
+        paths.push(corpus);
+    }
+    let r = run(s
+        .cmd()
+        .args(["--format", "sarif", "--no-config"])
+        .args(&paths));
+    assert_eq!(r.code, 2, "{}", r.stderr);
     let file = s.write("out.sarif", &r.stdout);
     let mut validator = match std::env::var_os("SARIF_MULTITOOL") {
         Some(tool) => std::process::Command::new(tool),
