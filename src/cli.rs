@@ -11,7 +11,12 @@ use policy_analyzer::Severity;
 /// Exit status: 0 when nothing at or above --fail-on was found, 1 when
 /// something was, 2 for a usage error, an unreadable file or a bad config.
 #[derive(Debug, Parser)]
-#[command(name = "policy-check", version, max_term_width = 100)]
+#[command(
+    name = "policy-check",
+    version,
+    max_term_width = 100,
+    after_help = "Rules: https://github.com/policy-check/policy-check/blob/main/docs/rules/README.md\nConfiguration: https://github.com/policy-check/policy-check/blob/main/docs/configuration.md"
+)]
 pub struct Args {
     /// Files and directories to check; `-` reads standard input. Directories
     /// are walked, respecting .gitignore. Default: the current directory.
@@ -61,9 +66,18 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
 
-    /// Print the table of rules and exit.
-    #[arg(long, exclusive = true)]
+    /// Print the table of rules and exit (with `--format json`, as JSON).
+    #[arg(long, conflicts_with_all = ["paths", "explain", "fix", "diff", "completions", "man"])]
     pub list_rules: bool,
+
+    /// Print the completion script for a shell and exit:
+    /// `policy-check --completions bash > /etc/bash_completion.d/policy-check`.
+    #[arg(long, value_enum, value_name = "SHELL", exclusive = true)]
+    pub completions: Option<clap_complete::Shell>,
+
+    /// Print the man page (roff) and exit: `policy-check --man > policy-check.1`.
+    #[arg(long, exclusive = true)]
+    pub man: bool,
 
     /// Print the documentation of a rule (code or name) and exit.
     #[arg(long, value_name = "RULE", exclusive = true)]

@@ -354,6 +354,26 @@ pub fn walk(
             let entry = match result {
                 Ok(entry) => entry,
                 Err(error) => {
+                    // A broken link to a file the walk would not check
+                    // anyway (README.txt, a stale build output) is not the
+                    // user's problem; one to a file it would check is.
+                    if let Some(link) = broken_link(&error) {
+                        let absolute = overrides.absolute(&link);
+                        let Some(settings) = settings_for(&absolute, &mut emit) else {
+                            return;
+                        };
+                        if !settings.includes(&absolute) || settings.excludes(&absolute, false) {
+                            continue;
+                        }
+                        let problem = Problem::error(
+                            display(&link),
+                            "broken symbolic link: its target does not exist",
+                        );
+                        if !emit(Entry::Problem(problem)) {
+                            return;
+                        }
+                        continue;
+                    }
                     if !emit(Entry::Problem(walk_problem(&error, path))) {
                         return;
                     }
@@ -451,6 +471,31 @@ fn walk_io_message(error: &io::Error) -> String {
     chars
         .next()
         .map_or(reason.clone(), |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// The path of a symbolic link whose target does not exist, when that is
+/// what the walk met.
+fn broken_link(error: &ignore::Error) -> Option<PathBuf> {
+    let mut path = None;
+    let mut error = error;
+    loop {
+        match error {
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert(p.clone());
+                error = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                error = err
+            }
+            ignore::Error::Io(e) if e.kind() == io::ErrorKind::NotFound => {
+                let path = path?;
+                return std::fs::symlink_metadata(&path)
+                    .is_ok_and(|m| m.file_type().is_symlink())
+                    .then_some(path);
+            }
+            _ => return None,
+        }
+    }
 }
 
 /// A walk error, with the path it concerns and a plain message.
