@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use policy_analyzer::{analyze, analyze_bytes, Analysis, AnalyzeOptions};
 
 use crate::config::ConfigError;
-use crate::glob::Globs;
 use crate::report::Problem;
 use crate::settings::{Discovery, Overrides, Settings};
 
@@ -32,19 +31,6 @@ pub enum Reader {
     /// The `.tf`, `.tf.json` and variable files of one folder, read together.
     TerraformModule(Vec<PathBuf>),
 }
-
-/// The files a directory walk picks, unless `include` says otherwise: JSON
-/// policies and templates, YAML templates, Terraform modules and the
-/// templates they render.
-const DEFAULT_GLOBS: &[&str] = &[
-    "*.json",
-    "*.yaml",
-    "*.yml",
-    "*.template",
-    "*.tf",
-    "*.tpl",
-    "*.tftpl",
-];
 
 /// A file as read, with its analysis.
 pub struct Document<'b> {
@@ -71,11 +57,6 @@ pub fn read_policy<'b>(bytes: &'b [u8], options: &AnalyzeOptions) -> Document<'b
             utf8: false,
         },
     }
-}
-
-/// The `include` default: the files of every reader.
-pub fn default_include() -> Globs {
-    Globs::new(DEFAULT_GLOBS).expect("the default globs compile")
 }
 
 /// Where a file's bytes come from.
