@@ -85,6 +85,20 @@ pub struct Summary {
     pub findings: [usize; 4],
     pub errors: usize,
     pub skipped: usize,
+    /// Findings whose fixes `--fix` applied (or `--diff` would).
+    pub fixed: usize,
+    /// Findings a suppression (config or comment) accepted.
+    pub suppressed: usize,
+    /// Findings `--baseline` held.
+    pub baselined: usize,
+    /// `--diff`: the fixes were shown, not written.
+    pub diff_only: bool,
+    /// Findings below this were counted, not shown.
+    pub min_severity: Severity,
+    /// Per service, how many keys were checked for it.
+    pub services: std::collections::BTreeMap<&'static str, usize>,
+    /// Per rule code and name, how many findings (for `--statistics`).
+    pub by_rule: std::collections::BTreeMap<(&'static str, &'static str), usize>,
     pub elapsed: Duration,
 }
 
@@ -96,6 +110,23 @@ impl Summary {
     pub fn add_findings(&mut self, diagnostics: &[Diagnostic]) {
         for d in diagnostics {
             self.findings[d.severity as usize] += 1;
+            *self.by_rule.entry((d.code, d.name)).or_default() += 1;
+        }
+    }
+
+    /// Adds another summary's counts.
+    pub fn add(&mut self, other: &Summary) {
+        for (total, n) in self.findings.iter_mut().zip(other.findings) {
+            *total += n;
+        }
+        self.fixed += other.fixed;
+        self.suppressed += other.suppressed;
+        self.baselined += other.baselined;
+        for (service, n) in &other.services {
+            *self.services.entry(service).or_default() += n;
+        }
+        for (rule, n) in &other.by_rule {
+            *self.by_rule.entry(*rule).or_default() += n;
         }
     }
 }

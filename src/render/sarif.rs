@@ -79,11 +79,40 @@ fn pascal_case(name: &str) -> String {
 /// A URI reference for a path: relative paths stay relative to `%SRCROOT%`
 /// (the current directory), absolute ones become `file://` URIs.
 fn artifact_location(path: &str) -> Value {
-    if Path::new(path).is_absolute() {
-        json!({ "uri": format!("file://{}", percent_encode(path)) })
+    // SARIF viewers resolve `..` differently where links are involved: a
+    // path with one becomes an absolute path without any.
+    let has_dots = Path::new(path).components().any(|c| {
+        matches!(
+            c,
+            std::path::Component::ParentDir | std::path::Component::CurDir
+        )
+    });
+    let path = if has_dots {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| Path::new(path).to_path_buf());
+        normalized(&absolute).to_string_lossy().into_owned()
     } else {
-        json!({ "uri": percent_encode(path), "uriBaseId": SRCROOT })
+        path.to_string()
+    };
+    if Path::new(&path).is_absolute() {
+        json!({ "uri": format!("file://{}", percent_encode(&path)) })
+    } else {
+        json!({ "uri": percent_encode(&path), "uriBaseId": SRCROOT })
     }
+}
+
+/// `path` with `.` and `..` resolved lexically.
+fn normalized(path: &Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Percent-encodes everything but unreserved characters and `/`.
@@ -126,16 +155,28 @@ fn physical_location(path: &str, range: TextRange, positions: &Positions<'_>) ->
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
     let mut region = region(positions.span(range));
-    region["snippet"] = json!({ "text": &text[start..end] });
-    let context = TextRange::new(line_start, line_end);
-    let mut context_region = self::region(positions.span(context));
-    context_region["snippet"] = json!({ "text": &text[line_start..line_end] });
-    json!({
+    if end - start <= MAX_SNIPPET_BYTES {
+        region["snippet"] = json!({ "text": &text[start..end] });
+    }
+    let mut location = json!({
         "artifactLocation": artifact_location(path),
         "region": region,
-        "contextRegion": context_region,
-    })
+    });
+    // The whole lines around the region, when they are more than the region
+    // (SARIF wants a proper superset) and short enough that thousands of
+    // findings on one long line do not repeat it thousands of times.
+    let proper = line_start < start || end < line_end;
+    if proper && line_end - line_start <= MAX_SNIPPET_BYTES {
+        let context = TextRange::new(line_start, line_end);
+        let mut context_region = self::region(positions.span(context));
+        context_region["snippet"] = json!({ "text": &text[line_start..line_end] });
+        location["contextRegion"] = context_region;
+    }
+    location
 }
+
+/// The longest snippet a result carries.
+const MAX_SNIPPET_BYTES: usize = 4096;
 
 fn result(d: &Diagnostic, file: &CheckedFile<'_>, positions: &Positions<'_>) -> Value {
     let path = file.path;

@@ -20,7 +20,9 @@ pub mod text;
 
 use std::collections::HashMap;
 
-pub use diagnostic::{Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, TextEdit};
+pub use diagnostic::{
+    Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, StatementRef, TextEdit,
+};
 pub use rules::{all_rules, find_rule, Check, FixAvailability, Pack, Rule};
 pub use services::Profile;
 pub use text::{LineCol, LineIndex, PositionEncoding, TextRange};
@@ -43,10 +45,12 @@ impl RuleSelection {
     }
 
     pub fn severity_of(&self, rule: &Rule) -> Severity {
-        self.severity
-            .get(rule.code)
-            .copied()
-            .unwrap_or(rule.severity)
+        self.configured_severity(rule).unwrap_or(rule.severity)
+    }
+
+    /// The severity the user gave the rule, which every finding of the rule takes.
+    pub fn configured_severity(&self, rule: &Rule) -> Option<Severity> {
+        self.severity.get(rule.code).copied()
     }
 }
 
@@ -67,6 +71,8 @@ pub struct Analysis {
     pub is_policy: bool,
     /// All findings, ordered by position, then code.
     pub diagnostics: Vec<Diagnostic>,
+    /// The services whose needs were checked (their names: "Amazon EFS").
+    pub services: Vec<&'static str>,
 }
 
 /// Loads the embedded KMS catalogue and service models, which the first
@@ -100,20 +106,34 @@ pub(crate) fn analyze_policy(
         if !options.rules.is_enabled(rule) {
             continue;
         }
-        let mut emitter = rules::Emitter::new(rule, options.rules.severity_of(rule));
+        let mut emitter = rules::Emitter::new(rule, &options.rules);
         check(&ctx, &mut emitter);
         diagnostics.extend(emitter.into_diagnostics());
     }
     fill_pointers(&parse.tree, &mut diagnostics);
+    fill_statements(&parse.tree, &policy, &mut diagnostics);
     diagnostics.sort_by(|a, b| {
         (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code))
     });
     // One finding reached twice (a service's requests in two regions that
     // fail alike) is one finding.
     diagnostics.dedup_by(|a, b| a.code == b.code && a.range == b.range && a.message == b.message);
+    let services = ctx
+        .shared
+        .services
+        .get()
+        .map(|analysis| {
+            analysis
+                .checks
+                .iter()
+                .map(|c| c.service().model().name.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
     Analysis {
         is_policy: policy.is_policy() || policy.lone_statement,
         diagnostics,
+        services,
     }
 }
 
@@ -140,6 +160,34 @@ fn fill_pointers(tree: &syntax::Tree<'_>, diagnostics: &mut [Diagnostic]) {
     }
 }
 
+/// Gives each diagnostic inside a statement that statement's reference.
+fn fill_statements(
+    tree: &syntax::Tree<'_>,
+    policy: &model::Policy<'_>,
+    diagnostics: &mut [Diagnostic],
+) {
+    if policy.statements.is_empty() || diagnostics.is_empty() {
+        return;
+    }
+    let mut references: Vec<Option<StatementRef>> = vec![None; policy.statements.len()];
+    for d in diagnostics.iter_mut() {
+        let Some(at) = policy
+            .statements
+            .iter()
+            .position(|s| s.range.start <= d.range.start && d.range.end <= s.range.end)
+        else {
+            continue;
+        };
+        let statement = &policy.statements[at];
+        let reference = references[at].get_or_insert_with(|| StatementRef {
+            index: statement.index,
+            sid: statement.sid.as_ref().map(|sid| sid.value.to_string()),
+            digest: tree.digest(statement.node),
+        });
+        d.statement = Some(reference.clone());
+    }
+}
+
 /// Analyses raw bytes: text that is not UTF-8 gets one diagnostic at the first
 /// invalid byte instead of an analysis.
 pub fn analyze_bytes(bytes: &[u8], options: &AnalyzeOptions) -> Analysis {
@@ -150,6 +198,7 @@ pub fn analyze_bytes(bytes: &[u8], options: &AnalyzeOptions) -> Analysis {
             diagnostics: vec![rules::syntax::invalid_encoding::diagnostic(
                 bytes, &err, options,
             )],
+            services: Vec::new(),
         },
     }
 }

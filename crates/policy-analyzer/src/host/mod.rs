@@ -47,16 +47,28 @@ pub struct EmbeddedPolicy {
     pub branches: Vec<(Location, String)>,
 }
 
-/// Analyses a policy a host found. Every range of the result is in a host
-/// file (`Diagnostic::file` is always set).
-pub fn analyze_embedded(policy: &EmbeddedPolicy, options: &AnalyzeOptions) -> Vec<Diagnostic> {
+/// What the analysis of a policy a host found came to.
+#[derive(Clone, Debug, Default)]
+pub struct PolicyFindings {
+    /// Every range is in a host file (`Diagnostic::file` is always set).
+    pub diagnostics: Vec<Diagnostic>,
+    /// The services whose needs were checked.
+    pub services: Vec<&'static str>,
+}
+
+/// Analyses a policy a host found.
+pub fn analyze_embedded(policy: &EmbeddedPolicy, options: &AnalyzeOptions) -> PolicyFindings {
     let analysis = crate::analyze_policy(&policy.json, options, policy.key.as_ref());
-    analysis
+    let diagnostics = analysis
         .diagnostics
         .into_iter()
         .filter(|d| d.file.is_some() || !rests_on_unknown(&policy.json, d.range))
         .filter_map(|d| map_diagnostic(d, policy))
-        .collect()
+        .collect();
+    PolicyFindings {
+        diagnostics,
+        services: analysis.services,
+    }
 }
 
 /// Whether a finding is about one value that holds an unknown value of the
@@ -111,21 +123,28 @@ fn rests_on_unknown(json: &str, range: crate::text::TextRange) -> bool {
 /// Analyses the variants of one policy (one per combination of the
 /// conditions its `Fn::If`s depend on) as one: a finding of every variant is
 /// reported once, as it is; a finding of some variants says in which.
-pub fn analyze_variants(variants: &[EmbeddedPolicy], options: &AnalyzeOptions) -> Vec<Diagnostic> {
+pub fn analyze_variants(variants: &[EmbeddedPolicy], options: &AnalyzeOptions) -> PolicyFindings {
     if let [only] = variants {
-        let mut diagnostics = analyze_embedded(only, options);
+        let mut findings = analyze_embedded(only, options);
         if let Some(branch) = &only.branch {
-            for d in &mut diagnostics {
+            for d in &mut findings.diagnostics {
                 d.message = format!("{} ({branch})", d.message);
             }
         }
-        return diagnostics;
+        return findings;
     }
+    let mut services: Vec<&'static str> = Vec::new();
     // Each finding with the variants it appears in, in first-seen order.
     let mut merged: Vec<(Diagnostic, Vec<usize>)> = Vec::new();
     let mut index: rustc_hash::FxHashMap<FindingKey, usize> = Default::default();
     for (i, variant) in variants.iter().enumerate() {
-        for d in analyze_embedded(variant, options) {
+        let findings = analyze_embedded(variant, options);
+        for service in findings.services {
+            if !services.contains(&service) {
+                services.push(service);
+            }
+        }
+        for d in findings.diagnostics {
             let key = (
                 d.code,
                 d.file.clone(),
@@ -146,7 +165,7 @@ pub fn analyze_variants(variants: &[EmbeddedPolicy], options: &AnalyzeOptions) -
             }
         }
     }
-    merged
+    let diagnostics = merged
         .into_iter()
         .map(|(mut d, seen)| {
             if seen.len() < variants.len() {
@@ -169,7 +188,11 @@ pub fn analyze_variants(variants: &[EmbeddedPolicy], options: &AnalyzeOptions) -
             }
             d
         })
-        .collect()
+        .collect();
+    PolicyFindings {
+        diagnostics,
+        services,
+    }
 }
 
 /// What makes two findings of different variants the same finding.
@@ -187,7 +210,7 @@ pub fn report(
     if !options.rules.is_enabled(rule) {
         return None;
     }
-    let emitter = Emitter::new(rule, options.rules.severity_of(rule));
+    let emitter = Emitter::new(rule, &options.rules);
     Some(emitter.diagnostic(at.range, message).at_location(at))
 }
 
@@ -273,6 +296,19 @@ fn has_template_syntax(text: &str) -> bool {
     template
 }
 
+/// Whether Terraform reads a file named `name` as part of its directory's
+/// module: configuration (`.tf`, `.tf.json`) and variable values
+/// (`terraform.tfvars`, `*.auto.tfvars`, and their `.json` forms). The CLI's
+/// walk and the language server group files into modules by this.
+pub fn is_terraform_module_file(name: &str) -> bool {
+    name.ends_with(".tf")
+        || name.ends_with(".tf.json")
+        || name == "terraform.tfvars"
+        || name == "terraform.tfvars.json"
+        || name.ends_with(".auto.tfvars")
+        || name.ends_with(".auto.tfvars.json")
+}
+
 /// One file of a host, as the caller read it.
 #[derive(Clone, Copy, Debug)]
 pub struct HostFile<'a> {
@@ -307,6 +343,8 @@ pub struct HostAnalysis {
     /// How many keys or key policies the host holds: none means the file is
     /// not one policy-check checks (a template without keys).
     pub policies: usize,
+    /// The services checked, once per policy that was checked for each.
+    pub services: Vec<&'static str>,
 }
 
 /// Analyses one file with the reader its kind needs. A Terraform file is
@@ -324,6 +362,7 @@ pub fn analyze_file(
             let path: Arc<str> = file.path.into();
             HostAnalysis {
                 policies: usize::from(analysis.is_policy),
+                services: analysis.services,
                 diagnostics: analysis
                     .diagnostics
                     .into_iter()
@@ -382,7 +421,14 @@ fn map_diagnostic(mut d: Diagnostic, policy: &EmbeddedPolicy) -> Option<Diagnost
         }
     });
     if !in_host {
-        d.fix = d.fix.take().and_then(|fix| map_fix(fix, &policy.map));
+        // An editor applies a fix to the document the diagnostic is in, so
+        // a fix whose edits land in another file of the host is dropped.
+        d.fix = d
+            .fix
+            .take()
+            .and_then(|fix| map_fix(fix, &policy.map))
+            .filter(|(file, _)| file.is_none() || *file == d.file)
+            .map(|(_, fix)| fix);
     }
     d.message = symbols.display(&d.message).into_owned();
     if let Some(help) = &mut d.help {
@@ -398,9 +444,9 @@ fn map_diagnostic(mut d: Diagnostic, policy: &EmbeddedPolicy) -> Option<Diagnost
 }
 
 /// A fix whose every edit the host accepts, all in one file, none
-/// overlapping; `None` otherwise. A fix that would write a symbol (text the
-/// host never wrote) is dropped too.
-fn map_fix(fix: Fix, map: &SourceMap) -> Option<Fix> {
+/// overlapping, with that file; `None` otherwise. A fix that would write a
+/// symbol (text the host never wrote) is dropped too.
+fn map_fix(fix: Fix, map: &SourceMap) -> Option<(Option<Arc<str>>, Fix)> {
     let mut file: Option<Arc<str>> = None;
     let mut edits = Vec::with_capacity(fix.edits.len());
     for edit in &fix.edits {
@@ -422,5 +468,5 @@ fn map_fix(fix: Fix, map: &SourceMap) -> Option<Fix> {
     if edits.windows(2).any(|w| w[0].range.end > w[1].range.start) {
         return None;
     }
-    Some(Fix { edits, ..fix })
+    Some((file, Fix { edits, ..fix }))
 }

@@ -40,8 +40,11 @@ pub fn analyze(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysis {
     let read = read(file, &path, options);
     let policies = read.keys.len();
     let mut diagnostics = Vec::new();
+    let mut services: Vec<&'static str> = Vec::new();
     for variants in &read.keys {
-        diagnostics.extend(analyze_variants(variants, options));
+        let findings = analyze_variants(variants, options);
+        services.extend(findings.services);
+        diagnostics.extend(findings.diagnostics);
     }
     diagnostics.extend(read.problems.diagnostics);
     // A value two keys share (a YAML alias) is one finding.
@@ -55,6 +58,7 @@ pub fn analyze(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysis {
     HostAnalysis {
         diagnostics,
         policies,
+        services,
     }
 }
 
@@ -132,8 +136,14 @@ fn read(file: HostFile<'_>, path: &Arc<str>, options: &AnalyzeOptions) -> Read {
                 Some(policy) => {
                     render_variants(&reading, policy, &key, &mut symbols, &mut problems)
                 }
-                None => vec![default_policy(&key, &symbols)],
+                None => vec![default_policy(&key, &mut symbols)],
             });
+        }
+        // One table for the template, shared once every value is resolved
+        // (a copy per key would cost the template's size per key).
+        let symbols = Arc::new(symbols);
+        for policy in keys.iter_mut().flatten() {
+            policy.symbols = symbols.clone();
         }
     }
     Read {
@@ -347,7 +357,8 @@ fn render_variants(
         variants.push(EmbeddedPolicy {
             json,
             map,
-            symbols: Arc::new(symbols.clone()),
+            // Set once the whole template is resolved (see `read`).
+            symbols: Arc::default(),
             key: Some(key.clone()),
             branch,
             branches,
@@ -432,11 +443,10 @@ fn closing(at: &Location, text: &str) -> Location {
 
 /// The policy AWS KMS gives a key created without one: the account root may
 /// do everything, which lets the account's IAM policies grant the key.
-fn default_policy(key: &KeyContext, symbols: &SymbolTable) -> EmbeddedPolicy {
+fn default_policy(key: &KeyContext, symbols: &mut SymbolTable) -> EmbeddedPolicy {
     let at = &key.at;
     let mut w = PolicyWriter::new();
     let lit = |s: &str| HostString::whole(s, at.clone());
-    let mut symbols = symbols.clone();
     let account = symbols.intern(crate::symbolic::Symbol::Account, "${AWS::AccountId}");
     w.begin_object(at);
     for (k, v) in [("Version", "2012-10-17"), ("Id", "key-default-1")] {
@@ -470,7 +480,7 @@ fn default_policy(key: &KeyContext, symbols: &SymbolTable) -> EmbeddedPolicy {
     EmbeddedPolicy {
         json,
         map,
-        symbols: Arc::new(symbols),
+        symbols: Arc::default(),
         key: Some(key.clone()),
         branch: Some(
             "in the default key policy, which AWS KMS gives a key without KeyPolicy".into(),

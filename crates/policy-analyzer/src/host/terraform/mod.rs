@@ -50,6 +50,7 @@ pub fn analyze_module(
     options: &AnalyzeOptions,
 ) -> HostAnalysis {
     let mut diagnostics = Vec::new();
+    let mut services: Vec<&'static str> = Vec::new();
     let parsed = parse::parse_files(files, options, &mut diagnostics);
     let module = Module {
         index: Index::build(&parsed),
@@ -64,12 +65,15 @@ pub fn analyze_module(
     for variants in rendered {
         let variants = embed(variants, &symbols);
         if !variants.is_empty() {
-            diagnostics.extend(analyze_variants(&variants, options));
+            let findings = analyze_variants(&variants, options);
+            services.extend(findings.services);
+            diagnostics.extend(findings.diagnostics);
         }
     }
     HostAnalysis {
         diagnostics,
         policies: count,
+        services,
     }
 }
 
@@ -244,6 +248,7 @@ pub fn parses_as_template(text: &str) -> bool {
 pub fn analyze_template(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysis {
     let path: Arc<str> = file.path.into();
     let mut diagnostics = Vec::new();
+    let mut services: Vec<&'static str> = Vec::new();
     let template = match hcl_edit::parser::parse_template(file.text) {
         Ok(t) => t,
         Err(e) => {
@@ -267,6 +272,7 @@ pub fn analyze_template(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAna
             return HostAnalysis {
                 diagnostics,
                 policies: 0,
+                services,
             };
         }
     };
@@ -301,6 +307,7 @@ pub fn analyze_template(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAna
         return HostAnalysis {
             diagnostics,
             policies: 0,
+            services,
         };
     }
     let policy = EmbeddedPolicy {
@@ -312,10 +319,13 @@ pub fn analyze_template(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAna
         branches: Vec::new(),
     };
     diagnostics.append(&mut sink.diagnostics);
-    diagnostics.extend(super::analyze_embedded(&policy, options));
+    let findings = super::analyze_embedded(&policy, options);
+    services.extend(findings.services);
+    diagnostics.extend(findings.diagnostics);
     HostAnalysis {
         diagnostics,
         policies: 1,
+        services,
     }
 }
 

@@ -67,6 +67,7 @@ pub fn analyze_plan(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysi
         range: r,
     };
     let mut diagnostics = Vec::new();
+    let mut services: Vec<&'static str> = Vec::new();
     let mut policies = 0;
     let symbols = Arc::new(super::terraform_spellings(SymbolTable::default()));
     let key_types = super::resources::KEY_TYPES;
@@ -149,11 +150,14 @@ pub fn analyze_plan(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysi
             branch: None,
             branches: Vec::new(),
         };
-        diagnostics.extend(analyze_embedded(&embedded, options));
+        let findings = analyze_embedded(&embedded, options);
+        services.extend(findings.services);
+        diagnostics.extend(findings.diagnostics);
     }
     HostAnalysis {
         diagnostics,
         policies,
+        services,
     }
 }
 

@@ -146,7 +146,7 @@ fn report(
         });
         let stated = check.profile.bucket_keys.stated();
         let stated_by = match &check.profile.bucket_keys {
-            BucketKeys::Declared(_, e) => format!("BucketKeyEnabled on {}", e.what),
+            BucketKeys::Declared(_, e) => format!("as {} declares", e.what),
             _ => "configured".to_string(),
         };
         match (context.map(|c| (c.form, c.bucket)), stated) {

@@ -3,6 +3,8 @@
 //!
 //! Configs are discovered upward from each file's directory and cached per
 //! directory, so a directory of 10,000 policies costs one lookup, not 10,000.
+//! The language server uses the same discovery, without flags, and clears it
+//! when a config file changes.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -11,8 +13,26 @@ use std::sync::Arc;
 
 use policy_analyzer::{all_rules, AnalyzeOptions, RuleSelection, Severity};
 
-use crate::config::{Config, ConfigError, FILE_NAME};
+use crate::config::{Config, ConfigError, Mode, Suppression, FILE_NAME};
 use crate::glob::Globs;
+
+/// The files a directory walk picks, unless `include` says otherwise: JSON
+/// policies and templates, YAML templates, Terraform modules and the
+/// templates they render.
+pub const DEFAULT_INCLUDE: &[&str] = &[
+    "*.json",
+    "*.yaml",
+    "*.yml",
+    "*.template",
+    "*.tf",
+    "*.tpl",
+    "*.tftpl",
+];
+
+/// The `include` default: the files of every reader.
+pub fn default_include() -> Globs {
+    Globs::new(DEFAULT_INCLUDE).expect("the default globs compile")
+}
 
 /// What the command line says about every file, above any config.
 #[derive(Debug, Default)]
@@ -97,7 +117,7 @@ impl Settings {
             .unwrap_or(Severity::Warning);
         Settings {
             base,
-            default_include: crate::files::default_include(),
+            default_include: default_include(),
             options: AnalyzeOptions {
                 rules: RuleSelection { disabled, severity },
                 profile: None,
@@ -111,6 +131,30 @@ impl Settings {
     /// The config file these settings come from.
     pub fn config_path(&self) -> Option<&Path> {
         self.config.as_ref().map(|c| c.path.as_path())
+    }
+
+    /// The config these settings come from.
+    pub fn config(&self) -> Option<&Config> {
+        self.config.as_ref()
+    }
+
+    /// The config's `[[suppressions]]`.
+    pub fn suppressions(&self) -> &[Suppression] {
+        self.config.as_ref().map_or(&[], |c| &c.suppressions)
+    }
+
+    /// `path` relative to the config's directory, as its globs see it.
+    pub fn relative_to_config<'p>(&self, absolute: &'p Path) -> &'p Path {
+        Self::relative(absolute, &self.base)
+    }
+
+    /// Whether the config's own `include` names the file: the editor then
+    /// diagnoses it even when it does not look like a policy.
+    pub fn named_by_include(&self, absolute: &Path) -> bool {
+        self.config
+            .as_ref()
+            .and_then(|c| c.include.as_ref())
+            .is_some_and(|include| include.matches(Self::relative(absolute, &self.base)))
     }
 
     fn relative<'p>(path: &'p Path, base: &Path) -> &'p Path {
@@ -182,21 +226,28 @@ impl Settings {
 /// Finds the settings of each directory, loading each config file once.
 pub struct Discovery {
     overrides: Arc<Overrides>,
+    mode: Mode,
     /// `--config` or `--no-config`: the same settings for every file.
     fixed: Option<Arc<Settings>>,
     by_directory: HashMap<PathBuf, Arc<Settings>>,
-    /// Config files that could not be used, not yet reported.
+    /// The last config read without error from each file: when an edit
+    /// breaks a config, the editor keeps using it.
+    last_good: HashMap<PathBuf, Config>,
+    /// Config files that could not be used, and lenient warnings, not yet
+    /// reported.
     errors: Vec<ConfigError>,
 }
 
 impl Discovery {
     /// `config`: `Some(Some(path))` for `--config PATH`, `Some(None)` for
     /// `--no-config`, `None` to discover.
-    pub fn new(overrides: Arc<Overrides>, config: Option<Option<&Path>>) -> Discovery {
+    pub fn new(overrides: Arc<Overrides>, config: Option<Option<&Path>>, mode: Mode) -> Discovery {
         let mut discovery = Discovery {
             overrides,
+            mode,
             fixed: None,
             by_directory: HashMap::new(),
+            last_good: HashMap::new(),
             errors: Vec::new(),
         };
         if let Some(config) = config {
@@ -212,7 +263,8 @@ impl Discovery {
         if let Some(fixed) = &self.fixed {
             return fixed.clone();
         }
-        if let Some(settings) = self.by_directory.get(directory) {
+        let directory = normalize(directory);
+        if let Some(settings) = self.by_directory.get(&directory) {
             return settings.clone();
         }
         let candidate = directory.join(FILE_NAME);
@@ -223,8 +275,7 @@ impl Discovery {
         } else {
             self.load(None)
         };
-        self.by_directory
-            .insert(directory.to_path_buf(), settings.clone());
+        self.by_directory.insert(directory, settings.clone());
         settings
     }
 
@@ -233,27 +284,62 @@ impl Discovery {
         self.for_directory(file.parent().unwrap_or(Path::new("/")))
     }
 
-    /// Config errors found since the last call, to report in order.
+    /// Forgets every config read (one changed), but remembers the last good
+    /// version of each, for a config that an edit breaks.
+    pub fn clear(&mut self) {
+        self.by_directory.clear();
+    }
+
+    /// Config errors and warnings found since the last call, to report in order.
     pub fn take_errors(&mut self) -> Vec<ConfigError> {
         std::mem::take(&mut self.errors)
     }
 
-    /// A config that cannot be used is reported, and its files are checked
-    /// with the default settings, so one typo does not hide every finding.
+    /// A config that cannot be used is reported. Its files are checked with
+    /// the last good version of the file when there is one (an editor, while
+    /// the user edits it), else with the default settings, so that one typo
+    /// does not hide every finding.
     fn load(&mut self, path: Option<&Path>) -> Arc<Settings> {
-        let config = path.and_then(|path| match Config::load(path) {
-            Ok(config) => Some(config),
-            Err(mut error) => {
-                // Shown as the user would name it.
-                if let Ok(relative) = error.path.strip_prefix(&self.overrides.cwd) {
-                    error.path = relative.to_path_buf();
+        let config = path.and_then(|path| match Config::load(path, self.mode) {
+            Ok(config) => {
+                for warning in &config.warnings {
+                    self.errors.push(self.shown(warning.clone()));
                 }
+                self.last_good.insert(path.to_path_buf(), config.clone());
+                Some(config)
+            }
+            Err(error) => {
+                let error = self.shown(error);
                 self.errors.push(error);
-                None
+                self.last_good.get(path).cloned()
             }
         });
         Arc::new(Settings::new(config, self.overrides.clone()))
     }
+
+    /// An error's path as the user would name it.
+    fn shown(&self, mut error: ConfigError) -> ConfigError {
+        if let Ok(relative) = error.path.strip_prefix(&self.overrides.cwd) {
+            error.path = relative.to_path_buf();
+        }
+        error
+    }
+}
+
+/// Removes `.` and resolves `..` lexically, so that `a/./b/../c` and `a/c`
+/// share a cache entry; symlinks are left alone (no I/O).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -309,7 +395,8 @@ mod tests {
     fn command_line_select_replaces_and_ignore_adds() {
         let first = all_rules().next().unwrap().code;
         let text = format!("[rules]\nignore = [\"{first}\"]\n");
-        let config = Config::parse(Path::new("/work/policy-check.toml"), &text).unwrap();
+        let config =
+            Config::parse(Path::new("/work/policy-check.toml"), &text, Mode::Strict).unwrap();
         let s = Settings::new(Some(config.clone()), overrides());
         assert!(s.options.rules.disabled.contains(&first));
 
@@ -337,7 +424,12 @@ mod tests {
         let text = format!(
             "[[per-file-ignores]]\nfiles = [\"legacy/**\"]\nignore = [\"{first}\"]\n[[profiles]]\nfiles = [\"fsx-*.json\"]\nservices = [\"fsx\"]\n"
         );
-        let config = Config::parse(Path::new("/work/keys/policy-check.toml"), &text).unwrap();
+        let config = Config::parse(
+            Path::new("/work/keys/policy-check.toml"),
+            &text,
+            Mode::Strict,
+        )
+        .unwrap();
         let s = Settings::new(Some(config), overrides());
         assert!(matches!(
             s.options_for(Path::new("/work/keys/a.json")),
