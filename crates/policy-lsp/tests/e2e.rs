@@ -1062,8 +1062,19 @@ fn a_yaml_template_gets_its_key_policy_findings_at_template_positions() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["title"] == "Write `kms:Decrypt`")
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Write `kms:Decrypt`")
+        })
         .unwrap_or_else(|| panic!("the fix: {actions}"));
+    // The typo's fix makes the statement grant: it says so and is not preferred.
+    assert_eq!(
+        fix["title"],
+        "Write `kms:Decrypt`: the statement starts to grant it; review"
+    );
+    assert_eq!(fix["isPreferred"], false);
     let changes = fix["edit"]["changes"].as_object().unwrap();
     assert_eq!(changes.keys().collect::<Vec<_>>(), [uri]);
     let fixed = apply_edits(TEMPLATE, changes[uri].as_array().unwrap());
