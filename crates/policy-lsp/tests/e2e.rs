@@ -503,7 +503,9 @@ fn burst_of_changes(changes: u32, padding_bytes: usize, expected_codes: &[&str])
     let mut pad = 0;
     while text.len() < padded_end {
         pad += 1;
-        text.push_str(&format!(",\n{{\"Sid\": \"Pad{pad}\", \"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"arn:aws:iam::111122223333:role/App\"}}, \"Action\": \"kms:Decrypt\", \"Resource\": \"*\"}}"));
+        // Each statement for its own role: identical statements would be
+        // redundant-statement findings.
+        text.push_str(&format!(",\n{{\"Sid\": \"Pad{pad}\", \"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"arn:aws:iam::111122223333:role/App{pad}\"}}, \"Action\": \"kms:Decrypt\", \"Resource\": \"*\"}}"));
     }
     text.push_str("]}\n");
     client.open(uri, &text);
@@ -1060,8 +1062,19 @@ fn a_yaml_template_gets_its_key_policy_findings_at_template_positions() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["title"] == "Write `kms:Decrypt`")
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Write `kms:Decrypt`")
+        })
         .unwrap_or_else(|| panic!("the fix: {actions}"));
+    // The typo's fix makes the statement grant: it says so and is not preferred.
+    assert_eq!(
+        fix["title"],
+        "Write `kms:Decrypt`: the statement starts to grant it; review"
+    );
+    assert_eq!(fix["isPreferred"], false);
     let changes = fix["edit"]["changes"].as_object().unwrap();
     assert_eq!(changes.keys().collect::<Vec<_>>(), [uri]);
     let fixed = apply_edits(TEMPLATE, changes[uri].as_array().unwrap());

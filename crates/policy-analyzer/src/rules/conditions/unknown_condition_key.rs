@@ -172,7 +172,14 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 if found.info.prefix.as_deref() == Some(CONTEXT_PREFIX) {
                     check_context_key(ctx, out, &entry);
                 }
-                if found.case_differs {
+                // Two spellings of one key under one operator:
+                // duplicate-condition-key-case reports them together.
+                let spelled_twice = entry
+                    .op
+                    .keys
+                    .iter()
+                    .any(|k| k.key.value != name && k.key.value.eq_ignore_ascii_case(name));
+                if found.case_differs && !spelled_twice {
                     let canonical = match &found.info.prefix {
                         None => found.info.name.clone(),
                         Some(p) => format!("{}{}", &found.info.name[..p.len()], &name[p.len()..]),
@@ -217,6 +224,28 @@ fn report_unknown(ctx: &Context<'_>, out: &mut Emitter<'_>, entry: &Entry<'_, '_
                 format!("{} in {label} names no encryption context key", code(name)),
             )
             .with_help("write the context key after the prefix, as in `kms:EncryptionContext:aws:s3:arn`, or use `kms:EncryptionContextKeys` to test which keys are present")
+            .at_node(ctx.tree, entry.key.value_node);
+        out.push(d);
+        return;
+    }
+    // `aws:PrincipalTag` (or `aws:PrincipalTag/`) without a tag key: the
+    // key is `aws:PrincipalTag/<tag-key>`, and no spelling fix finds the
+    // tag key that was meant (Access Analyzer's "Missing tag key in
+    // condition").
+    let tag_key = ["aws:principaltag", "aws:resourcetag", "aws:requesttag"]
+        .into_iter()
+        .find(|t| lower.trim_end_matches('/') == *t);
+    if tag_key.is_some() {
+        let written = name.trim_end_matches('/');
+        let d = out
+            .diagnostic(
+                entry.key.key.range,
+                format!(
+                    "{} in {label} names no tag (the key is `{written}/<tag-key>`, one key per tag): KMS requests never carry it as written, {consequence}",
+                    code(name)
+                ),
+            )
+            .with_help(format!("write the tag's key after the slash, as in `{written}/team`"))
             .at_node(ctx.tree, entry.key.value_node);
         out.push(d);
         return;

@@ -82,11 +82,15 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(principal) = &statement.principal else {
             continue;
         };
+        // `"*"` limited to an account or organization is a grant to every
+        // principal there: broad-key-administration reports it, as a warning.
+        let account_wide = super::broad_key_administration::account_wide_admin(ctx, statement)
+            .is_some_and(|(_, actions)| actions.contains(&"kms:CreateGrant"));
         let grantees: Vec<(RequestPrincipal, String)> = principal
             .values()
             .filter_map(
                 |(kind, text)| match PrincipalValue::parse(kind, text.value) {
-                    PrincipalValue::Everyone => Some((
+                    PrincipalValue::Everyone if !account_wide => Some((
                         RequestPrincipal::role(&account, "policy-check-caller"),
                         "any principal".to_string(),
                     )),
