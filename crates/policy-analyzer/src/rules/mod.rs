@@ -6,6 +6,7 @@ pub mod conditions;
 pub(crate) mod edits;
 pub mod security;
 pub mod services;
+pub(crate) mod shared;
 pub mod structure;
 pub mod suppressions;
 pub mod syntax;

@@ -2,7 +2,7 @@ use crate::diagnostic::Severity;
 use crate::matcher::has_wildcard;
 use crate::model::PrincipalKind;
 use crate::rules::conditions::formats::placeholder_word;
-use crate::rules::structure::{statements, Findings};
+use crate::rules::shared::{statements, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::symbolic::FormatView;
 

@@ -2,9 +2,8 @@ use crate::diagnostic::{Fix, Severity};
 use crate::matcher::wildcard_match;
 use crate::model::StringList;
 use crate::rules::edits::remove_array_item;
-use crate::rules::structure::{
-    identity_policy_like, statements, Findings, Label, MAX_ENTRIES_PER_LIST,
-};
+use crate::rules::shared::{statements, Findings, Label, MAX_ENTRIES_PER_LIST};
+use crate::rules::structure::identity_policy_like;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
