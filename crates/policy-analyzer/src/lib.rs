@@ -4,6 +4,7 @@
 //! terminals or editors: the `policy-check` CLI and the `policy-lsp` server
 //! call it the same way and differ only in how they present the result.
 
+pub mod aws;
 pub mod catalog;
 pub mod diagnostic;
 pub mod eval;

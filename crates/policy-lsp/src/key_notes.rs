@@ -162,14 +162,10 @@ pub const VIA_SERVICES: &[ViaService] = &[
 
 /// The region of a ViaService endpoint: `us-east-1` in `s3.us-east-1.amazonaws.com`.
 pub fn via_service_region(endpoint: &str) -> Option<&str> {
-    let rest = endpoint.strip_suffix(".amazonaws.com")?;
-    let (_, region) = rest.split_once('.')?;
-    let plausible = !region.is_empty()
-        && region.contains('-')
-        && region
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    plausible.then_some(region)
+    use policy_analyzer::aws::{is_region, ViaService};
+    ViaService::parse(endpoint)?
+        .concrete_region()
+        .filter(|r| is_region(r))
 }
 
 #[cfg(test)]

@@ -383,7 +383,7 @@ fn classify(
             let literal_wildcard = literal_operator && value_texts.iter().any(|v| has_wildcard(v));
             let malformed_account = is("kms:CallerAccount")
                 && !value_texts.is_empty()
-                && value_texts.iter().all(|v| !crate::eval::is_account_id(v));
+                && value_texts.iter().all(|v| !crate::aws::is_account_id(v));
             // `${aws_region}` in a template, or a policy variable that names
             // no key: what the value will be is not known here.
             let placeholder = values

@@ -6,10 +6,11 @@
 
 use super::model::{CallerKind, ServiceId};
 use super::profile::{
-    is_account_id, representative, BucketKeys, Evidence, Origin, Profile, Reason, ResourceEvidence,
+    representative, BucketKeys, Evidence, Origin, Profile, Reason, ResourceEvidence,
     ServiceProfile, Valued,
 };
 use super::reading::{PolicyReading, S3ArnForm, StatementReading};
+use crate::aws::is_account_id;
 use crate::eval::PrincipalValue;
 use crate::model::PrincipalKind;
 use crate::resources::{ConsumerKind, KeyContext};

@@ -221,8 +221,6 @@ pub mod representative {
     pub const WILDCARD_FILL: &str = "example";
 }
 
-pub use crate::eval::is_account_id;
-
 #[cfg(test)]
 mod tests {
     use super::*;

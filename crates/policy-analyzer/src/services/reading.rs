@@ -8,7 +8,7 @@
 //! explanations of denials build on.
 
 use super::model::{models, CallerKind, ServiceId, ServiceModel};
-use super::profile::is_account_id;
+use crate::aws::{is_account_id, Arn, CallerKey, S3Arn, ServicePrincipal, ViaService};
 use crate::matcher::has_wildcard;
 use crate::model::{
     ConditionBlock, ConditionValue, Operator, Policy, PrincipalKind, Statement, Text, ValueKind,
@@ -486,72 +486,46 @@ fn forward_access_model(via_service_name: &str) -> Option<&'static ServiceModel>
 /// A representative caller takes the values a statement asks of them (it
 /// stands for the principals the statement means).
 pub fn is_identity_key(name: &str) -> bool {
-    const KEYS: [&str; 8] = [
-        "aws:PrincipalArn",
-        "aws:PrincipalOrgID",
-        "aws:PrincipalOrgPaths",
-        "aws:PrincipalType",
-        "aws:userid",
-        "aws:username",
-        "aws:SourceIdentity",
-        "aws:MultiFactorAuthPresent",
-    ];
-    const TAG_PREFIX: &str = "aws:PrincipalTag/";
-    KEYS.iter().any(|k| k.eq_ignore_ascii_case(name))
-        || (name.len() > TAG_PREFIX.len()
-            && name
-                .get(..TAG_PREFIX.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(TAG_PREFIX)))
+    matches!(
+        crate::aws::caller_key(name),
+        Some(CallerKey::Identity | CallerKey::Attribute)
+    )
 }
 
 /// `fsx.us-east-1.amazonaws.com` → (`fsx`, `us-east-1`).
 fn via_service_value(text: ConditionText<'_>) -> Option<ViaServiceValue<'_>> {
-    let value = text.value.value;
-    let rest = value.strip_suffix(".amazonaws.com")?;
-    let (service_name, region) = rest.split_once('.')?;
-    if service_name.is_empty() || has_wildcard(service_name) {
+    let via = ViaService::parse(text.value.value)?;
+    if via.service.is_empty() || has_wildcard(via.service) {
         return None;
     }
-    let region = (!region.is_empty() && !has_wildcard(region) && !region.contains(['.', '$', '{']))
-        .then_some(region);
     Some(ViaServiceValue {
         text,
-        service_name,
-        region,
+        service_name: via.service,
+        region: via.concrete_region(),
     })
 }
 
 /// `arn:aws:s3:::bucket/prefix/*` → object form of `bucket`.
 fn s3_context_value(text: ConditionText<'_>) -> Option<S3ContextValue<'_>> {
-    let value = text.value.value;
-    let mut parts = value.splitn(6, ':');
-    let (arn, _partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    if arn != "arn" || service != "s3" || !region.is_empty() || !account.is_empty() {
-        return None;
-    }
     let wildcards = text.operator.is_some_and(|op| op.base.supports_wildcards());
     let concrete = |s: &str| !s.is_empty() && (!wildcards || !has_wildcard(s));
-    Some(match resource.split_once('/') {
-        Some((bucket, object)) => S3ContextValue {
+    Some(match S3Arn::parse(text.value.value)? {
+        S3Arn::Object {
+            bucket,
+            key: object,
+        } => S3ContextValue {
             text,
             form: S3ArnForm::Object,
             bucket: concrete(bucket).then_some(bucket),
             object_pattern: Some(object),
         },
-        None if concrete(resource) => S3ContextValue {
+        S3Arn::Bucket(resource) if concrete(resource) => S3ContextValue {
             text,
             form: S3ArnForm::Bucket,
             bucket: Some(resource),
             object_pattern: None,
         },
-        None => S3ContextValue {
+        S3Arn::Bucket(_) => S3ContextValue {
             text,
             form: S3ArnForm::Pattern,
             bucket: None,
@@ -578,18 +552,16 @@ fn session_user_id(text: ConditionText<'_>) -> Option<SessionUserId<'_>> {
 /// A service principal of a modelled service: `<name>.amazonaws.com` or
 /// `<name>.<region>.amazonaws.com`.
 fn service_principal(text: Text<'_>) -> Option<ServicePrincipalRef<'_>> {
-    let rest = text.value.strip_suffix(".amazonaws.com")?;
-    let (name, region) = match rest.split_once('.') {
-        Some((name, region)) => (name, Some(region)),
-        None => (rest, None),
-    };
-    let model = models()
-        .iter()
-        .find(|m| m.via_service.service_name().eq_ignore_ascii_case(name))?;
+    let principal = ServicePrincipal::parse(text.value)?;
+    let model = models().iter().find(|m| {
+        m.via_service
+            .service_name()
+            .eq_ignore_ascii_case(principal.service)
+    })?;
     Some(ServicePrincipalRef {
         text,
         service: model.id,
-        region: region.filter(|r| !r.is_empty()),
+        region: principal.region,
     })
 }
 
@@ -629,11 +601,14 @@ fn role_reference(value: &str, range: TextRange, in_principal: bool) -> Option<R
                 .push(RoleArnProblem::MalformedId { id: id.to_string() });
         }
     }
-    let parts: Vec<&str> = value[..at].splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, "iam", "", account, resource]
-            if resource.starts_with("role/") || *resource == "role" =>
-        {
+    match Arn::parse(&value[..at]) {
+        Some(Arn {
+            service: "iam",
+            region: "",
+            account,
+            resource,
+            ..
+        }) if resource.starts_with("role/") || resource == "role" => {
             if is_account_id(account) {
                 reference.account = Some(account);
             } else if judge(account) {

@@ -9,8 +9,9 @@
 //! the configuration may name them instead.
 
 use super::model::{CallerKind, Need, ServiceId, Vars};
-use super::profile::{is_account_id, representative, Origin, ServiceProfile, Valued};
+use super::profile::{representative, Origin, ServiceProfile, Valued};
 use super::reading::{ConditionText, PolicyReading, S3ArnForm, StatementReading};
+use crate::aws::is_account_id;
 use crate::catalog::catalog;
 use crate::eval::{PrincipalValue, Request, RequestPrincipal};
 use crate::model::{OperatorFamily, PrincipalKind};

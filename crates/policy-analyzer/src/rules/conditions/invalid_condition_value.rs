@@ -1,8 +1,9 @@
+use crate::aws::is_region;
 use crate::catalog::{catalog, KeyType};
 use crate::diagnostic::Severity;
 use crate::model::{BaseOperator, OperatorFamily, ValueKind};
 use crate::rules::conditions::formats::{
-    arn_problem, is_bool, is_date, is_ip_or_cidr, is_number, is_region, placeholder_word,
+    arn_problem, is_bool, is_date, is_ip_or_cidr, is_number, placeholder_word,
     principal_arn_problem, vpc_id_problem,
 };
 use crate::rules::conditions::{

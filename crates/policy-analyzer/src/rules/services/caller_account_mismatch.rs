@@ -2,10 +2,11 @@ use super::{
     label, mismatch_severity, miss_groups, miss_range, origin_in_words, service_name,
     with_consumers, with_unused_note, MissGroup,
 };
+use crate::aws::is_account_id;
 use crate::diagnostic::{Fix, Severity};
 use crate::eval::Failure;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::profile::{is_account_id, representative};
+use crate::services::profile::representative;
 use crate::services::Cause;
 
 pub(crate) static RULE: Rule = Rule {

@@ -125,9 +125,9 @@ pub(crate) fn classify(value: &str) -> ResourceKind {
     if whole_placeholder {
         return ResourceKind::Placeholder;
     }
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    let is_arn = parts.len() == 6 && parts[0].eq_ignore_ascii_case("arn");
-    if is_arn && parts[2].eq_ignore_ascii_case("kms") {
+    let parts = crate::aws::arn_parts(value).filter(|p| p[0].eq_ignore_ascii_case("arn"));
+    let is_arn = parts.is_some();
+    if let Some(parts) = parts.filter(|p| p[2].eq_ignore_ascii_case("kms")) {
         // Any KMS ARN but an alias names keys (`key/...`, or with variables
         // and wildcards that policy-check cannot resolve).
         return if parts[5].to_ascii_lowercase().starts_with("alias/") {
