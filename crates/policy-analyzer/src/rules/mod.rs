@@ -239,7 +239,14 @@ impl<'a> Context<'a> {
     pub fn services(&self) -> &crate::services::ServiceAnalysis {
         self.shared
             .services
-            .get_or_init(|| crate::services::ServiceAnalysis::run(self))
+            .get_or_init(|| {
+                crate::services::ServiceAnalysis::run(
+                    self.policy,
+                    self.text,
+                    self.options.profile.as_ref(),
+                    self.key,
+                )
+            })
     }
 }
 

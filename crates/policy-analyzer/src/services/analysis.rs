@@ -1,18 +1,10 @@
 //! Asking the evaluator about each service request, and explaining the
 //! answers. Every verdict comes from `eval::evaluate`; this module only
-//! decides which statements were meant to allow a request and sorts their
-//! misses by cause, so that each defect is reported once, by the rule that
-//! explains it best:
-//!
-//! | cause of an intended statement's miss        | reported by            |
-//! | -------------------------------------------- | ---------------------- |
-//! | `kms:ViaService` condition                   | PC406                  |
-//! | `kms:CallerAccount` condition                | PC407                  |
-//! | S3 encryption context / `aws:userid` (S3 link) | PC408                |
-//! | malformed service-linked role principal      | PC409                  |
-//! | service principal instead of the caller      | PC410                  |
-//! | unknown action, key or operator; unreadable  | the other packs        |
-//! | missing action, anything else                | PC402 / PC403 / PC404  |
+//! decides which statements were meant to allow a request and says, for
+//! each of their misses, what failed ([`Cause`]) and what else is wrong
+//! with the failing element that a reader of the policy alone can see
+//! ([`Defect`]). Which rule reports a miss is the rules' decision
+//! (`rules::services::reporter`).
 
 use super::model::{CallerKind, Need, ServiceId};
 use super::profile::{BucketKeys, ServiceProfile};
@@ -37,34 +29,50 @@ pub enum Verdict {
     Allowed,
 }
 
-/// Why a statement meant for a request did not allow it.
+/// Why a statement meant for a request did not allow it: which part of
+/// the statement failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Cause {
-    /// Its `kms:ViaService` condition (PC406).
+    /// Its `kms:ViaService` condition.
     ViaService,
-    /// Its `kms:CallerAccount` condition (PC407).
+    /// Its `kms:CallerAccount` condition.
     CallerAccount,
-    /// Its S3 encryption-context or `aws:userid` condition (PC408).
+    /// Its S3 encryption-context or `aws:userid` condition, for a
+    /// service-linked role that reaches an S3 bucket.
     S3Context,
-    /// Its principal is a malformed service-linked role ARN (PC409).
+    /// Its principal is a malformed service-linked role ARN.
     MalformedRole,
-    /// Its principal is a service principal, which the service never is (PC410).
+    /// Its principal is a service principal, which the service never is.
     ServicePrincipal,
-    /// Something another pack reports: an unknown action, condition key or
-    /// operator, an unreadable statement.
-    OtherPack,
     /// Its `Action` lacks the action.
     MissingAction,
     /// Anything else (another principal, another condition).
     Other,
 }
 
-impl Cause {
-    /// Whether a rule other than the generic verdict rules (PC402-PC404)
-    /// reports this cause.
-    pub fn is_explained_elsewhere(self) -> bool {
-        !matches!(self, Cause::MissingAction | Cause::Other)
-    }
+/// What is wrong with a failing element whatever the service: what the
+/// packs that read the policy alone (actions, conditions, structure)
+/// report, so that a miss it explains need not be explained again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Defect {
+    /// The condition key is not one IAM knows.
+    UnknownConditionKey,
+    /// A condition value holds `${...}` that names no condition key (a
+    /// template placeholder, or a policy variable of another version).
+    UnresolvedVariable,
+    /// `*` or `?` under an operator that compares literally.
+    LiteralWildcard,
+    /// A `kms:CallerAccount` value that is not a 12-digit account id.
+    MalformedCallerAccount,
+    /// A principal holding a template placeholder.
+    PrincipalPlaceholder,
+    /// A service-linked role ARN whose only problem is its account.
+    MalformedPrincipalAccount,
+    /// An `Action` value that misspells the action.
+    MisspelledAction,
+    /// The statement cannot apply to any request (no Effect, an unknown
+    /// operator, a value of the wrong type).
+    Unreadable,
 }
 
 /// An intended statement that did not allow a request.
@@ -73,6 +81,9 @@ pub struct Miss {
     pub statement: usize,
     pub failure: Failure,
     pub cause: Cause,
+    /// What else is wrong with the failing element, in the order the
+    /// reporters are asked.
+    pub defects: Vec<Defect>,
 }
 
 /// One variant of a request (for the S3 link: one S3 Bucket Key setting).
@@ -107,12 +118,6 @@ impl RequestOutcome {
     pub fn best(&self) -> &Variant {
         &self.variants[self.best]
     }
-
-    /// Whether every intended statement's miss is one another rule reports
-    /// (and there is at least one).
-    pub fn is_explained_elsewhere(&self) -> bool {
-        !self.misses.is_empty() && self.misses.iter().all(|m| m.cause.is_explained_elsewhere())
-    }
 }
 
 /// A service's callers and the outcome of each of its requests.
@@ -129,22 +134,6 @@ impl ServiceCheck {
     }
 }
 
-/// Which defects the rules of other packs report, so that a statement
-/// missing a request because of them is not explained again here. Each is
-/// true only while the rule that reports it is enabled.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct ReportedElsewhere {
-    /// `*` or `?` under an operator that compares literally (PC304).
-    pub literal_wildcards: bool,
-    /// A `kms:CallerAccount` value that is not a 12-digit account id (PC311).
-    pub malformed_caller_accounts: bool,
-    /// A principal ARN whose account is not a 12-digit id (PC112).
-    pub malformed_principal_accounts: bool,
-    /// A `${...}` in a condition value that names no condition key: PC315
-    /// under Version 2012-10-17, PC109 (literal text) under older versions.
-    pub unresolved_variables: bool,
-}
-
 /// Synthesizes, evaluates and explains the requests of one service.
 ///
 /// `unclaimed` lists the statements meant for services of the same kind
@@ -157,7 +146,6 @@ pub fn check_service(
     reading: &PolicyReading<'_>,
     text: &str,
     unclaimed: &[usize],
-    elsewhere: ReportedElsewhere,
 ) -> ServiceCheck {
     let callers = callers(&profile, reading);
     let requests = requests(&profile, &callers, reading);
@@ -244,19 +232,19 @@ pub fn check_service(
                 let failure = evaluation.miss(i)?.clone();
                 let statement = policy.statements.get(i)?;
                 let statement_reading = reading.statements.get(i)?;
-                let cause = classify(
+                let (cause, defects) = classify(
                     &failure,
                     statement,
                     statement_reading,
                     profile.service,
                     outcome.action,
                     text,
-                    elsewhere,
                 );
                 Some(Miss {
                     statement: i,
                     failure,
                     cause,
+                    defects,
                 })
             })
             .collect();
@@ -351,7 +339,8 @@ fn names_only_others<'a>(values: impl Iterator<Item = Option<&'a str>>, target: 
     any
 }
 
-/// Why an intended statement missed a request.
+/// Why an intended statement missed a request, and what else is wrong
+/// with the failing element.
 fn classify(
     failure: &Failure,
     statement: &Statement<'_>,
@@ -359,10 +348,10 @@ fn classify(
     service: ServiceId,
     action: &str,
     text: &str,
-    elsewhere: ReportedElsewhere,
-) -> Cause {
+) -> (Cause, Vec<Defect>) {
     let linked_role = service.model().caller.kind == CallerKind::ServiceLinkedRole;
-    match failure {
+    let mut defects = Vec::new();
+    let cause = match failure {
         Failure::Condition {
             key,
             values,
@@ -380,22 +369,27 @@ fn classify(
                 .get(operator.as_usize())
                 .and_then(|o| crate::model::Operator::parse(o.trim_matches('"')))
                 .is_some_and(|o| !o.base.supports_wildcards());
-            let literal_wildcard = literal_operator && value_texts.iter().any(|v| has_wildcard(v));
-            let malformed_account = is("kms:CallerAccount")
-                && !value_texts.is_empty()
-                && value_texts.iter().all(|v| !crate::aws::is_account_id(v));
+            if catalog().condition_key(&name).is_none() {
+                defects.push(Defect::UnknownConditionKey);
+            }
             // `${aws_region}` in a template, or a policy variable that names
             // no key: what the value will be is not known here.
-            let placeholder = values
+            if values
                 .iter()
-                .any(|r| text.get(r.as_usize()).is_some_and(has_template_placeholder));
-            if catalog().condition_key(&name).is_none()
-                || (placeholder && elsewhere.unresolved_variables)
-                || (literal_wildcard && elsewhere.literal_wildcards)
-                || (malformed_account && elsewhere.malformed_caller_accounts)
+                .any(|r| text.get(r.as_usize()).is_some_and(has_template_placeholder))
             {
-                Cause::OtherPack
-            } else if is("kms:ViaService") {
+                defects.push(Defect::UnresolvedVariable);
+            }
+            if literal_operator && value_texts.iter().any(|v| has_wildcard(v)) {
+                defects.push(Defect::LiteralWildcard);
+            }
+            if is("kms:CallerAccount")
+                && !value_texts.is_empty()
+                && value_texts.iter().all(|v| !crate::aws::is_account_id(v))
+            {
+                defects.push(Defect::MalformedCallerAccount);
+            }
+            if is("kms:ViaService") {
                 Cause::ViaService
             } else if is("kms:CallerAccount") {
                 Cause::CallerAccount
@@ -415,22 +409,22 @@ fn classify(
                 .iter()
                 .flat_map(|p| p.values())
                 .any(|(_, v)| has_template_placeholder(v.value));
+            if placeholder {
+                defects.push(Defect::PrincipalPlaceholder);
+            }
             let role_problems = |r: &&crate::services::reading::RoleReference<'_>| {
                 r.in_principal && !r.problems.is_empty()
             };
-            let only_account_problems = reading.roles.iter().filter(role_problems).all(|r| {
-                r.problems
-                    .iter()
-                    .all(|p| matches!(p, RoleArnProblem::MalformedAccount { .. }))
-            });
-            if placeholder {
-                Cause::OtherPack
-            } else if reading.roles.iter().any(|r| role_problems(&r)) {
-                if only_account_problems && elsewhere.malformed_principal_accounts {
-                    Cause::OtherPack
-                } else {
-                    Cause::MalformedRole
+            if reading.roles.iter().any(|r| role_problems(&r)) {
+                let only_account_problems = reading.roles.iter().filter(role_problems).all(|r| {
+                    r.problems
+                        .iter()
+                        .all(|p| matches!(p, RoleArnProblem::MalformedAccount { .. }))
+                });
+                if only_account_problems {
+                    defects.push(Defect::MalformedPrincipalAccount);
                 }
+                Cause::MalformedRole
             } else if !reading.service_principals.is_empty()
                 && reading.aws_principals.is_empty()
                 && !reading.principal_everyone
@@ -455,17 +449,20 @@ fn classify(
                                 .is_some_and(|s| action_matches(s, action)))
                 });
             if misspelled {
-                Cause::OtherPack
-            } else {
-                Cause::MissingAction
+                defects.push(Defect::MisspelledAction);
             }
+            Cause::MissingAction
         }
-        Failure::Unreadable { .. } => Cause::OtherPack,
+        Failure::Unreadable { .. } => {
+            defects.push(Defect::Unreadable);
+            Cause::Other
+        }
         Failure::NotPrincipal { .. }
         | Failure::NotAction { .. }
         | Failure::Resource { .. }
         | Failure::NotResource { .. } => Cause::Other,
-    }
+    };
+    (cause, defects)
 }
 
 /// The condition key whose name is at `range`.
@@ -516,14 +513,7 @@ mod tests {
         resolve(config, None, &reading)
             .into_iter()
             .map(|p| {
-                check_service(
-                    p,
-                    &policy,
-                    &reading,
-                    text,
-                    &[],
-                    ReportedElsewhere::default(),
-                )
+                check_service(p, &policy, &reading, text, &[])
             })
             .collect()
     }
@@ -576,7 +566,7 @@ mod tests {
             .unwrap();
         assert_eq!(o.verdict, Verdict::Denied);
         assert_eq!(o.misses[0].cause, Cause::ViaService);
-        assert!(o.is_explained_elsewhere());
+        assert!(o.misses[0].defects.is_empty());
     }
 
     #[test]

@@ -7,7 +7,6 @@ use crate::diagnostic::{Fix, Severity};
 use crate::eval::Failure;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::profile::representative;
-use crate::services::Cause;
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC407",
@@ -66,7 +65,7 @@ replaces the value with it (review it: it changes who the statement applies to).
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
-    for group in miss_groups(&analysis.checks, Cause::CallerAccount) {
+    for group in miss_groups(ctx, &analysis.checks, &RULE) {
         report(ctx, out, &group);
     }
 }

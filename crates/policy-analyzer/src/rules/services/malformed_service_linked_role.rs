@@ -50,8 +50,10 @@ the statement starts to apply to the role).
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     // A placeholder account is any principal ARN's defect: PC112 reports it
     // while it runs; this rule keeps what is particular to the role.
-    let accounts_reported_elsewhere = crate::rules::find_rule("invalid-principal")
-        .is_some_and(|rule| ctx.options.rules.is_enabled(rule));
+    let accounts_reported_elsewhere = ctx
+        .options
+        .rules
+        .is_enabled(&crate::rules::structure::invalid_principal::RULE);
     for role in &ctx.services().malformed_roles {
         let problems: Vec<&RoleArnProblem> = role
             .problems

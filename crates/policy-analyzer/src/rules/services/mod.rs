@@ -1,9 +1,9 @@
-//! Services: whether the services a key serves (FSx, FSx for Lustre, File
-//! Cache, EFS, S3 buckets linked to them) can really use it. The rules
+//! Services: whether the services a key serves can really use it. The rules
 //! report from the shared [`ServiceAnalysis`](crate::services::ServiceAnalysis):
 //! the requests each service makes, the evaluator's verdicts, and the cause
-//! of each miss. This module holds what several of them share: grouping
-//! requests, describing misses, and the fix that adds missing actions.
+//! of each miss. This module holds what several of them share: which rule
+//! reports a miss ([`reporter`]), grouping requests, describing misses, and
+//! the fix that adds missing actions.
 
 pub mod caller_account_mismatch;
 pub mod disabled_key_in_use;
@@ -25,7 +25,7 @@ use crate::model::{Statement, StringList};
 use crate::services::analysis::condition_key_name;
 use crate::services::profile::{Origin, Reason};
 use crate::services::requests::Caller;
-use crate::services::{Cause, Miss, RequestOutcome, ServiceCheck, Verdict};
+use crate::services::{Cause, Defect, Miss, RequestOutcome, ServiceCheck, Verdict};
 use crate::syntax::NodeKind;
 use crate::text::TextRange;
 
@@ -43,6 +43,73 @@ pub(crate) static RULES: &[&Rule] = &[
     &unsupported_key_spec::RULE,
     &disabled_key_in_use::RULE,
 ];
+
+/// Who reports a statement's miss of a service request.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Reporter {
+    /// This rule.
+    Rule(&'static Rule),
+    /// The packs that read the policy alone, whose rules report what makes a
+    /// statement unreadable or names nothing IAM knows, whichever of them runs.
+    OtherPacks,
+}
+
+impl Reporter {
+    pub(crate) fn is(self, rule: &Rule) -> bool {
+        matches!(self, Reporter::Rule(r) if std::ptr::eq(r, rule))
+    }
+}
+
+/// The rule that explains a miss, if one does: a defect of the failing
+/// element that another pack reports (while its rule runs), else the rule of
+/// this pack for the failing element. `None`: the verdict rules
+/// (service-request-denied, -delegated, optional-permission-missing) explain
+/// it.
+pub(crate) fn reporter(ctx: &Context<'_>, miss: &Miss) -> Option<Reporter> {
+    use crate::rules::{conditions, structure};
+    let enabled = |rule: &'static Rule| {
+        ctx.options
+            .rules
+            .is_enabled(rule)
+            .then_some(Reporter::Rule(rule))
+    };
+    for defect in &miss.defects {
+        let reporter = match defect {
+            Defect::UnknownConditionKey
+            | Defect::PrincipalPlaceholder
+            | Defect::MisspelledAction
+            | Defect::Unreadable => Some(Reporter::OtherPacks),
+            Defect::UnresolvedVariable => {
+                if crate::eval::uses_policy_variables(ctx.policy) {
+                    enabled(&conditions::unresolved_policy_variable::RULE)
+                } else {
+                    enabled(&structure::policy_variable_in_old_version::RULE)
+                }
+            }
+            Defect::LiteralWildcard => enabled(&conditions::wildcard_in_non_like_operator::RULE),
+            Defect::MalformedCallerAccount => enabled(&conditions::invalid_caller_account::RULE),
+            Defect::MalformedPrincipalAccount => enabled(&structure::invalid_principal::RULE),
+        };
+        if reporter.is_some() {
+            return reporter;
+        }
+    }
+    let rule: &'static Rule = match miss.cause {
+        Cause::ViaService => &via_service_mismatch::RULE,
+        Cause::CallerAccount => &caller_account_mismatch::RULE,
+        Cause::S3Context => &s3_encryption_context_mismatch::RULE,
+        Cause::MalformedRole => &malformed_service_linked_role::RULE,
+        Cause::ServicePrincipal => &service_principal_for_forward_access_service::RULE,
+        Cause::MissingAction | Cause::Other => return None,
+    };
+    Some(Reporter::Rule(rule))
+}
+
+/// Whether every intended statement's miss of a request is one another rule
+/// reports (and there is at least one).
+pub(crate) fn explained_elsewhere(ctx: &Context<'_>, outcome: &RequestOutcome) -> bool {
+    !outcome.misses.is_empty() && outcome.misses.iter().all(|m| reporter(ctx, m).is_some())
+}
 
 /// Requests of one caller in one region (and bucket): what one diagnostic is about.
 pub(crate) struct Group<'a> {
@@ -98,6 +165,7 @@ impl Group<'_> {
                         statement: m.statement,
                         failure: m.failure.clone(),
                         cause: Cause::Other,
+                        defects: Vec::new(),
                     });
                 }
             }
@@ -121,18 +189,21 @@ impl Group<'_> {
 
     /// The one statement the missing actions should be added to: where
     /// every unexplained miss is a missing action of the same Allow statement.
-    pub fn statement_lacking_actions(&self) -> Option<usize> {
+    pub fn statement_lacking_actions(&self, ctx: &Context<'_>) -> Option<usize> {
         let misses = self.misses();
+        let unexplained = |m: &&&Miss| reporter(ctx, m).is_none();
         let lacking: Vec<usize> = misses
             .iter()
+            .filter(unexplained)
             .filter(|m| m.cause == Cause::MissingAction)
             .map(|m| m.statement)
             .collect();
         let first = *lacking.first()?;
-        let unexplained_elsewhere = misses
+        let only_missing_actions = misses
             .iter()
-            .all(|m| m.cause == Cause::MissingAction || m.cause.is_explained_elsewhere());
-        (lacking.iter().all(|&s| s == first) && unexplained_elsewhere).then_some(first)
+            .filter(unexplained)
+            .all(|m| m.cause == Cause::MissingAction);
+        (lacking.iter().all(|&s| s == first) && only_missing_actions).then_some(first)
     }
 }
 
@@ -377,11 +448,17 @@ pub(crate) struct MissGroup<'a> {
     pub outcomes: Vec<&'a RequestOutcome>,
 }
 
-pub(crate) fn miss_groups(checks: &[ServiceCheck], cause: Cause) -> Vec<MissGroup<'_>> {
-    let mut out: Vec<MissGroup<'_>> = Vec::new();
+/// The misses that `rule` reports (see [`reporter`]), grouped.
+pub(crate) fn miss_groups<'a>(
+    ctx: &Context<'_>,
+    checks: &'a [ServiceCheck],
+    rule: &Rule,
+) -> Vec<MissGroup<'a>> {
+    let mut out: Vec<MissGroup<'a>> = Vec::new();
     for check in checks {
         for outcome in &check.outcomes {
-            for miss in outcome.misses.iter().filter(|m| m.cause == cause) {
+            let reported_here = |m: &&Miss| reporter(ctx, m).is_some_and(|r| r.is(rule));
+            for miss in outcome.misses.iter().filter(reported_here) {
                 let found = out.iter_mut().find(|g| {
                     g.miss.statement == miss.statement
                         && g.miss.failure.range() == miss.failure.range()

@@ -1,5 +1,5 @@
 use super::{
-    add_actions_fix, and_list, groups, it_or_them, label, required_requests_work, service_name,
+    explained_elsewhere,     add_actions_fix, and_list, groups, it_or_them, label, required_requests_work, service_name,
     with_consumers, Group,
 };
 use crate::diagnostic::Severity;
@@ -55,7 +55,7 @@ actions to its `Action` (review it: it widens what the statement allows).
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
     let missing = |o: &RequestOutcome| {
-        o.need == Need::Optional && o.verdict != Verdict::Allowed && !o.is_explained_elsewhere()
+        o.need == Need::Optional && o.verdict != Verdict::Allowed && !explained_elsewhere(ctx, o)
     };
     for group in groups(&analysis.checks, missing) {
         if required_requests_work(group.check, group.outcomes[0].caller) {
@@ -105,7 +105,7 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
         )),
         None => message.push_str(&format!("no statement allows {}", it_or_them(&actions))),
     }
-    let lacking = group.statement_lacking_actions();
+    let lacking = group.statement_lacking_actions(ctx);
     let range = match (lacking, denied_by.first()) {
         (Some(statement), _) => ctx.policy.statements[statement]
             .action

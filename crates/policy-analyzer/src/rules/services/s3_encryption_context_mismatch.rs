@@ -9,7 +9,6 @@ use crate::model::Operator;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::profile::BucketKeys;
 use crate::services::reading::{PolicyReading, S3ArnForm};
-use crate::services::Cause;
 use crate::text::TextRange;
 
 pub(crate) static RULE: Rule = Rule {
@@ -72,7 +71,7 @@ sends; for a pattern under `StringEquals`, it renames the operator to
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
-    let groups = miss_groups(&analysis.checks, Cause::S3Context);
+    let groups = miss_groups(ctx, &analysis.checks, &RULE);
     if groups.is_empty() {
         return;
     }

@@ -1,5 +1,5 @@
 use super::{
-    add_actions_fix, and_list, groups, it_or_them, label, service_name, with_consumers,
+    explained_elsewhere,     add_actions_fix, and_list, groups, it_or_them, label, service_name, with_consumers,
     with_misses, Group,
 };
 use crate::diagnostic::Severity;
@@ -58,7 +58,7 @@ them to its `Action` (review it: it widens what the statement allows).
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
     let delegated = |o: &RequestOutcome| {
-        o.need == Need::Required && o.verdict == Verdict::Delegated && !o.is_explained_elsewhere()
+        o.need == Need::Required && o.verdict == Verdict::Delegated && !explained_elsewhere(ctx, o)
     };
     for group in groups(&analysis.checks, delegated) {
         report(ctx, out, &group);
@@ -89,7 +89,7 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
         it_or_them(&actions),
         it_or_them(&actions),
     );
-    let lacking = group.statement_lacking_actions();
+    let lacking = group.statement_lacking_actions(ctx);
     let range = match lacking {
         Some(statement) => ctx.policy.statements[statement]
             .action

@@ -1,5 +1,5 @@
 use super::{
-    add_actions_fix, and_list, groups, it_or_them, label, miss_range, service_name, with_consumers,
+    explained_elsewhere,     add_actions_fix, and_list, groups, it_or_them, label, miss_range, service_name, with_consumers,
     with_misses, Group,
 };
 use crate::diagnostic::Severity;
@@ -73,7 +73,7 @@ them to its `Action` (review it: it widens what the statement allows).
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
     let denied = |o: &RequestOutcome| {
-        o.need == Need::Required && o.verdict == Verdict::Denied && !o.is_explained_elsewhere()
+        o.need == Need::Required && o.verdict == Verdict::Denied && !explained_elsewhere(ctx, o)
     };
     for group in groups(&analysis.checks, denied) {
         report(ctx, out, &group);
@@ -116,7 +116,7 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
             label(ctx, delegation)
         ));
     }
-    let lacking = group.statement_lacking_actions();
+    let lacking = group.statement_lacking_actions(ctx);
     let range = match (lacking, misses.first()) {
         (Some(statement), _) => ctx.policy.statements[statement]
             .action

@@ -8,7 +8,6 @@ use crate::matcher::has_wildcard;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::RegionOf;
 use crate::services::reading::PolicyReading;
-use crate::services::Cause;
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC406",
@@ -64,7 +63,7 @@ service's requests carry (review it: check the region).
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
-    let groups = miss_groups(&analysis.checks, Cause::ViaService);
+    let groups = miss_groups(ctx, &analysis.checks, &RULE);
     if groups.is_empty() {
         return;
     }
