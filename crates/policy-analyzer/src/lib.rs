@@ -25,6 +25,7 @@ pub use diagnostic::{
     Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, StatementRef, TextEdit,
 };
 pub use rules::{all_rules, find_rule, Check, FixAvailability, Pack, Rule};
+pub use services::profile::ProfileValue;
 pub use services::Profile;
 pub use text::{LineCol, LineIndex, PositionEncoding, TextRange};
 

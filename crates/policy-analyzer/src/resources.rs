@@ -57,6 +57,9 @@ impl KeyContext {
 pub struct Consumer {
     /// For messages: "AWS::FSx::FileSystem `ScratchLustre`".
     pub name: String,
+    /// Its CloudFormation or Terraform type (`AWS::Logs::LogGroup`,
+    /// `aws_cloudwatch_log_group`), which the service models name.
+    pub resource_type: String,
     pub kind: ConsumerKind,
     /// Where it names the key (its `KmsKeyId`, `kms_key_id`...).
     pub at: Location,

@@ -237,16 +237,14 @@ impl<'a> Context<'a> {
     /// What the service packs found: which services the key serves (from the
     /// profile or inferred) and how each of their requests is decided.
     pub fn services(&self) -> &crate::services::ServiceAnalysis {
-        self.shared
-            .services
-            .get_or_init(|| {
-                crate::services::ServiceAnalysis::run(
-                    self.policy,
-                    self.text,
-                    self.options.profile.as_ref(),
-                    self.key,
-                )
-            })
+        self.shared.services.get_or_init(|| {
+            crate::services::ServiceAnalysis::run(
+                self.policy,
+                self.text,
+                self.options.profile.as_ref(),
+                self.key,
+            )
+        })
     }
 }
 

@@ -6,7 +6,7 @@
 //! ([`Defect`]). Which rule reports a miss is the rules' decision
 //! (`rules::services::reporter`).
 
-use super::model::{CallerKind, Need, ServiceId};
+use super::model::{CallerKind, Fit, Need, ServiceId, ServiceModel};
 use super::profile::{BucketKeys, ServiceProfile};
 use super::reading::{PolicyReading, RoleArnProblem, StatementReading};
 use super::requests::{callers, requests, Caller, ServiceRequest};
@@ -303,9 +303,16 @@ fn intended_statements(
             .filter_map(|&i| reading.statements.get(i))
             .collect()
     };
+    let model = profile.service.model();
     let regions_inferred = profile.regions.iter().all(|r| !r.origin.is_stated());
-    let buckets_inferred = profile.buckets.iter().all(|b| !b.origin.is_stated());
-    let via_name = profile.service.model().via_service.service_name();
+    let per_value = model.parameters.iter().find(|p| p.per_value);
+    let instances_inferred = per_value.is_some_and(|p| {
+        profile
+            .values_of(&p.name)
+            .iter()
+            .all(|v| !v.origin.is_stated())
+    });
+    let via_name = model.route.name;
     base.into_iter()
         .filter(|s| {
             let regions = s
@@ -315,15 +322,52 @@ fn intended_statements(
                 .map(|v| v.region);
             !(regions_inferred && names_only_others(regions, &outcome.region))
         })
-        .filter(|s| match &outcome.bucket {
-            Some(bucket) => {
-                !(buckets_inferred
-                    && names_only_others(s.s3_contexts.iter().map(|c| c.bucket), bucket))
+        .filter(|s| match (&outcome.bucket, per_value) {
+            (Some(instance), Some(parameter)) => {
+                !(instances_inferred
+                    && names_only_others(
+                        parameter_values_of(model, s, &parameter.name).into_iter(),
+                        instance,
+                    ))
             }
-            None => true,
+            _ => true,
         })
         .map(|s| s.index)
         .collect()
+}
+
+/// What a statement's context values give a parameter: the value where it
+/// is concrete, `None` for a pattern (values of another form give nothing).
+fn parameter_values_of<'t>(
+    model: &'static ServiceModel,
+    statement: &StatementReading<'t>,
+    parameter: &str,
+) -> Vec<Option<&'t str>> {
+    let mut out = Vec::new();
+    for context in &statement.contexts {
+        let wildcards = context
+            .operator
+            .is_some_and(|op| op.base.supports_wildcards());
+        let Some((main, variant)) =
+            model.fit_context(context.key.value, context.value.value, wildcards)
+        else {
+            continue;
+        };
+        let fits = [Some(main), variant];
+        let value = fits.iter().flatten().find_map(|fit| match fit {
+            Fit::Fits(parts) => parts
+                .iter()
+                .find(|(name, _, _)| *name == parameter)
+                .map(|&(_, v, concrete)| concrete.then_some(v)),
+            _ => None,
+        });
+        match value {
+            Some(v) => out.push(v),
+            None if fits.iter().flatten().any(|f| *f == Fit::MayFit) => out.push(None),
+            None => {}
+        }
+    }
+    out
 }
 
 /// Whether the values (`None` for a pattern) name something, and only
@@ -512,9 +556,7 @@ mod tests {
         let reading = PolicyReading::read(&policy);
         resolve(config, None, &reading)
             .into_iter()
-            .map(|p| {
-                check_service(p, &policy, &reading, text, &[])
-            })
+            .map(|p| check_service(p, &policy, &reading, text, &[]))
             .collect()
     }
 
@@ -539,7 +581,7 @@ mod tests {
         let checks = check(FSX, None);
         assert_eq!(checks.len(), 1);
         let c = &checks[0];
-        assert_eq!(c.service(), ServiceId::Fsx);
+        assert_eq!(c.service(), ServiceId::parse("fsx").unwrap());
         assert_eq!(verdict(c, "kms:Decrypt"), Verdict::Allowed);
         assert_eq!(verdict(c, "kms:CreateGrant"), Verdict::Denied);
         let o = c
@@ -554,7 +596,7 @@ mod tests {
     #[test]
     fn configured_region_mismatch_is_a_via_service_cause() {
         let config = Profile {
-            services: vec![ServiceId::Fsx],
+            services: vec![ServiceId::parse("fsx").unwrap()],
             region: Some("eu-west-1".into()),
             ..Profile::default()
         };
@@ -581,7 +623,7 @@ mod tests {
              "StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::amzn-s3-demo-bucket/*"}}}]}"#;
         let checks = check(text, None);
         let c = &checks[0];
-        assert_eq!(c.service(), ServiceId::S3Link);
+        assert_eq!(c.service(), ServiceId::parse("s3-link").unwrap());
         for action in [
             "kms:Decrypt",
             "kms:GenerateDataKey",
@@ -603,9 +645,12 @@ mod tests {
         );
 
         let config = Profile {
-            bucket_keys: Some(true),
             ..Profile::default()
-        };
+        }
+        .with(
+            "bucket-keys",
+            crate::services::profile::ProfileValue::Bool(true),
+        );
         let checks = check(text, Some(&config));
         let o = checks[0]
             .outcomes
@@ -622,7 +667,7 @@ mod tests {
           {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
            "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}"#;
         let config = Profile {
-            services: vec![ServiceId::Efs],
+            services: vec![ServiceId::parse("efs").unwrap()],
             ..Profile::default()
         };
         let checks = check(text, Some(&config));

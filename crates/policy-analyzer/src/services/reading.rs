@@ -1,14 +1,15 @@
 //! What the statements of a policy say about services: the `kms:ViaService`
 //! values, the service-linked roles they name, the `aws:userid` session
-//! patterns, the S3 encryption contexts, the accounts in `kms:CallerAccount`
-//! and the service principals, each with its range. This is reading, not
+//! patterns, the values of the context keys the services send (encryption
+//! contexts, `aws:SourceArn`...), the accounts in `kms:CallerAccount` and the
+//! service principals, each with its range. This is reading, not
 //! judging: whether a request is allowed is the evaluator's question. The
 //! reading tells which statements are meant for which service (their
 //! purpose), which the inference, the callers of the requests and the
 //! explanations of denials build on.
 
 use super::model::{models, CallerKind, ServiceId, ServiceModel};
-use crate::aws::{is_account_id, Arn, CallerKey, S3Arn, ServicePrincipal, ViaService};
+use crate::aws::{is_account_id, Arn, CallerKey, ServicePrincipal, ViaService};
 use crate::matcher::has_wildcard;
 use crate::model::{
     ConditionBlock, ConditionValue, Operator, Policy, PrincipalKind, Statement, Text, ValueKind,
@@ -111,37 +112,24 @@ pub struct SessionUserId<'t> {
     pub role_id: Option<&'t str>,
 }
 
-/// The S3 ARN forms of `kms:EncryptionContext:aws:s3:arn`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum S3ArnForm {
-    /// `arn:aws:s3:::bucket/...`: objects, which S3 sends without Bucket Keys.
-    Object,
-    /// `arn:aws:s3:::bucket`: the bucket, which S3 sends with Bucket Keys.
-    Bucket,
-    /// `arn:aws:s3:::bucket*` and other patterns that may match both.
-    Pattern,
-}
-
-/// A `kms:EncryptionContext:aws:s3:arn` value.
-#[derive(Clone, Copy, Debug)]
-pub struct S3ContextValue<'t> {
-    pub text: ConditionText<'t>,
-    pub form: S3ArnForm,
-    /// The bucket name, when concrete.
-    pub bucket: Option<&'t str>,
-    /// For the object form: what follows `bucket/`.
-    pub object_pattern: Option<&'t str>,
-}
-
 /// A service principal that names one of the modelled services
-/// (`fsx.amazonaws.com`, `elasticfilesystem.us-east-1.amazonaws.com`).
+/// (`fsx.amazonaws.com`, `elasticfilesystem.us-east-1.amazonaws.com`,
+/// `cloudtrail.amazonaws.com`).
 #[derive(Clone, Copy, Debug)]
 pub struct ServicePrincipalRef<'t> {
     pub text: Text<'t>,
-    /// The services that call AWS KMS this way, i.e. never as this principal.
+    /// The service it names: one that calls AWS KMS as this principal, or
+    /// one that never does (see [`ServiceModel::service_principal`]).
     pub service: ServiceId,
     /// The region label, when the value has one.
     pub region: Option<&'t str>,
+}
+
+impl ServicePrincipalRef<'_> {
+    /// Whether the service calls AWS KMS as this principal.
+    pub fn is_caller(&self) -> bool {
+        self.service.model().caller.kind == CallerKind::ServicePrincipal
+    }
 }
 
 /// Why a statement is taken to be meant for a service.
@@ -165,7 +153,10 @@ pub struct StatementReading<'t> {
     pub caller_accounts: Vec<ConditionText<'t>>,
     pub roles: Vec<RoleReference<'t>>,
     pub session_user_ids: Vec<SessionUserId<'t>>,
-    pub s3_contexts: Vec<S3ContextValue<'t>>,
+    /// Values of the context keys with parameters that the services send
+    /// (`kms:EncryptionContext:aws:s3:arn`, `aws:SourceArn`...), under
+    /// positive operators.
+    pub contexts: Vec<ConditionText<'t>>,
     pub service_principals: Vec<ServicePrincipalRef<'t>>,
     /// The services the statement is meant for (Allow statements only); the
     /// first purpose per service. `fsx` stands for every service of its
@@ -206,7 +197,7 @@ impl<'t> StatementReading<'t> {
             caller_accounts: Vec::new(),
             roles: Vec::new(),
             session_user_ids: Vec::new(),
-            s3_contexts: Vec::new(),
+            contexts: Vec::new(),
             service_principals: Vec::new(),
             purposes: Vec::new(),
             identity_conditions: Vec::new(),
@@ -294,10 +285,8 @@ impl<'t> StatementReading<'t> {
                     }
                 } else if name.eq_ignore_ascii_case("kms:CallerAccount") {
                     self.caller_accounts.push(text);
-                } else if name.eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn") {
-                    if let Some(v) = s3_context_value(text) {
-                        self.s3_contexts.push(v);
-                    }
+                } else if is_parameter_key(name) {
+                    self.contexts.push(text);
                 } else if name.eq_ignore_ascii_case("aws:PrincipalArn") {
                     self.roles
                         .extend(role_reference(value.value, value.range, false));
@@ -387,6 +376,18 @@ impl<'t> StatementReading<'t> {
                 }
             }
         }
+        // A service that calls AWS KMS as its service principal.
+        for sp in self.service_principals.iter().filter(|sp| sp.is_caller()) {
+            add(
+                &mut purposes,
+                Purpose {
+                    service: sp.service,
+                    range: sp.text.range,
+                    what: format!("the service principal \"{}\"", sp.text.value),
+                    weak: false,
+                },
+            );
+        }
         self.purposes = purposes;
     }
 }
@@ -445,16 +446,22 @@ impl PolicyReading<'_> {
         for statement in self.statements.iter().filter(|s| s.allow) {
             for sp in &statement.service_principals {
                 let model = sp.service.model();
-                let never_used = match model.caller.kind {
-                    CallerKind::ForwardAccess => true,
-                    CallerKind::ServiceLinkedRole => {
-                        let name = model.via_service.service_name();
-                        statement
-                            .via_services
-                            .iter()
-                            .any(|v| v.service_name.eq_ignore_ascii_case(name))
-                            || !statement.s3_contexts.is_empty()
-                    }
+                let Some(principal) = &model.service_principal else {
+                    continue;
+                };
+                let never_used = principal.never_calls_kms || {
+                    // Judged only in a statement about this service's requests.
+                    let name = model.route.name;
+                    statement
+                        .via_services
+                        .iter()
+                        .any(|v| v.service_name.eq_ignore_ascii_case(name))
+                        || statement.contexts.iter().any(|c| {
+                            model.context.iter().any(|e| {
+                                e.key.eq_ignore_ascii_case(c.key.value)
+                                    && starts_with_ignore_case(&e.key, "kms:EncryptionContext:")
+                            })
+                        })
                 };
                 if never_used {
                     out.push(UnusedServicePrincipal {
@@ -471,15 +478,32 @@ impl PolicyReading<'_> {
     }
 }
 
-/// The first model (in [`ServiceId::ALL`] order) of a forward-access
-/// service with this `kms:ViaService` name: `fsx` → Amazon FSx.
+/// The first model (in [`ServiceId`] order) of a forward-access service
+/// that a `kms:ViaService` name shows: `fsx` → Amazon FSx.
 fn forward_access_model(via_service_name: &str) -> Option<&'static ServiceModel> {
     models().iter().find(|m| {
         m.caller.kind == CallerKind::ForwardAccess
-            && m.via_service
-                .service_name()
-                .eq_ignore_ascii_case(via_service_name)
+            && m.inference.via_service
+            && m.route.name.eq_ignore_ascii_case(via_service_name)
     })
+}
+
+/// Whether a condition key is one whose value a service's template gives
+/// with a parameter (what a policy's value on it tells about the parameter).
+fn is_parameter_key(name: &str) -> bool {
+    static KEYS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut keys: Vec<&'static str> = models()
+            .iter()
+            .flat_map(|m| m.context_entries_with_parameters())
+            .map(|e| e.key.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    })
+    .iter()
+    .any(|k| k.eq_ignore_ascii_case(name))
 }
 
 /// Keys that describe who the caller is rather than what the service sends.
@@ -505,35 +529,6 @@ fn via_service_value(text: ConditionText<'_>) -> Option<ViaServiceValue<'_>> {
     })
 }
 
-/// `arn:aws:s3:::bucket/prefix/*` → object form of `bucket`.
-fn s3_context_value(text: ConditionText<'_>) -> Option<S3ContextValue<'_>> {
-    let wildcards = text.operator.is_some_and(|op| op.base.supports_wildcards());
-    let concrete = |s: &str| !s.is_empty() && (!wildcards || !has_wildcard(s));
-    Some(match S3Arn::parse(text.value.value)? {
-        S3Arn::Object {
-            bucket,
-            key: object,
-        } => S3ContextValue {
-            text,
-            form: S3ArnForm::Object,
-            bucket: concrete(bucket).then_some(bucket),
-            object_pattern: Some(object),
-        },
-        S3Arn::Bucket(resource) if concrete(resource) => S3ContextValue {
-            text,
-            form: S3ArnForm::Bucket,
-            bucket: Some(resource),
-            object_pattern: None,
-        },
-        S3Arn::Bucket(_) => S3ContextValue {
-            text,
-            form: S3ArnForm::Pattern,
-            bucket: None,
-            object_pattern: None,
-        },
-    })
-}
-
 /// `*:FSx` or `AROA...:FSx`: a session of a service-linked role.
 fn session_user_id(text: ConditionText<'_>) -> Option<SessionUserId<'_>> {
     let (role_id, session) = text.value.value.rsplit_once(':')?;
@@ -550,14 +545,23 @@ fn session_user_id(text: ConditionText<'_>) -> Option<SessionUserId<'_>> {
 }
 
 /// A service principal of a modelled service: `<name>.amazonaws.com` or
-/// `<name>.<region>.amazonaws.com`.
+/// `<name>.<region>.amazonaws.com`: the first service (in [`ServiceId`]
+/// order) that calls AWS KMS as it, else the first that says what it means.
 fn service_principal(text: Text<'_>) -> Option<ServicePrincipalRef<'_>> {
     let principal = ServicePrincipal::parse(text.value)?;
-    let model = models().iter().find(|m| {
-        m.via_service
-            .service_name()
-            .eq_ignore_ascii_case(principal.service)
-    })?;
+    let name = principal.service;
+    let model = models()
+        .iter()
+        .find(|m| {
+            m.caller.kind == CallerKind::ServicePrincipal && m.route.name.eq_ignore_ascii_case(name)
+        })
+        .or_else(|| {
+            models().iter().find(|m| {
+                m.service_principal
+                    .as_ref()
+                    .is_some_and(|p| p.name.eq_ignore_ascii_case(name))
+            })
+        })?;
     Some(ServicePrincipalRef {
         text,
         service: model.id,
@@ -568,10 +572,15 @@ fn service_principal(text: Text<'_>) -> Option<ServicePrincipalRef<'_>> {
 /// A reference to a modelled service-linked role, with what is wrong with it.
 fn role_reference(value: &str, range: TextRange, in_principal: bool) -> Option<RoleReference<'_>> {
     let (model, at) = models().iter().find_map(|m| {
-        let prefix = m.caller.role_name_prefix.as_deref()?;
-        find_ignore_case(value, prefix).map(|at| (m, at))
+        let name = m.caller.role_name.as_deref()?;
+        find_ignore_case(value, name).map(|at| (m, at))
     })?;
-    let prefix_len = model.caller.role_name_prefix.as_deref().map_or(0, str::len);
+    let prefix_len = model.caller.role_name.as_deref().map_or(0, str::len);
+    let id_parameter = model
+        .caller
+        .role_id
+        .as_deref()
+        .and_then(|p| model.parameter(p));
     let expected_path = model.caller.path.clone().unwrap_or_default();
     let mut reference = RoleReference {
         service: model.id,
@@ -587,19 +596,30 @@ fn role_reference(value: &str, range: TextRange, in_principal: bool) -> Option<R
     // part; only what is concrete is judged, and what a template leaves
     // unknown is not.
     let judge = |s: &str| (in_principal || !has_wildcard(s)) && !crate::symbolic::has_unknown(s);
-    if id.is_empty() {
-        reference.problems.push(RoleArnProblem::MissingId);
-    } else if crate::symbolic::is_unknown(id) {
-        // The id of a cache or file system the template creates.
-        reference.resource_id = Some(id);
-    } else if judge(id) {
-        if is_resource_id(id) {
+    match id_parameter {
+        // A role named after a resource: the id must follow.
+        Some(_) if id.is_empty() => reference.problems.push(RoleArnProblem::MissingId),
+        Some(_) if crate::symbolic::is_unknown(id) => {
+            // The id of a cache or file system the template creates.
             reference.resource_id = Some(id);
-        } else {
-            reference
-                .problems
-                .push(RoleArnProblem::MalformedId { id: id.to_string() });
         }
+        Some(parameter) if judge(id) => {
+            if parameter.fits_patterns(id) {
+                reference.resource_id = Some(id);
+            } else {
+                reference
+                    .problems
+                    .push(RoleArnProblem::MalformedId { id: id.to_string() });
+            }
+        }
+        Some(_) => {}
+        // A role of fixed name, or with a custom suffix (`_suffix`).
+        None if id.is_empty() || id.starts_with('_') || !judge(id) => {
+            reference.resource_id = (!id.is_empty()).then_some(id);
+        }
+        None => reference
+            .problems
+            .push(RoleArnProblem::MalformedId { id: id.to_string() }),
     }
     match Arn::parse(&value[..at]) {
         Some(Arn {
@@ -629,14 +649,11 @@ fn role_reference(value: &str, range: TextRange, in_principal: bool) -> Option<R
     Some(reference)
 }
 
-/// `fs-0123456789abcdef0` or `fc-01234567890`.
-fn is_resource_id(id: &str) -> bool {
-    let Some((kind, rest)) = id.split_once('-') else {
-        return false;
-    };
-    matches!(kind, "fs" | "fc")
-        && !rest.is_empty()
-        && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.len() >= prefix.len()
+        && text
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
 fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
@@ -680,13 +697,15 @@ mod tests {
         );
         let s = &s[0];
         assert_eq!(s.purposes.len(), 1);
-        assert_eq!(s.purposes[0].service, ServiceId::S3Link);
+        assert_eq!(s.purposes[0].service, "s3-link");
         assert_eq!(s.roles[0].account, Some("111122223333"));
         assert_eq!(s.roles[0].resource_id, Some("fc-0123456789abcdef0"));
         assert!(s.roles[0].problems.is_empty(), "{:?}", s.roles[0].problems);
         assert_eq!(s.via_services[0].region, Some("us-west-2"));
-        assert_eq!(s.s3_contexts[0].form, S3ArnForm::Object);
-        assert_eq!(s.s3_contexts[0].bucket, Some("amzn-s3-demo-bucket"));
+        assert_eq!(
+            s.contexts[0].value.value,
+            "arn:aws:s3:::amzn-s3-demo-bucket/*"
+        );
         assert_eq!(s.caller_accounts[0].value.value, "111122223333");
     }
 
@@ -722,8 +741,8 @@ mod tests {
             ]}"#,
         );
         let services = |i: usize| s[i].purposes.iter().map(|p| p.service).collect::<Vec<_>>();
-        assert_eq!(services(0), [ServiceId::Fsx, ServiceId::Efs]);
-        assert_eq!(services(1), [ServiceId::Fsx]);
+        assert_eq!(services(0), ["fsx", "efs"]);
+        assert_eq!(services(1), ["fsx"]);
         assert!(s[1].purposes[0].weak);
         assert!(services(2).is_empty());
         assert!(
@@ -732,12 +751,13 @@ mod tests {
         );
         assert_eq!(
             services(3),
-            [ServiceId::S3Link],
+            ["s3-link"],
             "the session pattern decides, not the ViaService"
         );
-        assert!(s[3].is_meant_for(ServiceId::S3Link));
-        assert!(!s[3].is_meant_for(ServiceId::FileCache));
-        assert!(s[0].is_meant_for(ServiceId::FileCache));
+        let id = |name: &str| ServiceId::parse(name).unwrap();
+        assert!(s[3].is_meant_for(id("s3-link")));
+        assert!(!s[3].is_meant_for(id("file-cache")));
+        assert!(s[0].is_meant_for(id("file-cache")));
     }
 
     #[test]

@@ -191,6 +191,7 @@ pub(crate) fn key_contexts(r: &mut Resolver<'_, '_>) -> Vec<(String, KeyContext)
         };
         keys[u.key].1.consumers.push(Consumer {
             name: display,
+            resource_type: resource.resource_type.clone(),
             kind,
             at: u.at,
         });

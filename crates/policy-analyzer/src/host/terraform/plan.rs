@@ -258,6 +258,7 @@ fn configuration_consumers(
             seen.push(key.clone());
             out.entry(key).or_default().push(Consumer {
                 name: address.to_string(),
+                resource_type: kind.to_string(),
                 kind: consumer_kind.clone(),
                 at: Location {
                     file: path.clone(),

@@ -245,6 +245,7 @@ pub(crate) fn contexts<'m>(ev: &mut Evaluator<'m, '_>) -> FxHashMap<KeyRef<'m>, 
             let kind_of = consumer_kind(ev, *block, kind, &links);
             context.consumers.push(Consumer {
                 name: name.clone(),
+                resource_type: kind.to_string(),
                 kind: kind_of,
                 at: expr.location(),
             });

@@ -77,7 +77,7 @@ fn report(
 ) {
     let statement = role.statement;
     let model = role.service.model();
-    let prefix = model.caller.role_name_prefix.as_deref().unwrap_or_default();
+    let prefix = model.caller.role_name.as_deref().unwrap_or_default();
     let path = model.caller.path.as_deref().unwrap_or_default();
     let descriptions: Vec<String> = problems
         .iter()

@@ -2,13 +2,14 @@ use super::{
     failing_key, label, mismatch_severity, miss_groups, miss_range, origin_in_words, service_name,
     with_consumers, with_unused_note, MissGroup,
 };
+use crate::aws::S3Arn;
 use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::eval::Failure;
 use crate::matcher::has_wildcard;
 use crate::model::Operator;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::profile::BucketKeys;
-use crate::services::reading::{PolicyReading, S3ArnForm};
+use crate::services::reading::{ConditionText, PolicyReading};
 use crate::text::TextRange;
 
 pub(crate) static RULE: Rule = Rule {
@@ -139,16 +140,17 @@ fn report(
         let bucket = outcome.bucket.clone().unwrap_or_default();
         let context = values.iter().find_map(|r| {
             statement_reading
-                .s3_contexts
+                .contexts
                 .iter()
-                .find(|c| c.text.value.range == *r)
+                .find(|c| c.value.range == *r)
+                .and_then(s3_form)
         });
         let stated = check.profile.bucket_keys.stated();
         let stated_by = match &check.profile.bucket_keys {
             BucketKeys::Declared(_, e) => format!("as {} declares", e.what),
             _ => "configured".to_string(),
         };
-        match (context.map(|c| (c.form, c.bucket)), stated) {
+        match (context, stated) {
             (Some((_, Some(named))), _) if named != bucket => {
                 let origin = bucket_origin(ctx, check, &bucket);
                 format!(
@@ -156,7 +158,7 @@ fn report(
                      but the linked bucket is {bucket} ({origin}), so S3 sends {sent}"
                 )
             }
-            (Some((S3ArnForm::Object, _)), Some(true)) => {
+            (Some((S3Form::Object, _)), Some(true)) => {
                 fix = replace_value(values, &format!("arn:aws:s3:::{bucket}"));
                 format!(
                     "{statement_label} (for {service}) wants object ARNs ({}) in kms:EncryptionContext:aws:s3:arn, \
@@ -164,7 +166,7 @@ fn report(
                     wanted.join(", ")
                 )
             }
-            (Some((S3ArnForm::Bucket, _)), Some(false)) => {
+            (Some((S3Form::Bucket, _)), Some(false)) => {
                 if operator.is_some_and(|o| o.base.supports_wildcards()) {
                     fix = replace_value(values, &format!("arn:aws:s3:::{bucket}/*"));
                 }
@@ -196,11 +198,35 @@ fn report(
     )
 }
 
+/// The forms of an S3 ARN in the encryption context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum S3Form {
+    /// `arn:aws:s3:::bucket/...`: objects, which S3 sends without Bucket Keys.
+    Object,
+    /// `arn:aws:s3:::bucket`: the bucket, which S3 sends with Bucket Keys.
+    Bucket,
+    /// `arn:aws:s3:::bucket*` and other patterns that may match both.
+    Pattern,
+}
+
+/// The form of an S3 ARN condition value, with its bucket when concrete.
+fn s3_form<'t>(condition: &ConditionText<'t>) -> Option<(S3Form, Option<&'t str>)> {
+    let wildcards = condition
+        .operator
+        .is_some_and(|op| op.base.supports_wildcards());
+    let concrete = |s: &str| !s.is_empty() && (!wildcards || !has_wildcard(s));
+    Some(match S3Arn::parse(condition.value.value)? {
+        S3Arn::Object { bucket, .. } => (S3Form::Object, concrete(bucket).then_some(bucket)),
+        S3Arn::Bucket(bucket) if concrete(bucket) => (S3Form::Bucket, Some(bucket)),
+        S3Arn::Bucket(_) => (S3Form::Pattern, None),
+    })
+}
+
 /// Where the linked bucket's name comes from.
 fn bucket_origin(ctx: &Context<'_>, check: &crate::services::ServiceCheck, bucket: &str) -> String {
     match check
         .profile
-        .buckets
+        .buckets()
         .iter()
         .find(|b| b.value == bucket)
         .map(|b| &b.origin)

@@ -102,8 +102,7 @@ fn report_inference(
     more: &[Evidence],
 ) {
     let service = check.service();
-    let same_requests: Vec<&str> = ServiceId::ALL
-        .into_iter()
+    let same_requests: Vec<&str> = ServiceId::all()
         .filter(|s| *s != service && s.route() == service.route())
         .map(|s| s.model().name.as_str())
         .collect();
@@ -175,9 +174,16 @@ fn used_values(check: &ServiceCheck) -> String {
     if let Some(account) = &check.profile.account {
         values.push(format!("account {}", describe(account)));
     }
-    if !check.profile.buckets.is_empty() {
-        let buckets: Vec<String> = check.profile.buckets.iter().map(describe).collect();
-        values.push(format!("bucket {}", and_list(&buckets)));
+    let model = check.service().model();
+    for (name, list) in &check.profile.values {
+        if model.parameter(name).is_some_and(|p| p.summary) {
+            let described: Vec<String> = list.iter().map(describe).collect();
+            values.push(format!(
+                "{} {}",
+                name.replace('-', " "),
+                and_list(&described)
+            ));
+        }
     }
     if let Some(on) = check.profile.bucket_keys.stated() {
         values.push(format!("S3 Bucket Keys {}", if on { "on" } else { "off" }));
@@ -214,7 +220,7 @@ fn report_bucket_keys_assumption(ctx: &Context<'_>, out: &mut Emitter<'_>, check
     let (object_ok, bucket_ok) = (allowed_with(false), allowed_with(true));
     let buckets: Vec<&str> = check
         .profile
-        .buckets
+        .buckets()
         .iter()
         .map(|b| b.value.as_str())
         .collect();

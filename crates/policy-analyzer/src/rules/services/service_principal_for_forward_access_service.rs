@@ -65,7 +65,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
 fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, sp: &UnusedServicePrincipal) {
     let model = sp.service.model();
     let how = match model.caller.kind {
-        CallerKind::ForwardAccess => format!(
+        CallerKind::ForwardAccess | CallerKind::ServicePrincipal => format!(
             "{} calls AWS KMS with the identity of the principal that uses it (forward access), never as {}",
             model.name, sp.value
         ),
@@ -76,15 +76,16 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, sp: &UnusedServicePrincipal)
     };
     let via = model
         .via_service
-        .template
-        .replace("{region}", sp.region.as_deref().unwrap_or("<region>"));
+        .as_ref()
+        .map(|v| v.value(sp.region.as_deref().unwrap_or("<region>")))
+        .unwrap_or_default();
     let message = format!(
         "{} gives the key to the service principal {}, but {how}: this statement is never used",
         label(ctx, sp.statement),
         sp.value
     );
     let help = match model.caller.kind {
-        CallerKind::ForwardAccess => format!(
+        CallerKind::ForwardAccess | CallerKind::ServicePrincipal => format!(
             "give the permissions to the principals that use {} (or to \"*\" with kms:CallerAccount) and limit them with kms:ViaService \"{via}\"",
             model.name
         ),

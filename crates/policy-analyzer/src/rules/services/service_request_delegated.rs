@@ -1,6 +1,6 @@
 use super::{
-    explained_elsewhere,     add_actions_fix, and_list, groups, it_or_them, label, service_name, with_consumers,
-    with_misses, Group,
+    add_actions_fix, and_list, explained_elsewhere, groups, it_or_them, label, service_name,
+    with_consumers, with_misses, Group,
 };
 use crate::diagnostic::Severity;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};

@@ -112,10 +112,15 @@ fn own_codes_without(policy: &Value, disabled: &'static str) -> Vec<&'static str
 }
 
 fn bucket_keys(on: bool) -> Option<Profile> {
-    Some(Profile {
-        bucket_keys: Some(on),
-        ..Profile::default()
-    })
+    Some(
+        Profile {
+            ..Profile::default()
+        }
+        .with(
+            "bucket-keys",
+            crate::services::profile::ProfileValue::Bool(on),
+        ),
+    )
 }
 
 /// The statement at `index` of a policy.
@@ -208,7 +213,11 @@ fn linked_bucket_statement_and_its_mutations() {
     );
     assert_eq!(codes(&via_fsx, None), ["PC406"]);
     let other_region = Some(Profile {
-        bucket_region: Some("eu-west-1".into()),
+        values: [(
+            "bucket-region".to_string(),
+            crate::services::profile::ProfileValue::Text("eu-west-1".into()),
+        )]
+        .into(),
         ..Profile::default()
     });
     assert_eq!(codes(&clean, other_region), ["PC406"]);
@@ -281,10 +290,22 @@ fn account_wide_linked_bucket_statement_and_its_mutations() {
 #[test]
 fn forward_access_statements_and_their_mutations() {
     for (service, via_service) in [
-        (ServiceId::Fsx, "fsx.us-east-1.amazonaws.com"),
-        (ServiceId::FsxLustre, "fsx.us-east-1.amazonaws.com"),
-        (ServiceId::FileCache, "fsx.us-east-1.amazonaws.com"),
-        (ServiceId::Efs, "elasticfilesystem.us-east-1.amazonaws.com"),
+        (
+            ServiceId::parse("fsx").unwrap(),
+            "fsx.us-east-1.amazonaws.com",
+        ),
+        (
+            ServiceId::parse("fsx-lustre").unwrap(),
+            "fsx.us-east-1.amazonaws.com",
+        ),
+        (
+            ServiceId::parse("file-cache").unwrap(),
+            "fsx.us-east-1.amazonaws.com",
+        ),
+        (
+            ServiceId::parse("efs").unwrap(),
+            "elasticfilesystem.us-east-1.amazonaws.com",
+        ),
     ] {
         let configured = || {
             Some(Profile {
@@ -452,7 +473,7 @@ fn no_panic_on_odd_policies() {
         for profile in [
             None,
             Some(Profile {
-                services: ServiceId::ALL.to_vec(),
+                services: ServiceId::all().collect(),
                 key_spec: Some("ECC_NIST_P256".into()),
                 callers: vec!["111122223333".into(), "not an arn".into()],
                 ..Profile::default()

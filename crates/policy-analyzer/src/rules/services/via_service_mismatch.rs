@@ -6,7 +6,6 @@ use crate::diagnostic::{Fix, Severity};
 use crate::eval::Failure;
 use crate::matcher::has_wildcard;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::model::RegionOf;
 use crate::services::reading::PolicyReading;
 
 pub(crate) static RULE: Rule = Rule {
@@ -101,7 +100,7 @@ fn report(
         .map(|v| v.trim_matches('"'))
         .collect();
     let wanted_text = wanted.join(", ");
-    let expected_name = model.via_service.service_name();
+    let expected_name = model.route.name;
     let names_other_service = wanted.iter().all(|w| {
         let name = w.split('.').next().unwrap_or_default();
         !name.eq_ignore_ascii_case(expected_name) && !has_wildcard(name)
@@ -114,9 +113,12 @@ fn report(
         .filter(|p| !values.contains(&p.range))
         .map(|p| format!(" (it names {})", p.what))
         .unwrap_or_default();
-    let whose_region = match model.via_service.region {
-        RegionOf::Bucket => "the bucket's region",
-        RegionOf::Service => "the region of the file system and key",
+    let whose_region = match model.via_service.as_ref().and_then(|v| v.region.as_deref()) {
+        Some(parameter) => format!(
+            "the {}'s region",
+            parameter.trim_end_matches("-region").replace('-', " ")
+        ),
+        None => "the region of the file system and key".to_string(),
     };
     let region_origin = check
         .profile
