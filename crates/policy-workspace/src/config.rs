@@ -724,6 +724,39 @@ reason = "reviewed"
     }
 
     #[test]
+    fn profile_keys_are_the_service_models_parameters_and_their_values_are_checked() {
+        let config = parse(
+            "[[profiles]]\nfiles = [\"a\"]\nservices = [\"s3-link\"]\ncache-id = \"fc-0123456789abcdef0\"\nbucket-keys = false\n",
+        )
+        .unwrap();
+        let profile = &config.profiles[0].profile;
+        assert_eq!(profile.text("file-system-id"), Some("fc-0123456789abcdef0"));
+        assert_eq!(profile.flag("bucket-keys"), Some(false));
+        assert_eq!(
+            error("[[profiles]]\nfiles = [\"a\"]\n\ncache-id = \"file_cache_id\"\n"),
+            "/repo/policy-check.toml:4: `file-system-id`: `file_cache_id` is not `fs-*` or `fc-*`"
+        );
+        assert!(
+            error("[[profiles]]\nfiles = [\"a\"]\nbucket-keys = \"on\"\n")
+                .starts_with("/repo/policy-check.toml:3: invalid type"),
+        );
+        assert_eq!(
+            error("[[profiles]]\nfiles = [\"a\"]\nregion = \"bucket-region\"\n"),
+            "/repo/policy-check.toml:3: `region`: `bucket-region` is not an AWS Region name such as `us-east-1`"
+        );
+        let e = error("[[profiles]]\nfiles = [\"a\"]\nservices = [\"fsxx\"]\n");
+        assert!(
+            e.starts_with("/repo/policy-check.toml:3: unknown variant `fsxx`, expected one of"),
+            "{e}"
+        );
+        let e = error("[[profiles]]\nfiles = [\"a\"]\nbuckett = \"b\"\n");
+        assert!(
+            e.starts_with("/repo/policy-check.toml:3: unknown field `buckett`, expected one of"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn a_suppression_needs_a_reason_rules_files_and_a_real_pointer() {
         assert_eq!(
             error("\n[[suppressions]]\nrules = [\"PC501\"]\nfiles = [\"a.json\"]\n"),

@@ -142,6 +142,22 @@ impl<'de> DeserializeSeed<'de> for ValueSeed {
     }
 }
 
+/// Reads a text value and checks it: the error is the value's own (so that a
+/// config reader can point at its line).
+struct Checked(&'static str, fn(&str) -> Option<String>);
+
+impl<'de> DeserializeSeed<'de> for Checked {
+    type Value = String;
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<String, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        match (self.1)(&text) {
+            Some(why) => Err(de::Error::custom(format!("`{}`: {why}", self.0))),
+            None => Ok(text),
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for Profile {
     fn deserialize<D: de::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ProfileVisitor;
@@ -165,22 +181,17 @@ impl<'de> Deserialize<'de> for Profile {
                     match key {
                         Key::Global("services") => profile.services = map.next_value()?,
                         Key::Global("account") => {
-                            let account: String = map.next_value()?;
-                            if !crate::aws::is_account_id(&account) {
-                                return Err(de::Error::custom(format!(
-                                    "`account`: `{account}` is not a 12-digit account id"
-                                )));
-                            }
-                            profile.account = Some(account);
+                            profile.account = Some(map.next_value_seed(Checked("account", |v| {
+                                (!crate::aws::is_account_id(v))
+                                    .then(|| format!("`{v}` is not a 12-digit account id"))
+                            }))?);
                         }
                         Key::Global("region") => {
-                            let region: String = map.next_value()?;
-                            if !crate::aws::is_region(&region) {
-                                return Err(de::Error::custom(format!(
-                                    "`region`: `{region}` is not an AWS Region name such as `us-east-1`"
-                                )));
-                            }
-                            profile.region = Some(region);
+                            profile.region = Some(map.next_value_seed(Checked("region", |v| {
+                                (!crate::aws::is_region(v)).then(|| {
+                                    format!("`{v}` is not an AWS Region name such as `us-east-1`")
+                                })
+                            }))?);
                         }
                         Key::Global("key-spec") => profile.key_spec = Some(map.next_value()?),
                         Key::Global(_) => profile.callers = map.next_value()?,
