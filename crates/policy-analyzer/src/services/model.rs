@@ -107,12 +107,11 @@ pub struct Route {
     pub name: &'static str,
 }
 
-/// A document the facts come from.
+/// A document the facts come from: a page of the AWS documentation.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Source {
-    /// A seed file (`seeds/003_a7c6a4a498b59cae.txt`) or a kms-facts section and tag.
-    pub tag: String,
+    pub url: String,
     pub title: String,
 }
 
@@ -166,20 +165,10 @@ fn no_route() -> Route {
     }
 }
 
-/// The document part of a fact's source: `seeds/001_31e9581554ba3c76.txt`
-/// or `kms-facts §4c`, for short citations in messages.
-pub fn source_tag(source: &str) -> &str {
-    let end = if source.starts_with("kms-facts") {
-        source.find([' ', ':']).map(|i| {
-            // `kms-facts §4c [S9]: ...` → `kms-facts §4c`
-            source[i + 1..]
-                .find([' ', ':', ','])
-                .map_or(source.len(), |j| i + 1 + j)
-        })
-    } else {
-        source.find(':')
-    };
-    source[..end.unwrap_or(source.len())].trim_end_matches(',')
+/// The document part of a fact's source, for short citations in messages:
+/// a fact's source is written `<url>: <what it says>`.
+pub fn source_document(source: &str) -> &str {
+    source.split(": ").next().unwrap_or(source).trim()
 }
 
 /// Who calls AWS KMS when the service uses the key.
@@ -1070,17 +1059,37 @@ mod tests {
     }
 
     #[test]
-    fn source_tags() {
+    fn sources_are_public_documents() {
         assert_eq!(
-            source_tag("seeds/001_31e9581554ba3c76.txt: \"kms:Decrypt\""),
-            "seeds/001_31e9581554ba3c76.txt"
+            source_document("https://docs.aws.amazon.com/a.html: \"kms:Decrypt\": x"),
+            "https://docs.aws.amazon.com/a.html"
         );
-        assert_eq!(
-            source_tag("kms-facts §4c [S9 encryption-at-rest.md]: x"),
-            "kms-facts §4c"
-        );
-        assert_eq!(source_tag("kms-facts §5 [S13]: x"), "kms-facts §5");
-        assert_eq!(source_tag("kms-facts §1, §4d.1: x"), "kms-facts §1");
+        for model in models() {
+            let mut sources: Vec<&str> = vec![&model.caller.source, &model.key_spec.source];
+            sources.extend(model.via_service.as_ref().map(|v| v.source.as_str()));
+            sources.extend(model.permissions.iter().map(|p| p.source.as_str()));
+            sources.extend(model.context.iter().map(|c| c.source.as_str()));
+            sources.extend(model.parameters.iter().map(|p| p.source.as_str()));
+            sources.extend(model.resources.iter().map(|r| r.source.as_str()));
+            sources.extend(model.service_principal.iter().map(|p| p.source.as_str()));
+            sources.extend(model.caller.iam_policies_source.as_deref());
+            for source in sources {
+                assert!(
+                    source.starts_with("https://docs.aws.amazon.com/")
+                        && source_document(source).len() < source.len(),
+                    "{}: a fact's source is `<AWS documentation URL>: <what it says>`: {source}",
+                    model.id
+                );
+            }
+            for source in &model.sources {
+                assert!(
+                    source.url.starts_with("https://docs.aws.amazon.com/"),
+                    "{}: {}",
+                    model.id,
+                    source.url
+                );
+            }
+        }
     }
 
     #[test]

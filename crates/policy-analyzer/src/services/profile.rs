@@ -181,10 +181,11 @@ impl<'de> Deserialize<'de> for Profile {
                     match key {
                         Key::Global("services") => profile.services = map.next_value()?,
                         Key::Global("account") => {
-                            profile.account = Some(map.next_value_seed(Checked("account", |v| {
-                                (!crate::aws::is_account_id(v))
-                                    .then(|| format!("`{v}` is not a 12-digit account id"))
-                            }))?);
+                            profile.account =
+                                Some(map.next_value_seed(Checked("account", |v| {
+                                    (!crate::aws::is_account_id(v))
+                                        .then(|| format!("`{v}` is not a 12-digit account id"))
+                                }))?);
                         }
                         Key::Global("region") => {
                             profile.region = Some(map.next_value_seed(Checked("region", |v| {

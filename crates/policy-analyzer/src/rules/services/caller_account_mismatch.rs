@@ -57,8 +57,8 @@ When the condition has one value and the callers' account is known, the fix
 replaces the value with it (review it: it changes who the statement applies to).
 
 ## Sources
-- kms-facts §2a [S10 conditions-kms.md]: kms:CallerAccount is the account of the calling identity; AWS managed keys combine `Principal *` with kms:CallerAccount and kms:ViaService.
-- `seeds/003_a7c6a4a498b59cae.txt`: `"kms:CallerAccount": "aws_account_id"`, the account of the cache and of its service-linked role; kms-facts §4d.4: the statements are fragments with placeholders, not valid values.
+- https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html: kms:CallerAccount is the account of the calling identity; AWS managed keys combine `Principal *` with kms:CallerAccount and kms:ViaService.
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: `"kms:CallerAccount": "aws_account_id"`, the account of the cache and of its service-linked role; https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: the statements are fragments with placeholders, not valid values.
 "#,
     check: Check::Policy(check),
 };

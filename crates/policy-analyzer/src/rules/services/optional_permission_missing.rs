@@ -45,9 +45,9 @@ When one statement meant for the service lacks them, the fix adds the
 actions to its `Action` (review it: it widens what the statement allows).
 
 ## Sources
-- `seeds/001_31e9581554ba3c76.txt`, `seeds/002_802ee41e043be489.txt`, `seeds/000_aef0a2a228006e0e.txt`: kms:Encrypt and kms:ReEncrypt are "(Optional)"; kms:ListAliases is optional for the console.
-- kms-facts §1, §4d [S10, S23]: kms:ReEncrypt is authorized as kms:ReEncryptFrom and kms:ReEncryptTo; kms:ListAliases is valid only in IAM policies.
-- `seeds/003_a7c6a4a498b59cae.txt`: the linked bucket's statement grants kms:Encrypt, kms:ReEncrypt* and kms:GenerateDataKey*.
+- https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html, https://docs.aws.amazon.com/fsx/latest/LustreGuide/FSXKMS.html, https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html: kms:Encrypt and kms:ReEncrypt are "(Optional)"; kms:ListAliases is optional for the console.
+- https://docs.aws.amazon.com/kms/latest/developerguide/kms-api-permissions-reference.html: kms:ReEncrypt is authorized as kms:ReEncryptFrom and kms:ReEncryptTo; kms:ListAliases is valid only in IAM policies.
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: the linked bucket's statement grants kms:Encrypt, kms:ReEncrypt* and kms:GenerateDataKey*.
 "#,
     check: Check::Policy(check),
 };

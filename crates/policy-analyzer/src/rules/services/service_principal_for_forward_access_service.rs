@@ -49,9 +49,8 @@ is the `kms:ViaService` value of FSx, not a principal.
 None: who should use the service is the author's decision.
 
 ## Sources
-- kms-facts §8.1: service principals used where the service acts with the caller's identity (corpus 085, 088, 094, 097, 108) match no documented flow.
-- kms-facts §4a: there is no documented KMS service principal for FSx; FSx uses the caller's identity and grants. §4c [S9]: the EFS AWS managed key allows `Principal *` with `kms:ViaService`.
-- kms-facts §5 [S13]: SSE-KMS calls are made with the caller's identity; the documented patterns use IAM principals and `kms:ViaService`.
+- https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html: there is no documented KMS service principal for FSx; FSx uses the caller's identity and grants. https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html: the EFS AWS managed key allows `Principal *` with `kms:ViaService`.
+- https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html: SSE-KMS calls are made with the caller's identity; the documented patterns use IAM principals and `kms:ViaService`.
 "#,
     check: Check::Policy(check),
 };

@@ -4,7 +4,7 @@ use super::{
 };
 use crate::diagnostic::Severity;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::model::{source_tag, Need};
+use crate::services::model::{source_document, Need};
 use crate::services::{RequestOutcome, Verdict};
 use crate::text::TextRange;
 
@@ -62,10 +62,10 @@ When one statement meant for the service lacks only actions, the fix adds
 them to its `Action` (review it: it widens what the statement allows).
 
 ## Sources
-- `seeds/001_31e9581554ba3c76.txt` (FSx), `seeds/002_802ee41e043be489.txt` (FSx for Lustre), `seeds/000_aef0a2a228006e0e.txt` (File Cache): kms:Decrypt, kms:GenerateDataKeyWithoutPlaintext, kms:CreateGrant and kms:DescribeKey are "(Required)".
-- kms-facts §4c [S9]: the same list for Amazon EFS.
-- `seeds/003_a7c6a4a498b59cae.txt` and kms-facts §5 [S13]: the linked bucket's key must allow the FSx S3 service-linked role kms:GenerateDataKey and kms:Decrypt through S3.
-- kms-facts §3 [S10 key-policy-default.md]: without a key-policy Allow (direct, or delegated to IAM policies by the account-root statement) a request is denied.
+- https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html (FSx), https://docs.aws.amazon.com/fsx/latest/LustreGuide/FSXKMS.html (FSx for Lustre), https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html (File Cache): kms:Decrypt, kms:GenerateDataKeyWithoutPlaintext, kms:CreateGrant and kms:DescribeKey are "(Required)".
+- https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html: the same list for Amazon EFS.
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html and https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html: the linked bucket's key must allow the FSx S3 service-linked role kms:GenerateDataKey and kms:Decrypt through S3.
+- https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html: without a key-policy Allow (direct, or delegated to IAM policies by the account-root statement) a request is denied.
 "#,
     check: Check::Policy(check),
 };
@@ -140,7 +140,7 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
         .iter()
         .filter(|p| p.actions.iter().any(|a| actions.contains(&a.as_str())))
     {
-        let tag = source_tag(&p.source);
+        let tag = source_document(&p.source);
         if !sources.contains(&tag) {
             sources.push(tag);
         }

@@ -54,8 +54,8 @@ When the condition has one value, the fix replaces it with the value the
 service's requests carry (review it: check the region).
 
 ## Sources
-- kms-facts §2a [S10 conditions-kms.md, kms:ViaService table]: `fsx.<region>`, `elasticfilesystem.<region>`, `s3.<region>`.amazonaws.com.
-- `seeds/003_a7c6a4a498b59cae.txt`: the linked bucket's statement uses `"kms:ViaService": "s3.bucket-region.amazonaws.com"`; kms-facts §4b, §9: the bucket's region.
+- https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html: `fsx.<region>`, `elasticfilesystem.<region>`, `s3.<region>`.amazonaws.com.
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: the linked bucket's statement uses `"kms:ViaService": "s3.bucket-region.amazonaws.com"`; https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: the bucket's region.
 "#,
     check: Check::Policy(check),
 };
