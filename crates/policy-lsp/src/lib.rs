@@ -22,9 +22,9 @@ pub mod elements;
 pub mod embedded;
 pub mod hosts;
 pub mod hover;
-pub mod key_notes;
 pub mod publisher;
 pub mod server;
+pub mod service_notes;
 pub mod settings;
 pub mod symbols;
 
