@@ -44,6 +44,10 @@ pub enum Cause {
     MalformedRole,
     /// Its principal is a service principal, which the service never is.
     ServicePrincipal,
+    /// Its principal is the service's own service principal without the
+    /// Region the service calls from (`logs.amazonaws.com` where the service
+    /// calls as `logs.us-east-1.amazonaws.com`).
+    RegionlessPrincipal,
     /// Its `Action` lacks the action.
     MissingAction,
     /// Anything else (another principal, another condition).
@@ -104,6 +108,9 @@ pub struct RequestOutcome {
     pub need: Need,
     pub region: String,
     pub bucket: Option<String>,
+    /// The kind of resource the request is for (a trail, an event data
+    /// store), for a service with kinds.
+    pub kind: Option<&'static str>,
     pub variants: Vec<Variant>,
     /// The variant the verdict is about.
     pub best: usize,
@@ -160,6 +167,7 @@ pub fn check_service(
             action,
             need,
             bucket_keys,
+            kind,
             ..
         } = planned;
         let existing = outcomes.iter().position(|o| {
@@ -167,6 +175,7 @@ pub fn check_service(
                 && o.action == action
                 && o.region == planned.region
                 && o.bucket == planned.bucket
+                && o.kind == kind
         });
         // Another variant of an optional request that is already allowed
         // cannot change its verdict (only the required ones are compared
@@ -197,6 +206,7 @@ pub fn check_service(
                 need,
                 region: planned.region,
                 bucket: planned.bucket,
+                kind,
                 variants: vec![variant],
                 best: 0,
                 verdict: Verdict::Denied,
@@ -223,7 +233,25 @@ pub fn check_service(
             .unwrap_or(0);
         outcome.verdict = best_verdict;
         let caller = &callers[outcome.caller];
-        outcome.intended = intended_statements(&profile, caller, outcome, reading, unclaimed);
+        let intended = intended_statements(&profile, caller, outcome, reading, unclaimed);
+        // Of statements meant for the service, those that cover the action
+        // are the ones meant for this request (a guide may give each action
+        // its own statement); when none does, the missing action is the cause.
+        let covering: Vec<usize> = intended
+            .iter()
+            .copied()
+            .filter(|&i| {
+                policy
+                    .statements
+                    .get(i)
+                    .is_some_and(|s| crate::eval::covers_action(s, outcome.action))
+            })
+            .collect();
+        outcome.intended = if covering.is_empty() {
+            intended
+        } else {
+            covering
+        };
         let evaluation = &outcome.variants[outcome.best].evaluation;
         outcome.misses = outcome
             .intended
@@ -393,7 +421,8 @@ fn classify(
     action: &str,
     text: &str,
 ) -> (Cause, Vec<Defect>) {
-    let linked_role = service.model().caller.kind == CallerKind::ServiceLinkedRole;
+    let model = service.model();
+    let linked_role = model.caller.kind == CallerKind::ServiceLinkedRole;
     let mut defects = Vec::new();
     let cause = match failure {
         Failure::Condition {
@@ -437,10 +466,12 @@ fn classify(
                 Cause::ViaService
             } else if is("kms:CallerAccount") {
                 Cause::CallerAccount
-            } else if linked_role
+            } else if (linked_role
                 && (starts_with_ignore_case(&name, "kms:EncryptionContext:")
                     || is("kms:EncryptionContextKeys")
-                    || is("aws:userid"))
+                    || is("aws:userid")))
+                || (model.switch().is_some()
+                    && (is("kms:EncryptionContext:aws:s3:arn") || is("kms:EncryptionContextKeys")))
             {
                 Cause::S3Context
             } else {
@@ -469,7 +500,20 @@ fn classify(
                     defects.push(Defect::MalformedPrincipalAccount);
                 }
                 Cause::MalformedRole
+            } else if model.caller.kind == CallerKind::ServicePrincipal
+                && reading.service_principals.iter().any(|sp| {
+                    sp.service.route() == service.route()
+                        && sp.region.is_none()
+                        && model
+                            .caller
+                            .principal
+                            .as_ref()
+                            .is_some_and(|p| p.placeholders().any(|n| n == "region"))
+                })
+            {
+                Cause::RegionlessPrincipal
             } else if !reading.service_principals.is_empty()
+                && reading.service_principals.iter().all(|sp| !sp.is_caller())
                 && reading.aws_principals.is_empty()
                 && !reading.principal_everyone
             {

@@ -426,36 +426,44 @@ impl Capture<'_> {
 }
 
 /// The concrete values the statements' context values give a placeholder,
-/// in statement order, with the statement each comes from.
+/// with the statement each comes from: first those of values without a
+/// wildcard (`aws:SourceArn` naming one trail), then those of patterns
+/// (`arn:aws:cloudtrail:*:111122223333:trail/*`), each in statement order.
 pub(crate) fn captures<'s, 't>(
     model: &'static ServiceModel,
     statements: &[&'s StatementReading<'t>],
     placeholder: &str,
 ) -> Vec<(&'s StatementReading<'t>, Capture<'t>)> {
     let mut out = Vec::new();
-    for statement in statements {
-        for context in &statement.contexts {
-            let wildcards = context
-                .operator
-                .is_some_and(|op| op.base.supports_wildcards());
-            let Some((main, variant)) =
-                model.fit_context(context.key.value, context.value.value, wildcards)
-            else {
-                continue;
-            };
-            for fit in std::iter::once(main).chain(variant) {
-                if let Fit::Fits(parts) = fit {
-                    if let Some(&(_, value, true)) =
-                        parts.iter().find(|(name, _, _)| *name == placeholder)
-                    {
-                        out.push((
-                            *statement,
-                            Capture {
-                                value,
-                                from: *context,
-                            },
-                        ));
-                        break;
+    for patterns in [false, true] {
+        for statement in statements {
+            for context in statement
+                .contexts
+                .iter()
+                .filter(|c| c.has_wildcards() == patterns)
+            {
+                let wildcards = context
+                    .operator
+                    .is_some_and(|op| op.base.supports_wildcards());
+                let Some((main, variant)) =
+                    model.fit_context(context.key.value, context.value.value, wildcards)
+                else {
+                    continue;
+                };
+                for fit in std::iter::once(main).chain(variant) {
+                    if let Fit::Fits(parts) = fit {
+                        if let Some(&(_, value, true)) =
+                            parts.iter().find(|(name, _, _)| *name == placeholder)
+                        {
+                            out.push((
+                                *statement,
+                                Capture {
+                                    value,
+                                    from: *context,
+                                },
+                            ));
+                            break;
+                        }
                     }
                 }
             }

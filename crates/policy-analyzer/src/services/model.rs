@@ -408,7 +408,16 @@ impl Parameter {
         match self.form {
             Form::S3Bucket => !value.contains(['/', ':']),
             Form::Region | Form::Account => !value.contains(['/', ':']),
-            _ => true,
+            // What is written must begin an id of the form (`db-...`).
+            Form::ResourceId => {
+                value.is_empty()
+                    || crate::symbolic::has_symbol(value)
+                    || self.patterns.iter().any(|p| {
+                        let prefix = p.trim_end_matches('*');
+                        value.starts_with(prefix) || prefix.starts_with(value)
+                    })
+            }
+            Form::Text | Form::Bool => true,
         }
     }
 }

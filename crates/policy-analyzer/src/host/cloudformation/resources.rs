@@ -14,7 +14,12 @@ use crate::symbolic::{self, Symbol};
 /// Property names through which resources name a KMS key.
 fn names_a_key(property: &str) -> bool {
     let p = property.to_ascii_lowercase();
-    p.contains("kms") || p == "keyid" || p == "encryptionkey" || p == "kmskey"
+    p.contains("kms")
+        || p == "keyid"
+        || p == "encryptionkey"
+        || p == "kmskey"
+        // AWS::Backup::BackupVault
+        || p == "encryptionkeyarn"
 }
 
 /// A reference from a resource to a key.

@@ -23,6 +23,7 @@ use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::eval::Failure;
 use crate::model::{Statement, StringList};
 use crate::services::analysis::condition_key_name;
+use crate::services::model::Fit;
 use crate::services::profile::{Origin, Reason};
 use crate::services::requests::Caller;
 use crate::services::{Cause, Defect, Miss, RequestOutcome, ServiceCheck, Verdict};
@@ -100,7 +101,7 @@ pub(crate) fn reporter(ctx: &Context<'_>, miss: &Miss) -> Option<Reporter> {
         Cause::S3Context => &s3_encryption_context_mismatch::RULE,
         Cause::MalformedRole => &malformed_service_linked_role::RULE,
         Cause::ServicePrincipal => &service_principal_for_forward_access_service::RULE,
-        Cause::MissingAction | Cause::Other => return None,
+        Cause::MissingAction | Cause::Other | Cause::RegionlessPrincipal => return None,
     };
     Some(Reporter::Rule(rule))
 }
@@ -173,13 +174,23 @@ impl Group<'_> {
         out
     }
 
-    /// The `kms:ViaService` value the requests carry.
+    /// The `kms:ViaService` value the requests carry (empty for a service
+    /// that calls as its service principal).
     pub fn via_service(&self) -> String {
         self.outcomes
             .first()
             .and_then(|o| o.best().request.context.get("kms:ViaService"))
             .map(|v| v.describe())
             .unwrap_or_default()
+    }
+
+    /// ` with kms:ViaService <value>`, for help that says how to allow the
+    /// requests; empty when they carry none.
+    pub fn with_via_service(&self) -> String {
+        match self.via_service() {
+            via if via.is_empty() => String::new(),
+            via => format!(" with kms:ViaService {via}"),
+        }
     }
 
     /// `a principal of account 111122223333` or `role arn:...`.
@@ -302,6 +313,10 @@ pub(crate) fn describe_miss(
             Cause::ServicePrincipal => {
                 format!("{label} does not apply: the service never calls AWS KMS as this service principal")
             }
+            Cause::RegionlessPrincipal => format!(
+                "{label} does not apply: it names the service principal without the Region; the requests come from {}",
+                caller.describe()
+            ),
             _ => format!(
                 "{label} does not apply: its Principal does not name {}",
                 caller.describe()
@@ -317,6 +332,81 @@ pub(crate) fn describe_miss(
         Failure::Condition { reason, .. } => format!("{label} does not apply: {reason}"),
         Failure::Unreadable { reason, .. } => format!("{label} does not apply: {reason}"),
     }
+}
+
+/// When a miss is a condition on a key the service's requests carry whose
+/// values are none of the form the service sends: that form, in words
+/// (`AWS CloudTrail sends aws:SourceArn as arn:aws:cloudtrail:<region>:...`).
+pub(crate) fn form_note(ctx: &Context<'_>, check: &ServiceCheck, miss: &Miss) -> Option<String> {
+    let Failure::Condition {
+        values, operator, ..
+    } = &miss.failure
+    else {
+        return None;
+    };
+    let key = failing_key(ctx, miss)?;
+    let model = check.service().model();
+    let entry = model
+        .context
+        .iter()
+        .find(|e| e.key.eq_ignore_ascii_case(&key))?;
+    if entry
+        .value
+        .placeholders()
+        .all(|p| model.parameter(p).is_none())
+    {
+        return None;
+    }
+    let wildcards = ctx
+        .text
+        .get(operator.as_usize())
+        .and_then(|o| crate::model::Operator::parse(o.trim_matches('"')))
+        .is_some_and(|o| o.base.supports_wildcards());
+    let fits_none = values
+        .iter()
+        .filter_map(|r| ctx.text.get(r.as_usize()))
+        .map(|v| v.trim_matches('"'))
+        .all(|v| {
+            model
+                .fit_context(&key, v, wildcards)
+                .is_some_and(|(main, variant)| {
+                    main == Fit::No && variant.is_none_or(|v| v == Fit::No)
+                })
+        });
+    if !fits_none {
+        return None;
+    }
+    let readable: String = {
+        // `{name}` placeholders as `<name>`.
+        let mut out = String::new();
+        let mut rest = entry.value.text();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            match rest[open..].find('}') {
+                Some(close) => {
+                    let name = &rest[open + 1..open + close];
+                    if name == "partition" {
+                        out.push_str("aws");
+                    } else {
+                        out.push('<');
+                        out.push_str(name);
+                        out.push('>');
+                    }
+                    rest = &rest[open + close + 1..];
+                }
+                None => {
+                    out.push_str(&rest[open..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    Some(format!(
+        "{} sends {key} as {readable}, and the condition's values are of another form",
+        model.name
+    ))
 }
 
 /// Where to point for a miss: the failing condition value when there is

@@ -19,11 +19,12 @@ pub(crate) static RULE: Rule = Rule {
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
     tags: &[],
-    summary: "The S3 encryption context or aws:userid condition of a linked bucket's statement does not fit the bucket",
+    summary: "The S3 encryption context (or, for a linked bucket, aws:userid) condition of a bucket's statement does not fit the bucket",
     docs: r#"## What it does
-Checks the conditions of the statement for the S3 bucket linked to a File
-Cache or an FSx for Lustre file system against the requests S3 makes for the
-cache's service-linked role, and reports the one that fails:
+Checks the conditions of the statement for an SSE-KMS S3 bucket against the
+requests S3 makes with the key (for a bucket linked to a File Cache or an FSx
+for Lustre file system, the requests S3 makes for the cache's service-linked
+role), and reports the one that fails:
 - `kms:EncryptionContext:aws:s3:arn` names objects (`arn:aws:s3:::bucket/*`)
   while the bucket uses S3 Bucket Keys, so S3 sends the bucket ARN;
 - it names the bucket (`arn:aws:s3:::bucket`) while Bucket Keys are off, so
@@ -123,6 +124,11 @@ fn report(
     let severity = mismatch_severity(&group.outcomes);
     let statement_reading = reading.statements.get(group.miss.statement)?;
 
+    let (for_whom, the_bucket) = if outcome_caller_is_linked_role(check, outcome) {
+        (" for the cache", "the linked bucket")
+    } else {
+        ("", "the bucket")
+    };
     let mut fix = None;
     let what_is_sent = if key.eq_ignore_ascii_case("aws:userid") {
         format!("the role's sessions ({sent})")
@@ -155,7 +161,7 @@ fn report(
                 let origin = bucket_origin(ctx, check, &bucket);
                 format!(
                     "{statement_label} (for {service}) wants the encryption context of bucket {named}, \
-                     but the linked bucket is {bucket} ({origin}), so S3 sends {sent}"
+                     but {the_bucket} is {bucket} ({origin}), so S3 sends {sent}"
                 )
             }
             (Some((S3Form::Object, _)), Some(true)) => {
@@ -176,10 +182,10 @@ fn report(
                     wanted.join(", ")
                 )
             }
-            _ => format!("{statement_label} (for {service}) does not apply to the requests S3 makes for the cache: {reason}"),
+            _ => format!("{statement_label} (for {service}) does not apply to the requests S3 makes{for_whom}: {reason}"),
         }
     } else {
-        format!("{statement_label} (for {service}) does not apply to the requests S3 makes for the cache: {reason}")
+        format!("{statement_label} (for {service}) does not apply to the requests S3 makes{for_whom}: {reason}")
     };
     let help = if key.eq_ignore_ascii_case("aws:userid") {
         "match the role's sessions with \"StringLike\": {\"aws:userid\": \"*:FSx\"}".to_string()
@@ -220,6 +226,14 @@ fn s3_form<'t>(condition: &ConditionText<'t>) -> Option<(S3Form, Option<&'t str>
         S3Arn::Bucket(bucket) if concrete(bucket) => (S3Form::Bucket, Some(bucket)),
         S3Arn::Bucket(_) => (S3Form::Pattern, None),
     })
+}
+
+/// Whether the requests' caller is the service-linked role of a linked cache.
+fn outcome_caller_is_linked_role(
+    check: &crate::services::ServiceCheck,
+    outcome: &crate::services::RequestOutcome,
+) -> bool {
+    check.callers[outcome.caller].linked_role
 }
 
 /// Where the linked bucket's name comes from.

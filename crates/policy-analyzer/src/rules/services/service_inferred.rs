@@ -1,7 +1,6 @@
 use super::{and_list, label, service_name};
 use crate::diagnostic::Severity;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::model::CallerKind;
 use crate::services::profile::{BucketKeys, Evidence, Origin, Reason, ResourceEvidence, Valued};
 use crate::services::{ServiceCheck, ServiceId, Verdict};
 use crate::text::TextRange;
@@ -88,7 +87,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             Reason::Resources(evidence) => report_resources(ctx, out, check, evidence),
             Reason::Configured => {}
         }
-        if check.service().model().caller.kind == CallerKind::ServiceLinkedRole {
+        if check.service().model().switch().is_some() {
             report_bucket_keys_assumption(ctx, out, check);
         }
     }
@@ -187,6 +186,15 @@ fn used_values(check: &ServiceCheck) -> String {
     }
     if let Some(on) = check.profile.bucket_keys.stated() {
         values.push(format!("S3 Bucket Keys {}", if on { "on" } else { "off" }));
+    }
+    if model.resources.len() > 1 {
+        let kinds: Vec<String> = check
+            .profile
+            .kinds
+            .iter()
+            .map(|k| k.replace('-', " "))
+            .collect();
+        values.push(format!("for the {}", and_list(&kinds)));
     }
     let callers: Vec<String> = check.callers.iter().map(|c| c.describe()).collect();
     values.push(format!("as {}", and_list(&callers)));

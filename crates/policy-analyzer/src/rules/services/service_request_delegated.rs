@@ -106,9 +106,12 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
             label(ctx, statement)
         ),
         None => format!(
-            "allow {} to {caller} in the key policy (with kms:ViaService {}), or make sure the callers' IAM policies allow {}",
+            "allow {} to {caller} in the key policy{}, or make sure the callers' IAM policies allow {}",
             and_list(&actions),
-            group.via_service(),
+            match group.via_service() {
+                via if via.is_empty() => String::new(),
+                via => format!(" (with kms:ViaService {via})"),
+            },
             it_or_them(&actions)
         ),
     };

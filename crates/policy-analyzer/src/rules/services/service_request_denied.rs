@@ -116,7 +116,35 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
             label(ctx, delegation)
         ));
     }
+    // Only a service principal written without its Region: the guide names
+    // the Regional one, but whether the other form works is not documented.
+    let regionless = !misses.is_empty()
+        && misses
+            .iter()
+            .all(|m| m.cause == crate::services::Cause::RegionlessPrincipal);
+    if regionless {
+        message.push_str(&format!(
+            "; {} names the service principal without the Region, and the service's guide names the Regional one",
+            label(ctx, misses[0].statement)
+        ));
+    }
     let lacking = group.statement_lacking_actions(ctx);
+    // The finding points at the first miss when no statement only lacks the
+    // actions: it says why that statement does not apply.
+    if let (None, Some(miss), false) = (lacking, misses.first(), regionless) {
+        let action = group
+            .outcomes
+            .iter()
+            .find(|o| o.misses.iter().any(|m| m == *miss))
+            .map_or("", |o| o.action);
+        message.push_str(&format!(
+            "; {}",
+            super::describe_miss(ctx, miss, action, group.caller)
+        ));
+        if let Some(note) = super::form_note(ctx, group.check, miss) {
+            message.push_str(&format!(" ({note})"));
+        }
+    }
     let range = match (lacking, misses.first()) {
         (Some(statement), _) => ctx.policy.statements[statement]
             .action
@@ -146,6 +174,11 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
         }
     }
     let help = match lacking {
+        _ if regionless => format!(
+            "name {} in the Principal of {}",
+            group.caller.principal.describe(),
+            label(ctx, misses[0].statement)
+        ),
         Some(statement) => format!(
             "add {} to {}, the statement meant for {service} (required: {})",
             and_list(&actions),
@@ -156,16 +189,16 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
             "name {caller} in the Principal of the statement meant for it, instead of the account"
         ),
         None if misses.is_empty() => format!(
-            "add a statement that allows {} to {caller} with kms:ViaService {} (required: {})",
+            "add a statement that allows {} to {caller}{} (required: {})",
             and_list(&actions),
-            group.via_service(),
+            group.with_via_service(),
             and_list(&sources)
         ),
         None => format!(
             "make the statement meant for {service} apply to these requests (see the labels), \
-             or add one that allows {} to {caller} with kms:ViaService {}",
+             or add one that allows {} to {caller}{}",
             and_list(&actions),
-            group.via_service()
+            group.with_via_service()
         ),
     };
     let first_action = actions.first().copied().unwrap_or_default();
@@ -178,6 +211,9 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
             .to_string()
     };
     let mut d = out.diagnostic(range, message).with_help(help);
+    if regionless {
+        d = d.with_severity(crate::rules::shared::capped(ctx, &RULE, Severity::Warning));
+    }
     d = with_misses(ctx, d, &misses, action_of, group.caller, 4);
     if misses.is_empty() {
         let near = group.near_misses();

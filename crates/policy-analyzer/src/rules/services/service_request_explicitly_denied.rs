@@ -105,12 +105,21 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             } else {
                 ""
             };
-            let help = format!(
-                "exempt the service's requests from {}: add a condition they do not meet, such as \
-                 \"StringNotEquals\": {{\"kms:ViaService\": \"{via}\"}} or \"Bool\": {{\"aws:ViaAWSService\": \"false\"}} \
-                 (requests a service makes for a principal carry true){grant_hint}",
-                label(ctx, deny),
-            );
+            let help = if via.is_empty() {
+                // A service principal: its requests carry aws:PrincipalIsAWSService.
+                format!(
+                    "exempt the service's requests from {}: add a condition they do not meet, such as \
+                     \"Bool\": {{\"aws:PrincipalIsAWSService\": \"false\"}} (requests a service principal makes carry true){grant_hint}",
+                    label(ctx, deny),
+                )
+            } else {
+                format!(
+                    "exempt the service's requests from {}: add a condition they do not meet, such as \
+                     \"StringNotEquals\": {{\"kms:ViaService\": \"{via}\"}} or \"Bool\": {{\"aws:ViaAWSService\": \"false\"}} \
+                     (requests a service makes for a principal carry true){grant_hint}",
+                    label(ctx, deny),
+                )
+            };
             let deny_statement = &ctx.policy.statements[deny];
             let mut d = out
                 .diagnostic(deny_statement.anchor(), message)

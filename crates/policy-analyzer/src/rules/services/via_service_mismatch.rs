@@ -127,7 +127,12 @@ fn report(
         .find(|r| r.value == outcome.region)
         .map(|r| origin_in_words(ctx, &r.origin))
         .unwrap_or_default();
-    let why = if names_other_service {
+    let why = if expected.is_empty() {
+        format!(
+            "{} calls AWS KMS as its service principal, and its requests carry no kms:ViaService",
+            service_name(check)
+        )
+    } else if names_other_service {
         let other: Vec<&str> = wanted
             .iter()
             .map(|w| w.split('.').next().unwrap_or_default())
@@ -150,11 +155,17 @@ fn report(
     let range = miss_range(group.miss);
     let severity = mismatch_severity(&group.outcomes);
     let message = super::with_unused_note(message, severity);
+    let help = if expected.is_empty() {
+        "remove the kms:ViaService condition from the statement for the service principal"
+            .to_string()
+    } else {
+        format!("use kms:ViaService \"{expected}\"")
+    };
     let mut d = out
         .diagnostic(range, message)
-        .with_help(format!("use kms:ViaService \"{expected}\""))
+        .with_help(help)
         .with_severity(severity);
-    if let [one] = values.as_slice() {
+    if let ([one], false) = (values.as_slice(), expected.is_empty()) {
         if ctx
             .text
             .get(one.as_usize())
