@@ -757,13 +757,15 @@ impl ServiceModel {
             .and_then(|(name, _)| self.parameter(name))
     }
 
-    /// The context entries with a template that names a parameter (what a
-    /// policy's values on those keys tell about the parameters).
+    /// The context entries with a template that names a parameter, the
+    /// Region or the account (what a policy's values on those keys tell
+    /// about them).
     pub fn context_entries_with_parameters(&self) -> impl Iterator<Item = &ContextEntry> {
         self.context.iter().filter(|e| {
-            std::iter::once(&e.value)
-                .chain(e.when.values())
-                .any(|t| t.placeholders().any(|n| self.parameter(n).is_some()))
+            std::iter::once(&e.value).chain(e.when.values()).any(|t| {
+                t.placeholders()
+                    .any(|n| n == "region" || n == "account" || self.parameter(n).is_some())
+            })
         })
     }
 

@@ -165,6 +165,10 @@ pub struct StatementReading<'t> {
     /// Condition values on keys that describe the caller rather than the
     /// request (`aws:PrincipalOrgID`...), under positive operators.
     pub identity_conditions: Vec<ConditionText<'t>>,
+    /// Condition values on keys that describe the resource a service
+    /// principal acts for (`aws:SourceArn`, `aws:SourceOrgID`...), under
+    /// positive operators.
+    pub source_conditions: Vec<ConditionText<'t>>,
     /// Deny statements: what a caller must be for the Deny to spare it,
     /// read from negated conditions on identity keys (`StringNotEquals
     /// aws:PrincipalOrgID o-...`) and from `Bool` ones (`"aws:MultiFactorAuthPresent": "false"`).
@@ -201,6 +205,7 @@ impl<'t> StatementReading<'t> {
             service_principals: Vec::new(),
             purposes: Vec::new(),
             identity_conditions: Vec::new(),
+            source_conditions: Vec::new(),
             identity_requirements: Vec::new(),
             principal_everyone: false,
             not_principal: statement.not_principal.is_some(),
@@ -279,6 +284,9 @@ impl<'t> StatementReading<'t> {
                     operator_range: op.name.range,
                     key: key.key,
                 };
+                if crate::aws::caller_key(name) == Some(CallerKey::Source) {
+                    self.source_conditions.push(text);
+                }
                 if name.eq_ignore_ascii_case("kms:ViaService") {
                     if let Some(v) = via_service_value(text) {
                         self.via_services.push(v);

@@ -621,6 +621,17 @@ impl ServiceRequest {
                 request.context.set(&entry.key, value);
             }
         }
+        // A service principal acts for a resource of the account; what the
+        // model does not say of it (its organization), the statement's own
+        // values stand for.
+        if let (RequestPrincipal::Service(_), Some(statement)) = (&caller.principal, origin) {
+            for condition in &statement.source_conditions {
+                let key = condition.key.value;
+                if !request.context.contains(key) {
+                    request.context.set(key, instantiate(condition));
+                }
+            }
+        }
         request
     }
 }
