@@ -4,7 +4,7 @@
 //! the evidence it came from, so the user can see why a check ran and with
 //! which values (PC401).
 
-use super::model::{models, CallerKind, Fit, Form, ServiceId, ServiceModel};
+use super::model::{models, CallerKind, Fit, Form, Need, ServiceId, ServiceModel};
 use super::profile::{
     representative, BucketKeys, Evidence, Origin, Profile, Reason, ResourceEvidence,
     ServiceProfile, Valued,
@@ -345,6 +345,9 @@ fn profile_for(
             for (statement, capture) in captures(model, &statements, name) {
                 push_unique(&mut list, capture.valued(statement));
             }
+            if list.is_empty() {
+                list.extend(pattern_instance(model, &statements, name));
+            }
         }
         if list.is_empty() {
             if let Some(value) = &parameter.representative {
@@ -377,7 +380,7 @@ fn profile_for(
         .map(|(_, kind)| *kind)
         .collect();
     if kinds.is_empty() {
-        kinds.extend(model.resources.first().map(|r| r.kind.as_str()));
+        kinds.extend(presumed_kind(model, &statements));
     }
 
     ServiceProfile {
@@ -394,6 +397,49 @@ fn profile_for(
         },
         callers: config.callers.clone(),
     }
+}
+
+/// The kind of resource the statements meant for a service with kinds are
+/// written for, when no resource says: the kind whose own context keys they
+/// name (`aws:SourceArn` for a trail), else the first kind whose required
+/// actions they all allow (an event data store's key, which CloudTrail
+/// does not describe), else the first kind.
+fn presumed_kind(
+    model: &'static ServiceModel,
+    statements: &[&StatementReading<'_>],
+) -> Option<&'static str> {
+    let kinds: Vec<&'static str> = model.resources.iter().map(|r| r.kind.as_str()).collect();
+    if kinds.len() < 2 {
+        return kinds.first().copied();
+    }
+    let named = |kind: &str| {
+        model.context.iter().any(|e| {
+            e.kinds
+                .as_ref()
+                .is_some_and(|k| k.iter().any(|k| k == kind))
+                && statements.iter().any(|s| {
+                    s.contexts
+                        .iter()
+                        .chain(&s.source_conditions)
+                        .any(|c| c.key.value.eq_ignore_ascii_case(&e.key))
+                })
+        })
+    };
+    let allowed = |kind: &str| {
+        model
+            .permissions
+            .iter()
+            .filter(|p| p.need == Need::Required)
+            .filter(|p| super::model::applies_to_kind(p.kinds.as_deref(), Some(kind)))
+            .flat_map(|p| &p.actions)
+            .all(|a| statements.iter().any(|s| s.covers_action(a)))
+    };
+    kinds
+        .iter()
+        .find(|k| named(k))
+        .or_else(|| kinds.iter().find(|k| allowed(k)))
+        .or(kinds.first())
+        .copied()
 }
 
 /// The configured value of a parameter, or of the parameter (or `region`)
@@ -470,6 +516,51 @@ pub(crate) fn captures<'s, 't>(
         }
     }
     out
+}
+
+/// A value of a placeholder that only patterns give (a bucket the policy
+/// names as `aws-security-data-lake-*`): the first pattern's, its wildcards
+/// filled in, so that the requests are made for a resource the statements
+/// mean rather than for a representative one they never allow.
+fn pattern_instance(
+    model: &'static ServiceModel,
+    statements: &[&StatementReading<'_>],
+    placeholder: &str,
+) -> Option<Valued> {
+    for statement in statements {
+        for context in statement.contexts.iter().filter(|c| c.has_wildcards()) {
+            let wildcards = context
+                .operator
+                .is_some_and(|op| op.base.supports_wildcards());
+            let Some((main, variant)) =
+                model.fit_context(context.key.value, context.value.value, wildcards)
+            else {
+                continue;
+            };
+            for fit in std::iter::once(main).chain(variant) {
+                let Fit::Fits(parts) = fit else { continue };
+                let Some(&(_, pattern, _)) = parts.iter().find(|(name, _, _)| *name == placeholder)
+                else {
+                    continue;
+                };
+                let value = pattern
+                    .replace('*', representative::WILDCARD_FILL)
+                    .replace('?', "x");
+                if value.is_empty() || !model.admits(placeholder, &value) {
+                    continue;
+                }
+                let what = format!(
+                    "{} \"{}\", its wildcards filled in",
+                    context.key.value, context.value.value
+                );
+                return Some(Valued {
+                    value,
+                    origin: evidence(statement, what, context.value.range),
+                });
+            }
+        }
+    }
+    None
 }
 
 /// The callers' account the policy suggests: a 12-digit `kms:CallerAccount`
@@ -633,6 +724,20 @@ mod tests {
                 presumed: Some((false, _))
             }
         ));
+    }
+
+    #[test]
+    fn a_bucket_only_a_pattern_names_is_an_instance_of_it() {
+        // `aws-security-data-lake-*` names the buckets the statement means;
+        // a representative bucket would be one it never allows.
+        let text = FILE_CACHE_BUCKET.replace(
+            "arn:aws:s3:::amzn-s3-demo-bucket/*",
+            "arn:aws:s3:::aws-security-data-lake-us-west-2*",
+        );
+        let p = profiles(&text, None);
+        let bucket = &p[0].buckets()[0];
+        assert_eq!(bucket.value, "aws-security-data-lake-us-west-2example");
+        assert!(matches!(&bucket.origin, Origin::Policy(e) if e.what.contains("wildcards filled")));
     }
 
     #[test]

@@ -179,6 +179,8 @@ pub struct StatementReading<'t> {
     pub not_principal: bool,
     /// AWS principal values (ARNs, account ids), in order.
     pub aws_principals: Vec<Text<'t>>,
+    /// The catalogue actions its `Action` (or `NotAction`) covers.
+    pub actions: crate::catalog::ActionSet,
 }
 
 impl<'t> StatementReading<'t> {
@@ -186,6 +188,13 @@ impl<'t> StatementReading<'t> {
     pub fn is_meant_for(&self, service: ServiceId) -> bool {
         let route = service.route();
         self.purposes.iter().any(|p| p.service.route() == route)
+    }
+
+    /// Whether its `Action` (or `NotAction`) covers a catalogue action.
+    pub fn covers_action(&self, action: &str) -> bool {
+        crate::catalog::catalog()
+            .action_position(action)
+            .is_some_and(|i| self.actions.contains(i))
     }
 
     pub fn purpose_for(&self, service: ServiceId) -> Option<&Purpose> {
@@ -210,6 +219,7 @@ impl<'t> StatementReading<'t> {
             principal_everyone: false,
             not_principal: statement.not_principal.is_some(),
             aws_principals: Vec::new(),
+            actions: statement.covered_actions(),
         };
         if let Some(principal) = &statement.principal {
             for (kind, text) in principal.values() {
@@ -314,7 +324,8 @@ impl<'t> StatementReading<'t> {
     /// A statement that names a service-linked role (or matches its sessions)
     /// is meant for that role's service, whatever its `kms:ViaService` says;
     /// otherwise the `kms:ViaService` values say which forward-access service
-    /// it is for; a service principal is weak evidence of the same.
+    /// it is for, when it allows any of that service's requests; a service
+    /// principal is weak evidence of the same.
     fn find_purposes(&mut self) {
         fn add(purposes: &mut Vec<Purpose>, p: Purpose) {
             if !purposes
@@ -358,7 +369,17 @@ impl<'t> StatementReading<'t> {
             .any(|p| p.service.model().caller.kind == CallerKind::ServiceLinkedRole);
         if !linked {
             for via in &self.via_services {
-                if let Some(model) = forward_access_model(via.service_name) {
+                // A statement that allows none of the service's requests
+                // (`kms:CreateAlias` through `ec2`, as AWS's CloudTrail
+                // console policy writes) is not meant for them.
+                let model = forward_access_model(via.service_name).filter(|m| {
+                    m.permissions
+                        .iter()
+                        .filter(|p| p.need.is_checked())
+                        .flat_map(|p| &p.actions)
+                        .any(|a| self.covers_action(a))
+                });
+                if let Some(model) = model {
                     add(
                         &mut purposes,
                         Purpose {
@@ -766,6 +787,24 @@ mod tests {
         assert!(s[3].is_meant_for(id("s3-link")));
         assert!(!s[3].is_meant_for(id("file-cache")));
         assert!(s[0].is_meant_for(id("file-cache")));
+    }
+
+    #[test]
+    fn a_via_service_statement_that_allows_none_of_the_requests_is_not_meant_for_them() {
+        // AWS's CloudTrail console policy lets the account create aliases
+        // through EC2: no FSx or EBS request is kms:CreateAlias.
+        let s = read(
+            r#"{"Statement": [
+              {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:CreateAlias", "Resource": "*",
+               "Condition": {"StringEquals": {"kms:ViaService": "fsx.us-east-1.amazonaws.com"}}},
+              {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:CreateAlias", "kms:Decrypt"], "Resource": "*",
+               "Condition": {"StringEquals": {"kms:ViaService": "fsx.us-east-1.amazonaws.com"}}}
+            ]}"#,
+        );
+        assert!(s[0].purposes.is_empty());
+        assert_eq!(s[1].purposes.len(), 1);
+        assert!(s[1].covers_action("kms:Decrypt"));
+        assert!(!s[1].covers_action("kms:CreateGrant"));
     }
 
     #[test]

@@ -15,15 +15,15 @@ pub(crate) static RULE: Rule = Rule {
     summary: "Which services the service checks ran for, inferred from what, and what they assumed",
     docs: r#"## What it does
 Says which services the checks of the services pack ran for when no profile
-configures them, and why: the `kms:ViaService` value, the service-linked role
-or the service principal that shows the key serves Amazon FSx, FSx for
-Lustre, Amazon File Cache, Amazon EFS or an S3 bucket linked to File Cache or
-FSx for Lustre, with the values the checks used (region, account, bucket).
+configures them, and why: the `kms:ViaService` value (of a statement that
+allows any of the service's requests), the service-linked role or the service
+principal that shows the key serves one of the services policy-check models,
+with the values the checks used (region, account, bucket, trail...).
 
 For a key of a CloudFormation template or a Terraform module, it names the
-resources that use the key instead (a file system, a cache, a bucket that a
-cache links), at the place each names the key, with the values the checks
-used.
+resources that use the key instead (a file system, a trail, a log group, a
+bucket that a cache links), at the place each names the key, with the values
+the checks used.
 
 For a linked S3 bucket it also says when nothing tells whether the bucket
 uses S3 Bucket Keys: the checks then accept either encryption context (the
@@ -122,7 +122,20 @@ fn report_inference(
         used_values(check),
         service.as_str()
     );
-    let mut d = out.diagnostic(first.range, message).with_help(help);
+    // Evidence whose text holds a value a template leaves unknown
+    // (`dynamodb.${var.region}.amazonaws.com`) is anchored at its statement:
+    // the hosts drop findings about such a value, and this one is about the
+    // statement's purpose, not the value's form.
+    let holds_unknown = |range: TextRange| {
+        ctx.text
+            .get(range.as_usize())
+            .is_some_and(crate::symbolic::has_unknown)
+    };
+    let range = match ctx.policy.statements.get(first.statement) {
+        Some(statement) if holds_unknown(first.range) => statement.anchor(),
+        _ => first.range,
+    };
+    let mut d = out.diagnostic(range, message).with_help(help);
     for e in more.iter().take(3) {
         d = d.with_related(
             e.range,
