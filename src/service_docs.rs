@@ -145,6 +145,13 @@ pub fn service_page(model: &ServiceModel) -> String {
             cite(source)
         );
     }
+    if let Some(source) = &model.caller.added_context {
+        let _ = writeln!(
+            out,
+            "\nIts requests may carry encryption-context pairs beyond those below; a statement that requires one of them may apply, which the policy alone cannot show: {}.",
+            cite(source)
+        );
+    }
     if let Some(via) = &model.via_service {
         let _ = writeln!(
             out,

@@ -22,6 +22,10 @@ pub enum Verdict {
     ExplicitlyDenied,
     /// No statement allows it.
     Denied,
+    /// No statement allows it as written, but one whose principal (or
+    /// `aws:PrincipalArn`-like condition) is a template placeholder covers
+    /// it: what the template renders decides, which the policy cannot show.
+    Undecided,
     /// Only the account-root statement allows it: the caller's IAM policy
     /// must allow it too.
     Delegated,
@@ -195,7 +199,14 @@ pub fn check_service(
         let variant = Variant {
             bucket_keys,
             request,
-            verdict: verdict_of(&evaluation, iam_policies_apply),
+            verdict: verdict_of(
+                &evaluation,
+                iam_policies_apply,
+                Representative::of(&callers[caller]),
+                profile.service.model(),
+                policy,
+                text,
+            ),
             evaluation,
         };
         match existing.map(|i| &mut outcomes[i]) {
@@ -287,14 +298,130 @@ pub fn check_service(
 
 /// The verdict of an evaluation. Where the caller's IAM policies cannot
 /// add anything (a service-linked role), delegation is as good as a denial.
-fn verdict_of(evaluation: &Evaluation, iam_policies_apply: bool) -> Verdict {
+/// Whether the caller stands for any principal that uses the service (no
+/// statement or configuration names it), and whether its account is known.
+#[derive(Clone, Copy)]
+struct Representative {
+    any_principal: bool,
+    account_known: bool,
+}
+
+impl Representative {
+    fn of(caller: &Caller) -> Representative {
+        Representative {
+            any_principal: caller.representative && !caller.linked_role,
+            account_known: caller.account_known,
+        }
+    }
+}
+
+fn verdict_of(
+    evaluation: &Evaluation,
+    iam_policies_apply: bool,
+    caller: Representative,
+    model: &ServiceModel,
+    policy: &Policy<'_>,
+    text: &str,
+) -> Verdict {
     match evaluation.decision {
         Decision::ExplicitDeny => Verdict::ExplicitlyDenied,
+        Decision::ImplicitDeny
+            if (caller.any_principal
+                && placeholder_caller_may_allow(evaluation, caller, policy, text))
+                || added_context_may_allow(evaluation, model, policy, text) =>
+        {
+            Verdict::Undecided
+        }
         Decision::ImplicitDeny => Verdict::Denied,
         Decision::Allow if evaluation.is_delegated_only() && !iam_policies_apply => Verdict::Denied,
         Decision::Allow if evaluation.is_delegated_only() => Verdict::Delegated,
         Decision::Allow => Verdict::Allowed,
     }
+}
+
+/// Whether an Allow statement fails the request first on who the caller is,
+/// written as nothing but a template placeholder (`"AWS": ${allowed_roles}`,
+/// `"aws:PrincipalArn": "${node_role_arn}"`), or, where nothing names the
+/// callers' account, as the root of an account the template leaves unknown
+/// (`arn:aws:iam::${var.account_id}:root`): the principals it renders to may
+/// be those that use the service.
+fn placeholder_caller_may_allow(
+    evaluation: &Evaluation,
+    caller: Representative,
+    policy: &Policy<'_>,
+    text: &str,
+) -> bool {
+    let unknown_account_root = |value: &str| {
+        !caller.account_known
+            && crate::aws::arn_parts(value).is_some_and(|[_, _, service, _, account, resource]| {
+                service == "iam" && resource == "root" && crate::symbolic::is_unknown(account)
+            })
+    };
+    let whole_placeholder = |value: &str| {
+        let value = value.trim_matches('"');
+        crate::symbolic::is_unknown(value)
+            || (value.starts_with("${")
+                && value.ends_with('}')
+                && value[2..].find('}') == Some(value.len() - 3)
+                && has_template_placeholder(value))
+    };
+    evaluation.misses.iter().any(|m| {
+        let Some(statement) = policy.statements.get(m.statement) else {
+            return false;
+        };
+        if !statement.is_allow() {
+            return false;
+        }
+        match &m.failure {
+            Failure::Principal { .. } => statement
+                .principal
+                .iter()
+                .flat_map(|p| p.values())
+                .any(|(_, v)| whole_placeholder(v.value) || unknown_account_root(v.value)),
+            Failure::Condition { key, values, .. } => {
+                crate::services::reading::is_identity_key(&condition_key_name(
+                    statement, *key, text,
+                )) && values
+                    .iter()
+                    .any(|r| text.get(r.as_usize()).is_some_and(whole_placeholder))
+            }
+            _ => false,
+        }
+    })
+}
+
+/// Whether an Allow statement fails the request first on an
+/// encryption-context pair that the service's requests may carry beyond the
+/// model's (a CloudTrail log file's `aws:cloudtrail:arn`, read through S3).
+fn added_context_may_allow(
+    evaluation: &Evaluation,
+    model: &ServiceModel,
+    policy: &Policy<'_>,
+    text: &str,
+) -> bool {
+    if model.caller.added_context.is_none() {
+        return false;
+    }
+    evaluation.misses.iter().any(|m| {
+        let Failure::Condition { key, operator, .. } = &m.failure else {
+            return false;
+        };
+        let Some(statement) = policy.statements.get(m.statement) else {
+            return false;
+        };
+        let name = condition_key_name(statement, *key, text);
+        let positive = text
+            .get(operator.as_usize())
+            .and_then(|o| crate::model::Operator::parse(o.trim_matches('"')))
+            .is_some_and(|o| !o.base.is_negated() && o.base != crate::model::BaseOperator::Null);
+        statement.is_allow()
+            && positive
+            && starts_with_ignore_case(&name, "kms:EncryptionContext:")
+            && !model
+                .context
+                .iter()
+                .any(|e| e.key.eq_ignore_ascii_case(&name))
+    })
 }
 
 /// The statements meant to allow a request: those the caller comes from, or
@@ -703,6 +830,43 @@ mod tests {
             .unwrap();
         assert_eq!(o.verdict, Verdict::Denied);
         assert_eq!(o.misses[0].cause, Cause::S3Context);
+    }
+
+    #[test]
+    fn a_placeholder_principal_leaves_the_representative_callers_requests_undecided() {
+        // `${users}` may render to the principals that use FSx: whether
+        // they can is not known, so nothing is denied; a statement that names
+        // the callers' own account root still delegates.
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+          {"Sid": "Users", "Effect": "Allow", "Principal": {"AWS": "${users}"},
+           "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey", "kms:CreateGrant"],
+           "Resource": "*"}]}"#;
+        let config = Profile {
+            services: vec![ServiceId::parse("fsx").unwrap()],
+            ..Profile::default()
+        };
+        let checks = check(text, Some(&config));
+        assert_eq!(verdict(&checks[0], "kms:CreateGrant"), Verdict::Undecided);
+
+        // A principal that is partly known names someone else.
+        let named = text.replace("${users}", "arn:aws:iam::${account}:role/Admin");
+        let checks = check(&named, Some(&config));
+        assert_eq!(verdict(&checks[0], "kms:CreateGrant"), Verdict::Denied);
+    }
+
+    #[test]
+    fn requests_carry_the_region_they_are_made_to() {
+        let deny = r#"{"Sid": "Regions", "Effect": "Deny", "Principal": "*", "Action": "kms:*", "Resource": "*",
+           "Condition": {"StringNotEquals": {"aws:RequestedRegion": ["us-east-1", "eu-west-1"]}}}"#;
+        let text = FSX.replace(r#""Statement": ["#, &format!(r#""Statement": [{deny},"#));
+        let checks = check(&text, None);
+        assert_eq!(verdict(&checks[0], "kms:Decrypt"), Verdict::Allowed);
+        let elsewhere = text.replace("fsx.us-east-1", "fsx.ap-south-1");
+        let checks = check(&elsewhere, None);
+        assert_eq!(
+            verdict(&checks[0], "kms:Decrypt"),
+            Verdict::ExplicitlyDenied
+        );
     }
 
     #[test]

@@ -210,6 +210,11 @@ pub struct CallerModel {
     #[serde(default = "yes")]
     pub iam_policies_apply: bool,
     pub iam_policies_source: Option<String>,
+    /// Where the requests may carry encryption-context pairs the model does
+    /// not give (an S3 object's pairs are S3's `aws:s3:arn` plus those its
+    /// writer added): the source that says so. A statement that requires
+    /// such a pair may then apply, which the policy cannot show.
+    pub added_context: Option<String>,
 }
 
 fn yes() -> bool {
@@ -1084,6 +1089,7 @@ mod tests {
             sources.extend(model.resources.iter().map(|r| r.source.as_str()));
             sources.extend(model.service_principal.iter().map(|p| p.source.as_str()));
             sources.extend(model.caller.iam_policies_source.as_deref());
+            sources.extend(model.caller.added_context.as_deref());
             for source in sources {
                 assert!(
                     source.starts_with("https://docs.aws.amazon.com/")

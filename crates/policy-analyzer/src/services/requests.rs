@@ -621,6 +621,14 @@ impl ServiceRequest {
                 request.context.set(&entry.key, value);
             }
         }
+        // Every request carries the Region it is made to (the IAM User
+        // Guide, aws:RequestedRegion: "This key is always included in the
+        // request context"): the key's, where the service calls from.
+        if !request.context.contains("aws:RequestedRegion") {
+            request
+                .context
+                .set("aws:RequestedRegion", self.region.clone());
+        }
         // A service principal acts for a resource of the account; what the
         // model does not say of it (its organization), the statement's own
         // values stand for.

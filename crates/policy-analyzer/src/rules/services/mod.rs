@@ -74,6 +74,9 @@ pub(crate) fn reporter(ctx: &Context<'_>, miss: &Miss) -> Option<Reporter> {
             .is_enabled(rule)
             .then_some(Reporter::Rule(rule))
     };
+    if let Some(reporter) = reported_element(ctx, miss).and_then(enabled) {
+        return Some(reporter);
+    }
     for defect in &miss.defects {
         let reporter = match defect {
             Defect::UnknownConditionKey
@@ -104,6 +107,32 @@ pub(crate) fn reporter(ctx: &Context<'_>, miss: &Miss) -> Option<Reporter> {
         Cause::MissingAction | Cause::Other | Cause::RegionlessPrincipal => return None,
     };
     Some(Reporter::Rule(rule))
+}
+
+/// The rule of another pack that reports the failing element itself as one
+/// that never matches: a `Resource` none of whose values can be a key's ARN
+/// (a guide's `arn:aws:kms:Region:account_ID:key/key_ID`), a condition none of
+/// whose values its operator can read (`arn:aws:logs:region:account-id:*`).
+fn reported_element(ctx: &Context<'_>, miss: &Miss) -> Option<&'static Rule> {
+    use crate::rules::{conditions, structure};
+    let statement = ctx.policy.statements.get(miss.statement)?;
+    match &miss.failure {
+        Failure::Resource { .. } => {
+            let resource = statement.resource.as_ref()?;
+            let never = !resource.values.is_empty()
+                && resource.values.iter().all(|v| {
+                    !structure::resource_not_wildcard::may_match_key(
+                        structure::resource_not_wildcard::classify(v.value),
+                    )
+                });
+            never.then_some(&structure::resource_not_wildcard::RULE)
+        }
+        Failure::Condition { key, .. } => conditions::entries(ctx.policy)
+            .find(|e| std::ptr::eq(e.statement, statement) && e.key.key.range == *key)
+            .filter(conditions::invalid_condition_value::reports_every_value)
+            .map(|_| &conditions::invalid_condition_value::RULE),
+        _ => None,
+    }
 }
 
 /// Whether every intended statement's miss of a request is one another rule
@@ -508,9 +537,10 @@ pub(crate) fn add_actions_fix(
 /// Error where the statement's defect leaves a required request without an
 /// Allow of its own; warning where another statement allows it anyway.
 pub(crate) fn mismatch_severity(outcomes: &[&RequestOutcome]) -> Severity {
-    let breaks_a_required_request = outcomes
-        .iter()
-        .any(|o| o.need == crate::services::model::Need::Required && o.verdict != Verdict::Allowed);
+    let breaks_a_required_request = outcomes.iter().any(|o| {
+        o.need == crate::services::model::Need::Required
+            && !matches!(o.verdict, Verdict::Allowed | Verdict::Undecided)
+    });
     if breaks_a_required_request {
         Severity::Error
     } else {

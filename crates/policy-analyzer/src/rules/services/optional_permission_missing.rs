@@ -55,7 +55,9 @@ actions to its `Action` (review it: it widens what the statement allows).
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
     let missing = |o: &RequestOutcome| {
-        o.need == Need::Optional && o.verdict != Verdict::Allowed && !explained_elsewhere(ctx, o)
+        o.need == Need::Optional
+            && !matches!(o.verdict, Verdict::Allowed | Verdict::Undecided)
+            && !explained_elsewhere(ctx, o)
     };
     for group in groups(&analysis.checks, missing) {
         if required_requests_work(group.check, group.outcomes[0].caller) {

@@ -28,7 +28,11 @@ applying: the missing action, the condition whose value differs.
 Defects that a more specific rule explains (a wrong `kms:ViaService`
 PC406, `kms:CallerAccount` PC407, S3 encryption context PC408, a malformed
 service-linked role PC409, a service principal PC410, or a misspelled action
-or key reported by the actions and conditions packs) are reported there only.
+or key reported by the actions and conditions packs, a `Resource` or a
+condition that another pack reports as never matching, such as a guide's
+placeholder ARN: PC111, PC314) are reported there only. A request that only a
+statement whose principal is a template placeholder (`"AWS": ${users}`) may
+allow is not reported: what the template renders decides.
 
 ## Why it matters
 The service fails: an FSx file system cannot be created, or becomes

@@ -487,3 +487,30 @@ fn no_panic_on_odd_policies() {
         }
     }
 }
+
+#[test]
+fn a_statement_another_pack_reports_as_never_matching_is_not_reported_again() {
+    let clean = policy(forward_access_statement("fsx.us-east-1.amazonaws.com"));
+    // A guide's key ARN, placeholders and all: resource-not-wildcard (PC111)
+    // says it is no key's ARN.
+    let mut placeholder_resource = clean.clone();
+    statement(&mut placeholder_resource, 0)["Resource"] =
+        json!("arn:aws:kms:Region:account_ID:key/key_ID");
+    assert_eq!(
+        codes_without(&placeholder_resource, None, &[])
+            .into_iter()
+            .filter(|c| *c == "PC111" || *c == "PC402")
+            .collect::<Vec<_>>(),
+        ["PC111"]
+    );
+    assert_eq!(own_codes_without(&placeholder_resource, "PC111"), ["PC402"]);
+    // An ARN condition whose Region is a placeholder: invalid-condition-value
+    // (PC314) says it never matches.
+    let mut placeholder_arn = clean.clone();
+    statement(&mut placeholder_arn, 0)["Condition"]["ArnLike"] =
+        json!({"aws:PrincipalArn": "arn:aws:iam::account-id:role/*"});
+    let codes_here = codes_without(&placeholder_arn, None, &[]);
+    assert!(codes_here.contains(&"PC314"), "{codes_here:?}");
+    assert!(!codes_here.contains(&"PC402"), "{codes_here:?}");
+    assert_eq!(own_codes_without(&placeholder_arn, "PC314"), ["PC402"]);
+}
