@@ -632,10 +632,17 @@ impl ServiceRequest {
         // A service principal acts for a resource of the account; what the
         // model does not say of it (its organization), the statement's own
         // values stand for.
+        // A key the model gives only for other kinds of resource is absent
+        // (CloudTrail sends aws:SourceArn for a trail, not for an event data
+        // store).
         if let (RequestPrincipal::Service(_), Some(statement)) = (&caller.principal, origin) {
             for condition in &statement.source_conditions {
                 let key = condition.key.value;
-                if !request.context.contains(key) {
+                let modelled = model
+                    .context
+                    .iter()
+                    .any(|e| e.key.eq_ignore_ascii_case(key));
+                if !modelled && !request.context.contains(key) {
                     request.context.set(key, instantiate(condition));
                 }
             }
