@@ -271,7 +271,7 @@ pub fn check_service(
                 let failure = evaluation.miss(i)?.clone();
                 let statement = policy.statements.get(i)?;
                 let statement_reading = reading.statements.get(i)?;
-                let (cause, defects) = classify(
+                let (mut cause, defects) = classify(
                     &failure,
                     statement,
                     statement_reading,
@@ -279,6 +279,18 @@ pub fn check_service(
                     outcome.action,
                     text,
                 );
+                // Adding the action would not do where the statement's
+                // other elements do not fit this request either (an
+                // encryption-context condition on kms:DescribeKey).
+                if cause == Cause::MissingAction
+                    && !applies_with_the_action(
+                        policy,
+                        statement,
+                        &outcome.variants[outcome.best].request,
+                    )
+                {
+                    cause = Cause::Other;
+                }
                 Some(Miss {
                     statement: i,
                     failure,
@@ -536,6 +548,25 @@ fn names_only_others<'a>(values: impl Iterator<Item = Option<&'a str>>, target: 
         }
     }
     any
+}
+
+/// Whether a statement that lacks a request's action would allow it if its
+/// `Action` covered it: evaluated as a request for an action it covers, with
+/// the same caller and context.
+fn applies_with_the_action(
+    policy: &Policy<'_>,
+    statement: &Statement<'_>,
+    request: &Request,
+) -> bool {
+    let Some(covered) = statement.covered_actions().indices().next() else {
+        return true;
+    };
+    let mut probe = request.clone();
+    probe.action = catalog().action_at(covered).name.clone();
+    !matches!(
+        crate::eval::evaluate_statement(policy, statement, &probe, &Default::default()),
+        crate::eval::StatementOutcome::Miss(_)
+    )
 }
 
 /// Why an intended statement missed a request, and what else is wrong
@@ -867,6 +898,35 @@ mod tests {
             verdict(&checks[0], "kms:Decrypt"),
             Verdict::ExplicitlyDenied
         );
+    }
+
+    #[test]
+    fn a_missing_action_is_the_cause_only_where_adding_it_would_do() {
+        // The grant statement's condition holds only for kms:CreateGrant:
+        // adding kms:Decrypt to it would not let FSx decrypt.
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+          {"Sid": "Grants", "Effect": "Allow", "Principal": {"AWS": "*"},
+           "Action": "kms:CreateGrant", "Resource": "*",
+           "Condition": {"StringEquals": {"kms:CallerAccount": "111122223333", "kms:ViaService": "fsx.us-east-1.amazonaws.com"},
+                         "Bool": {"kms:GrantIsForAWSResource": "true"}}}]}"#;
+        let checks = check(text, None);
+        let cause = |action: &str| {
+            checks[0]
+                .outcomes
+                .iter()
+                .find(|o| o.action == action)
+                .unwrap()
+                .misses[0]
+                .cause
+        };
+        assert_eq!(cause("kms:Decrypt"), Cause::Other);
+        let checks = check(FSX, None);
+        let o = checks[0]
+            .outcomes
+            .iter()
+            .find(|o| o.action == "kms:CreateGrant")
+            .unwrap();
+        assert_eq!(o.misses[0].cause, Cause::MissingAction);
     }
 
     #[test]
