@@ -687,8 +687,20 @@ fn classify(
                 .flat_map(|a| a.values.iter())
                 .any(|v| {
                     let value = v.value;
-                    !has_wildcard(value)
-                        && catalog().action(value).is_none()
+                    if has_wildcard(value) {
+                        // A pattern that matches no action
+                        // (`kms:GenerateDataKeys*`), whose literal part
+                        // is a misspelling of this one.
+                        let literal = value.replace(['*', '?'], "");
+                        return !catalog()
+                            .actions()
+                            .iter()
+                            .any(|a| action_matches(value, &a.name))
+                            && catalog()
+                                .suggest_action(&literal)
+                                .is_some_and(|s| action_matches(s, action));
+                    }
+                    catalog().action(value).is_none()
                         && (starts_with_ignore_case(action, value)
                             || catalog()
                                 .suggest_action(value)
