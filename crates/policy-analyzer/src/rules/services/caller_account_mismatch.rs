@@ -126,7 +126,7 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &MissGroup<'_>) {
     let help = if known {
         format!("use kms:CallerAccount \"{account}\", the account of the callers")
     } else {
-        "put the 12-digit id of the callers' account (the file system's or cache's account) in kms:CallerAccount".to_string()
+        "put the 12-digit id of the callers' account (the account of the principals that use the service) in kms:CallerAccount".to_string()
     };
     let mut d = out
         .diagnostic(miss_range(group.miss), message)

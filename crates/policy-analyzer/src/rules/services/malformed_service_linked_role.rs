@@ -103,16 +103,28 @@ fn report(
     } else {
         "the aws:PrincipalArn value"
     };
+    // A role named after a resource (one per linked file system or cache)
+    // ends with its id; another has one fixed name.
+    let named_after_a_resource = model.caller.role_id.is_some();
+    let role_name = if named_after_a_resource {
+        format!("{prefix}<id>")
+    } else {
+        prefix.to_string()
+    };
     let message = format!(
-        "{place} {} in {} is not the ARN of a service-linked role {prefix}<id> ({}): {}; the statement never applies to the role",
+        "{place} {} in {} is not the ARN of a service-linked role {role_name} ({}): {}; the statement never applies to the role",
         role.value,
         label(ctx, statement),
         model.name,
         and_list(&descriptions)
     );
-    let help = format!(
-        "use arn:aws:iam::<account>:role{path}{prefix}<fs-or-cache-id>; find the role in IAM by searching for the file system's or cache's id"
-    );
+    let help = if named_after_a_resource {
+        format!(
+            "use arn:aws:iam::<account>:role{path}{prefix}<fs-or-cache-id>; find the role in IAM by searching for the file system's or cache's id"
+        )
+    } else {
+        format!("use arn:aws:iam::<account>:role{path}{prefix}")
+    };
     let mut d = out.diagnostic(role.range, message).with_help(help);
     // Only a wrong path can be repaired without knowing anything more.
     if problems

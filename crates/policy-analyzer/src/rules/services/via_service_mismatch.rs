@@ -118,7 +118,7 @@ fn report(
             "the {}'s region",
             parameter.trim_end_matches("-region").replace('-', " ")
         ),
-        None => "the region of the file system and key".to_string(),
+        None => "the region of the key and of the resources it serves".to_string(),
     };
     let region_origin = check
         .profile
