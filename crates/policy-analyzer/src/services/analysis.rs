@@ -203,7 +203,7 @@ pub fn check_service(
                 &evaluation,
                 iam_policies_apply,
                 Representative::of(&callers[caller]),
-                profile.service.model(),
+                (profile.service.model(), action, kind),
                 policy,
                 text,
             ),
@@ -327,11 +327,13 @@ impl Representative {
     }
 }
 
+/// `request` is the service's model, and the action and kind of resource
+/// of the request evaluated.
 fn verdict_of(
     evaluation: &Evaluation,
     iam_policies_apply: bool,
     caller: Representative,
-    model: &ServiceModel,
+    request: (&ServiceModel, &str, Option<&str>),
     policy: &Policy<'_>,
     text: &str,
 ) -> Verdict {
@@ -340,7 +342,7 @@ fn verdict_of(
         Decision::ImplicitDeny
             if (caller.any_principal
                 && placeholder_caller_may_allow(evaluation, caller, policy, text))
-                || added_context_may_allow(evaluation, model, policy, text) =>
+                || added_context_may_allow(evaluation, request, policy, text) =>
         {
             Verdict::Undecided
         }
@@ -405,9 +407,13 @@ fn placeholder_caller_may_allow(
 /// Whether an Allow statement fails the request first on an
 /// encryption-context pair that the service's requests may carry beyond the
 /// model's (a CloudTrail log file's `aws:cloudtrail:arn`, read through S3).
+/// A key the model gives only to other actions or kinds of resource (RDS's
+/// `aws:rds:db-id`, which it documents for cryptographic operations, in a
+/// condition on `kms:CreateGrant`) is one the model does not say of this
+/// request.
 fn added_context_may_allow(
     evaluation: &Evaluation,
-    model: &ServiceModel,
+    (model, action, kind): (&ServiceModel, &str, Option<&str>),
     policy: &Policy<'_>,
     text: &str,
 ) -> bool {
@@ -432,7 +438,7 @@ fn added_context_may_allow(
             && !model
                 .context
                 .iter()
-                .any(|e| e.key.eq_ignore_ascii_case(&name))
+                .any(|e| e.key.eq_ignore_ascii_case(&name) && e.applies_to(action, kind))
     })
 }
 
@@ -992,5 +998,67 @@ mod tests {
             Verdict::ExplicitlyDenied
         );
         assert_eq!(verdict(&checks[0], "kms:Decrypt"), Verdict::Allowed);
+    }
+
+    #[test]
+    fn added_context_is_what_the_model_does_not_give_to_the_request() {
+        // A model whose requests may carry pairs beyond its own, and which
+        // gives `aws:example:id` to kms:Decrypt only.
+        let model: ServiceModel = toml::from_str(
+            r#"
+            name = "Example"
+            covers = "a test"
+            sources = []
+            [caller]
+            kind = "forward-access"
+            source = "https://docs.aws.amazon.com/x.html: x"
+            added-context = "https://docs.aws.amazon.com/x.html: more pairs"
+            [key-spec]
+            accepted = ["SYMMETRIC_DEFAULT"]
+            source = "https://docs.aws.amazon.com/x.html: x"
+            [[permissions]]
+            documented-as = "kms:Decrypt"
+            actions = ["kms:Decrypt"]
+            need = "required"
+            source = "https://docs.aws.amazon.com/x.html: x"
+            [[context]]
+            key = "kms:EncryptionContext:aws:example:id"
+            value = "ex-1"
+            actions = ["kms:Decrypt"]
+            source = "https://docs.aws.amazon.com/x.html: x"
+            "#,
+        )
+        .unwrap();
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+          {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:Decrypt", "kms:CreateGrant"], "Resource": "*",
+           "Condition": {"StringEquals": {"kms:EncryptionContext:aws:example:id": "ex-2"}}}]}"#;
+        let parse = parse(text);
+        let policy = Policy::from_tree(&parse.tree);
+        let principal = crate::eval::RequestPrincipal::role("111122223333", "User");
+        let caller = Representative {
+            any_principal: false,
+            account_known: true,
+        };
+        let verdict_for = |action: &str, context: Option<&str>| {
+            let mut request = Request::new(principal.clone(), action);
+            if let Some(value) = context {
+                request
+                    .context
+                    .set("kms:EncryptionContext:aws:example:id", value);
+            }
+            let evaluation = evaluate(&policy, &request);
+            verdict_of(
+                &evaluation,
+                true,
+                caller,
+                (&model, action, None),
+                &policy,
+                text,
+            )
+        };
+        // The model gives kms:Decrypt the pair, with another value.
+        assert_eq!(verdict_for("kms:Decrypt", Some("ex-1")), Verdict::Denied);
+        // It says nothing of a kms:CreateGrant request's pairs.
+        assert_eq!(verdict_for("kms:CreateGrant", None), Verdict::Undecided);
     }
 }
