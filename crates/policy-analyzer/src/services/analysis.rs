@@ -1061,4 +1061,29 @@ mod tests {
         // It says nothing of a kms:CreateGrant request's pairs.
         assert_eq!(verdict_for("kms:CreateGrant", None), Verdict::Undecided);
     }
+
+    #[test]
+    fn a_principal_arn_pattern_of_any_account_names_a_role_of_the_callers_account() {
+        // `arn:aws:iam::*:role/storage-admin`: the role of that name in
+        // every account, the callers' included (AWS SRA writes its keys so).
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+          {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+           "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+          {"Sid": "Allow EFS for the storage administrators", "Effect": "Allow", "Principal": {"AWS": "*"},
+           "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"],
+           "Resource": "*",
+           "Condition": {
+             "StringEquals": {"kms:ViaService": "elasticfilesystem.us-east-2.amazonaws.com"},
+             "StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/storage-admin"}}}]}"#;
+        let checks = check(text, None);
+        let c = &checks[0];
+        assert!(c.callers.iter().any(|caller| matches!(
+            &caller.principal,
+            crate::eval::RequestPrincipal::Iam { arn, .. }
+                if arn == "arn:aws:iam::111122223333:role/storage-admin"
+        )));
+        for action in ["kms:Decrypt", "kms:CreateGrant", "kms:DescribeKey"] {
+            assert_eq!(verdict(c, action), Verdict::Allowed, "{action}");
+        }
+    }
 }

@@ -248,7 +248,7 @@ fn collect_callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec
                         .find(|v| is_account_id(v))
                 })
                 .unwrap_or(fallback_account);
-            let arn_hint = identity_value(statement, "aws:PrincipalArn");
+            let arn_hint = principal_arn_hint(statement, account);
             add(
                 &mut out,
                 Caller {
@@ -373,15 +373,27 @@ fn representative_principal(account: &str, arn_hint: Option<&str>) -> RequestPri
     RequestPrincipal::role(account, representative::CALLER_ROLE)
 }
 
-/// A concrete value that meets a statement's condition on an identity key:
-/// the value itself, or under a wildcard operator the pattern with its
-/// wildcards filled in.
-fn identity_value(statement: &StatementReading<'_>, key: &str) -> Option<String> {
-    statement
+/// A role or user ARN that meets a statement's `aws:PrincipalArn` condition,
+/// in the callers' account where the pattern leaves the account open
+/// (`arn:aws:iam::*:role/sra-execution`: the role of that name in any
+/// account, the callers' among them).
+fn principal_arn_hint(statement: &StatementReading<'_>, account: &str) -> Option<String> {
+    let condition = statement
         .identity_conditions
         .iter()
-        .find(|c| c.key.value.eq_ignore_ascii_case(key))
-        .map(instantiate)
+        .find(|c| c.key.value.eq_ignore_ascii_case("aws:PrincipalArn"))?;
+    if condition.has_wildcards() {
+        if let Some([prefix, partition, service, region, "*", resource]) =
+            crate::aws::arn_parts(condition.value.value)
+        {
+            let arn = format!("{prefix}:{partition}:{service}:{region}:{account}:{resource}");
+            return Some(
+                arn.replace('*', representative::WILDCARD_FILL)
+                    .replace('?', "x"),
+            );
+        }
+    }
+    Some(instantiate(condition))
 }
 
 fn instantiate(condition: &ConditionText<'_>) -> String {
