@@ -186,9 +186,19 @@ pub fn service_page(model: &ServiceModel) -> String {
     );
     for resource in &model.resources {
         let types: Vec<String> = resource.types.iter().map(|t| format!("`{t}`")).collect();
+        let through = if resource.key_properties.is_empty() {
+            String::new()
+        } else {
+            let properties: Vec<String> = resource
+                .key_properties
+                .iter()
+                .map(|p| format!("`{p}`"))
+                .collect();
+            format!(", naming it under {}", properties.join(" or "))
+        };
         let _ = writeln!(
             out,
-            "- a resource of the template or module uses the key ({}: {}): {};",
+            "- a resource of the template or module uses the key ({}: {}{through}): {};",
             resource.kind,
             types.join(", "),
             cite(&resource.source)

@@ -153,7 +153,9 @@ impl Declared {
             }
             // The services whose models name the resource's type.
             for model in models() {
-                let Some(resource) = model.kind_for_type(&consumer.resource_type) else {
+                let Some(resource) =
+                    model.kind_for_type(&consumer.resource_type, consumer.property.as_deref())
+                else {
                     continue;
                 };
                 declared.add(model.id, evidence(consumer.name.clone()));

@@ -307,7 +307,28 @@ pub struct ResourceModel {
     /// CloudFormation and Terraform resource types (`AWS::Logs::LogGroup`,
     /// `aws_cloudwatch_log_group`).
     pub types: Vec<String>,
+    /// The top-level properties (CloudFormation), attributes or blocks
+    /// (Terraform) through which such a resource names the key for this
+    /// service (`BucketEncryption`, `server_side_encryption_configuration`),
+    /// compared without regard to case; a key named under another one (an S3
+    /// bucket's `ReplicationConfiguration`, which names the replicas' key)
+    /// serves something else. Empty: any.
+    #[serde(default)]
+    pub key_properties: Vec<String>,
     pub source: String,
+}
+
+impl ResourceModel {
+    /// Whether a resource of one of the types that names the key under
+    /// `property` (when the host tells) uses it for the service.
+    pub fn names_key_under(&self, property: Option<&str>) -> bool {
+        self.key_properties.is_empty()
+            || property.is_none_or(|p| {
+                self.key_properties
+                    .iter()
+                    .any(|k| k.eq_ignore_ascii_case(p))
+            })
+    }
 }
 
 /// What a profile value of a parameter must look like.
@@ -804,10 +825,16 @@ impl ServiceModel {
     }
 
     /// The resource kind a template or module type declares, if any.
-    pub fn kind_for_type(&self, resource_type: &str) -> Option<&ResourceModel> {
+    /// The kind of resource that a resource of `resource_type`, naming the
+    /// key under `property`, is for the service.
+    pub fn kind_for_type(
+        &self,
+        resource_type: &str,
+        property: Option<&str>,
+    ) -> Option<&ResourceModel> {
         self.resources
             .iter()
-            .find(|r| r.types.iter().any(|t| t == resource_type))
+            .find(|r| r.types.iter().any(|t| t == resource_type) && r.names_key_under(property))
     }
 }
 
@@ -1182,5 +1209,36 @@ mod tests {
         assert!(!p.fits_patterns("fx-0123"));
         assert!(p.check("fs-0").is_ok());
         assert!(p.check("fs_0").unwrap_err().contains("`fs-*` or `fc-*`"));
+    }
+
+    #[test]
+    fn key_properties_limit_the_resources_that_select_a_kind() {
+        let resource: ResourceModel = toml::from_str(
+            r#"
+            kind = "bucket"
+            types = ["AWS::S3::Bucket"]
+            key-properties = ["BucketEncryption"]
+            source = "https://docs.aws.amazon.com/x.html: x"
+            "#,
+        )
+        .unwrap();
+        assert!(resource.names_key_under(Some("BucketEncryption")));
+        assert!(resource.names_key_under(Some("bucketencryption")));
+        assert!(!resource.names_key_under(Some("ReplicationConfiguration")));
+        assert!(resource.names_key_under(None), "the host does not say");
+        let any = ResourceModel {
+            key_properties: Vec::new(),
+            ..resource
+        };
+        assert!(any.names_key_under(Some("ReplicationConfiguration")));
+        for model in models() {
+            for r in &model.resources {
+                assert!(
+                    r.key_properties.iter().all(|p| !p.trim().is_empty()),
+                    "{}: an empty key property",
+                    model.id
+                );
+            }
+        }
     }
 }
