@@ -158,7 +158,7 @@ pub fn check_service(
     text: &str,
     unclaimed: &[usize],
 ) -> ServiceCheck {
-    let callers = callers(&profile, reading);
+    let callers = callers(&profile, reading, unclaimed);
     let requests = requests(&profile, &callers, reading);
     let linked_role = profile.service.model().caller.kind == CallerKind::ServiceLinkedRole;
     let iam_policies_apply = profile.service.model().caller.iam_policies_apply;
@@ -1085,5 +1085,39 @@ mod tests {
         for action in ["kms:Decrypt", "kms:CreateGrant", "kms:DescribeKey"] {
             assert_eq!(verdict(c, action), Verdict::Allowed, "{action}");
         }
+    }
+
+    #[test]
+    fn a_statement_for_another_service_of_the_same_kind_names_the_callers() {
+        // The key of a configured EFS file system whose only statement for a
+        // forward-access service names FSx: its role is who calls, and its
+        // kms:ViaService is what is wrong.
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+          {"Sid": "App", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/App"},
+           "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"],
+           "Resource": "*",
+           "Condition": {"StringEquals": {"kms:ViaService": "fsx.us-east-1.amazonaws.com"}}}]}"#;
+        let config = Profile {
+            services: vec![ServiceId::parse("efs").unwrap()],
+            region: Some("us-east-1".into()),
+            ..Profile::default()
+        };
+        let parse = parse(text);
+        let policy = Policy::from_tree(&parse.tree);
+        let reading = PolicyReading::read(&policy);
+        let profile = resolve(Some(&config), None, &reading).remove(0);
+        let c = check_service(profile, &policy, &reading, text, &[0]);
+        assert!(c.callers.iter().any(|caller| matches!(
+            &caller.principal,
+            crate::eval::RequestPrincipal::Iam { arn, .. }
+                if arn == "arn:aws:iam::111122223333:role/App"
+        )));
+        let o = c
+            .outcomes
+            .iter()
+            .find(|o| o.action == "kms:Decrypt")
+            .unwrap();
+        assert_eq!(o.verdict, Verdict::Denied);
+        assert_eq!(o.misses[0].cause, Cause::ViaService);
     }
 }

@@ -98,16 +98,42 @@ pub struct ServiceRequest {
     via_service: String,
 }
 
-/// The callers of a service.
-pub fn callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Caller> {
-    let mut callers = collect_callers(profile, reading);
+/// The callers of a service. `unclaimed` lists the statements meant for
+/// services of the same kind that the configuration does not name: where
+/// none is meant for a configured service, they stand for the ones meant
+/// for it (see [`super::analysis::check_service`]).
+pub fn callers(
+    profile: &ServiceProfile,
+    reading: &PolicyReading<'_>,
+    unclaimed: &[usize],
+) -> Vec<Caller> {
+    let mut callers = collect_callers(profile, reading, unclaimed);
     mark_unknown_accounts(&mut callers, profile, reading);
     callers
 }
 
-fn collect_callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Caller> {
+fn collect_callers(
+    profile: &ServiceProfile,
+    reading: &PolicyReading<'_>,
+    unclaimed: &[usize],
+) -> Vec<Caller> {
     let model = profile.service.model();
-    let statements: Vec<&StatementReading<'_>> = reading.meant_for(profile.service).collect();
+    let mut statements: Vec<&StatementReading<'_>> = reading.meant_for(profile.service).collect();
+    if statements.is_empty() && profile.is_stated() {
+        // A statement written for another service of the same kind (a
+        // kms:ViaService naming S3 in the key of a configured EFS file
+        // system) still names who calls: what is wrong with it is its
+        // kms:ViaService, which PC406 reports, not its principal.
+        statements = unclaimed
+            .iter()
+            .filter_map(|&i| reading.statements.get(i))
+            .filter(|s| {
+                s.purposes
+                    .iter()
+                    .any(|p| p.service.model().caller.kind == model.caller.kind)
+            })
+            .collect();
+    }
     let mut out: Vec<Caller> = Vec::new();
 
     if model.caller.kind == CallerKind::ServicePrincipal {
