@@ -112,7 +112,9 @@ pub(crate) fn reporter(ctx: &Context<'_>, miss: &Miss) -> Option<Reporter> {
 /// The rule of another pack that reports the failing element itself as one
 /// that never matches: a `Resource` none of whose values can be a key's ARN
 /// (a guide's `arn:aws:kms:Region:account_ID:key/key_ID`), a condition none of
-/// whose values its operator can read (`arn:aws:logs:region:account-id:*`).
+/// whose values its operator can read (`arn:aws:logs:region:account-id:*`)
+/// or, for `kms:EncryptionContext:aws:s3:arn`, is an S3 ARN at all
+/// (`arn:aws:s3:us-east-1:111122223333:bucket/*`).
 fn reported_element(ctx: &Context<'_>, miss: &Miss) -> Option<&'static Rule> {
     use crate::rules::{conditions, structure};
     let statement = ctx.policy.statements.get(miss.statement)?;
@@ -127,10 +129,17 @@ fn reported_element(ctx: &Context<'_>, miss: &Miss) -> Option<&'static Rule> {
                 });
             never.then_some(&structure::resource_not_wildcard::RULE)
         }
-        Failure::Condition { key, .. } => conditions::entries(ctx.policy)
-            .find(|e| std::ptr::eq(e.statement, statement) && e.key.key.range == *key)
-            .filter(conditions::invalid_condition_value::reports_every_value)
-            .map(|_| &conditions::invalid_condition_value::RULE),
+        Failure::Condition { key, .. } => {
+            let entry = conditions::entries(ctx.policy)
+                .find(|e| std::ptr::eq(e.statement, statement) && e.key.key.range == *key)?;
+            if conditions::invalid_condition_value::reports_every_value(&entry) {
+                Some(&conditions::invalid_condition_value::RULE)
+            } else if conditions::invalid_s3_arn_context::reports_every_value(&entry) {
+                Some(&conditions::invalid_s3_arn_context::RULE)
+            } else {
+                None
+            }
+        }
         _ => None,
     }
 }

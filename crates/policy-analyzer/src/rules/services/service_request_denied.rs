@@ -30,7 +30,8 @@ PC406, `kms:CallerAccount` PC407, S3 encryption context PC408, a malformed
 service-linked role PC409, a service principal PC410, or a misspelled action
 or key reported by the actions and conditions packs, a `Resource` or a
 condition that another pack reports as never matching, such as a guide's
-placeholder ARN: PC111, PC314) are reported there only. A request that only a
+placeholder ARN or an S3 encryption context with a Region: PC111, PC314,
+PC313) are reported there only. A request that only a
 statement whose principal is a template placeholder (`"AWS": ${users}`) may
 allow is not reported: what the template renders decides.
 

@@ -513,4 +513,16 @@ fn a_statement_another_pack_reports_as_never_matching_is_not_reported_again() {
     assert!(codes_here.contains(&"PC314"), "{codes_here:?}");
     assert!(!codes_here.contains(&"PC402"), "{codes_here:?}");
     assert_eq!(own_codes_without(&placeholder_arn, "PC314"), ["PC402"]);
+    // An encryption context that is no S3 ARN (it has a Region and an
+    // account): invalid-s3-arn-context (PC313) says it never matches.
+    let regional = policy(linked_role_statement(
+        "arn:aws:s3:us-east-1:111122223333:amzn-s3-demo-bucket/*",
+    ));
+    let codes_here = codes_without(&regional, None, &[]);
+    assert!(codes_here.contains(&"PC313"), "{codes_here:?}");
+    assert!(
+        !codes_here.contains(&"PC408") && !codes_here.contains(&"PC402"),
+        "{codes_here:?}"
+    );
+    assert_eq!(own_codes_without(&regional, "PC313"), ["PC408"]);
 }
