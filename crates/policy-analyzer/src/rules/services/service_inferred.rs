@@ -226,6 +226,19 @@ fn report_bucket_keys_assumption(ctx: &Context<'_>, out: &mut Emitter<'_>, check
     let BucketKeys::Unknown { presumed } = &check.profile.bucket_keys else {
         return;
     };
+    // The setting matters only to a condition on the context it switches
+    // (kms:EncryptionContext:aws:s3:arn): with none, either context is
+    // allowed alike, and there is nothing to say.
+    let model = check.service().model();
+    let switched = |name: &str| {
+        model
+            .context
+            .iter()
+            .any(|e| e.variant().is_some() && e.key.eq_ignore_ascii_case(name))
+    };
+    if !crate::rules::conditions::entries(ctx.policy).any(|e| switched(e.key_name())) {
+        return;
+    }
     // Which of the two contexts the policy allows for the required requests.
     let allowed_with = |on: bool| {
         check

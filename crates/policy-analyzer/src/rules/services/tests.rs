@@ -526,3 +526,26 @@ fn a_statement_another_pack_reports_as_never_matching_is_not_reported_again() {
     );
     assert_eq!(own_codes_without(&regional, "PC313"), ["PC408"]);
 }
+
+#[test]
+fn the_bucket_key_assumption_is_said_only_where_a_condition_depends_on_it() {
+    let notes = |policy: &Value| -> usize {
+        let text = serde_json::to_string_pretty(policy).unwrap();
+        analyze(&text, &AnalyzeOptions::default())
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.message
+                    .starts_with("nothing says whether S3 Bucket Keys are on")
+            })
+            .count()
+    };
+    let with_context = policy(linked_role_statement(OBJECTS));
+    assert_eq!(notes(&with_context), 1);
+    let mut without_context = with_context.clone();
+    statement(&mut without_context, 0)["Condition"]
+        .as_object_mut()
+        .unwrap()
+        .remove("StringLike");
+    assert_eq!(notes(&without_context), 0);
+}
