@@ -196,17 +196,18 @@ pub fn check_service(
         }
         let request = planned.build(&callers, reading);
         let evaluation = evaluate(policy, &request);
+        let verdict = verdict_of(
+            &evaluation,
+            iam_policies_apply,
+            Representative::of(&callers[caller]),
+            (profile.service.model(), &request, kind),
+            policy,
+            text,
+        );
         let variant = Variant {
             bucket_keys,
             request,
-            verdict: verdict_of(
-                &evaluation,
-                iam_policies_apply,
-                Representative::of(&callers[caller]),
-                (profile.service.model(), action, kind),
-                policy,
-                text,
-            ),
+            verdict,
             evaluation,
         };
         match existing.map(|i| &mut outcomes[i]) {
@@ -327,13 +328,13 @@ impl Representative {
     }
 }
 
-/// `request` is the service's model, and the action and kind of resource
-/// of the request evaluated.
+/// `request` is the service's model, and the request evaluated with the
+/// kind of resource it is for.
 fn verdict_of(
     evaluation: &Evaluation,
     iam_policies_apply: bool,
     caller: Representative,
-    request: (&ServiceModel, &str, Option<&str>),
+    request: (&ServiceModel, &Request, Option<&str>),
     policy: &Policy<'_>,
     text: &str,
 ) -> Verdict {
@@ -341,7 +342,8 @@ fn verdict_of(
         Decision::ExplicitDeny => Verdict::ExplicitlyDenied,
         Decision::ImplicitDeny
             if (caller.any_principal
-                && placeholder_caller_may_allow(evaluation, caller, policy, text))
+                && (placeholder_caller_may_allow(evaluation, caller, policy, text)
+                    || caller_variable_may_allow(evaluation, request.1, policy, text)))
                 || added_context_may_allow(evaluation, request, policy, text) =>
         {
             Verdict::Undecided
@@ -404,6 +406,37 @@ fn placeholder_caller_may_allow(
     })
 }
 
+/// Whether an Allow statement fails the request first on a condition whose
+/// value is a policy variable of the caller (`${aws:PrincipalTag/team}`):
+/// the representative caller has no such value, but the principals it stands
+/// for may have the one that matches.
+/// (A key the request does not carry matches no value, whoever calls.)
+fn caller_variable_may_allow(
+    evaluation: &Evaluation,
+    request: &Request,
+    policy: &Policy<'_>,
+    text: &str,
+) -> bool {
+    evaluation.misses.iter().any(|m| {
+        let Failure::Condition { key, values, .. } = &m.failure else {
+            return false;
+        };
+        let Some(statement) = policy.statements.get(m.statement) else {
+            return false;
+        };
+        statement.is_allow()
+            && request
+                .context
+                .contains(&condition_key_name(statement, *key, text))
+            && values.iter().any(|r| {
+                text.get(r.as_usize()).is_some_and(|v| {
+                    crate::matcher::policy_variables(v)
+                        .any(crate::services::reading::is_identity_key)
+                })
+            })
+    })
+}
+
 /// Whether an Allow statement fails the request first on an
 /// encryption-context pair that the service's requests may carry beyond the
 /// model's (a CloudTrail log file's `aws:cloudtrail:arn`, read through S3).
@@ -413,10 +446,11 @@ fn placeholder_caller_may_allow(
 /// request.
 fn added_context_may_allow(
     evaluation: &Evaluation,
-    (model, action, kind): (&ServiceModel, &str, Option<&str>),
+    (model, request, kind): (&ServiceModel, &Request, Option<&str>),
     policy: &Policy<'_>,
     text: &str,
 ) -> bool {
+    let action = request.action.as_str();
     if model.caller.added_context.is_none() {
         return false;
     }
@@ -1051,7 +1085,7 @@ mod tests {
                 &evaluation,
                 true,
                 caller,
-                (&model, action, None),
+                (&model, &request, None),
                 &policy,
                 text,
             )
@@ -1119,5 +1153,25 @@ mod tests {
             .unwrap();
         assert_eq!(o.verdict, Verdict::Denied);
         assert_eq!(o.misses[0].cause, Cause::ViaService);
+    }
+
+    #[test]
+    fn a_condition_on_a_variable_of_the_caller_leaves_the_representative_undecided() {
+        // Each team's volumes: a principal whose tag names the volume is
+        // allowed, which the representative principal of the account may be.
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+          {"Sid": "Volumes of each team", "Effect": "Allow", "Principal": {"AWS": "*"},
+           "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:CreateGrant", "kms:DescribeKey"],
+           "Resource": "*",
+           "Condition": {"StringEquals": {
+             "kms:CallerAccount": "111122223333", "kms:ViaService": "ec2.us-east-1.amazonaws.com",
+             "kms:EncryptionContext:aws:ebs:id": "${aws:PrincipalTag/volume}"}}}]}"#;
+        let checks = check(text, None);
+        let c = &checks[0];
+        assert_eq!(c.service(), ServiceId::parse("ebs").unwrap());
+        assert_eq!(verdict(c, "kms:Decrypt"), Verdict::Undecided);
+        // A kms:CreateGrant request carries no aws:ebs:id: whoever calls,
+        // the condition is false.
+        assert_eq!(verdict(c, "kms:CreateGrant"), Verdict::Denied);
     }
 }
