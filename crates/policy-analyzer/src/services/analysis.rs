@@ -265,11 +265,21 @@ pub fn check_service(
             covering
         };
         let evaluation = &outcome.variants[outcome.best].evaluation;
+        let best_request = &outcome.variants[outcome.best].request;
+        let any_principal = Representative::of(caller).any_principal;
         outcome.misses = outcome
             .intended
             .iter()
             .filter_map(|&i| {
                 let failure = evaluation.miss(i)?.clone();
+                // The statement may apply to the principals the caller
+                // stands for: no miss to explain.
+                if any_principal
+                    && outcome.verdict == Verdict::Undecided
+                    && on_a_caller_variable(i, &failure, best_request, policy, text)
+                {
+                    return None;
+                }
                 let statement = policy.statements.get(i)?;
                 let statement_reading = reading.statements.get(i)?;
                 let (mut cause, defects) = classify(
@@ -349,6 +359,15 @@ fn verdict_of(
             Verdict::Undecided
         }
         Decision::ImplicitDeny => Verdict::Denied,
+        // The account-root delegation allows it, and the statement meant for
+        // the callers may too: not only through IAM policies, then.
+        Decision::Allow
+            if evaluation.is_delegated_only()
+                && caller.any_principal
+                && caller_variable_may_allow(evaluation, request.1, policy, text) =>
+        {
+            Verdict::Undecided
+        }
         Decision::Allow if evaluation.is_delegated_only() && !iam_policies_apply => Verdict::Denied,
         Decision::Allow if evaluation.is_delegated_only() => Verdict::Delegated,
         Decision::Allow => Verdict::Allowed,
@@ -417,24 +436,36 @@ fn caller_variable_may_allow(
     policy: &Policy<'_>,
     text: &str,
 ) -> bool {
-    evaluation.misses.iter().any(|m| {
-        let Failure::Condition { key, values, .. } = &m.failure else {
-            return false;
-        };
-        let Some(statement) = policy.statements.get(m.statement) else {
-            return false;
-        };
-        statement.is_allow()
-            && request
-                .context
-                .contains(&condition_key_name(statement, *key, text))
-            && values.iter().any(|r| {
-                text.get(r.as_usize()).is_some_and(|v| {
-                    crate::matcher::policy_variables(v)
-                        .any(crate::services::reading::is_identity_key)
-                })
+    evaluation
+        .misses
+        .iter()
+        .any(|m| on_a_caller_variable(m.statement, &m.failure, request, policy, text))
+}
+
+/// Whether an Allow statement's miss is a condition, on a key the request
+/// carries, whose value is a policy variable of the caller.
+fn on_a_caller_variable(
+    statement: usize,
+    failure: &Failure,
+    request: &Request,
+    policy: &Policy<'_>,
+    text: &str,
+) -> bool {
+    let Failure::Condition { key, values, .. } = failure else {
+        return false;
+    };
+    let Some(statement) = policy.statements.get(statement) else {
+        return false;
+    };
+    statement.is_allow()
+        && request
+            .context
+            .contains(&condition_key_name(statement, *key, text))
+        && values.iter().any(|r| {
+            text.get(r.as_usize()).is_some_and(|v| {
+                crate::matcher::policy_variables(v).any(crate::services::reading::is_identity_key)
             })
-    })
+        })
 }
 
 /// Whether an Allow statement fails the request first on an
@@ -1173,5 +1204,17 @@ mod tests {
         // A kms:CreateGrant request carries no aws:ebs:id: whoever calls,
         // the condition is false.
         assert_eq!(verdict(c, "kms:CreateGrant"), Verdict::Denied);
+        // Beside the account-root delegation: not delegated only.
+        let root = r#"{"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},"#;
+        let delegating = text.replace(r#""Statement": ["#, &format!(r#""Statement": [{root}"#));
+        let checks = check(&delegating, None);
+        assert_eq!(verdict(&checks[0], "kms:Decrypt"), Verdict::Undecided);
+        let decrypt = checks[0]
+            .outcomes
+            .iter()
+            .find(|o| o.action == "kms:Decrypt")
+            .unwrap();
+        assert!(decrypt.misses.is_empty(), "nothing to explain");
+        assert_eq!(verdict(&checks[0], "kms:CreateGrant"), Verdict::Delegated);
     }
 }
