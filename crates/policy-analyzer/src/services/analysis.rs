@@ -160,7 +160,6 @@ pub fn check_service(
 ) -> ServiceCheck {
     let callers = callers(&profile, reading, unclaimed);
     let requests = requests(&profile, &callers, reading);
-    let linked_role = profile.service.model().caller.kind == CallerKind::ServiceLinkedRole;
     let iam_policies_apply = profile.service.model().caller.iam_policies_apply;
 
     // Group the variants of one request: same caller, action, region, bucket.
@@ -235,9 +234,8 @@ pub fn check_service(
         let presumed = match &profile.bucket_keys {
             BucketKeys::Unknown {
                 presumed: Some((on, _)),
-            } if linked_role => Some(*on),
-            keys if linked_role => keys.stated(),
-            _ => None,
+            } => Some(*on),
+            keys => keys.stated(),
         };
         outcome.best = (0..outcome.variants.len())
             .filter(|&i| verdicts[i] == best_verdict)
