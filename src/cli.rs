@@ -150,8 +150,9 @@ pub enum Command {
 
 #[derive(Debug, clap::Args)]
 pub struct TestRulesArgs {
-    /// A rule pack directory [default: the packs of the policy-check.toml
-    /// that governs the current directory].
+    /// A rule pack directory, or a directory with a policy-check.toml (its
+    /// packs) [default: the packs of the policy-check.toml that governs the
+    /// current directory].
     #[arg(value_name = "DIR")]
     pub dir: Option<PathBuf>,
 

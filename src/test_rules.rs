@@ -67,29 +67,20 @@ pub fn run(args: &TestRulesArgs) -> u8 {
                 eprintln!("error: {}: not a directory", dir.display());
                 return 2;
             }
-            Packs::load(&[dir], &cwd)
-        }
-        None => {
-            let overrides = Arc::new(Overrides {
-                cwd: cwd.clone(),
-                ..Overrides::default()
-            });
-            let mut discovery = Discovery::new(overrides, None, Mode::Strict);
-            let settings = discovery.for_directory(&cwd);
-            let errors = discovery.take_errors();
-            match settings.config() {
-                Some(config) => config.packs.clone(),
-                None => {
-                    for e in &errors {
-                        eprintln!("error: {e}");
-                    }
-                    eprintln!(
-                        "error: no policy-check.toml with `rule-packs` governs this directory: name a pack directory"
-                    );
-                    return 2;
+            if dir.join(policy_workspace::FILE_NAME).is_file() {
+                // A project's directory: the packs its config names.
+                match config_packs(&cwd, &dir) {
+                    Some(packs) => packs,
+                    None => return 2,
                 }
+            } else {
+                Packs::load(&[dir], &cwd)
             }
         }
+        None => match config_packs(&cwd, &cwd) {
+            Some(packs) => packs,
+            None => return 2,
+        },
     };
     let mut out = io::stdout().lock();
     let mut code = 0;
@@ -151,6 +142,32 @@ pub fn run(args: &TestRulesArgs) -> u8 {
         code = 1;
     }
     code
+}
+
+/// The packs of the config that governs `dir`, or why there are none.
+fn config_packs(cwd: &Path, dir: &Path) -> Option<Packs> {
+    let overrides = Arc::new(Overrides {
+        cwd: cwd.to_path_buf(),
+        ..Overrides::default()
+    });
+    let mut discovery = Discovery::new(overrides, None, Mode::Strict);
+    let settings = discovery.for_directory(dir);
+    let errors = discovery.take_errors();
+    match settings.config() {
+        Some(config) if !config.packs.dirs.is_empty() || !config.packs.errors.is_empty() => {
+            Some(config.packs.clone())
+        }
+        _ => {
+            for e in errors.iter().filter(|e| !e.rule_pack) {
+                eprintln!("error: {e}");
+            }
+            eprintln!(
+                "error: no policy-check.toml with `rule-packs` governs {}: name a pack directory",
+                dir.display()
+            );
+            None
+        }
+    }
 }
 
 fn paint(text: &str, sgr: &str, color: bool) -> String {

@@ -267,6 +267,16 @@ fn the_sample_pack_passes_its_tests() {
     assert!(r
         .stdout
         .contains("PASS ACME002 rules/no-outside-use/valid-star-pinned-to-our-account.json"));
+    // From elsewhere, naming the project's directory.
+    let r = run(Command::cargo_bin("policy-check")
+        .unwrap()
+        .current_dir(root())
+        .args(["test-rules", "examples/rule-pack", "--color", "never"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(r.stdout.contains(
+        "PASS ACME003 examples/rule-pack/rules/via-service-regions/invalid-other-region.json"
+    ));
+    assert!(r.stdout.ends_with("\n13 passed, 0 failed\n"), "{r:?}");
 }
 
 use assert_cmd::Command;

@@ -58,8 +58,67 @@ const OUTSIDERS: [OutsideCaller; 3] = [
     OutsideCaller::UserInOtherAccount,
 ];
 
-/// Builds the facts document of the policy in `ctx`.
-pub fn facts(ctx: &Context<'_>) -> Located {
+/// Which members of the facts the loaded rules can reach: the costly ones
+/// (the exposure search, the administrators, expanded actions...) are built
+/// only when a selector names them. A rule that does not name members (`..`,
+/// `.*`, a wildcard over an object's members) gets every one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub services: bool,
+    /// Each service's requests (`$.services[*].requests`).
+    pub requests: bool,
+    pub administrators: bool,
+    pub principals: bool,
+    pub actions: bool,
+    pub conditions: bool,
+    pub exposure: bool,
+}
+
+impl Needs {
+    pub const ALL: Needs = Needs {
+        services: true,
+        requests: true,
+        administrators: true,
+        principals: true,
+        actions: true,
+        conditions: true,
+        exposure: true,
+    };
+
+    /// What the JSONPaths (and message templates) in `texts` can reach.
+    pub fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Needs {
+        let mut needs = Needs::default();
+        for text in texts {
+            let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            let any_member = [
+                "..",
+                ".*",
+                "][*]",
+                "$[*]",
+                "@[*]",
+                "[*,",
+                ",*]",
+                "length(@)",
+            ]
+            .iter()
+            .any(|p| compact.contains(p));
+            if any_member {
+                return Needs::ALL;
+            }
+            needs.services |= compact.contains("services");
+            needs.requests |= compact.contains("requests");
+            needs.administrators |= compact.contains("administrators");
+            needs.principals |= compact.contains("principals");
+            needs.actions |= compact.contains("actions");
+            needs.conditions |= compact.contains("conditions");
+            needs.exposure |= compact.contains("exposure");
+        }
+        needs
+    }
+}
+
+/// Builds the facts document of the policy in `ctx`, with what `needs` says.
+pub fn facts<'t>(ctx: &Context<'t>, needs: Needs) -> Located<'t> {
     let policy = ctx.policy;
     let root = Origin {
         range: policy.root.map_or(crate::text::TextRange::empty(0), |r| {
@@ -68,7 +127,11 @@ pub fn facts(ctx: &Context<'_>) -> Located {
         }),
         node: policy.root,
     };
-    let options = EvalOptions::default();
+    // Only decisions are needed, not why a statement missed.
+    let options = EvalOptions {
+        brief: true,
+        ..EvalOptions::default()
+    };
     let search = OutsideAccessSearch::new(policy, &options);
     let statements = policy
         .statements
@@ -78,16 +141,19 @@ pub fn facts(ctx: &Context<'_>) -> Located {
                 range: s.anchor(),
                 node: Some(s.node),
             };
-            (statement(ctx, s, &search, &options), Some(origin))
+            (statement(ctx, s, &search, &options, needs), Some(origin))
         })
         .collect();
     let account = crate::rules::security::key_account(ctx);
-    let fact = Fact::Object(vec![
-        ("account", Fact::opt_str(account), None),
-        ("services", services(ctx), None),
-        ("administrators", administrators(ctx, &options), None),
-        ("statements", Fact::Array(statements), None),
-    ]);
+    let mut members = vec![("account", Fact::opt_str(account), None)];
+    if needs.services {
+        members.push(("services", services(ctx, needs.requests), None));
+    }
+    if needs.administrators {
+        members.push(("administrators", administrators(ctx, &options), None));
+    }
+    members.push(("statements", Fact::Array(statements), None));
+    let fact = Fact::Object(members);
     Located::facts(fact, root)
 }
 
@@ -96,6 +162,7 @@ fn statement(
     s: &Statement<'_>,
     search: &OutsideAccessSearch<'_, '_>,
     options: &EvalOptions,
+    needs: Needs,
 ) -> Fact {
     let effect = s.effect.map(|(_, text)| {
         (
@@ -109,7 +176,7 @@ fn statement(
         .as_ref()
         .or(s.not_action.as_ref())
         .map(|l| text_origin(l.element.value_range, l.element.value));
-    Fact::Object(vec![
+    let mut members = vec![
         ("index", Fact::Int(s.index as i64), None),
         (
             "sid",
@@ -117,17 +184,28 @@ fn statement(
             s.sid.map(|t| text_origin(t.range, t.node)),
         ),
         ("effect", effect, effect_origin),
-        ("principals", principals(s.principal.as_ref()), None),
-        ("not_principals", principals(s.not_principal.as_ref()), None),
-        ("actions", actions(s.covered_actions()), actions_origin),
-        ("conditions", conditions(s), None),
-        (
+    ];
+    if needs.principals {
+        members.push(("principals", principals(s.principal.as_ref()), None));
+        members.push(("not_principals", principals(s.not_principal.as_ref()), None));
+    }
+    if needs.actions {
+        members.push(("actions", actions(s.covered_actions()), actions_origin));
+    }
+    if needs.conditions {
+        members.push(("conditions", conditions(s), None));
+    }
+    if needs.exposure {
+        members.push((
             "exposure",
             exposure(ctx, s, search, options),
             principal_origin(s),
-        ),
-        ("services", statement_services(ctx, s.index), None),
-    ])
+        ));
+    }
+    if needs.services {
+        members.push(("services", statement_services(ctx, s.index), None));
+    }
+    Fact::Object(members)
 }
 
 fn text_origin(range: crate::text::TextRange, node: crate::syntax::NodeId) -> Origin {
@@ -345,7 +423,7 @@ fn reachable(
 }
 
 /// The services the key serves, and how each of their requests fares.
-fn services(ctx: &Context<'_>) -> Fact {
+fn services(ctx: &Context<'_>, with_requests: bool) -> Fact {
     let analysis = ctx.services();
     Fact::Array(
         analysis
@@ -364,6 +442,7 @@ fn services(ctx: &Context<'_>) -> Fact {
                 let requests = check
                     .outcomes
                     .iter()
+                    .filter(|_| with_requests)
                     .map(|o| {
                         let best = o.best();
                         let mut statements: Vec<usize> = best
@@ -400,12 +479,15 @@ fn services(ctx: &Context<'_>) -> Fact {
                         (fact, None)
                     })
                     .collect();
-                let fact = Fact::Object(vec![
+                let mut members = vec![
                     ("id", Fact::str(service.as_str()), None),
                     ("name", Fact::str(&service.model().name), None),
                     ("verdict", Fact::opt_str(worst.map(verdict)), None),
-                    ("requests", Fact::Array(requests), None),
-                ]);
+                ];
+                if with_requests {
+                    members.push(("requests", Fact::Array(requests), None));
+                }
+                let fact = Fact::Object(members);
                 (fact, None)
             })
             .collect(),
@@ -508,11 +590,26 @@ fn administrators(ctx: &Context<'_>, options: &EvalOptions) -> Fact {
                 // Everyone is the exposure's question; the rest match no request.
                 PrincipalValue::Everyone | PrincipalValue::Other(_) => continue,
             };
+            // The request found for one action is tried for the next first:
+            // only a condition on the action itself, or a Deny of some
+            // actions, makes the answer differ.
+            let mut witness: Option<crate::eval::Request> = None;
+            let through = |e: &crate::eval::Evaluation| {
+                e.is_allowed()
+                    && (e.allowed_by.contains(&s.index) || e.delegated_by.contains(&s.index))
+            };
             let actions: Vec<&str> = catalog()
                 .actions_in(granted)
                 .map(|a| a.name.as_str())
                 .filter(|action| {
-                    find_request_through(
+                    if let Some(w) = &witness {
+                        let mut request = w.clone();
+                        request.action = action.to_string();
+                        if through(&evaluate_with(policy, &request, options)) {
+                            return true;
+                        }
+                    }
+                    match find_request_through(
                         policy,
                         s.index,
                         request_principal.clone(),
@@ -520,8 +617,13 @@ fn administrators(ctx: &Context<'_>, options: &EvalOptions) -> Fact {
                         &RequestContext::new(),
                         &[],
                         options,
-                    )
-                    .is_some()
+                    ) {
+                        Some((request, _)) => {
+                            witness.get_or_insert(request);
+                            true
+                        }
+                        None => false,
+                    }
                 })
                 .collect();
             if actions.is_empty() {
@@ -547,5 +649,59 @@ pub fn facts_of(text: &str, options: &crate::AnalyzeOptions) -> serde_json::Valu
     let parse = crate::syntax::parse(text);
     let policy = crate::model::Policy::from_tree(&parse.tree);
     let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, options, None);
-    facts(&ctx).value
+    facts(&ctx, Needs::ALL).value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_members_a_selector_names_are_built() {
+        let needs = Needs::of(["$.statements[?@.exposure.anyone == true].exposure"]);
+        assert_eq!(
+            needs,
+            Needs {
+                exposure: true,
+                ..Needs::default()
+            }
+        );
+        let needs = Needs::of(["$.administrators[*].principal.arn", "actions"]);
+        assert!(needs.administrators && needs.actions && !needs.exposure && !needs.services);
+        for everything in ["$..key", "$.statements[*].*", "$.statements[0][*]", "$[*]"] {
+            assert_eq!(Needs::of([everything]), Needs::ALL, "{everything}");
+        }
+    }
+
+    #[test]
+    fn a_document_with_fewer_members_gives_the_same_answers() {
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+          {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+          {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+        ]}"#;
+        let all = facts_of(text, &crate::AnalyzeOptions::default());
+        let parse = crate::syntax::parse(text);
+        let policy = crate::model::Policy::from_tree(&parse.tree);
+        let options = crate::AnalyzeOptions::default();
+        let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, &options, None);
+        let some = facts(&ctx, Needs::of(["$.statements[*].exposure"]));
+        assert_eq!(
+            some.value["statements"][1]["exposure"],
+            all["statements"][1]["exposure"]
+        );
+        assert_eq!(some.value["statements"][1]["exposure"]["anyone"], true);
+        assert!(some.value["statements"][1].get("actions").is_none());
+        assert!(some.value.get("administrators").is_none());
+        assert_eq!(
+            all["administrators"][0]["principal"]["arn"],
+            "arn:aws:iam::111122223333:root"
+        );
+        assert_eq!(
+            all["administrators"][0]["actions"]
+                .as_array()
+                .unwrap()
+                .len(),
+            20
+        );
+    }
 }

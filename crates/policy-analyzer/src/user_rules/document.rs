@@ -1,11 +1,14 @@
 //! The JSON documents user rules query, each node with the place in the
 //! policy it stands for.
 //!
-//! A JSONPath query returns references into the document; the document keeps,
-//! by the address of each node, the source range (and the syntax node, for
-//! the JSON pointer) it came from, so that a finding lands on the matched
-//! node's own text. Addresses are recorded once the document is complete and
-//! is never changed again, so they stay valid for its whole life.
+//! A JSONPath query returns references into the document; the document
+//! finds, by the address of a node, the source range (and the syntax node,
+//! for the JSON pointer) it came from, so that a finding lands on the matched
+//! node's own text. The table of addresses is built at the first finding, not
+//! before: most documents have none, and pay only for their JSON. Addresses
+//! stay valid because the document is never changed once built.
+
+use std::cell::OnceCell;
 
 use rustc_hash::FxHashMap;
 use serde_json::{Map, Number, Value};
@@ -22,34 +25,58 @@ pub struct Origin {
     pub node: Option<NodeId>,
 }
 
+/// What a document was built from, to find its nodes' origins.
+enum Source<'t> {
+    Policy(&'t Tree<'t>, Option<NodeId>),
+    Facts(Mirror),
+}
+
+/// The origins of a facts document's nodes, in its shape: what is left of
+/// the [`Fact`]s once their values moved into the JSON.
+struct Mirror {
+    origin: Option<Origin>,
+    /// An array's items in order, or an object's members by key.
+    children: Vec<(&'static str, Mirror)>,
+}
+
 /// A JSON document with the origin of each of its nodes.
-pub struct Located {
+pub struct Located<'t> {
     pub value: Value,
     /// The root's origin: the root moves with the document, its children
     /// (on the heap) do not.
     root: Option<Origin>,
-    origins: FxHashMap<usize, Origin>,
+    source: Source<'t>,
+    origins: OnceCell<FxHashMap<usize, Origin>>,
 }
 
-impl Located {
+impl<'t> Located<'t> {
     /// Where `node` (a reference into [`Located::value`]) comes from.
     pub fn origin(&self, node: &Value) -> Option<Origin> {
         if std::ptr::eq(node, &self.value) {
             return self.root;
         }
-        self.origins.get(&address(node)).copied()
+        let origins = self.origins.get_or_init(|| {
+            let mut out = FxHashMap::default();
+            match &self.source {
+                Source::Policy(tree, Some(root)) => record_tree(tree, *root, &self.value, &mut out),
+                Source::Policy(_, None) => {}
+                Source::Facts(mirror) => {
+                    if let Some(root) = self.root {
+                        record_fact(mirror, &self.value, root, &mut out);
+                    }
+                }
+            }
+            out
+        });
+        origins.get(&address(node)).copied()
     }
 
     /// The policy as written: the syntax tree as JSON. Where a key repeats,
     /// the last one wins, as it does for AWS; numbers keep their value
     /// (a number JSON cannot hold is its text); what could not be read is
     /// `null`.
-    pub fn policy(tree: &Tree<'_>, root: Option<NodeId>) -> Located {
+    pub fn policy(tree: &'t Tree<'t>, root: Option<NodeId>) -> Located<'t> {
         let value = root.map_or(Value::Null, |root| to_value(tree, root));
-        let mut origins = FxHashMap::default();
-        if let Some(root) = root {
-            record_tree(tree, root, &value, &mut origins);
-        }
         Located {
             // The whole document is a finding's place only when nothing
             // narrower is: its opening brace, as for the facts.
@@ -61,19 +88,19 @@ impl Located {
                 }
             }),
             value,
-            origins,
+            source: Source::Policy(tree, root),
+            origins: OnceCell::new(),
         }
     }
 
     /// A document built with [`Fact`]s.
-    pub fn facts(root: Fact, origin: Origin) -> Located {
-        let value = root.to_value();
-        let mut origins = FxHashMap::default();
-        record_fact(&root, &value, origin, &mut origins);
+    pub fn facts(root: Fact, origin: Origin) -> Located<'t> {
+        let (value, mirror) = root.into_value(None);
         Located {
             value,
             root: Some(origin),
-            origins,
+            source: Source::Facts(mirror),
+            origins: OnceCell::new(),
         }
     }
 }
@@ -166,35 +193,64 @@ impl Fact {
         Fact::Array(items.into_iter().map(|s| (Fact::str(s), None)).collect())
     }
 
-    fn to_value(&self) -> Value {
+    /// The JSON of the fact, its strings moved, and the origins left over.
+    fn into_value(self, origin: Option<Origin>) -> (Value, Mirror) {
+        let leaf = |value| {
+            (
+                value,
+                Mirror {
+                    origin,
+                    children: Vec::new(),
+                },
+            )
+        };
         match self {
-            Fact::Null => Value::Null,
-            Fact::Bool(b) => Value::Bool(*b),
-            Fact::Int(i) => Value::Number((*i).into()),
-            Fact::Str(s) => Value::String(s.clone()),
-            Fact::Array(items) => Value::Array(items.iter().map(|(f, _)| f.to_value()).collect()),
-            Fact::Object(members) => Value::Object(
-                members
-                    .iter()
-                    .map(|(k, f, _)| (k.to_string(), f.to_value()))
-                    .collect(),
-            ),
+            Fact::Null => leaf(Value::Null),
+            Fact::Bool(b) => leaf(Value::Bool(b)),
+            Fact::Int(i) => leaf(Value::Number(i.into())),
+            Fact::Str(s) => leaf(Value::String(s)),
+            Fact::Array(items) => {
+                let mut values = Vec::with_capacity(items.len());
+                let mut children = Vec::with_capacity(items.len());
+                for (fact, own) in items {
+                    let (value, mirror) = fact.into_value(own);
+                    values.push(value);
+                    children.push(("", mirror));
+                }
+                (Value::Array(values), Mirror { origin, children })
+            }
+            Fact::Object(members) => {
+                let mut map = Map::new();
+                let mut children = Vec::with_capacity(members.len());
+                for (key, fact, own) in members {
+                    let (value, mirror) = fact.into_value(own);
+                    map.insert(key.to_string(), value);
+                    children.push((key, mirror));
+                }
+                (Value::Object(map), Mirror { origin, children })
+            }
         }
     }
 }
 
-fn record_fact(fact: &Fact, value: &Value, origin: Origin, out: &mut FxHashMap<usize, Origin>) {
+fn record_fact(
+    mirror: &Mirror,
+    value: &Value,
+    inherited: Origin,
+    out: &mut FxHashMap<usize, Origin>,
+) {
+    let origin = mirror.origin.unwrap_or(inherited);
     out.insert(address(value), origin);
-    match (fact, value) {
-        (Fact::Array(items), Value::Array(values)) => {
-            for ((item, own), child) in items.iter().zip(values) {
-                record_fact(item, child, own.unwrap_or(origin), out);
+    match value {
+        Value::Array(values) => {
+            for ((_, child), item) in mirror.children.iter().zip(values) {
+                record_fact(child, item, origin, out);
             }
         }
-        (Fact::Object(members), Value::Object(map)) => {
-            for (key, member, own) in members {
-                if let Some(child) = map.get(*key) {
-                    record_fact(member, child, own.unwrap_or(origin), out);
+        Value::Object(map) => {
+            for (key, child) in &mirror.children {
+                if let Some(member) = map.get(*key) {
+                    record_fact(child, member, origin, out);
                 }
             }
         }

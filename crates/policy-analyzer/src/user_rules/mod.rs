@@ -157,6 +157,9 @@ pub struct UserRule {
     pub select_text: String,
     pub assertion: Assertion,
     message: Template,
+    /// The members the message's `{value.a.b}` placeholders name, as
+    /// `a.b c.d` (what of the facts they reach).
+    message_text: String,
 }
 
 impl UserRule {
@@ -221,6 +224,7 @@ impl UserRule {
             select_text: spec.select,
             select,
             assertion,
+            message_text: message.value_paths(),
             message,
         })
     }
@@ -377,11 +381,26 @@ pub fn intern(text: &str) -> &'static str {
 #[derive(Clone, Debug, Default)]
 pub struct UserRules {
     rules: Vec<Arc<UserRule>>,
+    /// What of the facts the rules over `facts` can reach.
+    needs: crate::facts::Needs,
 }
 
 impl UserRules {
     pub fn new(rules: Vec<Arc<UserRule>>) -> UserRules {
-        UserRules { rules }
+        let needs = crate::facts::Needs::of(
+            rules
+                .iter()
+                .filter(|r| r.document == Target::Facts)
+                .flat_map(|r| {
+                    [
+                        Some(r.select_text.as_str()),
+                        r.each_text.as_deref(),
+                        Some(r.message_text.as_str()),
+                    ]
+                })
+                .flatten(),
+        );
+        UserRules { rules, needs }
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Arc<UserRule>> {
@@ -499,6 +518,18 @@ impl Template {
         Ok(Template(pieces))
     }
 
+    /// The member paths of the `{value.a.b}` placeholders: `a.b c`.
+    fn value_paths(&self) -> String {
+        self.0
+            .iter()
+            .filter_map(|p| match p {
+                Piece::Value(path) => Some(path.join(".")),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
     fn render(&self, rule: &UserRule, found: &Found<'_>, ctx: &Context<'_>) -> String {
         let mut out = String::new();
         let statement = || {
@@ -564,7 +595,7 @@ pub(crate) fn check(
         }
         let document = match rule.document {
             Target::Policy => policy.get_or_init(|| Located::policy(ctx.tree, ctx.policy.root)),
-            Target::Facts => facts.get_or_init(|| crate::facts::facts(ctx)),
+            Target::Facts => facts.get_or_init(|| crate::facts::facts(ctx, rules.needs)),
         };
         let severity = selection
             .severity
