@@ -90,18 +90,20 @@ impl Needs {
         let mut needs = Needs::default();
         for text in texts {
             let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-            let any_member = [
-                "..",
-                ".*",
-                "][*]",
-                "$[*]",
-                "@[*]",
-                "[*,",
-                ",*]",
-                "length(@)",
-            ]
-            .iter()
-            .any(|p| compact.contains(p));
+            // The whole document, or a wildcard over some object's members.
+            let any_member = compact == "$"
+                || [
+                    "..",
+                    ".*",
+                    "][*]",
+                    "$[*]",
+                    "@[*]",
+                    "[*,",
+                    ",*]",
+                    "length(@)",
+                ]
+                .iter()
+                .any(|p| compact.contains(p));
             if any_member {
                 return Needs::ALL;
             }
@@ -668,7 +670,13 @@ mod tests {
         );
         let needs = Needs::of(["$.administrators[*].principal.arn", "actions"]);
         assert!(needs.administrators && needs.actions && !needs.exposure && !needs.services);
-        for everything in ["$..key", "$.statements[*].*", "$.statements[0][*]", "$[*]"] {
+        for everything in [
+            "$",
+            "$..key",
+            "$.statements[*].*",
+            "$.statements[0][*]",
+            "$[*]",
+        ] {
             assert_eq!(Needs::of([everything]), Needs::ALL, "{everything}");
         }
     }
