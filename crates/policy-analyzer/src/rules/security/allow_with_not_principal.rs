@@ -48,8 +48,8 @@ few out, use `Deny` with `NotPrincipal` (listing the account ARN too) next
 to narrow `Allow` statements.
 
 ## Sources
-- IAM User Guide, "AWS JSON policy elements: NotPrincipal": NotPrincipal with Allow, and the need to list the account of an excluded principal.
-- reference/kms-facts.md §3: which principals a key policy can name.
+- IAM User Guide, "AWS JSON policy elements: NotPrincipal": NotPrincipal with Allow, and the need to list the account of an excluded principal (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+- AWS KMS Developer Guide, "Creating a key policy" ("Principal"): which principals a key policy can name (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
 "#,
     check: Check::Policy(check),
 };

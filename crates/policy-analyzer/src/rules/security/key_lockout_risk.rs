@@ -87,8 +87,8 @@ is evaluated again, and if a Deny would still stop the account root, there
 is no fix, and the message names the Deny.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-default.md: the account-root statement "allows the AWS account ... to use IAM policies"; without it IAM policies cannot grant access to the key (reference/kms-facts.md §3).
-- reference/kms-facts.md §7: the policy lockout safety check and `kms:BypassPolicyLockoutSafetyCheck`; §8.6: real policies with no root or admin statement.
+- AWS KMS Developer Guide, "Default key policy": the account-root statement "allows the AWS account ... to use IAM policies"; without it IAM policies cannot grant access to the key (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+- AWS KMS API Reference, PutKeyPolicy: the policy lockout safety check and its `BypassPolicyLockoutSafetyCheck` parameter (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html).
 - IAM User Guide, "Policy evaluation logic": an explicit deny in any policy overrides any allow (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
 - AWS KMS Developer Guide, "Default key policy": "Allows access to the AWS account and enables IAM policies" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
 "#,
