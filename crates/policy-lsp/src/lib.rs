@@ -25,6 +25,7 @@ pub mod hosts;
 pub mod hover;
 pub mod key_notes;
 pub mod publisher;
+pub mod separators;
 pub mod server;
 pub mod settings;
 pub mod symbols;

@@ -1014,6 +1014,12 @@ impl LanguageServer for Backend {
                             mapper.range(item.range),
                             item.insert,
                         ))),
+                        additional_text_edits: (!item.additional.is_empty()).then(|| {
+                            item.additional
+                                .iter()
+                                .map(|e| TextEdit::new(mapper.range(e.range), e.insert.clone()))
+                                .collect()
+                        }),
                         tags: item.deprecated.then(|| vec![CompletionItemTag::DEPRECATED]),
                         label: item.label,
                         ..CompletionItem::default()

@@ -669,6 +669,47 @@ fn completion_inside_an_unfinished_action_array() {
     client.shutdown();
 }
 
+/// Accepting an action typed in front of another one leaves valid JSON:
+/// the comma between them comes as an additional edit.
+#[test]
+fn a_completion_before_another_item_brings_its_comma() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/separator.json";
+    let text = CLEAN.replace(
+        "\"Action\": \"kms:*\"",
+        "\"Action\": [\"kms:*\", \"kms:De\" \"kms:Encrypt\"]",
+    );
+    client.open(uri, &text);
+    client.diagnostics_for_version(uri, 1);
+    let typed = text.find("kms:De\"").unwrap() + "kms:De".len();
+    let result = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": lsp_range(&text, typed, typed, PositionEncoding::Utf16)["start"]}),
+    );
+    let item = result["items"]
+        .as_array()
+        .expect("a completion list")
+        .iter()
+        .find(|i| i["label"] == "kms:Decrypt")
+        .expect("kms:Decrypt offered")
+        .clone();
+    let mut edits = vec![item["textEdit"].clone()];
+    edits.extend(
+        item["additionalTextEdits"]
+            .as_array()
+            .expect("an additional edit for the comma")
+            .iter()
+            .cloned(),
+    );
+    let accepted = apply_edits(&text, &edits);
+    assert!(
+        accepted.contains("[\"kms:*\", \"kms:Decrypt\", \"kms:Encrypt\"]"),
+        "{accepted}"
+    );
+    serde_json::from_str::<Value>(&accepted).expect("valid JSON");
+    client.shutdown();
+}
+
 #[test]
 fn a_trailing_comma_quick_fix_deletes_the_comma() {
     let (mut client, _) = Client::start(utf16_only(), Value::Null);
