@@ -33,6 +33,7 @@ use crate::embedded::{self, Syntax};
 use crate::hosts::{self, DiskCache, FileRead, Unit};
 use crate::publisher::{lock, Job, Publisher};
 use crate::settings::{self, Settings};
+use crate::status::{self, ConfigForParams, ConfigStatus, StatusParams};
 use crate::{convert, hover, symbols};
 
 /// From this size on, analysis and feature requests run on a blocking thread:
@@ -697,14 +698,38 @@ impl Backend {
         }
     }
 
-    /// Drops every cached config, looks each open document's up again and
-    /// re-publishes.
-    fn reload_configs(&self) {
+    /// Drops every cached config, looks each open document's up again,
+    /// re-publishes, and tells the client which config is in use now.
+    async fn reload_configs(&self) {
         self.configs
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();
         self.reanalyze_all();
+        self.send_status().await;
+    }
+
+    /// `policyCheck/status`: the version, and the config of the first
+    /// workspace folder.
+    async fn send_status(&self) {
+        let root = self.state().roots.first().cloned();
+        // A config governs the files of its directory and below: any name
+        // in the root stands for them.
+        let config = root.and_then(|root| self.config_for(Some(&root.join(config::FILE_NAME))));
+        let params = StatusParams {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            config: ConfigStatus::of(config.as_deref()),
+        };
+        self.client
+            .send_notification::<status::Status>(params)
+            .await;
+    }
+
+    /// `policyCheck/configFor`: the config that governs a document.
+    pub async fn config_for_document(&self, params: ConfigForParams) -> Result<ConfigStatus> {
+        let path = file_path(&params.uri);
+        let config = self.config_for(path.as_deref());
+        Ok(ConfigStatus::of(config.as_deref()))
     }
 }
 
@@ -830,6 +855,7 @@ impl LanguageServer for Backend {
             self.apply_settings(settings);
             self.reanalyze_all();
         }
+        self.send_status().await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -865,7 +891,7 @@ impl LanguageServer for Backend {
         // Clients that cannot watch files still tell us when the config is
         // saved from the editor.
         if is_config_file(&params.text_document.uri) {
-            self.reload_configs();
+            self.reload_configs().await;
         }
     }
 
@@ -922,7 +948,7 @@ impl LanguageServer for Backend {
             .iter()
             .any(|change| is_config_file(&change.uri))
         {
-            self.reload_configs();
+            self.reload_configs().await;
         }
     }
 

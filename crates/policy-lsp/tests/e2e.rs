@@ -173,6 +173,22 @@ impl Client {
         (found, skipped)
     }
 
+    /// Waits for the next notification `method`; other messages are kept.
+    fn notification(&mut self, method: &str) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut kept = VecDeque::new();
+        let found = loop {
+            let message = self.next_message(deadline);
+            if message["method"] == method && message.get("id").is_none() {
+                break message["params"].clone();
+            }
+            kept.push_back(message);
+        };
+        kept.extend(self.backlog.drain(..));
+        self.backlog = kept;
+        found
+    }
+
     fn diagnostics_for_version(&mut self, uri: &str, version: i64) -> Value {
         self.diagnostics_where(uri, |p| p["version"] == version).0
     }
@@ -991,6 +1007,62 @@ fn the_project_config_selects_rules_and_reloads_when_it_changes() {
     );
     let (republished, _) = client.diagnostics_where(&uri, |p| codes(p) == ["PC002", "PC004"]);
     assert_eq!(republished["version"], 1);
+    client.shutdown();
+}
+
+/// The editor is told the server's version and the config in use, at
+/// start and after the config changes, and can ask which config governs a
+/// document.
+#[test]
+fn the_status_names_the_version_and_the_config_in_use() {
+    let dir = TempDir::new("status");
+    let config = dir.0.join("policy-check.toml");
+    std::fs::write(&config, "[rules]\nignore = [\"PC003\"]\n").unwrap();
+    std::fs::create_dir_all(dir.0.join("nested")).unwrap();
+    let nested_config = dir.0.join("nested/policy-check.toml");
+    std::fs::write(&nested_config, "include = 3\n").unwrap();
+    let (mut client, _) = Client::start_in(
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+        Value::Null,
+        Some(&dir.0),
+    );
+    let status = client.notification("policyCheck/status");
+    assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(status["config"], config.display().to_string());
+    assert_eq!(status["configError"], Value::Null);
+
+    let nested = client.request(
+        "policyCheck/configFor",
+        json!({"uri": file_uri(&dir.0.join("nested/deeper/key.json"))}),
+    );
+    assert_eq!(nested["config"], nested_config.display().to_string());
+    assert!(
+        nested["configError"]
+            .as_str()
+            .is_some_and(|e| e.contains("include")),
+        "{nested}"
+    );
+
+    std::fs::write(&config, "[rules\n").unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&config), "type": 2}]}),
+    );
+    let reloaded = client.notification("policyCheck/status");
+    assert_eq!(reloaded["config"], config.display().to_string());
+    assert!(
+        reloaded["configError"]
+            .as_str()
+            .is_some_and(|e| e.contains("not valid TOML")),
+        "{reloaded}"
+    );
+    std::fs::remove_file(&config).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&config), "type": 3}]}),
+    );
+    let removed = client.notification("policyCheck/status");
+    assert_eq!(removed["config"], Value::Null);
     client.shutdown();
 }
 
