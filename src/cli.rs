@@ -66,6 +66,16 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
 
+    /// Report only the findings that are not in this baseline (written by
+    /// `--write-baseline`); the others are counted in the summary.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record every finding of this run in a baseline file, and exit 0
+    /// unless a file could not be checked.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
     /// Print the table of rules and exit (with `--format json`, as JSON).
     #[arg(long, conflicts_with_all = ["paths", "explain", "fix", "diff", "completions", "man"])]
     pub list_rules: bool,

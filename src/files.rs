@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use policy_analyzer::{analyze, analyze_bytes, Analysis, AnalyzeOptions};
 
 use crate::config::ConfigError;
-use crate::glob::Globs;
 use crate::report::Problem;
 use crate::settings::{Discovery, Overrides, Settings};
 
@@ -32,19 +31,6 @@ pub enum Reader {
     /// The `.tf`, `.tf.json` and variable files of one folder, read together.
     TerraformModule(Vec<PathBuf>),
 }
-
-/// The files a directory walk picks, unless `include` says otherwise: JSON
-/// policies and templates, YAML templates, Terraform modules and the
-/// templates they render.
-const DEFAULT_GLOBS: &[&str] = &[
-    "*.json",
-    "*.yaml",
-    "*.yml",
-    "*.template",
-    "*.tf",
-    "*.tpl",
-    "*.tftpl",
-];
 
 /// A file as read, with its analysis.
 pub struct Document<'b> {
@@ -71,11 +57,6 @@ pub fn read_policy<'b>(bytes: &'b [u8], options: &AnalyzeOptions) -> Document<'b
             utf8: false,
         },
     }
-}
-
-/// The `include` default: the files of every reader.
-pub fn default_include() -> Globs {
-    Globs::new(DEFAULT_GLOBS).expect("the default globs compile")
 }
 
 /// Where a file's bytes come from.
@@ -164,6 +145,12 @@ impl policy_analyzer::host::Loader for FsLoader {
 /// Terraform module in its folder or the two above it (where modules keep
 /// `templates/` and `policies/` folders): such a module's check covers it.
 pub fn rendered_by_a_module(template: &Path) -> bool {
+    rendering_module(template).is_some()
+}
+
+/// The folder of the Terraform module whose `templatefile()` renders
+/// `template`, looking up to three folders up.
+pub fn rendering_module(template: &Path) -> Option<PathBuf> {
     let shown = |p: &Path| display(p);
     let target = std::fs::canonicalize(template).ok();
     for dir in template.ancestors().skip(1).take(3) {
@@ -187,10 +174,10 @@ pub fn rendered_by_a_module(template: &Path) -> bool {
                 .ok()
                 .is_some_and(|r| Some(r) == target)
         }) {
-            return true;
+            return Some(dir.to_path_buf());
         }
     }
-    false
+    None
 }
 
 /// Whether Terraform reads `name` as part of its directory's module:
@@ -315,12 +302,22 @@ pub fn walk(
             if settings.excludes(&absolute, true) {
                 continue;
             }
-            let Some(reader) = modules.reader_for(path) else {
+            // A template a module renders is checked through the module, with
+            // its values, as in a walk and in the editor: pre-commit names
+            // the template and the module's files alike.
+            let module = is_template_name(path)
+                .then(|| rendering_module(path))
+                .flatten();
+            let (reader, shown) = match &module {
+                Some(dir) => (modules.reader_for_dir(dir), display(dir)),
+                None => (modules.reader_for(path), display(path)),
+            };
+            let Some(reader) = reader else {
                 continue;
             };
             let job = Job {
                 source: Source::File(path.clone()),
-                display: display(path),
+                display: shown,
                 reader,
                 absolute,
                 named: true,
@@ -439,6 +436,20 @@ impl Modules {
         let files = terraform_module_files(&dir).unwrap_or_else(|_| vec![path.to_path_buf()]);
         Some(Reader::TerraformModule(files))
     }
+
+    /// The reader of the module in `dir`, or `None` when it is checked already.
+    fn reader_for_dir(&mut self, dir: &Path) -> Option<Reader> {
+        let files = terraform_module_files(dir).ok()?;
+        let first = files.first()?.clone();
+        self.reader_for(&first)
+    }
+}
+
+/// Whether a file's name says it is a Terraform template (`templatefile()`'s
+/// conventional extensions).
+fn is_template_name(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    name.ends_with(".tpl") || name.ends_with(".tftpl")
 }
 
 fn config_problem(error: ConfigError) -> Problem {

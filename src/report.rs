@@ -87,6 +87,10 @@ pub struct Summary {
     pub skipped: usize,
     /// Findings whose fixes `--fix` applied (or `--diff` would).
     pub fixed: usize,
+    /// Findings a suppression (config or comment) accepted.
+    pub suppressed: usize,
+    /// Findings `--baseline` held.
+    pub baselined: usize,
     /// `--diff`: the fixes were shown, not written.
     pub diff_only: bool,
     /// Findings below this were counted, not shown.
@@ -116,6 +120,8 @@ impl Summary {
             *total += n;
         }
         self.fixed += other.fixed;
+        self.suppressed += other.suppressed;
+        self.baselined += other.baselined;
         for (service, n) in &other.services {
             *self.services.entry(service).or_default() += n;
         }

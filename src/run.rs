@@ -12,22 +12,22 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use crate::cli::Args;
-use std::path::PathBuf;
-
-use std::path::Path;
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
 
 use policy_analyzer::host::{self, HostFile, HostKind, Loader};
 use policy_analyzer::{AnalyzeOptions, Diagnostic};
+use policy_workspace::suppress::{self, FileText};
 
-use crate::fix::{self, FixMode, FixedFile};
-
+use crate::baseline::{self, Baseline};
+use crate::cli::Args;
 use crate::files::{self, Entry, FsLoader, Job, Reader};
+use crate::fix::{self, FixMode, FixedFile};
 use crate::glob::Globs;
 use crate::render::{self, Renderer};
 use crate::report::{exit_code, CheckedFile, Level, Problem, Summary};
 use crate::selector;
-use crate::settings::{Discovery, Overrides};
+use crate::settings::{Discovery, Overrides, Settings};
 
 /// Files per batch: enough to keep every core busy, few enough that memory
 /// stays flat.
@@ -42,11 +42,26 @@ enum Outcome {
         failed: bool,
         /// How many files the job checked (a module's several).
         files: usize,
+        /// What the config's suppressions did, per file.
+        suppressions: Vec<SuppressionUse>,
+        /// `--write-baseline`: the records of the findings.
+        records: Vec<baseline::Pending>,
     },
     /// Found by a walk but not a policy (or binary, or empty): nothing to say.
     Ignored,
     Problem(Problem),
 }
+
+/// Which of a config's suppressions one file could use, and used.
+struct SuppressionUse {
+    settings: Arc<Settings>,
+    used: Vec<usize>,
+    in_play: Vec<usize>,
+}
+
+/// Over the run: per config file, its settings, the suppressions some file
+/// could use, and those some file used.
+type SuppressionLedger = HashMap<PathBuf, (Arc<Settings>, BTreeSet<usize>, BTreeSet<usize>)>;
 
 /// Runs the check; returns the exit code.
 pub fn run(args: &Args, start: Instant) -> u8 {
@@ -63,7 +78,7 @@ pub fn run(args: &Args, start: Instant) -> u8 {
         (None, true) => Some(None),
         (None, false) => None,
     };
-    let discovery = Discovery::new(overrides.clone(), config);
+    let discovery = Discovery::new(overrides.clone(), config, policy_workspace::Mode::Strict);
 
     let stdout = io::stdout();
     let to_terminal = args.output_file.is_none() && stdout.is_terminal();
@@ -115,17 +130,29 @@ pub fn run(args: &Args, start: Instant) -> u8 {
         .min_severity
         .map(Into::into)
         .unwrap_or_else(|| args.format.default_min_severity());
+    let baseline = match args.baseline.as_deref().map(Baseline::load).transpose() {
+        Ok(baseline) => baseline,
+        Err(message) => {
+            eprintln!("{} {message}", error_prefix(color_stderr));
+            return 2;
+        }
+    };
     let view = View {
         fixing,
         min_severity,
         statistics: args.statistics,
+        baseline,
+        write_baseline: args.write_baseline.as_deref().map(baseline::Writer::new),
     };
+    let view = &view;
     let mut summary = Summary {
         diff_only: matches!(fixing, Fixing::Diff(_)),
         min_severity,
         ..Summary::default()
     };
     let mut failed = false;
+    let mut ledger = SuppressionLedger::new();
+    let mut records = Vec::new();
     let written = std::thread::scope(|scope| -> io::Result<()> {
         let (sender, batches) = sync_channel::<Vec<Entry>>(2);
         let walk_overrides = overrides.clone();
@@ -163,10 +190,24 @@ pub fn run(args: &Args, start: Instant) -> u8 {
                         summary: file,
                         failed: file_failed,
                         files,
+                        suppressions,
+                        records: file_records,
                     } => {
                         summary.files_checked += files;
                         summary.add(&file);
                         failed |= file_failed;
+                        records.extend(file_records);
+                        for usage in suppressions {
+                            let Some(config) = usage.settings.config_path() else {
+                                continue;
+                            };
+                            let (_, in_play, used) =
+                                ledger.entry(config.to_path_buf()).or_insert_with(|| {
+                                    (usage.settings.clone(), BTreeSet::new(), BTreeSet::new())
+                                });
+                            in_play.extend(usage.in_play);
+                            used.extend(usage.used);
+                        }
                         for file in &rendered {
                             renderer.write_file(&mut out, file)?;
                         }
@@ -188,8 +229,44 @@ pub fn run(args: &Args, start: Instant) -> u8 {
                 }
             }
         }
+        failed |= report_unused_suppressions(
+            &ledger,
+            &overrides.cwd,
+            &mut *renderer,
+            &mut out,
+            &mut summary,
+            view,
+        )?;
         Ok(())
     });
+
+    if let Some(writer) = &view.write_baseline {
+        match writer.write(records) {
+            Ok(count) => {
+                if !args.quiet {
+                    eprintln!(
+                        "note: wrote {count} finding{} to the baseline {}",
+                        if count == 1 { "" } else { "s" },
+                        args.write_baseline
+                            .as_deref()
+                            .unwrap_or(Path::new(""))
+                            .display()
+                    );
+                }
+                // The findings are accepted: only files that could not be
+                // checked fail the run.
+                failed = false;
+            }
+            Err(e) => {
+                eprintln!(
+                    "{} --write-baseline: {}",
+                    error_prefix(color_stderr),
+                    files::io_message(&e)
+                );
+                summary.errors += 1;
+            }
+        }
+    }
 
     if args.statistics {
         if let Err(e) = out.write_all(render::summary::statistics(&summary).as_bytes()) {
@@ -223,7 +300,7 @@ pub fn run(args: &Args, start: Instant) -> u8 {
 /// [`check`], turning a panic (a bug) into an error for this file alone, so
 /// the other files are still checked. The panic message is already on
 /// standard error, from the default hook.
-fn check_or_report_panic(job: &Job, renderer: &dyn Renderer, view: View) -> Outcome {
+fn check_or_report_panic(job: &Job, renderer: &dyn Renderer, view: &View) -> Outcome {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| check(job, renderer, view)))
         .unwrap_or_else(|_| {
             Outcome::Problem(Problem::error(
@@ -233,14 +310,19 @@ fn check_or_report_panic(job: &Job, renderer: &dyn Renderer, view: View) -> Outc
         })
 }
 
-/// What a run does with what it finds: fix it, and show what.
-#[derive(Clone, Copy, Debug)]
+/// What a run does with what it finds: fix it, filter it, record it, and
+/// show what.
+#[derive(Debug)]
 pub struct View {
     pub fixing: Fixing,
     /// Findings below this are counted, not shown.
     pub min_severity: policy_analyzer::Severity,
     /// `--statistics`: counts per rule instead of findings.
     pub statistics: bool,
+    /// `--baseline`: the findings not to report.
+    pub baseline: Option<Baseline>,
+    /// `--write-baseline`: where to record the findings.
+    pub write_baseline: Option<baseline::Writer>,
 }
 
 /// Whether and how a run fixes what it finds.
@@ -317,14 +399,14 @@ impl Loader for Overlay<'_> {
 }
 
 /// Reads, analyses and renders one job: a file, or a Terraform module.
-fn check(job: &Job, renderer: &dyn Renderer, view: View) -> Outcome {
+fn check(job: &Job, renderer: &dyn Renderer, view: &View) -> Outcome {
     match &job.reader {
         Reader::File => check_file(job, renderer, view),
         Reader::TerraformModule(files) => check_module(job, files, renderer, view),
     }
 }
 
-fn check_file(job: &Job, renderer: &dyn Renderer, view: View) -> Outcome {
+fn check_file(job: &Job, renderer: &dyn Renderer, view: &View) -> Outcome {
     let skip = |why: &str| {
         if job.named {
             Outcome::Problem(Problem::skipped(&job.display, why))
@@ -419,7 +501,7 @@ fn as_fixed(files: Vec<(String, String)>) -> Vec<FixedFile> {
 fn fix_job(
     job: &Job,
     renderer: &dyn Renderer,
-    view: View,
+    view: &View,
     analyzer: Analyzer,
     mut files: Vec<(String, String)>,
     options: &AnalyzeOptions,
@@ -480,7 +562,7 @@ fn fix_job(
 }
 
 /// Checks the files of a Terraform module together.
-fn check_module(job: &Job, paths: &[PathBuf], renderer: &dyn Renderer, view: View) -> Outcome {
+fn check_module(job: &Job, paths: &[PathBuf], renderer: &dyn Renderer, view: &View) -> Outcome {
     let mut texts = Vec::with_capacity(paths.len());
     for path in paths {
         let shown = files::display(path);
@@ -537,7 +619,7 @@ fn distribute(results: &mut Vec<(String, String, Vec<Diagnostic>)>, diagnostics:
 fn checked(
     job: &Job,
     renderer: &dyn Renderer,
-    view: View,
+    view: &View,
     results: Vec<(String, String, Vec<Diagnostic>)>,
     fixed: usize,
     services: Vec<&'static str>,
@@ -556,12 +638,38 @@ fn checked(
         .into_iter()
         .map(|(path, text, diagnostics)| ((path, text), diagnostics))
         .unzip();
+    let mut suppressions = Vec::with_capacity(texts.len());
+    let mut records = Vec::new();
     for ((path, text), mut diagnostics) in texts.iter().zip(findings) {
+        let absolute = if *path == job.display {
+            job.absolute.clone()
+        } else {
+            std::path::absolute(path).unwrap_or_else(|_| PathBuf::from(path))
+        };
+        let options = job.settings.options_for(&absolute);
         if *path != job.display {
-            if let Ok(absolute) = std::path::absolute(path) {
-                let options = job.settings.options_for(&absolute);
-                diagnostics.retain(|d| !options.rules.disabled.contains(&d.code));
-            }
+            diagnostics.retain(|d| !options.rules.disabled.contains(&d.code));
+        }
+        let file = FileText {
+            path,
+            absolute: &absolute,
+            text,
+        };
+        let applied = suppress::apply(&job.settings, &options, file, diagnostics);
+        summary.suppressed += applied.suppressed;
+        if !applied.in_play.is_empty() {
+            suppressions.push(SuppressionUse {
+                settings: job.settings.clone(),
+                used: applied.used,
+                in_play: applied.in_play,
+            });
+        }
+        let mut diagnostics = applied.kept;
+        if let Some(baseline) = &view.baseline {
+            summary.baselined += baseline.filter(&absolute, text, &mut diagnostics);
+        }
+        if let Some(writer) = &view.write_baseline {
+            records.extend(writer.records(&absolute, text, &diagnostics));
         }
         summary.add_findings(&diagnostics);
         failed |= diagnostics
@@ -584,7 +692,58 @@ fn checked(
         summary,
         failed,
         files,
+        suppressions,
+        records,
     }
+}
+
+/// Reports the config suppressions that some checked file could have used
+/// and none did, in their config files. Returns whether one fails the run.
+fn report_unused_suppressions(
+    ledger: &SuppressionLedger,
+    cwd: &Path,
+    renderer: &mut dyn Renderer,
+    out: &mut dyn Write,
+    summary: &mut Summary,
+    view: &View,
+) -> io::Result<bool> {
+    let mut failed = false;
+    let mut configs: Vec<_> = ledger.iter().collect();
+    configs.sort_by(|a, b| a.0.cmp(b.0));
+    for (path, (settings, in_play, used)) in configs {
+        let unused: Vec<usize> = in_play.difference(used).copied().collect();
+        if unused.is_empty() {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let options = settings.options_for(path);
+        let mut diagnostics: Vec<Diagnostic> = unused
+            .iter()
+            .filter_map(|&i| {
+                suppress::unused_config_suppression(&settings.suppressions()[i], &text, &options)
+            })
+            .collect();
+        if let Some(baseline) = &view.baseline {
+            summary.baselined += baseline.filter(path, &text, &mut diagnostics);
+        }
+        summary.add_findings(&diagnostics);
+        failed |= diagnostics.iter().any(|d| d.severity >= settings.fail_on);
+        diagnostics.retain(|d| d.severity >= view.min_severity);
+        if view.statistics || diagnostics.is_empty() {
+            continue;
+        }
+        let shown = path.strip_prefix(cwd).unwrap_or(path).to_string_lossy();
+        let rendered = renderer.render_file(&CheckedFile {
+            path: &shown,
+            text: &text,
+            diagnostics: &diagnostics,
+            others: &[],
+        });
+        renderer.write_file(out, &rendered)?;
+    }
+    Ok(failed)
 }
 
 /// The command line's overrides, or a usage error.

@@ -38,7 +38,18 @@ fn json_schema_version_1() {
         .collect();
     assert_eq!(
         keys,
-        ["code", "fix", "help", "message", "name", "pointer", "range", "related", "severity"]
+        [
+            "code",
+            "fix",
+            "help",
+            "message",
+            "name",
+            "pointer",
+            "range",
+            "related",
+            "severity",
+            "statement"
+        ]
     );
     assert_eq!(comment["code"], "PC003");
     assert_eq!(comment["name"], "json-comment");
@@ -77,7 +88,7 @@ fn json_schema_version_1() {
     assert_eq!(out["skipped"], json!([]));
     assert_eq!(
         out["summary"],
-        json!({"files_checked": 3, "findings": {"error": 2, "warning": 0, "info": 0, "hint": 0}, "errors": 1, "skipped": 0, "fixed": 0, "exit_code": 2})
+        json!({"files_checked": 3, "findings": {"error": 2, "warning": 0, "info": 0, "hint": 0}, "errors": 1, "skipped": 0, "fixed": 0, "suppressed": 0, "baselined": 0, "exit_code": 2})
     );
 }
 

@@ -236,3 +236,47 @@ fn circular_depends_on_is_reported() {
     );
     assert_eq!(d["range"]["start"]["line"], 8, "{r:?}");
 }
+
+/// pre-commit names every staged file: a module's `.tf` files and the
+/// template it renders are checked as the module, once, with its values.
+#[test]
+fn named_module_files_and_their_template_are_one_job() {
+    let s = Scratch::new();
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/defects/terraform/file-cache-bucket-keys-object-context"
+    );
+    s.write(
+        "m/main.tf",
+        std::fs::read(format!("{example}/main.tf")).unwrap(),
+    );
+    s.write(
+        "m/policies/bucket-key.json.tpl",
+        std::fs::read(format!("{example}/policies/bucket-key.json.tpl")).unwrap(),
+    );
+    let out = json(&run(s.cmd().args([
+        "--format",
+        "json",
+        "m/policies/bucket-key.json.tpl",
+        "m/main.tf",
+    ])));
+    let template = "m/policies/bucket-key.json.tpl";
+    assert!(
+        codes(&out, template).contains(&"PC408".to_string()),
+        "{out}"
+    );
+    let files: Vec<&str> = out["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files.iter().filter(|f| **f == template).count(),
+        1,
+        "checked once: {files:?}"
+    );
+    // With the module's values: the cache id is known, not a placeholder.
+    let messages = out.to_string();
+    assert!(!messages.contains("${cache_id}"), "{messages}");
+}

@@ -25,6 +25,8 @@ use policy_analyzer::{
     analyze_bytes, find_rule, AnalyzeOptions, Diagnostic, LineIndex, PositionEncoding, Profile,
 };
 use policy_check::files::{terraform_module_files, FsLoader};
+use policy_workspace::suppress::{self, FileText};
+use policy_workspace::{Overrides, Settings};
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 
@@ -60,6 +62,40 @@ struct Analysed {
 }
 
 fn analyse(path: &Path, options: &AnalyzeOptions) -> Analysed {
+    let mut analysed = analyse_without_suppressions(path, options);
+    apply_suppressions(&mut analysed, options);
+    analysed
+}
+
+/// Applies each file's suppression comments (fixtures have no config).
+fn apply_suppressions(analysed: &mut Analysed, options: &AnalyzeOptions) {
+    let settings = Settings::new(
+        None,
+        std::sync::Arc::new(Overrides {
+            cwd: ROOT.into(),
+            ..Overrides::default()
+        }),
+    );
+    let mut found = std::mem::take(&mut analysed.diagnostics);
+    for (path, text) in &analysed.files {
+        let (mine, rest): (Vec<Diagnostic>, Vec<Diagnostic>) =
+            found.into_iter().partition(|d| file_of(d) == path);
+        found = rest;
+        let absolute = Path::new(ROOT).join(path);
+        let file = FileText {
+            path,
+            absolute: &absolute,
+            text,
+        };
+        for mut d in suppress::apply(&settings, options, file, mine).kept {
+            d.file.get_or_insert_with(|| path.as_str().into());
+            analysed.diagnostics.push(d);
+        }
+    }
+    analysed.diagnostics.extend(found);
+}
+
+fn analyse_without_suppressions(path: &Path, options: &AnalyzeOptions) -> Analysed {
     let name = display(path);
     let bytes = std::fs::read(path).expect("fixture is readable");
     let text = String::from_utf8_lossy(&bytes).into_owned();

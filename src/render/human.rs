@@ -294,6 +294,7 @@ mod tests {
             range,
             file: None,
             pointer: None,
+            statement: None,
             related: Vec::new(),
             help: Some("do this".into()),
             fix: None,

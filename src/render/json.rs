@@ -35,6 +35,8 @@ struct DiagnosticEntry<'a> {
     message: &'a str,
     range: Span,
     pointer: Option<&'a str>,
+    /// The statement the finding is in: `{index, sid}`.
+    statement: Option<&'a policy_analyzer::StatementRef>,
     related: Vec<RelatedEntry<'a>>,
     help: Option<&'a str>,
     fix: Option<FixEntry<'a>>,
@@ -83,6 +85,10 @@ struct SummaryEntry {
     skipped: usize,
     /// Findings whose fixes `--fix` applied (`--diff`: would apply).
     fixed: usize,
+    /// Findings a suppression accepted; not in `files`.
+    suppressed: usize,
+    /// Findings `--baseline` held; not in `files`.
+    baselined: usize,
     exit_code: u8,
 }
 
@@ -106,6 +112,7 @@ fn diagnostic<'a>(
         message: &d.message,
         range: positions.span(d.range),
         pointer: d.pointer.as_deref(),
+        statement: d.statement.as_ref(),
         related: d
             .related
             .iter()
@@ -186,6 +193,8 @@ impl Renderer for JsonRenderer {
         let summary = SummaryEntry {
             files_checked: summary.files_checked,
             fixed: summary.fixed,
+            suppressed: summary.suppressed,
+            baselined: summary.baselined,
             findings: Findings {
                 error: summary.count(Severity::Error),
                 warning: summary.count(Severity::Warning),

@@ -66,6 +66,12 @@ pub fn line(summary: &Summary, color: bool) -> String {
             count(summary.fixed, "finding", "findings")
         ));
     }
+    if summary.suppressed > 0 {
+        line.push_str(&format!("; {} suppressed", summary.suppressed));
+    }
+    if summary.baselined > 0 {
+        line.push_str(&format!("; {} in the baseline", summary.baselined));
+    }
     if summary.errors > 0 {
         line.push_str(&format!(
             "; {} could not be read or used",

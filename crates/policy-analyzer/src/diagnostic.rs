@@ -57,6 +57,20 @@ pub enum DiagnosticTag {
     Deprecated,
 }
 
+/// The statement a finding is in: which one, by index and `Sid`, and a
+/// digest of its content that does not change when the text around it does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatementRef {
+    /// The statement's index in the policy's `Statement`.
+    pub index: usize,
+    pub sid: Option<String>,
+    /// A digest of the statement's normalised content (keys sorted, no
+    /// whitespace): the same for the same statement wherever it moves, and
+    /// whatever the formatting. Sixteen hex digits.
+    #[serde(skip)]
+    pub digest: String,
+}
+
 /// A secondary range that explains the primary one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Related {
@@ -145,6 +159,8 @@ pub struct Diagnostic {
     pub file: Option<Arc<str>>,
     /// The JSON pointer of the flagged node, where there is one.
     pub pointer: Option<String>,
+    /// The statement the finding is in, where it is in one.
+    pub statement: Option<StatementRef>,
     pub related: Vec<Related>,
     /// What to do.
     pub help: Option<String>,

@@ -20,7 +20,9 @@ pub mod text;
 
 use std::collections::HashMap;
 
-pub use diagnostic::{Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, TextEdit};
+pub use diagnostic::{
+    Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, StatementRef, TextEdit,
+};
 pub use rules::{all_rules, find_rule, Check, FixAvailability, Pack, Rule};
 pub use services::Profile;
 pub use text::{LineCol, LineIndex, PositionEncoding, TextRange};
@@ -43,10 +45,12 @@ impl RuleSelection {
     }
 
     pub fn severity_of(&self, rule: &Rule) -> Severity {
-        self.severity
-            .get(rule.code)
-            .copied()
-            .unwrap_or(rule.severity)
+        self.configured_severity(rule).unwrap_or(rule.severity)
+    }
+
+    /// The severity the user gave the rule, which every finding of the rule takes.
+    pub fn configured_severity(&self, rule: &Rule) -> Option<Severity> {
+        self.severity.get(rule.code).copied()
     }
 }
 
@@ -101,11 +105,12 @@ pub(crate) fn analyze_policy(
         if !options.rules.is_enabled(rule) {
             continue;
         }
-        let mut emitter = rules::Emitter::new(rule, options.rules.severity_of(rule));
+        let mut emitter = rules::Emitter::new(rule, &options.rules);
         check(&ctx, &mut emitter);
         diagnostics.extend(emitter.into_diagnostics());
     }
     fill_pointers(&parse.tree, &mut diagnostics);
+    fill_statements(&parse.tree, &policy, &mut diagnostics);
     diagnostics.sort_by(|a, b| {
         (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code))
     });
@@ -151,6 +156,34 @@ fn fill_pointers(tree: &syntax::Tree<'_>, diagnostics: &mut [Diagnostic]) {
         if covers(tree.range(node)) || member_key_covers {
             d.pointer = Some(tree.pointer(node));
         }
+    }
+}
+
+/// Gives each diagnostic inside a statement that statement's reference.
+fn fill_statements(
+    tree: &syntax::Tree<'_>,
+    policy: &model::Policy<'_>,
+    diagnostics: &mut [Diagnostic],
+) {
+    if policy.statements.is_empty() || diagnostics.is_empty() {
+        return;
+    }
+    let mut references: Vec<Option<StatementRef>> = vec![None; policy.statements.len()];
+    for d in diagnostics.iter_mut() {
+        let Some(at) = policy
+            .statements
+            .iter()
+            .position(|s| s.range.start <= d.range.start && d.range.end <= s.range.end)
+        else {
+            continue;
+        };
+        let statement = &policy.statements[at];
+        let reference = references[at].get_or_insert_with(|| StatementRef {
+            index: statement.index,
+            sid: statement.sid.as_ref().map(|sid| sid.value.to_string()),
+            digest: tree.digest(statement.node),
+        });
+        d.statement = Some(reference.clone());
     }
 }
 

@@ -6,10 +6,11 @@
 //! or a file the user named) and applies the minimum severity.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use policy_analyzer::{AnalyzeOptions, Diagnostic, Severity};
+use policy_workspace::suppress::{self, FileText};
 use tower_lsp_server::lsp_types::{self, Uri};
 
 use crate::convert::{self, PositionMapper, Target};
@@ -30,6 +31,31 @@ pub struct Scope {
     /// An earlier analysis saw a policy in this document (see
     /// `Document::seen_policy`).
     pub seen_policy: bool,
+    /// The project's settings and the document's file, for suppressions.
+    pub project: Option<Project>,
+}
+
+/// The project a document with a file belongs to.
+#[derive(Clone, Debug)]
+pub struct Project {
+    pub settings: Arc<policy_workspace::Settings>,
+    pub path: PathBuf,
+}
+
+impl Scope {
+    /// The findings of one file after the config's suppressions and the
+    /// file's `policy-check-ignore` comments, as the CLI applies them.
+    fn suppressed(&self, path: &str, text: &str, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+        let Some(project) = &self.project else {
+            return diagnostics;
+        };
+        let file = FileText {
+            path,
+            absolute: &project.path,
+            text,
+        };
+        suppress::apply(&project.settings, &self.options, file, diagnostics).kept
+    }
 }
 
 impl Default for Scope {
@@ -40,6 +66,7 @@ impl Default for Scope {
             min_severity: Severity::Hint,
             included: false,
             seen_policy: false,
+            project: None,
         }
     }
 }
@@ -107,8 +134,13 @@ pub fn run(text: &str, version: i32, scope: &Scope) -> DocumentAnalysis {
     };
     let shown = analysis.is_policy || scope.included || scope.seen_policy;
     let diagnostics = if shown {
-        analysis
-            .diagnostics
+        let path = scope
+            .project
+            .as_ref()
+            .map(|p| p.path.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        scope
+            .suppressed(&path, text, analysis.diagnostics)
             .into_iter()
             .filter(|d| d.severity >= scope.min_severity)
             .collect()
@@ -158,7 +190,7 @@ pub fn host_document(
     let shown = is_policy || scope.included || scope.seen_policy;
     let here = normalize(Path::new(path));
     let mut diagnostics: Vec<Diagnostic> = if shown {
-        result
+        let mine: Vec<Diagnostic> = result
             .diagnostics
             .iter()
             .filter(|d| {
@@ -168,10 +200,19 @@ pub fn host_document(
             })
             // The analysis ran under the config of the document that started
             // it; another file of a module may turn more rules off.
-            .filter(|d| {
-                d.severity >= scope.min_severity && !scope.options.rules.disabled.contains(&d.code)
-            })
+            .filter(|d| !scope.options.rules.disabled.contains(&d.code))
             .cloned()
+            .collect();
+        let text = files
+            .iter()
+            .find(|f| f.path == path || normalize(Path::new(&f.path)) == here)
+            .map(|f| f.text.as_str());
+        let mine = match text {
+            Some(text) => scope.suppressed(path, text, mine),
+            None => mine,
+        };
+        mine.into_iter()
+            .filter(|d| d.severity >= scope.min_severity)
             .collect()
     } else {
         Vec::new()
@@ -280,6 +321,7 @@ mod module_tests {
             range,
             file: Some(file.into()),
             pointer: None,
+            statement: None,
             related: Vec::new(),
             help: None,
             fix: None,

@@ -231,6 +231,7 @@ mod tests {
             range: TextRange::new(value, value + 18),
             file: None,
             pointer: None,
+            statement: None,
             related: Vec::new(),
             help: None,
             fix: Some(policy_analyzer::Fix::replace(

@@ -374,6 +374,7 @@ mod tests {
             range: TextRange::new(9, 12),
             file: None,
             pointer: None,
+            statement: None,
             related: vec![policy_analyzer::Related {
                 range: TextRange::new(1, 4),
                 label: "first here".into(),

@@ -15,7 +15,6 @@
 pub mod analysis;
 pub mod code_action;
 pub mod completion;
-pub mod config;
 pub mod convert;
 pub mod cursor;
 pub mod documents;

@@ -17,17 +17,16 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use globset::GlobSet;
 use policy_analyzer::host::HostKind;
 use policy_analyzer::{AnalyzeOptions, PositionEncoding};
+use policy_workspace::{ConfigError, ConfigInUse, Discovery, Globs, Mode, Overrides};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::lsp_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::analysis::{self, DocumentAnalysis, Scope};
+use crate::analysis::{self, DocumentAnalysis, Project, Scope};
 use crate::code_action::{self, FIX_ALL_KIND};
 use crate::completion::{self, ItemKind};
-use crate::config::{self, ConfigCache, ProjectConfig};
 use crate::documents::{file_path, Document, DocumentStore, Snapshot};
 use crate::embedded::{self, Syntax};
 use crate::hosts::{self, DiskCache, FileRead, Unit};
@@ -47,7 +46,7 @@ struct ServerState {
     encoding: PositionEncoding,
     settings: Settings,
     /// `settings.include`, compiled.
-    include: GlobSet,
+    include: Option<Globs>,
     /// Workspace folders, for relative `include` globs.
     roots: Vec<PathBuf>,
     snippets: bool,
@@ -60,7 +59,7 @@ impl Default for ServerState {
         ServerState {
             encoding: PositionEncoding::Utf16,
             settings: Settings::default(),
-            include: GlobSet::empty(),
+            include: None,
             roots: Vec::new(),
             snippets: false,
             watch_files_dynamically: false,
@@ -71,18 +70,29 @@ impl Default for ServerState {
 
 impl ServerState {
     fn set_settings(&mut self, settings: Settings) -> Vec<String> {
-        let (include, problems) = config::compile_globs(&settings.include);
-        self.include = include;
+        let mut problems = Vec::new();
+        self.include = match Globs::new(&settings.include) {
+            _ if settings.include.is_empty() => None,
+            Ok(globs) => Some(globs),
+            Err(e) => {
+                problems.push(format!("`include`: {}", e.message));
+                None
+            }
+        };
         self.settings = settings;
         problems
     }
 
+    /// Whether the client's `include` names `path`: its globs are the
+    /// config's (gitignore-like), relative to each workspace folder.
     fn included_by_settings(&self, path: &Path) -> bool {
-        self.include.is_match(path)
-            || self.roots.iter().any(|root| {
-                path.strip_prefix(root)
-                    .is_ok_and(|rel| self.include.is_match(rel))
-            })
+        let Some(include) = &self.include else {
+            return false;
+        };
+        self.roots.iter().any(|root| {
+            path.strip_prefix(root)
+                .is_ok_and(|relative| include.matches(relative))
+        }) || (self.roots.is_empty() && include.matches(path))
     }
 }
 
@@ -366,7 +376,9 @@ pub struct Backend {
     client: Client,
     pipeline: Pipeline,
     state: RwLock<ServerState>,
-    configs: Mutex<ConfigCache>,
+    /// The `policy-check.toml` of each directory, read leniently: a config
+    /// that an edit breaks keeps its last good version.
+    configs: Mutex<Discovery>,
 }
 
 impl Backend {
@@ -383,7 +395,11 @@ impl Backend {
                 tickets: Arc::new(AtomicU64::new(0)),
             },
             state: RwLock::new(ServerState::default()),
-            configs: Mutex::new(ConfigCache::default()),
+            configs: Mutex::new(Discovery::new(
+                Arc::new(Overrides::default()),
+                None,
+                Mode::Lenient,
+            )),
         }
     }
 
@@ -403,24 +419,58 @@ impl Backend {
         self.state().encoding
     }
 
-    /// The config governing `path`; problems in a freshly read config are
-    /// shown to the user once.
-    fn config_for(&self, path: Option<&Path>) -> Option<Arc<ProjectConfig>> {
-        let lookup = self
-            .configs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .for_document(path?);
-        if let Some(config) = lookup.config.as_ref().filter(|_| lookup.freshly_loaded) {
-            if !config.problems.is_empty() {
-                self.warn(format!(
-                    "policy-check: {}:\n{}",
-                    config.file.display(),
-                    config.problems.join("\n")
-                ));
-            }
+    /// The project settings governing `path` (the defaults for a document
+    /// without a file); a config's errors and warnings are shown when it is
+    /// read, which is once per change to it.
+    fn config_for(&self, path: Option<&Path>) -> Arc<policy_workspace::Settings> {
+        let (settings, errors) = {
+            let mut configs = self
+                .configs
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let settings = match path {
+                Some(path) => configs.for_file(path),
+                None => Arc::new(policy_workspace::Settings::new(
+                    None,
+                    Arc::new(Overrides::default()),
+                )),
+            };
+            (settings, configs.take_errors())
+        };
+        self.report_config_errors(&errors, settings.config().is_some());
+        settings
+    }
+
+    /// Which `policy-check.toml` governs `path`, and what its last reading
+    /// found, for the editor's status. Reading it here for the first time
+    /// reports its errors as [`Backend::config_for`] does.
+    fn config_in_use(&self, path: &Path) -> ConfigInUse {
+        let (in_use, kept, errors) = {
+            let mut configs = self
+                .configs
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let in_use = configs.in_use_for_file(path);
+            let kept = configs.for_file(path).config().is_some();
+            (in_use, kept, configs.take_errors())
+        };
+        self.report_config_errors(&errors, kept);
+        in_use
+    }
+
+    /// Shows the errors and warnings of a config that was just read: once
+    /// per change to it.
+    fn report_config_errors(&self, errors: &[ConfigError], kept_a_config: bool) {
+        if errors.is_empty() {
+            return;
         }
-        lookup.config
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let kept = if kept_a_config {
+            "the last version that could be read still applies"
+        } else {
+            "the default settings apply"
+        };
+        self.warn(format!("policy-check: {} ({kept})", lines.join("\n")));
     }
 
     /// Shows a warning without making the caller await (handlers that hold
@@ -432,20 +482,24 @@ impl Backend {
         });
     }
 
-    fn scope_for(&self, document: &Document, config: Option<&ProjectConfig>) -> Scope {
+    fn scope_for(&self, document: &Document, config: &Arc<policy_workspace::Settings>) -> Scope {
         let state = self.state();
-        let included = document.path.as_deref().is_some_and(|path| {
-            state.included_by_settings(path) || config.is_some_and(|c| c.includes(path))
-        });
+        let path = document.path.as_deref();
+        let included = path
+            .is_some_and(|path| state.included_by_settings(path) || config.named_by_include(path));
+        let excluded = path.is_some_and(|path| config.excludes(path, true));
         Scope {
-            options: AnalyzeOptions {
-                rules: config.map(|c| c.rules.clone()).unwrap_or_default(),
-                profile: None,
-            },
-            enabled: state.settings.enable,
+            options: path
+                .map(|path| config.options_for(path).into_owned())
+                .unwrap_or_default(),
+            enabled: state.settings.enable && !excluded,
             min_severity: state.settings.min_severity,
             included,
             seen_policy: document.seen_policy,
+            project: path.map(|path| Project {
+                settings: Arc::clone(config),
+                path: path.to_path_buf(),
+            }),
         }
     }
 
@@ -499,11 +553,7 @@ impl Backend {
                 let reader =
                     hosts::reader_of(&hosts::host_path(&snapshot), &snapshot.text, document.kind);
                 let config = self.config_for(document.path.as_deref());
-                singles.push((
-                    snapshot,
-                    self.scope_for(document, config.as_deref()),
-                    reader,
-                ));
+                singles.push((snapshot, self.scope_for(document, &config), reader));
             }
             drop(records);
             let templates = singles
@@ -515,7 +565,7 @@ impl Backend {
                         continue;
                     };
                     let config = self.config_for(document.path.as_deref());
-                    scopes.push(self.scope_for(document, config.as_deref()));
+                    scopes.push(self.scope_for(document, &config));
                     open.push(document.snapshot(&uri, encoding));
                 }
             }
@@ -548,13 +598,8 @@ impl Backend {
                 .entry(dir.clone())
                 .or_default()
                 .scheduled = ticket;
-            let options = self
-                .config_for(Some(&dir.join("main.tf")))
-                .map(|c| AnalyzeOptions {
-                    rules: c.rules.clone(),
-                    profile: None,
-                })
-                .unwrap_or_default();
+            let main = dir.join("main.tf");
+            let options = self.config_for(Some(&main)).options_for(&main).into_owned();
             let job = ModuleJob {
                 dir,
                 ticket,
@@ -578,13 +623,9 @@ impl Backend {
     /// features stay silent elsewhere, so that attaching the server to every
     /// JSON and YAML file adds no completions to `package.json`.
     fn speaks_about(&self, document: &Document) -> bool {
-        if !self.state().settings.enable {
-            return false;
-        }
-        document.seen_policy || {
-            let config = self.config_for(document.path.as_deref());
-            self.scope_for(document, config.as_deref()).included
-        }
+        let config = self.config_for(document.path.as_deref());
+        let scope = self.scope_for(document, &config);
+        scope.enabled && (document.seen_policy || scope.included)
     }
 
     /// The current text of `uri` and how the features read it, if the
@@ -614,10 +655,9 @@ impl Backend {
             if !hosted && reader != Some(HostKind::Template) {
                 return Some((snapshot, Source::Json));
             }
-            let config = self.config_for(document.path.as_deref());
-            let options = AnalyzeOptions {
-                rules: config.map(|c| c.rules.clone()).unwrap_or_default(),
-                profile: None,
+            let options: AnalyzeOptions = match document.path.as_deref() {
+                Some(path) => self.config_for(Some(path)).options_for(path).into_owned(),
+                None => AnalyzeOptions::default(),
             };
             let open: Vec<Snapshot> = store
                 .uris()
@@ -715,10 +755,12 @@ impl Backend {
         let root = self.state().roots.first().cloned();
         // A config governs the files of its directory and below: any name
         // in the root stands for them.
-        let config = root.and_then(|root| self.config_for(Some(&root.join(config::FILE_NAME))));
+        let config = root
+            .map(|root| self.config_in_use(&root.join(policy_workspace::FILE_NAME)))
+            .unwrap_or_default();
         let params = StatusParams {
             version: env!("CARGO_PKG_VERSION").to_string(),
-            config: ConfigStatus::of(config.as_deref()),
+            config: ConfigStatus::of(&config),
         };
         self.client
             .send_notification::<status::Status>(params)
@@ -727,14 +769,18 @@ impl Backend {
 
     /// `policyCheck/configFor`: the config that governs a document.
     pub async fn config_for_document(&self, params: ConfigForParams) -> Result<ConfigStatus> {
-        let path = file_path(&params.uri);
-        let config = self.config_for(path.as_deref());
-        Ok(ConfigStatus::of(config.as_deref()))
+        let config = file_path(&params.uri)
+            .map(|path| self.config_in_use(&path))
+            .unwrap_or_default();
+        Ok(ConfigStatus::of(&config))
     }
 }
 
 fn is_config_file(uri: &Uri) -> bool {
-    file_path(uri).is_some_and(|p| p.file_name().is_some_and(|n| n == config::FILE_NAME))
+    file_path(uri).is_some_and(|p| {
+        p.file_name()
+            .is_some_and(|n| n == policy_workspace::FILE_NAME)
+    })
 }
 
 fn workspace_roots(params: &InitializeParams) -> Vec<PathBuf> {
@@ -838,7 +884,10 @@ impl LanguageServer for Backend {
         if self.state().watch_files_dynamically {
             let options = DidChangeWatchedFilesRegistrationOptions {
                 watchers: vec![FileSystemWatcher {
-                    glob_pattern: GlobPattern::String(format!("**/{}", config::FILE_NAME)),
+                    glob_pattern: GlobPattern::String(format!(
+                        "**/{}",
+                        policy_workspace::FILE_NAME
+                    )),
                     kind: None,
                 }],
             };
@@ -848,7 +897,10 @@ impl LanguageServer for Backend {
                 register_options: serde_json::to_value(options).ok(),
             };
             if let Err(err) = self.client.register_capability(vec![registration]).await {
-                eprintln!("policy-lsp: cannot watch {}: {err}", config::FILE_NAME);
+                eprintln!(
+                    "policy-lsp: cannot watch {}: {err}",
+                    policy_workspace::FILE_NAME
+                );
             }
         }
         if let Some(settings) = self.pull_settings().await {
@@ -1080,7 +1132,7 @@ impl LanguageServer for Backend {
                 let store = lock(&self.pipeline.documents);
                 store.get(&uri).map(|document| {
                     let config = self.config_for(document.path.as_deref());
-                    self.scope_for(document, config.as_deref())
+                    self.scope_for(document, &config)
                 })
             }
         };

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use tower_lsp_server::lsp_types::notification::Notification;
 use tower_lsp_server::lsp_types::Uri;
 
-use crate::config::ProjectConfig;
+use policy_workspace::ConfigInUse;
 
 /// The config governing a document or folder.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,18 +24,24 @@ use crate::config::ProjectConfig;
 pub struct ConfigStatus {
     /// The path of the `policy-check.toml` in use; `None` when none applies.
     pub config: Option<String>,
-    /// What in that file could not be used, one problem a line.
+    /// What in that file could not be used, one problem a line
+    /// (`line 3: …`).
     pub config_error: Option<String>,
 }
 
 impl ConfigStatus {
-    pub fn of(config: Option<&ProjectConfig>) -> ConfigStatus {
-        let Some(config) = config else {
-            return ConfigStatus::default();
-        };
+    pub fn of(in_use: &ConfigInUse) -> ConfigStatus {
+        let problems: Vec<String> = in_use
+            .problems
+            .iter()
+            .map(|problem| match problem.line {
+                Some(line) => format!("line {line}: {}", problem.message),
+                None => problem.message.clone(),
+            })
+            .collect();
         ConfigStatus {
-            config: Some(config.file.display().to_string()),
-            config_error: (!config.problems.is_empty()).then(|| config.problems.join("\n")),
+            config: in_use.path.as_ref().map(|p| p.display().to_string()),
+            config_error: (!problems.is_empty()).then(|| problems.join("\n")),
         }
     }
 }
@@ -66,28 +72,37 @@ pub struct ConfigForParams {
 
 #[cfg(test)]
 mod tests {
-    use std::path::Path;
+    use std::path::PathBuf;
 
+    use policy_workspace::ConfigError;
     use serde_json::json;
 
     use super::*;
 
     #[test]
     fn the_status_is_flat_camel_case_json() {
-        let config = ProjectConfig::parse("include = 3\n", Path::new("/repo/policy-check.toml"));
+        let in_use = ConfigInUse {
+            path: Some(PathBuf::from("/repo/policy-check.toml")),
+            problems: vec![ConfigError {
+                path: PathBuf::from("/repo/policy-check.toml"),
+                line: Some(1),
+                message: "`include` must be a list of globs".into(),
+            }],
+        };
         let params = StatusParams {
             version: "1.2.3".into(),
-            config: ConfigStatus::of(Some(&config)),
+            config: ConfigStatus::of(&in_use),
         };
         let value = serde_json::to_value(&params).unwrap();
         assert_eq!(value["version"], "1.2.3");
         assert_eq!(value["config"], "/repo/policy-check.toml");
-        assert!(value["configError"]
-            .as_str()
-            .is_some_and(|e| e.contains("include")));
+        assert_eq!(
+            value["configError"],
+            "line 1: `include` must be a list of globs"
+        );
         let none = serde_json::to_value(StatusParams {
             version: "1.2.3".into(),
-            config: ConfigStatus::of(None),
+            config: ConfigStatus::of(&ConfigInUse::default()),
         })
         .unwrap();
         assert_eq!(

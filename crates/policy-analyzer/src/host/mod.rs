@@ -210,7 +210,7 @@ pub fn report(
     if !options.rules.is_enabled(rule) {
         return None;
     }
-    let emitter = Emitter::new(rule, options.rules.severity_of(rule));
+    let emitter = Emitter::new(rule, &options.rules);
     Some(emitter.diagnostic(at.range, message).at_location(at))
 }
 

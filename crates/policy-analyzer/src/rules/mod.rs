@@ -7,6 +7,7 @@ pub(crate) mod edits;
 pub mod security;
 pub mod services;
 pub mod structure;
+pub mod suppressions;
 pub mod syntax;
 pub mod templates;
 
@@ -33,10 +34,11 @@ pub enum Pack {
     Services,
     Security,
     Templates,
+    Suppressions,
 }
 
 impl Pack {
-    pub const ALL: [Pack; 7] = [
+    pub const ALL: [Pack; 8] = [
         Pack::Syntax,
         Pack::Structure,
         Pack::Actions,
@@ -44,6 +46,7 @@ impl Pack {
         Pack::Services,
         Pack::Security,
         Pack::Templates,
+        Pack::Suppressions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Pack {
             Pack::Services => "services",
             Pack::Security => "security",
             Pack::Templates => "templates",
+            Pack::Suppressions => "suppressions",
         }
     }
 
@@ -67,6 +71,7 @@ impl Pack {
             Pack::Services => services::RULES,
             Pack::Security => security::RULES,
             Pack::Templates => templates::RULES,
+            Pack::Suppressions => suppressions::RULES,
         }
     }
 }
@@ -112,8 +117,10 @@ pub struct Rule {
 pub enum Check {
     /// A check of every policy, over its [`Context`].
     Policy(fn(&Context<'_>, &mut Emitter<'_>)),
-    /// Findings the host readers report while they read a template or module
-    /// (a YAML error, a reference to nothing), through [`Rule::emitter`].
+    /// Findings reported outside the policy checks: by the host readers
+    /// while they read a template or module (a YAML error, a reference to
+    /// nothing), or by the configuration layer (a suppression that is not
+    /// used), through an [`Emitter`].
     Host,
 }
 
@@ -238,18 +245,25 @@ fn action_entries(policy: &Policy<'_>) -> usize {
         .sum()
 }
 
-/// Collects one rule's diagnostics, stamping them with the rule's identity.
+/// Collects one rule's diagnostics, stamping them with the rule's identity
+/// and with the severity the user configured for the rule, if any.
 pub struct Emitter<'r> {
     rule: &'r Rule,
     severity: Severity,
+    /// The user's severity for this rule: it applies to every finding, also
+    /// to those the rule gives a severity of their own (a sub-case that is
+    /// only a warning), so that `PC406 = "hint"` means hint everywhere.
+    configured: Option<Severity>,
     out: Vec<Diagnostic>,
 }
 
 impl<'r> Emitter<'r> {
-    pub fn new(rule: &'r Rule, severity: Severity) -> Self {
+    pub fn new(rule: &'r Rule, selection: &crate::RuleSelection) -> Self {
+        let configured = selection.configured_severity(rule);
         Emitter {
             rule,
-            severity,
+            severity: configured.unwrap_or(rule.severity),
+            configured,
             out: Vec::new(),
         }
     }
@@ -264,6 +278,7 @@ impl<'r> Emitter<'r> {
             range,
             file: None,
             pointer: None,
+            statement: None,
             related: Vec::new(),
             help: None,
             fix: None,
@@ -271,7 +286,10 @@ impl<'r> Emitter<'r> {
         }
     }
 
-    pub fn push(&mut self, diagnostic: Diagnostic) {
+    pub fn push(&mut self, mut diagnostic: Diagnostic) {
+        if let Some(configured) = self.configured {
+            diagnostic.severity = configured;
+        }
         self.out.push(diagnostic);
     }
 

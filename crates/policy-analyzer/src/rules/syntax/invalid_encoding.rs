@@ -54,7 +54,7 @@ pub(crate) fn diagnostic(
         .iter()
         .map(|b| format!("0x{b:02X}"))
         .collect();
-    let emitter = Emitter::new(&RULE, options.rules.severity_of(&RULE));
+    let emitter = Emitter::new(&RULE, &options.rules);
     emitter
         .diagnostic(
             range,

@@ -1,12 +1,12 @@
 //! Rule selectors as users write them in `--select`, `--ignore` and the
 //! config: a code (`PC201`), a code prefix (`PC2`), a name
-//! (`unknown-action`), or `ALL`.
+//! (`unknown-action`), a pack (`syntax`), or `ALL`.
 
-use policy_analyzer::{all_rules, find_rule, Rule};
+use policy_analyzer::{all_rules, find_rule, Pack, Rule};
 
-/// The rules a selector stands for. A full code or a name that matches no
-/// rule is an error (a typo would otherwise silently select nothing); a
-/// prefix may match none yet, as packs grow.
+/// The rules a selector stands for. A full code, a name or a pack that
+/// matches nothing is an error (a typo would otherwise silently select
+/// nothing); a prefix may match none yet, as packs grow.
 pub fn resolve(selector: &str) -> Result<Vec<&'static Rule>, String> {
     let selector = selector.trim();
     if selector.eq_ignore_ascii_case("ALL") {
@@ -14,6 +14,12 @@ pub fn resolve(selector: &str) -> Result<Vec<&'static Rule>, String> {
     }
     if let Some(rule) = find_rule(selector) {
         return Ok(vec![rule]);
+    }
+    if let Some(pack) = Pack::ALL
+        .into_iter()
+        .find(|p| p.name().eq_ignore_ascii_case(selector))
+    {
+        return Ok(all_rules().filter(|r| r.pack == pack).collect());
     }
     let upper = selector.to_ascii_uppercase();
     let is_prefix = upper.starts_with("PC")
@@ -51,10 +57,12 @@ pub fn resolve_one(code_or_name: &str) -> Result<&'static Rule, String> {
     })
 }
 
-/// ` (did you mean `x`?)` when a rule name is one or two edits away.
+/// ` (did you mean `x`?)` when a rule or pack name is one or two edits away.
 fn did_you_mean(selector: &str) -> String {
     all_rules()
-        .map(|r| (edit_distance(selector, r.name), r.name))
+        .map(|r| r.name)
+        .chain(Pack::ALL.map(Pack::name))
+        .map(|name| (edit_distance(selector, name), name))
         .filter(|&(d, _)| d <= 2)
         .min()
         .map(|(_, name)| format!(" (did you mean `{name}`?)"))
@@ -94,6 +102,18 @@ mod tests {
         assert_eq!(resolve("ALL").unwrap().len(), all_rules().count());
         assert!(resolve("PC").unwrap().len() == all_rules().count());
         assert!(resolve("PC9").unwrap().is_empty());
+    }
+
+    #[test]
+    fn packs_select_their_rules() {
+        let syntax = resolve("syntax").unwrap();
+        assert!(!syntax.is_empty());
+        assert!(syntax.iter().all(|r| r.pack == Pack::Syntax));
+        assert_eq!(resolve("Syntax").unwrap().len(), syntax.len());
+        assert_eq!(
+            resolve("sintax").unwrap_err(),
+            "unknown rule `sintax` (did you mean `syntax`?)"
+        );
     }
 
     #[test]

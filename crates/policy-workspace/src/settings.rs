@@ -3,6 +3,8 @@
 //!
 //! Configs are discovered upward from each file's directory and cached per
 //! directory, so a directory of 10,000 policies costs one lookup, not 10,000.
+//! The language server uses the same discovery, without flags, and clears it
+//! when a config file changes.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -11,8 +13,26 @@ use std::sync::Arc;
 
 use policy_analyzer::{all_rules, AnalyzeOptions, RuleSelection, Severity};
 
-use crate::config::{Config, ConfigError, FILE_NAME};
+use crate::config::{Config, ConfigError, Mode, Suppression, FILE_NAME};
 use crate::glob::Globs;
+
+/// The files a directory walk picks, unless `include` says otherwise: JSON
+/// policies and templates, YAML templates, Terraform modules and the
+/// templates they render.
+pub const DEFAULT_INCLUDE: &[&str] = &[
+    "*.json",
+    "*.yaml",
+    "*.yml",
+    "*.template",
+    "*.tf",
+    "*.tpl",
+    "*.tftpl",
+];
+
+/// The `include` default: the files of every reader.
+pub fn default_include() -> Globs {
+    Globs::new(DEFAULT_INCLUDE).expect("the default globs compile")
+}
 
 /// What the command line says about every file, above any config.
 #[derive(Debug, Default)]
@@ -97,7 +117,7 @@ impl Settings {
             .unwrap_or(Severity::Warning);
         Settings {
             base,
-            default_include: crate::files::default_include(),
+            default_include: default_include(),
             options: AnalyzeOptions {
                 rules: RuleSelection { disabled, severity },
                 profile: None,
@@ -111,6 +131,30 @@ impl Settings {
     /// The config file these settings come from.
     pub fn config_path(&self) -> Option<&Path> {
         self.config.as_ref().map(|c| c.path.as_path())
+    }
+
+    /// The config these settings come from.
+    pub fn config(&self) -> Option<&Config> {
+        self.config.as_ref()
+    }
+
+    /// The config's `[[suppressions]]`.
+    pub fn suppressions(&self) -> &[Suppression] {
+        self.config.as_ref().map_or(&[], |c| &c.suppressions)
+    }
+
+    /// `path` relative to the config's directory, as its globs see it.
+    pub fn relative_to_config<'p>(&self, absolute: &'p Path) -> &'p Path {
+        Self::relative(absolute, &self.base)
+    }
+
+    /// Whether the config's own `include` names the file: the editor then
+    /// diagnoses it even when it does not look like a policy.
+    pub fn named_by_include(&self, absolute: &Path) -> bool {
+        self.config
+            .as_ref()
+            .and_then(|c| c.include.as_ref())
+            .is_some_and(|include| include.matches(Self::relative(absolute, &self.base)))
     }
 
     fn relative<'p>(path: &'p Path, base: &Path) -> &'p Path {
@@ -179,81 +223,168 @@ impl Settings {
     }
 }
 
+/// The config file that governs a file, as an editor shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigInUse {
+    /// The nearest `policy-check.toml` (or the one given with `--config`),
+    /// whether or not it could be read.
+    pub path: Option<PathBuf>,
+    /// What its last reading found: the error that made it unusable (its
+    /// last good version, or the defaults, apply instead), or what the
+    /// lenient reader skipped. Empty when it was read cleanly.
+    pub problems: Vec<ConfigError>,
+}
+
 /// Finds the settings of each directory, loading each config file once.
 pub struct Discovery {
     overrides: Arc<Overrides>,
-    /// `--config` or `--no-config`: the same settings for every file.
-    fixed: Option<Arc<Settings>>,
-    by_directory: HashMap<PathBuf, Arc<Settings>>,
-    /// Config files that could not be used, not yet reported.
+    mode: Mode,
+    /// `--config` or `--no-config`: the same settings for every file, and
+    /// the file they come from.
+    fixed: Option<(Arc<Settings>, Option<PathBuf>)>,
+    /// The settings of each directory, and the config file they were
+    /// discovered from.
+    by_directory: HashMap<PathBuf, (Arc<Settings>, Option<PathBuf>)>,
+    /// What the last reading of each config file found (see
+    /// [`ConfigInUse::problems`]).
+    problems: HashMap<PathBuf, Vec<ConfigError>>,
+    /// The last config read without error from each file: when an edit
+    /// breaks a config, the editor keeps using it.
+    last_good: HashMap<PathBuf, Config>,
+    /// Config files that could not be used, and lenient warnings, not yet
+    /// reported.
     errors: Vec<ConfigError>,
 }
 
 impl Discovery {
     /// `config`: `Some(Some(path))` for `--config PATH`, `Some(None)` for
     /// `--no-config`, `None` to discover.
-    pub fn new(overrides: Arc<Overrides>, config: Option<Option<&Path>>) -> Discovery {
+    pub fn new(overrides: Arc<Overrides>, config: Option<Option<&Path>>, mode: Mode) -> Discovery {
         let mut discovery = Discovery {
             overrides,
+            mode,
             fixed: None,
             by_directory: HashMap::new(),
+            problems: HashMap::new(),
+            last_good: HashMap::new(),
             errors: Vec::new(),
         };
         if let Some(config) = config {
             let path = config.map(|p| discovery.overrides.absolute(p));
             let settings = discovery.load(path.as_deref());
-            discovery.fixed = Some(settings);
+            discovery.fixed = Some((settings, path));
         }
         discovery
     }
 
     /// The settings for files in `directory` (absolute).
     pub fn for_directory(&mut self, directory: &Path) -> Arc<Settings> {
-        if let Some(fixed) = &self.fixed {
-            return fixed.clone();
-        }
-        if let Some(settings) = self.by_directory.get(directory) {
-            return settings.clone();
-        }
-        let candidate = directory.join(FILE_NAME);
-        let settings = if candidate.is_file() {
-            self.load(Some(&candidate))
-        } else if let Some(parent) = directory.parent() {
-            self.for_directory(parent)
-        } else {
-            self.load(None)
-        };
-        self.by_directory
-            .insert(directory.to_path_buf(), settings.clone());
-        settings
+        self.discover(directory).0
     }
 
     /// The settings for a file (absolute).
     pub fn for_file(&mut self, file: &Path) -> Arc<Settings> {
-        self.for_directory(file.parent().unwrap_or(Path::new("/")))
+        self.for_directory(parent_of(file))
     }
 
-    /// Config errors found since the last call, to report in order.
+    /// Which config file governs a file (absolute), and what its last
+    /// reading found: what an editor shows next to the file.
+    pub fn in_use_for_file(&mut self, file: &Path) -> ConfigInUse {
+        let path = self.discover(parent_of(file)).1;
+        let problems = path
+            .as_ref()
+            .and_then(|path| self.problems.get(path))
+            .cloned()
+            .unwrap_or_default();
+        ConfigInUse { path, problems }
+    }
+
+    /// The settings of a directory and the config file they come from.
+    fn discover(&mut self, directory: &Path) -> (Arc<Settings>, Option<PathBuf>) {
+        if let Some(fixed) = &self.fixed {
+            return fixed.clone();
+        }
+        let directory = normalize(directory);
+        if let Some(found) = self.by_directory.get(&directory) {
+            return found.clone();
+        }
+        let candidate = directory.join(FILE_NAME);
+        let found = if candidate.is_file() {
+            (self.load(Some(&candidate)), Some(candidate))
+        } else if let Some(parent) = directory.parent() {
+            self.discover(parent)
+        } else {
+            (self.load(None), None)
+        };
+        self.by_directory.insert(directory, found.clone());
+        found
+    }
+
+    /// Forgets every config read (one changed), but remembers the last good
+    /// version of each, for a config that an edit breaks.
+    pub fn clear(&mut self) {
+        self.by_directory.clear();
+    }
+
+    /// Config errors and warnings found since the last call, to report in order.
     pub fn take_errors(&mut self) -> Vec<ConfigError> {
         std::mem::take(&mut self.errors)
     }
 
-    /// A config that cannot be used is reported, and its files are checked
-    /// with the default settings, so one typo does not hide every finding.
+    /// A config that cannot be used is reported. Its files are checked with
+    /// the last good version of the file when there is one (an editor, while
+    /// the user edits it), else with the default settings, so that one typo
+    /// does not hide every finding.
     fn load(&mut self, path: Option<&Path>) -> Arc<Settings> {
-        let config = path.and_then(|path| match Config::load(path) {
-            Ok(config) => Some(config),
-            Err(mut error) => {
-                // Shown as the user would name it.
-                if let Ok(relative) = error.path.strip_prefix(&self.overrides.cwd) {
-                    error.path = relative.to_path_buf();
-                }
-                self.errors.push(error);
-                None
+        let config = path.and_then(|path| match Config::load(path, self.mode) {
+            Ok(config) => {
+                let warnings: Vec<ConfigError> = config
+                    .warnings
+                    .iter()
+                    .map(|warning| self.shown(warning.clone()))
+                    .collect();
+                self.errors.extend(warnings.iter().cloned());
+                self.problems.insert(path.to_path_buf(), warnings);
+                self.last_good.insert(path.to_path_buf(), config.clone());
+                Some(config)
+            }
+            Err(error) => {
+                let error = self.shown(error);
+                self.errors.push(error.clone());
+                self.problems.insert(path.to_path_buf(), vec![error]);
+                self.last_good.get(path).cloned()
             }
         });
         Arc::new(Settings::new(config, self.overrides.clone()))
     }
+
+    /// An error's path as the user would name it.
+    fn shown(&self, mut error: ConfigError) -> ConfigError {
+        if let Ok(relative) = error.path.strip_prefix(&self.overrides.cwd) {
+            error.path = relative.to_path_buf();
+        }
+        error
+    }
+}
+
+fn parent_of(file: &Path) -> &Path {
+    file.parent().unwrap_or(Path::new("/"))
+}
+
+/// Removes `.` and resolves `..` lexically, so that `a/./b/../c` and `a/c`
+/// share a cache entry; symlinks are left alone (no I/O).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -309,7 +440,8 @@ mod tests {
     fn command_line_select_replaces_and_ignore_adds() {
         let first = all_rules().next().unwrap().code;
         let text = format!("[rules]\nignore = [\"{first}\"]\n");
-        let config = Config::parse(Path::new("/work/policy-check.toml"), &text).unwrap();
+        let config =
+            Config::parse(Path::new("/work/policy-check.toml"), &text, Mode::Strict).unwrap();
         let s = Settings::new(Some(config.clone()), overrides());
         assert!(s.options.rules.disabled.contains(&first));
 
@@ -337,7 +469,12 @@ mod tests {
         let text = format!(
             "[[per-file-ignores]]\nfiles = [\"legacy/**\"]\nignore = [\"{first}\"]\n[[profiles]]\nfiles = [\"fsx-*.json\"]\nservices = [\"fsx\"]\n"
         );
-        let config = Config::parse(Path::new("/work/keys/policy-check.toml"), &text).unwrap();
+        let config = Config::parse(
+            Path::new("/work/keys/policy-check.toml"),
+            &text,
+            Mode::Strict,
+        )
+        .unwrap();
         let s = Settings::new(Some(config), overrides());
         assert!(matches!(
             s.options_for(Path::new("/work/keys/a.json")),
@@ -350,5 +487,56 @@ mod tests {
             fsx.profile.as_ref().unwrap().services,
             vec!["fsx".to_string()]
         );
+    }
+
+    #[test]
+    fn the_config_in_use_is_named_with_its_problems_even_when_unreadable() {
+        let dir =
+            std::env::temp_dir().join(format!("policy-workspace-in-use-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("keys/app")).unwrap();
+        let config = dir.join(FILE_NAME);
+        let first = all_rules().next().unwrap().code;
+        std::fs::write(&config, format!("[rules]\nignore = [\"{first}\"]\n")).unwrap();
+        let file = dir.join("keys/app/key.json");
+
+        let mut discovery = Discovery::new(Arc::new(Overrides::default()), None, Mode::Lenient);
+        assert_eq!(
+            discovery.in_use_for_file(&file),
+            ConfigInUse {
+                path: Some(config.clone()),
+                problems: vec![]
+            }
+        );
+
+        // Broken by an edit: still named, with the error, and the last good
+        // version still applies.
+        std::fs::write(&config, "[rules\n").unwrap();
+        discovery.clear();
+        let in_use = discovery.in_use_for_file(&file);
+        assert_eq!(in_use.path.as_ref(), Some(&config));
+        assert_eq!(in_use.problems.len(), 1, "{in_use:?}");
+        assert_eq!(in_use.problems[0].line, Some(1));
+        assert!(discovery
+            .for_file(&file)
+            .options
+            .rules
+            .disabled
+            .contains(&first));
+        assert_eq!(discovery.take_errors(), in_use.problems);
+
+        // A nearer config governs the files under it.
+        let nested = dir.join("keys").join(FILE_NAME);
+        std::fs::write(&nested, "").unwrap();
+        discovery.clear();
+        assert_eq!(discovery.in_use_for_file(&file).path, Some(nested));
+        assert_eq!(
+            discovery.in_use_for_file(&dir.join("other.json")).path,
+            Some(config)
+        );
+
+        std::fs::remove_dir_all(&dir).unwrap();
+        let mut none = Discovery::new(Arc::new(Overrides::default()), Some(None), Mode::Lenient);
+        assert_eq!(none.in_use_for_file(&file), ConfigInUse::default());
     }
 }
