@@ -334,16 +334,30 @@ async function serverPathSettingShown() {
   assert.match(await settingsTab(), /^Remote\b/);
 }
 
-/** A test step that leaves a screenshot of the screen it failed on. */
+/**
+ * A test step that leaves a screenshot of the screen it failed on, and
+ * closes what it left open (a widget, the settings editor) so that the
+ * next step starts from the editor.
+ */
 function step(name, body) {
   test(name, async () => {
     try {
       await body();
     } catch (err) {
       await shot(`failed-${name.replace(/\W+/g, '-').slice(0, 40)}`).catch(() => undefined);
+      await recover().catch(() => undefined);
       throw err;
     }
   });
+}
+
+async function recover() {
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Escape');
+  const settings = page.locator('.tabs-container .tab', { hasText: 'Settings' });
+  while ((await settings.count()) > 0) {
+    await settings.first().locator('.tab-actions .codicon-close').click();
+  }
 }
 
 // --- the sessions ---------------------------------------------------------------
@@ -657,6 +671,7 @@ describe('the platform package, with no setting and nothing on PATH', { timeout:
     const search = page.locator('.settings-editor .settings-header .monaco-editor textarea').first();
     await search.waitFor({ state: 'attached', timeout: WAIT });
     await search.focus();
+    await page.keyboard.press('Control+A');
     await page.keyboard.type('policyCheck.enable');
     const setting = page
       .locator('.settings-editor .setting-item-bool')
