@@ -55,6 +55,11 @@ npx --no-install vsce package --no-dependencies -o policy-check.vsix
 
 mkdir -p bundled
 install -m 755 "$server" "bundled/policy-lsp$exe"
+# Debug symbols are most of the binary; a server built here is stripped
+# (another platform's binary is taken as given).
+if [[ -z "${POLICY_LSP:-}" ]] && command -v strip >/dev/null; then
+  strip "bundled/policy-lsp$exe"
+fi
 npx --no-install vsce package --no-dependencies --target "$target" -o "policy-check-$target.vsix"
 rm -rf bundled
 
