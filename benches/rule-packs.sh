@@ -7,16 +7,18 @@
 #
 #   benches/rule-packs.sh
 #
-# BENCH_CPUS pins the runs as in whole-process.sh (default: the first two CPUs).
+# BENCH_CPUS pins the runs as in whole-process.sh (default: the first two CPUs);
+# PROFILE=dist measures the published binaries' profile, as there.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly BIN="${CARGO_TARGET_DIR:-target}/release/policy-check"
+readonly PROFILE=${PROFILE:-release}
+readonly BIN="${CARGO_TARGET_DIR:-target}/$PROFILE/policy-check"
 readonly CORPUS=target/bench-corpus/1k
 readonly RUNS=${BENCH_RUNS:-30}
 
-cargo build --release --bin policy-check
+cargo build --profile "$PROFILE" --bin policy-check
 if [[ ! -f $CORPUS/MANIFEST.tsv ]]; then
   rm -rf "$CORPUS" "$CORPUS.partial"
   python3 benches/corpus/generate.py --count 1000 --out "$CORPUS.partial"

@@ -115,16 +115,9 @@ fn fix_over_every_fixture_and_example() {
         );
     }
     // What remains offers no fix that could still apply (in the files that
-    // changed, the loop ran until stable). PC504's fix adds the account-root
-    // statement even where a Deny blocks it, and so does not resolve it
-    // there: reworked with the security pack (issue 13), then this goes.
-    let mut unresolved = Vec::new();
+    // changed, the loop ran until stable).
     for file in report["files"].as_array().unwrap() {
         for d in file["diagnostics"].as_array().unwrap() {
-            if d["code"] == "PC504" {
-                unresolved.push(PathBuf::from(file["path"].as_str().unwrap()));
-                continue;
-            }
             assert!(
                 d["fix"].is_null(),
                 "{}: {} still offers a fix after --fix: {d}",
@@ -157,10 +150,7 @@ fn fix_over_every_fixture_and_example() {
         "fixtures",
         "examples",
     ]));
-    let changed_again: Vec<PathBuf> = changed_between(&after, &files_under(s.path()))
-        .into_iter()
-        .filter(|p| !unresolved.contains(p))
-        .collect();
+    let changed_again = changed_between(&after, &files_under(s.path()));
     assert!(
         changed_again.is_empty(),
         "a second --fix changed {changed_again:?}"

@@ -51,7 +51,8 @@ pub const ADMINISTRATION: [&str; 20] = [
     "kms:RevokeGrant",
 ];
 
-/// The callers of another AWS account the exposure search tries.
+/// The callers of another AWS account the exposure search tries, each kind
+/// on its own.
 const OUTSIDERS: [OutsideCaller; 3] = [
     OutsideCaller::RoleInOtherAccount,
     OutsideCaller::RootOfOtherAccount,
@@ -338,28 +339,32 @@ fn conditions(s: &Statement<'_>) -> Fact {
     )
 }
 
-/// Which of the statement's actions a caller of another account, or an
-/// anonymous one, can get through it, past every Deny: the outside-access
-/// search's answer, on the statement's principal element.
+/// Which of the statement's actions a principal of an account the policy
+/// does not name can get through it, past every Deny, and whether every
+/// kind of such principal can (a role, a user, the account's root): the
+/// outside-access search's answer, on the statement's principal element.
 fn exposure(
     ctx: &Context<'_>,
     s: &Statement<'_>,
     search: &OutsideAccessSearch<'_, '_>,
     options: &EvalOptions,
 ) -> Fact {
-    let outsider = reachable(ctx, s, search, options, &OUTSIDERS);
-    let anyone = reachable(ctx, s, search, options, &[OutsideCaller::Anonymous]);
-    let mut union = outsider.clone();
-    for action in &anyone {
-        if !union.contains(action) {
-            union.push(action);
-        }
-    }
+    // Per kind of caller: a role, the root and a user of another account.
+    let per_kind: Vec<Vec<&'static str>> = OUTSIDERS
+        .iter()
+        .map(|caller| reachable(ctx, s, search, options, std::slice::from_ref(caller)))
+        .collect();
+    let mut union: Vec<&'static str> = per_kind.iter().flatten().copied().collect();
     union.sort_by_key(|a| catalog().action_position(a));
+    union.dedup();
+    let outsider = !union.is_empty();
+    let anyone = union
+        .iter()
+        .any(|action| per_kind.iter().all(|kind| kind.contains(action)));
     let origin = principal_origin(s);
     Fact::Object(vec![
-        ("outsider", Fact::Bool(!outsider.is_empty()), origin),
-        ("anyone", Fact::Bool(!anyone.is_empty()), origin),
+        ("outsider", Fact::Bool(outsider), origin),
+        ("anyone", Fact::Bool(anyone), origin),
         ("actions", Fact::strings(union), origin),
     ])
 }

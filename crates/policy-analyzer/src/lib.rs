@@ -72,7 +72,8 @@ pub struct AnalyzeOptions {
 /// What the analysis found.
 #[derive(Clone, Debug)]
 pub struct Analysis {
-    /// Whether the text is a policy document: a top-level object with `Statement`.
+    /// Whether the text is a policy document: a top-level object with
+    /// `Statement`, or a single statement object (checked as a statement).
     pub is_policy: bool,
     /// All findings, ordered by position, then code.
     pub diagnostics: Vec<Diagnostic>,
@@ -139,7 +140,7 @@ pub(crate) fn analyze_policy(
         })
         .unwrap_or_default();
     Analysis {
-        is_policy: policy.is_policy(),
+        is_policy: policy.is_policy() || policy.lone_statement,
         diagnostics,
         services,
     }

@@ -257,6 +257,19 @@ impl Cursor {
         }
     }
 
+    /// The token the cursor is on, for the separators around it: the string
+    /// with its quotes (up to its content's end when it is still open), else
+    /// the empty range at the cursor.
+    pub fn token_range(&self) -> TextRange {
+        self.string.map_or(TextRange::empty(self.offset), |s| {
+            if s.terminated {
+                s.range
+            } else {
+                TextRange::new(s.range.start as usize, s.content.end as usize)
+            }
+        })
+    }
+
     /// The range a completion replaces: the string's content when the cursor
     /// is in a string, else an empty range at the cursor.
     pub fn replace_range(&self) -> TextRange {

@@ -4,8 +4,8 @@
 //! never decide a diagnostic. Seam: when the service packs land in the
 //! analyzer (`policy_analyzer::services`), the per-service facts there
 //! (which ViaService endpoint, which encryption context) should replace this
-//! table, so that the hover and the checks read one source. Every note names
-//! its source in the project's reference notes (`reference/kms-facts.md`).
+//! table, so that the hover and the checks read one source. Every note links
+//! the public AWS documentation page that states it.
 
 /// A note about a condition key: what the services send for it.
 pub struct KeyNote {
@@ -23,61 +23,63 @@ pub const KEY_NOTES: &[KeyNote] = &[
                `fsx.<region>.amazonaws.com` for Amazon FSx and File Cache, \
                `elasticfilesystem.<region>.amazonaws.com` for Amazon EFS. A direct call from the \
                principal carries no ViaService, so `StringEquals` on it denies direct use. \
-               (KMS Developer Guide, conditions-kms: kms:ViaService)",
+               ([AWS KMS Developer Guide: kms:ViaService](https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service))",
     },
     KeyNote {
         key: "kms:CallerAccount",
         note: "The account of the principal that made the request, also when a service calls \
                KMS on the principal's behalf. Used with \
                `kms:ViaService` to limit a `\"AWS\": \"*\"` statement to one account, as the AWS \
-               managed keys do. (KMS Developer Guide, conditions-kms)",
+               managed keys do. ([AWS KMS Developer Guide: kms:CallerAccount](https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account))",
     },
     KeyNote {
         key: "kms:EncryptionContext:aws:s3:arn",
         note: "Amazon S3 (SSE-KMS) sends the **object ARN** `arn:aws:s3:::<bucket>/<object-key>`; \
                with **S3 Bucket Keys** enabled it sends the **bucket ARN** `arn:aws:s3:::<bucket>` \
                instead, so a condition on `arn:aws:s3:::<bucket>/*` stops matching when Bucket Keys \
-               are turned on. The same holds for replication. (S3 User Guide: UsingKMSEncryption, \
-               bucket-key, replication-config-for-kms-objects)",
+               are turned on. The same holds for replication. ([Amazon S3 User Guide: SSE-KMS](https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html), \
+               [S3 Bucket Keys](https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html), \
+               [replicating encrypted objects](https://docs.aws.amazon.com/AmazonS3/latest/userguide/replication-config-for-kms-objects.html))",
     },
     KeyNote {
         key: "kms:EncryptionContext:aws:logs:arn",
         note: "CloudWatch Logs sends the log group ARN \
                `arn:aws:logs:<region>:<account>:log-group:<name>`; match it with `ArnEquals` or \
-               `ArnLike`. (CloudWatch Logs User Guide, encrypt-log-data-kms)",
+               `ArnLike`. ([CloudWatch Logs User Guide: encrypt log data](https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html))",
     },
     KeyNote {
         key: "kms:EncryptionContext:aws:cloudtrail:arn",
         note: "CloudTrail sends the trail ARN `arn:aws:cloudtrail:<region>:<account>:trail/<name>` \
-               (with `aws:s3:arn` for the log file). (CloudTrail User Guide, \
-               create-kms-key-policy-for-cloudtrail)",
+               (with `aws:s3:arn` for the log file). ([CloudTrail User Guide: KMS key policies for \
+               CloudTrail](https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html))",
     },
     KeyNote {
         key: "kms:EncryptionContext:aws:ebs:id",
         note: "Amazon EBS sends the volume ID (the snapshot ID for CopySnapshot). \
-               (EC2 User Guide, EBSEncryption)",
+               ([AWS KMS Developer Guide: how Amazon EBS uses AWS KMS](https://docs.aws.amazon.com/kms/latest/developerguide/services-ebs.html))",
     },
     KeyNote {
         key: "kms:EncryptionContext:aws:rds:db-id",
-        note: "Amazon RDS sends the DB instance's resource ID. (RDS User Guide, \
-               Overview.Encryption.Keys)",
+        note: "Amazon RDS sends the DB instance's resource ID. ([RDS User Guide: AWS KMS key \
+               management](https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html))",
     },
     KeyNote {
         key: "kms:EncryptionContext:aws:dynamodb:tableName",
         note: "Amazon DynamoDB sends the table name (and `aws:dynamodb:subscriberId`, the account). \
-               (DynamoDB Developer Guide, encryption.usagenotes)",
+               ([DynamoDB Developer Guide: encryption at rest](https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html))",
     },
     KeyNote {
         key: "kms:EncryptionContext:SecretARN",
         note: "AWS Secrets Manager sends the secret's ARN (and `SecretVersionId`). \
-               (Secrets Manager User Guide, security-encryption)",
+               ([Secrets Manager User Guide: secret encryption](https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html))",
     },
     KeyNote {
         key: "aws:userid",
         note: "For an assumed role, `<role-id>:<session-name>`. Amazon FSx and File Cache reach a \
                linked S3 bucket with the `AWSServiceRoleForFSxS3Access_<id>` role in a session named \
-               `FSx`, hence the documented `StringLike` `\"aws:userid\": \"*:FSx\"`. (IAM User Guide, \
-               condition keys; File Cache User Guide, s3-server-side-encryption-support)",
+               `FSx`, hence the documented `StringLike` `\"aws:userid\": \"*:FSx\"`. ([IAM User Guide: \
+               aws:userid](https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-userid); [File Cache User Guide: \
+               server-side encrypted S3 buckets](https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html))",
     },
 ];
 
@@ -104,7 +106,7 @@ pub struct ViaService {
 }
 
 /// The services offered as `kms:ViaService` values. Endpoints take the form
-/// `<prefix>.<region>.amazonaws.com` (KMS Developer Guide, conditions-kms).
+/// `<prefix>.<region>.amazonaws.com` (AWS KMS Developer Guide, https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
 pub const VIA_SERVICES: &[ViaService] = &[
     ViaService {
         prefix: "fsx",

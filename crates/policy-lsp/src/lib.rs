@@ -24,15 +24,19 @@ pub mod hosts;
 pub mod hover;
 pub mod key_notes;
 pub mod publisher;
+pub mod separators;
 pub mod server;
 pub mod settings;
+pub mod status;
 pub mod symbols;
 
 /// Serves LSP over stdin/stdout until the client sends `exit` or closes the pipe.
 pub async fn run_stdio() {
     let stdin = tokio::io::stdin();
     let stdout = tokio::io::stdout();
-    let (service, socket) = tower_lsp_server::LspService::new(server::Backend::new);
+    let (service, socket) = tower_lsp_server::LspService::build(server::Backend::new)
+        .custom_method(status::CONFIG_FOR, server::Backend::config_for_document)
+        .finish();
     tower_lsp_server::Server::new(stdin, stdout, socket)
         .serve(service)
         .await;

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use policy_analyzer::host::HostKind;
 use policy_analyzer::{AnalyzeOptions, PositionEncoding};
-use policy_workspace::{Discovery, Globs, Mode, Overrides};
+use policy_workspace::{ConfigError, ConfigInUse, Discovery, Globs, Mode, Overrides};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::lsp_types::*;
 use tower_lsp_server::{Client, LanguageServer};
@@ -32,6 +32,7 @@ use crate::embedded::{self, Syntax};
 use crate::hosts::{self, DiskCache, FileRead, Unit};
 use crate::publisher::{lock, Job, Publisher};
 use crate::settings::{self, Settings};
+use crate::status::{self, ConfigForParams, ConfigStatus, StatusParams};
 use crate::{convert, hover, symbols};
 
 /// From this size on, analysis and feature requests run on a blocking thread:
@@ -436,16 +437,40 @@ impl Backend {
             };
             (settings, configs.take_errors())
         };
-        if !errors.is_empty() {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            let kept = if settings.config().is_some() {
-                "the last version that could be read still applies"
-            } else {
-                "the default settings apply"
-            };
-            self.warn(format!("policy-check: {} ({kept})", lines.join("\n")));
-        }
+        self.report_config_errors(&errors, settings.config().is_some());
         settings
+    }
+
+    /// Which `policy-check.toml` governs `path`, and what its last reading
+    /// found, for the editor's status. Reading it here for the first time
+    /// reports its errors as [`Backend::config_for`] does.
+    fn config_in_use(&self, path: &Path) -> ConfigInUse {
+        let (in_use, kept, errors) = {
+            let mut configs = self
+                .configs
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let in_use = configs.in_use_for_file(path);
+            let kept = configs.for_file(path).config().is_some();
+            (in_use, kept, configs.take_errors())
+        };
+        self.report_config_errors(&errors, kept);
+        in_use
+    }
+
+    /// Shows the errors and warnings of a config that was just read: once
+    /// per change to it.
+    fn report_config_errors(&self, errors: &[ConfigError], kept_a_config: bool) {
+        if errors.is_empty() {
+            return;
+        }
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let kept = if kept_a_config {
+            "the last version that could be read still applies"
+        } else {
+            "the default settings apply"
+        };
+        self.warn(format!("policy-check: {} ({kept})", lines.join("\n")));
     }
 
     /// Shows a warning without making the caller await (handlers that hold
@@ -725,14 +750,41 @@ impl Backend {
             })
     }
 
-    /// Drops every cached config, looks each open document's up again and
-    /// re-publishes.
-    fn reload_configs(&self) {
+    /// Drops every cached config, looks each open document's up again,
+    /// re-publishes, and tells the client which config is in use now.
+    async fn reload_configs(&self) {
         self.configs
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();
         self.reanalyze_all();
+        self.send_status().await;
+    }
+
+    /// `policyCheck/status`: the version, and the config of the first
+    /// workspace folder.
+    async fn send_status(&self) {
+        let root = self.state().roots.first().cloned();
+        // A config governs the files of its directory and below: any name
+        // in the root stands for them.
+        let config = root
+            .map(|root| self.config_in_use(&root.join(policy_workspace::FILE_NAME)))
+            .unwrap_or_default();
+        let params = StatusParams {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            config: ConfigStatus::of(&config),
+        };
+        self.client
+            .send_notification::<status::Status>(params)
+            .await;
+    }
+
+    /// `policyCheck/configFor`: the config that governs a document.
+    pub async fn config_for_document(&self, params: ConfigForParams) -> Result<ConfigStatus> {
+        let config = file_path(&params.uri)
+            .map(|path| self.config_in_use(&path))
+            .unwrap_or_default();
+        Ok(ConfigStatus::of(&config))
     }
 }
 
@@ -874,6 +926,7 @@ impl LanguageServer for Backend {
             self.apply_settings(settings);
             self.reanalyze_all();
         }
+        self.send_status().await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -909,7 +962,7 @@ impl LanguageServer for Backend {
         // Clients that cannot watch files still tell us when the config is
         // saved from the editor.
         if self.is_settings_file(&params.text_document.uri) {
-            self.reload_configs();
+            self.reload_configs().await;
         }
     }
 
@@ -966,7 +1019,7 @@ impl LanguageServer for Backend {
             .iter()
             .any(|change| self.is_settings_file(&change.uri))
         {
-            self.reload_configs();
+            self.reload_configs().await;
         }
     }
 
@@ -1058,6 +1111,12 @@ impl LanguageServer for Backend {
                             mapper.range(item.range),
                             item.insert,
                         ))),
+                        additional_text_edits: (!item.additional.is_empty()).then(|| {
+                            item.additional
+                                .iter()
+                                .map(|e| TextEdit::new(mapper.range(e.range), e.insert.clone()))
+                                .collect()
+                        }),
                         tags: item.deprecated.then(|| vec![CompletionItemTag::DEPRECATED]),
                         label: item.label,
                         ..CompletionItem::default()

@@ -173,6 +173,22 @@ impl Client {
         (found, skipped)
     }
 
+    /// Waits for the next notification `method`; other messages are kept.
+    fn notification(&mut self, method: &str) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut kept = VecDeque::new();
+        let found = loop {
+            let message = self.next_message(deadline);
+            if message["method"] == method && message.get("id").is_none() {
+                break message["params"].clone();
+            }
+            kept.push_back(message);
+        };
+        kept.extend(self.backlog.drain(..));
+        self.backlog = kept;
+        found
+    }
+
     fn diagnostics_for_version(&mut self, uri: &str, version: i64) -> Value {
         self.diagnostics_where(uri, |p| p["version"] == version).0
     }
@@ -503,7 +519,9 @@ fn burst_of_changes(changes: u32, padding_bytes: usize, expected_codes: &[&str])
     let mut pad = 0;
     while text.len() < padded_end {
         pad += 1;
-        text.push_str(&format!(",\n{{\"Sid\": \"Pad{pad}\", \"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"arn:aws:iam::111122223333:role/App\"}}, \"Action\": \"kms:Decrypt\", \"Resource\": \"*\"}}"));
+        // Each statement for its own role: identical statements would be
+        // redundant-statement findings.
+        text.push_str(&format!(",\n{{\"Sid\": \"Pad{pad}\", \"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"arn:aws:iam::111122223333:role/App{pad}\"}}, \"Action\": \"kms:Decrypt\", \"Resource\": \"*\"}}"));
     }
     text.push_str("]}\n");
     client.open(uri, &text);
@@ -666,6 +684,47 @@ fn completion_inside_an_unfinished_action_array() {
         item["textEdit"]["newText"],
         "kms:GenerateDataKeyWithoutPlaintext\""
     );
+    client.shutdown();
+}
+
+/// Accepting an action typed in front of another one leaves valid JSON:
+/// the comma between them comes as an additional edit.
+#[test]
+fn a_completion_before_another_item_brings_its_comma() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/separator.json";
+    let text = CLEAN.replace(
+        "\"Action\": \"kms:*\"",
+        "\"Action\": [\"kms:*\", \"kms:De\" \"kms:Encrypt\"]",
+    );
+    client.open(uri, &text);
+    client.diagnostics_for_version(uri, 1);
+    let typed = text.find("kms:De\"").unwrap() + "kms:De".len();
+    let result = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": lsp_range(&text, typed, typed, PositionEncoding::Utf16)["start"]}),
+    );
+    let item = result["items"]
+        .as_array()
+        .expect("a completion list")
+        .iter()
+        .find(|i| i["label"] == "kms:Decrypt")
+        .expect("kms:Decrypt offered")
+        .clone();
+    let mut edits = vec![item["textEdit"].clone()];
+    edits.extend(
+        item["additionalTextEdits"]
+            .as_array()
+            .expect("an additional edit for the comma")
+            .iter()
+            .cloned(),
+    );
+    let accepted = apply_edits(&text, &edits);
+    assert!(
+        accepted.contains("[\"kms:*\", \"kms:Decrypt\", \"kms:Encrypt\"]"),
+        "{accepted}"
+    );
+    serde_json::from_str::<Value>(&accepted).expect("valid JSON");
     client.shutdown();
 }
 
@@ -953,6 +1012,62 @@ fn the_project_config_selects_rules_and_reloads_when_it_changes() {
     client.shutdown();
 }
 
+/// The editor is told the server's version and the config in use, at
+/// start and after the config changes, and can ask which config governs a
+/// document.
+#[test]
+fn the_status_names_the_version_and_the_config_in_use() {
+    let dir = TempDir::new("status");
+    let config = dir.0.join("policy-check.toml");
+    std::fs::write(&config, "[rules]\nignore = [\"PC003\"]\n").unwrap();
+    std::fs::create_dir_all(dir.0.join("nested")).unwrap();
+    let nested_config = dir.0.join("nested/policy-check.toml");
+    std::fs::write(&nested_config, "include = 3\n").unwrap();
+    let (mut client, _) = Client::start_in(
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+        Value::Null,
+        Some(&dir.0),
+    );
+    let status = client.notification("policyCheck/status");
+    assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(status["config"], config.display().to_string());
+    assert_eq!(status["configError"], Value::Null);
+
+    let nested = client.request(
+        "policyCheck/configFor",
+        json!({"uri": file_uri(&dir.0.join("nested/deeper/key.json"))}),
+    );
+    assert_eq!(nested["config"], nested_config.display().to_string());
+    assert!(
+        nested["configError"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("line 1: ") && e.contains("expected a sequence")),
+        "{nested}"
+    );
+
+    std::fs::write(&config, "[rules\n").unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&config), "type": 2}]}),
+    );
+    let reloaded = client.notification("policyCheck/status");
+    assert_eq!(reloaded["config"], config.display().to_string());
+    assert!(
+        reloaded["configError"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("line 1: invalid table header")),
+        "{reloaded}"
+    );
+    std::fs::remove_file(&config).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&config), "type": 3}]}),
+    );
+    let removed = client.notification("policyCheck/status");
+    assert_eq!(removed["config"], Value::Null);
+    client.shutdown();
+}
+
 #[test]
 fn settings_filter_severity_enable_and_include_files() {
     let dir = TempDir::new("settings");
@@ -1060,8 +1175,19 @@ fn a_yaml_template_gets_its_key_policy_findings_at_template_positions() {
         .as_array()
         .unwrap()
         .iter()
-        .find(|a| a["title"] == "Write `kms:Decrypt`")
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Write `kms:Decrypt`")
+        })
         .unwrap_or_else(|| panic!("the fix: {actions}"));
+    // The typo's fix makes the statement grant: it says so and is not preferred.
+    assert_eq!(
+        fix["title"],
+        "Write `kms:Decrypt`: the statement starts to grant it; review"
+    );
+    assert_eq!(fix["isPreferred"], false);
     let changes = fix["edit"]["changes"].as_object().unwrap();
     assert_eq!(changes.keys().collect::<Vec<_>>(), [uri]);
     let fixed = apply_edits(TEMPLATE, changes[uri].as_array().unwrap());

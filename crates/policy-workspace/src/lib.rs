@@ -22,4 +22,4 @@ pub mod suppress;
 
 pub use config::{Config, ConfigError, Mode, FILE_NAME};
 pub use glob::Globs;
-pub use settings::{Discovery, Overrides, Settings};
+pub use settings::{ConfigInUse, Discovery, Overrides, Settings};

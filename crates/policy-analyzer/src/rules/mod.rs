@@ -185,7 +185,14 @@ pub(crate) struct SharedAnalyses<'a> {
     /// The account the policy's own ARNs show as the key's owner: four
     /// security rules ask, and finding it reads every principal and ARN.
     pub(crate) policy_account: OnceCell<Option<String>>,
+    /// Per statement whose principal is `"*"`: who "every principal of" its
+    /// conditions name, and the key-administration actions they get
+    /// (broad-key-administration and create-grant-without-aws-resource-condition ask).
+    pub(crate) account_wide_admin: RefCell<FxHashMap<usize, AccountWideAdmin>>,
 }
+
+/// See [`SharedAnalyses::account_wide_admin`].
+pub(crate) type AccountWideAdmin = Option<(String, Vec<&'static str>)>;
 
 impl<'a> Context<'a> {
     pub fn new(

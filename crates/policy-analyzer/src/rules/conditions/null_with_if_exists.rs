@@ -43,8 +43,8 @@ one). It is safe: IAM does not accept the suffix, so `Null` is the only
 reading.
 
 ## Sources
-- IAM User Guide, Condition operators: "You can add IfExists to the end of any condition operator name except the Null condition"; `Null` "check[s] if a condition key is absent".
-- IAM User Guide, Access Analyzer policy checks: "Error – Null with if exists".
+- IAM User Guide, "IAM JSON policy elements: Condition operators": "You can add IfExists to the end of any condition operator name except the Null condition"; `Null` "check[s] if a condition key is absent" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+- IAM User Guide, IAM policy validation check reference: "Error – Null with if exists" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
 "#,
     check: Check::Policy(check),
 };

@@ -59,10 +59,10 @@ starts to apply, so review it). The letter-case hint has a safe fix to the
 catalogue's spelling.
 
 ## Sources
-- Service Authorization Reference for AWS KMS (catalogue `data/kms-catalog.json`): the KMS condition keys and the global keys (reference notes §2a, §2b).
-- IAM User Guide, Condition operators: "If the key that you specify in a policy condition is not present in the request context, the values do not match and the condition is false" (negated operators: true).
-- IAM User Guide, Access Analyzer policy checks: "Condition key names are not case-sensitive".
-- AWS encryption context keys set by services (reference notes §5, §6): `aws:s3:arn` (S3 User Guide, seeds/003_a7c6a4a498b59cae.txt), `aws:logs:arn` (CloudWatch Logs User Guide), `aws:cloudtrail:arn` (CloudTrail User Guide), `aws:ebs:id` (EC2 User Guide, KMS Developer Guide), `aws:rds:db-id` (RDS User Guide), `aws:dynamodb:tableName` and `aws:dynamodb:subscriberId` (DynamoDB Developer Guide, KMS Developer Guide grant example). `aws:sqs:arn` and `aws:sns:topicArn` are used in public key policies but were not confirmed in the AWS documentation read; they are known here only so that they are never mistaken for near misses.
+- Service Authorization Reference, "Actions, resources, and condition keys for AWS Key Management Service": the KMS condition keys (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html); IAM User Guide, "AWS global condition context keys": the global keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+- IAM User Guide, "IAM JSON policy elements: Condition operators": "If the key that you specify in a policy condition is not present in the request context, the values do not match and the condition is false" (negated operators: true) (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+- IAM User Guide, IAM policy validation check reference: "Condition key names are not case-sensitive" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
+- Encryption context keys set by AWS services: `aws:s3:arn` (Amazon S3 User Guide, https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html; Amazon File Cache User Guide, https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html), `aws:logs:arn` (CloudWatch Logs User Guide, https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html), `aws:cloudtrail:arn` (CloudTrail User Guide, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html), `aws:ebs:id` (AWS KMS Developer Guide, "How Amazon Elastic Block Store (Amazon EBS) uses AWS KMS", https://docs.aws.amazon.com/kms/latest/developerguide/services-ebs.html), `aws:rds:db-id` (RDS User Guide, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html), `aws:dynamodb:tableName` and `aws:dynamodb:subscriberId` (DynamoDB Developer Guide, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html). `aws:sqs:arn` and `aws:sns:topicArn` are used in public key policies but were not confirmed in the AWS documentation read; they are known here only so that they are never mistaken for near misses.
 "#,
     check: Check::Policy(check),
 };
@@ -172,7 +172,14 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 if found.info.prefix.as_deref() == Some(CONTEXT_PREFIX) {
                     check_context_key(ctx, out, &entry);
                 }
-                if found.case_differs {
+                // Two spellings of one key under one operator:
+                // duplicate-condition-key-case reports them together.
+                let spelled_twice = entry
+                    .op
+                    .keys
+                    .iter()
+                    .any(|k| k.key.value != name && k.key.value.eq_ignore_ascii_case(name));
+                if found.case_differs && !spelled_twice {
                     let canonical = match &found.info.prefix {
                         None => found.info.name.clone(),
                         Some(p) => format!("{}{}", &found.info.name[..p.len()], &name[p.len()..]),
@@ -217,6 +224,28 @@ fn report_unknown(ctx: &Context<'_>, out: &mut Emitter<'_>, entry: &Entry<'_, '_
                 format!("{} in {label} names no encryption context key", code(name)),
             )
             .with_help("write the context key after the prefix, as in `kms:EncryptionContext:aws:s3:arn`, or use `kms:EncryptionContextKeys` to test which keys are present")
+            .at_node(ctx.tree, entry.key.value_node);
+        out.push(d);
+        return;
+    }
+    // `aws:PrincipalTag` (or `aws:PrincipalTag/`) without a tag key: the
+    // key is `aws:PrincipalTag/<tag-key>`, and no spelling fix finds the
+    // tag key that was meant (Access Analyzer's "Missing tag key in
+    // condition").
+    let tag_key = ["aws:principaltag", "aws:resourcetag", "aws:requesttag"]
+        .into_iter()
+        .find(|t| lower.trim_end_matches('/') == *t);
+    if tag_key.is_some() {
+        let written = name.trim_end_matches('/');
+        let d = out
+            .diagnostic(
+                entry.key.key.range,
+                format!(
+                    "{} in {label} names no tag (the key is `{written}/<tag-key>`, one key per tag): KMS requests never carry it as written, {consequence}",
+                    code(name)
+                ),
+            )
+            .with_help(format!("write the tag's key after the slash, as in `{written}/team`"))
             .at_node(ctx.tree, entry.key.value_node);
         out.push(d);
         return;

@@ -55,9 +55,8 @@ entry of the outer block, the fix lifts the inner operators up one level
 operator's place has no fix: choose the operator for the key.
 
 ## Sources
-- IAM User Guide, IAM JSON policy elements: Condition operators (the list of operators, `IfExists`, set qualifiers).
-- IAM User Guide, Access Analyzer policy check reference: "Error – Invalid condition operator".
-- Reference notes §8.5: a key policy with `"Condition": {"Condition": {...}}` (corpus 101).
+- IAM User Guide, "IAM JSON policy elements: Condition operators": the list of operators, `IfExists`, set qualifiers (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+- IAM User Guide, IAM policy validation check reference: "Error – Invalid condition operator" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
 "#,
     check: Check::Policy(check),
 };

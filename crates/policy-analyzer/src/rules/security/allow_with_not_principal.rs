@@ -17,7 +17,7 @@ Reports an `Allow` statement that uses `NotPrincipal`.
 ## Why it matters
 `NotPrincipal` with `Allow` grants the statement's actions to *every*
 principal except the listed ones: every role and user of every other AWS
-account, every service principal and anonymous callers. It is almost always
+account and every service principal. It is almost always
 meant the other way round. The exclusion is also narrower than it reads: a
 role is left out only if its account is listed too, because IAM evaluates a
 request as both the role and its account.
@@ -48,8 +48,8 @@ few out, use `Deny` with `NotPrincipal` (listing the account ARN too) next
 to narrow `Allow` statements.
 
 ## Sources
-- IAM User Guide, "AWS JSON policy elements: NotPrincipal": NotPrincipal with Allow, and the need to list the account of an excluded principal.
-- reference/kms-facts.md §3: which principals a key policy can name.
+- IAM User Guide, "AWS JSON policy elements: NotPrincipal": NotPrincipal with Allow, and the need to list the account of an excluded principal (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+- AWS KMS Developer Guide, "Creating a key policy" ("Principal"): which principals a key policy can name (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
 "#,
     check: Check::Policy(check),
 };
@@ -83,7 +83,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     .is_some()
             });
         let who = if reachable {
-            "the roles and users of every other AWS account, service principals and anonymous callers"
+            "the roles and users of every other AWS account, and service principals"
         } else {
             "today only its conditions keep other accounts out"
         };

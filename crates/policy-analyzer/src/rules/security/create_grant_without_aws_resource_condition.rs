@@ -58,8 +58,8 @@ as the default key policy's "Allow attachment of persistent resources"
 statement does.
 
 ## Sources
-- AWS KMS Developer Guide, conditions-kms.md and key-policy-default.md: `kms:GrantIsForAWSResource` allows the grant operations "only when an AWS service integrated with AWS KMS calls the operation on the user's behalf" (reference/kms-facts.md §2a).
-- Amazon EC2 User Guide, EBSEncryption.md: restrict CreateGrant with `kms:GrantIsForAWSResource` (kms-facts §6, EBS).
+- AWS KMS Developer Guide, "AWS KMS condition keys" (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource) and "Default key policy" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html): `kms:GrantIsForAWSResource` allows the grant operations "only when an AWS service integrated with AWS KMS calls the operation on the user's behalf".
+- Amazon EBS User Guide, "Requirements for Amazon EBS encryption": restrict CreateGrant with `kms:GrantIsForAWSResource` (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html).
 "#,
     check: Check::Policy(check),
 };
@@ -82,11 +82,15 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(principal) = &statement.principal else {
             continue;
         };
+        // `"*"` limited to an account or organization is a grant to every
+        // principal there: broad-key-administration reports it, as a warning.
+        let account_wide = super::broad_key_administration::account_wide_admin(ctx, statement)
+            .is_some_and(|(_, actions)| actions.contains(&"kms:CreateGrant"));
         let grantees: Vec<(RequestPrincipal, String)> = principal
             .values()
             .filter_map(
                 |(kind, text)| match PrincipalValue::parse(kind, text.value) {
-                    PrincipalValue::Everyone => Some((
+                    PrincipalValue::Everyone if !account_wide => Some((
                         RequestPrincipal::role(&account, "policy-check-caller"),
                         "any principal".to_string(),
                     )),

@@ -57,8 +57,8 @@ When the condition has one value and the callers' account is known, the fix
 replaces the value with it (review it: it changes who the statement applies to).
 
 ## Sources
-- kms-facts §2a [S10 conditions-kms.md]: kms:CallerAccount is the account of the calling identity; AWS managed keys combine `Principal *` with kms:CallerAccount and kms:ViaService.
-- `seeds/003_a7c6a4a498b59cae.txt`: `"kms:CallerAccount": "aws_account_id"`, the account of the cache and of its service-linked role; kms-facts §4d.4: the statements are fragments with placeholders, not valid values.
+- AWS KMS Developer Guide, "AWS KMS condition keys": kms:CallerAccount is the account of the calling identity (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account); AWS managed keys combine `Principal *` with kms:CallerAccount and kms:ViaService, as in the AWS managed key policy for Amazon EFS (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html).
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": `"kms:CallerAccount": "aws_account_id"`, the account of the cache and of its service-linked role; the statements are fragments with placeholders, not valid values (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
 "#,
     check: Check::Policy(check),
 };

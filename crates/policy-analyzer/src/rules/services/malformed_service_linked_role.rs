@@ -41,8 +41,9 @@ When only the path is wrong, the fix puts in the role's path (review it:
 the statement starts to apply to the role).
 
 ## Sources
-- `seeds/003_a7c6a4a498b59cae.txt`: the principal `arn:aws:iam::aws_account_id:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_file_cache_id`, and "search your IAM roles using your cache ID" to find the role.
-- kms-facts §4a [S6, S7, S22]: one role per linked file system or cache, `AWSServiceRoleForFSxS3Access_fs-...` or `..._fc-...`; service-linked role ARNs have the form `arn:aws:iam::ACCOUNT:role/aws-service-role/SERVICE-NAME.amazonaws.com/ROLE`.
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the principal `arn:aws:iam::aws_account_id:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_file_cache_id`, and "search your IAM roles using your cache ID" to find the role (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
+- FSx for Lustre User Guide, "Using service-linked roles for Amazon FSx" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/using-service-linked-roles.html) and "Linking your file system to an Amazon S3 bucket" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/create-dra-linked-data-repo.html): one role per linked file system or cache, `AWSServiceRoleForFSxS3Access_fs-...` or `..._fc-...`.
+- IAM User Guide, "Using service-linked roles": service-linked role ARNs have the form `arn:aws:iam::ACCOUNT:role/aws-service-role/SERVICE-NAME.amazonaws.com/ROLE` (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
 "#,
     check: Check::Policy(check),
 };

@@ -45,9 +45,9 @@ When one statement meant for the service lacks them, the fix adds the
 actions to its `Action` (review it: it widens what the statement allows).
 
 ## Sources
-- `seeds/001_31e9581554ba3c76.txt`, `seeds/002_802ee41e043be489.txt`, `seeds/000_aef0a2a228006e0e.txt`: kms:Encrypt and kms:ReEncrypt are "(Optional)"; kms:ListAliases is optional for the console.
-- kms-facts §1, §4d [S10, S23]: kms:ReEncrypt is authorized as kms:ReEncryptFrom and kms:ReEncryptTo; kms:ListAliases is valid only in IAM policies.
-- `seeds/003_a7c6a4a498b59cae.txt`: the linked bucket's statement grants kms:Encrypt, kms:ReEncrypt* and kms:GenerateDataKey*.
+- Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html); Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html): kms:Encrypt and kms:ReEncrypt are "(Optional)"; kms:ListAliases is optional for the console.
+- AWS KMS API Reference, ReEncrypt: kms:ReEncrypt is authorized as kms:ReEncryptFrom and kms:ReEncryptTo (https://docs.aws.amazon.com/kms/latest/APIReference/API_ReEncrypt.html); AWS KMS Developer Guide, "Default key policy": kms:ListAliases is valid only in IAM policies (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the linked bucket's statement grants kms:Encrypt, kms:ReEncrypt* and kms:GenerateDataKey* (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
 "#,
     check: Check::Policy(check),
 };

@@ -63,9 +63,9 @@ sends; for a pattern under `StringEquals`, it renames the operator to
 `StringLike` when the condition has no `StringLike` block yet (review both).
 
 ## Sources
-- `seeds/003_a7c6a4a498b59cae.txt`: the documented statement uses `StringLike` for `kms:EncryptionContext:aws:s3:arn` (`arn:aws:s3:::bucket_name/*`) and `aws:userid` (`*:FSx`); "If you're using ... S3 bucket keys enabled, set the EncryptionContext to the bucket ARN, not the object ARN".
-- kms-facts §5 [S13 bucket-key.md, UsingKMSEncryption.md]: the object ARN without an S3 Bucket Key, the bucket ARN with one.
-- DESIGN.md "Semantics that must be exact": only `StringLike`/`StringNotLike` and the ARN operators treat `*` and `?` as wildcards.
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the documented statement uses `StringLike` for `kms:EncryptionContext:aws:s3:arn` (`arn:aws:s3:::bucket_name/*`) and `aws:userid` (`*:FSx`); "If you're using ... S3 bucket keys enabled, set the EncryptionContext to the bucket ARN, not the object ARN" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
+- Amazon S3 User Guide: the object ARN without an S3 Bucket Key, the bucket ARN with one (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html; https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+- IAM User Guide, "IAM JSON policy elements: Condition operators": only `StringLike`/`StringNotLike` and the ARN operators treat `*` and `?` as wildcards (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
 "#,
     check: Check::Policy(check),
 };

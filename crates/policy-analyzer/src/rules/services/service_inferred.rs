@@ -69,9 +69,9 @@ bucket-keys = true
 None: this is information.
 
 ## Sources
-- `seeds/003_a7c6a4a498b59cae.txt` (File Cache and SSE-KMS buckets): "If you're using ... S3 bucket keys enabled, set the EncryptionContext to the bucket ARN, not the object ARN".
-- kms-facts §5 [S13 bucket-key.md]: the encryption context is the object ARN without an S3 Bucket Key and the bucket ARN with one.
-- kms-facts §2a [S10 conditions-kms.md]: the `kms:ViaService` values of Amazon FSx (`fsx.<region>.amazonaws.com`), EFS and S3.
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": "If you're using ... S3 bucket keys enabled, set the EncryptionContext to the bucket ARN, not the object ARN" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
+- Amazon S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys": the encryption context is the object ARN without an S3 Bucket Key and the bucket ARN with one (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
+- AWS KMS Developer Guide, "AWS KMS condition keys", `kms:ViaService`: the values of Amazon FSx (`fsx.<region>.amazonaws.com`), EFS and S3 (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
 "#,
     check: Check::Policy(check),
 };

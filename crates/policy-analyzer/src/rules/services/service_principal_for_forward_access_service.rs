@@ -49,9 +49,9 @@ is the `kms:ViaService` value of FSx, not a principal.
 None: who should use the service is the author's decision.
 
 ## Sources
-- kms-facts §8.1: service principals used where the service acts with the caller's identity (corpus 085, 088, 094, 097, 108) match no documented flow.
-- kms-facts §4a: there is no documented KMS service principal for FSx; FSx uses the caller's identity and grants. §4c [S9]: the EFS AWS managed key allows `Principal *` with `kms:ViaService`.
-- kms-facts §5 [S13]: SSE-KMS calls are made with the caller's identity; the documented patterns use IAM principals and `kms:ViaService`.
+- Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html); Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html): the documented permissions are for the principals that use the file system, and FSx keeps access through grants (kms:CreateGrant is required); none of these pages names a KMS service principal for FSx. Key policies that grant such service principals match no documented flow.
+- Amazon EFS User Guide, "Using AWS KMS keys for Amazon EFS": the AWS managed key allows `Principal *` with `kms:ViaService` (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html).
+- Amazon S3 User Guide, SSE-KMS: SSE-KMS calls are made with the caller's identity; the documented patterns use IAM principals and `kms:ViaService` (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
 "#,
     check: Check::Policy(check),
 };

@@ -49,8 +49,8 @@ When one statement meant for the service lacks only actions, the fix adds
 them to its `Action` (review it: it widens what the statement allows).
 
 ## Sources
-- kms-facts §3 [S10 key-policy-default.md]: the account principal "enables IAM policies; does not by itself give any IAM user permission".
-- `seeds/001_31e9581554ba3c76.txt`, `seeds/002_802ee41e043be489.txt`, `seeds/000_aef0a2a228006e0e.txt`, kms-facts §4c [S9]: the required permissions.
+- AWS KMS Developer Guide, "Default key policy": the account principal "enables IAM policies; does not by itself give any IAM user permission" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+- Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html); Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html); Amazon EFS User Guide, "Using AWS KMS keys for Amazon EFS" (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html): the required permissions.
 "#,
     check: Check::Policy(check),
 };

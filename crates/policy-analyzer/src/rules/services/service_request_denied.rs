@@ -62,10 +62,10 @@ When one statement meant for the service lacks only actions, the fix adds
 them to its `Action` (review it: it widens what the statement allows).
 
 ## Sources
-- `seeds/001_31e9581554ba3c76.txt` (FSx), `seeds/002_802ee41e043be489.txt` (FSx for Lustre), `seeds/000_aef0a2a228006e0e.txt` (File Cache): kms:Decrypt, kms:GenerateDataKeyWithoutPlaintext, kms:CreateGrant and kms:DescribeKey are "(Required)".
-- kms-facts §4c [S9]: the same list for Amazon EFS.
-- `seeds/003_a7c6a4a498b59cae.txt` and kms-facts §5 [S13]: the linked bucket's key must allow the FSx S3 service-linked role kms:GenerateDataKey and kms:Decrypt through S3.
-- kms-facts §3 [S10 key-policy-default.md]: without a key-policy Allow (direct, or delegated to IAM policies by the account-root statement) a request is denied.
+- Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html); Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html): kms:Decrypt, kms:GenerateDataKeyWithoutPlaintext, kms:CreateGrant and kms:DescribeKey are "(Required)".
+- Amazon EFS User Guide, "Using AWS KMS keys for Amazon EFS": the same list for Amazon EFS (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html).
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html) and Amazon S3 User Guide, SSE-KMS (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html): the linked bucket's key must allow the FSx S3 service-linked role kms:GenerateDataKey and kms:Decrypt through S3.
+- AWS KMS Developer Guide, "Default key policy": without a key-policy Allow (direct, or delegated to IAM policies by the account-root statement) a request is denied (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
 "#,
     check: Check::Policy(check),
 };

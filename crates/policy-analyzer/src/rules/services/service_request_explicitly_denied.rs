@@ -42,9 +42,9 @@ not for an AWS resource:
 None: which requests the Deny should still block is the author's decision.
 
 ## Sources
-- kms-facts §2a [S10 conditions-kms.md]: kms:GrantIsForAWSResource is true when an integrated AWS service creates the grant for the user.
-- DESIGN.md "Semantics that must be exact": explicit Deny beats Allow (IAM User Guide, policy evaluation logic).
-- `seeds/001_31e9581554ba3c76.txt`, `seeds/002_802ee41e043be489.txt`, `seeds/000_aef0a2a228006e0e.txt`, kms-facts §4c [S9], `seeds/003_a7c6a4a498b59cae.txt`: the required permissions.
+- AWS KMS Developer Guide, "AWS KMS condition keys": kms:GrantIsForAWSResource is true when an integrated AWS service creates the grant for the user (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource).
+- IAM User Guide, "Policy evaluation logic": explicit Deny beats Allow (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+- Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html); Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html); Amazon EFS User Guide, "Using AWS KMS keys for Amazon EFS" (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html); Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html): the required permissions.
 "#,
     check: Check::Policy(check),
 };

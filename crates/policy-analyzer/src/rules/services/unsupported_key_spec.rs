@@ -42,9 +42,9 @@ and a symmetric encryption key.
 None: the key must be replaced by a symmetric encryption key.
 
 ## Sources
-- `seeds/002_802ee41e043be489.txt`: "Amazon FSx accepts only symmetric CMKs. You can't use asymmetric CMKs with Amazon FSx".
-- `seeds/000_aef0a2a228006e0e.txt`: "Amazon File Cache accepts only symmetric encryption KMS keys".
-- kms-facts §4c [S9]: EFS supports only symmetric keys; §5 [S13]: S3 accepts only symmetric encryption KMS keys.
+- FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS": "Amazon FSx accepts only symmetric CMKs. You can't use asymmetric CMKs with Amazon FSx" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html).
+- Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS": "Amazon File Cache accepts only symmetric encryption KMS keys" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html).
+- Amazon EFS User Guide, "Using AWS KMS keys for Amazon EFS": EFS supports only symmetric keys (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html); Amazon S3 User Guide, SSE-KMS: S3 accepts only symmetric encryption KMS keys (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
 "#,
     check: Check::Policy(check),
 };

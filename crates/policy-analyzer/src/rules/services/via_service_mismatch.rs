@@ -56,8 +56,8 @@ When the condition has one value, the fix replaces it with the value the
 service's requests carry (review it: check the region).
 
 ## Sources
-- kms-facts §2a [S10 conditions-kms.md, kms:ViaService table]: `fsx.<region>`, `elasticfilesystem.<region>`, `s3.<region>`.amazonaws.com.
-- `seeds/003_a7c6a4a498b59cae.txt`: the linked bucket's statement uses `"kms:ViaService": "s3.bucket-region.amazonaws.com"`; kms-facts §4b, §9: the bucket's region.
+- AWS KMS Developer Guide, "AWS KMS condition keys", the `kms:ViaService` table: `fsx.<region>`, `elasticfilesystem.<region>`, `s3.<region>`.amazonaws.com (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the linked bucket's statement uses `"kms:ViaService": "s3.bucket-region.amazonaws.com"`, the region of the bucket (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
 "#,
     check: Check::Policy(check),
 };

@@ -1,6 +1,7 @@
 use crate::diagnostic::Severity;
 use crate::matcher::has_wildcard;
 use crate::model::PrincipalKind;
+use crate::rules::conditions::formats::placeholder_word;
 use crate::rules::structure::{statements, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::symbolic::FormatView;
@@ -25,8 +26,12 @@ cannot name a principal:
   `arn:aws:iam::111122223333:role/*`); only a lone `"*"` is allowed;
 - placeholders that were never filled in, in any principal type:
   `arn:aws:iam::YOUR_ACCOUNT_ID:root`, `<ACCOUNT_ID>`, `aws_account_id`,
-  `ReplacedByJenkins`, `${account_id}`, and a literal `region` in a service
-  principal such as `logs.region.amazonaws.com`;
+  `ReplacedByJenkins`, `${account_id}`, the Serverless Framework's
+  pseudo-parameters, and the guides'
+  placeholder words in a service principal, such as
+  `logs.region.amazonaws.com` or `service.amazonaws.com` (the same words
+  every other rule takes for placeholders: `region`, `account-id`,
+  `service`, `key_id`...);
 - under `Service`: ARNs and account IDs (they belong under `AWS`) and values
   that are not service names.
 
@@ -73,11 +78,10 @@ Replace the value with the account ID, user or role ARN, or service name that
 was meant. There is no automatic fix: only the author knows it.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-overview ("Principal"): accounts, IAM users, IAM roles and some AWS services can be principals; IAM groups are never valid (reference/kms-facts.md §3).
-- AWS KMS API Reference, PutKeyPolicy `Policy` parameter: "The principals in the key policy must exist and be visible to KMS."
-- IAM User Guide, reference_policies_elements_principal: the forms of account, role, role-session, user, federated and service principals; "You cannot identify a user group as a principal"; "You cannot use a wildcard to match part of a principal name or ARN"; unique principal IDs appear when a user or role is deleted.
-- IAM User Guide, reference_policies_variables: policy variables are used in `Resource` and `Condition` only, so `${...}` in a principal is literal text.
-- Real-world examples (reference/kms-facts.md §8.4): managed-policy ARN as principal (corpus 074), instance profile (015), placeholders `ReplacedByJenkins`, `YOUR_ACCOUNT_ID`, `<security-AccountId>` (091, 092, 095), `logs.region.amazonaws.com` (101).
+- AWS KMS Developer Guide, "Creating a key policy" ("Principal"): accounts, IAM users, IAM roles and some AWS services can be principals; IAM groups are never valid (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+- AWS KMS API Reference, PutKeyPolicy `Policy` parameter: "The principals in the key policy must exist and be visible to KMS." (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html)
+- IAM User Guide, "AWS JSON policy elements: Principal": the forms of account, role, role-session, user, federated and service principals; "You cannot identify a user group as a principal"; "You cannot use a wildcard to match part of a principal name or ARN"; unique principal IDs appear when a user or role is deleted (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+- IAM User Guide, "IAM policy elements: Variables and tags": policy variables are used in `Resource` and `Condition` only, so `${...}` in a principal is literal text (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
 "#,
     check: Check::Policy(check),
 };
@@ -392,21 +396,21 @@ fn check_service(value: &str) -> Option<Finding> {
             "write the service principal named in the service's guide, such as `cloudtrail.amazonaws.com` or `logs.us-east-1.amazonaws.com`",
         ));
     }
-    // `logs.region.amazonaws.com`: the Region copied from a guide as a word.
+    // `service.amazonaws.com`, `SERVICE-NAME.amazonaws.com`,
+    // `logs.region.amazonaws.com`: a guide's placeholder copied as a word.
     let labels: Vec<&str> = value.split('.').collect();
     if let Some(amazonaws) = labels.iter().position(|&l| l == "amazonaws") {
+        if amazonaws >= 1 && placeholder_word(labels[0]) {
+            return Some(Finding::part(
+                0,
+                labels[0].len(),
+                format!("`{}` is a placeholder for the service's name, copied from a guide, and no AWS service has that principal", labels[0]),
+                "write the principal of the service that uses the key, as its guide names it, such as `cloudtrail.amazonaws.com` or `logs.us-east-1.amazonaws.com`",
+            ));
+        }
         if amazonaws >= 2 {
             let region = labels[amazonaws - 1];
-            if matches!(
-                region.to_ascii_lowercase().as_str(),
-                "region"
-                    | "your-region"
-                    | "aws-region"
-                    | "region-code"
-                    | "bucket-region"
-                    | "regionname"
-                    | "region_name"
-            ) {
+            if placeholder_word(region) {
                 let start = labels[..amazonaws - 1]
                     .iter()
                     .map(|l| l.len() + 1)
@@ -448,11 +452,11 @@ fn check_federated(value: &str) -> Option<Finding> {
     None
 }
 
-/// A placeholder that was not filled in: `${...}`, `<...>` or `{{...}}`.
+/// A placeholder that was not filled in: `${...}`, `#{...}`, `<...>` or `{{...}}`.
 fn placeholder(value: &str) -> Option<Finding> {
-    // Every opener below starts with one of these bytes; most values have none.
+    // Every opener below holds one of these bytes; most values have none.
     memchr::memchr3(b'$', b'<', b'{', value.as_bytes())?;
-    for (open, close) in [("${", "}"), ("<", ">"), ("{{", "}}")] {
+    for (open, close) in [("${", "}"), ("#{", "}"), ("<", ">"), ("{{", "}}")] {
         if let Some(start) = value.find(open) {
             let end = value[start..]
                 .find(close)
@@ -564,10 +568,18 @@ mod tests {
             "logs.us-east-1.amazonaws.com",
             "cloudtrail.amazonaws.com",
             "delivery.logs.amazonaws.com",
-            "service.amazonaws.com",
             "ec2.amazonaws.com.cn",
         ] {
             assert!(check_service(v).is_none(), "{v}");
+        }
+        // The guides' placeholder for a service's name, in any spelling.
+        for v in [
+            "service.amazonaws.com",
+            "SERVICE-NAME.amazonaws.com",
+            "service_name.us-east-1.amazonaws.com",
+        ] {
+            let f = check_service(v).unwrap_or_else(|| panic!("{v}"));
+            assert_eq!(f.start, 0, "{v}");
         }
         let region = check_service("logs.region.amazonaws.com").unwrap();
         assert_eq!(

@@ -17,6 +17,9 @@ pub(crate) static RULE: Rule = Rule {
 Reports a `Resource` entry of a key policy that is a KMS key ARN
 (`arn:aws:kms:us-east-1:111122223333:key/1234abcd-...`) or a pattern that
 matches key ARNs (`arn:aws:kms:*:111122223333:key/*`), instead of `"*"`.
+An ARN that still holds a guide's placeholder
+(`arn:aws:kms:Region:account_ID:key/key_ID`) is no key's ARN: it never
+matches, and `resource-not-wildcard` reports it, without a fix.
 
 ## Why it matters
 In a key policy `"Resource": "*"` means "this KMS key", and it is what the KMS
@@ -43,8 +46,8 @@ ARN is another key's, the statement goes from matching nothing to matching
 this key. An ARN next to a `"*"` entry is deleted instead, which is safe.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"): "In a key policy, the value of the Resource element is "*", which means "this KMS key"" (reference/kms-facts.md §1, §3).
-- reference/kms-facts.md §9: tolerate `Resource` ARN forms (`arn:aws:kms:…:key/*`) in key policies, but note that the canonical value is `*`; seen in corpus 010 and 016 and in the CloudTrail guide's snippets (043, 044, 050).
+- AWS KMS Developer Guide, "Creating a key policy" ("Elements in a key policy"): "In a key policy, the value of the Resource element is "*", which means "this KMS key"" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+- AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail": its key-policy snippets write key ARN forms (`arn:aws:kms:…:key/*`) in `Resource`; KMS accepts them, so this rule tolerates them and only notes that the canonical value is `*` (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
 "#,
     check: Check::Policy(check),
 };
@@ -85,7 +88,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             } else {
                 (
                     format!("`{}` in `Resource` of {label} names one key: in a key policy `\"*\"` means this key, and the ARN matches only while it is this key's own (a copy of the policy on another key or in another Region matches nothing)", v.value),
-                    Some(Fix::replace("Replace with `\"*\"` (this key)", v.range, "\"*\"").unsafe_()),
+                    Some(Fix::replace("Replace with `\"*\"` (this key): if the ARN is another key's, the statement, which matches nothing today, starts to apply to this key; review it", v.range, "\"*\"").unsafe_()),
                 )
             };
             let d = out

@@ -18,7 +18,10 @@ pub(crate) static RULE: Rule = Rule {
     docs: r#"## What it does
 Reports `Resource` entries of a key policy that cannot name the key the
 policy is attached to: ARNs of other services (`arn:aws:s3:::bucket`), KMS
-alias ARNs, and text that is not an ARN. It also reports `NotResource` (a
+alias ARNs, text that is not an ARN, and KMS key ARNs whose Region or
+account part still holds a guide's placeholder
+(`arn:aws:kms:Region:account_ID:key/key_ID`), which are no key's ARN. It
+also reports `NotResource` (a
 statement with both `Resource` and `NotResource` is left to
 `conflicting-elements`). A value that is one template placeholder
 (`${key_arn}`) is not judged.
@@ -63,15 +66,17 @@ list covers the key), which few readers can tell at a glance.
 - An entry that never matches, next to entries that do, is deleted (it has no
   effect, so this is safe).
 - When no entry matches, the fix replaces `Resource` with `"*"`; this makes a
-  statement that had no effect take effect, so it is marked for review.
+  statement that had no effect take effect, so it is marked unsafe, for
+  review. A key ARN with a placeholder gets no fix: only the author knows
+  which key was meant, and `"*"` would grant what the statement says to
+  this key.
 - A `NotResource` that lists only resources other than KMS keys is replaced
   with the equivalent `"Resource": "*"`.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"): "In a key policy, the value of the Resource element is "*", which means "this KMS key"" (reference/kms-facts.md §1, §3).
-- reference/kms-facts.md §9: tolerate key ARN forms in `Resource`, but the canonical value is `*`.
-- IAM User Guide, reference_policies_elements_notresource: `NotResource` matches every resource except those listed.
-- Real-world example: the CloudTrail console default key policy in the CloudTrail User Guide (`create-kms-key-policy-for-cloudtrail`, corpus 050) with an S3 ARN as the root statement's Resource.
+- AWS KMS Developer Guide, "Creating a key policy" ("Elements in a key policy"): "In a key policy, the value of the Resource element is "*", which means "this KMS key"" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html). Key ARN forms in `Resource` are tolerated, but the canonical value is `*`.
+- IAM User Guide, "IAM JSON policy elements: NotResource": `NotResource` matches every resource except those listed (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html).
+- AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail": the CloudTrail console's default key policy, with an S3 ARN as the root statement's `Resource` (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
 "#,
     check: Check::Policy(check),
 };
@@ -98,6 +103,9 @@ pub(crate) enum ResourceKind {
     Empty,
     /// A template placeholder for the whole value (`${key_arn}`): unknown.
     Placeholder,
+    /// A KMS key ARN with a Region or account part no key can have, such as
+    /// a guide's `arn:aws:kms:Region:account_ID:key/key_ID`.
+    ImpossibleKeyArn,
 }
 
 pub(crate) fn classify(value: &str) -> ResourceKind {
@@ -124,6 +132,8 @@ pub(crate) fn classify(value: &str) -> ResourceKind {
         // and wildcards that policy-check cannot resolve).
         return if parts[5].to_ascii_lowercase().starts_with("alias/") {
             ResourceKind::AliasArn
+        } else if crate::eval::impossible_key_arn(value).is_some() {
+            ResourceKind::ImpossibleKeyArn
         } else {
             ResourceKind::KeyArn
         };
@@ -150,6 +160,9 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let out = &mut Findings::new(out);
     if identity_policy_like(ctx) {
         return; // an IAM identity policy: missing-element says so once
+    }
+    if crate::rules::actions::other_service_policy(ctx).is_some() {
+        return; // a bucket policy or the like: non-kms-action says so once
     }
     for st in statements(ctx) {
         if out.full() {
@@ -220,6 +233,11 @@ fn check_resource(
                 format!("an ARN of the `{service}` service, not a KMS key")
             }
             ResourceKind::NotArn => "not an ARN".to_string(),
+            ResourceKind::ImpossibleKeyArn => {
+                let (part, text) = crate::eval::impossible_key_arn(v.value).unwrap_or((3, ""));
+                let what = if part == 3 { "Region" } else { "account ID" };
+                format!("a KMS key ARN whose {what} part `{text}` is a placeholder copied from a guide, not a real {what}, so it is no key's ARN")
+            }
         };
         let consequence = if covered {
             "so this entry never matches (other entries cover the key) and can be deleted"
@@ -235,10 +253,21 @@ fn check_resource(
                     e.replacement,
                 )
             })
+        } else if kind == ResourceKind::ImpossibleKeyArn {
+            // Only the author knows the key; `"*"` would make a statement
+            // that matches nothing apply to this key.
+            None
         } else if resource.values.len() == 1
             && (v.node == array || ctx.tree.items(array).len() == 1)
         {
-            Some(Fix::replace("Replace with `\"*\"` (this key)", v.range, "\"*\"").unsafe_())
+            Some(
+                Fix::replace(
+                    "Replace with `\"*\"` (this key): the statement, which matches nothing today, starts to apply; review what it grants",
+                    v.range,
+                    "\"*\"",
+                )
+                .unsafe_(),
+            )
         } else {
             None
         };
@@ -269,7 +298,14 @@ mod tests {
             classify("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
             KeyArn
         );
-        assert_eq!(classify("arn:aws:kms:Region:account_ID:key/key_ID"), KeyArn);
+        assert_eq!(
+            classify("arn:aws:kms:Region:account_ID:key/key_ID"),
+            ImpossibleKeyArn
+        );
+        assert_eq!(
+            classify("arn:aws:kms:us-east-1:account-id:key/*"),
+            ImpossibleKeyArn
+        );
         assert_eq!(classify("arn:aws-cn:kms:*:*:key/*"), KeyArn);
         assert_eq!(classify("arn:aws:kms:*"), KeyArn);
         assert_eq!(classify("arn:*"), KeyArn);
