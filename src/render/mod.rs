@@ -10,6 +10,7 @@ pub mod summary;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use policy_analyzer::user_rules::UserRules;
 use policy_analyzer::{LineIndex, PositionEncoding, TextRange};
 
 use crate::cli::Format;
@@ -36,6 +37,10 @@ pub trait Renderer: Sync {
     fn problem(&mut self, _out: &mut dyn Write, _problem: &Problem) -> io::Result<()> {
         Ok(())
     }
+
+    /// Records the user rules the files written next were checked with
+    /// (their config's rule packs): formats that describe their rules keep them.
+    fn user_rules(&mut self, _rules: &UserRules) {}
 
     /// Writes what comes after the last file.
     fn finish(&mut self, out: &mut dyn Write, summary: &Summary, exit_code: u8) -> io::Result<()>;

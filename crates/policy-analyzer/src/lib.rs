@@ -7,6 +7,7 @@
 pub mod catalog;
 pub mod diagnostic;
 pub mod eval;
+pub mod facts;
 pub mod host;
 pub mod matcher;
 mod memo;
@@ -17,8 +18,10 @@ pub mod services;
 pub mod symbolic;
 pub mod syntax;
 pub mod text;
+pub mod user_rules;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub use diagnostic::{
     Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, StatementRef, TextEdit,
@@ -61,6 +64,9 @@ pub struct AnalyzeOptions {
     /// What the key serves, when the user said so (the config file). Without
     /// it, the service packs infer the services from the policy itself.
     pub profile: Option<Profile>,
+    /// The user rules of the rule packs the configuration names: they run
+    /// after the built-in rules, under the same selection and severities.
+    pub user_rules: Option<Arc<user_rules::UserRules>>,
 }
 
 /// What the analysis found.
@@ -109,6 +115,9 @@ pub(crate) fn analyze_policy(
         let mut emitter = rules::Emitter::new(rule, &options.rules);
         check(&ctx, &mut emitter);
         diagnostics.extend(emitter.into_diagnostics());
+    }
+    if let Some(user) = options.user_rules.as_deref() {
+        user_rules::check(&ctx, user, &options.rules, &mut diagnostics);
     }
     fill_pointers(&parse.tree, &mut diagnostics);
     fill_statements(&parse.tree, &policy, &mut diagnostics);

@@ -382,7 +382,7 @@ mod module_tests {
                     disabled: vec!["PC004"],
                     ..Default::default()
                 },
-                profile: None,
+                ..AnalyzeOptions::default()
             },
             ..Scope::default()
         };

@@ -261,7 +261,10 @@ pub fn diagnostic(d: &AnalyzerDiagnostic, target: &Target<'_>) -> Diagnostic {
         range: mapper.range(d.range),
         severity: Some(severity(d.severity)),
         code: Some(NumberOrString::String(d.code.to_string())),
-        code_description: rule_docs_url(d.code).map(|href| CodeDescription { href }),
+        // A user rule's documentation is its pack's (`--explain`), not online.
+        code_description: policy_analyzer::find_rule(d.code)
+            .and_then(|_| rule_docs_url(d.code))
+            .map(|href| CodeDescription { href }),
         source: Some(SOURCE.to_string()),
         message,
         related_information: (!related.is_empty()).then_some(related),

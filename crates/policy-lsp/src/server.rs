@@ -738,6 +738,18 @@ impl Backend {
         }
     }
 
+    /// Whether a change to `uri` changes the project's settings: a config
+    /// file, or a rule file of a pack a config names.
+    fn is_settings_file(&self, uri: &Uri) -> bool {
+        is_config_file(uri)
+            || file_path(uri).is_some_and(|path| {
+                self.configs
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .is_pack_file(&path)
+            })
+    }
+
     /// Drops every cached config, looks each open document's up again,
     /// re-publishes, and tells the client which config is in use now.
     async fn reload_configs(&self) {
@@ -883,13 +895,20 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         if self.state().watch_files_dynamically {
             let options = DidChangeWatchedFilesRegistrationOptions {
-                watchers: vec![FileSystemWatcher {
-                    glob_pattern: GlobPattern::String(format!(
-                        "**/{}",
-                        policy_workspace::FILE_NAME
-                    )),
-                    kind: None,
-                }],
+                watchers: vec![
+                    FileSystemWatcher {
+                        glob_pattern: GlobPattern::String(format!(
+                            "**/{}",
+                            policy_workspace::FILE_NAME
+                        )),
+                        kind: None,
+                    },
+                    // The rule files of the packs the configs name.
+                    FileSystemWatcher {
+                        glob_pattern: GlobPattern::String("**/*.toml".into()),
+                        kind: None,
+                    },
+                ],
             };
             let registration = Registration {
                 id: "policy-check-config-watcher".into(),
@@ -942,7 +961,7 @@ impl LanguageServer for Backend {
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
         // Clients that cannot watch files still tell us when the config is
         // saved from the editor.
-        if is_config_file(&params.text_document.uri) {
+        if self.is_settings_file(&params.text_document.uri) {
             self.reload_configs().await;
         }
     }
@@ -998,7 +1017,7 @@ impl LanguageServer for Backend {
         if params
             .changes
             .iter()
-            .any(|change| is_config_file(&change.uri))
+            .any(|change| self.is_settings_file(&change.uri))
         {
             self.reload_configs().await;
         }

@@ -35,6 +35,8 @@ impl ConfigStatus {
             .problems
             .iter()
             .map(|problem| match problem.line {
+                // A rule pack's error is in the rule's file: name it.
+                _ if problem.rule_pack => problem.to_string(),
                 Some(line) => format!("line {line}: {}", problem.message),
                 None => problem.message.clone(),
             })
@@ -86,7 +88,9 @@ mod tests {
             problems: vec![ConfigError {
                 path: PathBuf::from("/repo/policy-check.toml"),
                 line: Some(1),
+                column: None,
                 message: "`include` must be a list of globs".into(),
+                rule_pack: false,
             }],
         };
         let params = StatusParams {

@@ -2104,3 +2104,88 @@ fn suppression_comments_apply_in_the_editor() {
     );
     client.shutdown();
 }
+
+/// A user rule pack applies in the editor, and an edit of one of its files
+/// reloads it: a changed rule is republished, a broken one is shown with
+/// its file, line and column while the built-in rules go on.
+#[test]
+fn rule_packs_apply_and_reload_when_their_files_change() {
+    let dir = TempDir::new("rule-packs");
+    std::fs::write(
+        dir.0.join("policy-check.toml"),
+        "rule-packs = [\"rules\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.0.join("rules")).unwrap();
+    let rule = dir.0.join("rules/open.toml");
+    let text = |id: &str| {
+        format!(
+            "id = \"{id}\"\nname = \"open-to-anyone\"\nseverity = \"warning\"\nsummary = \"s\"\nmessage = \"{{statement}} is open\"\ndocument = \"facts\"\nselect = \"$.statements[?@.exposure.anyone == true].exposure\"\nforbid = true\n"
+        )
+    };
+    std::fs::write(&rule, text("ACME001")).unwrap();
+    let policy = r#"{"Version": "2012-10-17", "Statement": [
+  {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+  {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+]}
+"#;
+    let uri = file_uri(&dir.0.join("key.json"));
+    let (mut client, _) = Client::start_in(
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+        Value::Null,
+        Some(&dir.0),
+    );
+    client.open(&uri, policy);
+    let published = client.diagnostics_for_version(&uri, 1);
+    let user: Vec<&Value> = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "ACME001")
+        .collect();
+    assert_eq!(user.len(), 1, "{published}");
+    assert_eq!(user[0]["message"], "statement \"Open\" is open");
+    assert_eq!(
+        user[0]["range"],
+        lsp_range(policy, 221, 224, PositionEncoding::Utf16)
+    );
+
+    let changed = |client: &mut Client| {
+        client.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": file_uri(&rule), "type": 2}]}),
+        );
+    };
+    std::fs::write(&rule, text("ACME002")).unwrap();
+    changed(&mut client);
+    client.diagnostics_where(&uri, |p| {
+        codes(p).contains(&"ACME002".to_string()) && !codes(p).contains(&"ACME001".to_string())
+    });
+
+    client.backlog.clear();
+    std::fs::write(
+        &rule,
+        text("ACME002").replace("forbid = true", "forbid = true\nselector = 1"),
+    )
+    .unwrap();
+    changed(&mut client);
+    let (republished, _) =
+        client.diagnostics_where(&uri, |p| !codes(p).iter().any(|c| c.starts_with("ACME")));
+    assert!(
+        codes(&republished).contains(&"PC501".to_string()),
+        "the built-in rules go on"
+    );
+    let shown: Vec<String> = client
+        .backlog
+        .iter()
+        .filter(|m| m["method"] == "window/showMessage")
+        .map(|m| m["params"]["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        shown
+            .iter()
+            .any(|m| m.contains("rules/open.toml:9:1: unknown field `selector`")),
+        "{shown:?}"
+    );
+    client.shutdown();
+}

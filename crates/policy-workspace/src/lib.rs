@@ -15,6 +15,7 @@
 
 pub mod config;
 pub mod glob;
+pub mod packs;
 pub mod selector;
 pub mod settings;
 pub mod suppress;

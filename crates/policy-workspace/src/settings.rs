@@ -11,10 +11,12 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use policy_analyzer::user_rules::UserRules;
 use policy_analyzer::{all_rules, AnalyzeOptions, RuleSelection, Severity};
 
 use crate::config::{Config, ConfigError, Mode, Suppression, FILE_NAME};
 use crate::glob::Globs;
+use crate::selector;
 
 /// The files a directory walk picks, unless `include` says otherwise: JSON
 /// policies and templates, YAML templates, Terraform modules and the
@@ -41,10 +43,11 @@ pub struct Overrides {
     pub cwd: PathBuf,
     pub include: Option<Globs>,
     pub exclude: Option<Globs>,
-    /// `--select`: replaces the config's `select` and `ignore`.
-    pub select: Option<Vec<&'static str>>,
-    /// `--ignore`: added to the config's `ignore`.
-    pub ignore: Vec<&'static str>,
+    /// `--select`, as written: replaces the config's `select` and `ignore`.
+    /// Resolved against each config's rules, its packs' included.
+    pub select: Option<Vec<String>>,
+    /// `--ignore`, as written: added to the config's `ignore`.
+    pub ignore: Vec<String>,
     pub fail_on: Option<Severity>,
 }
 
@@ -81,8 +84,22 @@ impl Settings {
         let base = config
             .as_ref()
             .map_or_else(|| overrides.cwd.clone(), |c| c.base.clone());
+        let user: Arc<UserRules> = config
+            .as_ref()
+            .map(|c| c.packs.rules.clone())
+            .unwrap_or_default();
+        // Selectors the command line gives that name no rule here name
+        // another config's (the command line checked that some config has them).
+        let resolve = |selectors: &[String]| -> Vec<&'static str> {
+            selectors
+                .iter()
+                .filter_map(|s| selector::resolve_with(s, &user).ok())
+                .flatten()
+                .collect()
+        };
+        let every = || all_rules().map(|r| r.code).chain(user.iter().map(|r| r.id));
         let enabled: Vec<&'static str> = match (&overrides.select, &config) {
-            (Some(select), _) => select.clone(),
+            (Some(select), _) => resolve(select),
             (
                 None,
                 Some(Config {
@@ -97,15 +114,12 @@ impl Settings {
                 .collect(),
             (None, config) => {
                 let ignore = config.as_ref().map_or(&[][..], |c| &c.ignore[..]);
-                all_rules()
-                    .map(|r| r.code)
-                    .filter(|c| !ignore.contains(c))
-                    .collect()
+                every().filter(|c| !ignore.contains(c)).collect()
             }
         };
-        let disabled = all_rules()
-            .map(|r| r.code)
-            .filter(|c| !enabled.contains(c) || overrides.ignore.contains(c))
+        let ignored = resolve(&overrides.ignore);
+        let disabled = every()
+            .filter(|c| !enabled.contains(c) || ignored.contains(c))
             .collect();
         let severity = config
             .as_ref()
@@ -121,6 +135,7 @@ impl Settings {
             options: AnalyzeOptions {
                 rules: RuleSelection { disabled, severity },
                 profile: None,
+                user_rules: (!user.is_empty()).then_some(user),
             },
             fail_on,
             config,
@@ -136,6 +151,14 @@ impl Settings {
     /// The config these settings come from.
     pub fn config(&self) -> Option<&Config> {
         self.config.as_ref()
+    }
+
+    /// The user rules of the config's packs.
+    pub fn user_rules(&self) -> &UserRules {
+        static NONE: std::sync::OnceLock<UserRules> = std::sync::OnceLock::new();
+        self.config
+            .as_ref()
+            .map_or_else(|| NONE.get_or_init(UserRules::default), |c| &c.packs.rules)
     }
 
     /// The config's `[[suppressions]]`.
@@ -326,6 +349,17 @@ impl Discovery {
         self.by_directory.clear();
     }
 
+    /// Whether `path` (absolute) is a rule file, or could become one, of a
+    /// pack that a config read so far names: its change reloads the configs.
+    pub fn is_pack_file(&self, path: &Path) -> bool {
+        self.fixed
+            .iter()
+            .chain(self.by_directory.values())
+            .filter_map(|(settings, _)| settings.config())
+            .chain(self.last_good.values())
+            .any(|c| c.packs.contains(path))
+    }
+
     /// Config errors and warnings found since the last call, to report in order.
     pub fn take_errors(&mut self) -> Vec<ConfigError> {
         std::mem::take(&mut self.errors)
@@ -341,6 +375,7 @@ impl Discovery {
                 let warnings: Vec<ConfigError> = config
                     .warnings
                     .iter()
+                    .chain(&config.packs.errors)
                     .map(|warning| self.shown(warning.clone()))
                     .collect();
                 self.errors.extend(warnings.iter().cloned());
@@ -449,7 +484,7 @@ mod tests {
             cwd: PathBuf::from("/work"),
             ..Overrides::default()
         };
-        o.select = Some(vec![first]);
+        o.select = Some(vec![first.to_string()]);
         let s = Settings::new(Some(config.clone()), Arc::new(o));
         assert_eq!(s.options.rules.disabled.len(), all_rules().count() - 1);
         assert!(!s.options.rules.disabled.contains(&first));
@@ -458,7 +493,7 @@ mod tests {
             cwd: PathBuf::from("/work"),
             ..Overrides::default()
         };
-        o.ignore = vec![first];
+        o.ignore = vec![first.to_string()];
         let s = Settings::new(None, Arc::new(o));
         assert_eq!(s.options.rules.disabled, vec![first]);
     }
