@@ -1,0 +1,56 @@
+//! Inputs that once crashed the analyzer or made it misreport, from issue 14
+//! and from the fuzz targets in `fuzz/`: each runs clean now and reports what
+//! a user should see.
+
+use policy_analyzer::{analyze, analyze_bytes, AnalyzeOptions, Analysis};
+
+fn run(text: &str) -> Analysis {
+    analyze(text, &AnalyzeOptions::default())
+}
+
+fn codes(analysis: &Analysis) -> Vec<&'static str> {
+    analysis.diagnostics.iter().map(|d| d.code).collect()
+}
+
+/// Issue 14: an operator name whose last 8 bytes start inside a multi-byte
+/// character panicked in `Operator::parse` ("byte index 1 is not a char
+/// boundary").
+#[test]
+fn an_operator_name_of_multibyte_characters_is_an_unknown_operator() {
+    let text = r#"{"Statement":[{"Condition":{"中中中":{}}}]}"#;
+    let analysis = run(text);
+    let unknown = analysis
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "PC301")
+        .expect("unknown-operator is reported");
+    assert_eq!(&text[unknown.range.as_usize()], "\"中中中\"");
+    assert!(unknown.message.contains("中中中"), "{}", unknown.message);
+}
+
+/// Issue 14: the same slice was reached through `unknown_element::report`,
+/// which asks whether an unknown statement key is a misplaced operator.
+#[test]
+fn a_statement_key_of_multibyte_characters_is_an_unknown_element() {
+    for key in ["中中中", "ForAnyValue:中中中", "é".repeat(9).as_str(), "x中IfExists"] {
+        let text = format!(r#"{{"Statement":[{{"{key}":1,"Effect":"Allow"}}]}}"#);
+        let analysis = run(&text);
+        let d = analysis
+            .diagnostics
+            .iter()
+            .find(|d| d.code == "PC102")
+            .unwrap_or_else(|| panic!("{key}: {:?}", codes(&analysis)));
+        assert_eq!(&text[d.range.as_usize()], format!("\"{key}\""));
+    }
+}
+
+/// Bytes that are not UTF-8 get one invalid-encoding finding, whatever
+/// surrounds them.
+#[test]
+fn invalid_utf8_is_one_finding() {
+    let mut bytes = br#"{"Statement": [{"Sid": ""#.to_vec();
+    bytes.extend_from_slice(&[0xe4, 0xb8]);
+    bytes.extend_from_slice(br#""}]}"#);
+    let analysis = analyze_bytes(&bytes, &AnalyzeOptions::default());
+    assert_eq!(codes(&analysis), ["PC005"]);
+}
