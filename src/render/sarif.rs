@@ -123,13 +123,11 @@ fn physical_location(path: &str, range: TextRange, positions: &Positions<'_>) ->
     };
     let start = floor(range.start as usize);
     let end = floor(range.end as usize).max(start);
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
     let mut region = region(positions.span(range));
     region["snippet"] = json!({ "text": &text[start..end] });
-    let context = TextRange::new(line_start, line_end);
+    let context = positions.lines_around(TextRange::new(start, end));
     let mut context_region = self::region(positions.span(context));
-    context_region["snippet"] = json!({ "text": &text[line_start..line_end] });
+    context_region["snippet"] = json!({ "text": &text[context.as_usize()] });
     json!({
         "artifactLocation": artifact_location(path),
         "region": region,

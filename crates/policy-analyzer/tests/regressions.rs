@@ -2,7 +2,7 @@
 //! and from the fuzz targets in `fuzz/`: each runs clean now and reports what
 //! a user should see.
 
-use policy_analyzer::{analyze, analyze_bytes, AnalyzeOptions, Analysis};
+use policy_analyzer::{analyze, analyze_bytes, Analysis, AnalyzeOptions};
 
 fn run(text: &str) -> Analysis {
     analyze(text, &AnalyzeOptions::default())
@@ -32,7 +32,12 @@ fn an_operator_name_of_multibyte_characters_is_an_unknown_operator() {
 /// which asks whether an unknown statement key is a misplaced operator.
 #[test]
 fn a_statement_key_of_multibyte_characters_is_an_unknown_element() {
-    for key in ["中中中", "ForAnyValue:中中中", "é".repeat(9).as_str(), "x中IfExists"] {
+    for key in [
+        "中中中",
+        "ForAnyValue:中中中",
+        "é".repeat(9).as_str(),
+        "x中IfExists",
+    ] {
         let text = format!(r#"{{"Statement":[{{"{key}":1,"Effect":"Allow"}}]}}"#);
         let analysis = run(&text);
         let d = analysis

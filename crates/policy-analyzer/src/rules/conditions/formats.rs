@@ -135,7 +135,9 @@ pub fn via_service_problem(value: &str, wildcards: bool) -> Option<String> {
 fn via_service_pattern_problem(value: &str) -> Option<String> {
     const SUFFIX: &str = ".amazonaws.com";
     // The text after the last wildcard (all of it when there is none).
-    let tail = value.rfind(['*', '?']).map_or(value, |last| &value[last + 1..]);
+    let tail = value
+        .rfind(['*', '?'])
+        .map_or(value, |last| &value[last + 1..]);
     if !(SUFFIX.ends_with(tail) || tail.ends_with(SUFFIX)) {
         return Some(format!(
             "no value matched by this pattern ends in `.amazonaws.com` (it ends in `{tail}`)"
