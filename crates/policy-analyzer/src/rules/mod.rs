@@ -153,6 +153,9 @@ pub(crate) struct SharedAnalyses<'a> {
     /// The account the policy's own ARNs show as the key's owner: four
     /// security rules ask, and finding it reads every principal and ARN.
     pub(crate) policy_account: OnceCell<Option<String>>,
+    /// The starts of the invalid-JSON syntax errors, in order, each with the
+    /// furthest end of it and those before it (see [`Context::overlaps_invalid`]).
+    invalid_spans: OnceCell<Vec<(u32, u32)>>,
 }
 
 impl<'a> Context<'a> {
@@ -184,6 +187,29 @@ impl<'a> Context<'a> {
     /// The source text of a range.
     pub fn slice(&self, range: TextRange) -> &'a str {
         &self.text[range.as_usize()]
+    }
+
+    /// Whether `range` overlaps text the parser could not read as JSON (an
+    /// empty error range counts as one byte). A rule asks this for every
+    /// statement, so it is a binary search rather than a walk over the errors.
+    pub(crate) fn overlaps_invalid(&self, range: TextRange) -> bool {
+        let spans = self.shared.invalid_spans.get_or_init(|| {
+            let mut starts: Vec<(u32, u32)> = self
+                .syntax_errors
+                .iter()
+                .filter(|e| e.kind == crate::syntax::SyntaxErrorKind::Invalid)
+                .map(|e| (e.range.start, e.range.end.max(e.range.start + 1)))
+                .collect();
+            starts.sort_unstable();
+            let mut furthest = 0;
+            for span in &mut starts {
+                furthest = furthest.max(span.1);
+                span.1 = furthest;
+            }
+            starts
+        });
+        let before_end = spans.partition_point(|&(start, _)| start < range.end);
+        before_end > 0 && spans[before_end - 1].1 > range.start
     }
 
     /// The catalogue actions an action pattern matches (the catalogue keeps
@@ -301,6 +327,32 @@ mod tests {
                 !rule.summary.is_empty() && !rule.summary.ends_with('.'),
                 "{rule:?}: summary is one line without a full stop"
             );
+        }
+    }
+
+    #[test]
+    fn overlaps_invalid_agrees_with_a_walk_over_the_errors() {
+        let options = AnalyzeOptions::default();
+        for text in [
+            r#"{"a": x, "b": [1,,2], "c": {"d" 1}, %{ if }, "e": "#,
+            r#"{"a": 1, "a": 2 // c
+            , "b": [1,], "c": tru }"#,
+            "[1 2 3 {} {",
+        ] {
+            let parse = crate::syntax::parse(text);
+            let policy = Policy::from_tree(&parse.tree);
+            let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, &options);
+            for start in 0..=text.len() {
+                for end in start..=text.len() {
+                    let range = TextRange::new(start, end);
+                    let walk = parse.errors.iter().any(|e| {
+                        e.kind == crate::syntax::SyntaxErrorKind::Invalid
+                            && e.range.start < range.end
+                            && e.range.end.max(e.range.start + 1) > range.start
+                    });
+                    assert_eq!(ctx.overlaps_invalid(range), walk, "{text:?} {range:?}");
+                }
+            }
         }
     }
 

@@ -198,6 +198,90 @@ fn strings_with_escapes_and_control_characters() {
     assert_eq!(p.tree.as_str(p.tree.lookup("/0").unwrap()), Some("é\n"));
 }
 
+/// `node_at` by walking every child, as it was before it searched.
+fn node_at_linear(tree: &Tree<'_>, offset: usize) -> Option<(NodeId, bool)> {
+    let mut current = tree.root()?;
+    if !tree.range(current).touches(offset) {
+        return None;
+    }
+    loop {
+        let next = match tree.kind(current) {
+            NodeKind::Object(members) => {
+                if let Some(m) = members.iter().find(|m| m.key_range.touches(offset)) {
+                    return Some((m.value, true));
+                }
+                members
+                    .iter()
+                    .map(|m| m.value)
+                    .find(|&v| tree.range(v).touches(offset))
+            }
+            NodeKind::Array(items) => items
+                .iter()
+                .copied()
+                .find(|&v| tree.range(v).touches(offset)),
+            _ => None,
+        };
+        match next {
+            Some(n) => current = n,
+            None => return Some((current, false)),
+        }
+    }
+}
+
+/// The searches of `node_at`, `pointer` and `member_of` answer as a walk over
+/// every child does, on valid, truncated and broken documents alike.
+#[test]
+fn searches_agree_with_a_linear_walk() {
+    let mut texts: Vec<String> = (0..=POLICY.len())
+        .filter(|&i| POLICY.is_char_boundary(i))
+        .map(|i| POLICY[..i].to_string())
+        .collect();
+    texts.extend(
+        [
+            r#"{"a": 1, "a": 2, "b": [1,,2], "c": {"d" "e"}, x: tru, "f": [[], {}, ""]}"#,
+            r#"[1 2 {"a":} ] , {"#,
+            r#"{"Statement": [{"Sid": "a"}, {"Sid": "a", "Sid": "b"}, %{ for x }, 3]}"#,
+            "[\"\\ud800\", \"\u{e9}\u{1f511}\", {\"\u{4e2d}\": [\"\"]}]",
+        ]
+        .map(String::from),
+    );
+    for text in &texts {
+        let tree = parse(text).tree;
+        for offset in 0..=text.len() + 1 {
+            assert_eq!(
+                tree.node_at(offset),
+                node_at_linear(&tree, offset),
+                "{text:?} at {offset}"
+            );
+        }
+        for i in 0..tree.len() {
+            let node = NodeId(i as u32);
+            let pointer = tree.pointer(node);
+            let Some(parent) = tree.node(node).parent else {
+                assert_eq!(pointer, "");
+                continue;
+            };
+            let linear = match tree.kind(parent) {
+                NodeKind::Object(members) => members
+                    .iter()
+                    .find(|m| m.value == node)
+                    .map(|m| m.key.replace('~', "~0").replace('/', "~1")),
+                NodeKind::Array(items) => {
+                    items.iter().position(|&v| v == node).map(|i| i.to_string())
+                }
+                _ => None,
+            };
+            let last = pointer.rsplit('/').next().unwrap();
+            assert_eq!(Some(last.to_string()), linear, "{text:?} node {i}");
+            assert_eq!(
+                tree.member_of(node).map(|m| m.value),
+                matches!(tree.kind(parent), NodeKind::Object(_)).then_some(node),
+                "{text:?} node {i}"
+            );
+        }
+    }
+}
+
 #[test]
 fn node_at_finds_keys_and_values() {
     let p = parse(POLICY);

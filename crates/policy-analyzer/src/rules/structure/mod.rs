@@ -21,7 +21,7 @@ use crate::catalog::distance;
 use crate::diagnostic::Diagnostic;
 use crate::diagnostic::Severity;
 use crate::model::Statement;
-use crate::syntax::{NodeId, NodeKind, SyntaxErrorKind, Tree};
+use crate::syntax::{NodeId, NodeKind, Tree};
 use crate::text::TextRange;
 
 pub(crate) static RULES: &[&Rule] = &[
@@ -225,11 +225,7 @@ pub(crate) fn statement_of<'c, 't>(
 /// is not what the author wrote, so the rules do not judge it: the syntax
 /// errors are the finding there.
 pub(crate) fn intact(ctx: &Context<'_>, range: TextRange) -> bool {
-    !ctx.syntax_errors.iter().any(|e| {
-        e.kind == SyntaxErrorKind::Invalid
-            && e.range.start < range.end
-            && e.range.end.max(e.range.start + 1) > range.start
-    })
+    !ctx.overlaps_invalid(range)
 }
 
 /// The statements of the model that hold no invalid JSON (see [`intact`])
