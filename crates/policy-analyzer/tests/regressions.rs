@@ -59,3 +59,31 @@ fn invalid_utf8_is_one_finding() {
     let analysis = analyze_bytes(&bytes, &AnalyzeOptions::default());
     assert_eq!(codes(&analysis), ["PC005"]);
 }
+
+/// Issue 14: the parser's limit of 50 errors was checked only between
+/// tokens, so one string of 1,000 lone surrogates (`\ud800`) gave 1,001
+/// findings. The lexer's errors now count towards the same limit.
+#[test]
+fn lone_surrogates_in_one_string_stop_at_the_error_limit() {
+    let text = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Sid": "{}", "Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::111122223333:root"}}, "Action": "kms:*", "Resource": "*"}}]}}"#,
+        r"\ud800".repeat(1000)
+    );
+    let analysis = run(&text);
+    let invalid: Vec<_> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "PC001")
+        .collect();
+    assert_eq!(
+        invalid.len(),
+        51,
+        "50 errors and the note that reading stopped"
+    );
+    assert!(invalid[0].message.contains("unpaired UTF-16 surrogate"));
+    assert!(
+        invalid[50].message.starts_with("too many syntax errors"),
+        "{}",
+        invalid[50].message
+    );
+}

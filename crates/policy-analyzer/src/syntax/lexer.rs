@@ -45,6 +45,10 @@ pub(crate) struct Lexer<'a> {
     bytes: &'a [u8],
     pos: usize,
     pub errors: Vec<LexError>,
+    /// How many errors the lexer may keep in all. One string can hold any
+    /// number of bad escapes, and the parser counts errors only between
+    /// tokens: without this, 1,000 lone surrogates gave 1,000 errors.
+    pub error_limit: usize,
 }
 
 impl<'a> Lexer<'a> {
@@ -56,6 +60,7 @@ impl<'a> Lexer<'a> {
             bytes: text.as_bytes(),
             pos,
             errors: Vec::new(),
+            error_limit: usize::MAX,
         }
     }
 
@@ -68,6 +73,9 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, start: usize, end: usize, message: impl Into<String>) {
+        if self.errors.len() >= self.error_limit {
+            return;
+        }
         self.errors.push(LexError {
             range: TextRange::new(start, end),
             message: message.into(),

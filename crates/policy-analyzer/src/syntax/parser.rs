@@ -12,7 +12,7 @@ pub fn parse(text: &str) -> Parse<'_> {
 
 /// Past this many errors the text is most likely not JSON at all (a binary
 /// file, say), and more messages would only bury the first one.
-const MAX_ERRORS: usize = 50;
+pub(crate) const MAX_ERRORS: usize = 50;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -77,6 +77,8 @@ impl<'a> Parser<'a> {
             return t;
         }
         loop {
+            // The lexer's errors and the parser's share one limit.
+            self.lexer.error_limit = MAX_ERRORS.saturating_sub(self.errors.len());
             let t = self.lexer.next_token();
             // A template directive (`%{ for ... }`, `%{ endif }`) stands between
             // values rather than for one: report it and read on as if it were

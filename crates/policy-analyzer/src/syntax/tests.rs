@@ -1,3 +1,4 @@
+use super::parser::MAX_ERRORS;
 use super::*;
 
 const POLICY: &str = r#"{
@@ -140,6 +141,19 @@ fn deep_nesting_does_not_overflow() {
     assert_eq!(parse(&unclosed).errors.len(), 1);
     let unclosed = "{\"a\":".repeat(depth);
     assert_eq!(parse(&unclosed).errors.len(), 1);
+}
+
+#[test]
+fn errors_inside_one_string_count_towards_the_limit() {
+    for escape in ["\\ud800", "\\q", "\\u12", "\u{1}"] {
+        let text = format!(r#"{{"Sid": "{}", "Effect": x}}"#, escape.repeat(1000));
+        let p = parse(&text);
+        assert_eq!(p.errors.len(), MAX_ERRORS + 1, "{escape}");
+        assert_eq!(
+            p.errors.last().unwrap().message,
+            format!("too many syntax errors: stopped reading after {MAX_ERRORS}")
+        );
+    }
 }
 
 #[test]
