@@ -80,13 +80,25 @@ pub fn analyze(text: &str, options: &AnalyzeOptions) -> Analysis {
     let policy = model::Policy::from_tree(&parse.tree);
     let ctx = rules::Context::new(text, &parse.tree, &parse.errors, &policy, options);
     let mut diagnostics = Vec::new();
+    // The findings the document has room for: each rule keeps what is left,
+    // up to its own limit, and summarises the rest (see `rules::Emitter`).
+    let mut room = rules::MAX_FINDINGS_PER_FILE;
     for rule in all_rules() {
         if !options.rules.is_enabled(rule) {
             continue;
         }
-        let mut emitter = rules::Emitter::new(rule, options.rules.severity_of(rule));
+        let mut emitter = rules::Emitter::with_room(rule, options.rules.severity_of(rule), room);
         (rule.check)(&ctx, &mut emitter);
+        room -= emitter.kept();
         diagnostics.extend(emitter.into_diagnostics());
+    }
+    for d in &mut diagnostics {
+        if d.fix
+            .as_ref()
+            .is_some_and(|fix| !rules::edits::fix_is_sound(text, &parse.tree, fix))
+        {
+            d.fix = None;
+        }
     }
     fill_pointers(&parse.tree, &mut diagnostics);
     diagnostics.sort_by(|a, b| {

@@ -87,3 +87,69 @@ fn lone_surrogates_in_one_string_stop_at_the_error_limit() {
         invalid[50].message
     );
 }
+
+fn statement(body: &str) -> String {
+    format!(
+        r#"{{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::111122223333:root"}}, "Resource": "*", {body}}}"#
+    )
+}
+
+fn policy(statements: &[String]) -> String {
+    format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#,
+        statements.join(",\n")
+    )
+}
+
+/// Issue 14: findings are bounded per rule, and one closing finding says how
+/// many more there were.
+#[test]
+fn findings_of_one_rule_stop_at_200_with_a_count_of_the_rest() {
+    let actions: Vec<String> = (0..19_200).map(|i| format!("\"kms:Nope{i}\"")).collect();
+    let text = policy(&[statement(&format!(r#""Action": [{}]"#, actions.join(", ")))]);
+    let analysis = run(&text);
+    let unknown: Vec<_> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "PC201")
+        .collect();
+    assert_eq!(unknown.len(), 201);
+    let summary = unknown.last().unwrap();
+    assert_eq!(
+        summary.message,
+        "and 19,000 more `unknown-action` findings, not shown: at most 200 findings of one rule in one file are reported"
+    );
+    // Placed at the first finding left out, with its pointer.
+    assert_eq!(&text[summary.range.as_usize()], "\"kms:Nope200\"");
+    assert_eq!(summary.pointer.as_deref(), Some("/Statement/0/Action/200"));
+}
+
+/// Issue 14: all rules together keep at most 1,000 findings per file; the
+/// rules past that report only how many they found.
+#[test]
+fn findings_of_a_file_stop_at_1000() {
+    // Each statement: an unknown element (PC102), a bad Effect (PC104), an
+    // unknown action (PC201), an unknown operator (PC301) and a condition
+    // key of no service (PC302): far more than 1,000 findings in all.
+    let statements: Vec<String> = (0..400)
+        .map(|i| {
+            format!(
+                r#"{{"Sid": "S{i}", "Effect": "Allw", "Principal": {{"AWS": "arn:aws:iam::111122223333:root"}}, "Actions": "x", "Action": "kms:Nope{i}", "Resource": "*", "Condition": {{"StringEqual": {{"kms:ViaServce": "x"}}}}}}"#
+            )
+        })
+        .collect();
+    let analysis = run(&policy(&statements));
+    let summaries: Vec<_> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.message.starts_with("and ") && d.message.contains("more `"))
+        .collect();
+    assert_eq!(analysis.diagnostics.len() - summaries.len(), 1_000);
+    assert!(
+        summaries.iter().any(|d| d
+            .message
+            .ends_with("at most 1,000 findings of all rules in one file are reported")),
+        "{:#?}",
+        summaries.iter().map(|d| &d.message).collect::<Vec<_>>()
+    );
+}

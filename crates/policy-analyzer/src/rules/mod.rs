@@ -15,7 +15,7 @@ use std::marker::PhantomData;
 use rustc_hash::FxHashMap;
 
 use crate::catalog::{catalog, ActionSet, Catalog};
-use crate::diagnostic::{Diagnostic, DiagnosticTag, Severity};
+use crate::diagnostic::{Diagnostic, DiagnosticTag, Fix, Severity};
 use crate::model::Policy;
 use crate::syntax::{SyntaxError, Tree};
 use crate::text::TextRange;
@@ -237,19 +237,52 @@ fn action_entries(policy: &Policy<'_>) -> usize {
         .sum()
 }
 
+/// At most this many findings of one rule are kept for one document. A key
+/// policy is at most 32 KB; past this many findings of one kind, more of the
+/// same helps nobody, and a hostile 64 MiB file must not produce millions.
+pub const MAX_FINDINGS_PER_RULE: usize = 200;
+
+/// At most this many findings of all rules together are kept for one
+/// document (not counting the summaries of what was left out).
+pub const MAX_FINDINGS_PER_FILE: usize = 1_000;
+
 /// Collects one rule's diagnostics, stamping them with the rule's identity.
+///
+/// It keeps at most the findings the document has room for (see
+/// [`MAX_FINDINGS_PER_RULE`], [`MAX_FINDINGS_PER_FILE`]); past that it only
+/// counts them, and closes with one finding that says how many were left
+/// out. A rule that can stop looking once the emitter [is full](Self::is_full)
+/// may; one that does not still costs no more per finding than it took to
+/// find it, since [`fix`](Self::fix) skips the work of a fix nobody will see.
 pub struct Emitter<'r> {
     rule: &'r Rule,
     severity: Severity,
     out: Vec<Diagnostic>,
+    /// How many findings this emitter keeps.
+    room: usize,
+    /// Why `room` is what it is, for the summary.
+    limited_by_file: bool,
+    /// Findings past `room`: how many, and where the first was.
+    omitted: usize,
+    first_omitted: Option<TextRange>,
 }
 
 impl<'r> Emitter<'r> {
     pub fn new(rule: &'r Rule, severity: Severity) -> Self {
+        Self::with_room(rule, severity, MAX_FINDINGS_PER_RULE)
+    }
+
+    /// An emitter that keeps at most `room` findings (and never more than
+    /// [`MAX_FINDINGS_PER_RULE`]): what is left of the document's findings.
+    pub fn with_room(rule: &'r Rule, severity: Severity, room: usize) -> Self {
         Emitter {
             rule,
             severity,
             out: Vec::new(),
+            room: room.min(MAX_FINDINGS_PER_RULE),
+            limited_by_file: room < MAX_FINDINGS_PER_RULE,
+            omitted: 0,
+            first_omitted: None,
         }
     }
 
@@ -270,12 +303,69 @@ impl<'r> Emitter<'r> {
     }
 
     pub fn push(&mut self, diagnostic: Diagnostic) {
-        self.out.push(diagnostic);
+        if self.out.len() < self.room {
+            self.out.push(diagnostic);
+        } else {
+            self.omitted += 1;
+            self.first_omitted.get_or_insert(diagnostic.range);
+        }
     }
 
-    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+    /// Whether further findings are only counted.
+    pub fn is_full(&self) -> bool {
+        self.out.len() >= self.room
+    }
+
+    /// The fix `make` builds, unless the next finding will only be counted:
+    /// then building it (rendering a condition block, say) is skipped.
+    pub fn fix(&self, make: impl FnOnce() -> Option<Fix>) -> Option<Fix> {
+        if self.is_full() {
+            None
+        } else {
+            make()
+        }
+    }
+
+    /// How many findings are kept (the summary not included).
+    pub fn kept(&self) -> usize {
+        self.out.len()
+    }
+
+    /// The findings kept, and when some were left out, one more that says
+    /// how many, placed at the first of them.
+    pub fn into_diagnostics(mut self) -> Vec<Diagnostic> {
+        if let Some(range) = self.first_omitted {
+            let (limit, scope) = if self.limited_by_file {
+                (MAX_FINDINGS_PER_FILE, "of all rules in one file")
+            } else {
+                (MAX_FINDINGS_PER_RULE, "of one rule in one file")
+            };
+            let message = format!(
+                "and {} more `{}` findings, not shown: at most {} findings {scope} are reported",
+                thousands(self.omitted),
+                self.rule.name,
+                thousands(limit),
+            );
+            let summary = self
+                .diagnostic(range, message)
+                .with_help("fix the findings shown and check again to see the rest");
+            self.out.push(summary);
+        }
         self.out
     }
+}
+
+/// `19000` as `19,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]

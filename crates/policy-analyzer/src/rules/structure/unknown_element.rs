@@ -152,6 +152,11 @@ fn report(
     place: &str,
     at: Where,
 ) {
+    if out.is_full() {
+        // Only counted: spare the search for a suggestion and a clash.
+        out.push(out.diagnostic(m.key_range, String::new()));
+        return;
+    }
     let key = m.key.as_ref();
     let what = if at == Where::Principal {
         "principal type"
