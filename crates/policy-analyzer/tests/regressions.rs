@@ -153,3 +153,40 @@ fn findings_of_a_file_stop_at_1000() {
         summaries.iter().map(|d| &d.message).collect::<Vec<_>>()
     );
 }
+
+/// Issue 14: statements that a service's checks read (here one linked cache
+/// and bucket per statement) made requests for every pair of them, each
+/// evaluated against every statement. The checks now take the first 16 of
+/// each and say so.
+#[test]
+fn the_service_checks_take_the_first_16_caches_and_say_so() {
+    let statements: Vec<String> = (0..40)
+        .map(|i| {
+            format!(
+                r#"{{"Sid": "Cache{i}", "Effect": "Allow",
+                "Principal": {{"AWS": "arn:aws:iam::111122223333:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_fc-{i:017x}"}},
+                "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {{"StringEquals": {{"kms:CallerAccount": "111122223333", "kms:ViaService": "s3.us-west-2.amazonaws.com"}},
+                               "StringLike": {{"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::bucket-{i}/*"}}}}}}"#
+            )
+        })
+        .collect();
+    let analysis = run(&policy(&statements));
+    let inferred = analysis
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "PC401" && d.message.starts_with("checked the key for"))
+        .expect("the inference is reported");
+    let help = inferred.help.as_deref().unwrap();
+    assert!(
+        help.contains(
+            "the policy names more: only the first 16 regions, buckets, file systems and callers"
+        ),
+        "{help}"
+    );
+    assert!(
+        help.contains("bucket-15") && !help.contains("bucket-16"),
+        "{help}"
+    );
+}

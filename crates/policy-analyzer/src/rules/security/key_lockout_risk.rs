@@ -1,6 +1,6 @@
 use crate::diagnostic::{Fix, Severity};
 use crate::eval::accounts::mentioned_accounts;
-use crate::eval::search::find_allowed_request;
+use crate::eval::search::{RequestSearch, MAX_SEARCHED_STATEMENTS};
 use crate::eval::{covers_action, is_account_id, EvalOptions, PrincipalValue, RequestPrincipal};
 use crate::model::{PrincipalKind, Statement};
 use crate::rules::security::key_account;
@@ -117,14 +117,25 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     }) {
         return;
     }
+    // Each statement that grants kms:PutKeyPolicy is searched through; past
+    // what a search looks at, the policy is not judged (a key policy within
+    // KMS's 32 KB limit never gets there).
+    let grants = policy
+        .statements
+        .iter()
+        .filter(|s| s.is_allow() && covers_action(s, "kms:PutKeyPolicy"))
+        .count();
+    if grants > MAX_SEARCHED_STATEMENTS {
+        return;
+    }
     let account = key_account(ctx);
     let candidates = candidates(ctx, account.as_deref());
     let options = EvalOptions::default();
+    let search = RequestSearch::new(policy, &options);
     let manageable = candidates.into_iter().any(|principal| {
-        find_allowed_request(policy, principal, "kms:PutKeyPolicy", &options, &|e| {
-            e.is_allowed()
-        })
-        .is_some()
+        search
+            .allowed_request(principal, "kms:PutKeyPolicy", &|e| e.is_allowed())
+            .is_some()
     });
     if manageable {
         return;

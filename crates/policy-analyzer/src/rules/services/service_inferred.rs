@@ -2,7 +2,8 @@ use super::{and_list, label, service_name};
 use crate::diagnostic::Severity;
 use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::CallerKind;
-use crate::services::profile::{BucketKeys, Evidence, Origin, Reason, Valued};
+use crate::services::profile::{BucketKeys, Evidence, Origin, Reason, Valued, MAX_VALUES};
+use crate::services::requests::request_limit;
 use crate::services::{ServiceCheck, ServiceId, Verdict};
 use crate::text::TextRange;
 
@@ -121,8 +122,16 @@ fn report_inference(
     }
     let callers: Vec<String> = check.callers.iter().map(|c| c.describe()).collect();
     values.push(format!("as {}", and_list(&callers)));
+    let limits = if check.truncated {
+        format!(
+            " (the policy names more: only the first {MAX_VALUES} regions, buckets, file systems and callers, and {} requests, were checked)",
+            request_limit(ctx.policy.statements.len())
+        )
+    } else {
+        String::new()
+    };
     let help = format!(
-        "the checks used {}; to check other services or values, configure a profile in policy-check.toml \
+        "the checks used {}{limits}; to check other services or values, configure a profile in policy-check.toml \
          ([[profiles]] with services = [\"{}\"], region, account...)",
         values.join(", "),
         service.as_str()
