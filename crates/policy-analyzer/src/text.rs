@@ -170,10 +170,16 @@ impl LineIndex {
     }
 
     /// The zero-based line and column of `offset`, columns counted in `encoding`.
-    /// An offset inside a multi-byte character is rounded down to its start.
+    /// An offset inside a multi-byte character is rounded down to its start,
+    /// one between the `\r` and `\n` of a line ending to the end of the line:
+    /// no position addresses that gap.
     pub fn line_col(&self, text: &str, offset: usize, encoding: PositionEncoding) -> LineCol {
         let mut offset = offset.min(self.len as usize);
         while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let bytes = text.as_bytes();
+        if offset > 0 && bytes[offset - 1] == b'\r' && bytes.get(offset) == Some(&b'\n') {
             offset -= 1;
         }
         let line = self.line_starts.partition_point(|&s| s as usize <= offset) - 1;
@@ -341,8 +347,10 @@ mod tests {
             }
             for offset in (0..=text.len()).filter(|&o| text.is_char_boundary(o)) {
                 let line = lines.iter().rposition(|&(s, _)| s <= offset).unwrap();
+                // Inside a `\r\n`: the end of the line.
+                let at = offset.min(lines[line].1);
                 for encoding in ENCODINGS {
-                    let col = width(&text[lines[line].0..offset], encoding);
+                    let col = width(&text[lines[line].0..at], encoding);
                     let lc = index.line_col(text, offset, encoding);
                     assert_eq!(
                         (lc.line as usize, lc.col as usize),
