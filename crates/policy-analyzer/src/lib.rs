@@ -120,7 +120,7 @@ fn fill_pointers(tree: &syntax::Tree<'_>, diagnostics: &mut [Diagnostic]) {
         let covers = |r: TextRange| r.start <= d.range.start && d.range.end <= r.end;
         let member_key_covers = tree.member_of(node).is_some_and(|m| covers(m.key_range));
         if covers(tree.range(node)) || member_key_covers {
-            d.pointer = Some(tree.pointer(node));
+            d.pointer = tree.addressable_pointer(node);
         }
     }
 }

@@ -190,3 +190,34 @@ fn the_service_checks_take_the_first_16_caches_and_say_so() {
         "{help}"
     );
 }
+
+/// Fuzz (analyze): a diagnostic under a member that a later duplicate key
+/// shadows carried a JSON pointer naming the duplicate's value instead,
+/// here nothing at all (`/Statement/0/Principal/AWS` with the last
+/// `Principal` a number). Such a diagnostic now has no pointer; every
+/// pointer given names a node.
+#[test]
+fn no_pointer_names_a_value_shadowed_by_a_duplicate_key() {
+    let text = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+      "Principal": {"AWS": tru}, "Principal": 1,
+      "Action": "kms:*", "Resource": "*"}]}"#;
+    let analysis = run(text);
+    let tree = policy_analyzer::syntax::parse(text).tree;
+    for d in &analysis.diagnostics {
+        if let Some(pointer) = &d.pointer {
+            assert!(tree.lookup(pointer).is_some(), "{}: {pointer}", d.code);
+        }
+    }
+    let shadowed = analysis
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "PC001" && &text[d.range.as_usize()] == "tru")
+        .expect("the bare word is reported");
+    assert_eq!(shadowed.pointer, None, "{shadowed:?}");
+    let duplicate = analysis
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "PC002")
+        .unwrap();
+    assert_eq!(duplicate.pointer.as_deref(), Some("/Statement/0/Principal"));
+}

@@ -55,6 +55,7 @@ impl<'a> Parser<'a> {
             tree: Tree {
                 nodes: Vec::with_capacity(nodes),
                 root: None,
+                shadowed: Vec::new(),
             },
             stack: Vec::new(),
             errors: Vec::new(),
@@ -229,6 +230,7 @@ impl<'a> Parser<'a> {
             related: None,
         }));
         errors.sort_by_key(|e| (e.range.start, e.range.end));
+        self.tree.shadowed.sort_unstable();
         Parse {
             tree: self.tree,
             errors,
@@ -541,19 +543,25 @@ impl<'a> Parser<'a> {
             return;
         }
         // Policy objects are small: compare keys pairwise there, hash beyond.
-        let mut first_seen: rustc_hash::FxHashMap<&str, TextRange> = Default::default();
+        // Each repeat reports the first occurrence and shadows the one
+        // before it (the last of the keys wins).
+        let mut seen: rustc_hash::FxHashMap<&str, (TextRange, NodeId)> = Default::default();
+        let mut shadowed = Vec::new();
         for (i, m) in members.iter().enumerate() {
-            let first = if members.len() <= 16 {
-                members[..i]
-                    .iter()
-                    .find(|earlier| earlier.key == m.key)
-                    .map(|earlier| earlier.key_range)
+            let earlier = if members.len() <= 16 {
+                let first = members[..i].iter().find(|e| e.key == m.key);
+                let previous = members[..i].iter().rev().find(|e| e.key == m.key);
+                first.zip(previous).map(|(f, p)| (f.key_range, p.value))
             } else {
-                let seen = first_seen.get(m.key.as_ref()).copied();
-                first_seen.entry(m.key.as_ref()).or_insert(m.key_range);
-                seen
+                seen.insert(m.key.as_ref(), (m.key_range, m.value))
+                    .map(|(first, previous)| {
+                        // Keep the first occurrence's range for later repeats.
+                        seen.insert(m.key.as_ref(), (first, m.value));
+                        (first, previous)
+                    })
             };
-            if let Some(first) = first {
+            if let Some((first, previous)) = earlier {
+                shadowed.push(previous);
                 self.errors.push(SyntaxError {
                     kind: SyntaxErrorKind::DuplicateKey { first },
                     range: m.key_range,
@@ -565,6 +573,7 @@ impl<'a> Parser<'a> {
                 });
             }
         }
+        self.tree.shadowed.extend(shadowed);
     }
 }
 

@@ -297,6 +297,36 @@ fn searches_agree_with_a_linear_walk() {
 }
 
 #[test]
+fn values_shadowed_by_a_later_duplicate_have_no_pointer() {
+    for filler in [
+        "",
+        r#""x0": 0, "x1": 1, "x2": 2, "x3": 3, "x4": 4, "x5": 5, "x6": 6, "x7": 7, "x8": 8, "x9": 9, "y0": 0, "y1": 1, "y2": 2, "y3": 3, "y4": 4, "#,
+    ] {
+        // Three `a`s: the first two are shadowed, the last is what AWS keeps.
+        let text = format!(r#"{{{filler}"a": {{"b": 1}}, "c": 2, "a": [3], "a": {{"b": 4}}}}"#);
+        let p = parse(&text);
+        let root = p.tree.root().unwrap();
+        let values: Vec<NodeId> = p
+            .tree
+            .members(root)
+            .iter()
+            .filter(|m| m.key == "a")
+            .map(|m| m.value)
+            .collect();
+        let inner = |v: NodeId| p.tree.get(v, "b").map(|m| m.value);
+        assert_eq!(p.tree.addressable_pointer(values[0]), None);
+        assert_eq!(p.tree.addressable_pointer(inner(values[0]).unwrap()), None);
+        assert_eq!(p.tree.addressable_pointer(values[1]), None);
+        assert_eq!(p.tree.addressable_pointer(values[2]).as_deref(), Some("/a"));
+        let b = inner(values[2]).unwrap();
+        assert_eq!(p.tree.addressable_pointer(b).as_deref(), Some("/a/b"));
+        assert_eq!(p.tree.lookup("/a/b"), Some(b));
+        let c = p.tree.get(root, "c").unwrap().value;
+        assert_eq!(p.tree.addressable_pointer(c).as_deref(), Some("/c"));
+    }
+}
+
+#[test]
 fn node_at_finds_keys_and_values() {
     let p = parse(POLICY);
     let offset = POLICY.find("kms:Decrypt").unwrap() + 3;

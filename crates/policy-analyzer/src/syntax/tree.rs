@@ -47,6 +47,9 @@ pub struct Node<'a> {
 pub struct Tree<'a> {
     pub(crate) nodes: Vec<Node<'a>>,
     pub(crate) root: Option<NodeId>,
+    /// The values of members that a later member with the same key shadows
+    /// (AWS keeps the last), in order: no JSON pointer can name them.
+    pub(crate) shadowed: Vec<NodeId>,
 }
 
 impl<'a> Tree<'a> {
@@ -127,6 +130,22 @@ impl<'a> Tree<'a> {
             out.push_str(segment);
         }
         out
+    }
+
+    /// The JSON pointer of a node, when one names it: not for a node under
+    /// a member that a later duplicate key shadows, where the pointer would
+    /// name the duplicate's value instead (see [`lookup`](Self::lookup)).
+    pub fn addressable_pointer(&self, id: NodeId) -> Option<String> {
+        if !self.shadowed.is_empty() {
+            let mut current = Some(id);
+            while let Some(node) = current {
+                if self.shadowed.binary_search(&node).is_ok() {
+                    return None;
+                }
+                current = self.node(node).parent;
+            }
+        }
+        Some(self.pointer(id))
     }
 
     /// The member of its parent object that `id` is the value of.
