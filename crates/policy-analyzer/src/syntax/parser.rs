@@ -164,6 +164,12 @@ impl<'a> Parser<'a> {
                     at,
                     format!("too many syntax errors: stopped reading after {MAX_ERRORS}"),
                 );
+                // What is still open ends where reading stopped, so that
+                // every node's range holds its members (an editor's outline
+                // needs a statement's Sid inside the statement).
+                while !self.stack.is_empty() {
+                    self.close(at.start as usize);
+                }
                 break;
             }
             let token = self.next();

@@ -157,6 +157,29 @@ fn errors_inside_one_string_count_towards_the_limit() {
 }
 
 #[test]
+fn containers_open_at_the_error_limit_end_where_reading_stopped() {
+    let text = format!(
+        r#"{{"Statement": [{{"Sid": "a", "Effect": [{}], "Action": "x"}}]}}"#,
+        "tru, ".repeat(60)
+    );
+    let p = parse(&text);
+    assert!(p.errors.last().unwrap().message.starts_with("too many"));
+    let stop = p.errors.last().unwrap().range.start;
+    let statement = p.tree.lookup("/Statement/0").unwrap();
+    let sid = p.tree.get(statement, "Sid").unwrap();
+    let range = p.tree.range(statement);
+    assert!(range.start < sid.key_range.start && p.tree.range(sid.value).end <= range.end);
+    assert_eq!(range.end, stop);
+    for i in 0..p.tree.len() {
+        let node = NodeId(i as u32);
+        if let Some(parent) = p.tree.node(node).parent {
+            let (outer, inner) = (p.tree.range(parent), p.tree.range(node));
+            assert!(outer.start <= inner.start && inner.end <= outer.end, "{i}");
+        }
+    }
+}
+
+#[test]
 fn arbitrary_bytes_stop_after_a_bounded_number_of_errors() {
     // Every printable ASCII character and some multi-byte ones, shuffled deterministically.
     let mut state = 0x2545_f491_u32;
