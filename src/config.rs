@@ -179,13 +179,19 @@ impl Config {
 }
 
 /// toml's messages span lines (`invalid array\nexpected `]``); ours are one.
+/// Some are empty (`a =` at the end of the file): the line still says where.
 fn one_line(message: &str) -> String {
-    message
+    let line = message
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
-        .join(": ")
+        .join(": ");
+    if line.is_empty() {
+        "invalid TOML".to_string()
+    } else {
+        line
+    }
 }
 
 /// A `[[profiles]]` entry, with the span of the whole entry for errors
@@ -384,5 +390,13 @@ region = "us-east-1"
         let e = error("include = [\"a\"\n\nexclude = 3 3\n");
         assert!(e.starts_with("/repo/policy-check.toml:"), "{e}");
         assert!(e.contains(":3:") || e.contains(":1:"), "{e}");
+    }
+
+    /// Fuzz (config): toml_edit gives no message for a value missing at the
+    /// end of the file, and the error said nothing after its line.
+    #[test]
+    fn a_value_missing_at_the_end_is_still_explained() {
+        let e = error("[[profiles]]\nfiles = [\"*.json\"]\nservices =");
+        assert_eq!(e, "/repo/policy-check.toml:3: invalid TOML");
     }
 }

@@ -48,11 +48,13 @@ impl ProjectConfig {
         let table = match text.parse::<toml::Table>() {
             Ok(table) => table,
             Err(err) => {
-                config.problems.push(format!(
-                    "{} is not valid TOML: {}",
-                    file.display(),
-                    err.message()
-                ));
+                // toml gives no message for some errors (`a =` at the end).
+                let why = err.message().trim();
+                config.problems.push(if why.is_empty() {
+                    format!("{} is not valid TOML", file.display())
+                } else {
+                    format!("{} is not valid TOML: {why}", file.display())
+                });
                 return config;
             }
         };
@@ -329,6 +331,9 @@ mod tests {
         let broken = parse("include = [");
         assert_eq!(broken.problems.len(), 1);
         assert!(broken.rules.disabled.is_empty());
+        // toml has no message for this one; the problem still reads whole.
+        let cut = parse("[rules]\nignore =");
+        assert_eq!(cut.problems, ["/repo/policy-check.toml is not valid TOML"]);
     }
 
     #[test]
