@@ -216,7 +216,9 @@ impl<'a> Lexer<'a> {
                     self.pos += 1;
                     break;
                 }
-                b'\n' => {
+                // A line ends at `\n`, `\r\n` or a lone `\r` (as editors count
+                // them), and no string runs past the end of its line.
+                b'\n' | b'\r' => {
                     self.error(
                         start,
                         self.pos,

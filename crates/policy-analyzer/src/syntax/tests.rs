@@ -157,6 +157,21 @@ fn errors_inside_one_string_count_towards_the_limit() {
 }
 
 #[test]
+fn an_unterminated_string_ends_at_a_lone_carriage_return() {
+    // Classic Mac line ends: the string stops at its line's end, and the
+    // next line is read as the next member.
+    let text = "{\"Sid\": \"open\r\"Effect\": \"Allow\"}";
+    let errs = errors(text);
+    assert!(errs.iter().any(|(_, t)| t == "\"open"), "{errs:?}");
+    let p = parse(text);
+    let root = p.tree.root().unwrap();
+    assert_eq!(
+        p.tree.as_str(p.tree.get(root, "Effect").unwrap().value),
+        Some("Allow")
+    );
+}
+
+#[test]
 fn containers_open_at_the_error_limit_end_where_reading_stopped() {
     let text = format!(
         r#"{{"Statement": [{{"Sid": "a", "Effect": [{}], "Action": "x"}}]}}"#,
