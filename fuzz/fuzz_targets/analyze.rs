@@ -13,13 +13,14 @@ fuzz_target!(|bytes: &[u8]| {
             invariants::check_analysis(text, &analysis);
             // Positions anywhere near the text, in and past its lines.
             let index = LineIndex::new(text);
+            let reference = policy_check_fuzz::reference::Lines::new(text);
             let lines = index.line_count() as u32;
             for (i, &b) in bytes.iter().enumerate().take(64) {
                 let pos = LineCol {
                     line: (i as u32 * 7 + b as u32) % (lines + 2),
                     col: b as u32 % 40,
                 };
-                invariants::check_position(text, &index, pos);
+                invariants::check_position(text, &index, &reference, pos);
             }
         }
         Err(_) => {

@@ -41,6 +41,9 @@ fuzz_target!(|text: &str| {
         }
     }
     let server = ProjectConfig::parse(text, path);
+    for problem in &server.problems {
+        assert!(!problem.trim().is_empty() && !problem.ends_with(": "), "{problem:?}");
+    }
     let options = AnalyzeOptions {
         rules: server.rules.clone(),
         ..AnalyzeOptions::default()

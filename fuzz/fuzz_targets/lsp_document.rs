@@ -115,46 +115,50 @@ fuzz_target!(|input: &[u8]| {
             }
             Step::Hover(line, col) => {
                 let mapper = mapper(&document, encoding);
+                let lines = reference::Lines::new(mapper.text());
                 let offset = mapper.offset(position((line, col)));
                 if let Some(found) = hover::hover(mapper.text(), offset) {
                     assert!(!found.markdown.is_empty());
                     if let Some(range) = found.range {
                         assert!(range.touches(offset), "hover {range:?} away from {offset}");
-                        check_lsp_range(&mapper, mapper.range(range));
+                        check_lsp_range(&mapper, &lines, mapper.range(range));
                     }
                 }
             }
             Step::Complete(line, col) => {
                 let mapper = mapper(&document, encoding);
+                let lines = reference::Lines::new(mapper.text());
                 let offset = mapper.offset(position((line, col)));
                 for item in completion::complete(mapper.text(), offset, session.snippets) {
                     // LSP: a completion's edit is on one line and holds the cursor.
                     assert!(item.range.touches(offset), "{item:?} away from {offset}");
                     let range = mapper.range(item.range);
-                    check_lsp_range(&mapper, range);
+                    check_lsp_range(&mapper, &lines, range);
                     assert_eq!(range.start.line, range.end.line, "{item:?} spans lines");
                 }
             }
             Step::CodeActions { from, to } => {
                 let mapper = mapper(&document, encoding);
+                let lines = reference::Lines::new(mapper.text());
                 let range = mapper.text_range(Range::new(position(from), position(to)));
-                code_actions(&document, &uri, &mapper, range);
+                code_actions(&document, &uri, &mapper, &lines, range);
             }
         }
     }
     // Every version ends with what the server publishes and lists.
     let mapper = mapper(&document, encoding);
+    let lines = reference::Lines::new(mapper.text());
     let analysis = analysis::run(mapper.text(), version, &Scope::default());
     assert_eq!(analysis.panic, None, "the analyzer panicked");
     for d in analysis::lsp_diagnostics(&analysis, &uri, &mapper) {
-        check_lsp_range(&mapper, d.range);
+        check_lsp_range(&mapper, &lines, d.range);
         for related in d.related_information.iter().flatten() {
-            check_lsp_range(&mapper, related.location.range);
+            check_lsp_range(&mapper, &lines, related.location.range);
         }
     }
-    check_symbols(&mapper, &symbols::document_symbols(&mapper));
+    check_symbols(&mapper, &lines, &symbols::document_symbols(&mapper));
     let whole = TextRange::new(0, mapper.text().len());
-    code_actions(&document, &uri, &mapper, whole);
+    code_actions(&document, &uri, &mapper, &lines, whole);
 });
 
 /// Without steps: hover and completion at a dozen offsets spread over the
@@ -200,9 +204,8 @@ fn check_document(document: &Document, model: &reference::Document) {
 
 /// An LSP range: start before end, both on a line of the text, no further
 /// than the line's end, and each mapping back to the same position.
-fn check_lsp_range(mapper: &PositionMapper<'_>, range: Range) {
-    let text = mapper.text();
-    let lines = reference::lines(text);
+fn check_lsp_range(mapper: &PositionMapper<'_>, reference: &reference::Lines<'_>, range: Range) {
+    let lines = &reference.lines;
     assert!(
         (range.start.line, range.start.character) <= (range.end.line, range.end.character),
         "reversed {range:?}"
@@ -211,7 +214,7 @@ fn check_lsp_range(mapper: &PositionMapper<'_>, range: Range) {
         let Some(&(_, end)) = lines.get(p.line as usize) else {
             panic!("{p:?} past the last line ({} lines)", lines.len());
         };
-        let width = reference::line_col(text, end, mapper.encoding()).col;
+        let width = reference.line_col(end, mapper.encoding()).col;
         assert!(p.character <= width, "{p:?} past the end of its line ({width})");
         assert_eq!(mapper.position(mapper.offset(p)), p, "{p:?} does not map back");
     }
@@ -219,11 +222,15 @@ fn check_lsp_range(mapper: &PositionMapper<'_>, range: Range) {
 
 /// Symbols: valid ranges, each selection inside its symbol, children inside
 /// their parent.
-fn check_symbols(mapper: &PositionMapper<'_>, symbols: &[DocumentSymbol]) {
+fn check_symbols(
+    mapper: &PositionMapper<'_>,
+    lines: &reference::Lines<'_>,
+    symbols: &[DocumentSymbol],
+) {
     let key = |p: Position| (p.line, p.character);
     for s in symbols {
-        check_lsp_range(mapper, s.range);
-        check_lsp_range(mapper, s.selection_range);
+        check_lsp_range(mapper, lines, s.range);
+        check_lsp_range(mapper, lines, s.selection_range);
         assert!(
             key(s.range.start) <= key(s.selection_range.start)
                 && key(s.selection_range.end) <= key(s.range.end),
@@ -236,13 +243,19 @@ fn check_symbols(mapper: &PositionMapper<'_>, symbols: &[DocumentSymbol]) {
             assert!(key(s.range.start) <= key(child.range.start));
             assert!(key(child.range.end) <= key(s.range.end));
         }
-        check_symbols(mapper, s.children.as_deref().unwrap_or_default());
+        check_symbols(mapper, lines, s.children.as_deref().unwrap_or_default());
     }
 }
 
 /// Quick fixes and "fix all" for `range`: valid ranges, edits of one action
 /// apart, and text that parsed cleanly still does after a quick fix.
-fn code_actions(document: &Document, uri: &Uri, mapper: &PositionMapper<'_>, range: TextRange) {
+fn code_actions(
+    document: &Document,
+    uri: &Uri,
+    mapper: &PositionMapper<'_>,
+    lines: &reference::Lines<'_>,
+    range: TextRange,
+) {
     let text = mapper.text();
     let analysis = analysis::run(text, document.version, &Scope::default());
     assert_eq!(analysis.panic, None, "the analyzer panicked");
@@ -260,7 +273,7 @@ fn code_actions(document: &Document, uri: &Uri, mapper: &PositionMapper<'_>, ran
         let mut ranges: Vec<TextRange> = edits
             .iter()
             .map(|e| {
-                check_lsp_range(mapper, e.range);
+                check_lsp_range(mapper, lines, e.range);
                 mapper.text_range(e.range)
             })
             .collect();

@@ -27,15 +27,17 @@ pub fn check_analysis(text: &str, analysis: &Analysis) {
 /// never make valid JSON invalid.
 pub fn check_diagnostics(text: &str, diagnostics: &[Diagnostic]) {
     let index = LineIndex::new(text);
+    let lines = reference::Lines::new(text);
+    let valid = syntax::parse(text).errors.is_empty();
     for d in diagnostics {
         assert!(!d.message.is_empty(), "{}: empty message", d.code);
-        check_range(text, &index, d.range, d.code);
+        check_range(text, &index, &lines, d.range, d.code);
         for related in &d.related {
-            check_range(text, &index, related.range, d.code);
+            check_range(text, &index, &lines, related.range, d.code);
         }
         if let Some(fix) = &d.fix {
             for edit in &fix.edits {
-                check_range(text, &index, edit.range, d.code);
+                check_range(text, &index, &lines, edit.range, d.code);
             }
             let mut edits: Vec<TextRange> = fix.edits.iter().map(|e| e.range).collect();
             edits.sort();
@@ -48,7 +50,7 @@ pub fn check_diagnostics(text: &str, diagnostics: &[Diagnostic]) {
                     pair
                 );
             }
-            if syntax::parse(text).errors.is_empty() {
+            if valid {
                 let fixed = fix.apply(text);
                 let errors = syntax::parse(&fixed).errors;
                 assert!(
@@ -70,7 +72,13 @@ pub fn check_diagnostics(text: &str, diagnostics: &[Diagnostic]) {
 /// A range lies in the text, on character boundaries, and both ends map to
 /// a line and column (in each encoding) that map back to them, as the naive
 /// line count of [`reference`] does.
-pub fn check_range(text: &str, index: &LineIndex, range: TextRange, code: &str) {
+pub fn check_range(
+    text: &str,
+    index: &LineIndex,
+    lines: &reference::Lines<'_>,
+    range: TextRange,
+    code: &str,
+) {
     assert!(
         range.start <= range.end && range.end as usize <= text.len(),
         "{code}: range {range:?} outside a text of {} bytes",
@@ -81,19 +89,19 @@ pub fn check_range(text: &str, index: &LineIndex, range: TextRange, code: &str) 
             text.is_char_boundary(offset),
             "{code}: offset {offset} inside a character"
         );
-        check_offset(text, index, offset);
+        check_offset(text, index, lines, offset);
     }
 }
 
 /// An offset's line and column in each encoding agree with the reference
 /// count, and map back to the offset (or, between the `\r` and `\n` of one
 /// line ending, to the end of the line: no position addresses that gap).
-pub fn check_offset(text: &str, index: &LineIndex, offset: usize) {
+pub fn check_offset(text: &str, index: &LineIndex, lines: &reference::Lines<'_>, offset: usize) {
     for encoding in ENCODINGS {
         let lc = index.line_col(text, offset, encoding);
         assert_eq!(
             lc,
-            reference::line_col(text, offset, encoding),
+            lines.line_col(offset, encoding),
             "line/column of offset {offset} in {encoding:?}"
         );
         let inside_crlf = text[..offset].ends_with('\r') && text[offset..].starts_with('\n');
@@ -109,11 +117,11 @@ pub fn check_offset(text: &str, index: &LineIndex, offset: usize) {
 /// Any position, even outside the text, maps to the offset the reference
 /// gives: past the end of a line its end, past the last line the text's end,
 /// inside a character its start.
-pub fn check_position(text: &str, index: &LineIndex, pos: LineCol) {
+pub fn check_position(text: &str, index: &LineIndex, lines: &reference::Lines<'_>, pos: LineCol) {
     for encoding in ENCODINGS {
         assert_eq!(
             index.offset(text, pos, encoding),
-            reference::offset(text, pos, encoding),
+            lines.offset(pos, encoding),
             "offset of {pos:?} in {encoding:?}"
         );
     }

@@ -35,45 +35,69 @@ fn width(c: char, encoding: PositionEncoding) -> usize {
     }
 }
 
-/// The line and column of `offset` (rounded down to a character boundary,
-/// clamped to the text). An offset between the `\r` and `\n` of a line
-/// ending is the end of its line.
-pub fn line_col(text: &str, offset: usize, encoding: PositionEncoding) -> LineCol {
-    let mut offset = offset.min(text.len());
-    while !text.is_char_boundary(offset) {
-        offset -= 1;
+/// The lines of one text, split once for many questions.
+pub struct Lines<'t> {
+    text: &'t str,
+    pub lines: Vec<(usize, usize)>,
+}
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Self {
+        Lines {
+            text,
+            lines: lines(text),
+        }
     }
-    if text[..offset].ends_with('\r') && text[offset..].starts_with('\n') {
-        offset -= 1;
+
+    /// The line and column of `offset` (rounded down to a character
+    /// boundary, clamped to the text). An offset between the `\r` and `\n`
+    /// of a line ending is the end of its line.
+    pub fn line_col(&self, offset: usize, encoding: PositionEncoding) -> LineCol {
+        let text = self.text;
+        let mut offset = offset.min(text.len());
+        while !text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        if text[..offset].ends_with('\r') && text[offset..].starts_with('\n') {
+            offset -= 1;
+        }
+        let line = self.lines.partition_point(|&(s, _)| s <= offset).max(1) - 1;
+        let start = self.lines[line].0;
+        let col: usize = text[start..offset].chars().map(|c| width(c, encoding)).sum();
+        LineCol {
+            line: line as u32,
+            col: col as u32,
+        }
     }
-    let lines = lines(text);
-    let line = lines.iter().rposition(|&(s, _)| s <= offset).unwrap_or(0);
-    let start = lines[line].0;
-    let col: usize = text[start..offset].chars().map(|c| width(c, encoding)).sum();
-    LineCol {
-        line: line as u32,
-        col: col as u32,
+
+    /// The offset of a position: past the last line, the end of the text;
+    /// past the end of a line, its end; inside a character, its start.
+    pub fn offset(&self, pos: LineCol, encoding: PositionEncoding) -> usize {
+        let Some(&(start, end)) = self.lines.get(pos.line as usize) else {
+            return self.text.len();
+        };
+        let mut at = start;
+        let mut used = 0;
+        for c in self.text[start..end].chars() {
+            let w = width(c, encoding);
+            if used + w > pos.col as usize {
+                break;
+            }
+            used += w;
+            at += c.len_utf8();
+        }
+        at
     }
 }
 
-/// The offset of a position: past the last line, the end of the text; past
-/// the end of a line, its end; inside a character, its start.
+/// [`Lines::line_col`] of a text split for this one question.
+pub fn line_col(text: &str, offset: usize, encoding: PositionEncoding) -> LineCol {
+    Lines::new(text).line_col(offset, encoding)
+}
+
+/// [`Lines::offset`] of a text split for this one question.
 pub fn offset(text: &str, pos: LineCol, encoding: PositionEncoding) -> usize {
-    let lines = lines(text);
-    let Some(&(start, end)) = lines.get(pos.line as usize) else {
-        return text.len();
-    };
-    let mut at = start;
-    let mut used = 0;
-    for c in text[start..end].chars() {
-        let w = width(c, encoding);
-        if used + w > pos.col as usize {
-            break;
-        }
-        used += w;
-        at += c.len_utf8();
-    }
-    at
+    Lines::new(text).offset(pos, encoding)
 }
 
 /// A document as the LSP specification describes it, edited the slow way.
