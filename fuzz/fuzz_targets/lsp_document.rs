@@ -148,8 +148,8 @@ fuzz_target!(|input: &[u8]| {
     // Every version ends with what the server publishes and lists.
     let mapper = mapper(&document, encoding);
     let lines = reference::Lines::new(mapper.text());
-    let analysis = analysis::run(mapper.text(), version, &Scope::default());
-    assert_eq!(analysis.panic, None, "the analyzer panicked");
+    let analysis = analysis::run(mapper.text(), version, &Scope::default())
+        .expect("the analyzer does not panic");
     for d in analysis::lsp_diagnostics(&analysis, &uri, &mapper) {
         check_lsp_range(&mapper, &lines, d.range);
         for related in d.related_information.iter().flatten() {
@@ -257,8 +257,8 @@ fn code_actions(
     range: TextRange,
 ) {
     let text = mapper.text();
-    let analysis = analysis::run(text, document.version, &Scope::default());
-    assert_eq!(analysis.panic, None, "the analyzer panicked");
+    let analysis = analysis::run(text, document.version, &Scope::default())
+        .expect("the analyzer does not panic");
     invariants::check_diagnostics(text, &analysis.diagnostics);
     let only = [CodeActionKind::QUICKFIX, CodeActionKind::from(FIX_ALL_KIND)];
     for action in code_action::code_actions(&analysis, uri, mapper, range, Some(&only)) {

@@ -53,42 +53,44 @@ pub struct DocumentAnalysis {
     pub shown: bool,
     /// The diagnostics the user sees: at or above the minimum severity.
     pub diagnostics: Vec<Diagnostic>,
-    /// The analyzer panicked (a bug); the message is for the log.
-    pub panic: Option<String>,
 }
 
+/// The analyzer panicked (a bug): the panic's message, for the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Panicked(pub String);
+
 /// Analyses `text` under `scope`. Never panics: a panic inside the analyzer
-/// is caught and reported as an analysis without diagnostics, so that one bad
-/// rule cannot take the editor session down.
-pub fn run(text: &str, version: i32, scope: &Scope) -> DocumentAnalysis {
+/// is caught and returned as such, so that one bad rule cannot take the
+/// editor session down, and so that nobody mistakes it for an analysis that
+/// found nothing (publishing that would erase the findings already shown).
+pub fn run(text: &str, version: i32, scope: &Scope) -> Result<DocumentAnalysis, Panicked> {
+    run_with(text, version, scope, policy_analyzer::analyze)
+}
+
+fn run_with(
+    text: &str,
+    version: i32,
+    scope: &Scope,
+    analyze: impl FnOnce(&str, &policy_analyzer::AnalyzeOptions) -> policy_analyzer::Analysis,
+) -> Result<DocumentAnalysis, Panicked> {
     if !scope.enabled {
-        return DocumentAnalysis {
+        return Ok(DocumentAnalysis {
             version,
             is_policy: false,
             shown: false,
             diagnostics: Vec::new(),
-            panic: None,
-        };
+        });
     }
-    let analysis = match catch_unwind(AssertUnwindSafe(|| {
-        policy_analyzer::analyze(text, &scope.options)
-    })) {
-        Ok(analysis) => analysis,
-        Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            return DocumentAnalysis {
-                version,
-                is_policy: false,
-                shown: false,
-                diagnostics: Vec::new(),
-                panic: Some(message),
-            };
-        }
-    };
+    let analysis =
+        catch_unwind(AssertUnwindSafe(|| analyze(text, &scope.options))).map_err(|payload| {
+            Panicked(
+                payload
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| payload.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown panic".to_string()),
+            )
+        })?;
     let shown = analysis.is_policy || scope.included || scope.seen_policy;
     let diagnostics = if shown {
         analysis
@@ -99,13 +101,12 @@ pub fn run(text: &str, version: i32, scope: &Scope) -> DocumentAnalysis {
     } else {
         Vec::new()
     };
-    DocumentAnalysis {
+    Ok(DocumentAnalysis {
         version,
         is_policy: analysis.is_policy,
         shown,
         diagnostics,
-        panic: None,
-    }
+    })
 }
 
 /// The analysis as LSP diagnostics of `uri`.
@@ -127,11 +128,11 @@ mod tests {
 
     #[test]
     fn policies_are_shown_and_other_json_is_not() {
-        let policy = run(BROKEN_POLICY, 1, &Scope::default());
+        let policy = run(BROKEN_POLICY, 1, &Scope::default()).unwrap();
         assert!(policy.is_policy && policy.shown);
         let codes: Vec<&str> = policy.diagnostics.iter().map(|d| d.code).collect();
         assert_eq!(codes, ["PC004"]);
-        let other = run(r#"{"name": "x",}"#, 1, &Scope::default());
+        let other = run(r#"{"name": "x",}"#, 1, &Scope::default()).unwrap();
         assert!(!other.shown && other.diagnostics.is_empty());
     }
 
@@ -148,7 +149,7 @@ mod tests {
                 ..Scope::default()
             },
         ] {
-            let analysis = run(text, 1, &scope);
+            let analysis = run(text, 1, &scope).unwrap();
             assert!(analysis.shown && !analysis.diagnostics.is_empty());
         }
     }
@@ -159,19 +160,37 @@ mod tests {
             min_severity: Severity::Error,
             ..Scope::default()
         };
-        assert!(!run(BROKEN_POLICY, 1, &errors_only).diagnostics.is_empty());
+        assert!(!run(BROKEN_POLICY, 1, &errors_only)
+            .unwrap()
+            .diagnostics
+            .is_empty());
         let disabled = Scope {
             enabled: false,
             ..Scope::default()
         };
-        assert!(run(BROKEN_POLICY, 1, &disabled).diagnostics.is_empty());
+        assert!(run(BROKEN_POLICY, 1, &disabled)
+            .unwrap()
+            .diagnostics
+            .is_empty());
     }
 
     #[test]
     fn empty_and_binaryish_text_analyse_quietly() {
         for text in ["", "   ", "\u{0}\u{1}", "[[[[[[", "{\"Statement\": "] {
-            let analysis = run(text, 1, &Scope::default());
-            assert!(analysis.panic.is_none());
+            assert!(run(text, 1, &Scope::default()).is_ok());
         }
+    }
+
+    /// Issue 14: a panic in the analyzer gave an analysis with no findings,
+    /// which the server published, erasing the findings already shown.
+    #[test]
+    fn a_panic_is_not_an_analysis_without_findings() {
+        let result = run_with(BROKEN_POLICY, 1, &Scope::default(), |_, _| {
+            panic!("byte index 1 is not a char boundary")
+        });
+        assert_eq!(
+            result.unwrap_err(),
+            Panicked("byte index 1 is not a char boundary".into())
+        );
     }
 }

@@ -131,7 +131,7 @@ mod tests {
     use crate::analysis::{run, Scope};
 
     fn actions(text: &str, range: TextRange, only: Option<&[CodeActionKind]>) -> Vec<CodeAction> {
-        let analysis = run(text, 1, &Scope::default());
+        let analysis = run(text, 1, &Scope::default()).unwrap();
         let index = LineIndex::new(text);
         let mapper = PositionMapper::new(text, &index, PositionEncoding::Utf16);
         let uri = Uri::from_str("file:///tmp/key.json").unwrap();
@@ -246,7 +246,6 @@ mod tests {
             is_policy: true,
             shown: true,
             diagnostics: vec![diagnostic],
-            panic: None,
         };
         let uri = Uri::from_str("file:///tmp/key.json").unwrap();
         let index = LineIndex::new(text);

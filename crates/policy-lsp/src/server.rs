@@ -16,7 +16,7 @@ use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::lsp_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::analysis::{self, Scope};
+use crate::analysis::{self, Panicked, Scope};
 use crate::code_action::{self, FIX_ALL_KIND};
 use crate::completion::{self, ItemKind};
 use crate::config::{self, ConfigCache, ProjectConfig};
@@ -93,14 +93,19 @@ impl Pipeline {
         if !lock(&self.documents).is_current(uri, snapshot.revision) {
             return;
         }
-        let analysis = analysis::run(&snapshot.text, snapshot.version(), &scope);
-        if let Some(panic) = &analysis.panic {
-            eprintln!(
-                "policy-lsp: the analyzer panicked on {} (version {}): {panic}",
-                uri.as_str(),
-                snapshot.version()
-            );
-        }
+        let analysis = match analysis::run(&snapshot.text, snapshot.version(), &scope) {
+            Ok(analysis) => analysis,
+            Err(Panicked(panic)) => {
+                // The findings published for an earlier version stay: an
+                // empty list would tell the user the bug fixed their policy.
+                eprintln!(
+                    "policy-lsp: the analyzer panicked on {} (version {}): {panic}",
+                    uri.as_str(),
+                    snapshot.version()
+                );
+                return;
+            }
+        };
         let diagnostics = analysis::lsp_diagnostics(&analysis, uri, &snapshot.mapper());
         // Check and enqueue under one lock: results enter the queue in
         // version order (see `publisher`).
@@ -598,11 +603,14 @@ impl LanguageServer for Backend {
             .with_snapshot(&uri, move |snapshot| {
                 let analysis = match analysis {
                     Some(analysis) => analysis,
-                    None => Arc::new(analysis::run(
-                        &snapshot.text,
-                        snapshot.version(),
-                        &scope.unwrap_or_default(),
-                    )),
+                    None => Arc::new(
+                        analysis::run(
+                            &snapshot.text,
+                            snapshot.version(),
+                            &scope.unwrap_or_default(),
+                        )
+                        .ok()?,
+                    ),
                 };
                 let mapper = snapshot.mapper();
                 let actions = code_action::code_actions(
