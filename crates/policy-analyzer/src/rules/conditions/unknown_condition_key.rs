@@ -206,6 +206,11 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
 }
 
 fn report_unknown(ctx: &Context<'_>, out: &mut Emitter<'_>, entry: &Entry<'_, '_>) {
+    if out.is_full() {
+        // Only counted: spare the search for what was meant.
+        out.push(out.diagnostic(entry.key.key.range, String::new()));
+        return;
+    }
     let name = entry.key_name();
     let label = entry.statement.label();
     let consequence = absent_consequence(entry);
