@@ -3,7 +3,7 @@
 # binary's time at N and at 2N, in one run. Doubling an input must at most
 # double the time and a bit (linear times a log): a ratio under 2.6 passes,
 # one near 4 means quadratic. Ratios within one run hold on a noisy machine
-# where absolute times do not; each time is the best of a few runs.
+# where absolute times do not; each time is CPU time, the best of a few runs.
 #
 #   benches/scaling.sh              # every family; exit 1 if one fails
 #   benches/scaling.sh values keys  # some of them
@@ -100,20 +100,25 @@ open(path, "w", encoding="utf-8").write(text)
 PY
 }
 
-# The best of REPEAT runs, in milliseconds (JSON output: every finding's
-# line and column is computed).
+# The best of REPEAT runs, in milliseconds of CPU time (user and system):
+# unlike the wall clock, it does not count the time the process waited for
+# a core on a busy machine. JSON output: every finding's line and column
+# is computed.
 time_ms() {
-  local best="" start end ms status
+  local best="" cpu ms status
   for _ in $(seq "$REPEAT"); do
-    start=$(date +%s%N)
     status=0
-    "$BIN" --no-config --format json "$1" >/dev/null 2>&1 || status=$?
-    end=$(date +%s%N)
+    cpu=$( { TIMEFORMAT='%3U %3S'; time "$BIN" --no-config --format json "$1" >/dev/null 2>&1 || echo "status $?" >&2; } 2>&1 )
+    if [[ $cpu == status* ]]; then
+      status=${cpu#status }
+      status=${status%%$'\n'*}
+      cpu=${cpu#*$'\n'}
+    fi
     if ((status > 1)); then
       echo "error: $BIN exited $status on $1" >&2
       exit 2
     fi
-    ms=$(((end - start) / 1000000))
+    ms=$(awk -v u="${cpu% *}" -v s="${cpu#* }" 'BEGIN { printf "%d", (u + s) * 1000 }')
     if [[ -z $best ]] || ((ms < best)); then best=$ms; fi
   done
   echo "$best"
@@ -122,7 +127,7 @@ time_ms() {
 families=("$@")
 ((${#families[@]})) || families=("${ORDER[@]}")
 failed=0
-printf '%-11s %8s %9s %8s %9s %6s\n' family N "ms(N)" 2N "ms(2N)" ratio
+printf '%-11s %8s %9s %8s %9s %6s\n' family N "cpu ms" 2N "cpu ms" ratio
 for family in "${families[@]}"; do
   n=${SIZE[$family]:?unknown family $family}
   generate "$family" "$n" "$WORK/$family-1.json"
