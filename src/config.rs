@@ -208,10 +208,11 @@ impl File<'_> {
     fn error(&self, span: Option<Range<usize>>, message: String) -> ConfigError {
         ConfigError {
             path: self.path.to_path_buf(),
+            // Bytes, not a `str` slice: a span is not trusted to start on
+            // a character boundary.
             line: span.map(|s| {
-                1 + self.text[..s.start.min(self.text.len())]
-                    .matches('\n')
-                    .count()
+                let before = &self.text.as_bytes()[..s.start.min(self.text.len())];
+                1 + before.iter().filter(|&&b| b == b'\n').count()
             }),
             message,
         }
