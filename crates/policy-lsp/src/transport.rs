@@ -165,7 +165,8 @@ impl<R: AsyncRead + Unpin> FrameReader<R> {
     /// Drops bytes up to the next `Content-Length` header after the first
     /// byte (or all of them), and says why.
     fn garbage(&mut self, why: String) -> Incoming {
-        let next = find_content_length(&self.buffer[1..]).map(|i| i + 1);
+        let after_first = self.buffer.get(1..).unwrap_or_default();
+        let next = find_content_length(after_first).map(|i| i + 1);
         self.buffer.drain(..next.unwrap_or(self.buffer.len()));
         let answer = !self.after_bad_frame;
         self.after_bad_frame = true;
@@ -644,6 +645,47 @@ mod tests {
         bytes.extend_from_slice(framed(PING).as_bytes());
         let got = read_all(&bytes).await;
         assert_eq!(got, [Incoming::TooLarge(MAX_BODY + 1), frame_of(PING)]);
+    }
+
+    /// Any bytes: the reader ends, and a well-formed frame after the
+    /// garbage (and a blank line) is still found, unless the garbage held a
+    /// header of its own.
+    #[tokio::test]
+    async fn byte_soup_ends_and_frames_after_it_are_found() {
+        let pieces: [&[u8]; 9] = [
+            b"Content-Length: ",
+            b"12",
+            b"-3",
+            b"\r\n",
+            b"\n",
+            b"{\"jsonrpc\":",
+            b"\xff\xfe",
+            b"x: y",
+            b"content-length:7",
+        ];
+        let mut state = 0x9e37_79b9_u32;
+        for _ in 0..300 {
+            let mut input = Vec::new();
+            for _ in 0..(state % 12) {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                input.extend_from_slice(pieces[state as usize % pieces.len()]);
+            }
+            input.extend_from_slice(b"\r\n\r\n");
+            input.extend_from_slice(framed(PING).as_bytes());
+            let got = read_all(&input).await;
+            // The frame is lost only to a header the garbage itself held,
+            // whose body then ran into it.
+            let framed_garbage = got
+                .iter()
+                .any(|i| matches!(i, Incoming::Frame(b) if b != PING.as_bytes()));
+            assert!(
+                got.last() == Some(&frame_of(PING)) || framed_garbage,
+                "{:?}: {got:?}",
+                String::from_utf8_lossy(&input)
+            );
+        }
     }
 
     fn rejected(body: &[u8]) -> (i64, Value) {
