@@ -11,7 +11,12 @@ use policy_analyzer::Severity;
 /// Exit status: 0 when nothing at or above --fail-on was found, 1 when
 /// something was, 2 for a usage error, an unreadable file or a bad config.
 #[derive(Debug, Parser)]
-#[command(name = "policy-check", version, max_term_width = 100)]
+#[command(
+    name = "policy-check",
+    version,
+    max_term_width = 100,
+    after_help = "Rules: https://github.com/policy-check/policy-check/blob/main/docs/rules/README.md\nConfiguration: https://github.com/policy-check/policy-check/blob/main/docs/configuration.md"
+)]
 pub struct Args {
     /// Files and directories to check; `-` reads standard input. Directories
     /// are walked, respecting .gitignore. Default: the current directory.
@@ -61,13 +66,61 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub stdin_filename: Option<PathBuf>,
 
-    /// Print the table of rules and exit.
-    #[arg(long, exclusive = true)]
+    /// Report only the findings that are not in this baseline (written by
+    /// `--write-baseline`); the others are counted in the summary.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_baseline")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record every finding of this run in a baseline file, and exit 0
+    /// unless a file could not be checked.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
+
+    /// Print the table of rules and exit (with `--format json`, as JSON).
+    #[arg(long, conflicts_with_all = ["paths", "explain", "fix", "diff", "completions", "man"])]
     pub list_rules: bool,
+
+    /// Print the completion script for a shell and exit:
+    /// `policy-check --completions bash > /etc/bash_completion.d/policy-check`.
+    #[arg(long, value_enum, value_name = "SHELL", exclusive = true)]
+    pub completions: Option<clap_complete::Shell>,
+
+    /// Print the man page (roff) and exit: `policy-check --man > policy-check.1`.
+    #[arg(long, exclusive = true)]
+    pub man: bool,
 
     /// Print the documentation of a rule (code or name) and exit.
     #[arg(long, value_name = "RULE", exclusive = true)]
     pub explain: Option<String>,
+
+    /// Apply the safe fixes findings offer, until the files are stable, and
+    /// report what remains. A file is written only if it still parses, and
+    /// atomically. With standard input, the fixed text goes to standard output.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// With --fix or --diff, apply unsafe fixes too: those that change what
+    /// the policy allows, which a person should review.
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Print a unified diff of the fixes --fix would apply, and write nothing.
+    #[arg(long, conflicts_with = "fix")]
+    pub diff: bool,
+
+    /// Show findings at or above this severity [default: warning for the
+    /// human, concise and github formats; everything for json and sarif].
+    /// Findings below it are still counted in the summary.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub min_severity: Option<SeverityLevel>,
+
+    /// Print how many findings each rule has, instead of the findings.
+    #[arg(long)]
+    pub statistics: bool,
+
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "PATH")]
+    pub output_file: Option<PathBuf>,
 
     /// Print only findings and errors: no summary, no notes about skipped files.
     #[arg(short, long)]
@@ -88,6 +141,19 @@ pub enum Format {
     Sarif,
     /// GitHub Actions workflow commands (annotations on the pull request).
     Github,
+    /// One line per finding: `path:line:column: CODE message`.
+    Concise,
+}
+
+impl Format {
+    /// The lowest severity a format shows unless told otherwise: the formats
+    /// people read show what needs doing; the machine formats keep all.
+    pub fn default_min_severity(self) -> Severity {
+        match self {
+            Format::Human | Format::Github | Format::Concise => Severity::Warning,
+            Format::Json | Format::Sarif => Severity::Hint,
+        }
+    }
 }
 
 /// A severity as users write it: `--fail-on`, and `fail-on` and

@@ -49,6 +49,31 @@ pub fn rule_page(rule: &Rule) -> String {
     )
 }
 
+/// `--explain`: the rule's page, and where it is online.
+pub fn explain(rule: &Rule) -> String {
+    format!("{}\nOnline: {}\n", rule_page(rule), help_uri(rule))
+}
+
+/// `--list-rules --format json`: every rule, as data.
+pub fn list_rules_json() -> String {
+    let rules: Vec<serde_json::Value> = all_rules()
+        .map(|rule| {
+            serde_json::json!({
+                "code": rule.code,
+                "name": rule.name,
+                "pack": rule.pack.name(),
+                "severity": rule.severity,
+                "fix": rule.fix.as_str(),
+                "summary": rule.summary,
+                "url": help_uri(rule),
+            })
+        })
+        .collect();
+    let mut out = serde_json::to_string_pretty(&rules).expect("rules serialize");
+    out.push('\n');
+    out
+}
+
 /// The Markdown table of all rules; codes link to their pages under `link_dir`.
 pub fn rules_table(link_dir: &str) -> String {
     let mut out = String::from(

@@ -10,7 +10,6 @@ use std::sync::{Arc, Mutex};
 use policy_analyzer::{analyze, analyze_bytes, Analysis, AnalyzeOptions};
 
 use crate::config::ConfigError;
-use crate::glob::Globs;
 use crate::report::Problem;
 use crate::settings::{Discovery, Overrides, Settings};
 
@@ -21,52 +20,19 @@ pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
 /// What a read takes first: a key policy is at most 32 KB.
 const FIRST_READ_BYTES: usize = 32 * 1024;
 
-/// How a file's text becomes an analysis. CloudFormation and Terraform
-/// readers, which find the policies inside templates, plug in here.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a job's files become analyses. Which host reader a file needs is
+/// decided by `policy_analyzer::host::HostKind::detect`, from its name and
+/// text, once it is read; a Terraform module is one job for its folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reader {
-    /// A JSON key-policy document.
-    Json,
+    /// One file: a key policy, a CloudFormation template, a template file,
+    /// a Terraform plan.
+    File,
+    /// The `.tf`, `.tf.json` and variable files of one folder, read together.
+    TerraformModule(Vec<PathBuf>),
 }
 
-impl Reader {
-    const ALL: [Reader; 1] = [Reader::Json];
-
-    /// The files a directory walk picks for this reader, unless `include` says otherwise.
-    fn default_globs(self) -> &'static [&'static str] {
-        match self {
-            Reader::Json => &["*.json"],
-        }
-    }
-
-    /// The reader for a file: by extension, and JSON for anything else that
-    /// is named on the command line or selected by an `include` glob.
-    pub fn for_path(_path: &Path) -> Reader {
-        Reader::Json
-    }
-
-    /// Analyses a file's bytes.
-    pub fn read<'b>(self, bytes: &'b [u8], options: &AnalyzeOptions) -> Document<'b> {
-        match self {
-            Reader::Json => match std::str::from_utf8(bytes) {
-                Ok(text) => Document {
-                    analysis: analyze(text, options),
-                    text: Cow::Borrowed(text),
-                    utf8: true,
-                },
-                // The analyzer reports where the encoding breaks; the
-                // renderers show the text with replacement characters.
-                Err(_) => Document {
-                    analysis: analyze_bytes(bytes, options),
-                    text: String::from_utf8_lossy(bytes),
-                    utf8: false,
-                },
-            },
-        }
-    }
-}
-
-/// A file as read by a [`Reader`].
+/// A file as read, with its analysis.
 pub struct Document<'b> {
     pub text: Cow<'b, str>,
     pub analysis: Analysis,
@@ -75,14 +41,22 @@ pub struct Document<'b> {
     pub utf8: bool,
 }
 
-/// The `include` default: the files of every reader.
-pub fn default_include() -> Globs {
-    let globs: Vec<&str> = Reader::ALL
-        .iter()
-        .flat_map(|r| r.default_globs())
-        .copied()
-        .collect();
-    Globs::new(&globs).expect("the default globs compile")
+/// Analyses a key policy's bytes.
+pub fn read_policy<'b>(bytes: &'b [u8], options: &AnalyzeOptions) -> Document<'b> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Document {
+            analysis: analyze(text, options),
+            text: Cow::Borrowed(text),
+            utf8: true,
+        },
+        // The analyzer reports where the encoding breaks; the renderers
+        // show the text with replacement characters.
+        Err(_) => Document {
+            analysis: analyze_bytes(bytes, options),
+            text: String::from_utf8_lossy(bytes),
+            utf8: false,
+        },
+    }
 }
 
 /// Where a file's bytes come from.
@@ -149,6 +123,82 @@ fn too_large(len: u64) -> io::Error {
     ))
 }
 
+/// Reads the files a host names (Terraform's `file()` and `templatefile()`)
+/// from the file system, under the same size limit as the files checked.
+pub struct FsLoader;
+
+impl policy_analyzer::host::Loader for FsLoader {
+    fn load(&self, path: &str) -> Result<String, String> {
+        let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_large(bytes.len() as u64).to_string());
+        }
+        String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text: {e}"))
+    }
+}
+
+/// Whether a template file is rendered by a `templatefile()` call of a
+/// Terraform module in its folder or the two above it (where modules keep
+/// `templates/` and `policies/` folders): such a module's check covers it.
+pub fn rendered_by_a_module(template: &Path) -> bool {
+    rendering_module(template).is_some()
+}
+
+/// The folder of the Terraform module whose `templatefile()` renders
+/// `template`, looking up to three folders up.
+pub fn rendering_module(template: &Path) -> Option<PathBuf> {
+    let shown = |p: &Path| display(p);
+    let target = std::fs::canonicalize(template).ok();
+    for dir in template.ancestors().skip(1).take(3) {
+        let Ok(paths) = terraform_module_files(dir) else {
+            continue;
+        };
+        if paths.is_empty() {
+            continue;
+        }
+        let texts: Vec<(String, String)> = paths
+            .iter()
+            .filter_map(|p| Some((shown(p), std::fs::read_to_string(p).ok()?)))
+            .collect();
+        let files: Vec<policy_analyzer::host::HostFile<'_>> = texts
+            .iter()
+            .map(|(path, text)| policy_analyzer::host::HostFile { path, text })
+            .collect();
+        let rendered = policy_analyzer::host::terraform::rendered_templates(&files);
+        if rendered.iter().any(|r| {
+            std::fs::canonicalize(r)
+                .ok()
+                .is_some_and(|r| Some(r) == target)
+        }) {
+            return Some(dir.to_path_buf());
+        }
+    }
+    None
+}
+
+/// Whether Terraform reads `name` as part of its directory's module:
+/// configuration (`.tf`, `.tf.json`) and variable values
+/// (`terraform.tfvars`, `*.auto.tfvars`, and their `.json` forms).
+pub fn is_terraform_module_file(name: &str) -> bool {
+    policy_analyzer::host::is_terraform_module_file(name)
+}
+
+/// The files of the Terraform module in `dir`, in name order.
+pub fn terraform_module_files(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter(|e| is_terraform_module_file(&e.file_name().to_string_lossy()))
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
 /// Whether bytes look binary: a NUL byte in the first 8 KiB, as git decides.
 pub fn is_binary(bytes: &[u8]) -> bool {
     bytes[..bytes.len().min(8192)].contains(&0)
@@ -189,6 +239,7 @@ pub fn walk(
             Some(settings)
         };
 
+    let mut modules = Modules::default();
     let mut paths: Vec<&PathBuf> = paths.iter().collect();
     paths.sort();
     paths.dedup();
@@ -221,7 +272,7 @@ pub fn walk(
             let job = Job {
                 source: Source::Stdin,
                 display: display(name),
-                reader: Reader::for_path(name),
+                reader: Reader::File,
                 absolute,
                 named: true,
                 settings,
@@ -251,10 +302,23 @@ pub fn walk(
             if settings.excludes(&absolute, true) {
                 continue;
             }
+            // A template a module renders is checked through the module, with
+            // its values, as in a walk and in the editor: pre-commit names
+            // the template and the module's files alike.
+            let module = is_template_name(path)
+                .then(|| rendering_module(path))
+                .flatten();
+            let (reader, shown) = match &module {
+                Some(dir) => (modules.reader_for_dir(dir), display(dir)),
+                None => (modules.reader_for(path), display(path)),
+            };
+            let Some(reader) = reader else {
+                continue;
+            };
             let job = Job {
                 source: Source::File(path.clone()),
-                display: display(path),
-                reader: Reader::for_path(path),
+                display: shown,
+                reader,
                 absolute,
                 named: true,
                 settings,
@@ -287,6 +351,26 @@ pub fn walk(
             let entry = match result {
                 Ok(entry) => entry,
                 Err(error) => {
+                    // A broken link to a file the walk would not check
+                    // anyway (README.txt, a stale build output) is not the
+                    // user's problem; one to a file it would check is.
+                    if let Some(link) = broken_link(&error) {
+                        let absolute = overrides.absolute(&link);
+                        let Some(settings) = settings_for(&absolute, &mut emit) else {
+                            return;
+                        };
+                        if !settings.includes(&absolute) || settings.excludes(&absolute, false) {
+                            continue;
+                        }
+                        let problem = Problem::error(
+                            display(&link),
+                            "broken symbolic link: its target does not exist",
+                        );
+                        if !emit(Entry::Problem(problem)) {
+                            return;
+                        }
+                        continue;
+                    }
                     if !emit(Entry::Problem(walk_problem(&error, path))) {
                         return;
                     }
@@ -305,9 +389,12 @@ pub fn walk(
                 continue;
             }
             let path = entry.into_path();
+            let Some(reader) = modules.reader_for(&path) else {
+                continue;
+            };
             let job = Job {
                 display: display(&path),
-                reader: Reader::for_path(&path),
+                reader,
                 source: Source::File(path),
                 absolute,
                 named,
@@ -318,6 +405,51 @@ pub fn walk(
             }
         }
     }
+}
+
+/// The Terraform modules a walk has met: a module is checked once, as the
+/// job of the first of its files met.
+#[derive(Default)]
+struct Modules {
+    seen: HashSet<PathBuf>,
+}
+
+impl Modules {
+    /// The reader of a job for `path`, or `None` when its module is checked already.
+    fn reader_for(&mut self, path: &Path) -> Option<Reader> {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        if !(name.ends_with(".tf") || name.ends_with(".tf.json")) {
+            return Some(Reader::File);
+        }
+        let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        if !self.seen.insert(dir.clone()) {
+            return None;
+        }
+        let dir = if dir.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            dir
+        };
+        let files = terraform_module_files(&dir).unwrap_or_else(|_| vec![path.to_path_buf()]);
+        Some(Reader::TerraformModule(files))
+    }
+
+    /// The reader of the module in `dir`, or `None` when it is checked already.
+    fn reader_for_dir(&mut self, dir: &Path) -> Option<Reader> {
+        let files = terraform_module_files(dir).ok()?;
+        let first = files.first()?.clone();
+        self.reader_for(&first)
+    }
+}
+
+/// Whether a file's name says it is a Terraform template (`templatefile()`'s
+/// conventional extensions).
+fn is_template_name(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    name.ends_with(".tpl") || name.ends_with(".tftpl")
 }
 
 fn config_problem(error: ConfigError) -> Problem {
@@ -350,6 +482,31 @@ fn walk_io_message(error: &io::Error) -> String {
     chars
         .next()
         .map_or(reason.clone(), |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// The path of a symbolic link whose target does not exist, when that is
+/// what the walk met.
+fn broken_link(error: &ignore::Error) -> Option<PathBuf> {
+    let mut path = None;
+    let mut error = error;
+    loop {
+        match error {
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert(p.clone());
+                error = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                error = err
+            }
+            ignore::Error::Io(e) if e.kind() == io::ErrorKind::NotFound => {
+                let path = path?;
+                return std::fs::symlink_metadata(&path)
+                    .is_ok_and(|m| m.file_type().is_symlink())
+                    .then_some(path);
+            }
+            _ => return None,
+        }
+    }
 }
 
 /// A walk error, with the path it concerns and a plain message.

@@ -1,13 +1,14 @@
 //! The `policy-check` command line: file selection, configuration and the
 //! renderers. The analysis itself lives in the `policy-analyzer` crate.
 
+pub mod baseline;
 pub mod cli;
-pub mod config;
 pub mod docs;
 pub mod files;
-pub mod glob;
+pub mod fix;
 pub mod render;
 pub mod report;
 pub mod run;
-pub mod selector;
-pub mod settings;
+
+// The configuration is the workspace crate's, shared with the language server.
+pub use policy_workspace::{config, glob, selector, settings};

@@ -4,8 +4,8 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::Parser;
-use policy_check::cli::Args;
+use clap::{CommandFactory, Parser};
+use policy_check::cli::{Args, Format};
 use policy_check::{docs, run, selector};
 
 // Checking a policy makes many small, short-lived allocations; with the system
@@ -17,10 +17,27 @@ fn main() -> ExitCode {
     let start = Instant::now();
     let args = Args::parse();
     let code = if args.list_rules {
-        print(&docs::list_rules())
+        match args.format {
+            Format::Json => print(&docs::list_rules_json()),
+            _ => print(&docs::list_rules()),
+        }
+    } else if let Some(shell) = args.completions {
+        let mut command = Args::command();
+        let mut out = Vec::new();
+        clap_complete::generate(shell, &mut command, "policy-check", &mut out);
+        print(&String::from_utf8_lossy(&out))
+    } else if args.man {
+        let mut out = Vec::new();
+        match clap_mangen::Man::new(Args::command()).render(&mut out) {
+            Ok(()) => print(&String::from_utf8_lossy(&out)),
+            Err(e) => {
+                eprintln!("error: --man: {e}");
+                2
+            }
+        }
     } else if let Some(rule) = &args.explain {
         match selector::resolve_one(rule) {
-            Ok(rule) => print(&docs::rule_page(rule)),
+            Ok(rule) => print(&docs::explain(rule)),
             Err(message) => {
                 eprintln!("error: --explain: {message}");
                 2

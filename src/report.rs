@@ -11,6 +11,24 @@ pub struct CheckedFile<'a> {
     pub path: &'a str,
     pub text: &'a str,
     pub diagnostics: &'a [Diagnostic],
+    /// The other files the job read, (path, text): where related locations
+    /// in another file are (a resource of the module that uses the key).
+    pub others: &'a [(String, String)],
+}
+
+impl<'a> CheckedFile<'a> {
+    /// The text of `file`, when it is this file or one the job read.
+    pub fn text_of(&self, file: Option<&str>) -> Option<(&'a str, &'a str)> {
+        match file {
+            None => Some((self.path, self.text)),
+            Some(f) if f == self.path => Some((self.path, self.text)),
+            Some(f) => self
+                .others
+                .iter()
+                .find(|(p, _)| p == f)
+                .map(|(p, t)| (p.as_str(), t.as_str())),
+        }
+    }
 }
 
 /// How a problem affects the run.
@@ -67,6 +85,20 @@ pub struct Summary {
     pub findings: [usize; 4],
     pub errors: usize,
     pub skipped: usize,
+    /// Findings whose fixes `--fix` applied (or `--diff` would).
+    pub fixed: usize,
+    /// Findings a suppression (config or comment) accepted.
+    pub suppressed: usize,
+    /// Findings `--baseline` held.
+    pub baselined: usize,
+    /// `--diff`: the fixes were shown, not written.
+    pub diff_only: bool,
+    /// Findings below this were counted, not shown.
+    pub min_severity: Severity,
+    /// Per service, how many keys were checked for it.
+    pub services: std::collections::BTreeMap<&'static str, usize>,
+    /// Per rule code and name, how many findings (for `--statistics`).
+    pub by_rule: std::collections::BTreeMap<(&'static str, &'static str), usize>,
     pub elapsed: Duration,
 }
 
@@ -78,6 +110,23 @@ impl Summary {
     pub fn add_findings(&mut self, diagnostics: &[Diagnostic]) {
         for d in diagnostics {
             self.findings[d.severity as usize] += 1;
+            *self.by_rule.entry((d.code, d.name)).or_default() += 1;
+        }
+    }
+
+    /// Adds another summary's counts.
+    pub fn add(&mut self, other: &Summary) {
+        for (total, n) in self.findings.iter_mut().zip(other.findings) {
+            *total += n;
+        }
+        self.fixed += other.fixed;
+        self.suppressed += other.suppressed;
+        self.baselined += other.baselined;
+        for (service, n) in &other.services {
+            *self.services.entry(service).or_default() += n;
+        }
+        for (rule, n) in &other.by_rule {
+            *self.by_rule.entry(*rule).or_default() += n;
         }
     }
 }

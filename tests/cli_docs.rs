@@ -60,6 +60,12 @@ fn explain_prints_the_rule_page() {
         "{r:?}"
     );
     assert!(r.stdout.contains("## What it does"), "{r:?}");
+    assert!(
+        r.stdout.ends_with(
+            "Online: https://github.com/policy-check/policy-check/blob/main/docs/rules/PC004.md\n"
+        ),
+        "{r:?}"
+    );
     let by_name = run(s.cmd().args(["--explain", "trailing-comma"]));
     assert_eq!(by_name.stdout, r.stdout);
     let r = run(s.cmd().args(["--explain", "trailing-coma"]));
@@ -88,4 +94,40 @@ fn list_rules_prints_every_rule() {
     );
     // --list-rules and --explain stand alone.
     assert_eq!(run(s.cmd().args(["--list-rules", "x.json"])).code, 2);
+}
+
+#[test]
+fn list_rules_as_json_names_every_rule_with_its_page() {
+    let s = Scratch::new();
+    let r = run(s.cmd().args(["--list-rules", "--format", "json"]));
+    assert_eq!(r.code, 0, "{r:?}");
+    let rules: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(rules.len(), policy_analyzer::all_rules().count());
+    let comma = rules.iter().find(|rule| rule["code"] == "PC004").unwrap();
+    assert_eq!(comma["name"], "trailing-comma");
+    assert_eq!(comma["pack"], "syntax");
+    assert_eq!(comma["severity"], "error");
+    assert_eq!(
+        comma["url"],
+        "https://github.com/policy-check/policy-check/blob/main/docs/rules/PC004.md"
+    );
+}
+
+#[test]
+fn completions_and_man_page_describe_the_real_options() {
+    let s = Scratch::new();
+    let bash = run(s.cmd().args(["--completions", "bash"]));
+    assert_eq!(bash.code, 0, "{bash:?}");
+    assert!(bash.stdout.contains("--unsafe-fixes"), "{bash:?}");
+    assert!(bash.stdout.contains("--min-severity"), "{bash:?}");
+    let man = run(s.cmd().arg("--man"));
+    assert_eq!(man.code, 0, "{man:?}");
+    assert!(
+        man.stdout.starts_with(".ie \\n(.g"),
+        "{}",
+        &man.stdout[..200.min(man.stdout.len())]
+    );
+    assert!(man.stdout.contains("policy\\-check"), "{man:?}");
+    assert_eq!(run(s.cmd().args(["--completions", "tcsh"])).code, 2);
+    assert_eq!(run(s.cmd().args(["--man", "x.json"])).code, 2);
 }

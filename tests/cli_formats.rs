@@ -38,7 +38,18 @@ fn json_schema_version_1() {
         .collect();
     assert_eq!(
         keys,
-        ["code", "fix", "help", "message", "name", "pointer", "range", "related", "severity"]
+        [
+            "code",
+            "fix",
+            "help",
+            "message",
+            "name",
+            "pointer",
+            "range",
+            "related",
+            "severity",
+            "statement"
+        ]
     );
     assert_eq!(comment["code"], "PC003");
     assert_eq!(comment["name"], "json-comment");
@@ -77,7 +88,7 @@ fn json_schema_version_1() {
     assert_eq!(out["skipped"], json!([]));
     assert_eq!(
         out["summary"],
-        json!({"files_checked": 3, "findings": {"error": 2, "warning": 0, "info": 0, "hint": 0}, "errors": 1, "skipped": 0, "exit_code": 2})
+        json!({"files_checked": 3, "findings": {"error": 2, "warning": 0, "info": 0, "hint": 0}, "errors": 1, "skipped": 0, "fixed": 0, "suppressed": 0, "baselined": 0, "exit_code": 2})
     );
 }
 
@@ -102,9 +113,22 @@ fn github_workflow_commands() {
         "[rules.severity]\njson-comment = \"info\"\n",
     );
     s.write("keys/c.json", COMMENT);
-    let r = run(s
+    // By default the annotations are the warnings and errors: an info-level
+    // finding is counted, not annotated on every pull request.
+    let quiet = run(s
         .cmd()
         .args(["--format", "github", "keys", "keys/missing.json"]));
+    assert_eq!(quiet.code, 2, "{quiet:?}");
+    assert_eq!(quiet.stdout.lines().count(), 2, "{quiet:?}");
+    assert!(!quiet.stdout.contains("::notice"), "{quiet:?}");
+    let r = run(s.cmd().args([
+        "--format",
+        "github",
+        "--min-severity",
+        "info",
+        "keys",
+        "keys/missing.json",
+    ]));
     assert_eq!(r.code, 2, "{r:?}");
     let lines: Vec<&str> = r.stdout.lines().collect();
     assert_eq!(lines.len(), 3, "{r:?}");
@@ -249,8 +273,29 @@ fn sarif_passes_the_official_validator() {
     );
     s.write("keys/sub/policy-check.toml", "oops = 1\n");
     s.write("keys/sub/d.json", CLEAN);
-    let r = run(s.cmd().args(["--format", "sarif", "keys", "missing.json"]));
-    assert_eq!(r.code, 2, "{r:?}");
+    // A whole line flagged (the region is its line: no context around it),
+    // and a line with many findings.
+    s.write(
+        "keys/e.json",
+        format!(
+            "{{\"Statement\": [{}]}}",
+            vec!["{\"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"kms:Decrypts\", \"Resource\": \"*\"}"; 300].join(", ")
+        ),
+    );
+    // Every example and fixture, and the corpus where it is.
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths: Vec<std::path::PathBuf> = vec!["keys".into(), "missing.json".into()];
+    paths.push(root.join("examples"));
+    paths.push(root.join("fixtures"));
+    let corpus = root.join("../shared/corpus");
+    if corpus.is_dir() {
+        paths.push(corpus);
+    }
+    let r = run(s
+        .cmd()
+        .args(["--format", "sarif", "--no-config"])
+        .args(&paths));
+    assert_eq!(r.code, 2, "{}", r.stderr);
     let file = s.write("out.sarif", &r.stdout);
     let mut validator = match std::env::var_os("SARIF_MULTITOOL") {
         Some(tool) => std::process::Command::new(tool),

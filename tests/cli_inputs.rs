@@ -224,6 +224,26 @@ fn a_directory_that_cannot_be_read_is_an_error() {
 }
 
 #[test]
+fn a_broken_link_is_an_error_only_where_the_walk_would_check_its_file() {
+    let s = Scratch::new();
+    s.write("keys/ok.json", CLEAN);
+    std::os::unix::fs::symlink("/nonexistent/notes.txt", s.path().join("keys/notes.txt")).unwrap();
+    let r = run(s.cmd().arg("keys"));
+    assert_eq!(
+        r.code, 0,
+        "a broken link to a file no walk checks is no error: {r:?}"
+    );
+    std::os::unix::fs::symlink("/nonexistent/key.json", s.path().join("keys/key.json")).unwrap();
+    let r = run(s.cmd().arg("keys"));
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("error: keys/key.json: broken symbolic link: its target does not exist\n"),
+        "{r:?}"
+    );
+}
+
+#[test]
 fn a_symlink_loop_is_an_error_and_the_rest_is_checked() {
     let s = Scratch::new();
     s.write("keys/bad.json", COMMENT);

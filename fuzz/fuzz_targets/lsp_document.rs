@@ -35,14 +35,21 @@ struct Session {
 #[derive(Arbitrary, Debug)]
 enum Step {
     /// Replace a range (ends in either order, possibly past the text).
-    Edit { from: (u8, u8), to: (u8, u8), text: String },
+    Edit {
+        from: (u8, u8),
+        to: (u8, u8),
+        text: String,
+    },
     /// Several edits in one `didChange`, each on the text the previous left.
     Edits(Vec<((u8, u8), (u8, u8), String)>),
     /// Replace the whole text.
     Replace(String),
     Hover(u8, u8),
     Complete(u8, u8),
-    CodeActions { from: (u8, u8), to: (u8, u8) },
+    CodeActions {
+        from: (u8, u8),
+        to: (u8, u8),
+    },
 }
 
 fn position((line, col): (u8, u8)) -> Position {
@@ -85,7 +92,12 @@ fuzz_target!(|input: &[u8]| {
             Step::Edit { from, to, text } => {
                 version += 1;
                 let change = ranged(from, to, &text);
-                model.edit(line_col(position(from)), line_col(position(to)), encoding, &text);
+                model.edit(
+                    line_col(position(from)),
+                    line_col(position(to)),
+                    encoding,
+                    &text,
+                );
                 document.apply_changes(&[change], version, encoding);
                 check_document(&document, &model);
             }
@@ -95,7 +107,12 @@ fuzz_target!(|input: &[u8]| {
                     .iter()
                     .take(8)
                     .map(|(from, to, text)| {
-                        model.edit(line_col(position(*from)), line_col(position(*to)), encoding, text);
+                        model.edit(
+                            line_col(position(*from)),
+                            line_col(position(*to)),
+                            encoding,
+                            text,
+                        );
                         ranged(*from, *to, text)
                     })
                     .collect();
@@ -148,8 +165,8 @@ fuzz_target!(|input: &[u8]| {
     // Every version ends with what the server publishes and lists.
     let mapper = mapper(&document, encoding);
     let lines = reference::Lines::new(mapper.text());
-    let analysis = analysis::run(mapper.text(), version, &Scope::default())
-        .expect("the analyzer does not panic");
+    let analysis = analysis::run(mapper.text(), version, &Scope::default());
+    assert_eq!(analysis.panic, None, "the analyzer panicked");
     for d in analysis::lsp_diagnostics(&analysis, &uri, &mapper) {
         check_lsp_range(&mapper, &lines, d.range);
         for related in d.related_information.iter().flatten() {
@@ -194,7 +211,11 @@ fn mapper(document: &Document, encoding: PositionEncoding) -> PositionMapper<'_>
 
 /// The store holds exactly the reference text, with a line index of it.
 fn check_document(document: &Document, model: &reference::Document) {
-    assert_eq!(document.text.as_str(), model.text, "the store's text drifted");
+    assert_eq!(
+        document.text.as_str(),
+        model.text,
+        "the store's text drifted"
+    );
     assert_eq!(
         document.line_index.line_count(),
         reference::lines(&model.text).len(),
@@ -215,8 +236,15 @@ fn check_lsp_range(mapper: &PositionMapper<'_>, reference: &reference::Lines<'_>
             panic!("{p:?} past the last line ({} lines)", lines.len());
         };
         let width = reference.line_col(end, mapper.encoding()).col;
-        assert!(p.character <= width, "{p:?} past the end of its line ({width})");
-        assert_eq!(mapper.position(mapper.offset(p)), p, "{p:?} does not map back");
+        assert!(
+            p.character <= width,
+            "{p:?} past the end of its line ({width})"
+        );
+        assert_eq!(
+            mapper.position(mapper.offset(p)),
+            p,
+            "{p:?} does not map back"
+        );
     }
 }
 
@@ -257,8 +285,8 @@ fn code_actions(
     range: TextRange,
 ) {
     let text = mapper.text();
-    let analysis = analysis::run(text, document.version, &Scope::default())
-        .expect("the analyzer does not panic");
+    let analysis = analysis::run(text, document.version, &Scope::default());
+    assert_eq!(analysis.panic, None, "the analyzer panicked");
     invariants::check_diagnostics(text, &analysis.diagnostics);
     let only = [CodeActionKind::QUICKFIX, CodeActionKind::from(FIX_ALL_KIND)];
     for action in code_action::code_actions(&analysis, uri, mapper, range, Some(&only)) {

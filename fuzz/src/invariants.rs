@@ -2,7 +2,9 @@
 
 use policy_analyzer::rules::{MAX_FINDINGS_PER_FILE, MAX_FINDINGS_PER_RULE};
 use policy_analyzer::syntax::{self, Tree};
-use policy_analyzer::{all_rules, Analysis, Diagnostic, LineCol, LineIndex, PositionEncoding, TextRange};
+use policy_analyzer::{
+    all_rules, Analysis, Diagnostic, LineCol, LineIndex, PositionEncoding, TextRange,
+};
 
 use crate::reference;
 
@@ -150,6 +152,11 @@ pub fn check_bounded(diagnostics: &[Diagnostic]) {
     );
     for rule in all_rules() {
         let n = diagnostics.iter().filter(|d| d.code == rule.code).count();
-        assert!(n <= MAX_FINDINGS_PER_RULE + 1, "{} findings of {}", n, rule.code);
+        assert!(
+            n <= MAX_FINDINGS_PER_RULE + 1,
+            "{} findings of {}",
+            n,
+            rule.code
+        );
     }
 }

@@ -63,7 +63,10 @@ impl<'t> Lines<'t> {
         }
         let line = self.lines.partition_point(|&(s, _)| s <= offset).max(1) - 1;
         let start = self.lines[line].0;
-        let col: usize = text[start..offset].chars().map(|c| width(c, encoding)).sum();
+        let col: usize = text[start..offset]
+            .chars()
+            .map(|c| width(c, encoding))
+            .sum();
         LineCol {
             line: line as u32,
             col: col as u32,

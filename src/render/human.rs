@@ -31,6 +31,7 @@ pub fn render(
             path,
             text,
             diagnostics,
+            others: &[],
         })
 }
 
@@ -84,7 +85,7 @@ impl Renderer for HumanRenderer {
         };
         for d in file.diagnostics {
             let mut report = Report {
-                diagnostic: to_miette(d),
+                diagnostic: to_miette(d, file),
                 source: Some(&source),
             };
             if snippet_len(d, &index, &text) > MAX_SNIPPET_BYTES {
@@ -120,7 +121,12 @@ impl Renderer for HumanRenderer {
 
 /// The bytes from the start of the first labelled line to the end of the last.
 fn snippet_len(d: &Diagnostic, index: &LineIndex, text: &str) -> usize {
-    let ranges = std::iter::once(d.range).chain(d.related.iter().map(|r| r.range));
+    let ranges = std::iter::once(d.range).chain(
+        d.related
+            .iter()
+            .filter(|r| r.file.is_none() || d.file == r.file)
+            .map(|r| r.range),
+    );
     let start = ranges.clone().map(|r| r.start).min().unwrap_or(0) as usize;
     let end = ranges.map(|r| r.end).max().unwrap_or(0) as usize;
     let line_of = |offset| index.line_col(text, offset, PositionEncoding::Utf8).line as usize;
@@ -151,7 +157,7 @@ fn lone_carriage_returns_as_newlines(text: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn to_miette(d: &Diagnostic) -> MietteDiagnostic {
+fn to_miette(d: &Diagnostic, file: &CheckedFile<'_>) -> MietteDiagnostic {
     let severity = match d.severity {
         Severity::Error => miette::Severity::Error,
         Severity::Warning => miette::Severity::Warning,
@@ -161,13 +167,33 @@ fn to_miette(d: &Diagnostic) -> MietteDiagnostic {
         Some(d.name.to_string()),
         (d.range.start as usize, d.range.len()),
     )];
-    labels.extend(d.related.iter().map(|r| {
+    let here = |r: &&policy_analyzer::Related| r.file.as_deref().is_none_or(|f| f == file.path);
+    labels.extend(d.related.iter().filter(here).map(|r| {
         LabeledSpan::new_with_span(
             Some(r.label.clone()),
             (r.range.start as usize, r.range.len()),
         )
     }));
     let mut help = d.help.clone();
+    // Related places in other files, as `path:line:column: label`.
+    for r in d.related.iter().filter(|r| !here(r)) {
+        let place = match file.text_of(r.file.as_deref()) {
+            Some((path, text)) => {
+                let lc = LineIndex::new(text).line_col(
+                    text,
+                    r.range.start as usize,
+                    PositionEncoding::Utf32,
+                );
+                format!("{path}:{}:{}", lc.line + 1, lc.col + 1)
+            }
+            None => r.file.as_deref().unwrap_or_default().to_string(),
+        };
+        let line = format!("{place}: {}", r.label);
+        help = Some(match help {
+            Some(h) => format!("{h}\n{line}"),
+            None => line,
+        });
+    }
     if let Some(fix) = &d.fix {
         let kind = match fix.applicability {
             Applicability::Safe => "fix",
@@ -287,7 +313,9 @@ mod tests {
             severity: Severity::Warning,
             message: "something is wrong".into(),
             range,
+            file: None,
             pointer: None,
+            statement: None,
             related: Vec::new(),
             help: Some("do this".into()),
             fix: None,

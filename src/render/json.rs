@@ -35,6 +35,8 @@ struct DiagnosticEntry<'a> {
     message: &'a str,
     range: Span,
     pointer: Option<&'a str>,
+    /// The statement the finding is in: `{index, sid}`.
+    statement: Option<&'a policy_analyzer::StatementRef>,
     related: Vec<RelatedEntry<'a>>,
     help: Option<&'a str>,
     fix: Option<FixEntry<'a>>,
@@ -42,6 +44,9 @@ struct DiagnosticEntry<'a> {
 
 #[derive(Serialize)]
 struct RelatedEntry<'a> {
+    /// The file of a related place in another file than the diagnostic's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<&'a str>,
     range: Span,
     label: &'a str,
 }
@@ -78,6 +83,12 @@ struct SummaryEntry {
     findings: Findings,
     errors: usize,
     skipped: usize,
+    /// Findings whose fixes `--fix` applied (`--diff`: would apply).
+    fixed: usize,
+    /// Findings a suppression accepted; not in `files`.
+    suppressed: usize,
+    /// Findings `--baseline` held; not in `files`.
+    baselined: usize,
     exit_code: u8,
 }
 
@@ -89,7 +100,11 @@ struct Findings {
     hint: usize,
 }
 
-fn diagnostic<'a>(d: &'a Diagnostic, positions: &Positions<'_>) -> DiagnosticEntry<'a> {
+fn diagnostic<'a>(
+    d: &'a Diagnostic,
+    file: &CheckedFile<'a>,
+    positions: &Positions<'_>,
+) -> DiagnosticEntry<'a> {
     DiagnosticEntry {
         code: d.code,
         name: d.name,
@@ -97,12 +112,21 @@ fn diagnostic<'a>(d: &'a Diagnostic, positions: &Positions<'_>) -> DiagnosticEnt
         message: &d.message,
         range: positions.span(d.range),
         pointer: d.pointer.as_deref(),
+        statement: d.statement.as_ref(),
         related: d
             .related
             .iter()
-            .map(|r| RelatedEntry {
-                range: positions.span(r.range),
-                label: &r.label,
+            .map(|r| match file.text_of(r.file.as_deref()) {
+                Some((other, text)) if other != file.path => RelatedEntry {
+                    path: Some(other),
+                    range: Positions::new(text).span(r.range),
+                    label: &r.label,
+                },
+                _ => RelatedEntry {
+                    path: None,
+                    range: positions.span(r.range),
+                    label: &r.label,
+                },
             })
             .collect(),
         help: d.help.as_deref(),
@@ -132,7 +156,12 @@ impl Renderer for JsonRenderer {
         let entry = FileEntry {
             path: file.path,
             diagnostics: positions
-                .map(|p| file.diagnostics.iter().map(|d| diagnostic(d, &p)).collect())
+                .map(|p| {
+                    file.diagnostics
+                        .iter()
+                        .map(|d| diagnostic(d, file, &p))
+                        .collect()
+                })
                 .unwrap_or_default(),
         };
         serde_json::to_string(&entry).expect("diagnostics serialize")
@@ -163,6 +192,9 @@ impl Renderer for JsonRenderer {
     fn finish(&mut self, out: &mut dyn Write, summary: &Summary, exit_code: u8) -> io::Result<()> {
         let summary = SummaryEntry {
             files_checked: summary.files_checked,
+            fixed: summary.fixed,
+            suppressed: summary.suppressed,
+            baselined: summary.baselined,
             findings: Findings {
                 error: summary.count(Severity::Error),
                 warning: summary.count(Severity::Warning),

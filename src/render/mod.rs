@@ -1,5 +1,6 @@
 //! Turning diagnostics into output. Line and column numbers exist only here.
 
+pub mod concise;
 pub mod github;
 pub mod human;
 pub mod json;
@@ -54,6 +55,7 @@ pub fn renderer(
         Format::Json => Box::new(json::JsonRenderer::default()),
         Format::Sarif => Box::new(sarif::SarifRenderer::new(cwd)),
         Format::Github => Box::new(github::GithubRenderer),
+        Format::Concise => Box::new(concise::ConciseRenderer::new(color, quiet)),
     }
 }
 

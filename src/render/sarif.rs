@@ -79,11 +79,40 @@ fn pascal_case(name: &str) -> String {
 /// A URI reference for a path: relative paths stay relative to `%SRCROOT%`
 /// (the current directory), absolute ones become `file://` URIs.
 fn artifact_location(path: &str) -> Value {
-    if Path::new(path).is_absolute() {
-        json!({ "uri": format!("file://{}", percent_encode(path)) })
+    // SARIF viewers resolve `..` differently where links are involved: a
+    // path with one becomes an absolute path without any.
+    let has_dots = Path::new(path).components().any(|c| {
+        matches!(
+            c,
+            std::path::Component::ParentDir | std::path::Component::CurDir
+        )
+    });
+    let path = if has_dots {
+        let absolute = std::path::absolute(path).unwrap_or_else(|_| Path::new(path).to_path_buf());
+        normalized(&absolute).to_string_lossy().into_owned()
     } else {
-        json!({ "uri": percent_encode(path), "uriBaseId": SRCROOT })
+        path.to_string()
+    };
+    if Path::new(&path).is_absolute() {
+        json!({ "uri": format!("file://{}", percent_encode(&path)) })
+    } else {
+        json!({ "uri": percent_encode(&path), "uriBaseId": SRCROOT })
     }
+}
+
+/// `path` with `.` and `..` resolved lexically.
+fn normalized(path: &Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for component in path.components() {
+        match component {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 /// Percent-encodes everything but unreserved characters and `/`.
@@ -124,18 +153,33 @@ fn physical_location(path: &str, range: TextRange, positions: &Positions<'_>) ->
     let start = floor(range.start as usize);
     let end = floor(range.end as usize).max(start);
     let mut region = region(positions.span(range));
-    region["snippet"] = json!({ "text": &text[start..end] });
-    let context = positions.lines_around(TextRange::new(start, end));
-    let mut context_region = self::region(positions.span(context));
-    context_region["snippet"] = json!({ "text": &text[context.as_usize()] });
-    json!({
+    if end - start <= MAX_SNIPPET_BYTES {
+        region["snippet"] = json!({ "text": &text[start..end] });
+    }
+    let mut location = json!({
         "artifactLocation": artifact_location(path),
         "region": region,
-        "contextRegion": context_region,
-    })
+    });
+    // The whole lines around the region, when they are more than the region
+    // (SARIF wants a proper superset) and short enough that thousands of
+    // findings on one long line do not repeat it thousands of times.
+    // Lines end at `\n`, `\r\n` or a lone `\r`, as the regions count them.
+    let context = positions.lines_around(TextRange::new(start, end));
+    let (line_start, line_end) = (context.start as usize, context.end as usize);
+    let proper = line_start < start || end < line_end;
+    if proper && line_end - line_start <= MAX_SNIPPET_BYTES {
+        let mut context_region = self::region(positions.span(context));
+        context_region["snippet"] = json!({ "text": &text[line_start..line_end] });
+        location["contextRegion"] = context_region;
+    }
+    location
 }
 
-fn result(d: &Diagnostic, path: &str, positions: &Positions<'_>) -> Value {
+/// The longest snippet a result carries.
+const MAX_SNIPPET_BYTES: usize = 4096;
+
+fn result(d: &Diagnostic, file: &CheckedFile<'_>, positions: &Positions<'_>) -> Value {
+    let path = file.path;
     let location = |range: TextRange| physical_location(path, range, positions);
     let mut message = sentence(&d.message);
     if let Some(help) = &d.help {
@@ -155,10 +199,16 @@ fn result(d: &Diagnostic, path: &str, positions: &Positions<'_>) -> Value {
             .iter()
             .enumerate()
             .map(|(i, r)| {
+                let physical = match file.text_of(r.file.as_deref()) {
+                    Some((other, text)) if other != path => {
+                        physical_location(other, r.range, &Positions::new(text))
+                    }
+                    _ => location(r.range),
+                };
                 json!({
                     "id": i + 1,
                     "message": { "text": sentence(&r.label) },
-                    "physicalLocation": location(r.range),
+                    "physicalLocation": physical,
                 })
             })
             .collect();
@@ -212,7 +262,7 @@ impl Renderer for SarifRenderer {
         let results: Vec<String> = file
             .diagnostics
             .iter()
-            .map(|d| result(d, file.path, &positions).to_string())
+            .map(|d| result(d, file, &positions).to_string())
             .collect();
         results.join(",\n")
     }

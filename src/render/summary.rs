@@ -7,18 +7,27 @@ use policy_analyzer::Severity;
 use crate::report::Summary;
 
 pub fn line(summary: &Summary, color: bool) -> String {
-    let mut findings: Vec<String> = [
+    const SEVERITIES: [(Severity, &str, &str); 4] = [
         (Severity::Error, "error", "errors"),
         (Severity::Warning, "warning", "warnings"),
         (Severity::Info, "info", "info"),
         (Severity::Hint, "hint", "hints"),
-    ]
-    .into_iter()
-    .filter(|&(s, _, _)| summary.count(s) > 0)
-    .map(|(s, one, many)| count(summary.count(s), one, many))
-    .collect();
+    ];
+    let counted = |shown: bool| -> Vec<String> {
+        SEVERITIES
+            .into_iter()
+            .filter(|&(s, _, _)| summary.count(s) > 0 && (s >= summary.min_severity) == shown)
+            .map(|(s, one, many)| count(summary.count(s), one, many))
+            .collect()
+    };
+    let mut findings = counted(true);
+    let hidden = counted(false);
     if findings.is_empty() {
-        findings.push("no findings".to_string());
+        findings.push(if hidden.is_empty() {
+            "no findings".to_string()
+        } else {
+            "no problems".to_string()
+        });
     }
     let mut line = format!(
         "Checked {} in {}: {}",
@@ -26,6 +35,43 @@ pub fn line(summary: &Summary, color: bool) -> String {
         duration(summary.elapsed),
         findings.join(", ")
     );
+    if !hidden.is_empty() {
+        let lowest = SEVERITIES
+            .into_iter()
+            .filter(|&(s, _, _)| summary.count(s) > 0)
+            .map(|(s, _, _)| s)
+            .min()
+            .unwrap_or(Severity::Hint);
+        line.push_str(&format!(
+            " ({} not shown; --min-severity {lowest} shows them)",
+            join(&hidden)
+        ));
+    }
+    if !summary.services.is_empty() {
+        let services: Vec<String> = summary
+            .services
+            .iter()
+            .map(|(service, keys)| format!("{service} ({})", count(*keys, "key", "keys")))
+            .collect();
+        line.push_str(&format!("; services checked: {}", services.join(", ")));
+    }
+    if summary.fixed > 0 {
+        let verb = if summary.diff_only {
+            "would fix"
+        } else {
+            "fixed"
+        };
+        line.push_str(&format!(
+            "; {verb} {}",
+            count(summary.fixed, "finding", "findings")
+        ));
+    }
+    if summary.suppressed > 0 {
+        line.push_str(&format!("; {} suppressed", summary.suppressed));
+    }
+    if summary.baselined > 0 {
+        line.push_str(&format!("; {} in the baseline", summary.baselined));
+    }
     if summary.errors > 0 {
         line.push_str(&format!(
             "; {} could not be read or used",
@@ -42,8 +88,32 @@ pub fn line(summary: &Summary, color: bool) -> String {
     line
 }
 
+fn join(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// `--statistics`: how many findings each rule has, most first.
+pub fn statistics(summary: &Summary) -> String {
+    let mut rows: Vec<(&(&str, &str), &usize)> = summary.by_rule.iter().collect();
+    rows.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    let width = rows
+        .iter()
+        .map(|(_, n)| n.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let mut out = String::new();
+    for ((code, name), n) in rows {
+        out.push_str(&format!("{n:>width$}  {code}  {name}\n"));
+    }
+    out
 }
 
 fn duration(d: Duration) -> String {

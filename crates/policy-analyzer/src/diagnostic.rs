@@ -1,14 +1,19 @@
 //! Diagnostics as plain data: what every check produces and every front end renders.
 
+use std::sync::Arc;
+
 use serde::Serialize;
+
+use crate::host::Location;
 
 use crate::syntax::{NodeId, Tree};
 use crate::text::TextRange;
 
 /// How serious a finding is. Ordered from least to most severe.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    #[default]
     Hint,
     Info,
     Warning,
@@ -52,11 +57,29 @@ pub enum DiagnosticTag {
     Deprecated,
 }
 
+/// The statement a finding is in: which one, by index and `Sid`, and a
+/// digest of its content that does not change when the text around it does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct StatementRef {
+    /// The statement's index in the policy's `Statement`.
+    pub index: usize,
+    pub sid: Option<String>,
+    /// A digest of the statement's normalised content (keys sorted, no
+    /// whitespace): the same for the same statement wherever it moves, and
+    /// whatever the formatting. Sixteen hex digits.
+    #[serde(skip)]
+    pub digest: String,
+}
+
 /// A secondary range that explains the primary one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Related {
     pub range: TextRange,
     pub label: String,
+    /// The file `range` is in, when it is not the analysed text: a resource
+    /// of a template or module that uses the key, in this file or another.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<Arc<str>>,
 }
 
 /// A replacement of one range of the text.
@@ -130,8 +153,14 @@ pub struct Diagnostic {
     pub message: String,
     /// The primary range.
     pub range: TextRange,
+    /// The file `range` is in, when it is not the analysed text (a host's
+    /// file: a template, a Terraform module's file, a `.tpl` it renders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<Arc<str>>,
     /// The JSON pointer of the flagged node, where there is one.
     pub pointer: Option<String>,
+    /// The statement the finding is in, where it is in one.
+    pub statement: Option<StatementRef>,
     pub related: Vec<Related>,
     /// What to do.
     pub help: Option<String>,
@@ -149,7 +178,25 @@ impl Diagnostic {
         self.related.push(Related {
             range,
             label: label.into(),
+            file: None,
         });
+        self
+    }
+
+    /// A related location in a host file (see [`Related::file`]).
+    pub fn with_related_at(mut self, at: &Location, label: impl Into<String>) -> Self {
+        self.related.push(Related {
+            range: at.range,
+            label: label.into(),
+            file: Some(at.file.clone()),
+        });
+        self
+    }
+
+    /// Moves the primary range to a host file (see [`Diagnostic::file`]).
+    pub fn at_location(mut self, at: &Location) -> Self {
+        self.range = at.range;
+        self.file = Some(at.file.clone());
         self
     }
 

@@ -7,18 +7,23 @@
 pub mod catalog;
 pub mod diagnostic;
 pub mod eval;
+pub mod host;
 pub mod matcher;
 mod memo;
 pub mod model;
+pub mod resources;
 pub mod rules;
 pub mod services;
+pub mod symbolic;
 pub mod syntax;
 pub mod text;
 
 use std::collections::HashMap;
 
-pub use diagnostic::{Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, TextEdit};
-pub use rules::{all_rules, find_rule, FixAvailability, Pack, Rule};
+pub use diagnostic::{
+    Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, StatementRef, TextEdit,
+};
+pub use rules::{all_rules, find_rule, Check, FixAvailability, Pack, Rule};
 pub use services::Profile;
 pub use text::{LineCol, LineIndex, PositionEncoding, TextRange};
 
@@ -40,10 +45,12 @@ impl RuleSelection {
     }
 
     pub fn severity_of(&self, rule: &Rule) -> Severity {
-        self.severity
-            .get(rule.code)
-            .copied()
-            .unwrap_or(rule.severity)
+        self.configured_severity(rule).unwrap_or(rule.severity)
+    }
+
+    /// The severity the user gave the rule, which every finding of the rule takes.
+    pub fn configured_severity(&self, rule: &Rule) -> Option<Severity> {
+        self.severity.get(rule.code).copied()
     }
 }
 
@@ -59,10 +66,13 @@ pub struct AnalyzeOptions {
 /// What the analysis found.
 #[derive(Clone, Debug)]
 pub struct Analysis {
-    /// Whether the text is a policy document: a top-level object with `Statement`.
+    /// Whether the text is a policy document: a top-level object with
+    /// `Statement`, or a single statement object (checked as a statement).
     pub is_policy: bool,
     /// All findings, ordered by position, then code.
     pub diagnostics: Vec<Diagnostic>,
+    /// The services whose needs were checked (their names: "Amazon EFS").
+    pub services: Vec<&'static str>,
 }
 
 /// Loads the embedded KMS catalogue and service models, which the first
@@ -76,23 +86,37 @@ pub fn prepare() {
 
 /// Analyses one key policy.
 pub fn analyze(text: &str, options: &AnalyzeOptions) -> Analysis {
+    analyze_policy(text, options, None)
+}
+
+/// Analyses one key policy of a key whose resource context a host gave.
+pub(crate) fn analyze_policy(
+    text: &str,
+    options: &AnalyzeOptions,
+    key: Option<&resources::KeyContext>,
+) -> Analysis {
     let parse = syntax::parse(text);
     let policy = model::Policy::from_tree(&parse.tree);
-    let ctx = rules::Context::new(text, &parse.tree, &parse.errors, &policy, options);
+    let ctx = rules::Context::new(text, &parse.tree, &parse.errors, &policy, options, key);
     let mut diagnostics = Vec::new();
     // The findings the document has room for: each rule keeps what is left,
     // up to its own limit, and summarises the rest (see `rules::Emitter`).
     let mut room = rules::MAX_FINDINGS_PER_FILE;
     for rule in all_rules() {
+        let rules::Check::Policy(check) = rule.check else {
+            continue;
+        };
         if !options.rules.is_enabled(rule) {
             continue;
         }
-        let mut emitter = rules::Emitter::with_room(rule, options.rules.severity_of(rule), room);
-        (rule.check)(&ctx, &mut emitter);
+        let mut emitter = rules::Emitter::with_room(rule, &options.rules, room);
+        check(&ctx, &mut emitter);
         room -= emitter.kept();
         diagnostics.extend(emitter.into_diagnostics());
     }
-    for d in &mut diagnostics {
+    // A finding located in a host file (the key's resource context) has its
+    // edits there, not in `text`: the host checks those (see `host`).
+    for d in diagnostics.iter_mut().filter(|d| d.file.is_none()) {
         if d.fix
             .as_ref()
             .is_some_and(|fix| !rules::edits::fix_is_sound(text, &parse.tree, fix))
@@ -101,12 +125,29 @@ pub fn analyze(text: &str, options: &AnalyzeOptions) -> Analysis {
         }
     }
     fill_pointers(&parse.tree, &mut diagnostics);
+    fill_statements(&parse.tree, &policy, &mut diagnostics);
     diagnostics.sort_by(|a, b| {
         (a.range.start, a.range.end, a.code).cmp(&(b.range.start, b.range.end, b.code))
     });
+    // One finding reached twice (a service's requests in two regions that
+    // fail alike) is one finding.
+    diagnostics.dedup_by(|a, b| a.code == b.code && a.range == b.range && a.message == b.message);
+    let services = ctx
+        .shared
+        .services
+        .get()
+        .map(|analysis| {
+            analysis
+                .checks
+                .iter()
+                .map(|c| c.service().model().name.as_str())
+                .collect()
+        })
+        .unwrap_or_default();
     Analysis {
-        is_policy: policy.is_policy(),
+        is_policy: policy.is_policy() || policy.lone_statement,
         diagnostics,
+        services,
     }
 }
 
@@ -125,6 +166,38 @@ fn fill_pointers(tree: &syntax::Tree<'_>, diagnostics: &mut [Diagnostic]) {
     }
 }
 
+/// Gives each diagnostic inside a statement that statement's reference.
+fn fill_statements(
+    tree: &syntax::Tree<'_>,
+    policy: &model::Policy<'_>,
+    diagnostics: &mut [Diagnostic],
+) {
+    if policy.statements.is_empty() || diagnostics.is_empty() {
+        return;
+    }
+    let mut references: Vec<Option<StatementRef>> = vec![None; policy.statements.len()];
+    for d in diagnostics.iter_mut() {
+        // The statements are in document order and do not overlap: the one
+        // that can hold the finding is the last that starts at or before it.
+        let after = policy
+            .statements
+            .partition_point(|s| s.range.start <= d.range.start);
+        let Some(at) = after.checked_sub(1) else {
+            continue;
+        };
+        if d.range.end > policy.statements[at].range.end {
+            continue;
+        }
+        let statement = &policy.statements[at];
+        let reference = references[at].get_or_insert_with(|| StatementRef {
+            index: statement.index,
+            sid: statement.sid.as_ref().map(|sid| sid.value.to_string()),
+            digest: tree.digest(statement.node),
+        });
+        d.statement = Some(reference.clone());
+    }
+}
+
 /// Analyses raw bytes: text that is not UTF-8 gets one diagnostic at the first
 /// invalid byte instead of an analysis.
 pub fn analyze_bytes(bytes: &[u8], options: &AnalyzeOptions) -> Analysis {
@@ -135,6 +208,7 @@ pub fn analyze_bytes(bytes: &[u8], options: &AnalyzeOptions) -> Analysis {
             diagnostics: vec![rules::syntax::invalid_encoding::diagnostic(
                 bytes, &err, options,
             )],
+            services: Vec::new(),
         },
     }
 }

@@ -202,6 +202,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_symbol_is_no_wildcard() {
+        let unknown = crate::symbolic::Symbol::unknown("var.x").encode();
+        assert!(!has_wildcard(&format!("arn:aws:iam::{unknown}:root")));
+        assert_eq!(first_wildcard(&format!("{unknown}*")), Some(unknown.len()));
+        assert!(!Piece::parse_plain(&unknown).contains(&Piece::AnyOne));
+    }
+
+    #[test]
     fn variables_and_wildcards_are_found_anywhere() {
         assert!(has_variable("arn:aws:iam::${aws:PrincipalAccount}:root"));
         assert!(has_variable("${"));

@@ -12,7 +12,7 @@ use tower_lsp_server::lsp_types::{
 };
 
 use crate::analysis::DocumentAnalysis;
-use crate::convert::{self, PositionMapper};
+use crate::convert::{self, PositionMapper, Target};
 
 /// The kind of the "fix all" action, under the standard `source.fixAll`.
 pub const FIX_ALL_KIND: &str = "source.fixAll.policy-check";
@@ -38,6 +38,7 @@ pub fn code_actions(
     only: Option<&[CodeActionKind]>,
 ) -> Vec<CodeActionOrCommand> {
     let mut actions = Vec::new();
+    let target = analysis.target(uri, mapper);
     if wanted(only, CodeActionKind::QUICKFIX.as_str(), true) {
         for d in &analysis.diagnostics {
             let Some(fix) = &d.fix else { continue };
@@ -47,7 +48,7 @@ pub fn code_actions(
             actions.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: fix.title.clone(),
                 kind: Some(CodeActionKind::QUICKFIX),
-                diagnostics: Some(vec![convert::diagnostic(d, uri, mapper)]),
+                diagnostics: Some(vec![convert::diagnostic(d, &target)]),
                 edit: Some(edit(uri, convert::fix_edits(fix, mapper))),
                 // A safe fix keeps what the author evidently meant: the one
                 // obvious fix, which editors apply with a single keystroke.
@@ -57,7 +58,7 @@ pub fn code_actions(
         }
     }
     if wanted(only, FIX_ALL_KIND, false) {
-        if let Some(action) = fix_all(&analysis.diagnostics, uri, mapper) {
+        if let Some(action) = fix_all(&analysis.diagnostics, &target) {
             actions.push(CodeActionOrCommand::CodeAction(action));
         }
     }
@@ -78,11 +79,8 @@ fn edit(uri: &Uri, edits: Vec<TextEdit>) -> WorkspaceEdit {
 
 /// All safe fixes in one edit. A fix whose edits overlap an earlier fix's is
 /// left for a second round: applying both could garble the text.
-fn fix_all(
-    diagnostics: &[AnalyzerDiagnostic],
-    uri: &Uri,
-    mapper: &PositionMapper<'_>,
-) -> Option<CodeAction> {
+fn fix_all(diagnostics: &[AnalyzerDiagnostic], target: &Target<'_>) -> Option<CodeAction> {
+    let (uri, mapper) = (target.uri(), target.mapper());
     let mut taken: Vec<TextRange> = Vec::new();
     let mut edits = Vec::new();
     let mut fixed = Vec::new();
@@ -104,7 +102,7 @@ fn fix_all(
         }
         taken.extend(fix.edits.iter().map(|e| e.range));
         edits.extend(convert::fix_edits(fix, mapper));
-        fixed.push(convert::diagnostic(d, uri, mapper));
+        fixed.push(convert::diagnostic(d, target));
     }
     if edits.is_empty() {
         return None;
@@ -131,7 +129,7 @@ mod tests {
     use crate::analysis::{run, Scope};
 
     fn actions(text: &str, range: TextRange, only: Option<&[CodeActionKind]>) -> Vec<CodeAction> {
-        let analysis = run(text, 1, &Scope::default()).unwrap();
+        let analysis = run(text, 1, &Scope::default());
         let index = LineIndex::new(text);
         let mapper = PositionMapper::new(text, &index, PositionEncoding::Utf16);
         let uri = Uri::from_str("file:///tmp/key.json").unwrap();
@@ -231,7 +229,9 @@ mod tests {
             severity: policy_analyzer::Severity::Error,
             message: "StringEquals compares `*` literally".into(),
             range: TextRange::new(value, value + 18),
+            file: None,
             pointer: None,
+            statement: None,
             related: Vec::new(),
             help: None,
             fix: Some(policy_analyzer::Fix::replace(
@@ -246,6 +246,8 @@ mod tests {
             is_policy: true,
             shown: true,
             diagnostics: vec![diagnostic],
+            panic: None,
+            host: None,
         };
         let uri = Uri::from_str("file:///tmp/key.json").unwrap();
         let index = LineIndex::new(text);

@@ -5,6 +5,9 @@
 //! the analyzer works in byte offsets, the client in (line, column) with columns
 //! counted in UTF-8 bytes or UTF-16 code units.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
 use std::str::FromStr;
 
 use policy_analyzer::{
@@ -15,6 +18,9 @@ use tower_lsp_server::lsp_types::{
     CodeDescription, Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, DiagnosticTag,
     Location, NumberOrString, Position, PositionEncodingKind, Range, TextEdit, Uri,
 };
+use tower_lsp_server::UriExt;
+
+use crate::hosts::{normalize, FileRead};
 
 /// The `source` of every published diagnostic.
 pub const SOURCE: &str = "policy-check";
@@ -124,11 +130,85 @@ pub fn rule_docs_url(code: &str) -> Option<Uri> {
     Uri::from_str(&format!("{RULE_DOCS_BASE}{code}.md")).ok()
 }
 
-/// One analyzer diagnostic as an LSP diagnostic of the document `uri`.
+/// The document whose diagnostics are being converted, and the other files
+/// their related locations may be in (the resources of a module that use a
+/// key, say).
+pub struct Target<'a> {
+    uri: &'a Uri,
+    mapper: &'a PositionMapper<'a>,
+    /// The document's name in a host analysis (`Diagnostic::file`); `None`
+    /// for a policy analysed alone, whose ranges are all its own.
+    path: Option<&'a str>,
+    files: &'a [FileRead],
+    /// Line indexes of the other files, built when first needed.
+    indexes: RefCell<HashMap<String, LineIndex>>,
+}
+
+impl<'a> Target<'a> {
+    pub fn new(uri: &'a Uri, mapper: &'a PositionMapper<'a>) -> Self {
+        Target {
+            uri,
+            mapper,
+            path: None,
+            files: &[],
+            indexes: RefCell::default(),
+        }
+    }
+
+    pub fn with_files(
+        uri: &'a Uri,
+        mapper: &'a PositionMapper<'a>,
+        path: &'a str,
+        files: &'a [FileRead],
+    ) -> Self {
+        Target {
+            path: Some(path),
+            files,
+            ..Target::new(uri, mapper)
+        }
+    }
+
+    pub fn uri(&self) -> &Uri {
+        self.uri
+    }
+
+    pub fn mapper(&self) -> &PositionMapper<'a> {
+        self.mapper
+    }
+
+    /// The location of a range of `file` (`None`: the document itself).
+    /// `None` for a file the analysis did not read, which cannot be shown.
+    fn location(&self, file: Option<&str>, range: TextRange) -> Option<Location> {
+        let Some(file) = file.filter(|f| Some(*f) != self.path) else {
+            return Some(Location::new(self.uri.clone(), self.mapper.range(range)));
+        };
+        let wanted = normalize(Path::new(file));
+        if self.path.is_some_and(|p| normalize(Path::new(p)) == wanted) {
+            return Some(Location::new(self.uri.clone(), self.mapper.range(range)));
+        }
+        let read = self
+            .files
+            .iter()
+            .find(|f| f.path == file || normalize(Path::new(&f.path)) == wanted)?;
+        let uri = match &read.uri {
+            Some(uri) => uri.clone(),
+            None => Uri::from_file_path(&wanted)?,
+        };
+        let mut indexes = self.indexes.borrow_mut();
+        let index = indexes
+            .entry(read.path.clone())
+            .or_insert_with(|| LineIndex::new(&read.text));
+        let mapper = PositionMapper::new(&read.text, index, self.mapper.encoding());
+        Some(Location::new(uri, mapper.range(range)))
+    }
+}
+
+/// One analyzer diagnostic as an LSP diagnostic of the target document.
 ///
 /// LSP has no field for the analyzer's `help`, so it goes on its own line
 /// after the message, where every client shows it.
-pub fn diagnostic(d: &AnalyzerDiagnostic, uri: &Uri, mapper: &PositionMapper<'_>) -> Diagnostic {
+pub fn diagnostic(d: &AnalyzerDiagnostic, target: &Target<'_>) -> Diagnostic {
+    let mapper = target.mapper;
     let message = match &d.help {
         Some(help) => format!("{}\nhelp: {help}", d.message),
         None => d.message.clone(),
@@ -136,9 +216,11 @@ pub fn diagnostic(d: &AnalyzerDiagnostic, uri: &Uri, mapper: &PositionMapper<'_>
     let related: Vec<DiagnosticRelatedInformation> = d
         .related
         .iter()
-        .map(|r| DiagnosticRelatedInformation {
-            location: Location::new(uri.clone(), mapper.range(r.range)),
-            message: r.label.clone(),
+        .filter_map(|r| {
+            Some(DiagnosticRelatedInformation {
+                location: target.location(r.file.as_deref(), r.range)?,
+                message: r.label.clone(),
+            })
         })
         .collect();
     let tags: Vec<DiagnosticTag> = d.tags.iter().copied().map(tag).collect();
@@ -159,12 +241,11 @@ pub fn diagnostic(d: &AnalyzerDiagnostic, uri: &Uri, mapper: &PositionMapper<'_>
 /// position makes this linear in the text when the diagnostics are sorted.
 pub fn diagnostics<'d>(
     diagnostics: impl IntoIterator<Item = &'d AnalyzerDiagnostic>,
-    uri: &Uri,
-    mapper: &PositionMapper<'_>,
+    target: &Target<'_>,
 ) -> Vec<Diagnostic> {
     diagnostics
         .into_iter()
-        .map(|d| diagnostic(d, uri, mapper))
+        .map(|d| diagnostic(d, target))
         .collect()
 }
 
@@ -261,16 +342,19 @@ mod tests {
             severity: Severity::Warning,
             message: "duplicate key".into(),
             range: TextRange::new(9, 12),
+            file: None,
             pointer: None,
+            statement: None,
             related: vec![policy_analyzer::Related {
                 range: TextRange::new(1, 4),
                 label: "first here".into(),
+                file: None,
             }],
             help: Some("merge them".into()),
             fix: None,
             tags: vec![AnalyzerTag::Unnecessary],
         };
-        let lsp = diagnostic(&d, &uri, &mapper);
+        let lsp = diagnostic(&d, &Target::new(&uri, &mapper));
         assert_eq!(
             lsp.range,
             Range::new(Position::new(0, 9), Position::new(0, 12))

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use policy_analyzer::host::HostKind;
 use policy_analyzer::{LineIndex, PositionEncoding};
 use tower_lsp_server::lsp_types::{TextDocumentContentChangeEvent, Uri};
 use tower_lsp_server::UriExt;
@@ -41,6 +42,9 @@ pub struct Document {
     /// character before `{`), and that is exactly when diagnostics must not
     /// vanish.
     pub seen_policy: bool,
+    /// The reader that found that policy (a template's, say), kept for the
+    /// same reason: a template whose marks are briefly gone is still one.
+    pub kind: Option<HostKind>,
     /// The latest analysis whose diagnostics were published, for code actions.
     pub analysis: Option<Arc<DocumentAnalysis>>,
     /// Whether diagnostics were published for this document, so that a
@@ -59,6 +63,7 @@ impl Document {
             text: Arc::new(text),
             line_index,
             seen_policy: false,
+            kind: None,
             analysis: None,
             published: false,
         }

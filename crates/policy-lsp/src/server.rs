@@ -5,22 +5,31 @@
 //! store synchronously, before its handler awaits anything; the analysis and
 //! the publication then go through [`Pipeline`], which never publishes a
 //! result for a version the document has moved past (see `publisher`).
+//!
+//! A Terraform module is analysed as a whole and its result published to
+//! each of its open documents (and to the open files its `file()` and
+//! `templatefile()` calls read); module results are ticketed, so that the
+//! result of an older analysis is never queued after a newer one's.
 
+use std::collections::HashMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use globset::GlobSet;
+use policy_analyzer::host::HostKind;
 use policy_analyzer::{AnalyzeOptions, PositionEncoding};
+use policy_workspace::{Discovery, Globs, Mode, Overrides};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::lsp_types::*;
 use tower_lsp_server::{Client, LanguageServer};
 
-use crate::analysis::{self, Panicked, Scope};
+use crate::analysis::{self, DocumentAnalysis, Project, Scope};
 use crate::code_action::{self, FIX_ALL_KIND};
 use crate::completion::{self, ItemKind};
-use crate::config::{self, ConfigCache, ProjectConfig};
 use crate::documents::{file_path, Document, DocumentStore, Snapshot};
+use crate::embedded::{self, Syntax};
+use crate::hosts::{self, DiskCache, FileRead, Unit};
 use crate::publisher::{lock, Job, Publisher};
 use crate::settings::{self, Settings};
 use crate::{convert, hover, symbols};
@@ -36,7 +45,7 @@ struct ServerState {
     encoding: PositionEncoding,
     settings: Settings,
     /// `settings.include`, compiled.
-    include: GlobSet,
+    include: Option<Globs>,
     /// Workspace folders, for relative `include` globs.
     roots: Vec<PathBuf>,
     snippets: bool,
@@ -49,7 +58,7 @@ impl Default for ServerState {
         ServerState {
             encoding: PositionEncoding::Utf16,
             settings: Settings::default(),
-            include: GlobSet::empty(),
+            include: None,
             roots: Vec::new(),
             snippets: false,
             watch_files_dynamically: false,
@@ -60,19 +69,56 @@ impl Default for ServerState {
 
 impl ServerState {
     fn set_settings(&mut self, settings: Settings) -> Vec<String> {
-        let (include, problems) = config::compile_globs(&settings.include);
-        self.include = include;
+        let mut problems = Vec::new();
+        self.include = match Globs::new(&settings.include) {
+            _ if settings.include.is_empty() => None,
+            Ok(globs) => Some(globs),
+            Err(e) => {
+                problems.push(format!("`include`: {}", e.message));
+                None
+            }
+        };
         self.settings = settings;
         problems
     }
 
+    /// Whether the client's `include` names `path`: its globs are the
+    /// config's (gitignore-like), relative to each workspace folder.
     fn included_by_settings(&self, path: &Path) -> bool {
-        self.include.is_match(path)
-            || self.roots.iter().any(|root| {
-                path.strip_prefix(root)
-                    .is_ok_and(|rel| self.include.is_match(rel))
-            })
+        let Some(include) = &self.include else {
+            return false;
+        };
+        self.roots.iter().any(|root| {
+            path.strip_prefix(root)
+                .is_ok_and(|relative| include.matches(relative))
+        }) || (self.roots.is_empty() && include.matches(path))
     }
+}
+
+/// What the server knows of a Terraform module from its analyses.
+#[derive(Debug, Default)]
+struct ModuleRecord {
+    /// The ticket of the latest analysis scheduled.
+    scheduled: u64,
+    /// The ticket of the latest analysis whose result was queued.
+    queued: u64,
+    /// The open documents that result was published to.
+    targets: Vec<Uri>,
+    /// Every file it read, normalised: a change to any of them changes the
+    /// module's findings.
+    read: Vec<PathBuf>,
+}
+
+/// One analysis of a module, with what it needs from the server's state.
+struct ModuleJob {
+    dir: PathBuf,
+    ticket: u64,
+    /// Every open document (the module's files, and any file it reads),
+    /// each with its scope.
+    open: Vec<Snapshot>,
+    scopes: Vec<Scope>,
+    /// Under the config of the module's folder.
+    options: AnalyzeOptions,
 }
 
 /// Analyses documents and queues their diagnostics. Cheap to clone, so that
@@ -81,31 +127,57 @@ impl ServerState {
 struct Pipeline {
     documents: Arc<Mutex<DocumentStore>>,
     publisher: Publisher,
+    disk: Arc<DiskCache>,
+    modules: Arc<Mutex<HashMap<PathBuf, ModuleRecord>>>,
+    tickets: Arc<AtomicU64>,
 }
 
 impl Pipeline {
-    /// Analyses one version of a document and queues the result, unless the
-    /// document has moved on in the meantime.
-    fn analyze(&self, snapshot: Snapshot, scope: Scope) {
+    fn modules(&self) -> std::sync::MutexGuard<'_, HashMap<PathBuf, ModuleRecord>> {
+        self.modules
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Analyses one version of a document on its own (a policy, or a host
+    /// file read alone: a template, a template file) and queues the result,
+    /// unless the document has moved on in the meantime. `None`: no reader
+    /// takes the document, so nothing is shown.
+    fn analyze(&self, snapshot: Snapshot, scope: Scope, unit: Option<Unit>) {
         let uri = &snapshot.uri;
         // A burst of edits to a large document queues one analysis per
         // version; the stale ones skip the work.
         if !lock(&self.documents).is_current(uri, snapshot.revision) {
             return;
         }
-        let analysis = match analysis::run(&snapshot.text, snapshot.version(), &scope) {
-            Ok(analysis) => analysis,
-            Err(Panicked(panic)) => {
-                // The findings published for an earlier version stay: an
-                // empty list would tell the user the bug fixed their policy.
-                eprintln!(
-                    "policy-lsp: the analyzer panicked on {} (version {}): {panic}",
-                    uri.as_str(),
-                    snapshot.version()
-                );
-                return;
+        let version = snapshot.version();
+        let (analysis, kind) = match &unit {
+            Some(Unit::Policy) => (
+                analysis::run(&snapshot.text, version, &scope),
+                Some(HostKind::Policy),
+            ),
+            Some(unit @ Unit::File(kind)) => {
+                let open = [snapshot.clone()];
+                let mut result =
+                    hosts::analyze(unit, Some(&snapshot), &open, &self.disk, &scope.options);
+                let files: Arc<[FileRead]> = std::mem::take(&mut result.files).into();
+                let path = hosts::host_path(&snapshot);
+                (
+                    analysis::host_document(&result, &files, &path, version, &scope),
+                    Some(*kind),
+                )
             }
+            Some(Unit::Module(_)) | None => (DocumentAnalysis::silent(version), None),
         };
+        if let Some(panic) = &analysis.panic {
+            // The findings published for an earlier version stay: an empty
+            // list would tell the user the bug fixed their policy.
+            eprintln!(
+                "policy-lsp: the analyzer panicked on {} (version {version}): {panic}",
+                uri.as_str(),
+            );
+            return;
+        }
         let diagnostics = analysis::lsp_diagnostics(&analysis, uri, &snapshot.mapper());
         // Check and enqueue under one lock: results enter the queue in
         // version order (see `publisher`).
@@ -116,17 +188,191 @@ impl Pipeline {
         if document.revision() != snapshot.revision {
             return;
         }
-        document.seen_policy |= analysis.is_policy;
+        self.record(document, &snapshot, analysis, diagnostics, kind);
+    }
+
+    /// Keeps a document's analysis and queues its diagnostics. Called with
+    /// the store locked, for the revision the analysis read.
+    fn record(
+        &self,
+        document: &mut Document,
+        snapshot: &Snapshot,
+        analysis: DocumentAnalysis,
+        diagnostics: Vec<Diagnostic>,
+        kind: Option<HostKind>,
+    ) {
+        if analysis.is_policy {
+            document.seen_policy = true;
+            document.kind = kind.or(document.kind);
+        }
         let publish = analysis.shown || document.published;
         document.published = analysis.shown;
         document.analysis = Some(Arc::new(analysis));
         if publish {
             self.publisher.send(Job::Publish {
-                uri: uri.clone(),
+                uri: snapshot.uri.clone(),
                 revision: snapshot.revision,
                 diagnostics,
             });
         }
+    }
+
+    /// Analyses a Terraform module and queues each open document's part of
+    /// the result. Documents the module's previous result went to and this
+    /// one does not (a template no longer rendered) are analysed on their own.
+    fn analyze_module(&self, job: ModuleJob) {
+        if self
+            .modules()
+            .get(&job.dir)
+            .is_some_and(|r| r.scheduled > job.ticket)
+        {
+            // A newer analysis of the module is on its way.
+            return;
+        }
+        let unit = Unit::Module(job.dir.clone());
+        let mut result = hosts::analyze(&unit, None, &job.open, &self.disk, &job.options);
+        if let Some(panic) = &result.panic {
+            // As for one document: what the module's files show stays.
+            eprintln!(
+                "policy-lsp: the analyzer panicked on the module {}: {panic}",
+                job.dir.display()
+            );
+            return;
+        }
+        let read: Vec<PathBuf> = result
+            .files
+            .iter()
+            .map(|f| hosts::normalize(Path::new(&f.path)))
+            .collect();
+        let mut targets: Vec<(usize, String)> = Vec::new();
+        for file in &result.files {
+            if let Some(i) = file.open.filter(|i| !targets.iter().any(|(t, _)| t == i)) {
+                targets.push((i, file.path.clone()));
+            }
+        }
+        let files: Arc<[FileRead]> = std::mem::take(&mut result.files).into();
+        let converted: Vec<(usize, DocumentAnalysis, Vec<Diagnostic>)> = targets
+            .iter()
+            .filter_map(|(i, path)| {
+                let snapshot = &job.open[*i];
+                let scope = job.scopes.get(*i)?;
+                let analysis =
+                    analysis::host_document(&result, &files, path, snapshot.version(), scope);
+                let diagnostics =
+                    analysis::lsp_diagnostics(&analysis, &snapshot.uri, &snapshot.mapper());
+                Some((*i, analysis, diagnostics))
+            })
+            .collect();
+        let orphans: Vec<Uri> = {
+            let mut store = lock(&self.documents);
+            let mut modules = self.modules();
+            let record = modules.entry(job.dir.clone()).or_default();
+            if record.queued > job.ticket {
+                return;
+            }
+            record.queued = job.ticket;
+            record.read = read;
+            let now: Vec<Uri> = targets
+                .iter()
+                .map(|(i, _)| job.open[*i].uri.clone())
+                .collect();
+            let orphans = record
+                .targets
+                .iter()
+                .filter(|uri| !now.contains(uri))
+                .cloned()
+                .collect();
+            record.targets = now;
+            drop(modules);
+            for (i, analysis, diagnostics) in converted {
+                let snapshot = &job.open[i];
+                let Some(document) = store.get_mut(&snapshot.uri) else {
+                    continue;
+                };
+                // A document edited since is in a newer analysis of the module.
+                if document.revision() == snapshot.revision {
+                    self.record(document, snapshot, analysis, diagnostics, None);
+                }
+            }
+            orphans
+        };
+        for uri in orphans {
+            let Some(i) = job.open.iter().position(|s| s.uri == uri) else {
+                continue;
+            };
+            let (snapshot, scope) = (&job.open[i], job.scopes[i].clone());
+            let kind = lock(&self.documents).get(&uri).and_then(|d| d.kind);
+            let unit = single_unit(hosts::reader_of(
+                &hosts::host_path(snapshot),
+                &snapshot.text,
+                kind,
+            ));
+            self.analyze(snapshot.clone(), scope, unit);
+        }
+    }
+}
+
+/// The unit of a document read on its own by `reader`.
+fn single_unit(reader: Option<HostKind>) -> Option<Unit> {
+    match reader? {
+        HostKind::Policy => Some(Unit::Policy),
+        kind => Some(Unit::File(kind)),
+    }
+}
+
+/// How the editor features read a document.
+enum Source {
+    /// As a JSON policy: a policy document, or a template file no module
+    /// renders (its text is the policy, placeholders and all).
+    Json,
+    /// Through the policies its host renders.
+    Host(Box<Hosted>),
+}
+
+/// A document in a host, and what reading the host takes.
+struct Hosted {
+    unit: Unit,
+    kind: HostKind,
+    /// Every open document, for a module's files and what it reads.
+    open: Vec<Snapshot>,
+    options: AnalyzeOptions,
+    disk: Arc<DiskCache>,
+}
+
+impl Hosted {
+    /// Whether the document's own text is a policy in JSON (a template
+    /// file, or a policy a module reads with `file()`), which the JSON
+    /// features can read where no rendered policy covers the cursor.
+    fn reads_as_json(&self) -> bool {
+        matches!(self.kind, HostKind::Template | HostKind::Policy)
+    }
+}
+
+impl Source {
+    /// The policies the host renders, with `snapshot`'s text in place of the
+    /// document's (a completion probe's, or the document's own).
+    fn policies(&self, snapshot: &Snapshot) -> Vec<policy_analyzer::host::EmbeddedPolicy> {
+        let Source::Host(host) = self else {
+            return Vec::new();
+        };
+        let Hosted {
+            unit,
+            open,
+            options,
+            disk,
+            ..
+        } = host.as_ref();
+        let open: Vec<Snapshot> = open
+            .iter()
+            .map(|s| {
+                if s.uri == snapshot.uri {
+                    snapshot.clone()
+                } else {
+                    s.clone()
+                }
+            })
+            .collect();
+        hosts::policies(unit, Some(snapshot), &open, disk, options)
     }
 }
 
@@ -134,7 +380,9 @@ pub struct Backend {
     client: Client,
     pipeline: Pipeline,
     state: RwLock<ServerState>,
-    configs: Mutex<ConfigCache>,
+    /// The `policy-check.toml` of each directory, read leniently: a config
+    /// that an edit breaks keeps its last good version.
+    configs: Mutex<Discovery>,
 }
 
 impl Backend {
@@ -146,9 +394,16 @@ impl Backend {
             pipeline: Pipeline {
                 documents,
                 publisher,
+                disk: Arc::new(DiskCache::default()),
+                modules: Arc::new(Mutex::new(HashMap::new())),
+                tickets: Arc::new(AtomicU64::new(0)),
             },
             state: RwLock::new(ServerState::default()),
-            configs: Mutex::new(ConfigCache::default()),
+            configs: Mutex::new(Discovery::new(
+                Arc::new(Overrides::default()),
+                None,
+                Mode::Lenient,
+            )),
         }
     }
 
@@ -168,24 +423,34 @@ impl Backend {
         self.state().encoding
     }
 
-    /// The config governing `path`; problems in a freshly read config are
-    /// shown to the user once.
-    fn config_for(&self, path: Option<&Path>) -> Option<Arc<ProjectConfig>> {
-        let lookup = self
-            .configs
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .for_document(path?);
-        if let Some(config) = lookup.config.as_ref().filter(|_| lookup.freshly_loaded) {
-            if !config.problems.is_empty() {
-                self.warn(format!(
-                    "policy-check: {}:\n{}",
-                    config.file.display(),
-                    config.problems.join("\n")
-                ));
-            }
+    /// The project settings governing `path` (the defaults for a document
+    /// without a file); a config's errors and warnings are shown when it is
+    /// read, which is once per change to it.
+    fn config_for(&self, path: Option<&Path>) -> Arc<policy_workspace::Settings> {
+        let (settings, errors) = {
+            let mut configs = self
+                .configs
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let settings = match path {
+                Some(path) => configs.for_file(path),
+                None => Arc::new(policy_workspace::Settings::new(
+                    None,
+                    Arc::new(Overrides::default()),
+                )),
+            };
+            (settings, configs.take_errors())
+        };
+        if !errors.is_empty() {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            let kept = if settings.config().is_some() {
+                "the last version that could be read still applies"
+            } else {
+                "the default settings apply"
+            };
+            self.warn(format!("policy-check: {} ({kept})", lines.join("\n")));
         }
-        lookup.config
+        settings
     }
 
     /// Shows a warning without making the caller await (handlers that hold
@@ -197,87 +462,227 @@ impl Backend {
         });
     }
 
-    fn scope_for(&self, document: &Document, config: Option<&ProjectConfig>) -> Scope {
+    fn scope_for(&self, document: &Document, config: &Arc<policy_workspace::Settings>) -> Scope {
         let state = self.state();
-        let included = document.path.as_deref().is_some_and(|path| {
-            state.included_by_settings(path) || config.is_some_and(|c| c.includes(path))
-        });
+        let path = document.path.as_deref();
+        let included = path
+            .is_some_and(|path| state.included_by_settings(path) || config.named_by_include(path));
+        let excluded = path.is_some_and(|path| config.excludes(path, true));
         Scope {
-            options: AnalyzeOptions {
-                rules: config.map(|c| c.rules.clone()).unwrap_or_default(),
-                profile: None,
-            },
-            enabled: state.settings.enable,
+            options: path
+                .map(|path| config.options_for(path).into_owned())
+                .unwrap_or_default(),
+            enabled: state.settings.enable && !excluded,
             min_severity: state.settings.min_severity,
             included,
             seen_policy: document.seen_policy,
+            project: path.map(|path| Project {
+                settings: Arc::clone(config),
+                path: path.to_path_buf(),
+            }),
         }
     }
 
-    /// Analyses the current version of `uri`: inline for ordinary documents
-    /// (tens of microseconds), on a blocking thread for large ones.
+    /// Analyses the current version of `uri` (and of the module it belongs
+    /// to, or that reads it).
     fn schedule_analysis(&self, uri: &Uri) {
+        self.schedule(std::slice::from_ref(uri), Vec::new());
+    }
+
+    /// Analyses the current versions of `uris` and of the modules in
+    /// `modules`: a policy or template inline when it is small (tens of
+    /// microseconds to a millisecond), on a blocking thread when it is large;
+    /// a module, which reads files from disk, always on a blocking thread.
+    fn schedule(&self, uris: &[Uri], mut modules: Vec<PathBuf>) {
         let encoding = self.encoding();
-        let (snapshot, scope) = {
+        // Documents read on their own: snapshot, scope, reader.
+        let mut singles: Vec<(Snapshot, Scope, Option<HostKind>)> = Vec::new();
+        let mut open: Vec<Snapshot> = Vec::new();
+        let mut scopes: Vec<Scope> = Vec::new();
+        {
             let store = lock(&self.pipeline.documents);
-            let Some(document) = store.get(uri) else {
-                return;
-            };
-            let config = self.config_for(document.path.as_deref());
-            (
-                document.snapshot(uri, encoding),
-                self.scope_for(document, config.as_deref()),
-            )
-        };
-        if snapshot.text.len() < LARGE_DOCUMENT {
-            self.pipeline.analyze(snapshot, scope);
-        } else {
+            let records = self.pipeline.modules();
+            for uri in uris {
+                let Some(document) = store.get(uri) else {
+                    continue;
+                };
+                let mut read_by_a_module = false;
+                if let Some(path) = document.path.as_deref().map(hosts::normalize) {
+                    for (dir, record) in records.iter() {
+                        if record.read.contains(&path) {
+                            read_by_a_module = true;
+                            if !modules.contains(dir) {
+                                modules.push(dir.clone());
+                            }
+                        }
+                    }
+                }
+                if let Some(dir) = hosts::module_of(document.path.as_deref()) {
+                    if !modules.contains(&dir) {
+                        modules.push(dir);
+                    }
+                    continue;
+                }
+                // A file a module reads (a template it renders, a policy
+                // `file()` loads) is checked through the module, in the
+                // context of its key: one result per document.
+                if read_by_a_module {
+                    continue;
+                }
+                let snapshot = document.snapshot(uri, encoding);
+                let reader =
+                    hosts::reader_of(&hosts::host_path(&snapshot), &snapshot.text, document.kind);
+                let config = self.config_for(document.path.as_deref());
+                singles.push((snapshot, self.scope_for(document, &config), reader));
+            }
+            drop(records);
+            let templates = singles
+                .iter()
+                .any(|(_, _, reader)| *reader == Some(HostKind::Template));
+            if !modules.is_empty() || templates {
+                for uri in store.uris() {
+                    let Some(document) = store.get(&uri) else {
+                        continue;
+                    };
+                    let config = self.config_for(document.path.as_deref());
+                    scopes.push(self.scope_for(document, &config));
+                    open.push(document.snapshot(&uri, encoding));
+                }
+            }
+        }
+        for (snapshot, scope, reader) in singles {
+            if reader == Some(HostKind::Template) {
+                let renderer = snapshot
+                    .path
+                    .as_deref()
+                    .and_then(|path| hosts::modules_rendering(path, &open, &self.pipeline.disk));
+                if let Some(dir) = renderer {
+                    if !modules.contains(&dir) {
+                        modules.push(dir);
+                    }
+                    continue;
+                }
+            }
+            let unit = single_unit(reader);
             let pipeline = self.pipeline.clone();
-            tokio::task::spawn_blocking(move || pipeline.analyze(snapshot, scope));
+            if snapshot.text.len() < LARGE_DOCUMENT {
+                pipeline.analyze(snapshot, scope, unit);
+            } else {
+                tokio::task::spawn_blocking(move || pipeline.analyze(snapshot, scope, unit));
+            }
+        }
+        for dir in modules {
+            let ticket = self.pipeline.tickets.fetch_add(1, Ordering::Relaxed) + 1;
+            self.pipeline
+                .modules()
+                .entry(dir.clone())
+                .or_default()
+                .scheduled = ticket;
+            let main = dir.join("main.tf");
+            let options = self.config_for(Some(&main)).options_for(&main).into_owned();
+            let job = ModuleJob {
+                dir,
+                ticket,
+                open: open.clone(),
+                scopes: scopes.clone(),
+                options,
+            };
+            let pipeline = self.pipeline.clone();
+            tokio::task::spawn_blocking(move || pipeline.analyze_module(job));
         }
     }
 
     fn reanalyze_all(&self) {
         let uris = lock(&self.pipeline.documents).uris();
-        for uri in uris {
-            self.schedule_analysis(&uri);
-        }
+        self.schedule(&uris, Vec::new());
     }
 
     /// Whether the server speaks about `document` at all: when enabled, and
-    /// the document is (or was, since it opened) a policy or is named by an
-    /// `include` glob. The features stay silent elsewhere, so that attaching
-    /// the server to every JSON file adds no completions to `package.json`.
+    /// the document is (or was, since it opened) a policy, a template or
+    /// module file holding one, or is named by an `include` glob. The
+    /// features stay silent elsewhere, so that attaching the server to every
+    /// JSON and YAML file adds no completions to `package.json`.
     fn speaks_about(&self, document: &Document) -> bool {
-        if !self.state().settings.enable {
-            return false;
-        }
-        document.seen_policy || {
-            let config = self.config_for(document.path.as_deref());
-            self.scope_for(document, config.as_deref()).included
-        }
+        let config = self.config_for(document.path.as_deref());
+        let scope = self.scope_for(document, &config);
+        scope.enabled && (document.seen_policy || scope.included)
     }
 
-    /// The current text of `uri`, if the server speaks about it.
-    fn snapshot(&self, uri: &Uri) -> Option<Snapshot> {
+    /// The current text of `uri` and how the features read it, if the
+    /// server speaks about it.
+    fn source(&self, uri: &Uri) -> Option<(Snapshot, Source)> {
         let encoding = self.encoding();
-        let store = lock(&self.pipeline.documents);
-        let document = store.get(uri)?;
-        self.speaks_about(document)
-            .then(|| document.snapshot(uri, encoding))
+        let (snapshot, reader, module, options, open) = {
+            let store = lock(&self.pipeline.documents);
+            let document = store.get(uri)?;
+            if !self.speaks_about(document) {
+                return None;
+            }
+            let snapshot = document.snapshot(uri, encoding);
+            let reader =
+                hosts::reader_of(&hosts::host_path(&snapshot), &snapshot.text, document.kind);
+            let path = document.path.as_deref().map(hosts::normalize);
+            let module = hosts::module_of(document.path.as_deref()).or_else(|| {
+                let path = path.as_ref()?;
+                self.pipeline
+                    .modules()
+                    .iter()
+                    .find(|(_, record)| record.read.contains(path))
+                    .map(|(dir, _)| dir.clone())
+            });
+            let hosted = module.is_some()
+                || !matches!(reader, None | Some(HostKind::Policy | HostKind::Template));
+            if !hosted && reader != Some(HostKind::Template) {
+                return Some((snapshot, Source::Json));
+            }
+            let options: AnalyzeOptions = match document.path.as_deref() {
+                Some(path) => self.config_for(Some(path)).options_for(path).into_owned(),
+                None => AnalyzeOptions::default(),
+            };
+            let open: Vec<Snapshot> = store
+                .uris()
+                .into_iter()
+                .filter_map(|u| Some(store.get(&u)?.snapshot(&u, encoding)))
+                .collect();
+            (snapshot, reader, module, options, open)
+        };
+        let module = module.or_else(|| {
+            (reader == Some(HostKind::Template))
+                .then(|| {
+                    hosts::modules_rendering(snapshot.path.as_deref()?, &open, &self.pipeline.disk)
+                })
+                .flatten()
+        });
+        let (unit, kind) = match (module, reader) {
+            (Some(dir), reader) => (Unit::Module(dir), reader.unwrap_or(HostKind::Terraform)),
+            (None, Some(HostKind::Template) | Some(HostKind::Policy) | None) => {
+                return Some((snapshot, Source::Json))
+            }
+            (None, Some(kind)) => (Unit::File(kind), kind),
+        };
+        let source = Source::Host(Box::new(Hosted {
+            unit,
+            kind,
+            open,
+            options,
+            disk: Arc::clone(&self.pipeline.disk),
+        }));
+        Some((snapshot, source))
     }
 
     /// Runs a read-only feature on the current text of `uri`. A panic in a
     /// feature (a bug) answers "nothing here" instead of ending the session.
-    async fn with_snapshot<T, F>(&self, uri: &Uri, feature: F) -> Option<T>
+    /// Large documents and hosts (which render policies, and for a module
+    /// read files) are served on a blocking thread.
+    async fn with_source<T, F>(&self, uri: &Uri, feature: F) -> Option<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Snapshot) -> Option<T> + Send + 'static,
+        F: FnOnce(&Snapshot, &Source) -> Option<T> + Send + 'static,
     {
-        let snapshot = self.snapshot(uri)?;
-        let large = snapshot.text.len() >= LARGE_DOCUMENT;
+        let (snapshot, source) = self.source(uri)?;
+        let blocking = snapshot.text.len() >= LARGE_DOCUMENT || matches!(source, Source::Host(_));
         let run = move || {
-            catch_unwind(AssertUnwindSafe(|| feature(&snapshot))).unwrap_or_else(|_| {
+            catch_unwind(AssertUnwindSafe(|| feature(&snapshot, &source))).unwrap_or_else(|_| {
                 eprintln!(
                     "policy-lsp: a request on {} panicked",
                     snapshot.uri.as_str()
@@ -285,7 +690,7 @@ impl Backend {
                 None
             })
         };
-        if large {
+        if blocking {
             tokio::task::spawn_blocking(run).await.ok().flatten()
         } else {
             run()
@@ -325,7 +730,10 @@ impl Backend {
 }
 
 fn is_config_file(uri: &Uri) -> bool {
-    file_path(uri).is_some_and(|p| p.file_name().is_some_and(|n| n == config::FILE_NAME))
+    file_path(uri).is_some_and(|p| {
+        p.file_name()
+            .is_some_and(|n| n == policy_workspace::FILE_NAME)
+    })
 }
 
 fn workspace_roots(params: &InitializeParams) -> Vec<PathBuf> {
@@ -429,7 +837,10 @@ impl LanguageServer for Backend {
         if self.state().watch_files_dynamically {
             let options = DidChangeWatchedFilesRegistrationOptions {
                 watchers: vec![FileSystemWatcher {
-                    glob_pattern: GlobPattern::String(format!("**/{}", config::FILE_NAME)),
+                    glob_pattern: GlobPattern::String(format!(
+                        "**/{}",
+                        policy_workspace::FILE_NAME
+                    )),
                     kind: None,
                 }],
             };
@@ -439,7 +850,10 @@ impl LanguageServer for Backend {
                 register_options: serde_json::to_value(options).ok(),
             };
             if let Err(err) = self.client.register_capability(vec![registration]).await {
-                eprintln!("policy-lsp: cannot watch {}: {err}", config::FILE_NAME);
+                eprintln!(
+                    "policy-lsp: cannot watch {}: {err}",
+                    policy_workspace::FILE_NAME
+                );
             }
         }
         if let Some(settings) = self.pull_settings().await {
@@ -488,8 +902,34 @@ impl LanguageServer for Backend {
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let uri = params.text_document.uri;
         let closed = lock(&self.pipeline.documents).close(&uri);
-        if closed.is_some_and(|d| d.published) {
+        let Some(closed) = closed else {
+            return;
+        };
+        // The modules that published to it, or read it, read it from disk
+        // now; they are analysed again for their other open documents.
+        let path = closed.path.as_deref().map(hosts::normalize);
+        let modules: Vec<PathBuf> = {
+            let store = lock(&self.pipeline.documents);
+            self.pipeline
+                .modules()
+                .iter()
+                .filter(|(_, record)| {
+                    let involved = record.targets.contains(&uri)
+                        || path.as_ref().is_some_and(|p| record.read.contains(p));
+                    involved
+                        && record
+                            .targets
+                            .iter()
+                            .any(|t| t != &uri && store.get(t).is_some())
+                })
+                .map(|(dir, _)| dir.clone())
+                .collect()
+        };
+        if closed.published {
             self.pipeline.publisher.send(Job::Clear { uri });
+        }
+        if !modules.is_empty() {
+            self.schedule(&[], modules);
         }
     }
 
@@ -520,9 +960,23 @@ impl LanguageServer for Backend {
         let position = params.text_document_position_params.position;
         let uri = params.text_document_position_params.text_document.uri;
         Ok(self
-            .with_snapshot(&uri, move |snapshot| {
+            .with_source(&uri, move |snapshot, source| {
                 let mapper = snapshot.mapper();
-                let found = hover::hover(&snapshot.text, mapper.offset(position))?;
+                let offset = mapper.offset(position);
+                let found = match source {
+                    Source::Json => hover::hover(&snapshot.text, offset),
+                    Source::Host(host) => {
+                        let policies = source.policies(snapshot);
+                        embedded::hover(&policies, &hosts::host_path(snapshot), offset).or_else(
+                            || {
+                                // A template file's text is JSON too.
+                                host.reads_as_json()
+                                    .then(|| hover::hover(&snapshot.text, offset))
+                                    .flatten()
+                            },
+                        )
+                    }
+                }?;
                 Some(Hover {
                     contents: HoverContents::Markup(MarkupContent {
                         kind: MarkupKind::Markdown,
@@ -539,9 +993,35 @@ impl LanguageServer for Backend {
         let uri = params.text_document_position.text_document.uri;
         let snippets = self.state().snippets;
         Ok(self
-            .with_snapshot(&uri, move |snapshot| {
+            .with_source(&uri, move |snapshot, source| {
                 let mapper = snapshot.mapper();
-                let items = completion::complete(&snapshot.text, mapper.offset(position), snippets);
+                let offset = mapper.offset(position);
+                let items = match source {
+                    Source::Json => completion::complete(&snapshot.text, offset, snippets),
+                    Source::Host(host) => {
+                        let syntax = Syntax::of(host.kind, &snapshot.text);
+                        let path = hosts::host_path(snapshot);
+                        let items = embedded::complete(
+                            &snapshot.text,
+                            offset,
+                            &path,
+                            syntax,
+                            snippets,
+                            |probe| {
+                                let probe = Snapshot {
+                                    text: Arc::new(probe.to_string()),
+                                    ..snapshot.clone()
+                                };
+                                source.policies(&probe)
+                            },
+                        );
+                        if items.is_empty() && host.reads_as_json() {
+                            completion::complete(&snapshot.text, offset, snippets)
+                        } else {
+                            items
+                        }
+                    }
+                };
                 let items: Vec<CompletionItem> = items
                     .into_iter()
                     .map(|item| CompletionItem {
@@ -580,37 +1060,35 @@ impl LanguageServer for Backend {
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         let uri = params.text_document.uri;
         // The analysis the diagnostics were published from; if it is not for
-        // the current text yet (a large document still being analysed), one
-        // is run now.
-        let (analysis, scope) = {
+        // the current text yet (a large document or a module still being
+        // analysed), one is run now.
+        let current = {
             let store = lock(&self.pipeline.documents);
             let Some(document) = store.get(&uri).filter(|d| self.speaks_about(d)) else {
                 return Ok(None);
             };
-            let current = document
+            document
                 .analysis
                 .clone()
-                .filter(|a| a.version == document.version);
-            let scope = current.is_none().then(|| {
-                let config = self.config_for(document.path.as_deref());
-                self.scope_for(document, config.as_deref())
-            });
-            (current, scope)
+                .filter(|a| a.version == document.version)
+        };
+        let scope = match current {
+            Some(_) => None,
+            None => {
+                let store = lock(&self.pipeline.documents);
+                store.get(&uri).map(|document| {
+                    let config = self.config_for(document.path.as_deref());
+                    self.scope_for(document, &config)
+                })
+            }
         };
         let only = params.context.only;
         let range = params.range;
         Ok(self
-            .with_snapshot(&uri, move |snapshot| {
-                let analysis = match analysis {
+            .with_source(&uri, move |snapshot, source| {
+                let analysis = match current {
                     Some(analysis) => analysis,
-                    None => Arc::new(
-                        analysis::run(
-                            &snapshot.text,
-                            snapshot.version(),
-                            &scope.unwrap_or_default(),
-                        )
-                        .ok()?,
-                    ),
+                    None => Arc::new(fresh_analysis(snapshot, source, &scope.unwrap_or_default())),
                 };
                 let mapper = snapshot.mapper();
                 let actions = code_action::code_actions(
@@ -631,11 +1109,62 @@ impl LanguageServer for Backend {
     ) -> Result<Option<DocumentSymbolResponse>> {
         let uri = params.text_document.uri;
         Ok(self
-            .with_snapshot(&uri, |snapshot| {
-                Some(DocumentSymbolResponse::Nested(symbols::document_symbols(
-                    &snapshot.mapper(),
-                )))
+            .with_source(&uri, |snapshot, source| {
+                let mapper = snapshot.mapper();
+                let found = match source {
+                    Source::Json => symbols::document_symbols(&mapper),
+                    Source::Host(host) => {
+                        let policies = source.policies(snapshot);
+                        let found =
+                            symbols::host_symbols(&policies, &hosts::host_path(snapshot), &mapper);
+                        if found.is_empty() && host.reads_as_json() {
+                            symbols::document_symbols(&mapper)
+                        } else {
+                            found
+                        }
+                    }
+                };
+                Some(DocumentSymbolResponse::Nested(found))
             })
             .await)
+    }
+}
+
+/// An analysis of the document's current text, for a code action asked
+/// before the published one caught up.
+fn fresh_analysis(snapshot: &Snapshot, source: &Source, scope: &Scope) -> DocumentAnalysis {
+    let version = snapshot.version();
+    match source {
+        Source::Host(host) => {
+            let mut result = hosts::analyze(
+                &host.unit,
+                Some(snapshot),
+                &host.open,
+                &host.disk,
+                &scope.options,
+            );
+            let files: Arc<[FileRead]> = std::mem::take(&mut result.files).into();
+            analysis::host_document(&result, &files, &hosts::host_path(snapshot), version, scope)
+        }
+        Source::Json => {
+            let reader = hosts::reader_of(&hosts::host_path(snapshot), &snapshot.text, None);
+            match reader {
+                Some(HostKind::Template) => {
+                    let unit = Unit::File(HostKind::Template);
+                    let open = [snapshot.clone()];
+                    let mut result = hosts::analyze(
+                        &unit,
+                        Some(snapshot),
+                        &open,
+                        &DiskCache::default(),
+                        &scope.options,
+                    );
+                    let files: Arc<[FileRead]> = std::mem::take(&mut result.files).into();
+                    let path = hosts::host_path(snapshot);
+                    analysis::host_document(&result, &files, &path, version, scope)
+                }
+                _ => analysis::run(&snapshot.text, version, scope),
+            }
+        }
     }
 }

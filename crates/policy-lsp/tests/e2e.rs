@@ -173,6 +173,27 @@ impl Client {
         (found, skipped)
     }
 
+    /// The `window/showMessage` notifications received so far, waiting for
+    /// at least `at_least` of them: the server shows a message without
+    /// waiting for it to be written, so it may follow the diagnostics it
+    /// accompanies. Everything read stays in the backlog.
+    fn shown_messages(&mut self, at_least: usize) -> Vec<Value> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let shown: Vec<Value> = self
+                .backlog
+                .iter()
+                .filter(|m| m["method"] == "window/showMessage")
+                .cloned()
+                .collect();
+            if shown.len() >= at_least {
+                return shown;
+            }
+            let message = self.read(deadline);
+            self.backlog.push_back(message);
+        }
+    }
+
     fn diagnostics_for_version(&mut self, uri: &str, version: i64) -> Value {
         self.diagnostics_where(uri, |p| p["version"] == version).0
     }
@@ -503,7 +524,9 @@ fn burst_of_changes(changes: u32, padding_bytes: usize, expected_codes: &[&str])
     let mut pad = 0;
     while text.len() < padded_end {
         pad += 1;
-        text.push_str(&format!(",\n{{\"Sid\": \"Pad{pad}\", \"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"arn:aws:iam::111122223333:role/App\"}}, \"Action\": \"kms:Decrypt\", \"Resource\": \"*\"}}"));
+        // Each statement for its own role: identical statements would be
+        // redundant-statement findings.
+        text.push_str(&format!(",\n{{\"Sid\": \"Pad{pad}\", \"Effect\": \"Allow\", \"Principal\": {{\"AWS\": \"arn:aws:iam::111122223333:role/App{pad}\"}}, \"Action\": \"kms:Decrypt\", \"Resource\": \"*\"}}"));
     }
     text.push_str("]}\n");
     client.open(uri, &text);
@@ -963,7 +986,7 @@ fn settings_filter_severity_enable_and_include_files() {
     .unwrap();
     let (mut client, _) = Client::start_in(
         json!({}),
-        json!({"policyCheck": {"minSeverity": "error", "include": ["templates/*.tpl"]}}),
+        json!({"policyCheck": {"minSeverity": "error", "include": ["kms/*.policy"]}}),
         Some(&dir.0),
     );
     let policy = file_uri(&dir.0.join("key.json"));
@@ -976,7 +999,9 @@ fn settings_filter_severity_enable_and_include_files() {
     );
 
     // A file named by `include` is diagnosed without a top-level Statement.
-    let template = file_uri(&dir.0.join("templates/key.tpl"));
+    // (A `.tpl` file is Terraform's: the template-file reader takes it, with
+    // its `${...}` placeholders as unknown values.)
+    let template = file_uri(&dir.0.join("kms/key.policy"));
     client.open(&template, "{\"Sid\": \"x\",}");
     let published = client.diagnostics_for_version(&template, 1);
     assert_eq!(codes(&published), vec!["PC004"]);
@@ -988,5 +1013,997 @@ fn settings_filter_severity_enable_and_include_files() {
     );
     let (cleared, _) = client.diagnostics_where(&policy, |p| p["diagnostics"] == json!([]));
     assert_eq!(cleared["version"], 1);
+    client.shutdown();
+}
+
+impl Client {
+    fn open_as(&mut self, uri: &str, language: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
+        );
+    }
+}
+
+/// A CloudFormation template whose one defect is a misspelled action in
+/// `KeyPolicy`, after non-ASCII text on earlier lines and its own.
+const TEMPLATE: &str = "AWSTemplateFormatVersion: '2010-09-09'
+Description: Cl\u{e9} \u{1f511} for the app's data
+Resources:
+  AppKey:
+    Type: AWS::KMS::Key
+    Properties:
+      EnableKeyRotation: true
+      KeyPolicy:
+        Version: '2012-10-17'
+        Statement:
+          - Sid: Enable IAM User Permissions
+            Effect: Allow
+            Principal:
+              AWS: !Sub arn:aws:iam::${AWS::AccountId}:root
+            Action: kms:*
+            Resource: '*'
+          - Sid: Readers
+            Effect: Allow
+            Principal:
+              AWS: !Sub arn:aws:iam::${AWS::AccountId}:role/Readers
+            Action: [\u{1f511}x, kms:Decrypts, \"kms:DescribeKey\"]
+            Resource: '*'
+";
+
+#[test]
+fn a_yaml_template_gets_its_key_policy_findings_at_template_positions() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/stack.yaml";
+    client.open_as(uri, "yaml", TEMPLATE);
+    let published = client.diagnostics_for_version(uri, 1);
+    let typo = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "PC201" && d["message"].as_str().unwrap().contains("kms:Decrypts"))
+        .unwrap_or_else(|| panic!("PC201 on kms:Decrypts: {published}"));
+    let start = TEMPLATE.find("kms:Decrypts").unwrap();
+    let range = lsp_range(TEMPLATE, start, start + 12, PositionEncoding::Utf16);
+    assert_eq!(typo["range"], range);
+    // Line 20; the key emoji before it on the line is two UTF-16 units.
+    assert_eq!(range["start"], json!({"line": 20, "character": 26}));
+    assert!(typo["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean `kms:Decrypt`?"));
+    assert_eq!(typo["source"], "policy-check");
+
+    // Its quick fix is an edit of the template, valid YAML.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": uri}, "range": range, "context": {"diagnostics": []}}),
+    );
+    let fix = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| {
+            a["title"]
+                .as_str()
+                .unwrap()
+                .starts_with("Write `kms:Decrypt`")
+        })
+        .unwrap_or_else(|| panic!("the fix: {actions}"));
+    // The typo's fix makes the statement grant: it says so and is not preferred.
+    assert_eq!(
+        fix["title"],
+        "Write `kms:Decrypt`: the statement starts to grant it; review"
+    );
+    assert_eq!(fix["isPreferred"], false);
+    let changes = fix["edit"]["changes"].as_object().unwrap();
+    assert_eq!(changes.keys().collect::<Vec<_>>(), [uri]);
+    let fixed = apply_edits(TEMPLATE, changes[uri].as_array().unwrap());
+    assert!(fixed.contains("Action: [\u{1f511}x, \"kms:Decrypt\", \"kms:DescribeKey\"]"));
+
+    // The outline: the key, named by its logical id, holding its statements.
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": uri}}),
+    );
+    let key = &symbols[0];
+    assert_eq!(key["name"], "AppKey");
+    assert_eq!(key["detail"], "AWS::KMS::Key · 2 statements");
+    let sids: Vec<&str> = key["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(sids, ["Enable IAM User Permissions", "Readers"]);
+    assert_eq!(
+        key["selectionRange"],
+        lsp_range(
+            TEMPLATE,
+            TEMPLATE.find("AppKey").unwrap(),
+            TEMPLATE.find("AppKey").unwrap() + 6,
+            PositionEncoding::Utf16
+        )
+    );
+    client.shutdown();
+}
+
+#[test]
+fn hover_in_a_key_policy_explains_the_action_under_the_cursor() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/hover-stack.yaml";
+    client.open_as(uri, "yaml", TEMPLATE);
+    client.diagnostics_for_version(uri, 1);
+    // On the quoted scalar `"kms:DescribeKey"`.
+    let at = TEMPLATE.find("DescribeKey").unwrap();
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": lsp_range(TEMPLATE, at, at, PositionEncoding::Utf16)["start"]}),
+    );
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.starts_with("**kms:DescribeKey**"), "{markdown}");
+    let scalar = TEMPLATE.find("\"kms:DescribeKey\"").unwrap();
+    assert_eq!(
+        hover["range"],
+        lsp_range(TEMPLATE, scalar, scalar + 17, PositionEncoding::Utf16)
+    );
+    // On a plain scalar: the range is the scalar.
+    let at = TEMPLATE.find("kms:*").unwrap();
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": lsp_range(TEMPLATE, at + 2, at + 2, PositionEncoding::Utf16)["start"]}),
+    );
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("matches 56 of 56 KMS actions"));
+    assert_eq!(
+        hover["range"],
+        lsp_range(TEMPLATE, at, at + 5, PositionEncoding::Utf16)
+    );
+    // Outside the key policy: nothing.
+    let at = TEMPLATE.find("EnableKeyRotation").unwrap();
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": lsp_range(TEMPLATE, at, at, PositionEncoding::Utf16)["start"]}),
+    );
+    assert_eq!(hover, Value::Null);
+    client.shutdown();
+}
+
+/// Completes at `|` of `marked` in a YAML template and returns the text with
+/// the item labelled `label` applied.
+fn complete_in_template(client: &mut Client, uri: &str, marked: &str, label: &str) -> String {
+    let offset = marked.find('|').unwrap();
+    let text = marked.replacen('|', "", 1);
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2}, "contentChanges": [{"text": text}]}),
+    );
+    let result = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": lsp_range(&text, offset, offset, PositionEncoding::Utf16)["start"]}),
+    );
+    let item = result["items"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a completion list: {result}"))
+        .iter()
+        .find(|i| i["label"] == label)
+        .unwrap_or_else(|| panic!("{label} offered: {result}"))
+        .clone();
+    assert_eq!(item["insertTextFormat"], 1, "plain text");
+    apply_edits(&text, &[item["textEdit"].clone()])
+}
+
+#[test]
+fn completion_in_a_yaml_key_policy_inserts_valid_yaml() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/complete-stack.yaml";
+    client.open_as(uri, "yaml", TEMPLATE);
+    client.diagnostics_for_version(uri, 1);
+    let list = TEMPLATE.replace(
+        "            Action: [\u{1f511}x, kms:Decrypts, \"kms:DescribeKey\"]\n",
+        "            Action:\n              - kms:DescribeKey\n              - kms:|\n",
+    );
+    let done = complete_in_template(&mut client, uri, &list, "kms:Decrypt");
+    assert!(
+        done.contains("              - kms:DescribeKey\n              - kms:Decrypt\n"),
+        "{done}"
+    );
+    // What was inserted reads back as the action: nothing left to report.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 3}, "contentChanges": [{"text": done}]}),
+    );
+    let published = client.diagnostics_for_version(uri, 3);
+    assert_eq!(codes(&published), Vec::<String>::new(), "{published}");
+
+    // In a flow sequence and in double quotes.
+    let flow = TEMPLATE.replace("kms:Decrypts", "kms:Dec|");
+    let done = complete_in_template(&mut client, uri, &flow, "kms:Decrypt");
+    assert!(done.contains("[\u{1f511}x, kms:Decrypt, \"kms:DescribeKey\"]"));
+    let quoted = TEMPLATE.replace("\"kms:DescribeKey\"", "\"kms:Desc|\"");
+    let done = complete_in_template(&mut client, uri, &quoted, "kms:DescribeKey");
+    assert!(done.contains("kms:Decrypts, \"kms:DescribeKey\"]"));
+
+    // A condition key typed without its colon yet becomes a key.
+    let condition = TEMPLATE.replace(
+        "            Resource: '*'\n",
+        "            Resource: '*'\n            Condition:\n              StringEquals:\n                kms:Via|\n",
+    );
+    let done = complete_in_template(&mut client, uri, &condition, "kms:ViaService");
+    assert!(
+        done.contains("              StringEquals:\n                kms:ViaService: \n"),
+        "{done}"
+    );
+    client.shutdown();
+}
+
+#[test]
+fn a_json_template_is_served_like_a_yaml_one() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/stack.json";
+    let text = r#"{
+  "AWSTemplateFormatVersion": "2010-09-09",
+  "Resources": {
+    "AppKey": {
+      "Type": "AWS::KMS::Key",
+      "Properties": {
+        "EnableKeyRotation": true,
+        "KeyPolicy": {
+          "Version": "2012-10-17",
+          "Statement": [{
+            "Sid": "Enable IAM User Permissions",
+            "Effect": "Allow",
+            "Principal": {"AWS": {"Fn::Sub": "arn:aws:iam::${AWS::AccountId}:root"}},
+            "Action": ["kms:*", "kms:Decrypts"],
+            "Resource": "*"
+          }]
+        }
+      }
+    }
+  }
+}
+"#;
+    client.open(uri, text);
+    let published = client.diagnostics_for_version(uri, 1);
+    assert_eq!(codes(&published), ["PC201"], "{published}");
+    let start = text.find("\"kms:Decrypts\"").unwrap();
+    assert_eq!(
+        published["diagnostics"][0]["range"],
+        lsp_range(text, start, start + 14, PositionEncoding::Utf16)
+    );
+    let typed = text.replace("\"kms:Decrypts\"", "\"kms:Gen|\"");
+    let done = complete_in_template(&mut client, uri, &typed, "kms:GenerateDataKey*");
+    assert!(
+        done.contains("[\"kms:*\", \"kms:GenerateDataKey*\"]"),
+        "{done}"
+    );
+    client.shutdown();
+}
+
+#[test]
+fn other_yaml_gets_nothing_at_all() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let compose = "file:///tmp/policy-lsp-e2e/docker-compose.yaml";
+    let text = "services:\n  web:\n    image: nginx\n    ports: [\"80:80\"\n  broken: [\n";
+    client.open_as(compose, "yaml", text);
+    let workflow = "file:///tmp/policy-lsp-e2e/ci.yml";
+    client.open_as(
+        workflow,
+        "yaml",
+        "on: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n",
+    );
+    // A template without a key is no business of ours, broken or not.
+    let bucket = "file:///tmp/policy-lsp-e2e/bucket.yaml";
+    client.open_as(
+        bucket,
+        "yaml",
+        "Resources:\n  Logs:\n    Type: AWS::S3::Bucket\n    Properties: {BucketName: [\n",
+    );
+    let policy = "file:///tmp/policy-lsp-e2e/after-yaml.json";
+    client.open(policy, "{\"Statement\": []}");
+    client.diagnostics_for_version(policy, 1);
+    for uri in [compose, workflow, bucket] {
+        assert!(
+            !client.backlog.iter().any(|m| m["params"]["uri"] == uri),
+            "no publication for {uri}"
+        );
+        let at = json!({"textDocument": {"uri": uri}, "position": {"line": 2, "character": 6}});
+        assert_eq!(
+            client.request("textDocument/completion", at.clone()),
+            Value::Null
+        );
+        assert_eq!(client.request("textDocument/hover", at), Value::Null);
+        assert_eq!(
+            client.request(
+                "textDocument/documentSymbol",
+                json!({"textDocument": {"uri": uri}})
+            ),
+            Value::Null
+        );
+    }
+    assert!(
+        !client
+            .backlog
+            .iter()
+            .any(|m| m["method"] == "window/showMessage"),
+        "no error shown"
+    );
+    client.shutdown();
+}
+
+/// A Terraform module: a key whose policy is `jsonencode` with a misspelled
+/// action, a second key whose policy is a template file with another, and a
+/// variables file.
+fn write_module(dir: &Path) -> (String, String, String) {
+    let main = r#"data "aws_caller_identity" "current" {}
+
+resource "aws_kms_key" "app" {
+  enable_key_rotation = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "Root"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" }
+        Action    = "kms:*"
+        Resource  = "*"
+      },
+      {
+        Sid       = "Use"
+        Effect    = "Allow"
+        Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:role/App" }
+        Action    = ["kms:Decrypts", "kms:Encrypt"]
+        Resource  = "*"
+      },
+    ]
+  })
+}
+
+resource "aws_kms_key" "logs" {
+  enable_key_rotation = true
+  policy = templatefile("${path.module}/key-policy.json.tpl", {
+    account_id = data.aws_caller_identity.current.account_id
+  })
+}
+"#;
+    let template = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Sid": "Root",
+      "Effect": "Allow",
+      "Principal": {"AWS": "arn:aws:iam::${account_id}:root"},
+      "Action": ["kms:*", "kms:PutKeyPolicys"],
+      "Resource": "*"
+    }
+  ]
+}
+"#;
+    let variables = "variable \"unused\" {\n  default = \"x\"\n}\n";
+    std::fs::write(dir.join("main.tf"), main).unwrap();
+    std::fs::write(dir.join("key-policy.json.tpl"), template).unwrap();
+    std::fs::write(dir.join("variables.tf"), variables).unwrap();
+    (main.into(), template.into(), variables.into())
+}
+
+/// Module files and template files are accepted, every request on them is
+/// answered, nothing fails, publications go to the module's files only, and
+/// closing one of them is no trouble.
+#[test]
+fn terraform_files_are_accepted_and_read_as_a_module() {
+    let dir = TempDir::new("terraform-plumbing");
+    let (main, template, variables) = write_module(&dir.0);
+    let (mut client, _) = Client::start_in(utf16_only(), Value::Null, Some(&dir.0));
+    let main_uri = file_uri(&dir.0.join("main.tf"));
+    let template_uri = file_uri(&dir.0.join("key-policy.json.tpl"));
+    let variables_uri = file_uri(&dir.0.join("variables.tf"));
+    client.open_as(&main_uri, "terraform", &main);
+    client.open_as(&variables_uri, "terraform", &variables);
+    client.open_as(&template_uri, "plaintext", &template);
+    // Unsaved edits to a module file are what the module is read with; an
+    // edit is accepted like any other.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": variables_uri, "version": 2}, "contentChanges": [{"text": "variable \"unused\" {}\n"}]}),
+    );
+    let policy = "file:///tmp/policy-lsp-e2e/after-terraform.json";
+    client.open(policy, "{\"Statement\": []}");
+    client.diagnostics_for_version(policy, 1);
+    for (uri, text) in [(&main_uri, &main), (&template_uri, &template)] {
+        let at = position_of(text, "kms:", PositionEncoding::Utf16);
+        // Answered (whatever the reader renders), not an error.
+        client.request(
+            "textDocument/hover",
+            json!({"textDocument": {"uri": uri}, "position": at}),
+        );
+        client.request(
+            "textDocument/completion",
+            json!({"textDocument": {"uri": uri}, "position": at}),
+        );
+        client.request(
+            "textDocument/documentSymbol",
+            json!({"textDocument": {"uri": uri}}),
+        );
+    }
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": variables_uri}}),
+    );
+    client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": main_uri}, "position": {"line": 0, "character": 0}}),
+    );
+    assert!(
+        !client
+            .backlog
+            .iter()
+            .any(|m| m["method"] == "window/showMessage"),
+        "no error shown: {:?}",
+        client.backlog
+    );
+    for message in &client.backlog {
+        let uri = message["params"]["uri"].as_str().unwrap_or_default();
+        if message["method"] == "textDocument/publishDiagnostics" && uri != policy {
+            assert!(
+                [&main_uri, &template_uri, &variables_uri].contains(&&uri.to_string()),
+                "a publication for a file of the module only: {message}"
+            );
+        }
+    }
+    client.shutdown();
+}
+
+/// A module's findings are published to each open file they are in, hover
+/// and completion work inside `jsonencode`, a quick fix edits the file its
+/// finding is in, and an edit of the template file re-checks the module.
+#[test]
+fn a_terraform_modules_findings_go_to_each_open_file_of_the_module() {
+    let dir = TempDir::new("terraform");
+    let (main, template, _) = write_module(&dir.0);
+    let (mut client, _) = Client::start_in(utf16_only(), Value::Null, Some(&dir.0));
+    let main_uri = file_uri(&dir.0.join("main.tf"));
+    let template_uri = file_uri(&dir.0.join("key-policy.json.tpl"));
+    client.open_as(&main_uri, "terraform", &main);
+    let (published, _) = client.diagnostics_where(&main_uri, |p| !codes(p).is_empty());
+    let typo = main.find("\"kms:Decrypts\"").unwrap();
+    let in_main = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "PC201")
+        .unwrap_or_else(|| panic!("PC201 in main.tf: {published}"));
+    assert_eq!(
+        in_main["range"],
+        lsp_range(&main, typo, typo + 14, PositionEncoding::Utf16)
+    );
+    let at = position_of(&main, "Decrypts", PositionEncoding::Utf16);
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": main_uri}, "position": at}),
+    );
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("Did you mean `kms:Decrypt`?"));
+    assert_eq!(
+        hover["range"],
+        lsp_range(&main, typo, typo + 14, PositionEncoding::Utf16)
+    );
+
+    // The template file, opened, gets the module's finding in it.
+    client.open_as(&template_uri, "plaintext", &template);
+    let (published, _) = client.diagnostics_where(&template_uri, |p| !codes(p).is_empty());
+    let typo = template.find("\"kms:PutKeyPolicys\"").unwrap();
+    assert_eq!(codes(&published), ["PC201"], "{published}");
+    let range = lsp_range(&template, typo, typo + 19, PositionEncoding::Utf16);
+    assert_eq!(published["diagnostics"][0]["range"], range);
+    // Its quick fix edits the template file, not main.tf.
+    let actions = client.request(
+        "textDocument/codeAction",
+        json!({"textDocument": {"uri": template_uri}, "range": range, "context": {"diagnostics": []}}),
+    );
+    let fix = &actions[0];
+    assert_eq!(
+        fix["title"], "Delete the entry",
+        "`kms:*` has it: {actions}"
+    );
+    let changes = fix["edit"]["changes"].as_object().unwrap();
+    assert_eq!(changes.keys().collect::<Vec<_>>(), [&template_uri]);
+    assert!(
+        apply_edits(&template, changes[&template_uri].as_array().unwrap())
+            .contains("\"Action\": [\"kms:*\"],")
+    );
+    // Fixed in the editor (unsaved): the module is read with the new text.
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": template_uri, "version": 2},
+               "contentChanges": [{"text": template.replace(", \"kms:PutKeyPolicys\"", "")}]}),
+    );
+    let fixed = client.diagnostics_for_version(&template_uri, 2);
+    assert_eq!(codes(&fixed), Vec::<String>::new());
+    let (still, _) = client.diagnostics_where(&main_uri, |p| codes(p) == ["PC201"]);
+    assert_eq!(still["version"], 1);
+
+    // The outline: each key by its address; the template's statements in it.
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": main_uri}}),
+    );
+    let keys: Vec<(&str, &str)> = symbols
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["name"].as_str().unwrap(), s["detail"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("aws_kms_key.app", "key · 2 statements"),
+            ("aws_kms_key.logs", "key · policy in key-policy.json.tpl")
+        ]
+    );
+    let symbols = client.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": template_uri}}),
+    );
+    assert_eq!(symbols[0]["name"], "Root");
+
+    // Completion inside `jsonencode`: an HCL string.
+    let typed = main.replace("\"kms:Decrypts\"", "\"kms:Dec|\"");
+    let offset = typed.find('|').unwrap();
+    let typed = typed.replacen('|', "", 1);
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": main_uri, "version": 2}, "contentChanges": [{"text": typed}]}),
+    );
+    let result = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": main_uri}, "position": lsp_range(&typed, offset, offset, PositionEncoding::Utf16)["start"]}),
+    );
+    let item = result["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["label"] == "kms:Decrypt")
+        .unwrap_or_else(|| panic!("kms:Decrypt offered: {result}"));
+    let done = apply_edits(&typed, &[item["textEdit"].clone()]);
+    assert!(
+        done.contains("Action    = [\"kms:Decrypt\", \"kms:Encrypt\"]"),
+        "{done}"
+    );
+    client.shutdown();
+}
+
+/// A template file no module renders is checked alone, its `${...}`
+/// placeholders unknown values (no false findings on them); its text is
+/// JSON, so hover reads it directly.
+#[test]
+fn a_template_file_alone_is_checked_with_its_placeholders_unknown() {
+    let dir = TempDir::new("template-alone");
+    let text = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\n    \"Sid\": \"Root\",\n    \"Effect\": \"Allow\",\n    \"Principal\": {\"AWS\": \"arn:aws:iam::${account_id}:root\"},\n    \"Action\": [\"kms:*\", \"kms:Decrypts\"],\n    \"Resource\": \"*\"\n  }]\n}\n";
+    let uri = file_uri(&dir.0.join("key.json.tpl"));
+    let (mut client, _) = Client::start_in(utf16_only(), Value::Null, Some(&dir.0));
+    client.open_as(&uri, "plaintext", text);
+    let published = client.diagnostics_for_version(&uri, 1);
+    assert_eq!(codes(&published), ["PC201"], "{published}");
+    let hover = client.request(
+        "textDocument/hover",
+        json!({"textDocument": {"uri": uri}, "position": position_of(text, "Decrypts", PositionEncoding::Utf16)}),
+    );
+    assert!(hover["contents"]["value"]
+        .as_str()
+        .unwrap()
+        .contains("Did you mean `kms:Decrypt`?"));
+    client.shutdown();
+}
+
+/// A JSON policy a module reads with `file()` is checked through the module
+/// once the module has been read, and an unsaved edit of it re-checks the
+/// module.
+#[test]
+fn a_policy_file_a_module_reads_is_checked_through_the_module() {
+    let dir = TempDir::new("terraform-file");
+    let main = "resource \"aws_kms_key\" \"app\" {\n  enable_key_rotation = true\n  policy = file(\"${path.module}/policy.json\")\n}\n";
+    let policy = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\n    \"Sid\": \"Root\",\n    \"Effect\": \"Allow\",\n    \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"},\n    \"Action\": [\"kms:*\", \"kms:Decrypts\"],\n    \"Resource\": \"*\"\n  }]\n}\n";
+    std::fs::write(dir.0.join("main.tf"), main).unwrap();
+    std::fs::write(dir.0.join("policy.json"), policy).unwrap();
+    let (mut client, _) = Client::start_in(utf16_only(), Value::Null, Some(&dir.0));
+    let main_uri = file_uri(&dir.0.join("main.tf"));
+    let policy_uri = file_uri(&dir.0.join("policy.json"));
+    client.open(&policy_uri, policy);
+    client.open_as(&main_uri, "terraform", main);
+    let (published, _) = client.diagnostics_where(&main_uri, |_| true);
+    assert_eq!(codes(&published), Vec::<String>::new(), "{published}");
+    let (published, _) = client.diagnostics_where(&policy_uri, |p| codes(p) == ["PC201"]);
+    let typo = policy.find("\"kms:Decrypts\"").unwrap();
+    assert_eq!(
+        published["diagnostics"][0]["range"],
+        lsp_range(policy, typo, typo + 14, PositionEncoding::Utf16)
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": policy_uri, "version": 2},
+               "contentChanges": [{"text": policy.replace(", \"kms:Decrypts\"", "")}]}),
+    );
+    let fixed = client.diagnostics_for_version(&policy_uri, 2);
+    assert_eq!(codes(&fixed), Vec::<String>::new());
+    client.shutdown();
+}
+
+/// Every open file of a module gets a publication from each analysis of the
+/// module, so an edit of one file (or its closing) re-publishes the others.
+/// The files are named by `include` so that this holds whatever the reader
+/// finds in them.
+#[test]
+fn an_edit_in_one_file_of_a_module_republishes_the_others() {
+    let dir = TempDir::new("module-plumbing");
+    let (main, _, variables) = write_module(&dir.0);
+    let (mut client, _) = Client::start_in(
+        utf16_only(),
+        json!({"policyCheck": {"include": ["**/*.tf"]}}),
+        Some(&dir.0),
+    );
+    let main_uri = file_uri(&dir.0.join("main.tf"));
+    let variables_uri = file_uri(&dir.0.join("variables.tf"));
+    client.open_as(&main_uri, "terraform", &main);
+    client.diagnostics_for_version(&main_uri, 1);
+    client.open_as(&variables_uri, "terraform", &variables);
+    client.diagnostics_for_version(&variables_uri, 1);
+    // main.tf was re-published when variables.tf opened; drain that.
+    client.diagnostics_for_version(&main_uri, 1);
+
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": variables_uri, "version": 5},
+               "contentChanges": [{"text": "variable \"region\" {}\n"}]}),
+    );
+    client.diagnostics_for_version(&variables_uri, 5);
+    let (again, _) = client.diagnostics_where(&main_uri, |_| true);
+    assert_eq!(again["version"], 1, "main.tf, unchanged, is re-published");
+
+    // Closed: cleared, and the module read again for main.tf.
+    client.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": variables_uri}}),
+    );
+    let (cleared, _) = client.diagnostics_where(&variables_uri, |p| p["version"].is_null());
+    assert_eq!(cleared["diagnostics"], json!([]));
+    let (again, _) = client.diagnostics_where(&main_uri, |_| true);
+    assert_eq!(again["version"], 1);
+    client.shutdown();
+}
+
+/// The `toml` blocks of the documentation that are `policy-check.toml`
+/// examples: every block, except one whose first line names another file
+/// (an editor's own configuration).
+fn documented_configs() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut configs = Vec::new();
+    for doc in [
+        "README.md",
+        "docs/configuration.md",
+        "crates/policy-lsp/README.md",
+        "editors/vscode/README.md",
+    ] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        let mut lines = text.lines().enumerate();
+        while let Some((at, line)) = lines.next() {
+            if line.trim() != "```toml" {
+                continue;
+            }
+            let block: Vec<&str> = lines
+                .by_ref()
+                .map(|(_, l)| l)
+                .take_while(|l| l.trim() != "```")
+                .collect();
+            let first = block.first().copied().unwrap_or_default();
+            let another_file = first.starts_with('#')
+                && first.contains(".toml")
+                && !first.contains("policy-check.toml");
+            if !another_file {
+                configs.push((format!("{doc}:{}", at + 1), block.join("\n") + "\n"));
+            }
+        }
+    }
+    configs
+}
+
+/// Copies a directory tree.
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// Every file of a tree, sorted.
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Per file, its findings as `CODE line:column` (1-based), sorted.
+type Findings = std::collections::BTreeMap<PathBuf, Vec<String>>;
+
+/// What the CLI reports for these files, named on its command line as an
+/// editor names the documents it opens (a template a module renders is
+/// reported through the module, as in the editor).
+fn cli_findings(files: &[PathBuf]) -> Findings {
+    use clap::Parser;
+    let output = std::env::temp_dir().join(format!(
+        "policy-check-agreement-{}-{}.json",
+        std::process::id(),
+        files.len()
+    ));
+    let mut args = vec![
+        "policy-check".to_string(),
+        "--format".into(),
+        "json".into(),
+        "--min-severity".into(),
+        "hint".into(),
+        "--output-file".into(),
+        output.to_string_lossy().into_owned(),
+    ];
+    args.extend(
+        files
+            .iter()
+            .filter(|f| !f.to_string_lossy().ends_with(".tpl"))
+            .map(|f| f.to_string_lossy().into_owned()),
+    );
+    let args = policy_check::cli::Args::parse_from(args);
+    policy_check::run::run(&args, Instant::now());
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&output).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&output);
+    let mut findings = Findings::new();
+    for file in report["files"].as_array().unwrap() {
+        let path = PathBuf::from(file["path"].as_str().unwrap());
+        if path.file_name().is_some_and(|n| n == "policy-check.toml") {
+            // Unused config suppressions: only a whole run can tell.
+            continue;
+        }
+        let mut found: Vec<String> = file["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let start = &d["range"]["start"];
+                format!(
+                    "{} {}:{}",
+                    d["code"].as_str().unwrap(),
+                    start["line"],
+                    start["column"]
+                )
+            })
+            .collect();
+        found.sort();
+        if !found.is_empty() {
+            findings.insert(path, found);
+        }
+    }
+    findings
+}
+
+/// What the server publishes for these files, opened together, once it is
+/// quiet.
+fn server_findings(root: &Path, files: &[PathBuf]) -> Findings {
+    let (mut client, _) = Client::start_in(utf16_only(), Value::Null, Some(root));
+    for file in files {
+        let text = std::fs::read_to_string(file).unwrap();
+        let name = file.to_string_lossy();
+        let language = if name.ends_with(".json") {
+            "json"
+        } else if name.ends_with(".tf") {
+            "terraform"
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            "yaml"
+        } else {
+            "plaintext"
+        };
+        client.open_as(&file_uri(file), language, &text);
+    }
+    let mut last: std::collections::HashMap<String, Value> = std::collections::HashMap::new();
+    let mut note = |message: Value| {
+        if message["method"] == "textDocument/publishDiagnostics" {
+            let uri = message["params"]["uri"].as_str().unwrap().to_string();
+            last.insert(uri, message["params"]["diagnostics"].clone());
+        }
+    };
+    for message in client.backlog.drain(..) {
+        note(message);
+    }
+    // Quiet for two seconds: every analysis, module ones included, is done.
+    let deadline = Instant::now() + TIMEOUT;
+    loop {
+        match client.incoming.recv_timeout(Duration::from_secs(2)) {
+            Ok(message) => note(message),
+            Err(RecvTimeoutError::Timeout) => break,
+            Err(RecvTimeoutError::Disconnected) => panic!("the server exited"),
+        }
+        assert!(Instant::now() < deadline, "the server never went quiet");
+    }
+    client.shutdown();
+    let mut findings = Findings::new();
+    for file in files {
+        let Some(diagnostics) = last.get(&file_uri(file)) else {
+            continue;
+        };
+        let mut found: Vec<String> = diagnostics
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| {
+                let start = &d["range"]["start"];
+                format!(
+                    "{} {}:{}",
+                    d["code"].as_str().unwrap(),
+                    start["line"].as_u64().unwrap() + 1,
+                    start["character"].as_u64().unwrap() + 1
+                )
+            })
+            .collect();
+        found.sort();
+        if !found.is_empty() {
+            findings.insert(file.clone(), found);
+        }
+    }
+    findings
+}
+
+/// The CLI and the server read `policy-check.toml` with one reader: for
+/// every config example of the documentation, and for the examples' own
+/// configs, they report the same findings on the bundled examples.
+#[test]
+fn the_cli_and_the_server_agree_under_every_documented_config() {
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let mut cases: Vec<(String, Option<String>)> = vec![("the examples' own configs".into(), None)];
+    cases.extend(
+        documented_configs()
+            .into_iter()
+            .map(|(name, text)| (name, Some(text))),
+    );
+    assert!(cases.len() >= 4, "the documentation's configs: {cases:?}");
+    for (i, (name, config)) in cases.iter().enumerate() {
+        let dir = TempDir::new(&format!("agreement-{i}"));
+        copy_tree(&examples, &dir.0.join("examples"));
+        if let Some(config) = config {
+            for file in files_under(&dir.0) {
+                if file.file_name().is_some_and(|n| n == "policy-check.toml") {
+                    std::fs::remove_file(file).unwrap();
+                }
+            }
+            std::fs::write(dir.0.join("policy-check.toml"), config).unwrap();
+            policy_workspace::Config::parse(
+                &dir.0.join("policy-check.toml"),
+                config,
+                policy_workspace::Mode::Strict,
+            )
+            .unwrap_or_else(|e| panic!("{name}: the documented config is refused: {e}"));
+        }
+        let files: Vec<PathBuf> = files_under(&dir.0)
+            .into_iter()
+            .filter(|f| {
+                let name = f.to_string_lossy();
+                [".json", ".yaml", ".tf", ".tpl"]
+                    .iter()
+                    .any(|e| name.ends_with(e))
+            })
+            .collect();
+        let cli = cli_findings(&files);
+        let server = server_findings(&dir.0, &files);
+        assert!(
+            !cli.is_empty() || config.is_some(),
+            "{name}: the defective examples have findings"
+        );
+        assert_eq!(
+            cli, server,
+            "{name}: the CLI (left) and the server (right) disagree"
+        );
+    }
+}
+
+/// A config that an edit breaks is shown once and the last good one stays
+/// in force; an unknown key is skipped with a warning, the rest applies.
+#[test]
+fn a_broken_config_keeps_the_last_good_one_and_says_so_once() {
+    let dir = TempDir::new("broken-config");
+    let config = dir.0.join("policy-check.toml");
+    std::fs::write(&config, "[rules]\nignore = [\"PC003\"]\n").unwrap();
+    let uri = file_uri(&dir.0.join("key.json"));
+    let (mut client, _) = Client::start_in(
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+        Value::Null,
+        Some(&dir.0),
+    );
+    client.open(&uri, DEFECTIVE);
+    assert_eq!(
+        codes(&client.diagnostics_for_version(&uri, 1)),
+        ["PC002", "PC004"]
+    );
+
+    let changed = |client: &mut Client| {
+        client.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": file_uri(&config), "type": 2}]}),
+        );
+    };
+    std::fs::write(&config, "[rules]\nignore = [\"PC003\"\n").unwrap();
+    changed(&mut client);
+    let (republished, _) = client.diagnostics_where(&uri, |_| true);
+    assert_eq!(
+        codes(&republished),
+        ["PC002", "PC004"],
+        "the last good config applies"
+    );
+    let shown: Vec<String> = client
+        .shown_messages(1)
+        .iter()
+        .map(|m| m["params"]["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    assert!(
+        shown[0].contains("policy-check.toml:3: invalid array")
+            && shown[0].ends_with("(the last version that could be read still applies)"),
+        "{shown:?}"
+    );
+
+    client.backlog.clear();
+    std::fs::write(&config, "futur = 1\n[rules]\nignore = [\"PC004\"]\n").unwrap();
+    changed(&mut client);
+    let (republished, _) = client.diagnostics_where(&uri, |p| codes(p) == ["PC003", "PC002"]);
+    assert_eq!(republished["version"], 1);
+    let shown = client.shown_messages(1);
+    assert_eq!(shown.len(), 1, "{shown:?}");
+    let message = shown[0]["params"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("policy-check.toml:1: unknown field `futur`")
+            && message.contains("; skipped"),
+        "{message}"
+    );
+    client.shutdown();
+}
+
+/// Suppression comments apply in the editor as in the CLI, and one that
+/// accepts nothing is reported.
+#[test]
+fn suppression_comments_apply_in_the_editor() {
+    let dir = TempDir::new("suppression-comments");
+    let uri = file_uri(&dir.0.join("stack.yaml"));
+    let template = "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      KeyPolicy:\n        Version: '2012-10-17'\n        Statement:\n          - Sid: Root\n            Effect: Allow\n            Principal:\n              AWS: !Sub arn:aws:iam::${AWS::AccountId}:root\n            Action: kms:*\n            Resource: '*'\n          # policy-check-ignore: PC501 # public by design (SEC-123)\n          - Sid: Everyone\n            Effect: Allow\n            Principal: {AWS: '*'}\n            Action: kms:Decrypt\n            Resource: '*'\n";
+    let (mut client, _) = Client::start_in(utf16_only(), Value::Null, Some(&dir.0));
+    client.open_as(&uri, "yaml", template);
+    let published = client.diagnostics_for_version(&uri, 1);
+    assert!(
+        !codes(&published).contains(&"PC501".to_string()),
+        "{published}"
+    );
+    client.notify(
+        "textDocument/didChange",
+        json!({"textDocument": {"uri": uri, "version": 2},
+               "contentChanges": [{"text": template.replace("{AWS: '*'}", "{AWS: !Ref AWS::AccountId}")}]}),
+    );
+    let published = client.diagnostics_for_version(&uri, 2);
+    assert_eq!(codes(&published), ["PC701"], "{published}");
+    assert_eq!(
+        published["diagnostics"][0]["range"]["start"],
+        json!({"line": 14, "character": 10})
+    );
     client.shutdown();
 }

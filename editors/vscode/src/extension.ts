@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import {
+  DocumentSelector,
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
@@ -24,7 +25,38 @@ const SEVERITY_CUTOFF: Record<MinSeverity, vscode.DiagnosticSeverity> = {
   error: vscode.DiagnosticSeverity.Error,
 };
 
+// The documents the server goes to. The server itself decides which of
+// them hold a key policy (a JSON policy, a CloudFormation template with a
+// key, a Terraform module) and stays silent on the rest.
+//
+// Files are matched by name as well as by language: another extension may
+// give a CloudFormation template its own language id (or a `.template` file
+// none), and `.tf` files have none without HashiCorp's extension. No
+// language or grammar is contributed for YAML or Terraform: the Red Hat YAML
+// extension, the CloudFormation language server and HashiCorp's extension
+// own those, and this one only adds its findings next to theirs.
+const DOCUMENT_SELECTOR: DocumentSelector = [
+  { scheme: 'file', language: 'json' },
+  { scheme: 'untitled', language: 'json' },
+  { scheme: 'file', language: 'jsonc' },
+  { scheme: 'untitled', language: 'jsonc' },
+  { scheme: 'file', language: 'yaml' },
+  { scheme: 'untitled', language: 'yaml' },
+  { scheme: 'file', pattern: '**/*.{yaml,yml,template,json}' },
+  { scheme: 'file', language: 'terraform' },
+  { scheme: 'file', language: 'terraform-vars' },
+  { scheme: 'file', pattern: '**/*.{tf,tfvars}' },
+  // Terraform's templatefile() templates.
+  { scheme: 'file', pattern: '**/*.{tpl,tftpl}' },
+];
+
 let client: LanguageClient | undefined;
+// The open documents the server has published diagnostics for: the only
+// ones it has anything to say about. Hover, completion, symbol and code
+// action requests for any other document are answered here, empty, so that
+// every YAML and JSON file does not make a round trip (or a completion
+// popup) on our account.
+const spokenFor = new Set<string>();
 // Both outlive any one client: a restart keeps its log in the same channel, and
 // the client never disposes a watcher handed to it in synchronize.fileEvents.
 let output: vscode.OutputChannel;
@@ -59,6 +91,9 @@ export function activate(context: vscode.ExtensionContext): void {
         await stopClient();
         await startClient();
       });
+    }),
+    vscode.workspace.onDidCloseTextDocument((document) => {
+      spokenFor.delete(document.uri.toString());
     }),
     vscode.workspace.onDidChangeConfiguration((e) => {
       // Other policyCheck settings reach the running server through
@@ -114,13 +149,8 @@ async function startClient(): Promise<void> {
   const serverOptions: ServerOptions = { command, transport: TransportKind.stdio };
   const cfg = config();
   const clientOptions: LanguageClientOptions = {
-    // The server decides which JSON documents are key policies, so it sees them all.
-    documentSelector: [
-      { scheme: 'file', language: 'json' },
-      { scheme: 'untitled', language: 'json' },
-      { scheme: 'file', language: 'jsonc' },
-      { scheme: 'untitled', language: 'jsonc' },
-    ],
+    // The server decides which documents hold key policies, so it sees them all.
+    documentSelector: DOCUMENT_SELECTOR,
     initializationOptions: {
       enable: cfg.get<boolean>('enable', true),
       minSeverity: cfg.get<MinSeverity>('minSeverity', 'hint'),
@@ -135,9 +165,26 @@ async function startClient(): Promise<void> {
       // The server is told minSeverity too; filtering here as well keeps the
       // setting honest with a server that does not filter (yet).
       handleDiagnostics(uri, diagnostics, next) {
+        const key = uri.toString();
+        // A publication after the document closed only clears it.
+        if (vscode.workspace.textDocuments.some((d) => d.uri.toString() === key)) {
+          spokenFor.add(key);
+        }
         const min = config().get<MinSeverity>('minSeverity', 'hint');
         const cutoff = SEVERITY_CUTOFF[min] ?? vscode.DiagnosticSeverity.Hint;
         next(uri, diagnostics.filter((d) => d.severity <= cutoff));
+      },
+      provideHover(document, position, token, next) {
+        return spoken(document) ? next(document, position, token) : undefined;
+      },
+      provideCompletionItem(document, position, context, token, next) {
+        return spoken(document) ? next(document, position, context, token) : undefined;
+      },
+      provideDocumentSymbols(document, token, next) {
+        return spoken(document) ? next(document, token) : undefined;
+      },
+      provideCodeActions(document, range, context, token, next) {
+        return spoken(document) ? next(document, range, context, token) : undefined;
       },
     },
   };
@@ -154,9 +201,15 @@ async function startClient(): Promise<void> {
   }
 }
 
+function spoken(document: vscode.TextDocument): boolean {
+  return spokenFor.has(document.uri.toString());
+}
+
 async function stopClient(): Promise<void> {
   const current = client;
   client = undefined;
+  // A new server publishes afresh.
+  spokenFor.clear();
   if (current) {
     await current.dispose().catch(() => undefined);
   }

@@ -330,9 +330,11 @@ pub fn evaluate_statement(
 }
 
 /// Policy variables are substituted only under Version 2012-10-17; otherwise
-/// `${aws:username}` is literal text (IAM UG, "Policy variables").
+/// `${aws:username}` is literal text (IAM UG, "Policy variables"). A lone
+/// statement is taken to go into a policy of that version.
 pub fn uses_policy_variables(policy: &Policy<'_>) -> bool {
-    policy.version.is_some_and(|v| v.value == "2012-10-17")
+    // A lone statement goes into a policy of the current version.
+    policy.lone_statement || policy.version.is_some_and(|v| v.value == "2012-10-17")
 }
 
 fn statement_outcome(
@@ -557,7 +559,8 @@ fn resource_matches(
 }
 
 /// Without the key's ARN: a KMS ARN pattern that could name a key
-/// (`arn:aws:kms:us-east-1:111122223333:key/...`, `arn:aws:kms:*`), not an alias.
+/// (`arn:aws:kms:us-east-1:111122223333:key/...`, `arn:aws:kms:*`), not an
+/// alias, and not an ARN whose Region or account part no key can have.
 fn looks_like_key_arn(pattern: &str) -> bool {
     let parts: Vec<&str> = pattern.splitn(6, ':').collect();
     if parts.len() < 3
@@ -567,7 +570,36 @@ fn looks_like_key_arn(pattern: &str) -> bool {
         return false;
     }
     match parts.get(5) {
-        Some(resource) => !resource.starts_with("alias/"),
+        Some(resource) => !resource.starts_with("alias/") && impossible_key_arn(pattern).is_none(),
         None => parts.last().is_some_and(|p| p.ends_with('*')),
     }
+}
+
+/// Why a KMS ARN in `Resource` can be no key's ARN, if it can be none: its
+/// Region part is literal text that is not a Region (`Region`,
+/// `region-code`), or its account part is literal text that is not a 12-digit
+/// account ID (`account_ID`, `111122223333x`). Such an ARN, copied from a
+/// guide with its placeholders, matches no key. Returns the part's index
+/// (3 for the Region, 4 for the account) and its text. Wildcards, policy
+/// variables, template placeholders and symbols are not judged.
+pub fn impossible_key_arn(value: &str) -> Option<(usize, &str)> {
+    let parts: Vec<&str> = value.splitn(6, ':').collect();
+    if parts.len() != 6 || !parts[2].eq_ignore_ascii_case("kms") {
+        return None;
+    }
+    let literal = |p: &str| {
+        !crate::matcher::has_wildcard(p)
+            && !p.contains("${")
+            && !p.contains("#{")
+            && !crate::symbolic::has_symbol(p)
+    };
+    let region = parts[3];
+    if literal(region) && !crate::rules::conditions::formats::is_region(region) {
+        return Some((3, region));
+    }
+    let account = parts[4];
+    if literal(account) && !is_account_id(account) {
+        return Some((4, account));
+    }
+    None
 }

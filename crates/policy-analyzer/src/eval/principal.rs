@@ -37,7 +37,9 @@ impl<'t> PrincipalValue<'t> {
                     PrincipalValue::Account(value)
                 } else if let Some(account) = account_root_arn(value) {
                     PrincipalValue::Account(account)
-                } else if value.starts_with("arn:") {
+                } else if value.starts_with("arn:") || crate::symbolic::is_unknown(value) {
+                    // An unknown value of a template or module stands for a
+                    // principal's ARN: it names that principal and no other.
                     PrincipalValue::Arn(value)
                 } else {
                     PrincipalValue::Other(value)
@@ -60,9 +62,11 @@ impl<'t> PrincipalValue<'t> {
     }
 }
 
-/// Whether `text` is a 12-digit AWS account id.
+/// Whether `text` is a 12-digit AWS account id, or the deploying account of
+/// a template or module (see [`crate::symbolic`]).
 pub fn is_account_id(text: &str) -> bool {
-    text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit())
+    (text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()))
+        || crate::symbolic::is_account(text)
 }
 
 /// The account of `arn:PARTITION:iam::ACCOUNT:root`.
@@ -70,8 +74,14 @@ pub fn account_root_arn(value: &str) -> Option<&str> {
     // Called for every principal of every statement a request meets: no allocation.
     // The suffix first: most principals are roles and fail it at once.
     let rest = value.strip_prefix("arn:")?.strip_suffix(":root")?;
-    let account = rest.get(rest.len().checked_sub(12)?..)?;
-    let partition = rest[..rest.len() - 12].strip_suffix(":iam::")?;
+    // The account is 12 digits, or the deploying account's symbol.
+    let len = if rest.ends_with(crate::symbolic::CLOSE) {
+        crate::symbolic::ACCOUNT.len()
+    } else {
+        12
+    };
+    let account = rest.get(rest.len().checked_sub(len)?..)?;
+    let partition = rest[..rest.len() - len].strip_suffix(":iam::")?;
     (is_account_id(account) && !partition.contains(':')).then_some(account)
 }
 

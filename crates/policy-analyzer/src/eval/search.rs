@@ -35,8 +35,8 @@ use std::cell::OnceCell;
 
 use crate::catalog::catalog;
 use crate::model::{
-    ConditionBlock, ConditionKeyEntry, ConditionOperatorEntry, OperatorFamily, Policy,
-    PrincipalElement, PrincipalKind, Statement, StringList, ValueKind,
+    BaseOperator, ConditionBlock, ConditionKeyEntry, ConditionOperatorEntry, OperatorFamily,
+    Policy, PrincipalElement, PrincipalKind, Statement, StringList, ValueKind,
 };
 use crate::text::TextRange;
 
@@ -56,20 +56,21 @@ pub enum OutsideCaller {
     UserInOtherAccount,
     /// The root of an account the policy does not mention.
     RootOfOtherAccount,
-    /// An unauthenticated caller.
-    Anonymous,
     /// This AWS service principal acting for a resource in an account the
     /// policy does not mention (the confused-deputy case).
     ServiceForOtherAccount(String),
 }
 
 impl OutsideCaller {
-    /// The IAM callers of another account, and anonymous callers.
-    pub const PUBLIC: [OutsideCaller; 4] = [
+    /// The IAM callers of another account. There are no anonymous callers
+    /// to consider: AWS KMS takes only requests signed with an access key
+    /// (KMS API Reference, "Signing requests"), so every caller is a
+    /// principal of some account, and `kms:CallerAccount`,
+    /// `aws:PrincipalAccount` and `aws:PrincipalArn` are in every request.
+    pub const PUBLIC: [OutsideCaller; 3] = [
         OutsideCaller::RoleInOtherAccount,
         OutsideCaller::RootOfOtherAccount,
         OutsideCaller::UserInOtherAccount,
-        OutsideCaller::Anonymous,
     ];
 
     /// For messages: "an IAM role in another AWS account".
@@ -78,7 +79,6 @@ impl OutsideCaller {
             OutsideCaller::RoleInOtherAccount => "an IAM role in another AWS account".to_string(),
             OutsideCaller::UserInOtherAccount => "an IAM user in another AWS account".to_string(),
             OutsideCaller::RootOfOtherAccount => "another AWS account".to_string(),
-            OutsideCaller::Anonymous => "an anonymous caller".to_string(),
             OutsideCaller::ServiceForOtherAccount(service) => {
                 format!("{service} acting for a resource in another AWS account")
             }
@@ -105,6 +105,10 @@ pub struct Witness {
     pub evaluation: Evaluation,
     /// The statement's condition entries, each met by the request.
     pub conditions: Vec<MetCondition>,
+    /// Whether the caller took a shape the policy's own patterns allow (a
+    /// role named as in `arn:aws:iam::*:role/Admin`, an account matching
+    /// `1111*`, no organization) rather than the plain outsider's.
+    pub shaped: bool,
 }
 
 /// A condition entry the witness request met, and with what.
@@ -184,32 +188,77 @@ impl<'a, 'p> OutsideAccessSearch<'a, 'p> {
         }
         let outsider = self.outsider.get_or_init(|| Outsider::new(policy));
         for caller in callers {
-            let (base, special) = outsider.request(caller, action, target);
-            let accept = |e: &Evaluation| e.is_allowed() && e.allowed_by.contains(&statement);
-            let space = SearchSpace {
-                special: &special,
-                identity: &is_identity_key,
-                denies: &self.denies,
-            };
-            if let Some((request, evaluation)) =
-                search(policy, base, statement, &space, self.options, &accept)
-            {
-                let conditions = met_conditions(target, &request);
-                return Some(Witness {
-                    caller: caller.clone(),
-                    request,
-                    evaluation,
-                    conditions,
-                });
+            // What the search would find for every identity, found once.
+            if pins_out(target, caller) {
+                continue;
+            }
+            for identity in &outsider.identities {
+                let (base, special) = outsider.request(caller, identity, action, target);
+                let accept = |e: &Evaluation| e.is_allowed() && e.allowed_by.contains(&statement);
+                let space = SearchSpace {
+                    special: &special,
+                    identity: &is_identity_key,
+                    denies: &self.denies,
+                };
+                if let Some((request, evaluation)) =
+                    search(policy, base, statement, &space, self.options, &accept)
+                {
+                    let conditions = met_conditions(target, &request);
+                    return Some(Witness {
+                        caller: caller.clone(),
+                        request,
+                        evaluation,
+                        conditions,
+                        shaped: identity != &outsider.identities[0],
+                    });
+                }
             }
         }
         None
     }
 }
 
+/// Whether a condition of `statement` holds callers of this kind to literal
+/// values of who they are (an account, an organization, a principal's or a
+/// source resource's ARN, a unique id) under an operator that needs the key:
+/// no outsider has such a value (its account, organization and resources
+/// are ones the policy never names), so the search could only fail.
+fn pins_out(statement: &Statement<'_>, caller: &OutsideCaller) -> bool {
+    let keys: &[&str] = match caller {
+        OutsideCaller::ServiceForOtherAccount(_) => {
+            &["aws:sourceaccount", "aws:sourceorgid", "aws:sourcearn"]
+        }
+        _ => &[
+            "kms:calleraccount",
+            "aws:principalaccount",
+            "aws:principalorgid",
+            "aws:principalarn",
+            "aws:userid",
+        ],
+    };
+    let literal = |v: &str| !has_pattern(v) && !v.contains("${");
+    statement
+        .condition
+        .iter()
+        .flat_map(|c| c.entries())
+        .any(|(op, key)| {
+            op.operator.is_some_and(|o| {
+                !o.base.is_negated()
+                    && !o.if_exists
+                    && o.qualifier.is_none()
+                    && o.base != BaseOperator::Null
+            }) && keys.iter().any(|k| k.eq_ignore_ascii_case(key.key.value))
+                && !key.values.is_empty()
+                && key
+                    .values
+                    .iter()
+                    .all(|v| v.kind == ValueKind::String && literal(v.value))
+        })
+}
+
 /// Whether two statements decide every request alike: the same Effect,
 /// principals, actions, resources and conditions (their Sids may differ).
-fn same_rules(a: &Statement<'_>, b: &Statement<'_>) -> bool {
+pub fn same_rules(a: &Statement<'_>, b: &Statement<'_>) -> bool {
     fn principals<'t>(
         p: &Option<PrincipalElement<'t>>,
     ) -> Option<Vec<(Option<PrincipalKind>, &'t str)>> {
@@ -292,7 +341,10 @@ pub const MAX_SEARCHED_STATEMENTS: usize = 256;
 
 /// Whether `principal` can get `action` under some request context: a
 /// search over the values the policy mentions, the keys the principal
-/// determines held to its own values. `accept` says which evaluations count
+/// determines held to its own values. A principal of an account is taken to
+/// be in the organization the policy names, if it names one: a policy that
+/// guards with `aws:PrincipalOrgID` names the organization of its own
+/// account. `accept` says which evaluations count
 /// (e.g. [`Evaluation::is_allowed`], which includes delegation).
 pub fn find_allowed_request(
     policy: &Policy<'_>,
@@ -304,9 +356,55 @@ pub fn find_allowed_request(
     RequestSearch::new(policy, options).allowed_request(principal, action, accept)
 }
 
+/// A request of `principal` for `action` that some Allow statement allows or
+/// delegates, whatever the Deny statements say: the question "would anyone
+/// be allowed, but for the Denies?". The evaluation's `denied_by` names the
+/// Deny statements in the way, if any.
+pub fn find_request_past_denies(
+    policy: &Policy<'_>,
+    principal: RequestPrincipal,
+    action: &str,
+    options: &EvalOptions,
+) -> Option<(Request, Evaluation)> {
+    RequestSearch::new(policy, options).request_past_denies(principal, action)
+}
+
+/// The organization the principals of the policy's own accounts belong to:
+/// the one organization its conditions name on `aws:PrincipalOrgID` (a
+/// data perimeter names the organization of the key's account), with a path
+/// in it that the policy's `aws:PrincipalOrgPaths` patterns allow. `None`
+/// when the policy names no organization, or several.
+fn organization_of_insiders(policy: &Policy<'_>) -> Option<(String, String)> {
+    let mut org: Option<&str> = None;
+    let mut paths: Vec<&str> = Vec::new();
+    for statement in &policy.statements {
+        for (_, key) in statement.condition.iter().flat_map(|c| c.entries()) {
+            let name = key.key.value;
+            for v in key.values.iter().map(|v| v.value) {
+                if name.eq_ignore_ascii_case("aws:PrincipalOrgID") && !has_pattern(v) {
+                    match org {
+                        Some(o) if o != v => return None,
+                        _ => org = Some(v),
+                    }
+                } else if name.eq_ignore_ascii_case("aws:PrincipalOrgPaths") {
+                    paths.push(v);
+                }
+            }
+        }
+    }
+    let org = org?;
+    let path = paths
+        .iter()
+        .find(|p| p.starts_with(org))
+        .map(|p| instantiate(p))
+        .unwrap_or_else(|| format!("{org}/r-pc00/ou-pc00-00000000/"));
+    Some((org.to_string(), path))
+}
+
 /// Whether statement `statement` allows (or delegates) `action` to
 /// `principal` in some request whose context holds `fixed`, and leaves out
-/// the keys in `absent`, with no Deny in the way. Other keys the principal
+/// the keys in `absent` (a name ending in `*` leaves out every key it
+/// begins, `kms:EncryptionContext:*`), with no Deny in the way. Other keys the principal
 /// does not determine take candidate values as in [`find_allowed_request`].
 pub fn find_request_through(
     policy: &Policy<'_>,
@@ -320,12 +418,16 @@ pub fn find_request_through(
     RequestSearch::new(policy, options).request_through(statement, principal, action, fixed, absent)
 }
 
-/// [`find_allowed_request`] and [`find_request_through`] for many questions
-/// about one policy: its Deny statements are found once, not per question.
+/// [`find_allowed_request`], [`find_request_past_denies`] and
+/// [`find_request_through`] for many questions about one policy: its Deny
+/// statements and the organization of its insiders are found once, not per
+/// question.
 pub struct RequestSearch<'a, 'p> {
     policy: &'a Policy<'p>,
     options: &'a EvalOptions,
     denies: Vec<usize>,
+    /// See [`organization_of_insiders`]; found on first use.
+    org: std::cell::OnceCell<Option<(String, String)>>,
 }
 
 impl<'a, 'p> RequestSearch<'a, 'p> {
@@ -334,6 +436,7 @@ impl<'a, 'p> RequestSearch<'a, 'p> {
             policy,
             options,
             denies: deny_statements(policy),
+            org: std::cell::OnceCell::new(),
         }
     }
 
@@ -345,6 +448,34 @@ impl<'a, 'p> RequestSearch<'a, 'p> {
         action: &str,
         accept: &dyn Fn(&Evaluation) -> bool,
     ) -> Option<(Request, Evaluation)> {
+        self.through_allows(principal, action, accept, &self.denies)
+    }
+
+    /// [`find_request_past_denies`], through at most
+    /// [`MAX_SEARCHED_STATEMENTS`] distinct Allow statements.
+    pub fn request_past_denies(
+        &self,
+        principal: RequestPrincipal,
+        action: &str,
+    ) -> Option<(Request, Evaluation)> {
+        let accept = |e: &Evaluation| !e.allowed_by.is_empty() || !e.delegated_by.is_empty();
+        self.through_allows(principal, action, &accept, &[])
+    }
+
+    fn through_allows(
+        &self,
+        principal: RequestPrincipal,
+        action: &str,
+        accept: &dyn Fn(&Evaluation) -> bool,
+        denies: &[usize],
+    ) -> Option<(Request, Evaluation)> {
+        let org = if principal.account().is_some() {
+            self.org
+                .get_or_init(|| organization_of_insiders(self.policy))
+                .as_ref()
+        } else {
+            None
+        };
         // Some Allow statement must match: search through each in turn. A
         // statement that says what an earlier one said (a copy with another Sid,
         // as loops in templates make) decides every request the same way.
@@ -360,11 +491,16 @@ impl<'a, 'p> RequestSearch<'a, 'p> {
                 return None;
             }
             searched.push(s);
-            let base = Request::new(principal.clone(), action);
+            let mut base = Request::new(principal.clone(), action);
+            if let Some((id, path)) = org {
+                base = base
+                    .with("aws:PrincipalOrgID", id.clone())
+                    .with_multi("aws:PrincipalOrgPaths", vec![path.clone()]);
+            }
             let space = SearchSpace {
                 special: &[],
                 identity: &is_identity_key,
-                denies: &self.denies,
+                denies,
             };
             if let Some(found) = search(self.policy, base, s.index, &space, self.options, accept) {
                 return Some(found);
@@ -387,7 +523,12 @@ impl<'a, 'p> RequestSearch<'a, 'p> {
         let pinned = |key: &str| {
             is_identity_key(key)
                 || fixed.contains(key)
-                || absent.iter().any(|a| a.eq_ignore_ascii_case(key))
+                || absent.iter().any(|a| match a.strip_suffix('*') {
+                    Some(prefix) => key
+                        .get(..prefix.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(prefix)),
+                    None => a.eq_ignore_ascii_case(key),
+                })
         };
         let accept = |e: &Evaluation| {
             e.is_allowed()
@@ -425,22 +566,168 @@ fn is_identity_key(key: &str) -> bool {
     KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
 
-/// The outsider's identity: a fresh account and organization.
-struct Outsider {
+/// Who the outsider is: an account the policy does not name, its
+/// organization (or none), and the names it gives its role and its user.
+///
+/// An outsider cannot pick its account ID, but among the accounts of the
+/// world there is one of every shape: a pattern such as `1111*` matches
+/// millions the policy never names. It cannot join an organization the
+/// policy names, but it may belong to none, or to one a wildcard matches.
+/// Role, user and session names it chooses freely: any account can create
+/// `role/Admin`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Identity {
     account: String,
-    org: String,
+    /// The organization ID and the principal's path in it; `None` outside
+    /// any organization (then `aws:PrincipalOrgID` is absent).
+    org: Option<(String, String)>,
+    /// The role's `path/name`.
+    role: String,
+    user: String,
 }
+
+const DEFAULT_NAME: &str = "policy-check-outsider";
+const DEFAULT_ORG: &str = "o-policycheck0";
+
+/// At most this many identities are tried per caller: the plain one, one
+/// outside any organization, and those the policy's patterns shape.
+const MAX_IDENTITIES: usize = 12;
+
+/// The outsider's identities, the plain one first.
+struct Outsider {
+    identities: Vec<Identity>,
+}
+
+/// Keys whose values are, or hold, the caller's account.
+const ACCOUNT_KEYS: [&str; 3] = [
+    "kms:calleraccount",
+    "aws:principalaccount",
+    "aws:sourceaccount",
+];
+/// Keys whose values are ARNs with the caller's (or its resource's) account.
+const ARN_KEYS: [&str; 2] = ["aws:principalarn", "aws:sourcearn"];
+const ORG_KEYS: [&str; 2] = ["aws:principalorgid", "aws:principalorgpaths"];
 
 impl Outsider {
     fn new(policy: &Policy<'_>) -> Outsider {
-        let mut n: u64 = 999_999_999_999;
-        while mentions_account(policy, &n.to_string()) {
-            n -= 1;
+        let fresh = fresh_account(policy, "999999999999");
+        let mut accounts = vec![fresh.clone()];
+        let mut roles = Vec::new();
+        let mut users = Vec::new();
+        let mut orgs: Vec<(String, String)> = Vec::new();
+        let mut named_orgs: Vec<&str> = Vec::new();
+        let mut org_keys = false;
+        let is = |key: &str, set: &[&str]| set.iter().any(|k| k.eq_ignore_ascii_case(key));
+        for statement in &policy.statements {
+            for (op, key) in statement.condition.iter().flat_map(|c| c.entries()) {
+                let name = key.key.value;
+                // A caller outside any organization carries no org keys:
+                // only a condition that absent keys can meet (negated,
+                // `...IfExists`, `Null`) lets such a caller through.
+                let absent_may_pass = op.operator.is_none_or(|o| {
+                    o.base.is_negated() || o.if_exists || o.base == BaseOperator::Null
+                });
+                if is(name, &ORG_KEYS) && absent_may_pass {
+                    org_keys = true;
+                }
+                for value in key.values.iter().map(|v| v.value) {
+                    let wild = has_pattern(value);
+                    if is(name, &ACCOUNT_KEYS) && wild {
+                        if let Some(a) = account_for_pattern(policy, value) {
+                            push_unique(&mut accounts, a);
+                        }
+                    } else if is(name, &ARN_KEYS) {
+                        let parts: Vec<&str> = value.splitn(6, ':').collect();
+                        if parts.len() == 6 {
+                            if has_pattern(parts[4]) {
+                                if let Some(a) = account_for_pattern(policy, parts[4]) {
+                                    push_unique(&mut accounts, a);
+                                }
+                            }
+                            // A name matters only in an account the pattern leaves open.
+                            if name.eq_ignore_ascii_case("aws:principalarn")
+                                && has_pattern(parts[4])
+                            {
+                                if let Some(r) = parts[5].strip_prefix("role/") {
+                                    push_unique(&mut roles, instantiate(r));
+                                } else if let Some(u) = parts[5].strip_prefix("user/") {
+                                    push_unique(&mut users, instantiate(u));
+                                }
+                            }
+                        }
+                    } else if name.eq_ignore_ascii_case("aws:username") {
+                        // A user name is unique only within its account:
+                        // any account can create a user of the name.
+                        push_unique(&mut users, instantiate(value));
+                    } else if is(name, &ORG_KEYS) {
+                        let id = value.split('/').next().unwrap_or_default();
+                        if wild && has_pattern(id) {
+                            let id = instantiate(id);
+                            let path = if name.eq_ignore_ascii_case("aws:principalorgpaths") {
+                                instantiate(value)
+                            } else {
+                                format!("{id}/r-pc00/ou-pc00-00000000/")
+                            };
+                            if !orgs.iter().any(|(o, _)| *o == id) {
+                                orgs.push((id, path));
+                            }
+                        } else {
+                            named_orgs.push(id);
+                        }
+                    }
+                }
+            }
         }
-        Outsider {
-            account: n.to_string(),
-            org: "o-policycheck0".to_string(),
+        // An organization the policy names is not the outsider's.
+        orgs.retain(|(id, _)| !named_orgs.contains(&id.as_str()));
+        let plain = Identity {
+            account: fresh,
+            org: Some((
+                DEFAULT_ORG.to_string(),
+                format!("{DEFAULT_ORG}/r-pc00/ou-pc00-00000000/"),
+            )),
+            role: DEFAULT_NAME.to_string(),
+            user: DEFAULT_NAME.to_string(),
+        };
+        let mut identities = vec![plain.clone()];
+        if org_keys {
+            identities.push(Identity {
+                org: None,
+                ..plain.clone()
+            });
         }
+        // The policy's shapes: each account it allows, with each name it
+        // allows (an account pattern and a role name may have to hold at
+        // once, `arn:aws:iam::1111*:role/Admin`), in each organization.
+        let names = roles.len().max(users.len());
+        let shaped_orgs: Vec<Option<(String, String)>> = std::iter::once(plain.org.clone())
+            .chain(orgs.into_iter().map(Some))
+            .collect();
+        'shapes: for account in &accounts {
+            for i in 0..=names {
+                let name = |list: &[String]| {
+                    i.checked_sub(1)
+                        .and_then(|i| list.get(i))
+                        .cloned()
+                        .unwrap_or_else(|| DEFAULT_NAME.to_string())
+                };
+                for org in &shaped_orgs {
+                    if identities.len() >= MAX_IDENTITIES {
+                        break 'shapes;
+                    }
+                    push_unique(
+                        &mut identities,
+                        Identity {
+                            account: account.clone(),
+                            org: org.clone(),
+                            role: name(&roles),
+                            user: name(&users),
+                        },
+                    );
+                }
+            }
+        }
+        Outsider { identities }
     }
 
     /// The request a caller starts from, and candidates for the identity keys
@@ -448,20 +735,21 @@ impl Outsider {
     fn request(
         &self,
         caller: &OutsideCaller,
+        identity: &Identity,
         action: &str,
         target: &Statement<'_>,
     ) -> (Request, Vec<KeyCandidates>) {
-        let account = self.account.as_str();
-        let org_path = format!("{}/r-pc00/ou-pc00-00000000/", self.org);
-        let in_org = |request: Request| {
-            request
-                .with("aws:PrincipalOrgID", self.org.clone())
-                .with_multi("aws:PrincipalOrgPaths", vec![org_path.clone()])
+        let account = identity.account.as_str();
+        let in_org = |request: Request| match &identity.org {
+            Some((id, path)) => request
+                .with("aws:PrincipalOrgID", id.clone())
+                .with_multi("aws:PrincipalOrgPaths", vec![path.clone()]),
+            None => request,
         };
         match caller {
             OutsideCaller::RoleInOtherAccount => {
                 let request = in_org(Request::new(
-                    RequestPrincipal::role(account, "policy-check-outsider"),
+                    RequestPrincipal::role(account, &identity.role),
                     action,
                 ));
                 // A role session's id is the role's unique id and a session
@@ -480,7 +768,7 @@ impl Outsider {
             }
             OutsideCaller::UserInOtherAccount => {
                 let request = in_org(Request::new(
-                    RequestPrincipal::user(account, "policy-check-outsider"),
+                    RequestPrincipal::user(account, &identity.user),
                     action,
                 ))
                 .with("aws:userid", "AIDAPOLICYCHECKOUTSIDER");
@@ -495,33 +783,144 @@ impl Outsider {
                 ));
                 (request, Vec::new())
             }
-            OutsideCaller::Anonymous => (
-                Request::new(RequestPrincipal::Anonymous, action),
-                Vec::new(),
-            ),
             OutsideCaller::ServiceForOtherAccount(service) => {
-                let request = Request::new(RequestPrincipal::Service(service.clone()), action)
-                    .with("aws:SourceAccount", account)
-                    .with("aws:SourceOrgID", self.org.clone());
+                let mut request = Request::new(RequestPrincipal::Service(service.clone()), action)
+                    .with("aws:SourceAccount", account);
+                if let Some((id, _)) = &identity.org {
+                    request = request.with("aws:SourceOrgID", id.clone());
+                }
                 // The service's resource is in the outsider's account, but may
                 // otherwise look like the one the policy names.
                 let prefix = service.split('.').next().unwrap_or("service");
                 let mut arns = vec![format!("arn:aws:{prefix}:us-east-1:{account}:{FRESH}")];
                 for value in values_of(target, "aws:SourceArn") {
-                    let mut parts: Vec<String> = value.splitn(6, ':').map(instantiate).collect();
-                    if parts.len() == 6 {
-                        parts[4] = account.to_string();
-                        arns.push(parts.join(":"));
+                    if let Some(arn) = resource_of_outsider(value, account) {
+                        arns.push(arn);
                     }
                 }
                 let arns = arns
                     .into_iter()
                     .map(|a| Some(ContextValue::Single(a)))
                     .collect();
-                (request, vec![KeyCandidates::new("aws:SourceArn", arns)])
+                let mut special = vec![KeyCandidates::new("aws:SourceArn", arns)];
+                // The encryption context an integrated service sets names the
+                // resource it acts for (`aws:cloudtrail:arn` the trail,
+                // `aws:logs:arn` the log group): the outsider's own resource.
+                for key in service_context_keys(target) {
+                    let own = format!("arn:aws:{prefix}:us-east-1:{account}:{FRESH}");
+                    let mut values = vec![None, Some(ContextValue::Single(own))];
+                    for value in values_of(target, &key) {
+                        if let Some(arn) = resource_of_outsider(value, account) {
+                            values.push(Some(ContextValue::Single(arn)));
+                        }
+                    }
+                    special.push(KeyCandidates::new(&key, values));
+                }
+                (request, special)
             }
         }
     }
+}
+
+/// The keys `kms:EncryptionContext:aws:...` of a statement: the encryption
+/// context pairs AWS services set themselves (their names start with `aws:`).
+fn service_context_keys(statement: &Statement<'_>) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for (_, key) in statement.condition.iter().flat_map(|c| c.entries()) {
+        let name = key.key.value;
+        let is_service_pair = name
+            .get(.."kms:EncryptionContext:aws:".len())
+            .is_some_and(|p| p.eq_ignore_ascii_case("kms:EncryptionContext:aws:"));
+        if is_service_pair && !keys.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+            keys.push(name.to_string());
+        }
+    }
+    keys
+}
+
+/// A resource of the outsider's shaped like a policy value: an ARN with the
+/// outsider's account. An ARN without an account (an S3 bucket, whose name is
+/// global) is the outsider's only where a wildcard leaves the name open:
+/// nobody else can own a bucket the policy names.
+fn resource_of_outsider(value: &str, account: &str) -> Option<String> {
+    let mut parts: Vec<String> = value.splitn(6, ':').map(instantiate).collect();
+    if parts.len() != 6 {
+        return None;
+    }
+    let raw: Vec<&str> = value.splitn(6, ':').collect();
+    if raw[4].is_empty() {
+        let bucket = raw[5].split('/').next().unwrap_or_default();
+        return has_pattern(bucket).then(|| parts.join(":"));
+    }
+    parts[4] = account.to_string();
+    Some(parts.join(":"))
+}
+
+/// Whether a value holds a wildcard (`*` or `?`, not the escapes `${*}`, `${?}`).
+fn has_pattern(value: &str) -> bool {
+    // Most values hold neither character: no allocation for them.
+    if !value.contains(['*', '?']) {
+        return false;
+    }
+    value
+        .replace("${*}", "")
+        .replace("${?}", "")
+        .contains(['*', '?'])
+}
+
+fn push_unique<T: PartialEq>(list: &mut Vec<T>, item: T) {
+    if !list.contains(&item) {
+        list.push(item);
+    }
+}
+
+/// An account the policy does not mention, counting down from `start`.
+fn fresh_account(policy: &Policy<'_>, start: &str) -> String {
+    let mut n: u64 = start.parse().unwrap_or(999_999_999_999);
+    while mentions_account(policy, &format!("{n:012}")) && n > 0 {
+        n -= 1;
+    }
+    format!("{n:012}")
+}
+
+/// A 12-digit account ID that an account pattern (`1111*`, `11112222333?`)
+/// matches and the policy does not mention; `None` when the pattern can
+/// match no account ID, or only ones the policy names.
+fn account_for_pattern(policy: &Policy<'_>, pattern: &str) -> Option<String> {
+    if !pattern
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '*' || c == '?')
+    {
+        return None;
+    }
+    let literal = pattern
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '?')
+        .count();
+    if literal > 12 || (!pattern.contains('*') && literal != 12) {
+        return None;
+    }
+    for fill in ['9', '8', '7', '6', '5', '4', '3', '2', '1', '0'] {
+        let mut out = String::with_capacity(12);
+        let mut star_done = false;
+        for c in pattern.chars() {
+            match c {
+                '?' => out.push(fill),
+                '*' if !star_done => {
+                    star_done = true;
+                    for _ in 0..12 - literal {
+                        out.push(fill);
+                    }
+                }
+                '*' => {}
+                d => out.push(d),
+            }
+        }
+        if !mentions_account(policy, &out) {
+            return Some(out);
+        }
+    }
+    None
 }
 
 /// The values a statement's conditions give a key.
@@ -920,9 +1319,30 @@ mod tests {
         (r#""*""#, r#"{"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}"#, false),
         (r#""*""#, r#"{"StringEquals": {"aws:userid": "AROAEXAMPLEID:FSx"}}"#, false),
         (r#""*""#, r#"{"StringLike": {"aws:userid": "AROAEXAMPLEID:*"}}"#, false),
-        (r#""*""#, r#"{"StringEquals": {"aws:username": "alice"}}"#, false),
+        // A user name is the caller's own choice in its own account.
+        (r#""*""#, r#"{"StringEquals": {"aws:username": "alice"}}"#, true),
         (r#""*""#, r#"{"StringEquals": {"aws:SourceAccount": "111122223333"}}"#, false),
         (r#""*""#, r#"{"StringLike": {"kms:CallerAccount": "*"}}"#, true),
+        // Patterns on who calls admit the outsiders of their shape.
+        (r#""*""#, r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Admin"}}"#, true),
+        (r#"{"AWS": "*"}"#, r#"{"StringLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/Admin"}}"#, true),
+        (r#"{"AWS": ["*"]}"#, r#"{"ArnEquals": {"aws:PrincipalArn": "arn:aws:iam::*:user/ci-*"}}"#, true),
+        (r#""*""#, r#"{"StringLike": {"kms:CallerAccount": "1111*"}}"#, true),
+        (r#""*""#, r#"{"StringLike": {"aws:PrincipalAccount": ["11112222333?"]}}"#, true),
+        (r#""*""#, r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::1111*:role/Admin"}}"#, true),
+        (r#""*""#, r#"{"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::1111*:role/Admin"}, "StringEquals": {"kms:CallerAccount": "111122223333"}}"#, false),
+        (r#""*""#, r#"{"StringLike": {"aws:PrincipalOrgID": "o-*"}}"#, true),
+        (r#""*""#, r#"{"StringLike": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}"#, false),
+        (r#""*""#, r#"{"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-a1b2c3d4e5/*"}}"#, false),
+        (r#""*""#, r#"{"ForAnyValue:StringLike": {"aws:PrincipalOrgPaths": "o-*/r-*/ou-*/*"}}"#, true),
+        (r#""*""#, r#"{"StringEquals": {"aws:PrincipalAccount": "${aws:PrincipalAccount}"}}"#, true),
+        // KMS takes no anonymous requests and every caller has an account:
+        // `...IfExists` on kms:CallerAccount says what StringEquals says.
+        (r#""*""#, r#"{"StringEqualsIfExists": {"kms:CallerAccount": "111122223333"}}"#, false),
+        // Every caller outside the organization, or in none.
+        (r#""*""#, r#"{"StringNotEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}"#, true),
+        (r#""*""#, r#"{"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}"#, true),
+        (r#""*""#, r#"{"Null": {"aws:PrincipalAccount": "false"}}"#, true),
         // Named principals of the policy's accounts are not outsiders.
         (r#"{"AWS": "arn:aws:iam::111122223333:root"}"#, "{}", false),
         (r#"{"AWS": "arn:aws:iam::444455556666:role/Reader"}"#, "{}", false),
@@ -1041,23 +1461,41 @@ mod tests {
               {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
                "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:111122223333:trail/*"}}},
               {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
-               "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111122223333:trail/main"}}}
+               "Condition": {"StringEquals": {"aws:SourceArn": "arn:aws:cloudtrail:us-east-1:111122223333:trail/main"}}},
+              {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*"},
+              {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
+               "Condition": {"StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": "arn:aws:cloudtrail:*:*:trail/*"}}},
+              {"Effect": "Allow", "Principal": {"Service": "cloudtrail.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
+               "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:cloudtrail:*:1111*:trail/*"}}},
+              {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
+               "Condition": {"StringEquals": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::amzn-s3-demo-bucket"}}},
+              {"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "kms:GenerateDataKey*", "Resource": "*",
+               "Condition": {"StringLike": {"kms:EncryptionContext:aws:s3:arn": "arn:aws:s3:::logs-*"}}}
             ]}"#,
         );
         let model = Policy::from_tree(&parsed.tree);
         let options = EvalOptions::default();
-        let callers = [OutsideCaller::ServiceForOtherAccount(
-            "cloudtrail.amazonaws.com".into(),
-        )];
-        let question = OutsideAccessQuestion {
-            action: "kms:GenerateDataKey",
-            callers: &callers,
-            options: &options,
+        let reachable = |statement: usize, service: &str| {
+            let callers = [OutsideCaller::ServiceForOtherAccount(service.into())];
+            let question = OutsideAccessQuestion {
+                action: "kms:GenerateDataKey",
+                callers: &callers,
+                options: &options,
+            };
+            find_outside_access(&model, statement, &question).is_some()
         };
-        // The encryption context is whatever the caller's trail says: not a pin.
-        assert!(find_outside_access(&model, 0, &question).is_some());
+        // The context the service sets names the resource it acts for: a
+        // trail of another account has that account in its ARN.
+        assert!(!reachable(0, "cloudtrail.amazonaws.com"));
         // aws:SourceArn is the outsider's own trail: a pin.
-        assert!(find_outside_access(&model, 1, &question).is_none());
+        assert!(!reachable(1, "cloudtrail.amazonaws.com"));
+        assert!(reachable(2, "cloudtrail.amazonaws.com"));
+        assert!(reachable(3, "cloudtrail.amazonaws.com"));
+        assert!(reachable(4, "cloudtrail.amazonaws.com"));
+        // Bucket names are global: nobody else owns the policy's bucket, but
+        // anyone may create one whose name a pattern matches.
+        assert!(!reachable(5, "s3.amazonaws.com"));
+        assert!(reachable(6, "s3.amazonaws.com"));
     }
 
     #[test]

@@ -266,6 +266,9 @@ pub struct Policy<'t> {
     pub id: Option<Text<'t>>,
     pub statement_element: Option<Element>,
     pub statements: Vec<Statement<'t>>,
+    /// The document is one statement object, not a policy: the shape the
+    /// AWS guides show a statement in. Its one statement is the root.
+    pub lone_statement: bool,
 }
 
 impl<'t> Policy<'t> {
@@ -285,6 +288,14 @@ impl<'t> Policy<'t> {
         }
         if let Some(m) = tree.get(root, "Id") {
             policy.id = text(tree, m.value);
+        }
+        if tree.get(root, "Statement").is_none()
+            && tree.get(root, "Version").is_none()
+            && is_statement_object(tree, root)
+        {
+            policy.statements.push(statement(tree, root, 0));
+            policy.lone_statement = true;
+            return policy;
         }
         if let Some(m) = tree.get(root, "Statement") {
             policy.statement_element = Some(element(tree, m.key_range, m.value));
@@ -308,6 +319,15 @@ impl<'t> Policy<'t> {
     pub fn is_policy(&self) -> bool {
         self.statement_element.is_some()
     }
+}
+
+/// Whether an object reads as one statement: an `Effect` and what the
+/// statement is about (`Action`, `Principal` or their `Not` forms).
+fn is_statement_object(tree: &Tree<'_>, node: NodeId) -> bool {
+    tree.get(node, "Effect").is_some()
+        && ["Action", "NotAction", "Principal", "NotPrincipal"]
+            .iter()
+            .any(|k| tree.get(node, k).is_some())
 }
 
 fn element(tree: &Tree<'_>, key_range: TextRange, value: NodeId) -> Element {

@@ -7,7 +7,9 @@ pub(crate) mod edits;
 pub mod security;
 pub mod services;
 pub mod structure;
+pub mod suppressions;
 pub mod syntax;
+pub mod templates;
 
 use std::cell::{OnceCell, RefCell};
 use std::marker::PhantomData;
@@ -17,6 +19,7 @@ use rustc_hash::FxHashMap;
 use crate::catalog::{catalog, ActionSet, Catalog};
 use crate::diagnostic::{Diagnostic, DiagnosticTag, Fix, Severity};
 use crate::model::Policy;
+use crate::resources::KeyContext;
 use crate::syntax::{SyntaxError, Tree};
 use crate::text::TextRange;
 use crate::AnalyzeOptions;
@@ -30,16 +33,20 @@ pub enum Pack {
     Conditions,
     Services,
     Security,
+    Templates,
+    Suppressions,
 }
 
 impl Pack {
-    pub const ALL: [Pack; 6] = [
+    pub const ALL: [Pack; 8] = [
         Pack::Syntax,
         Pack::Structure,
         Pack::Actions,
         Pack::Conditions,
         Pack::Services,
         Pack::Security,
+        Pack::Templates,
+        Pack::Suppressions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +57,8 @@ impl Pack {
             Pack::Conditions => "conditions",
             Pack::Services => "services",
             Pack::Security => "security",
+            Pack::Templates => "templates",
+            Pack::Suppressions => "suppressions",
         }
     }
 
@@ -61,6 +70,8 @@ impl Pack {
             Pack::Conditions => conditions::RULES,
             Pack::Services => services::RULES,
             Pack::Security => security::RULES,
+            Pack::Templates => templates::RULES,
+            Pack::Suppressions => suppressions::RULES,
         }
     }
 }
@@ -98,7 +109,19 @@ pub struct Rule {
     /// Markdown with the headings `## What it does`, `## Why it matters`,
     /// `## Example`, `## Use instead`, `## Fix`, `## Sources`.
     pub docs: &'static str,
-    pub check: fn(&Context<'_>, &mut Emitter<'_>),
+    pub check: Check,
+}
+
+/// Where a rule's findings come from.
+#[derive(Clone, Copy)]
+pub enum Check {
+    /// A check of every policy, over its [`Context`].
+    Policy(fn(&Context<'_>, &mut Emitter<'_>)),
+    /// Findings reported outside the policy checks: by the host readers
+    /// while they read a template or module (a YAML error, a reference to
+    /// nothing), or by the configuration layer (a suppression that is not
+    /// used), through an [`Emitter`].
+    Host,
 }
 
 impl std::fmt::Debug for Rule {
@@ -124,6 +147,13 @@ pub fn all_rules() -> impl Iterator<Item = &'static Rule> {
         .flat_map(|p| p.rules().iter().copied())
 }
 
+impl Rule {
+    /// Whether the host readers report this rule's findings.
+    pub fn is_host_rule(&self) -> bool {
+        matches!(self.check, Check::Host)
+    }
+}
+
 /// The rule with this code or name.
 pub fn find_rule(code_or_name: &str) -> Option<&'static Rule> {
     all_rules().find(|r| r.code.eq_ignore_ascii_case(code_or_name) || r.name == code_or_name)
@@ -138,6 +168,8 @@ pub struct Context<'a> {
     pub policy: &'a Policy<'a>,
     pub catalog: &'static Catalog,
     pub options: &'a AnalyzeOptions,
+    /// The key's resource context, when a host (a template, a module) gave one.
+    pub key: Option<&'a KeyContext>,
     pub(crate) shared: SharedAnalyses<'a>,
 }
 
@@ -156,7 +188,14 @@ pub(crate) struct SharedAnalyses<'a> {
     /// The starts of the invalid-JSON syntax errors, in order, each with the
     /// furthest end of it and those before it (see [`Context::overlaps_invalid`]).
     invalid_spans: OnceCell<Vec<(u32, u32)>>,
+    /// Per statement whose principal is `"*"`: who "every principal of" its
+    /// conditions name, and the key-administration actions they get
+    /// (broad-key-administration and create-grant-without-aws-resource-condition ask).
+    pub(crate) account_wide_admin: RefCell<FxHashMap<usize, AccountWideAdmin>>,
 }
+
+/// See [`SharedAnalyses::account_wide_admin`].
+pub(crate) type AccountWideAdmin = Option<(String, Vec<&'static str>)>;
 
 impl<'a> Context<'a> {
     pub fn new(
@@ -165,6 +204,7 @@ impl<'a> Context<'a> {
         syntax_errors: &'a [SyntaxError],
         policy: &'a Policy<'a>,
         options: &'a AnalyzeOptions,
+        key: Option<&'a KeyContext>,
     ) -> Self {
         Context {
             text,
@@ -173,6 +213,7 @@ impl<'a> Context<'a> {
             policy,
             catalog: catalog(),
             options,
+            key,
             shared: SharedAnalyses {
                 // Sized for every entry up front, not grown (and rehashed) entry by entry.
                 action_classes: RefCell::new(FxHashMap::with_capacity_and_hasher(
@@ -246,7 +287,8 @@ pub const MAX_FINDINGS_PER_RULE: usize = 200;
 /// document (not counting the summaries of what was left out).
 pub const MAX_FINDINGS_PER_FILE: usize = 1_000;
 
-/// Collects one rule's diagnostics, stamping them with the rule's identity.
+/// Collects one rule's diagnostics, stamping them with the rule's identity
+/// and with the severity the user configured for the rule, if any.
 ///
 /// It keeps at most the findings the document has room for (see
 /// [`MAX_FINDINGS_PER_RULE`], [`MAX_FINDINGS_PER_FILE`]); past that it only
@@ -257,6 +299,10 @@ pub const MAX_FINDINGS_PER_FILE: usize = 1_000;
 pub struct Emitter<'r> {
     rule: &'r Rule,
     severity: Severity,
+    /// The user's severity for this rule: it applies to every finding, also
+    /// to those the rule gives a severity of their own (a sub-case that is
+    /// only a warning), so that `PC406 = "hint"` means hint everywhere.
+    configured: Option<Severity>,
     out: Vec<Diagnostic>,
     /// How many findings this emitter keeps.
     room: usize,
@@ -264,20 +310,24 @@ pub struct Emitter<'r> {
     limited_by_file: bool,
     /// Findings past `room`: how many, and where the first was.
     omitted: usize,
-    first_omitted: Option<TextRange>,
+    /// The first finding left out: its range, and the file it is in when
+    /// that is not the analysed text (see [`Diagnostic::file`]).
+    first_omitted: Option<(TextRange, Option<std::sync::Arc<str>>)>,
 }
 
 impl<'r> Emitter<'r> {
-    pub fn new(rule: &'r Rule, severity: Severity) -> Self {
-        Self::with_room(rule, severity, MAX_FINDINGS_PER_RULE)
+    pub fn new(rule: &'r Rule, selection: &crate::RuleSelection) -> Self {
+        Self::with_room(rule, selection, MAX_FINDINGS_PER_RULE)
     }
 
     /// An emitter that keeps at most `room` findings (and never more than
     /// [`MAX_FINDINGS_PER_RULE`]): what is left of the document's findings.
-    pub fn with_room(rule: &'r Rule, severity: Severity, room: usize) -> Self {
+    pub fn with_room(rule: &'r Rule, selection: &crate::RuleSelection, room: usize) -> Self {
+        let configured = selection.configured_severity(rule);
         Emitter {
             rule,
-            severity,
+            severity: configured.unwrap_or(rule.severity),
+            configured,
             out: Vec::new(),
             room: room.min(MAX_FINDINGS_PER_RULE),
             limited_by_file: room < MAX_FINDINGS_PER_RULE,
@@ -294,7 +344,9 @@ impl<'r> Emitter<'r> {
             severity: self.severity,
             message: message.into(),
             range,
+            file: None,
             pointer: None,
+            statement: None,
             related: Vec::new(),
             help: None,
             fix: None,
@@ -302,12 +354,17 @@ impl<'r> Emitter<'r> {
         }
     }
 
-    pub fn push(&mut self, diagnostic: Diagnostic) {
+    pub fn push(&mut self, mut diagnostic: Diagnostic) {
         if self.out.len() < self.room {
+            if let Some(configured) = self.configured {
+                diagnostic.severity = configured;
+            }
             self.out.push(diagnostic);
         } else {
             self.omitted += 1;
-            self.first_omitted.get_or_insert(diagnostic.range);
+            if self.first_omitted.is_none() {
+                self.first_omitted = Some((diagnostic.range, diagnostic.file));
+            }
         }
     }
 
@@ -334,7 +391,7 @@ impl<'r> Emitter<'r> {
     /// The findings kept, and when some were left out, one more that says
     /// how many, placed at the first of them.
     pub fn into_diagnostics(mut self) -> Vec<Diagnostic> {
-        if let Some(range) = self.first_omitted {
+        if let Some((range, file)) = self.first_omitted.take() {
             let (limit, scope) = if self.limited_by_file {
                 (MAX_FINDINGS_PER_FILE, "of all rules in one file")
             } else {
@@ -346,9 +403,10 @@ impl<'r> Emitter<'r> {
                 self.rule.name,
                 thousands(limit),
             );
-            let summary = self
+            let mut summary = self
                 .diagnostic(range, message)
                 .with_help("fix the findings shown and check again to see the rest");
+            summary.file = file;
             self.out.push(summary);
         }
         self.out
@@ -431,7 +489,7 @@ mod tests {
         ] {
             let parse = crate::syntax::parse(text);
             let policy = Policy::from_tree(&parse.tree);
-            let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, &options);
+            let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, &options, None);
             for start in 0..=text.len() {
                 for end in start..=text.len() {
                     let range = TextRange::new(start, end);

@@ -15,7 +15,7 @@
 //! | missing action, anything else                | PC402 / PC403 / PC404  |
 
 use super::model::{CallerKind, Need, ServiceId};
-use super::profile::{BucketKeys, Origin, ServiceProfile};
+use super::profile::{BucketKeys, ServiceProfile};
 use super::reading::{PolicyReading, RoleArnProblem, StatementReading};
 use super::requests::{callers, requests, Caller, ServiceRequest};
 use crate::catalog::catalog;
@@ -230,7 +230,7 @@ pub fn check_service(
             BucketKeys::Unknown {
                 presumed: Some((on, _)),
             } if linked_role => Some(*on),
-            BucketKeys::Stated(on) if linked_role => Some(*on),
+            keys if linked_role => keys.stated(),
             _ => None,
         };
         outcome.best = (0..outcome.variants.len())
@@ -300,7 +300,7 @@ fn intended_statements(
     let base: Vec<&StatementReading<'_>> = if caller.origins.is_empty() {
         let meant: Vec<&StatementReading<'_>> = reading.meant_for(profile.service).collect();
         let kind = profile.service.model().caller.kind;
-        if meant.is_empty() && profile.is_configured() {
+        if meant.is_empty() && profile.is_stated() {
             unclaimed
                 .iter()
                 .filter_map(|&i| reading.statements.get(i))
@@ -320,14 +320,8 @@ fn intended_statements(
             .filter_map(|&i| reading.statements.get(i))
             .collect()
     };
-    let regions_inferred = profile
-        .regions
-        .iter()
-        .all(|r| r.origin != Origin::Configured);
-    let buckets_inferred = profile
-        .buckets
-        .iter()
-        .all(|b| b.origin != Origin::Configured);
+    let regions_inferred = profile.regions.iter().all(|r| !r.origin.is_stated());
+    let buckets_inferred = profile.buckets.iter().all(|b| !b.origin.is_stated());
     let via_name = profile.service.model().via_service.service_name();
     base.into_iter()
         .filter(|s| {
@@ -524,7 +518,7 @@ mod tests {
         let parse = parse(text);
         let policy = Policy::from_tree(&parse.tree);
         let reading = PolicyReading::read(&policy);
-        resolve(config, &reading)
+        resolve(config, None, &reading)
             .into_iter()
             .map(|p| {
                 check_service(

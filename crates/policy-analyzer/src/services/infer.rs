@@ -6,20 +6,34 @@
 
 use super::model::{CallerKind, ServiceId};
 use super::profile::{
-    is_account_id, representative, BucketKeys, Evidence, Origin, Profile, Reason, ServiceProfile,
-    Valued, MAX_VALUES,
+    is_account_id, representative, BucketKeys, Evidence, Origin, Profile, Reason, ResourceEvidence,
+    ServiceProfile, Valued, MAX_VALUES,
 };
 use super::reading::{PolicyReading, S3ArnForm, StatementReading};
 use crate::eval::PrincipalValue;
 use crate::model::PrincipalKind;
+use crate::resources::{ConsumerKind, KeyContext};
 
 /// The profiles the checks run with: the configured services, or, when the
-/// configuration names none, the services the policy's statements are meant for.
-pub fn resolve(config: Option<&Profile>, reading: &PolicyReading<'_>) -> Vec<ServiceProfile> {
+/// configuration names none, the services the resources around the key use
+/// it for, and the services the policy's statements are meant for.
+pub fn resolve(
+    config: Option<&Profile>,
+    resources: Option<&KeyContext>,
+    reading: &PolicyReading<'_>,
+) -> Vec<ServiceProfile> {
     let default = Profile::default();
     let config = config.unwrap_or(&default);
+    let declared = resources.map(Declared::read).unwrap_or_default();
     let services: Vec<(ServiceId, Reason)> = if config.services.is_empty() {
-        inferred_services(reading)
+        let mut services = declared.services.clone();
+        for (service, reason) in inferred_services(reading) {
+            if !services.iter().any(|(s, _)| s.route() == service.route()) {
+                services.push((service, reason));
+            }
+        }
+        services.sort_by_key(|(service, _)| *service);
+        services
     } else {
         let mut services = config.services.clone();
         services.sort();
@@ -31,8 +45,100 @@ pub fn resolve(config: Option<&Profile>, reading: &PolicyReading<'_>) -> Vec<Ser
     };
     services
         .into_iter()
-        .map(|(service, reason)| profile_for(service, reason, config, reading))
+        .map(|(service, reason)| profile_for(service, reason, config, &declared, reading))
         .collect()
+}
+
+/// What the resources around a key say the services need to know.
+#[derive(Clone, Debug, Default)]
+struct Declared {
+    /// The services the key serves, with the resources that show it.
+    services: Vec<(ServiceId, Reason)>,
+    /// The linked bucket (`s3-link`), when its name is known.
+    bucket: Option<Valued>,
+    bucket_keys: Option<(bool, ResourceEvidence)>,
+    key_spec: Option<Valued>,
+}
+
+impl Declared {
+    fn read(key: &KeyContext) -> Declared {
+        let mut declared = Declared::default();
+        let mut add = |service: ServiceId, evidence: ResourceEvidence| match declared
+            .services
+            .iter_mut()
+            .find(|(s, _)| *s == service)
+        {
+            Some((_, Reason::Resources(list))) => list.push(evidence),
+            _ => declared
+                .services
+                .push((service, Reason::Resources(vec![evidence]))),
+        };
+        for consumer in &key.consumers {
+            let evidence = |what: String| ResourceEvidence {
+                what,
+                at: consumer.at.clone(),
+            };
+            match &consumer.kind {
+                ConsumerKind::FsxFileSystem { file_system_type } => {
+                    let lustre = file_system_type
+                        .as_deref()
+                        .is_some_and(|t| t.eq_ignore_ascii_case("LUSTRE"));
+                    let service = if lustre {
+                        ServiceId::FsxLustre
+                    } else {
+                        ServiceId::Fsx
+                    };
+                    let what = match file_system_type {
+                        Some(t) => format!("{} ({t})", consumer.name),
+                        None => consumer.name.clone(),
+                    };
+                    add(service, evidence(what));
+                }
+                ConsumerKind::FileCache => {
+                    add(ServiceId::FileCache, evidence(consumer.name.clone()))
+                }
+                ConsumerKind::EfsFileSystem => add(ServiceId::Efs, evidence(consumer.name.clone())),
+                ConsumerKind::S3Bucket(bucket) if !bucket.linked_by.is_empty() => {
+                    let linked: Vec<&str> =
+                        bucket.linked_by.iter().map(|l| l.value.as_str()).collect();
+                    let what = format!(
+                        "{} (the data repository of {})",
+                        consumer.name,
+                        linked.join(" and ")
+                    );
+                    add(ServiceId::S3Link, evidence(what.clone()));
+                    if declared.bucket.is_none() {
+                        declared.bucket = bucket.bucket.as_ref().map(|name| Valued {
+                            value: name.clone(),
+                            origin: Origin::Resource(evidence(consumer.name.clone())),
+                        });
+                    }
+                    if declared.bucket_keys.is_none() {
+                        declared.bucket_keys = bucket.bucket_keys.as_ref().map(|on| {
+                            let what =
+                                format!("{} (BucketKeyEnabled: {})", consumer.name, on.value);
+                            (
+                                on.value,
+                                ResourceEvidence {
+                                    what,
+                                    at: on.at.clone(),
+                                },
+                            )
+                        });
+                    }
+                }
+                ConsumerKind::S3Bucket(_) | ConsumerKind::Other { .. } => {}
+            }
+        }
+        declared.key_spec = key.spec.as_ref().map(|spec| Valued {
+            value: spec.value.clone(),
+            origin: Origin::Resource(ResourceEvidence {
+                what: key.name.clone(),
+                at: spec.at.clone(),
+            }),
+        });
+        declared
+    }
 }
 
 /// One service per route the statements are meant for, with the evidence.
@@ -92,6 +198,7 @@ fn profile_for(
     service: ServiceId,
     reason: Reason,
     config: &Profile,
+    declared: &Declared,
     reading: &PolicyReading<'_>,
 ) -> ServiceProfile {
     let model = service.model();
@@ -171,9 +278,10 @@ fn profile_for(
     let mut resource_ids = Vec::new();
     let mut bucket_keys = BucketKeys::Unknown { presumed: None };
     if linked_role {
-        match &config.bucket {
-            Some(bucket) => buckets.push(Valued::configured(bucket)),
-            None => {
+        match (&config.bucket, &declared.bucket) {
+            (Some(bucket), _) => buckets.push(Valued::configured(bucket)),
+            (None, Some(bucket)) => buckets.push(bucket.clone()),
+            (None, None) => {
                 for statement in &statements {
                     for context in &statement.s3_contexts {
                         if let Some(bucket) = context.bucket {
@@ -197,9 +305,10 @@ fn profile_for(
         if buckets.is_empty() {
             buckets.push(Valued::representative(representative::BUCKET));
         }
-        bucket_keys = match config.bucket_keys {
-            Some(on) => BucketKeys::Stated(on),
-            None => BucketKeys::Unknown {
+        bucket_keys = match (config.bucket_keys, &declared.bucket_keys) {
+            (Some(on), _) => BucketKeys::Stated(on),
+            (None, Some((on, evidence))) => BucketKeys::Declared(*on, evidence.clone()),
+            (None, None) => BucketKeys::Unknown {
                 presumed: presumed_bucket_keys(&statements),
             },
         };
@@ -236,7 +345,10 @@ fn profile_for(
         buckets,
         bucket_keys,
         resource_ids,
-        key_spec: config.key_spec.clone(),
+        key_spec: match &config.key_spec {
+            Some(spec) => Some(Valued::configured(spec)),
+            None => declared.key_spec.clone(),
+        },
         callers: config.callers.clone(),
         truncated,
     }
@@ -349,7 +461,7 @@ mod tests {
         let parse = parse(text);
         let policy = Policy::from_tree(&parse.tree);
         let reading = PolicyReading::read(&policy);
-        resolve(config, &reading)
+        resolve(config, None, &reading)
     }
 
     const FILE_CACHE_BUCKET: &str = r#"{"Version": "2012-10-17", "Statement": [

@@ -43,7 +43,7 @@ impl ServiceAnalysis {
             return ServiceAnalysis::default();
         }
         let reading = reading::PolicyReading::read(ctx.policy);
-        let profiles = infer::resolve(ctx.options.profile.as_ref(), &reading);
+        let profiles = infer::resolve(ctx.options.profile.as_ref(), ctx.key, &reading);
         // Statements meant (strongly) for services no configured profile names.
         let unclaimed: Vec<usize> = reading
             .statements

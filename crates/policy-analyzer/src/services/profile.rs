@@ -8,6 +8,7 @@
 use serde::Deserialize;
 
 use super::model::ServiceId;
+use crate::host::Location;
 use crate::text::TextRange;
 
 /// What a key serves, as the user configured it (a `[[profiles]]` table of
@@ -55,16 +56,45 @@ pub struct Evidence {
     pub statement: usize,
 }
 
+/// Where a template or module says something about a key: which resource
+/// and where.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceEvidence {
+    /// What was read, in words: "AWS::FSx::FileSystem `Lustre` (LUSTRE)".
+    pub what: String,
+    pub at: Location,
+}
+
 /// Where a profile value came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Origin {
     /// The configuration.
     Configured,
+    /// The resources of the template or module that holds the key.
+    Resource(ResourceEvidence),
     /// The policy.
     Policy(Evidence),
     /// Nothing said: a representative value, so the check can run. Messages
     /// call it that.
     Representative,
+}
+
+impl Origin {
+    /// Stated outside the policy, by the configuration or by the resources
+    /// around the key: not a guess from the statements.
+    pub fn is_stated(&self) -> bool {
+        matches!(self, Origin::Configured | Origin::Resource(_))
+    }
+
+    /// In words, for messages: "configured", "from AWS::S3::Bucket `Data`".
+    pub fn describe(&self) -> String {
+        match self {
+            Origin::Configured => "configured".into(),
+            Origin::Resource(e) => format!("from {}", e.what),
+            Origin::Policy(e) => format!("from {}", e.what),
+            Origin::Representative => "representative".into(),
+        }
+    }
 }
 
 /// A profile value and where it came from.
@@ -101,6 +131,8 @@ impl Valued {
 pub enum BucketKeys {
     /// Stated by the configuration.
     Stated(bool),
+    /// Declared by the bucket resource (`BucketKeyEnabled`, `bucket_key_enabled`).
+    Declared(bool, ResourceEvidence),
     /// Nothing says: both contexts are accepted, and the assumption is
     /// reported. `presumed` is what the policy's context values suggest
     /// (`bucket/*` suggests off), with where it says so.
@@ -111,9 +143,17 @@ impl BucketKeys {
     /// The contexts to try: `[false]`, `[true]` or both.
     pub fn variants(&self) -> &'static [bool] {
         match self {
-            BucketKeys::Stated(false) => &[false],
-            BucketKeys::Stated(true) => &[true],
+            BucketKeys::Stated(false) | BucketKeys::Declared(false, _) => &[false],
+            BucketKeys::Stated(true) | BucketKeys::Declared(true, _) => &[true],
             BucketKeys::Unknown { .. } => &[false, true],
+        }
+    }
+
+    /// The setting, when the configuration or the bucket resource states it.
+    pub fn stated(&self) -> Option<bool> {
+        match self {
+            BucketKeys::Stated(on) | BucketKeys::Declared(on, _) => Some(*on),
+            BucketKeys::Unknown { .. } => None,
         }
     }
 }
@@ -122,6 +162,8 @@ impl BucketKeys {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reason {
     Configured,
+    /// Resources of the template or module use the key (at least one).
+    Resources(Vec<ResourceEvidence>),
     /// Inferred from the policy, with the evidence (at least one).
     Inferred(Vec<Evidence>),
 }
@@ -144,8 +186,8 @@ pub struct ServiceProfile {
     /// `s3-link`: the linked file systems or caches, which name the
     /// service-linked roles.
     pub resource_ids: Vec<Valued>,
-    /// The key spec, when configured.
-    pub key_spec: Option<String>,
+    /// The key spec, when configured or declared by the key resource.
+    pub key_spec: Option<Valued>,
     /// Callers the configuration names.
     pub callers: Vec<String>,
     /// The policy named more regions, buckets or linked file systems than
@@ -160,8 +202,10 @@ pub struct ServiceProfile {
 pub const MAX_VALUES: usize = 16;
 
 impl ServiceProfile {
-    pub fn is_configured(&self) -> bool {
-        self.reason == Reason::Configured
+    /// Whether the configuration or the resources around the key say the
+    /// key serves the service (rather than the statements suggesting it).
+    pub fn is_stated(&self) -> bool {
+        matches!(self.reason, Reason::Configured | Reason::Resources(_))
     }
 }
 

@@ -612,10 +612,14 @@ fn role_reference(value: &str, range: TextRange, in_principal: bool) -> Option<R
     };
     let id = &value[at + prefix_len..];
     // In a condition under a wildcard operator, a pattern may stand for any
-    // part; only what is concrete is judged.
-    let judge = |s: &str| in_principal || !has_wildcard(s);
+    // part; only what is concrete is judged, and what a template leaves
+    // unknown is not.
+    let judge = |s: &str| (in_principal || !has_wildcard(s)) && !crate::symbolic::has_unknown(s);
     if id.is_empty() {
         reference.problems.push(RoleArnProblem::MissingId);
+    } else if crate::symbolic::is_unknown(id) {
+        // The id of a cache or file system the template creates.
+        reference.resource_id = Some(id);
     } else if judge(id) {
         if is_resource_id(id) {
             reference.resource_id = Some(id);

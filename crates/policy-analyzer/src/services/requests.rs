@@ -112,7 +112,7 @@ fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &Policy
                 .filter(|r| r.resource_id == Some(id.value.as_str()))
                 .find_map(|r| r.account);
             let account = match (&profile.account, named_account) {
-                (Some(a), _) if a.origin == Origin::Configured => a.value.clone(),
+                (Some(a), _) if a.origin.is_stated() => a.value.clone(),
                 (_, Some(a)) => a.to_string(),
                 (Some(a), None) => a.value.clone(),
                 (None, None) => representative::ACCOUNT.to_string(),
@@ -177,7 +177,7 @@ fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &Policy
     let configured_account = profile
         .account
         .as_ref()
-        .filter(|a| a.origin == Origin::Configured)
+        .filter(|a| a.origin.is_stated())
         .map(|a| a.value.as_str());
     let fallback_account = profile
         .account
@@ -220,7 +220,12 @@ fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &Policy
                     role_id: None,
                     account_known: true,
                 },
-                PrincipalValue::Arn(arn) => match PrincipalValue::Arn(arn).account() {
+                PrincipalValue::Arn(arn) => match PrincipalValue::Arn(arn)
+                    .account()
+                    // A principal a template leaves unknown (another
+                    // resource's ARN) is of the account that deploys it.
+                    .or_else(|| crate::symbolic::has_unknown(arn).then_some(fallback_account))
+                {
                     Some(account) => Caller {
                         principal: RequestPrincipal::Iam {
                             arn: arn.to_string(),

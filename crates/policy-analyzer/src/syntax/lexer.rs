@@ -216,9 +216,31 @@ impl<'a> Lexer<'a> {
                     self.pos += 1;
                     break;
                 }
-                // A line ends at `\n`, `\r\n` or a lone `\r` (as editors count
-                // them), and no string runs past the end of its line.
+                // A line ends at `\n`, `\r\n` or a lone `\r` (as editors
+                // count them, and as `LineIndex` does), and no string runs
+                // past the end of its line.
                 b'\n' | b'\r' => {
+                    let newline = self.pos;
+                    let after = if b == b'\r' && self.bytes.get(newline + 1) == Some(&b'\n') {
+                        newline + 2
+                    } else {
+                        newline + 1
+                    };
+                    // A long string wrapped onto the next line, as in a
+                    // snippet copied from a page: one finding at the break,
+                    // and the string read on as if the lines were joined.
+                    if let Some(resume) = wrapped_string_continues(self.bytes, after) {
+                        let buf = owned.get_or_insert_with(String::new);
+                        buf.push_str(&self.text[run_start..newline]);
+                        self.error(
+                            start,
+                            newline,
+                            "line break inside a string: the string goes on on the next line, and a JSON string cannot span lines, so AWS rejects the policy; join the two lines",
+                        );
+                        self.pos = resume;
+                        run_start = resume;
+                        continue;
+                    }
                     self.error(
                         start,
                         self.pos,
@@ -432,6 +454,32 @@ fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
             _ => return at,
         }
     }
+}
+
+/// Whether the line that starts at `at` ends a string that a line break cut
+/// in two: it holds a closing `"` (no other quote before it) followed by what
+/// can follow a string (`,` `:` `}` `]` or the end of the line). Returns where
+/// the string's text goes on: past the line's indentation.
+fn wrapped_string_continues(bytes: &[u8], at: usize) -> Option<usize> {
+    // The line ends at `\n`, `\r\n` or a lone `\r`, as the string's own did.
+    let line_end = memchr::memchr2(b'\n', b'\r', &bytes[at.min(bytes.len())..])
+        .map_or(bytes.len(), |i| at + i);
+    let line = &bytes[at.min(bytes.len())..line_end];
+    let quote = line.iter().position(|&b| b == b'"')?;
+    if line[..quote].contains(&b'\\') {
+        return None;
+    }
+    let rest = line[quote + 1..]
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t'));
+    if !matches!(rest, None | Some(b',' | b':' | b'}' | b']')) {
+        return None;
+    }
+    let indent = line
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t'))
+        .count();
+    Some(at + indent)
 }
 
 /// The first position at or after `at` that holds `"`, `\\` or a control

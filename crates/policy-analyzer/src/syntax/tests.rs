@@ -376,3 +376,37 @@ fn node_at_finds_keys_and_values() {
     assert!(on_key);
     assert_eq!(p.tree.pointer(node), "/Statement/0/Effect");
 }
+
+#[test]
+fn a_string_wrapped_onto_the_next_line_is_one_error_and_joined() {
+    let text = "{\"Statement\": [{\"Condition\": {\"StringEquals\": {\"kms:ViaService\": \"secretsmanager.us-east-1.amazon\naws.com\"}}}, {\"Sid\": \"a long\r\n    sentence\", \"Effect\": \"Allow\"}]}";
+    let p = parse(text);
+    let found: Vec<&str> = p.errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found
+        .iter()
+        .all(|m| m.starts_with("line break inside a string")));
+    let via = p
+        .tree
+        .lookup("/Statement/0/Condition/StringEquals/kms:ViaService")
+        .unwrap();
+    assert_eq!(
+        p.tree.as_str(via),
+        Some("secretsmanager.us-east-1.amazonaws.com")
+    );
+    let sid = p.tree.lookup("/Statement/1/Sid").unwrap();
+    assert_eq!(p.tree.as_str(sid), Some("a longsentence"));
+    let effect = p.tree.lookup("/Statement/1/Effect").unwrap();
+    assert_eq!(p.tree.as_str(effect), Some("Allow"));
+}
+
+#[test]
+fn a_string_left_open_is_still_unterminated() {
+    // The next line holds no closing quote that could end it: no joining.
+    let text = "{\"Sid\": \"open\n  \"Effect\": \"Allow\"}";
+    let p = parse(text);
+    assert!(p
+        .errors
+        .iter()
+        .any(|e| e.message.starts_with("unterminated string")));
+}

@@ -105,6 +105,67 @@ impl<'a> Tree<'a> {
         self.members(id).iter().rev().find(|m| m.key == key)
     }
 
+    /// A digest of a node's content, as sixteen hex digits: the FNV-1a hash
+    /// of its normalised JSON (object keys sorted, no whitespace, strings
+    /// decoded and escaped again). It does not change with formatting, key
+    /// order or the node's place in the document, and it is the same in
+    /// every version and on every platform (baselines store it).
+    pub fn digest(&self, id: NodeId) -> String {
+        enum Work<'w> {
+            Node(NodeId),
+            Text(&'static str),
+            Key(&'w str),
+        }
+        let mut hash = Fnv1a::default();
+        let mut stack = vec![Work::Node(id)];
+        while let Some(work) = stack.pop() {
+            let node = match work {
+                Work::Text(text) => {
+                    hash.write(text.as_bytes());
+                    continue;
+                }
+                Work::Key(key) => {
+                    hash.write_json_string(key);
+                    hash.write(b":");
+                    continue;
+                }
+                Work::Node(node) => node,
+            };
+            match self.kind(node) {
+                NodeKind::Object(members) => {
+                    let mut sorted: Vec<&Member<'a>> = members.iter().collect();
+                    sorted.sort_by(|a, b| a.key.cmp(&b.key));
+                    stack.push(Work::Text("}"));
+                    for (i, member) in sorted.iter().enumerate().rev() {
+                        stack.push(Work::Node(member.value));
+                        stack.push(Work::Key(&member.key));
+                        if i > 0 {
+                            stack.push(Work::Text(","));
+                        }
+                    }
+                    stack.push(Work::Text("{"));
+                }
+                NodeKind::Array(items) => {
+                    stack.push(Work::Text("]"));
+                    for (i, item) in items.iter().enumerate().rev() {
+                        stack.push(Work::Node(*item));
+                        if i > 0 {
+                            stack.push(Work::Text(","));
+                        }
+                    }
+                    stack.push(Work::Text("["));
+                }
+                NodeKind::String(s) => hash.write_json_string(s),
+                NodeKind::Number(n) => hash.write(n.as_bytes()),
+                NodeKind::Bool(true) => hash.write(b"true"),
+                NodeKind::Bool(false) => hash.write(b"false"),
+                NodeKind::Null => hash.write(b"null"),
+                NodeKind::Invalid => hash.write(b"?"),
+            }
+        }
+        format!("{:016x}", hash.0)
+    }
+
     /// The JSON pointer (RFC 6901) of a node, e.g. `/Statement/0/Action`.
     pub fn pointer(&self, id: NodeId) -> String {
         let mut segments: Vec<String> = Vec::new();
@@ -242,5 +303,69 @@ impl<'a> Tree<'a> {
                 None => return Some((current, false)),
             }
         }
+    }
+}
+
+/// The 64-bit FNV-1a hash: tiny, and fixed by its definition, unlike std's
+/// `DefaultHasher`, whose output may change between Rust versions.
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 ^= u64::from(b);
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn write_json_string(&mut self, s: &str) {
+        self.write(b"\"");
+        for c in s.chars() {
+            match c {
+                '"' => self.write(b"\\\""),
+                '\\' => self.write(b"\\\\"),
+                c if (c as u32) < 0x20 => self.write(format!("\\u{:04x}", c as u32).as_bytes()),
+                c => self.write(c.encode_utf8(&mut [0; 4]).as_bytes()),
+            }
+        }
+        self.write(b"\"");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::syntax::parse;
+
+    fn digest(text: &str) -> String {
+        let parse = parse(text);
+        parse.tree.digest(parse.tree.root().unwrap())
+    }
+
+    #[test]
+    fn digests_ignore_formatting_and_key_order_but_not_content() {
+        let a = digest(r#"{"Sid": "A", "Action": ["kms:Decrypt", "kms:Encrypt"], "N": 1.0}"#);
+        let b = digest("{\n  \"N\": 1.0,\n  \"Action\": [ \"kms:Decrypt\",\"kms:Encrypt\" ],\n  \"Sid\": \"A\"\n}");
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 16);
+        assert_ne!(
+            a,
+            digest(r#"{"Sid": "A", "Action": ["kms:Encrypt", "kms:Decrypt"], "N": 1.0}"#)
+        );
+        assert_ne!(
+            a,
+            digest(r#"{"Sid": "B", "Action": ["kms:Decrypt", "kms:Encrypt"], "N": 1.0}"#)
+        );
+        // An escape and the character it stands for are the same string.
+        assert_eq!(digest(r#"["\u0041"]"#), digest(r#"["A"]"#));
+        // Fixed by the definition of FNV-1a: baselines written by one
+        // version are read by the next.
+        // (FNV-1a of `[]`, computed independently.)
+        assert_eq!(digest("[]"), "09612b07b5ecb5a5");
     }
 }

@@ -4,7 +4,7 @@ use crate::matcher::first_wildcard;
 use crate::rules::actions::{action_lists, classify, ActionClass};
 use crate::rules::edits::json_string;
 use crate::rules::structure::{statements, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC206",
@@ -45,7 +45,7 @@ matches.
 - Service Authorization Reference for AWS KMS (catalogue `data/kms-catalog.json`): the canonical action names.
 - AWS EC2 User Guide, EBSEncryption: writes `kms:GenerateDataKeyWithoutPlainText` (reference/kms-facts.md §1, §6).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -135,7 +135,7 @@ mod tests {
         let parse = crate::syntax::parse("{}");
         let policy = crate::model::Policy::from_tree(&parse.tree);
         let options = crate::AnalyzeOptions::default();
-        let ctx = Context::new("{}", &parse.tree, &parse.errors, &policy, &options);
+        let ctx = Context::new("{}", &parse.tree, &parse.errors, &policy, &options, None);
         match classify(&ctx, value) {
             ActionClass::Kms { set, wildcard } => canonical(c, value, set, wildcard),
             _ => None,

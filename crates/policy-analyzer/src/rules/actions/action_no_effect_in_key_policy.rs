@@ -1,7 +1,7 @@
 use crate::diagnostic::{DiagnosticTag, Severity};
 use crate::rules::actions::{action_lists, classify, delete_entry, ActionClass};
 use crate::rules::structure::{identity_policy_like, statements, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC204",
@@ -47,7 +47,7 @@ is the only one of its list is left to the author.
 - AWS KMS Developer Guide, key-policy-default: "The kms:ListAliases and kms:ListKeys permissions … are valid only in IAM policies"; "The kms:CreateKey permission is valid only in an IAM policy" (reference/kms-facts.md §1).
 - seeds/000_aef0a2a228006e0e.txt, seeds/001_31e9581554ba3c76.txt, seeds/002_802ee41e043be489.txt: kms:ListAliases "(Optional)" for the console's key list; reference/kms-facts.md §4d item 2.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

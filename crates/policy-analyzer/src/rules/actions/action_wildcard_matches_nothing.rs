@@ -3,7 +3,7 @@ use crate::matcher::has_wildcard;
 use crate::rules::actions::{action_lists, classify, no_match_consequence, ActionClass};
 use crate::rules::edits::json_string;
 use crate::rules::structure::{statements, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC202",
@@ -42,7 +42,7 @@ it is marked for review because it changes what the statement covers.
 - Service Authorization Reference for AWS KMS (catalogue `data/kms-catalog.json`): the KMS action names; reference/kms-facts.md §1 lists what the common patterns expand to.
 - IAM User Guide, reference_policies_elements_action: `*` and `?` wildcards in action names, compared without regard to case.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -142,6 +142,53 @@ pub(crate) fn action_lists<'s, 't>(
     .filter_map(|(list, name)| list.map(|l| (l, name)))
 }
 
+/// The service whose resource policy this is, when it is not a key policy:
+/// every entry of every `Action` names an action of one other service
+/// (`s3:GetObject`, `s3:*`) and no statement has `NotAction`. A bucket policy
+/// in a folder of key policies; `None` for a key policy.
+pub(crate) fn other_service_policy(ctx: &Context<'_>) -> Option<String> {
+    let mut service: Option<String> = None;
+    for st in &ctx.policy.statements {
+        if st.not_action.is_some() {
+            return None;
+        }
+        let Some(action) = &st.action else { continue };
+        for v in &action.values {
+            match classify(ctx, v.value) {
+                ActionClass::OtherService(s) => {
+                    let s = s.to_ascii_lowercase();
+                    match &service {
+                        Some(seen) if *seen != s => return None,
+                        Some(_) => {}
+                        None => service = Some(s),
+                    }
+                }
+                ActionClass::Empty => {}
+                _ => return None,
+            }
+        }
+    }
+    service
+}
+
+/// What a resource policy of `service` is called.
+pub(crate) fn policy_kind(service: &str) -> String {
+    match service {
+        "s3" => "an S3 bucket policy".to_string(),
+        "sns" => "an SNS topic policy".to_string(),
+        "sqs" => "an SQS queue policy".to_string(),
+        "sts" => "an IAM role trust policy".to_string(),
+        "logs" => "a CloudWatch Logs resource policy".to_string(),
+        "secretsmanager" => "a Secrets Manager resource policy".to_string(),
+        "ecr" => "an ECR repository policy".to_string(),
+        "lambda" => "a Lambda function policy".to_string(),
+        "events" => "an EventBridge event bus policy".to_string(),
+        "glacier" => "a Glacier vault policy".to_string(),
+        "es" => "an OpenSearch domain policy".to_string(),
+        other => format!("a resource policy of `{other}`"),
+    }
+}
+
 /// What an entry that matches nothing means for the statement.
 pub(crate) fn no_match_consequence(st: &Statement<'_>, element: &str) -> &'static str {
     if element == "NotAction" {
@@ -180,7 +227,7 @@ mod tests {
         let parse = crate::syntax::parse("{}");
         let policy = Policy::from_tree(&parse.tree);
         let options = AnalyzeOptions::default();
-        let c = &Context::new("{}", &parse.tree, &parse.errors, &policy, &options);
+        let c = &Context::new("{}", &parse.tree, &parse.errors, &policy, &options, None);
         assert_eq!(classify(c, "*"), ActionClass::All);
         assert!(matches!(
             classify(c, "kms:Decrypt"),

@@ -1,8 +1,10 @@
 use crate::diagnostic::{DiagnosticTag, Severity};
 use crate::matcher::has_wildcard;
-use crate::rules::actions::{action_lists, classify, delete_entry, ActionClass};
+use crate::rules::actions::{
+    action_lists, classify, delete_entry, other_service_policy, policy_kind, ActionClass,
+};
 use crate::rules::structure::{identity_policy_like, statements, Findings, MAX_ENTRIES_PER_LIST};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC203",
@@ -15,7 +17,10 @@ pub(crate) static RULE: Rule = Rule {
     docs: r#"## What it does
 Reports entries of `Action` and `NotAction` that name actions of services
 other than KMS, such as `s3:GetObject`, `iam:PassRole` or `fsx:CreateGrant`.
-`*` (every action) and `kms:*` are not reported.
+`*` (every action) and `kms:*` are not reported. When every action of the
+policy belongs to one other service, the file is that service's resource
+policy (an S3 bucket policy checked as a key policy): it is said once, at
+`Statement`, and the other rules about its statements stay silent.
 
 ## Why it matters
 A key policy is the resource policy of one KMS key: it is evaluated only for
@@ -48,13 +53,57 @@ is the only one of its list is left to the author.
 - seeds/003_a7c6a4a498b59cae.txt: the key-policy statements for S3 buckets linked to File Cache list only `kms:` actions; the S3 side of the access is granted elsewhere.
 - IAM User Guide, reference_policies_elements_action: an action is `service-prefix:action-name`, and a policy statement applies to requests to that service.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let out = &mut Findings::new(out);
     if identity_policy_like(ctx) {
         return; // an IAM identity policy: missing-element says so once
+    }
+    // Another service's policy (a bucket policy in a folder of key
+    // policies): say so once, at `Statement`, rather than entry by entry.
+    if let (Some(service), Some(element)) =
+        (other_service_policy(ctx), ctx.policy.statement_element)
+    {
+        let kind = policy_kind(&service);
+        let resources: Vec<&str> = ctx
+            .policy
+            .statements
+            .iter()
+            .flat_map(|s| {
+                s.resource
+                    .iter()
+                    .flat_map(|r| r.values.iter().map(|v| v.value))
+            })
+            .filter(|v| *v != "*")
+            .take(2)
+            .collect();
+        let on = if resources.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " on {}",
+                resources
+                    .iter()
+                    .map(|r| format!("`{r}`"))
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            )
+        };
+        let d = out
+            .diagnostic(
+                element.key_range,
+                format!(
+                    "this is {kind}, not a key policy: every action is of the `{service}` service{on}, and a key policy applies only to KMS actions on its key, so as a key policy none of its statements would have any effect"
+                ),
+            )
+            .with_help(format!(
+                "attach it to its `{service}` resource instead, and give the key a key policy of its own (the default statement for the account root, and the `kms:` actions the key's users need); if the file is not meant as a key policy, exclude it from the check"
+            ))
+            .at_node(ctx.tree, element.value);
+        out.push(d);
+        return;
     }
     for st in statements(ctx) {
         if out.full() {

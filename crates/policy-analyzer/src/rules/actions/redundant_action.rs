@@ -4,7 +4,7 @@ use crate::catalog::ActionSet;
 use crate::diagnostic::{DiagnosticTag, Severity};
 use crate::rules::actions::{action_lists, classify, delete_entry, ActionClass};
 use crate::rules::structure::{statements, Findings, MAX_ENTRIES_PER_LIST};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC205",
@@ -45,7 +45,7 @@ the statement covers.
 - Service Authorization Reference for AWS KMS (catalogue `data/kms-catalog.json`): what each pattern expands to, e.g. `kms:GenerateDataKey*` covers GenerateDataKey, GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext and GenerateDataKeyWithoutPlaintext (reference/kms-facts.md §1).
 - IAM User Guide, reference_policies_elements_action: wildcards in action names; names compare without regard to case.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// How broad an entry is beyond its set of KMS actions: `*` covers every

@@ -9,7 +9,7 @@ use crate::rules::actions::{
 };
 use crate::rules::edits::json_string;
 use crate::rules::structure::{statements, Findings, MAX_ENTRIES_PER_LIST};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC201",
@@ -71,13 +71,17 @@ for `kms:ReEncrypt`, the catalogue action one edit away
 suggestion two or more edits away is marked for review. When the intended
 action is already in the list, the fix deletes the entry.
 
+A misspelled action matches nothing, so writing it right in the `Action` of an
+Allow (or the `NotAction` of a Deny) grants what the statement never granted:
+that fix is always marked unsafe, and its title says so.
+
 ## Sources
 - Service Authorization Reference for AWS KMS (catalogue `data/kms-catalog.json`): the 56 KMS actions; there is no `kms:ReEncrypt` (reference/kms-facts.md §1).
 - KMS API Reference, ReEncrypt: the operation is authorized twice, as `kms:ReEncryptFrom` on the source key and `kms:ReEncryptTo` on the destination key (reference/kms-facts.md §1, [S23]).
 - seeds/000_aef0a2a228006e0e.txt (File Cache), seeds/001_31e9581554ba3c76.txt (FSx for Windows File Server), seeds/002_802ee41e043be489.txt (FSx for Lustre): the permission list with "kms:ReEncrypt"; the EFS guide and the EBS guide have the same wording, while the AWS managed EFS key policy uses `kms:ReEncrypt*` (reference/kms-facts.md §4c, §4d).
 - IAM User Guide, reference_policies_elements_action: action names are case-insensitive.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -153,13 +157,23 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                         let close = s == "kms:ReEncrypt*"
                             || distance(&v.value.to_ascii_lowercase(), &s.to_ascii_lowercase()) <= 1
                             || v.value.eq_ignore_ascii_case(s.trim_start_matches("kms:"));
-                        let fix = Fix::replace(format!("Write `{s}`"), v.range, json_string(s));
+                        // The misspelled entry matches nothing: written right, it
+                        // grants (in an Allow's Action) or stops excluding (in a
+                        // Deny's NotAction).
+                        let widens = (st.is_allow() && element == "Action")
+                            || (st.is_deny() && element == "NotAction");
+                        let title = if widens {
+                            format!("Write `{s}`: the statement starts to grant it; review")
+                        } else {
+                            format!("Write `{s}`")
+                        };
+                        let fix = Fix::replace(title, v.range, json_string(s));
                         let help = if s == "kms:ReEncrypt*" {
                             "write `kms:ReEncrypt*`, which covers both `kms:ReEncryptFrom` and `kms:ReEncryptTo`".to_string()
                         } else {
                             format!("write `{s}`")
                         };
-                        (help, Some(if close { fix } else { fix.unsafe_() }))
+                        (help, Some(if close && !widens { fix } else { fix.unsafe_() }))
                     }
                     (None, _) => (
                         "check the action name against the KMS actions in the Service Authorization Reference, or delete the entry".to_string(),

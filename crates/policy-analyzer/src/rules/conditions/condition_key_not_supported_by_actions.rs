@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 use crate::catalog::{catalog, ActionSet, ConditionKeyInfo};
 use crate::diagnostic::Severity;
 use crate::rules::conditions::{absent_outcome, code, list, Entry};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC310",
@@ -86,7 +86,7 @@ an error: often the action is allowed elsewhere, or not needed.
 - AWS KMS Developer Guide, AWS KMS condition keys: a condition on a key that an operation does not have "can never be satisfied".
 - seeds/003_a7c6a4a498b59cae.txt: the statement with `kms:DescribeKey` and `kms:EncryptionContext:aws:s3:arn`.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// Actions a principal can be granted in a key policy and actually calls.

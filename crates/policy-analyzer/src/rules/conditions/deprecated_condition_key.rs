@@ -1,6 +1,6 @@
 use crate::diagnostic::{Applicability, DiagnosticTag, Fix, Severity};
 use crate::rules::conditions::{code, entries, fix};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC309",
@@ -44,7 +44,7 @@ block.
 - AWS KMS Developer Guide, AWS KMS condition keys: "kms:CustomerMasterKeySpec (deprecated) … Instead, use the kms:KeySpec condition key. The kms:CustomerMasterKeySpec and kms:KeySpec condition keys work the same way. Only the names differ" (likewise `kms:CustomerMasterKeyUsage` and `kms:KeyUsage`).
 - Service Authorization Reference for AWS KMS (catalogue): both keys are marked deprecated (reference notes §2a).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// The key that replaces a deprecated one.

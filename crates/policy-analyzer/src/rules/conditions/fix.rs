@@ -224,7 +224,7 @@ mod tests {
         let parsed = parse(text);
         let policy = Policy::from_tree(&parsed.tree);
         let options = AnalyzeOptions::default();
-        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options);
+        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options, None);
         let block = policy.statements[0].condition.as_ref().unwrap();
         let s = block
             .operators
@@ -401,7 +401,7 @@ mod tests {
         let parsed = parse(text);
         let policy = Policy::from_tree(&parsed.tree);
         let options = AnalyzeOptions::default();
-        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options);
+        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options, None);
         let block = policy.statements[0].condition.as_ref().unwrap();
         assert!(move_keys(&ctx, block, 0, &[0], "StringLike").is_none());
     }
@@ -437,7 +437,7 @@ mod tests {
         let parsed = parse(text);
         let policy = Policy::from_tree(&parsed.tree);
         let options = AnalyzeOptions::default();
-        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options);
+        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options, None);
         let op = &policy.statements[0].condition.as_ref().unwrap().operators[0];
         let edit = string_edit(&ctx, op.name.range, op.name.value, "StringEquals");
         assert_eq!(ctx.slice(edit.range), "StringEqual");
@@ -445,7 +445,7 @@ mod tests {
         let text = r#"{"Statement":[{"Condition":{"String\u0045qual":{"a:b":"x"}}}]}"#;
         let parsed = parse(text);
         let policy = Policy::from_tree(&parsed.tree);
-        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options);
+        let ctx = Context::new(text, &parsed.tree, &parsed.errors, &policy, &options, None);
         let op = &policy.statements[0].condition.as_ref().unwrap().operators[0];
         let edit = string_edit(&ctx, op.name.range, op.name.value, "StringEquals");
         assert_eq!(edit.replacement, "\"StringEquals\"");

@@ -37,12 +37,13 @@ const DIRECTIONS: &[&str] = &[
 ];
 
 /// The value with every `${...}` (policy variable or template placeholder,
-/// which may hold colons) replaced by one NUL character, so that ARN parts
+/// which may hold colons) and every `#{...}` (the Serverless Framework's
+/// `#{AWS::AccountId}`) replaced by one NUL character, so that ARN parts
 /// can be split on `:`; a part holding NUL is not judged.
 fn mask_placeholders(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;
-    while let Some(start) = rest.find("${") {
+    while let Some(start) = rest.find("${").into_iter().chain(rest.find("#{")).min() {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
         match after.find('}') {
@@ -62,15 +63,15 @@ fn mask_placeholders(value: &str) -> String {
 
 const MASK: char = '\0';
 
-/// A 12-digit AWS account ID.
-pub fn is_account_id(s: &str) -> bool {
-    s.len() == 12 && s.bytes().all(|b| b.is_ascii_digit())
-}
+pub use crate::eval::is_account_id;
 
 /// An AWS Region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`,
 /// `cn-north-1`, `us-isob-east-1`, `eusc-de-east-1`: a lowercase area code,
 /// optional partition or country parts, a compass direction and a number.
 pub fn is_region(s: &str) -> bool {
+    if crate::symbolic::is_region(s) {
+        return true;
+    }
     let parts: Vec<&str> = s.split('-').collect();
     if !(3..=5).contains(&parts.len()) {
         return false;
@@ -169,6 +170,53 @@ fn via_service_pattern_problem(value: &str) -> Option<String> {
         }
     }
     None
+}
+
+/// Whether a part of a value is a word the AWS guides write where a value
+/// belongs: `region`, `Region`, `account-id`, `account_ID`, `AccountId`,
+/// `aws_account_id`, `key_id`, `service`, `service-name`, `your-region`,
+/// `<account>`, `{region}`. One list for every element: a placeholder is a
+/// placeholder wherever it appears.
+pub fn placeholder_word(part: &str) -> bool {
+    if part.len() >= 2
+        && ((part.starts_with('<') && part.ends_with('>'))
+            || (part.starts_with('{') && part.ends_with('}'))
+            || (part.starts_with('[') && part.ends_with(']')))
+    {
+        return true;
+    }
+    let mut word: String = part
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_' | ' ' | '.'))
+        .collect::<String>()
+        .to_ascii_lowercase();
+    for prefix in ["your", "my", "aws", "example", "the"] {
+        if let Some(rest) = word.strip_prefix(prefix) {
+            if !rest.is_empty() {
+                word = rest.to_string();
+            }
+        }
+    }
+    const WORDS: &[&str] = &[
+        "region",
+        "regioncode",
+        "regionname",
+        "bucketregion",
+        "account",
+        "accountid",
+        "accountnumber",
+        "accountidentifier",
+        "awsaccountid",
+        "keyid",
+        "keyarn",
+        "service",
+        "servicename",
+        "serviceprincipal",
+        "partition",
+        "placeholder",
+        "replaceme",
+    ];
+    WORDS.contains(&word.as_str())
 }
 
 /// A name like the documentation's `bucket_name`, `BUCKET-NAME`,
@@ -371,17 +419,96 @@ pub fn arn_problem(original: &str) -> Option<String> {
         return Some("the ARN names no service".into());
     }
     if literal(region) && !region.is_empty() && !is_region(region) {
-        return Some(format!(
-            "`{region}` is not an AWS Region name such as `us-east-1`"
-        ));
+        return Some(if placeholder_word(region) {
+            format!("`{region}` in `{original}` is a placeholder copied from a guide, not a Region name such as `us-east-1`")
+        } else {
+            format!("`{region}` is not an AWS Region name such as `us-east-1`")
+        });
     }
     if literal(account) && !account.is_empty() && !is_account_id(account) && account != "aws" {
-        return Some(format!("`{account}` is not a 12-digit account ID"));
+        return Some(if placeholder_word(account) {
+            format!("`{account}` in `{original}` is a placeholder copied from a guide, not a 12-digit account ID")
+        } else {
+            format!("`{account}` is not a 12-digit account ID")
+        });
     }
     if resource.is_empty() {
         return Some("the ARN names no resource".into());
     }
     None
+}
+
+/// What is wrong with a value of `aws:PrincipalArn`, if anything. The key
+/// holds the ARN of the principal that calls: `arn:aws:iam::ACCOUNT:root`,
+/// `arn:aws:iam::ACCOUNT:user/NAME`, `arn:aws:iam::ACCOUNT:role/NAME` (a role
+/// session's is its role's), or `arn:aws:sts::ACCOUNT:federated-user/NAME`.
+/// Wildcards stand for anything; only the literal parts are judged.
+pub fn principal_arn_problem(original: &str) -> Option<String> {
+    if let Some(problem) = arn_problem(original) {
+        return Some(problem);
+    }
+    let masked = mask_placeholders(original);
+    let [_, _, service, region, account, resource] = arn_components(&masked)?;
+    let literal = |s: &str| !has_wildcard(s) && !s.contains(MASK);
+    if literal(service) && service != "iam" && service != "sts" {
+        let what = match service {
+            "sns" => "an SNS topic",
+            "sqs" => "an SQS queue",
+            "s3" => "an S3 bucket or object",
+            "lambda" => "a Lambda function",
+            "logs" => "a CloudWatch Logs log group",
+            "cloudtrail" => "a CloudTrail trail",
+            "kms" => "a KMS key",
+            "events" => "an EventBridge rule or bus",
+            _ => "a resource",
+        };
+        return Some(format!(
+            "`{original}` is the ARN of {what} (`{service}`), not of a principal: `aws:PrincipalArn` holds the ARN of the role, user or account root that calls (`arn:aws:iam::111122223333:role/NAME`)"
+        ));
+    }
+    if literal(region) && !region.is_empty() {
+        return Some(format!(
+            "principal ARNs have no Region, and `{original}` has `{region}`"
+        ));
+    }
+    if literal(account) && account == "aws" {
+        return Some(format!(
+            "`{original}` names something AWS owns (a managed policy), not a principal"
+        ));
+    }
+    let kind = resource.split('/').next().unwrap_or_default();
+    if !literal(kind) || !literal(service) {
+        return None;
+    }
+    match (service, kind) {
+        ("iam", "root" | "user" | "role") | ("sts", "federated-user") => None,
+        ("sts", "assumed-role") => Some(format!(
+            "`{original}` is a role session's ARN, but for a role session `aws:PrincipalArn` is the role's own ARN (`arn:aws:iam::ACCOUNT:role/NAME`), never the session's"
+        )),
+        ("iam", "group") => Some(format!(
+            "`{original}` is an IAM group, and a group never calls AWS: `aws:PrincipalArn` is the calling user's or role's ARN"
+        )),
+        _ => Some(format!(
+            "`{resource}` in `{original}` names no principal: `aws:PrincipalArn` is `...:root`, `...:user/NAME` or `...:role/NAME`"
+        )),
+    }
+}
+
+/// What is wrong with a VPC ID (`vpc-` and 8 or 17 hexadecimal digits) or a
+/// VPC endpoint ID (`vpce-` and 8 or 17), if anything.
+pub fn vpc_id_problem(value: &str, prefix: &str) -> Option<String> {
+    let ok = value.strip_prefix(prefix).is_some_and(|id| {
+        (id.len() == 8 || id.len() == 17)
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    });
+    (!ok).then(|| {
+        format!(
+            "`{value}` is not a {} ID: `{prefix}` and 8 or 17 hexadecimal digits, such as `{prefix}1a2b3c4d`",
+            if prefix == "vpc-" { "VPC" } else { "VPC endpoint" }
+        )
+    })
 }
 
 /// A W3C profile of ISO 8601 (`1997`, `1997-07`, `1997-07-16`,
@@ -503,6 +630,38 @@ mod tests {
         assert!(!is_account_id("11112222333"));
         assert!(!is_account_id("aws_account_id"));
         assert!(!is_account_id("1111-2222-3333"));
+    }
+
+    #[test]
+    fn placeholder_words() {
+        for w in [
+            "region",
+            "Region",
+            "account-id",
+            "account_ID",
+            "AccountId",
+            "aws_account_id",
+            "YOUR_ACCOUNT_ID",
+            "key_ID",
+            "service",
+            "SERVICE-NAME",
+            "<account>",
+            "{region}",
+            "your-region",
+        ] {
+            assert!(placeholder_word(w), "{w}");
+        }
+        for w in [
+            "us-east-1",
+            "111122223333",
+            "logs",
+            "cloudtrail",
+            "key",
+            "s3",
+            "",
+        ] {
+            assert!(!placeholder_word(w), "{w}");
+        }
     }
 
     #[test]
@@ -667,6 +826,53 @@ mod tests {
         assert!(arn_problem("arn:aws:logs:region:111122223333:*").is_some());
         assert!(arn_problem("arn:aws:logs:us-east-1:account-id:*").is_some());
         assert!(arn_problem("arn:aws:cloudfront::/E2D7").is_some());
+    }
+
+    #[test]
+    fn principal_arns() {
+        for ok in [
+            "arn:aws:iam::111122223333:role/Admin",
+            "arn:aws:iam::111122223333:root",
+            "arn:aws:iam::*:role/Admin",
+            "arn:aws:iam::111122223333:user/ci/*",
+            "arn:aws:sts::111122223333:federated-user/alice",
+            "arn:aws-cn:iam::111122223333:role/*",
+            "arn:aws:*:*:*:*",
+            "*",
+            "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/x",
+        ] {
+            assert_eq!(principal_arn_problem(ok), None, "{ok}");
+        }
+        for (bad, says) in [
+            ("arn:aws:sns:us-east-1:111122223333:alerts", "SNS topic"),
+            ("arn:aws:s3:::bucket", "S3"),
+            ("arn:aws:iam::111122223333:group/Admins", "group"),
+            (
+                "arn:aws:sts::111122223333:assumed-role/Admin/alice",
+                "role session",
+            ),
+            ("arn:aws:iam::aws:policy/ReadOnlyAccess", "AWS owns"),
+            ("arn:aws:iam::account-id:role/Admin", "account-id"),
+            ("arn:aws:iam:us-east-1:111122223333:role/Admin", "Region"),
+            (
+                "arn:aws:iam::111122223333:instance-profile/web",
+                "instance-profile",
+            ),
+        ] {
+            let problem = principal_arn_problem(bad).unwrap_or_default();
+            assert!(problem.contains(says), "{bad}: {problem}");
+        }
+    }
+
+    #[test]
+    fn vpc_ids() {
+        assert_eq!(vpc_id_problem("vpc-1a2b3c4d", "vpc-"), None);
+        assert_eq!(vpc_id_problem("vpc-0123456789abcdef0", "vpc-"), None);
+        assert_eq!(vpc_id_problem("vpce-1a2b3c4d", "vpce-"), None);
+        assert!(vpc_id_problem("vpc-123", "vpc-").is_some());
+        assert!(vpc_id_problem("vpce-1a2b3c4d", "vpc-").is_some());
+        assert!(vpc_id_problem("VPC-1A2B3C4D", "vpc-").is_some());
+        assert!(vpc_id_problem("vpc-id", "vpc-").is_some());
     }
 
     #[test]

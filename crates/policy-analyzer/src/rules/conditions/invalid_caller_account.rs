@@ -4,7 +4,7 @@ use crate::rules::conditions::formats::is_account_id;
 use crate::rules::conditions::{
     code, dead_value_consequence, entries, has_placeholder, has_wildcard,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC311",
@@ -13,10 +13,11 @@ pub(crate) static RULE: Rule = Rule {
     severity: Severity::Error,
     fix: FixAvailability::None,
     tags: &[],
-    summary: "A `kms:CallerAccount` value that is not a 12-digit account ID",
+    summary: "A `kms:CallerAccount`, `aws:PrincipalAccount` or `aws:SourceAccount` value that is not a 12-digit account ID",
     docs: r#"## What it does
-Reports a value of `kms:CallerAccount` that is not an AWS account ID of
-exactly 12 digits: the documentation placeholder `aws_account_id`, an ID
+Reports a value of a key that holds an account ID — `kms:CallerAccount`,
+`aws:PrincipalAccount`, `aws:SourceAccount`, `aws:ResourceAccount` — that is
+not an AWS account ID of exactly 12 digits: the documentation placeholder `aws_account_id`, an ID
 with 11 or 13 digits, an ID written with hyphens (`1111-2222-3333`), an
 angle-bracket placeholder. Under `StringLike`/`StringNotLike` a pattern of
 digits, `*` and `?` is accepted when it can match 12 digits. Values with a
@@ -25,8 +26,11 @@ policy variable or template placeholder (`${aws:PrincipalAccount}`,
 to `wildcard-in-non-like-operator`.
 
 ## Why it matters
-`kms:CallerAccount` is the account of the principal that calls KMS, always
-12 digits. A value that is not an account ID never matches. In the usual
+`kms:CallerAccount` and `aws:PrincipalAccount` are the account of the
+principal that calls KMS, `aws:SourceAccount` the account of the resource an
+AWS service acts for, `aws:ResourceAccount` the key's account: always 12
+digits. A value that is not an account ID never matches, the same class of
+dead condition as an impossible ARN (`invalid-condition-value`). In the usual
 pattern, `"Principal": {"AWS": "*"}` with `kms:CallerAccount`, the statement
 then grants nothing (the File Cache / FSx for Lustre S3 statement copied with
 its placeholder); in a Deny with `StringNotEquals` it denies every caller.
@@ -46,10 +50,11 @@ No automatic fix: only the author knows the account.
 
 ## Sources
 - AWS KMS Developer Guide, AWS KMS condition keys: `kms:CallerAccount` is the account of the caller, a single-valued String (reference notes §2a).
+- IAM User Guide, AWS global condition context keys: `aws:PrincipalAccount` "the AWS account to which the requesting principal belongs", `aws:SourceAccount`, `aws:ResourceAccount` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
 - IAM User Guide, Access Analyzer policy checks: "Account IDs are 12-digit integers" ("Invalid ARN account").
 - seeds/003_a7c6a4a498b59cae.txt: the statements use the placeholder `aws_account_id` (reference notes §4d.4).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// Why a value is not an account ID (or a pattern that can match one).
@@ -99,9 +104,18 @@ fn problem(value: &str, wildcards: bool) -> Option<String> {
     ))
 }
 
+/// The keys whose values are account IDs.
+const ACCOUNT_KEYS: [&str; 4] = [
+    "kms:CallerAccount",
+    "aws:PrincipalAccount",
+    "aws:SourceAccount",
+    "aws:ResourceAccount",
+];
+
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     for entry in entries(ctx.policy) {
-        if !entry.key_name().eq_ignore_ascii_case("kms:CallerAccount") {
+        let key = entry.key_name();
+        if !ACCOUNT_KEYS.iter().any(|k| k.eq_ignore_ascii_case(key)) {
             continue;
         }
         let Some(op) = entry.operator() else { continue };
@@ -118,7 +132,10 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             .collect();
         let bad: Vec<_> = checked
             .iter()
-            .filter_map(|v| problem(v.value, wildcards).map(|p| (*v, p)))
+            .filter_map(|v| {
+                let view = crate::symbolic::format_view(v.value)?;
+                problem(&view, wildcards).map(|p| (*v, p))
+            })
             .collect();
         let all_bad = !bad.is_empty() && bad.len() == entry.key.values.len();
         for (value, why) in bad {
@@ -126,12 +143,16 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 .diagnostic(
                     value.range,
                     format!(
-                        "{why}, so it never matches `kms:CallerAccount` in {}{}",
+                        "{why}, so it never matches `{key}` in {}{}",
                         entry.statement.label(),
                         dead_value_consequence(&entry, all_bad)
                     ),
                 )
-                .with_help("write the 12-digit ID of the account whose principals call KMS, such as `111122223333`")
+                .with_help(if key.eq_ignore_ascii_case("aws:SourceAccount") {
+                    "write the 12-digit ID of the account that owns the resource the service acts for, such as `111122223333`"
+                } else {
+                    "write the 12-digit ID of the account whose principals call KMS, such as `111122223333`"
+                })
                 .at_node(ctx.tree, value.node);
             out.push(d);
         }

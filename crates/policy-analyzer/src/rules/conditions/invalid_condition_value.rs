@@ -1,8 +1,14 @@
+use crate::catalog::{catalog, KeyType};
 use crate::diagnostic::Severity;
 use crate::model::{BaseOperator, OperatorFamily, ValueKind};
-use crate::rules::conditions::formats::{arn_problem, is_bool, is_date, is_ip_or_cidr, is_number};
-use crate::rules::conditions::{code, dead_value_consequence, entries, has_placeholder};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::conditions::formats::{
+    arn_problem, is_bool, is_date, is_ip_or_cidr, is_number, is_region, placeholder_word,
+    principal_arn_problem, vpc_id_problem,
+};
+use crate::rules::conditions::{
+    code, dead_value_consequence, entries, has_placeholder, has_wildcard,
+};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC314",
@@ -55,7 +61,7 @@ No automatic fix.
 - IAM User Guide, Condition operators: Boolean values "true" or "false"; numeric operators compare "an integer or decimal value"; dates in "one of the W3C implementations of the ISO 8601 date formats … or in epoch (UNIX) time"; IP addresses "in the standard CIDR format"; ARN operators check "each of the six colon-delimited components"; `Null` takes `true` or `false`.
 - IAM User Guide, Access Analyzer policy checks: "Type mismatch Boolean", "Type mismatch date", "Type mismatch IP range", "Type mismatch number"; "Account IDs are 12-digit integers".
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// Why a value cannot be read by an operator of this family, if it cannot.
@@ -92,59 +98,162 @@ fn problem(
     }
 }
 
+/// Why a value cannot be what its key holds, whatever the operator's family:
+/// the keys whose values have a form of their own.
+fn key_problem(
+    key: &str,
+    key_type: Option<KeyType>,
+    value: &str,
+    wildcards: bool,
+) -> Option<String> {
+    let is = |name: &str| key.eq_ignore_ascii_case(name);
+    if is("aws:PrincipalArn") {
+        return principal_arn_problem(value);
+    }
+    if key_type == Some(KeyType::Arn) {
+        return arn_problem(value);
+    }
+    if wildcards && has_wildcard(value) {
+        return None;
+    }
+    if is("aws:RequestedRegion") || is("kms:ReplicaRegion") || is("kms:PrimaryRegion") {
+        return (!is_region(value)).then(|| {
+            if placeholder_word(value) {
+                format!("{} is a placeholder copied from a guide, not a Region name such as `us-east-1`", code(value))
+            } else {
+                format!("{} is not an AWS Region name such as `us-east-1`", code(value))
+            }
+        });
+    }
+    if is("aws:SourceVpc") {
+        return vpc_id_problem(value, "vpc-");
+    }
+    if is("aws:SourceVpce") {
+        return vpc_id_problem(value, "vpce-");
+    }
+    None
+}
+
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     for entry in entries(ctx.policy) {
         let Some(op) = entry.operator() else { continue };
         let family = op.base.family();
-        if family == OperatorFamily::Arn
-            && entry
-                .key_name()
-                .eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn")
-        {
-            continue;
+        let key_name = entry.key_name();
+        if key_name.eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn") {
+            continue; // invalid-s3-arn-context
         }
+        let key_info = entry.key_info();
         if family != OperatorFamily::Null {
-            if let Some(found) = entry.key_info() {
+            if let Some(found) = &key_info {
                 if !super::operator_type_mismatch::fits(family, found.info) {
                     continue;
                 }
             }
         }
-        let bad: Vec<_> = entry
-            .key
-            .values
-            .iter()
-            .filter(|v| !has_placeholder(v.value))
-            .filter_map(|v| problem(family, op.base, v.value, v.kind).map(|p| (v, p)))
-            .collect();
+        let key_type = key_info.as_ref().map(|k| k.info.value_type);
+        let textual = matches!(family, OperatorFamily::String | OperatorFamily::Arn);
+        let wildcards = op.base.supports_wildcards();
+        let mut bad = Vec::new();
+        for v in &entry.key.values {
+            // A policy variable of a known key under an operator that does
+            // not substitute variables is literal text.
+            if !textual && family != OperatorFamily::Null {
+                let known: Vec<&str> = crate::matcher::policy_variables(v.value)
+                    .filter(|name| catalog().condition_key(name).is_some())
+                    .collect();
+                if let Some(name) = known.first() {
+                    bad.push((
+                        v,
+                        format!(
+                            "`${{{name}}}` is literal text here: IAM substitutes policy variables only under String and ARN operators, not under `{}`",
+                            entry.op_name()
+                        ),
+                    ));
+                    continue;
+                }
+            }
+            if has_placeholder(v.value) {
+                continue;
+            }
+            let Some(view) = crate::symbolic::format_view(v.value) else {
+                continue;
+            };
+            let problem = if textual && v.kind == ValueKind::String {
+                key_problem(key_name, key_type, &view, wildcards).or_else(|| {
+                    (family == OperatorFamily::Arn)
+                        .then(|| arn_problem(&view))
+                        .flatten()
+                })
+            } else {
+                problem(family, op.base, &view, v.kind)
+            };
+            if let Some(p) = problem {
+                bad.push((v, p));
+            }
+        }
         let all_bad = !bad.is_empty() && bad.len() == entry.key.values.len();
         for (value, why) in bad {
             let tail = if family == OperatorFamily::Null {
-                format!(
-                    "for {} in {}",
-                    code(entry.key_name()),
-                    entry.statement.label()
-                )
+                format!("for {} in {}", code(key_name), entry.statement.label())
             } else {
                 format!(
                     "so it never matches {} in {}{}",
-                    code(entry.key_name()),
+                    code(key_name),
                     entry.statement.label(),
                     dead_value_consequence(&entry, all_bad)
                 )
             };
             let d = out
                 .diagnostic(value.range, format!("{why}, {tail}"))
-                .with_help(match family {
-                    OperatorFamily::Bool | OperatorFamily::Null => "write `true` or `false`",
-                    OperatorFamily::Numeric => "write a number such as `30`",
-                    OperatorFamily::Date => "write a date such as `2024-01-31T12:00:00Z`",
-                    OperatorFamily::Ip => "write an address or CIDR range such as `203.0.113.0/24`",
-                    _ => "write an ARN such as `arn:aws:logs:us-east-1:111122223333:log-group:my-group`",
-                })
+                .with_help(help(family, key_name))
                 .at_node(ctx.tree, value.node);
             out.push(d);
         }
+        // `Bool` compares one value: `true` and `false` together match every
+        // request that carries the key.
+        let values = &entry.key.values;
+        if op.base == BaseOperator::Bool && op.qualifier.is_none() && values.len() > 1 {
+            let shown: Vec<String> = values.iter().map(|v| code(v.value)).collect();
+            let d = out
+                .diagnostic(
+                    values[1].range,
+                    format!(
+                        "`{}` on {} in {} has {} values ({}); a Boolean key takes one value, and more than one make the condition true for {}",
+                        entry.op_name(),
+                        code(key_name),
+                        entry.statement.label(),
+                        values.len(),
+                        shown.join(", "),
+                        "any request whose value is among them (with `true` and `false`, every request that carries the key)"
+                    ),
+                )
+                .with_help("keep the one value you mean, `true` or `false`")
+                .at_node(ctx.tree, values[1].node);
+            out.push(d);
+        }
+    }
+}
+
+fn help(family: OperatorFamily, key: &str) -> &'static str {
+    let is = |name: &str| key.eq_ignore_ascii_case(name);
+    if is("aws:PrincipalArn") {
+        return "write the ARN of the calling role, user or account root, such as `arn:aws:iam::111122223333:role/Admin`";
+    }
+    if is("aws:SourceVpc") {
+        return "write the VPC ID, such as `vpc-1a2b3c4d`";
+    }
+    if is("aws:SourceVpce") {
+        return "write the VPC endpoint ID, such as `vpce-1a2b3c4d`";
+    }
+    if is("aws:RequestedRegion") || is("kms:ReplicaRegion") || is("kms:PrimaryRegion") {
+        return "write a Region name such as `us-east-1`";
+    }
+    match family {
+        OperatorFamily::Bool | OperatorFamily::Null => "write `true` or `false`",
+        OperatorFamily::Numeric => "write a number such as `30`",
+        OperatorFamily::Date => "write a date such as `2024-01-31T12:00:00Z`",
+        OperatorFamily::Ip => "write an address or CIDR range such as `203.0.113.0/24`",
+        _ => "write an ARN such as `arn:aws:logs:us-east-1:111122223333:log-group:my-group`",
     }
 }
 

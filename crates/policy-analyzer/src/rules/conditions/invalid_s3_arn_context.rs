@@ -2,7 +2,7 @@ use crate::diagnostic::Severity;
 use crate::model::{OperatorFamily, ValueKind};
 use crate::rules::conditions::formats::s3_arn_problem;
 use crate::rules::conditions::{at_most, code, dead_value_consequence, entries, has_wildcard};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC313",
@@ -60,7 +60,7 @@ No automatic fix: the bucket is the author's.
 - IAM User Guide, Access Analyzer policy checks, "Error – ARN Region not allowed" / "ARN account not allowed": S3 bucket ARNs take no account ID.
 - seeds/003_a7c6a4a498b59cae.txt: the statements use `arn:aws:s3:::bucket_name/*` and `arn:aws:s3:::bucket_name` with the placeholder `bucket_name`.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -85,7 +85,10 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             .iter()
             .filter(|v| v.kind == ValueKind::String)
             .filter(|v| wildcards || !has_wildcard(v.value))
-            .filter_map(|v| s3_arn_problem(v.value, wildcards).map(|p| (v, p)))
+            .filter_map(|v| {
+                let view = crate::symbolic::format_view(v.value)?;
+                s3_arn_problem(&view, wildcards).map(|p| (v, p))
+            })
             .collect();
         let all_bad = !bad.is_empty() && bad.len() == entry.key.values.len();
         for (value, (why, legacy)) in bad {

@@ -4,7 +4,7 @@ use crate::rules::conditions::formats::via_service_problem;
 use crate::rules::conditions::{
     code, dead_value_consequence, entries, has_placeholder, has_wildcard,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC312",
@@ -63,7 +63,7 @@ No automatic fix: the Region is the one of the resource that uses the key
 - Amazon DynamoDB Developer Guide: `StringLike` `kms:ViaService` `dynamodb.*.amazonaws.com` (reference notes §6).
 - seeds/003_a7c6a4a498b59cae.txt: the statements use the placeholder `s3.bucket-region.amazonaws.com`.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// The service part of a value, for the example in the help (`s3` when
@@ -98,10 +98,11 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             .filter(|v| v.kind == ValueKind::String && !has_placeholder(v.value))
             .filter(|v| wildcards || !has_wildcard(v.value))
             .filter_map(|v| {
+                let view = crate::symbolic::format_view(v.value)?;
                 let value = if op.base.ignores_case() {
-                    v.value.to_ascii_lowercase()
+                    view.to_ascii_lowercase()
                 } else {
-                    v.value.to_string()
+                    view.into_owned()
                 };
                 via_service_problem(&value, wildcards).map(|p| (v, p))
             })

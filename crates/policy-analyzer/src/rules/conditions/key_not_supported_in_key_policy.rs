@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::rules::conditions::{code, entries};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC308",
@@ -54,7 +54,7 @@ No automatic fix: the condition has to move to an IAM policy.
 - AWS KMS Developer Guide, tag authorization (ABAC): `aws:ResourceTag/tag-key` "is supported only in IAM policies. It isn't supported in key policies" (reference notes §1).
 - AWS KMS Developer Guide, AWS KMS condition keys, `kms:ResourceAliases`: policy type "IAM policies only". What KMS does with this key in a key policy is not documented, so this rule reports it as a warning, like `aws:ResourceTag`.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

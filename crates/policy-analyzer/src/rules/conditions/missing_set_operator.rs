@@ -1,7 +1,7 @@
 use crate::diagnostic::Severity;
 use crate::model::{BaseOperator, Operator, SetQualifier};
 use crate::rules::conditions::{code, entries};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC306",
@@ -57,7 +57,7 @@ through.
 - AWS KMS Developer Guide, AWS KMS condition keys: "Multi-valued condition keys require a set operator" (`kms:ResourceAliases`, `kms:EncryptionContextKeys`, `kms:GrantOperations`).
 - Service Authorization Reference (catalogue): which keys are `ArrayOf...` (reference notes §2a, §2b).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -8,17 +8,25 @@
 
 pub mod condition_key_not_supported_by_actions;
 pub mod deprecated_condition_key;
+pub mod duplicate_condition_key_case;
+pub mod epoch_date_value;
+pub mod equivalent_to_null;
 pub mod fix;
 pub mod formats;
 pub mod invalid_caller_account;
 pub mod invalid_condition_value;
 pub mod invalid_s3_arn_context;
 pub mod invalid_via_service;
+pub mod key_absent_for_service_principal;
 pub mod key_not_supported_in_key_policy;
+pub mod missing_paired_condition_key;
 pub mod missing_set_operator;
 pub mod null_with_if_exists;
 pub mod operator_type_mismatch;
+pub mod private_source_ip;
+pub mod redundant_condition_value;
 pub mod set_operator_on_single_valued_key;
+pub mod string_operator_on_arn_key;
 pub mod unknown_condition_key;
 pub mod unknown_operator;
 pub mod unresolved_policy_variable;
@@ -48,6 +56,14 @@ pub(crate) static RULES: &[&Rule] = &[
     &invalid_s3_arn_context::RULE,
     &invalid_condition_value::RULE,
     &unresolved_policy_variable::RULE,
+    &duplicate_condition_key_case::RULE,
+    &private_source_ip::RULE,
+    &key_absent_for_service_principal::RULE,
+    &missing_paired_condition_key::RULE,
+    &string_operator_on_arn_key::RULE,
+    &epoch_date_value::RULE,
+    &redundant_condition_value::RULE,
+    &equivalent_to_null::RULE,
 ];
 
 /// One condition entry: a key under an operator in a statement's `Condition`.

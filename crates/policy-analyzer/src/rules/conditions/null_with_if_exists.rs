@@ -1,7 +1,7 @@
 use crate::diagnostic::{Applicability, Fix, Severity};
 use crate::model::BaseOperator;
 use crate::rules::conditions::{at_most, code, fix};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC307",
@@ -46,7 +46,7 @@ reading.
 - IAM User Guide, Condition operators: "You can add IfExists to the end of any condition operator name except the Null condition"; `Null` "check[s] if a condition key is absent".
 - IAM User Guide, Access Analyzer policy checks: "Error – Null with if exists".
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

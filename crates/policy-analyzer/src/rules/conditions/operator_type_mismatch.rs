@@ -2,7 +2,7 @@ use crate::catalog::{ConditionKeyInfo, KeyType};
 use crate::diagnostic::{Applicability, Fix, Severity};
 use crate::model::{BaseOperator, Operator, OperatorFamily};
 use crate::rules::conditions::{code, entries, fix, has_wildcard, Entry};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC303",
@@ -74,7 +74,7 @@ match, so review what it allows.
 - IAM User Guide, global condition keys, `aws:EpochTime`: "This key also accepts the number of seconds since January 1, 1970" (Date and Numeric operators).
 - Reference notes §2a: CloudWatch Logs uses `ArnEquals`/`ArnLike` and CloudTrail `StringLike` and `Null` on `kms:EncryptionContext:*` keys.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn family_for(ty: KeyType) -> OperatorFamily {

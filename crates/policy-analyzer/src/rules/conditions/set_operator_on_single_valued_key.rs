@@ -1,7 +1,7 @@
 use crate::diagnostic::{Applicability, Fix, Severity};
 use crate::model::{BaseOperator, Operator, SetQualifier};
 use crate::rules::conditions::{at_most, code, entries, fix, Entry};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC305",
@@ -61,7 +61,7 @@ are then treated differently.
 - IAM User Guide, single-valued vs multivalued context keys: "Do not use condition set operators ForAllValues or ForAnyValue with single-valued context keys"; `ForAllValues` "also returns true if there are no context keys in the request".
 - IAM User Guide, Access Analyzer policy checks: "Security Warning – ForAllValues with single valued key".
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -1,7 +1,7 @@
 use crate::catalog::{catalog, distance};
 use crate::diagnostic::{Applicability, Fix, Severity};
 use crate::rules::conditions::{absent_consequence, at_most, code, entries, fix, Entry};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC302",
@@ -64,7 +64,7 @@ catalogue's spelling.
 - IAM User Guide, Access Analyzer policy checks: "Condition key names are not case-sensitive".
 - AWS encryption context keys set by services (reference notes §5, §6): `aws:s3:arn` (S3 User Guide, seeds/003_a7c6a4a498b59cae.txt), `aws:logs:arn` (CloudWatch Logs User Guide), `aws:cloudtrail:arn` (CloudTrail User Guide), `aws:ebs:id` (EC2 User Guide, KMS Developer Guide), `aws:rds:db-id` (RDS User Guide), `aws:dynamodb:tableName` and `aws:dynamodb:subscriberId` (DynamoDB Developer Guide, KMS Developer Guide grant example). `aws:sqs:arn` and `aws:sns:topicArn` are used in public key policies but were not confirmed in the AWS documentation read; they are known here only so that they are never mistaken for near misses.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// The encryption-context keys AWS services set (see the Sources).
@@ -172,7 +172,14 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 if found.info.prefix.as_deref() == Some(CONTEXT_PREFIX) {
                     check_context_key(ctx, out, &entry);
                 }
-                if found.case_differs {
+                // Two spellings of one key under one operator:
+                // duplicate-condition-key-case reports them together.
+                let spelled_twice = entry
+                    .op
+                    .keys
+                    .iter()
+                    .any(|k| k.key.value != name && k.key.value.eq_ignore_ascii_case(name));
+                if found.case_differs && !spelled_twice {
                     let canonical = match &found.info.prefix {
                         None => found.info.name.clone(),
                         Some(p) => format!("{}{}", &found.info.name[..p.len()], &name[p.len()..]),
@@ -222,6 +229,28 @@ fn report_unknown(ctx: &Context<'_>, out: &mut Emitter<'_>, entry: &Entry<'_, '_
                 format!("{} in {label} names no encryption context key", code(name)),
             )
             .with_help("write the context key after the prefix, as in `kms:EncryptionContext:aws:s3:arn`, or use `kms:EncryptionContextKeys` to test which keys are present")
+            .at_node(ctx.tree, entry.key.value_node);
+        out.push(d);
+        return;
+    }
+    // `aws:PrincipalTag` (or `aws:PrincipalTag/`) without a tag key: the
+    // key is `aws:PrincipalTag/<tag-key>`, and no spelling fix finds the
+    // tag key that was meant (Access Analyzer's "Missing tag key in
+    // condition").
+    let tag_key = ["aws:principaltag", "aws:resourcetag", "aws:requesttag"]
+        .into_iter()
+        .find(|t| lower.trim_end_matches('/') == *t);
+    if tag_key.is_some() {
+        let written = name.trim_end_matches('/');
+        let d = out
+            .diagnostic(
+                entry.key.key.range,
+                format!(
+                    "{} in {label} names no tag (the key is `{written}/<tag-key>`, one key per tag): KMS requests never carry it as written, {consequence}",
+                    code(name)
+                ),
+            )
+            .with_help(format!("write the tag's key after the slash, as in `{written}/team`"))
             .at_node(ctx.tree, entry.key.value_node);
         out.push(d);
         return;

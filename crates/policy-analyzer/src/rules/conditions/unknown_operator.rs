@@ -2,7 +2,7 @@ use crate::catalog::{catalog, distance};
 use crate::diagnostic::{Fix, Severity};
 use crate::model::{BaseOperator, Operator, SetQualifier};
 use crate::rules::conditions::{at_most, code, fix};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC301",
@@ -59,7 +59,7 @@ operator's place has no fix: choose the operator for the key.
 - IAM User Guide, Access Analyzer policy check reference: "Error – Invalid condition operator".
 - Reference notes §8.5: a key policy with `"Condition": {"Condition": {...}}` (corpus 101).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// Every operator name IAM documents, with its qualifier and suffix forms.

@@ -3,7 +3,7 @@ use crate::diagnostic::Severity;
 use crate::eval::uses_policy_variables;
 use crate::matcher::policy_variables;
 use crate::rules::conditions::{code, dead_value_consequence, entries};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC315",
@@ -16,9 +16,11 @@ pub(crate) static RULE: Rule = Rule {
     docs: r#"## What it does
 Reports a `${name}` in a condition value, in a policy whose Version is
 `2012-10-17`, when `name` is not a condition key a request can carry:
-`${aws_account}`, `${account_id}`, `${var.region}`, `${AWS::AccountId}`.
-These are template placeholders (Terraform `templatefile`, CloudFormation
-`Fn::Sub`, a documentation page) that were never filled in.
+`${AWS::AccountId}` copied out of a CloudFormation `Fn::Sub` (or written in
+a template without `!Sub`), a placeholder of a documentation page, a
+misspelled key. A file written as a Terraform template (`${account_id}`,
+`%{ for }`) is read as a template, with its placeholders unknown, not as a
+policy; a CloudFormation template's `Fn::Sub` is resolved.
 
 ## Why it matters
 Under Version `2012-10-17`, IAM reads every `${...}` as a policy variable and
@@ -27,7 +29,7 @@ condition key has no value in any request: "If AWS cannot resolve a
 variable, this might cause the entire statement to be invalid". In practice
 the value never matches, so an Allow that relies on it never allows (the
 `kms:CallerAccount` condition of an FSx statement written as
-`${aws_account}` locks the file system out of its key), and a negated
+`${AWS::AccountId}` locks the file system out of its key), and a negated
 condition in a Deny denies everyone it was meant to exempt. IAM accepts the
 policy, so the mistake shows only when the service fails.
 
@@ -41,8 +43,8 @@ escapes `${*}`, `${?}` and `${$}` are literal characters. Under Version
 ```json
 "Condition": {
   "StringEquals": {
-    "kms:CallerAccount": "${aws_account}",
-    "kms:ViaService": "elasticfilesystem.${aws_region}.amazonaws.com"
+    "kms:CallerAccount": "${AWS::AccountId}",
+    "kms:ViaService": "elasticfilesystem.${AWS::Region}.amazonaws.com"
   }
 }
 ```
@@ -58,16 +60,15 @@ escapes `${*}`, `${?}` and `${$}` are literal characters. Under Version
 ```
 
 ## Fix
-Render the template before checking the policy (check the rendered output,
-e.g. `terraform console` or `aws cloudformation` output), or write the
-concrete value. If the `${...}` was meant as a policy variable, name the
+Write the concrete value, or in a CloudFormation template put the string in
+`!Sub` so that CloudFormation substitutes `${AWS::AccountId}`. If the `${...}` was meant as a policy variable, name the
 condition key it stands for (`${aws:PrincipalAccount}`).
 
 ## Sources
 - IAM User Guide, IAM policy elements: Variables and tags: "When the policy is evaluated, the policy variables are replaced with values that come from the context of the request itself"; "If AWS cannot resolve a variable, this might cause the entire statement to be invalid"; variables work only with `"Version": "2012-10-17"`; `${*}`, `${?}`, `${$}` stand for the literal characters (reference notes §5).
 - Service Authorization Reference for AWS KMS (catalogue): the condition keys KMS requests carry, and the global condition keys.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

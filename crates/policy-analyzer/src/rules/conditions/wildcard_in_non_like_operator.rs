@@ -1,7 +1,7 @@
 use crate::diagnostic::{Applicability, Fix, Severity};
 use crate::model::{BaseOperator, Operator, ValueKind};
 use crate::rules::conditions::{code, entries, fix, has_wildcard, never_applies, Entry};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC304",
@@ -67,7 +67,7 @@ the edited text would not parse.
 - IAM User Guide, policy variables: `${*}`, `${?}`, `${$}` stand for the literal characters.
 - seeds/003_a7c6a4a498b59cae.txt: the File Cache statement matches `kms:EncryptionContext:aws:s3:arn` with `StringLike` and `arn:aws:s3:::bucket_name/*`.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// The `Like` operator for a literal string operator, if the base is one.

@@ -1,7 +1,7 @@
 use crate::diagnostic::Severity;
 use crate::eval::covers_action;
 use crate::rules::security::join_names;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC503",
@@ -50,7 +50,7 @@ List the actions the principal needs in `Action`.
 - IAM User Guide, "IAM JSON policy elements: NotAction": with Allow, every action not listed is allowed, including actions added later.
 - Service Authorization Reference for AWS KMS (reference/kms-facts.md §1): the key actions, their access levels (PutKeyPolicy is Permissions management).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// The actions whose grant matters most, in the order a reader should see them.

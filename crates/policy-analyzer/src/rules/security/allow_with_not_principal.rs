@@ -1,7 +1,7 @@
 use crate::diagnostic::Severity;
 use crate::eval::search::{OutsideAccessSearch, OutsideCaller, MAX_SEARCHED_STATEMENTS};
 use crate::eval::{covers_action, EvalOptions, PrincipalValue};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC502",
@@ -17,7 +17,7 @@ Reports an `Allow` statement that uses `NotPrincipal`.
 ## Why it matters
 `NotPrincipal` with `Allow` grants the statement's actions to *every*
 principal except the listed ones: every role and user of every other AWS
-account, every service principal and anonymous callers. It is almost always
+account and every service principal. It is almost always
 meant the other way round. The exclusion is also narrower than it reads: a
 role is left out only if its account is listed too, because IAM evaluates a
 request as both the role and its account.
@@ -51,7 +51,7 @@ to narrow `Allow` statements.
 - IAM User Guide, "AWS JSON policy elements: NotPrincipal": NotPrincipal with Allow, and the need to list the account of an excluded principal.
 - reference/kms-facts.md §3: which principals a key policy can name.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -88,7 +88,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                         .is_some()
                 });
         let who = if reachable {
-            "the roles and users of every other AWS account, service principals and anonymous callers"
+            "the roles and users of every other AWS account, and service principals"
         } else {
             "today only its conditions keep other accounts out"
         };

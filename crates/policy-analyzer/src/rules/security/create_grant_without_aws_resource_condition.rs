@@ -4,7 +4,7 @@ use crate::eval::{
     action_matches, covers_action, EvalOptions, PrincipalValue, RequestContext, RequestPrincipal,
 };
 use crate::rules::security::key_account;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC505",
@@ -61,7 +61,7 @@ statement does.
 - AWS KMS Developer Guide, conditions-kms.md and key-policy-default.md: `kms:GrantIsForAWSResource` allows the grant operations "only when an AWS service integrated with AWS KMS calls the operation on the user's behalf" (reference/kms-facts.md §2a).
 - Amazon EC2 User Guide, EBSEncryption.md: restrict CreateGrant with `kms:GrantIsForAWSResource` (kms-facts §6, EBS).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -84,11 +84,15 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         let Some(principal) = &statement.principal else {
             continue;
         };
+        // `"*"` limited to an account or organization is a grant to every
+        // principal there: broad-key-administration reports it, as a warning.
+        let account_wide = super::broad_key_administration::account_wide_admin(ctx, statement)
+            .is_some_and(|(_, actions)| actions.contains(&"kms:CreateGrant"));
         let grantees: Vec<(RequestPrincipal, String)> = principal
             .values()
             .filter_map(
                 |(kind, text)| match PrincipalValue::parse(kind, text.value) {
-                    PrincipalValue::Everyone => Some((
+                    PrincipalValue::Everyone if !account_wide => Some((
                         RequestPrincipal::role(&account, "policy-check-caller"),
                         "any principal".to_string(),
                     )),

@@ -1,7 +1,7 @@
 use crate::diagnostic::{DiagnosticTag, Severity};
 use crate::eval::PrincipalValue;
 use crate::rules::security::{join_names, key_account};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC506",
@@ -55,7 +55,7 @@ Delete the action, or administer the key from a principal of its own account.
 - AWS KMS Developer Guide, key-policy-modifying-external-accounts.md: "Cross-account permission is effective only for: cryptographic operations, CreateGrant, DescribeKey, GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant, RevokeGrant" (reference/kms-facts.md §1).
 - AWS KMS Developer Guide, concepts.md: the cryptographic operations (kms-facts §1).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// The actions KMS honours for principals of another account (kms-facts §1).

@@ -4,10 +4,13 @@
 
 pub mod allow_with_not_action;
 pub mod allow_with_not_principal;
+pub mod broad_key_administration;
 pub mod create_grant_without_aws_resource_condition;
 pub mod cross_account_admin_no_effect;
 pub mod key_lockout_risk;
+pub mod key_rotation_disabled;
 pub mod public_key_access;
+pub mod service_principal_without_source;
 
 use super::{Context, Rule};
 use crate::eval::accounts;
@@ -19,10 +22,14 @@ pub(crate) static RULES: &[&Rule] = &[
     &key_lockout_risk::RULE,
     &create_grant_without_aws_resource_condition::RULE,
     &cross_account_admin_no_effect::RULE,
+    &key_rotation_disabled::RULE,
+    &broad_key_administration::RULE,
+    &service_principal_without_source::RULE,
 ];
 
 /// The account that owns the key: the configured profile's, else the one the
-/// policy's own ARNs show (see [`accounts::key_account`]).
+/// policy's own ARNs show (see [`accounts::key_account`]), else, for a key
+/// of a template or module, the deploying account.
 pub(crate) fn key_account(ctx: &Context<'_>) -> Option<String> {
     ctx.options
         .profile
@@ -34,6 +41,27 @@ pub(crate) fn key_account(ctx: &Context<'_>) -> Option<String> {
                 .get_or_init(|| accounts::key_account(ctx.policy))
                 .clone()
         })
+        .or_else(|| ctx.key.and_then(|k| k.account.clone()))
+}
+
+/// Whether a service principal in a statement is one the security rules
+/// judge: not a guide's placeholder (`service.amazonaws.com`,
+/// `logs.region.amazonaws.com`: invalid-principal reports it, and it names
+/// no service), and not one that its service never calls KMS as
+/// (`fsx.amazonaws.com`: service-principal-for-forward-access-service
+/// reports that the statement is never used).
+pub(crate) fn judged_service_principal(ctx: &Context<'_>, value: &crate::model::Text<'_>) -> bool {
+    let placeholder = value
+        .value
+        .split('.')
+        .take_while(|label| *label != "amazonaws")
+        .any(crate::rules::conditions::formats::placeholder_word);
+    !placeholder
+        && !ctx
+            .services()
+            .unused_service_principals
+            .iter()
+            .any(|sp| sp.range == value.range)
 }
 
 /// Joins names for a message: `a`, `a and b`, `a, b and c`, and past `max`

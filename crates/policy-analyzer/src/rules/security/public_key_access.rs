@@ -1,8 +1,9 @@
 use crate::diagnostic::Severity;
 use crate::eval::search::{OutsideAccessSearch, OutsideCaller, Witness, MAX_SEARCHED_STATEMENTS};
-use crate::eval::{covers_action, evaluate_with, EvalOptions};
+use crate::eval::{covers_action, evaluate_with, EvalOptions, RequestPrincipal};
+use crate::model::{BaseOperator, Statement};
 use crate::rules::security::{join_names, key_account};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC501",
@@ -11,11 +12,12 @@ pub(crate) static RULE: Rule = Rule {
     severity: Severity::Error,
     fix: FixAvailability::None,
     tags: &[],
-    summary: "A principal of any other account, or an anonymous one, can decrypt or generate data keys with the key",
+    summary: "A principal of any other account can decrypt or generate data keys with the key",
     docs: r#"## What it does
 Reports an Allow statement through which a caller from an account the policy
-never names — or an anonymous caller — can use the key to decrypt, re-encrypt,
-generate data keys or create grants (a grant gives those operations).
+never names can use the key to decrypt, re-encrypt, generate data keys or
+create grants (a grant gives those operations). AWS KMS takes no anonymous
+requests, so every such caller is a role, user or root of another account.
 
 The check asks the evaluator, it does not look for `"Principal": "*"`: it
 builds requests from a fresh account with the values the policy's own
@@ -25,7 +27,14 @@ and no Deny stops it. Conditions that describe the request — `kms:ViaService`,
 `aws:userid` such as `*:FSx` — can be met by anyone, so they do not protect
 the key. Conditions that pin the caller to concrete values —
 `kms:CallerAccount`, `aws:PrincipalAccount`, `aws:PrincipalArn`,
-`aws:PrincipalOrgID`, a specific `aws:userid` or `aws:username` — do.
+`aws:PrincipalOrgID`, a specific `aws:userid` or `aws:username` — do, but
+only with concrete values. The outsider the search builds takes whatever
+shape the policy's patterns allow: `ArnLike aws:PrincipalArn
+"arn:aws:iam::*:role/Admin"` is met by a role named `Admin` in any account
+(any account can create one), `StringLike kms:CallerAccount "1111*"` by one
+of the millions of accounts whose ID starts so, `StringNotEquals` on
+`aws:PrincipalOrgID` by every caller outside the organization it names, and
+`...IfExists` on `aws:PrincipalOrgID` by a caller in no organization.
 
 ## Why it matters
 Anyone who can call `kms:Decrypt` with the key can read what it protects.
@@ -70,8 +79,10 @@ There is no automatic fix: only you know which accounts should have access.
 - AWS KMS Developer Guide, conditions-kms.md: `kms:CallerAccount` restricts to the identities of one account; `kms:ViaService` limits use to requests from a service, "the principals must still have permission" (kms-facts §2a).
 - reference/kms-facts.md §8.9: `Principal *` with only `kms:ViaService` is reachable from any account.
 - Cross-account use: "Cross-account permission is effective only for: cryptographic operations, CreateGrant, ..." (KMS DG, key-policy-modifying-external-accounts.md; kms-facts §1).
+- AWS KMS API Reference, "Signing requests": "Requests must be signed by using an access key ID and a secret access key" (https://docs.aws.amazon.com/kms/latest/APIReference/Welcome.html): there are no anonymous callers.
+- IAM User Guide, "AWS global condition context keys": `aws:PrincipalOrgID` is in the request only when the principal belongs to an organization; `aws:PrincipalArn`, `aws:PrincipalAccount` are in every signed request (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// What a caller of another account would want: to read data (Decrypt,
@@ -148,19 +159,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             .map_or((statement.anchor(), statement.node), |p| {
                 (p.element.value_range, p.element.value)
             });
-        let keys: Vec<String> = witness
-            .conditions
-            .iter()
-            .map(|c| c.key_name.clone())
-            .collect();
-        let why = if keys.is_empty() {
-            "no condition limits who calls".to_string()
-        } else {
-            format!(
-                "its conditions on {} describe the request, not the caller, so any account can meet them",
-                join_names(&dedup(keys), 4)
-            )
-        };
+        let why = reasons(statement, &witness);
         // `"*"` (or `{"AWS": "*"}`) with no condition admits every
         // principal, not just the kind of outsider the search found first.
         let everyone = statement.condition.is_none()
@@ -168,11 +167,17 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 .principal
                 .as_ref()
                 .is_some_and(|p| p.values().any(|(_, v)| v.value == "*"));
-        let who = if everyone && witness.caller != OutsideCaller::Anonymous {
+        let who = if everyone {
             format!(
                 "any principal of any AWS account (for one, {})",
                 witness.caller.describe()
             )
+        } else if witness.shaped {
+            let such_as = match &witness.request.principal {
+                RequestPrincipal::Iam { arn, .. } => arn.clone(),
+                other => other.describe(),
+            };
+            format!("{} (for one, {such_as})", witness.caller.describe())
         } else {
             witness.caller.describe()
         };
@@ -205,6 +210,134 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         }
         out.push(d);
     }
+}
+
+/// Why the witness's caller meets the statement's conditions: for each
+/// condition on who calls, how an outsider gets past it; for the rest, that
+/// they describe the request.
+fn reasons(statement: &Statement<'_>, witness: &Witness) -> String {
+    if witness.conditions.is_empty() {
+        return "no condition limits who calls".to_string();
+    }
+    let mut about_caller: Vec<String> = Vec::new();
+    let mut about_request: Vec<String> = Vec::new();
+    for met in &witness.conditions {
+        let entry = statement
+            .condition
+            .iter()
+            .flat_map(|c| c.entries())
+            .find(|(_, k)| k.key.range == met.key);
+        let Some((op, key)) = entry else { continue };
+        if !is_caller_key(&met.key_name) {
+            about_request.push(met.key_name.clone());
+            continue;
+        }
+        let operator = op.name.value;
+        let listed = join_names(
+            &key.values
+                .iter()
+                .map(|v| format!("`{}`", v.value))
+                .collect::<Vec<_>>(),
+            3,
+        );
+        let patterns: Vec<String> = key
+            .values
+            .iter()
+            .filter(|v| v.value.contains(['*', '?']))
+            .map(|v| format!("`{}`", v.value))
+            .collect();
+        let reason = match (op.operator, &met.value) {
+            (_, Some(value)) if met.key_name.eq_ignore_ascii_case("aws:username") => format!(
+                "a user name is unique only within its account, so any account can create a user {} and meet `{operator}` on aws:username",
+                value.describe()
+            ),
+            (Some(o), Some(value)) if o.base == BaseOperator::Null => format!(
+                "`{operator}` on {} only asks that the key be present, and every caller sends it (this one {})",
+                met.key_name,
+                value.describe()
+            ),
+            (Some(o), None) if o.if_exists => {
+                let absent_for = if met.key_name.to_ascii_lowercase().starts_with("aws:principalorg") {
+                    "every caller outside any organization"
+                } else {
+                    "this caller's requests"
+                };
+                format!(
+                    "`{operator}` on {} is met when the key is absent, as it is for {absent_for}",
+                    met.key_name
+                )
+            }
+            (Some(o), Some(value)) if o.base.is_negated() => format!(
+                "`{operator}` on {} only shuts out {listed}, so a caller with {} = {} meets it",
+                met.key_name,
+                met.key_name,
+                value.describe()
+            ),
+            (Some(o), Some(value)) if o.base.supports_wildcards() && !patterns.is_empty() => {
+                let (noun, verb) = if patterns.len() == 1 {
+                    ("pattern", "matches")
+                } else {
+                    ("patterns", "match")
+                };
+                format!(
+                    "the {noun} {} on {} also {verb} {}, which the policy never names: {}",
+                    join_names(&patterns, 3),
+                    met.key_name,
+                    value.describe(),
+                    pattern_hint(&met.key_name)
+                )
+            }
+            (_, Some(value)) => format!(
+                "{} = {} of a caller in another account meets `{operator}` on it",
+                met.key_name,
+                value.describe()
+            ),
+            (_, None) => format!(
+                "`{operator}` on {} is met by a request without the key",
+                met.key_name
+            ),
+        };
+        about_caller.push(reason);
+    }
+    if !about_request.is_empty() {
+        about_caller.push(format!(
+            "its conditions on {} describe the request, not the caller, so any account can meet them",
+            join_names(&dedup(about_request), 4)
+        ));
+    }
+    about_caller.join("; ")
+}
+
+/// Why a pattern on a key about the caller admits outsiders.
+fn pattern_hint(key: &str) -> &'static str {
+    if key.eq_ignore_ascii_case("aws:PrincipalArn") || key.eq_ignore_ascii_case("aws:username") {
+        "any account can create a role or user of that name"
+    } else if key.eq_ignore_ascii_case("aws:PrincipalOrgID")
+        || key.eq_ignore_ascii_case("aws:PrincipalOrgPaths")
+    {
+        "it matches organizations you do not control"
+    } else {
+        "account IDs are assigned, not chosen, but some account of every shape exists"
+    }
+}
+
+/// Keys that say who calls, which the outsider holds to its own values.
+fn is_caller_key(key: &str) -> bool {
+    const KEYS: [&str; 12] = [
+        "aws:PrincipalArn",
+        "aws:PrincipalAccount",
+        "kms:CallerAccount",
+        "aws:PrincipalOrgID",
+        "aws:PrincipalOrgPaths",
+        "aws:PrincipalType",
+        "aws:username",
+        "aws:PrincipalIsAWSService",
+        "aws:PrincipalServiceName",
+        "aws:SourceAccount",
+        "aws:SourceArn",
+        "aws:SourceOrgID",
+    ];
+    KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
 }
 
 /// Writes a whole family of actions as its wildcard: the four

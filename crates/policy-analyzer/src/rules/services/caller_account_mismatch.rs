@@ -1,10 +1,11 @@
 use super::{
-    label, mismatch_severity, miss_groups, miss_range, service_name, with_unused_note, MissGroup,
+    label, mismatch_severity, miss_groups, miss_range, origin_in_words, service_name,
+    with_consumers, with_unused_note, MissGroup,
 };
 use crate::diagnostic::{Fix, Severity};
 use crate::eval::Failure;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::profile::{is_account_id, representative, Origin};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
+use crate::services::profile::{is_account_id, representative};
 use crate::services::Cause;
 
 pub(crate) static RULE: Rule = Rule {
@@ -59,7 +60,7 @@ replaces the value with it (review it: it changes who the statement applies to).
 - kms-facts §2a [S10 conditions-kms.md]: kms:CallerAccount is the account of the calling identity; AWS managed keys combine `Principal *` with kms:CallerAccount and kms:ViaService.
 - `seeds/003_a7c6a4a498b59cae.txt`: `"kms:CallerAccount": "aws_account_id"`, the account of the cache and of its service-linked role; kms-facts §4d.4: the statements are fragments with placeholders, not valid values.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -100,11 +101,7 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &MissGroup<'_>) {
                 .as_ref()
                 .filter(|a| a.value == account)
             {
-                Some(a) => match &a.origin {
-                    Origin::Configured => "configured".to_string(),
-                    Origin::Policy(e) => format!("from {} in {}", e.what, label(ctx, e.statement)),
-                    Origin::Representative => "representative".to_string(),
-                },
+                Some(a) => origin_in_words(ctx, &a.origin),
                 None if account == representative::ACCOUNT => {
                     "representative: nothing names the account".to_string()
                 }
@@ -147,5 +144,5 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &MissGroup<'_>) {
             );
         }
     }
-    out.push(d);
+    out.push(with_consumers(d, group.check));
 }

@@ -1,6 +1,6 @@
 use super::{and_list, label};
 use crate::diagnostic::{Fix, Severity};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::reading::{MalformedRole, RoleArnProblem};
 
 pub(crate) static RULE: Rule = Rule {
@@ -44,7 +44,7 @@ the statement starts to apply to the role).
 - `seeds/003_a7c6a4a498b59cae.txt`: the principal `arn:aws:iam::aws_account_id:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_file_cache_id`, and "search your IAM roles using your cache ID" to find the role.
 - kms-facts §4a [S6, S7, S22]: one role per linked file system or cache, `AWSServiceRoleForFSxS3Access_fs-...` or `..._fc-...`; service-linked role ARNs have the form `arn:aws:iam::ACCOUNT:role/aws-service-role/SERVICE-NAME.amazonaws.com/ROLE`.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

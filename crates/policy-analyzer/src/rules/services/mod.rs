@@ -6,6 +6,7 @@
 //! requests, describing misses, and the fix that adds missing actions.
 
 pub mod caller_account_mismatch;
+pub mod disabled_key_in_use;
 pub mod malformed_service_linked_role;
 pub mod optional_permission_missing;
 pub mod s3_encryption_context_mismatch;
@@ -24,6 +25,7 @@ use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::eval::Failure;
 use crate::model::{Statement, StringList};
 use crate::services::analysis::condition_key_name;
+use crate::services::profile::{Origin, Reason};
 use crate::services::requests::Caller;
 use crate::services::{Cause, Miss, RequestOutcome, ServiceCheck, Verdict};
 use crate::syntax::NodeKind;
@@ -41,6 +43,7 @@ pub(crate) static RULES: &[&Rule] = &[
     &malformed_service_linked_role::RULE,
     &service_principal_for_forward_access_service::RULE,
     &unsupported_key_spec::RULE,
+    &disabled_key_in_use::RULE,
 ];
 
 /// Requests of one caller in one region (and bucket): what one diagnostic is about.
@@ -404,6 +407,26 @@ pub(crate) fn miss_groups(checks: &[ServiceCheck], cause: Cause) -> Vec<MissGrou
 
 /// The service's name for messages, with what else shares its requests:
 /// `Amazon FSx (and FSx for Lustre, File Cache)`.
+/// Adds where the resources around the key use it for the check's service
+/// (a template's file systems, caches, buckets), at most three.
+pub(crate) fn with_consumers(mut d: Diagnostic, check: &ServiceCheck) -> Diagnostic {
+    if let Reason::Resources(evidence) = &check.profile.reason {
+        for e in evidence.iter().take(3) {
+            d = d.with_related_at(&e.at, format!("{} uses this key here", e.what));
+        }
+    }
+    d
+}
+
+/// Where a profile value came from, in words: "configured", "from
+/// AWS::S3::Bucket `Data`", "from kms:ViaService \"...\" in statement #2".
+pub(crate) fn origin_in_words(ctx: &Context<'_>, origin: &Origin) -> String {
+    match origin {
+        Origin::Policy(e) => format!("from {} in {}", e.what, label(ctx, e.statement)),
+        other => other.describe(),
+    }
+}
+
 pub(crate) fn service_name(check: &ServiceCheck) -> &'static str {
     check.service().model().name.as_str()
 }

@@ -1,9 +1,9 @@
 use super::{
     add_actions_fix, and_list, groups, it_or_them, label, required_requests_work, service_name,
-    Group,
+    with_consumers, Group,
 };
 use crate::diagnostic::Severity;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::Need;
 use crate::services::{RequestOutcome, Verdict};
 
@@ -49,7 +49,7 @@ actions to its `Action` (review it: it widens what the statement allows).
 - kms-facts §1, §4d [S10, S23]: kms:ReEncrypt is authorized as kms:ReEncryptFrom and kms:ReEncryptTo; kms:ListAliases is valid only in IAM policies.
 - `seeds/003_a7c6a4a498b59cae.txt`: the linked bucket's statement grants kms:Encrypt, kms:ReEncrypt* and kms:GenerateDataKey*.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -134,5 +134,5 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
     if let Some(statement) = lacking {
         d = d.with_fix_opt(add_actions_fix(ctx, statement, &actions));
     }
-    out.push(d);
+    out.push(with_consumers(d, group.check));
 }

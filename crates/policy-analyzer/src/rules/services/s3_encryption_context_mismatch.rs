@@ -1,13 +1,13 @@
 use super::{
-    failing_key, label, mismatch_severity, miss_groups, miss_range, service_name, with_unused_note,
-    MissGroup,
+    failing_key, label, mismatch_severity, miss_groups, miss_range, origin_in_words, service_name,
+    with_consumers, with_unused_note, MissGroup,
 };
 use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::eval::Failure;
 use crate::matcher::has_wildcard;
 use crate::model::Operator;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::profile::{BucketKeys, Origin};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
+use crate::services::profile::BucketKeys;
 use crate::services::reading::{PolicyReading, S3ArnForm};
 use crate::services::Cause;
 use crate::text::TextRange;
@@ -67,7 +67,7 @@ sends; for a pattern under `StringEquals`, it renames the operator to
 - kms-facts §5 [S13 bucket-key.md, UsingKMSEncryption.md]: the object ARN without an S3 Bucket Key, the bucket ARN with one.
 - DESIGN.md "Semantics that must be exact": only `StringLike`/`StringNotLike` and the ARN operators treat `*` and `?` as wildcards.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -79,7 +79,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let reading = PolicyReading::read(ctx.policy);
     for group in groups {
         if let Some(d) = report(ctx, out, &reading, &group) {
-            out.push(d);
+            out.push(with_consumers(d, group.check));
         }
     }
 }
@@ -144,9 +144,10 @@ fn report(
                 .iter()
                 .find(|c| c.text.value.range == *r)
         });
-        let stated = match &check.profile.bucket_keys {
-            BucketKeys::Stated(on) => Some(*on),
-            BucketKeys::Unknown { .. } => None,
+        let stated = check.profile.bucket_keys.stated();
+        let stated_by = match &check.profile.bucket_keys {
+            BucketKeys::Declared(_, e) => format!("as {} declares", e.what),
+            _ => "configured".to_string(),
         };
         match (context.map(|c| (c.form, c.bucket)), stated) {
             (Some((_, Some(named))), _) if named != bucket => {
@@ -160,7 +161,7 @@ fn report(
                 fix = replace_value(values, &format!("arn:aws:s3:::{bucket}"));
                 format!(
                     "{statement_label} (for {service}) wants object ARNs ({}) in kms:EncryptionContext:aws:s3:arn, \
-                     but S3 Bucket Keys are on for {bucket} (configured), so S3 sends the bucket ARN {sent}",
+                     but S3 Bucket Keys are on for {bucket} ({stated_by}), so S3 sends the bucket ARN {sent}",
                     wanted.join(", ")
                 )
             }
@@ -170,7 +171,7 @@ fn report(
                 }
                 format!(
                     "{statement_label} (for {service}) wants the bucket ARN ({}) in kms:EncryptionContext:aws:s3:arn, \
-                     but S3 Bucket Keys are off for {bucket} (configured), so S3 sends object ARNs such as {sent}",
+                     but S3 Bucket Keys are off for {bucket} ({stated_by}), so S3 sends object ARNs such as {sent}",
                     wanted.join(", ")
                 )
             }
@@ -205,9 +206,8 @@ fn bucket_origin(ctx: &Context<'_>, check: &crate::services::ServiceCheck, bucke
         .find(|b| b.value == bucket)
         .map(|b| &b.origin)
     {
-        Some(Origin::Configured) => "configured".to_string(),
-        Some(Origin::Policy(e)) => format!("from {} in {}", e.what, label(ctx, e.statement)),
-        _ => "representative".to_string(),
+        Some(origin) => origin_in_words(ctx, origin),
+        None => "representative".to_string(),
     }
 }
 

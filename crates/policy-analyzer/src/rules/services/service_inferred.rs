@@ -1,8 +1,10 @@
 use super::{and_list, label, service_name};
 use crate::diagnostic::Severity;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::CallerKind;
-use crate::services::profile::{BucketKeys, Evidence, Origin, Reason, Valued, MAX_VALUES};
+use crate::services::profile::{
+    BucketKeys, Evidence, Origin, Reason, ResourceEvidence, Valued, MAX_VALUES,
+};
 use crate::services::requests::request_limit;
 use crate::services::{ServiceCheck, ServiceId, Verdict};
 use crate::text::TextRange;
@@ -21,6 +23,11 @@ configures them, and why: the `kms:ViaService` value, the service-linked role
 or the service principal that shows the key serves Amazon FSx, FSx for
 Lustre, Amazon File Cache, Amazon EFS or an S3 bucket linked to File Cache or
 FSx for Lustre, with the values the checks used (region, account, bucket).
+
+For a key of a CloudFormation template or a Terraform module, it names the
+resources that use the key instead (a file system, a cache, a bucket that a
+cache links), at the place each names the key, with the values the checks
+used.
 
 For a linked S3 bucket it also says when nothing tells whether the bucket
 uses S3 Bucket Keys: the checks then accept either encryption context (the
@@ -69,16 +76,20 @@ None: this is information.
 - kms-facts §5 [S13 bucket-key.md]: the encryption context is the object ARN without an S3 Bucket Key and the bucket ARN with one.
 - kms-facts §2a [S10 conditions-kms.md]: the `kms:ViaService` values of Amazon FSx (`fsx.<region>.amazonaws.com`), EFS and S3.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
     for check in &analysis.checks {
-        if let Reason::Inferred(evidence) = &check.profile.reason {
-            if let Some(first) = evidence.first() {
-                report_inference(ctx, out, check, first, &evidence[1..]);
+        match &check.profile.reason {
+            Reason::Inferred(evidence) => {
+                if let Some(first) = evidence.first() {
+                    report_inference(ctx, out, check, first, &evidence[1..]);
+                }
             }
+            Reason::Resources(evidence) => report_resources(ctx, out, check, evidence),
+            Reason::Configured => {}
         }
         if check.service().model().caller.kind == CallerKind::ServiceLinkedRole {
             report_bucket_keys_assumption(ctx, out, check);
@@ -110,18 +121,6 @@ fn report_inference(
         first.what,
         label(ctx, first.statement)
     );
-    let mut values = Vec::new();
-    let regions: Vec<String> = check.profile.regions.iter().map(describe).collect();
-    values.push(format!("region {}", and_list(&regions)));
-    if let Some(account) = &check.profile.account {
-        values.push(format!("account {}", describe(account)));
-    }
-    if !check.profile.buckets.is_empty() {
-        let buckets: Vec<String> = check.profile.buckets.iter().map(describe).collect();
-        values.push(format!("bucket {}", and_list(&buckets)));
-    }
-    let callers: Vec<String> = check.callers.iter().map(|c| c.describe()).collect();
-    values.push(format!("as {}", and_list(&callers)));
     let limits = if check.truncated {
         format!(
             " (the policy names more: only the first {MAX_VALUES} regions, buckets, file systems and callers, and {} requests, were checked)",
@@ -133,7 +132,7 @@ fn report_inference(
     let help = format!(
         "the checks used {}{limits}; to check other services or values, configure a profile in policy-check.toml \
          ([[profiles]] with services = [\"{}\"], region, account...)",
-        values.join(", "),
+        used_values(check),
         service.as_str()
     );
     let mut d = out.diagnostic(first.range, message).with_help(help);
@@ -146,12 +145,64 @@ fn report_inference(
     out.push(d);
 }
 
+/// Checks that run because resources of the template or module use the key:
+/// said once, at the first of them, with the values the checks used.
+fn report_resources(
+    ctx: &Context<'_>,
+    out: &mut Emitter<'_>,
+    check: &ServiceCheck,
+    evidence: &[ResourceEvidence],
+) {
+    let Some(first) = evidence.first() else {
+        return;
+    };
+    let users: Vec<&str> = evidence.iter().map(|e| e.what.as_str()).collect();
+    let message = format!(
+        "checked the key for {}, because {} {} it",
+        service_name(check),
+        and_list(&users),
+        if users.len() == 1 { "uses" } else { "use" }
+    );
+    let help = format!("the checks used {}", used_values(check));
+    let range = ctx
+        .policy
+        .statement_element
+        .map_or(TextRange::empty(0), |e| e.key_range);
+    let mut d = out
+        .diagnostic(range, message)
+        .with_help(help)
+        .at_location(&first.at);
+    for e in &evidence[1..evidence.len().min(4)] {
+        d = d.with_related_at(&e.at, format!("{} uses the key here", e.what));
+    }
+    out.push(d);
+}
+
+/// The region, account, bucket and callers the checks used, in words.
+fn used_values(check: &ServiceCheck) -> String {
+    let mut values = Vec::new();
+    let regions: Vec<String> = check.profile.regions.iter().map(describe).collect();
+    values.push(format!("region {}", and_list(&regions)));
+    if let Some(account) = &check.profile.account {
+        values.push(format!("account {}", describe(account)));
+    }
+    if !check.profile.buckets.is_empty() {
+        let buckets: Vec<String> = check.profile.buckets.iter().map(describe).collect();
+        values.push(format!("bucket {}", and_list(&buckets)));
+    }
+    if let Some(on) = check.profile.bucket_keys.stated() {
+        values.push(format!("S3 Bucket Keys {}", if on { "on" } else { "off" }));
+    }
+    let callers: Vec<String> = check.callers.iter().map(|c| c.describe()).collect();
+    values.push(format!("as {}", and_list(&callers)));
+    values.join(", ")
+}
+
 /// `us-east-1 (from kms:ViaService "...")`, `111122223333 (configured)`.
 fn describe(valued: &Valued) -> String {
     match &valued.origin {
-        Origin::Configured => format!("{} (configured)", valued.value),
-        Origin::Policy(e) => format!("{} (from {})", valued.value, e.what),
         Origin::Representative => format!("{} (representative: nothing says)", valued.value),
+        origin => format!("{} ({})", valued.value, origin.describe()),
     }
 }
 
@@ -198,7 +249,7 @@ fn report_bucket_keys_assumption(ctx: &Context<'_>, out: &mut Emitter<'_>, check
         .map(|(_, e)| e.range)
         .or_else(|| match &check.profile.reason {
             Reason::Inferred(evidence) => evidence.first().map(|e| e.range),
-            Reason::Configured => None,
+            Reason::Configured | Reason::Resources(_) => None,
         })
         .or_else(|| ctx.policy.statement_element.map(|e| e.key_range))
         .unwrap_or(TextRange::empty(0));

@@ -1,6 +1,6 @@
 use super::label;
 use crate::diagnostic::{DiagnosticTag, Severity};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::CallerKind;
 use crate::services::reading::UnusedServicePrincipal;
 
@@ -53,7 +53,7 @@ None: who should use the service is the author's decision.
 - kms-facts §4a: there is no documented KMS service principal for FSx; FSx uses the caller's identity and grants. §4c [S9]: the EFS AWS managed key allows `Principal *` with `kms:ViaService`.
 - kms-facts §5 [S13]: SSE-KMS calls are made with the caller's identity; the documented patterns use IAM principals and `kms:ViaService`.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -1,8 +1,9 @@
 use super::{
-    add_actions_fix, and_list, groups, it_or_them, label, service_name, with_misses, Group,
+    add_actions_fix, and_list, groups, it_or_them, label, service_name, with_consumers,
+    with_misses, Group,
 };
 use crate::diagnostic::Severity;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::Need;
 use crate::services::{RequestOutcome, Verdict};
 
@@ -51,7 +52,7 @@ them to its `Action` (review it: it widens what the statement allows).
 - kms-facts §3 [S10 key-policy-default.md]: the account principal "enables IAM policies; does not by itself give any IAM user permission".
 - `seeds/001_31e9581554ba3c76.txt`, `seeds/002_802ee41e043be489.txt`, `seeds/000_aef0a2a228006e0e.txt`, kms-facts §4c [S9]: the required permissions.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -135,5 +136,5 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
     if let Some(statement) = lacking {
         d = d.with_fix_opt(add_actions_fix(ctx, statement, &actions));
     }
-    out.push(d);
+    out.push(with_consumers(d, group.check));
 }

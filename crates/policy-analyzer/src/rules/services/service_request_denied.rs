@@ -1,9 +1,9 @@
 use super::{
-    add_actions_fix, and_list, groups, it_or_them, label, miss_range, service_name, with_misses,
-    Group,
+    add_actions_fix, and_list, groups, it_or_them, label, miss_range, service_name, with_consumers,
+    with_misses, Group,
 };
 use crate::diagnostic::Severity;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::{source_tag, Need};
 use crate::services::{RequestOutcome, Verdict};
 use crate::text::TextRange;
@@ -67,7 +67,7 @@ them to its `Action` (review it: it widens what the statement allows).
 - `seeds/003_a7c6a4a498b59cae.txt` and kms-facts §5 [S13]: the linked bucket's key must allow the FSx S3 service-linked role kms:GenerateDataKey and kms:Decrypt through S3.
 - kms-facts §3 [S10 key-policy-default.md]: without a key-policy Allow (direct, or delegated to IAM policies by the account-root statement) a request is denied.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -199,5 +199,5 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
     if let Some(statement) = lacking {
         d = d.with_fix_opt(add_actions_fix(ctx, statement, &actions));
     }
-    out.push(d);
+    out.push(with_consumers(d, group.check));
 }

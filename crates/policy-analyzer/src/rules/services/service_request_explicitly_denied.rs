@@ -1,6 +1,6 @@
-use super::{and_list, groups, it_or_them, label, service_name};
+use super::{and_list, groups, it_or_them, label, service_name, with_consumers};
 use crate::diagnostic::Severity;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::Need;
 use crate::services::{RequestOutcome, Verdict};
 
@@ -46,7 +46,7 @@ None: which requests the Deny should still block is the author's decision.
 - DESIGN.md "Semantics that must be exact": explicit Deny beats Allow (IAM User Guide, policy evaluation logic).
 - `seeds/001_31e9581554ba3c76.txt`, `seeds/002_802ee41e043be489.txt`, `seeds/000_aef0a2a228006e0e.txt`, kms-facts §4c [S9], `seeds/003_a7c6a4a498b59cae.txt`: the required permissions.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -134,7 +134,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     ),
                 );
             }
-            out.push(d);
+            out.push(with_consumers(d, group.check));
         }
     }
 }

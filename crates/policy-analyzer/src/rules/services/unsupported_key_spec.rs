@@ -1,6 +1,8 @@
-use super::and_list;
+use super::{and_list, with_consumers};
 use crate::diagnostic::Severity;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
+use crate::services::profile::Origin;
+use crate::symbolic::has_symbol;
 use crate::text::TextRange;
 
 pub(crate) static RULE: Rule = Rule {
@@ -44,36 +46,65 @@ None: the key must be replaced by a symmetric encryption key.
 - `seeds/000_aef0a2a228006e0e.txt`: "Amazon File Cache accepts only symmetric encryption KMS keys".
 - kms-facts §4c [S9]: EFS supports only symmetric keys; §5 [S13]: S3 accepts only symmetric encryption KMS keys.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
-    // A profile is not in the policy: point at the start of the statements.
-    let range = ctx
+    // A configured key spec is not in the policy: point at the statements.
+    let statements = ctx
         .policy
         .statement_element
         .map_or(TextRange::empty(0), |e| e.key_range);
     for check in &analysis.checks {
-        let Some(spec) = check.profile.key_spec.as_deref() else {
-            continue;
-        };
         let model = check.service().model();
         let accepted = &model.key_spec.accepted;
-        if accepted.iter().any(|a| a.eq_ignore_ascii_case(spec)) {
-            continue;
-        }
-        let message = format!(
-            "the profile gives the key spec {spec}, but {} accepts only {} (symmetric encryption keys)",
-            model.name,
-            and_list(accepted)
-        );
         let source = model.key_spec.source.split(':').next().unwrap_or_default();
         let help = format!(
             "use a symmetric encryption key ({}) for {}, as {source} says",
             and_list(accepted),
             model.name
         );
-        out.push(out.diagnostic(range, message).with_help(help));
+        if let Some(spec) = &check.profile.key_spec {
+            if has_symbol(&spec.value)
+                || accepted.iter().any(|a| a.eq_ignore_ascii_case(&spec.value))
+            {
+                continue;
+            }
+            let message = format!(
+                "{} the key spec {}, but {} accepts only {} (symmetric encryption keys)",
+                match &spec.origin {
+                    Origin::Resource(e) => format!("{} has", e.what),
+                    _ => "the profile gives".to_string(),
+                },
+                spec.value,
+                model.name,
+                and_list(accepted)
+            );
+            let d = out.diagnostic(statements, message).with_help(help.clone());
+            let d = match &spec.origin {
+                Origin::Resource(e) => d.at_location(&e.at),
+                _ => d,
+            };
+            out.push(with_consumers(d, check));
+            continue;
+        }
+        // A symmetric key spec with another usage cannot be: the usage of an
+        // asymmetric or HMAC key is what a spec left unwritten hides.
+        if let Some(usage) = ctx.key.and_then(|k| k.usage.as_ref()) {
+            if has_symbol(&usage.value) || usage.value.eq_ignore_ascii_case("ENCRYPT_DECRYPT") {
+                continue;
+            }
+            let key = ctx.key.map(|k| k.name.as_str()).unwrap_or("the key");
+            let message = format!(
+                "{key} has the key usage {}, but {} encrypts only with symmetric encryption keys (ENCRYPT_DECRYPT)",
+                usage.value, model.name
+            );
+            let d = out
+                .diagnostic(statements, message)
+                .with_help(help)
+                .at_location(&usage.at);
+            out.push(with_consumers(d, check));
+        }
     }
 }

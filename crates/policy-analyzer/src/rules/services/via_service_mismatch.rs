@@ -1,10 +1,12 @@
-use super::{and_list, label, mismatch_severity, miss_groups, miss_range, service_name, MissGroup};
+use super::{
+    and_list, label, mismatch_severity, miss_groups, miss_range, origin_in_words, service_name,
+    with_consumers, MissGroup,
+};
 use crate::diagnostic::{Fix, Severity};
 use crate::eval::Failure;
 use crate::matcher::has_wildcard;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::model::RegionOf;
-use crate::services::profile::Origin;
 use crate::services::reading::PolicyReading;
 use crate::services::Cause;
 
@@ -57,7 +59,7 @@ service's requests carry (review it: check the region).
 - kms-facts §2a [S10 conditions-kms.md, kms:ViaService table]: `fsx.<region>`, `elasticfilesystem.<region>`, `s3.<region>`.amazonaws.com.
 - `seeds/003_a7c6a4a498b59cae.txt`: the linked bucket's statement uses `"kms:ViaService": "s3.bucket-region.amazonaws.com"`; kms-facts §4b, §9: the bucket's region.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -122,11 +124,7 @@ fn report(
         .regions
         .iter()
         .find(|r| r.value == outcome.region)
-        .map(|r| match &r.origin {
-            Origin::Configured => "configured".to_string(),
-            Origin::Policy(e) => format!("from {} in {}", e.what, label(ctx, e.statement)),
-            Origin::Representative => "representative".to_string(),
-        })
+        .map(|r| origin_in_words(ctx, &r.origin))
         .unwrap_or_default();
     let why = if names_other_service {
         let other: Vec<&str> = wanted
@@ -171,5 +169,5 @@ fn report(
             );
         }
     }
-    out.push(d);
+    out.push(with_consumers(d, group.check));
 }

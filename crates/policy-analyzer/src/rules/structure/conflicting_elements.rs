@@ -1,7 +1,7 @@
 use crate::diagnostic::Severity;
 use crate::model::Element;
 use crate::rules::structure::{statements, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC106",
@@ -51,7 +51,7 @@ the other. There is no automatic fix: the two mean very different things.
 - IAM User Guide, reference_policies_grammar: `("Principal" | "NotPrincipal")`, `("Action" | "NotAction")`, `("Resource" | "NotResource")`: one of each pair per statement.
 - IAM User Guide, reference_policies_elements_notaction, reference_policies_elements_notprincipal, reference_policies_elements_notresource.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -3,7 +3,7 @@ use rustc_hash::FxHashMap;
 use crate::diagnostic::Severity;
 use crate::model::Text;
 use crate::rules::structure::{statements, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC107",
@@ -55,7 +55,7 @@ fix: the new name is the author's choice.
 - Terraform AWS provider, `aws_iam_policy_document`: statements with the same `sid` are merged by `override_policy_documents` and must be unique in `source_policy_documents`.
 - Real-world example: duplicate Sids in a key policy (reference/kms-facts.md §8.5, corpus 086).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -4,7 +4,7 @@ use crate::rules::edits::remove_array_item;
 use crate::rules::structure::{
     capped, policy_like, statement_entries, statements, Findings, Label,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{NodeId, NodeKind};
 
 pub(crate) static RULE: Rule = Rule {
@@ -14,7 +14,7 @@ pub(crate) static RULE: Rule = Rule {
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
     tags: &[],
-    summary: "An empty Statement, statement, Action, Resource, Principal or Condition, or an empty action or principal string",
+    summary: "An empty Statement, statement, Action, Resource, Principal, Condition, condition value list or Sid, or an empty action or principal string",
     docs: r#"## What it does
 Reports elements that are present but empty:
 - `"Statement": []` and an empty statement `{}`;
@@ -22,8 +22,10 @@ Reports elements that are present but empty:
   strings in them;
 - `"Principal": {}`, an empty principal array (`"AWS": []`) and empty
   principal strings;
-- an empty `Condition` block or operator block (`"StringEquals": {}`), as a
-  warning.
+- an empty `Condition` block or operator block (`"StringEquals": {}`), and a
+  condition key with an empty list of values (`"kms:CallerAccount": []`), as
+  warnings;
+- an empty `Sid`, as a hint.
 
 ## Why it matters
 An empty element is never what the author meant, and what it does differs:
@@ -34,7 +36,12 @@ An empty element is never what the author meant, and what it does differs:
 - an empty `NotAction` excludes nothing: the statement then applies to every
   action;
 - an empty `Condition` or operator block tests nothing, so the statement
-  applies unconditionally although it looks conditional.
+  applies unconditionally although it looks conditional;
+- a condition key with no values compares the request with nothing: under a
+  plain operator the condition is never true, under a negated one it
+  excludes nothing, and with `ForAllValues` or `...IfExists` it holds only
+  for requests without the key (IAM Access Analyzer's "Empty array
+  condition" suggestions, https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
 
 ## Example
 ```json
@@ -68,7 +75,7 @@ the author meant.
 - AWS KMS API Reference, PutKeyPolicy `Policy` parameter: "Each statement in the key policy must contain one or more principals."
 - IAM User Guide, reference_policies_grammar: arrays "can take one or more values"; reference_policies_elements_notaction: `NotAction` matches everything except the listed actions.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -179,6 +186,19 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             }
         }
 
+        if let Some(sid) = st.sid.filter(|s| s.value.is_empty()) {
+            let d = out
+                .diagnostic(
+                    sid.range,
+                    format!("the `Sid` of {label} is empty: it names nothing"),
+                )
+                .with_help(
+                    "write a Sid that says what the statement is for, or delete the `Sid` element",
+                )
+                .with_severity(capped(ctx, &RULE, Severity::Hint))
+                .at_node(tree, sid.node);
+            out.push(d);
+        }
         if let Some(condition) = &st.condition {
             let value = condition.element.value;
             let warning = capped(ctx, &RULE, Severity::Warning);
@@ -191,6 +211,36 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 out.push(d);
             }
             for op in &condition.operators {
+                for key in &op.keys {
+                    if !matches!(tree.kind(key.value_node), NodeKind::Array(items) if items.is_empty())
+                    {
+                        continue;
+                    }
+                    // What an empty list does depends on the operator: no
+                    // value to match (never true), `ForAllValues` true only
+                    // when the request carries no value, `...IfExists` true
+                    // only when the key is absent.
+                    let reading = match op.operator {
+                        Some(o) if o.qualifier == Some(crate::model::SetQualifier::ForAllValues) => {
+                            "with `ForAllValues` it holds only for a request without the key, which `Null` says plainly"
+                        }
+                        Some(o) if o.base.is_negated() => "it excludes nothing, so the condition is always true",
+                        Some(o) if o.if_exists => "it holds only for a request without the key, which `Null` says plainly",
+                        _ => "no value can match, so the condition is never true",
+                    };
+                    let d = out
+                        .diagnostic(
+                            tree.range(key.value_node),
+                            format!(
+                                "`{}` under `{}` of {label} has no values: {reading}",
+                                key.key.value, op.name.value
+                            ),
+                        )
+                        .with_help("list the values the condition is meant to compare, or write `Null` to test whether the key is present")
+                        .with_severity(warning)
+                        .at_node(tree, key.value_node);
+                    out.push(d);
+                }
                 if matches!(tree.kind(op.value_node), NodeKind::Object(m) if m.is_empty()) {
                     let d = out
                         .diagnostic(tree.range(op.value_node), format!("condition operator `{}` of {label} has no condition keys: it tests nothing", op.name.value))

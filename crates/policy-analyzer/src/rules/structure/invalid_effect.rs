@@ -1,7 +1,7 @@
 use crate::catalog::distance;
 use crate::diagnostic::{Fix, Severity};
 use crate::rules::structure::{statements, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC104",
@@ -37,11 +37,15 @@ surrounding spaces), the fix writes it correctly. A close misspelling
 (`Alow`, `Deney`) gets the same fix marked for review. Other values need the
 author.
 
+A statement whose Effect cannot be read applies to nothing: the fix to
+`"Allow"` makes it grant, so it is marked unsafe and says so; the fix to
+`"Deny"` only takes access away.
+
 ## Sources
 - IAM User Guide, reference_policies_elements_effect: "Valid values for Effect are Allow and Deny. The Effect value is case sensitive."
 - IAM User Guide, reference_policies_grammar: `<effect_block> = "Effect" : ("Allow" | "Deny")`.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -82,18 +86,30 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             format!("{label} has `\"Effect\": \"{value}\"`: the value must be exactly `Allow` or `Deny` (it is case-sensitive), so KMS rejects the policy")
         };
         let mut d = out.diagnostic(range, message);
+        // A statement with an unreadable Effect applies to nothing: made an
+        // Allow, it starts to grant, which a reviewer must see.
+        let widening = " (the statement, which applies to nothing today, starts to grant what it lists: review it)";
         if let Some(e) = exact {
-            d = d
-                .with_help(format!("write `\"{e}\"`"))
-                .with_fix(Fix::replace(
-                    format!("Write \"{e}\""),
+            let fix = if e == "Allow" {
+                Fix::replace(
+                    format!("Write \"{e}\"{widening}"),
                     range,
                     format!("\"{e}\""),
-                ));
+                )
+                .unsafe_()
+            } else {
+                Fix::replace(format!("Write \"{e}\""), range, format!("\"{e}\""))
+            };
+            d = d.with_help(format!("write `\"{e}\"`")).with_fix(fix);
         } else if let Some(e) = close() {
-            d = d.with_help(format!("did you mean `\"{e}\"`?")).with_fix(
-                Fix::replace(format!("Write \"{e}\""), range, format!("\"{e}\"")).unsafe_(),
-            );
+            let title = if e == "Allow" {
+                format!("Write \"{e}\"{widening}")
+            } else {
+                format!("Write \"{e}\"")
+            };
+            d = d
+                .with_help(format!("did you mean `\"{e}\"`?"))
+                .with_fix(Fix::replace(title, range, format!("\"{e}\"")).unsafe_());
         } else if placeholder {
             d = d.with_help("check the rendered policy, or write `\"Allow\"` or `\"Deny\"`");
         } else {

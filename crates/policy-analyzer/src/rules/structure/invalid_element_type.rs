@@ -3,7 +3,7 @@ use crate::rules::edits::json_string;
 use crate::rules::structure::{
     capped, intrinsic, kind_name, policy_like, statement_entries, statement_of, Findings,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{NodeId, NodeKind};
 use crate::text::TextRange;
 
@@ -67,12 +67,15 @@ of principals is wrapped as `{"AWS": [...]}` (marked for review, because the
 array may contain `"*"`). An account ID written as a number is quoted. Other
 cases need the author.
 
+Naming the principal type of a bare principal string makes a statement that
+applied to no one apply: in an Allow that fix is marked unsafe and says so.
+
 ## Sources
 - IAM User Guide, reference_policies_grammar: `"Version" : ("2008-10-17" | "2012-10-17")`, `<principal_block> = ("Principal" | "NotPrincipal") : ("*" | <principal_map>)`, `<action_block>` and `<resource_block>` as `"*"` or string arrays, `<condition_value> = ("string" | "number" | "Boolean")`.
 - IAM User Guide, reference_policies_elements_principal: `"Principal": "*"` and `{"AWS": "*"}` are the only forms without a principal map; account IDs are written as strings.
 - AWS CloudFormation User Guide, intrinsic function reference: `Ref` and `Fn::*` are resolved by CloudFormation, not by the service that receives the policy.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -261,12 +264,27 @@ impl Checker<'_, '_> {
             NodeKind::String(s) if s == "*" => {}
             NodeKind::String(s) => {
                 let key = principal_type_of(s);
+                // The principal is unreadable today, so the statement applies
+                // to no one: named properly, an Allow starts to grant.
+                let allow = tree
+                    .node(node)
+                    .parent
+                    .and_then(|st| statement_of(self.ctx, st))
+                    .is_none_or(|st| !st.is_deny());
                 let fix = key.map(|key| {
-                    Fix::replace(
+                    let fix = Fix::replace(
                         format!("Write as `{{\"{key}\": ...}}`"),
                         tree.range(node),
                         format!("{{\"{key}\": {}}}", json_string(s)),
-                    )
+                    );
+                    if allow {
+                        Fix {
+                            title: format!("Write as `{{\"{key}\": ...}}`: the statement, which applies to no one today, starts to grant to this principal; review"),
+                            ..fix.unsafe_()
+                        }
+                    } else {
+                        fix
+                    }
                 });
                 let help = match key {
                     Some(key) => format!("name the principal type: `{{\"{key}\": {}}}`", json_string(s)),
@@ -276,7 +294,7 @@ impl Checker<'_, '_> {
             }
             NodeKind::Array(_) => {
                 let text = &self.ctx.text[tree.range(node).as_usize()];
-                let fix = Fix::replace("Write as `{\"AWS\": [...]}`", tree.range(node), format!("{{\"AWS\": {text}}}")).unsafe_();
+                let fix = Fix::replace("Write as `{\"AWS\": [...]}`: the statement, which applies to no one today, starts to grant to these principals (`\"*\"` among them means everyone); review", tree.range(node), format!("{{\"AWS\": {text}}}")).unsafe_();
                 self.wrong(
                     out,
                     node,

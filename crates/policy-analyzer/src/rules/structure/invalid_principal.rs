@@ -1,8 +1,10 @@
 use crate::diagnostic::Severity;
 use crate::matcher::has_wildcard;
 use crate::model::PrincipalKind;
+use crate::rules::conditions::formats::placeholder_word;
 use crate::rules::structure::{statements, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
+use crate::symbolic::FormatView;
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC112",
@@ -24,8 +26,12 @@ cannot name a principal:
   `arn:aws:iam::111122223333:role/*`); only a lone `"*"` is allowed;
 - placeholders that were never filled in, in any principal type:
   `arn:aws:iam::YOUR_ACCOUNT_ID:root`, `<ACCOUNT_ID>`, `aws_account_id`,
-  `ReplacedByJenkins`, `${account_id}`, and a literal `region` in a service
-  principal such as `logs.region.amazonaws.com`;
+  `ReplacedByJenkins`, `${account_id}`, the Serverless Framework's
+  pseudo-parameters, and the guides'
+  placeholder words in a service principal, such as
+  `logs.region.amazonaws.com` or `service.amazonaws.com` (the same words
+  every other rule takes for placeholders: `region`, `account-id`,
+  `service`, `key_id`...);
 - under `Service`: ARNs and account IDs (they belong under `AWS`) and values
   that are not service names.
 
@@ -78,7 +84,7 @@ was meant. There is no automatic fix: only the author knows it.
 - IAM User Guide, reference_policies_variables: policy variables are used in `Resource` and `Condition` only, so `${...}` in a principal is literal text.
 - Real-world examples (reference/kms-facts.md §8.4): managed-policy ARN as principal (corpus 074), instance profile (015), placeholders `ReplacedByJenkins`, `YOUR_ACCOUNT_ID`, `<security-AccountId>` (091, 092, 095), `logs.region.amazonaws.com` (101).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// What is wrong with a principal value: the byte range within the value,
@@ -125,16 +131,22 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     if v.value.is_empty() {
                         continue; // empty-element
                     }
+                    // A value a template settles only at deployment is
+                    // judged by its written parts alone, if at all.
+                    let Some(view) = FormatView::new(v.value) else {
+                        continue;
+                    };
                     let finding = match kind {
-                        PrincipalKind::Aws => check_aws(v.value),
-                        PrincipalKind::Service => check_service(v.value),
-                        PrincipalKind::Federated => check_federated(v.value),
-                        PrincipalKind::CanonicalUser => placeholder(v.value),
+                        PrincipalKind::Aws => check_aws(view.text()),
+                        PrincipalKind::Service => check_service(view.text()),
+                        PrincipalKind::Federated => check_federated(view.text()),
+                        PrincipalKind::CanonicalUser => placeholder(view.text()),
                     };
                     let Some(f) = finding else { continue };
+                    let (start, end) = view.original(f.start, f.end);
                     let d = out
                         .diagnostic(
-                            v.sub_range(ctx.text, f.start, f.end),
+                            v.sub_range(ctx.text, start, end),
                             format!(
                                 "`{}` in `{name}` of {} is not a valid principal: {}; KMS rejects a key policy with an invalid principal",
                                 v.value,
@@ -385,21 +397,21 @@ fn check_service(value: &str) -> Option<Finding> {
             "write the service principal named in the service's guide, such as `cloudtrail.amazonaws.com` or `logs.us-east-1.amazonaws.com`",
         ));
     }
-    // `logs.region.amazonaws.com`: the Region copied from a guide as a word.
+    // `service.amazonaws.com`, `SERVICE-NAME.amazonaws.com`,
+    // `logs.region.amazonaws.com`: a guide's placeholder copied as a word.
     let labels: Vec<&str> = value.split('.').collect();
     if let Some(amazonaws) = labels.iter().position(|&l| l == "amazonaws") {
+        if amazonaws >= 1 && placeholder_word(labels[0]) {
+            return Some(Finding::part(
+                0,
+                labels[0].len(),
+                format!("`{}` is a placeholder for the service's name, copied from a guide, and no AWS service has that principal", labels[0]),
+                "write the principal of the service that uses the key, as its guide names it, such as `cloudtrail.amazonaws.com` or `logs.us-east-1.amazonaws.com`",
+            ));
+        }
         if amazonaws >= 2 {
             let region = labels[amazonaws - 1];
-            if matches!(
-                region.to_ascii_lowercase().as_str(),
-                "region"
-                    | "your-region"
-                    | "aws-region"
-                    | "region-code"
-                    | "bucket-region"
-                    | "regionname"
-                    | "region_name"
-            ) {
+            if placeholder_word(region) {
                 let start = labels[..amazonaws - 1]
                     .iter()
                     .map(|l| l.len() + 1)
@@ -441,11 +453,11 @@ fn check_federated(value: &str) -> Option<Finding> {
     None
 }
 
-/// A placeholder that was not filled in: `${...}`, `<...>` or `{{...}}`.
+/// A placeholder that was not filled in: `${...}`, `#{...}`, `<...>` or `{{...}}`.
 fn placeholder(value: &str) -> Option<Finding> {
-    // Every opener below starts with one of these bytes; most values have none.
+    // Every opener below holds one of these bytes; most values have none.
     memchr::memchr3(b'$', b'<', b'{', value.as_bytes())?;
-    for (open, close) in [("${", "}"), ("<", ">"), ("{{", "}}")] {
+    for (open, close) in [("${", "}"), ("#{", "}"), ("<", ">"), ("{{", "}}")] {
         if let Some(start) = value.find(open) {
             let end = value[start..]
                 .find(close)
@@ -557,10 +569,18 @@ mod tests {
             "logs.us-east-1.amazonaws.com",
             "cloudtrail.amazonaws.com",
             "delivery.logs.amazonaws.com",
-            "service.amazonaws.com",
             "ec2.amazonaws.com.cn",
         ] {
             assert!(check_service(v).is_none(), "{v}");
+        }
+        // The guides' placeholder for a service's name, in any spelling.
+        for v in [
+            "service.amazonaws.com",
+            "SERVICE-NAME.amazonaws.com",
+            "service_name.us-east-1.amazonaws.com",
+        ] {
+            let f = check_service(v).unwrap_or_else(|| panic!("{v}"));
+            assert_eq!(f.start, 0, "{v}");
         }
         let region = check_service("logs.region.amazonaws.com").unwrap();
         assert_eq!(

@@ -2,7 +2,7 @@ use crate::catalog::distance;
 use crate::diagnostic::{Fix, Severity};
 use crate::rules::edits::insert_first_member;
 use crate::rules::structure::{capped, policy_like, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::text::TextRange;
 
 pub(crate) static RULE: Rule = Rule {
@@ -58,7 +58,7 @@ as `2012-10-18`; otherwise it is marked for review.
 - IAM User Guide, reference_policies_grammar: `<version_block> = "Version" : ("2008-10-17" | "2012-10-17")`.
 - AWS KMS Developer Guide, key-policy-overview: `Version` is a required element; set it to 2012-10-17 (reference/kms-facts.md §3).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 const CURRENT: &str = "2012-10-17";

@@ -1,10 +1,11 @@
 use crate::diagnostic::{Fix, Severity};
+use crate::rules::conditions::at_most;
 use crate::rules::edits::insert_last_member;
 use crate::rules::structure::{
     identity_policy_like, policy_like, statements, suggest_element, Findings, Label,
     STATEMENT_ELEMENTS, TOP_LEVEL_ELEMENTS,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{NodeId, Tree};
 use crate::text::TextRange;
 
@@ -69,7 +70,7 @@ the value: add it by hand.
 - AWS KMS API Reference, PutKeyPolicy and CreateKey, `Policy` parameter: "Each statement in the key policy must contain one or more principals"; "If either of the required Resource or Action elements are missing from a key policy statement, the policy statement has no effect … the PutKeyPolicy API request succeeds".
 - IAM User Guide, reference_policies_grammar: a statement has an `effect_block`, an `action_block` (`Action` or `NotAction`) and a `resource_block` (`Resource` or `NotResource`).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -80,7 +81,19 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let Some(root) = ctx.policy.root else {
         return;
     };
-    if ctx.policy.statement_element.is_none()
+    if ctx.policy.lone_statement {
+        // The shape the AWS guides show a statement in: it is checked as a
+        // statement, and said once what it lacks to be a key policy.
+        let at = ctx.tree.range(root).start as usize;
+        let d = out
+            .diagnostic(
+                TextRange::new(at, at + 1),
+                "this file holds a single statement, not a key policy: it is checked as one statement of a key policy, and the checks of a whole policy (who can manage the key, the services it serves) do not run; as a key policy it needs `{\"Version\": \"2012-10-17\", \"Statement\": [ ... ]}` around it",
+            )
+            .with_help("to check it as a key policy, put it in a `Statement` array with the policy's other statements")
+            .at_node(ctx.tree, root);
+        out.push(at_most(d, Severity::Info));
+    } else if ctx.policy.statement_element.is_none()
         && !near_miss(ctx.tree, root, TOP_LEVEL_ELEMENTS, &["Statement"])
     {
         let at = ctx.tree.range(root).start as usize;

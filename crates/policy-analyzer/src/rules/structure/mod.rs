@@ -12,6 +12,7 @@ pub mod invalid_version;
 pub mod missing_element;
 pub mod policy_too_large;
 pub mod policy_variable_in_old_version;
+pub mod redundant_statement;
 pub mod resource_key_arn;
 pub mod resource_not_wildcard;
 pub mod unknown_element;
@@ -38,6 +39,7 @@ pub(crate) static RULES: &[&Rule] = &[
     &resource_not_wildcard::RULE,
     &invalid_principal::RULE,
     &resource_key_arn::RULE,
+    &redundant_statement::RULE,
 ];
 
 /// At most this many steps (statements or values looked at) of one rule in one
@@ -159,7 +161,8 @@ pub(crate) fn policy_like(ctx: &Context<'_>) -> bool {
     let Some(root) = ctx.policy.root else {
         return false;
     };
-    ctx.policy.statement_element.is_some()
+    ctx.policy.lone_statement
+        || ctx.policy.statement_element.is_some()
         || ctx.policy.version_element.is_some()
         || ctx.tree.members(root).iter().any(|m| {
             matches!(
@@ -176,6 +179,9 @@ pub(crate) fn policy_like(ctx: &Context<'_>) -> bool {
 /// `Statement` is one object, else each array element of any type; entries
 /// that hold invalid JSON are left out (see [`intact`]).
 pub(crate) fn statement_entries(ctx: &Context<'_>) -> Vec<(usize, NodeId)> {
+    if ctx.policy.lone_statement {
+        return ctx.policy.root.map(|root| (0, root)).into_iter().collect();
+    }
     let Some(element) = &ctx.policy.statement_element else {
         return Vec::new();
     };

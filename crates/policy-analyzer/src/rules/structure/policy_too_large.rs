@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::rules::structure::{capped, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::text::TextRange;
 use crate::KEY_POLICY_MAX_BYTES;
 
@@ -46,7 +46,7 @@ limit, send it minified. There is no automatic fix.
 - AWS KMS API Reference, PutKeyPolicy: the `Policy` parameter is the key policy document; the SDK documentation states "The policy size limit is 32 KiB (32768 bytes)".
 - IAM User Guide, reference_policies_grammar: for IAM policies "Policy size calculations do not include white space characters" (a rule KMS does not state for key policies).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -3,7 +3,7 @@ use crate::matcher::policy_variables;
 use crate::model::{Text, ValueKind};
 use crate::rules::edits::insert_first_member;
 use crate::rules::structure::{statements, Findings};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC109",
@@ -27,9 +27,9 @@ not replaced by anything: it is compared as the literal text
 `${aws:username}`. A condition such as
 `"aws:PrincipalTag/team": "${aws:ResourceTag/team}"` then never matches (or, in
 a negated condition, always matches), so the statement silently does
-something else than written. When the `${...}` is a template placeholder
-(Terraform `templatefile`, CloudFormation `Fn::Sub`) the file must be rendered
-before it is a policy.
+something else than written. (A file written as a Terraform template is read
+as a template, and CloudFormation's `Fn::Sub` is resolved: their placeholders
+are not policy variables.)
 
 ## Example
 ```json
@@ -60,7 +60,7 @@ for review, because it turns every `${...}` in the policy into a variable.
 - IAM User Guide, reference_policies_variables: "Variables were introduced in version 2012-10-17 … If you don't include the Version element and set it to an appropriate version date, variables like `${aws:username}` are treated as literal strings"; policy variables are used in `Resource` and in string and ARN conditions; `${*}`, `${?}`, `${$}` are special characters.
 - IAM User Guide, reference_policies_elements_version: under 2008-10-17 variables "are instead treated as literal strings in the policy".
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

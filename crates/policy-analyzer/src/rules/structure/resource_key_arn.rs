@@ -3,7 +3,7 @@ use crate::matcher::has_wildcard;
 use crate::rules::edits::remove_array_item;
 use crate::rules::structure::resource_not_wildcard::{classify, ResourceKind};
 use crate::rules::structure::{identity_policy_like, statements, Findings, Label};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC113",
@@ -17,6 +17,9 @@ pub(crate) static RULE: Rule = Rule {
 Reports a `Resource` entry of a key policy that is a KMS key ARN
 (`arn:aws:kms:us-east-1:111122223333:key/1234abcd-...`) or a pattern that
 matches key ARNs (`arn:aws:kms:*:111122223333:key/*`), instead of `"*"`.
+An ARN that still holds a guide's placeholder
+(`arn:aws:kms:Region:account_ID:key/key_ID`) is no key's ARN: it never
+matches, and `resource-not-wildcard` reports it, without a fix.
 
 ## Why it matters
 In a key policy `"Resource": "*"` means "this KMS key", and it is what the KMS
@@ -46,7 +49,7 @@ this key. An ARN next to a `"*"` entry is deleted instead, which is safe.
 - AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"): "In a key policy, the value of the Resource element is "*", which means "this KMS key"" (reference/kms-facts.md §1, §3).
 - reference/kms-facts.md §9: tolerate `Resource` ARN forms (`arn:aws:kms:…:key/*`) in key policies, but note that the canonical value is `*`; seen in corpus 010 and 016 and in the CloudTrail guide's snippets (043, 044, 050).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -85,7 +88,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             } else {
                 (
                     format!("`{}` in `Resource` of {label} names one key: in a key policy `\"*\"` means this key, and the ARN matches only while it is this key's own (a copy of the policy on another key or in another Region matches nothing)", v.value),
-                    Some(Fix::replace("Replace with `\"*\"` (this key)", v.range, "\"*\"").unsafe_()),
+                    Some(Fix::replace("Replace with `\"*\"` (this key): if the ARN is another key's, the statement, which matches nothing today, starts to apply to this key; review it", v.range, "\"*\"").unsafe_()),
                 )
             };
             let d = out

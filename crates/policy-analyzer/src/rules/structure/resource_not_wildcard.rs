@@ -5,7 +5,7 @@ use crate::rules::edits::remove_array_item;
 use crate::rules::structure::{
     identity_policy_like, statements, Findings, Label, MAX_ENTRIES_PER_LIST,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC111",
@@ -18,7 +18,10 @@ pub(crate) static RULE: Rule = Rule {
     docs: r#"## What it does
 Reports `Resource` entries of a key policy that cannot name the key the
 policy is attached to: ARNs of other services (`arn:aws:s3:::bucket`), KMS
-alias ARNs, and text that is not an ARN. It also reports `NotResource` (a
+alias ARNs, text that is not an ARN, and KMS key ARNs whose Region or
+account part still holds a guide's placeholder
+(`arn:aws:kms:Region:account_ID:key/key_ID`), which are no key's ARN. It
+also reports `NotResource` (a
 statement with both `Resource` and `NotResource` is left to
 `conflicting-elements`). A value that is one template placeholder
 (`${key_arn}`) is not judged.
@@ -63,7 +66,10 @@ list covers the key), which few readers can tell at a glance.
 - An entry that never matches, next to entries that do, is deleted (it has no
   effect, so this is safe).
 - When no entry matches, the fix replaces `Resource` with `"*"`; this makes a
-  statement that had no effect take effect, so it is marked for review.
+  statement that had no effect take effect, so it is marked unsafe, for
+  review. A key ARN with a placeholder gets no fix: only the author knows
+  which key was meant, and `"*"` would grant what the statement says to
+  this key.
 - A `NotResource` that lists only resources other than KMS keys is replaced
   with the equivalent `"Resource": "*"`.
 
@@ -73,7 +79,7 @@ list covers the key), which few readers can tell at a glance.
 - IAM User Guide, reference_policies_elements_notresource: `NotResource` matches every resource except those listed.
 - Real-world example: the CloudTrail console default key policy in the CloudTrail User Guide (`create-kms-key-policy-for-cloudtrail`, corpus 050) with an S3 ARN as the root statement's Resource.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 /// A concrete KMS key ARN that stands for "this key" when asking whether a
@@ -98,6 +104,9 @@ pub(crate) enum ResourceKind {
     Empty,
     /// A template placeholder for the whole value (`${key_arn}`): unknown.
     Placeholder,
+    /// A KMS key ARN with a Region or account part no key can have, such as
+    /// a guide's `arn:aws:kms:Region:account_ID:key/key_ID`.
+    ImpossibleKeyArn,
 }
 
 pub(crate) fn classify(value: &str) -> ResourceKind {
@@ -124,6 +133,8 @@ pub(crate) fn classify(value: &str) -> ResourceKind {
         // and wildcards that policy-check cannot resolve).
         return if parts[5].to_ascii_lowercase().starts_with("alias/") {
             ResourceKind::AliasArn
+        } else if crate::eval::impossible_key_arn(value).is_some() {
+            ResourceKind::ImpossibleKeyArn
         } else {
             ResourceKind::KeyArn
         };
@@ -150,6 +161,9 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let out = &mut Findings::new(out);
     if identity_policy_like(ctx) {
         return; // an IAM identity policy: missing-element says so once
+    }
+    if crate::rules::actions::other_service_policy(ctx).is_some() {
+        return; // a bucket policy or the like: non-kms-action says so once
     }
     for st in statements(ctx) {
         if out.full() {
@@ -220,6 +234,11 @@ fn check_resource(
                 format!("an ARN of the `{service}` service, not a KMS key")
             }
             ResourceKind::NotArn => "not an ARN".to_string(),
+            ResourceKind::ImpossibleKeyArn => {
+                let (part, text) = crate::eval::impossible_key_arn(v.value).unwrap_or((3, ""));
+                let what = if part == 3 { "Region" } else { "account ID" };
+                format!("a KMS key ARN whose {what} part `{text}` is a placeholder copied from a guide, not a real {what}, so it is no key's ARN")
+            }
         };
         let consequence = if covered {
             "so this entry never matches (other entries cover the key) and can be deleted"
@@ -235,10 +254,21 @@ fn check_resource(
                     e.replacement,
                 )
             })
+        } else if kind == ResourceKind::ImpossibleKeyArn {
+            // Only the author knows the key; `"*"` would make a statement
+            // that matches nothing apply to this key.
+            None
         } else if resource.values.len() == 1
             && (v.node == array || ctx.tree.items(array).len() == 1)
         {
-            Some(Fix::replace("Replace with `\"*\"` (this key)", v.range, "\"*\"").unsafe_())
+            Some(
+                Fix::replace(
+                    "Replace with `\"*\"` (this key): the statement, which matches nothing today, starts to apply; review what it grants",
+                    v.range,
+                    "\"*\"",
+                )
+                .unsafe_(),
+            )
         } else {
             None
         };
@@ -269,7 +299,14 @@ mod tests {
             classify("arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
             KeyArn
         );
-        assert_eq!(classify("arn:aws:kms:Region:account_ID:key/key_ID"), KeyArn);
+        assert_eq!(
+            classify("arn:aws:kms:Region:account_ID:key/key_ID"),
+            ImpossibleKeyArn
+        );
+        assert_eq!(
+            classify("arn:aws:kms:us-east-1:account-id:key/*"),
+            ImpossibleKeyArn
+        );
         assert_eq!(classify("arn:aws-cn:kms:*:*:key/*"), KeyArn);
         assert_eq!(classify("arn:aws:kms:*"), KeyArn);
         assert_eq!(classify("arn:*"), KeyArn);

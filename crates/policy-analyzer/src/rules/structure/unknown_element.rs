@@ -5,7 +5,7 @@ use crate::rules::structure::{
     intrinsic, policy_like, statement_entries, statement_of, statements, suggest_element, Findings,
     PRINCIPAL_TYPES, STATEMENT_ELEMENTS, TOP_LEVEL_ELEMENTS,
 };
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{Member, NodeId, NodeKind};
 
 pub(crate) static RULE: Rule = Rule {
@@ -57,12 +57,17 @@ When the name is the known one in another letter case or a close
 misspelling, the fix renames the key (unless the object already has the
 intended key, which would make a duplicate).
 
+A misspelled element is ignored, so renaming it can make a statement grant
+more (a principal type, `Action`, `Resource` of an Allow, `Condition` of a
+Deny): those renames are marked unsafe and say so; renaming `Condition` of
+an Allow, or any element of a Deny, only narrows access.
+
 ## Sources
 - IAM User Guide, reference_policies_grammar: the policy, statement and `principal_map` grammar, and "Individual elements must not contain multiple instances of the same key".
 - IAM User Guide, reference_policies_elements_principal: the principal types `AWS`, `Service`, `Federated`, `CanonicalUser`.
 - AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"; reference/kms-facts.md §3).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
@@ -73,7 +78,13 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let Some(root) = ctx.policy.root else {
         return;
     };
-    for m in ctx.tree.members(root) {
+    // A lone statement's root is the statement: its keys are checked below.
+    let top_level: &[_] = if ctx.policy.lone_statement {
+        &[]
+    } else {
+        ctx.tree.members(root)
+    };
+    for m in top_level {
         if !TOP_LEVEL_ELEMENTS.contains(&m.key.as_ref()) {
             report(
                 ctx,
@@ -136,6 +147,32 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     }
 }
 
+/// Whether renaming a misspelled element to `name` can grant more: the
+/// element is ignored today, so in an Allow statement (or one whose Effect
+/// cannot be read) an `Effect`, principal, action or resource that starts to
+/// count makes the statement apply; a `Condition` narrows an Allow and
+/// widens only a Deny. A Sid or Id changes nothing.
+fn renaming_widens(
+    ctx: &Context<'_>,
+    object: NodeId,
+    m: &Member<'_>,
+    name: &str,
+    at: Where,
+) -> bool {
+    let statement_node = match at {
+        Where::TopLevel => None,
+        Where::Statement => Some(object),
+        Where::Principal => ctx.tree.node(object).parent,
+    };
+    let statement = statement_node.and_then(|n| statement_of(ctx, n));
+    match name {
+        "Sid" | "Id" => false,
+        "Effect" => ctx.tree.as_str(m.value) != Some("Deny"),
+        "Condition" => !statement.is_some_and(|st| st.is_allow()),
+        _ => !statement.is_some_and(|st| st.is_deny()),
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Where {
     TopLevel,
@@ -158,6 +195,11 @@ fn report(
         return;
     }
     let key = m.key.as_ref();
+    // A key a host could not resolve (a `dynamic` block's unknown
+    // iterator) may be any element: nothing to say about it.
+    if crate::symbolic::has_unknown(key) {
+        return;
+    }
     let what = if at == Where::Principal {
         "principal type"
     } else {
@@ -199,11 +241,29 @@ fn report(
             );
         } else {
             help = format!("rename `{key}` to `{}`", s.name);
-            fix = Some(Fix::replace(
+            let rename = Fix::replace(
                 format!("Rename to `{}`", s.name),
                 m.key_range,
                 json_string(s.name),
-            ));
+            );
+            fix = Some(if renaming_widens(ctx, object, m, s.name, at) {
+                Fix {
+                    title: if at == Where::TopLevel {
+                        format!(
+                            "Rename to `{}`: what it holds starts to count, and the policy may grant more than it does today; review",
+                            s.name
+                        )
+                    } else {
+                        format!(
+                            "Rename to `{}`: what the element says starts to count, and the statement may grant more than it does today; review",
+                            s.name
+                        )
+                    },
+                    ..rename.unsafe_()
+                }
+            } else {
+                rename
+            });
         }
     } else if at == Where::Statement && Operator::parse(key).is_some() {
         message.push_str(": it is a condition operator, and outside `Condition` it is not a condition at all; AWS rejects the policy");

@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::SyntaxErrorKind;
 
 pub(crate) static RULE: Rule = Rule {
@@ -46,7 +46,7 @@ knows which value is right.
 - RFC 8259 §4: "The names within an object SHOULD be unique"; behaviour with duplicate names is unpredictable.
 - Real-world example: a key policy with duplicate `"Service"` keys in one Principal (reference notes §8.5).
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

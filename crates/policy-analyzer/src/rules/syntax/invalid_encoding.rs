@@ -1,5 +1,5 @@
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::text::TextRange;
 use crate::AnalyzeOptions;
 
@@ -33,7 +33,7 @@ Re-encode the file as UTF-8, for example `iconv -f latin1 -t utf-8`.
 - RFC 8259 §8.1: JSON text exchanged between systems must be encoded in UTF-8.
 - AWS KMS Developer Guide, key-policy-overview: allowed characters in a key policy.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(_ctx: &Context<'_>, _out: &mut Emitter<'_>) {
@@ -54,7 +54,7 @@ pub(crate) fn diagnostic(
         .iter()
         .map(|b| format!("0x{b:02X}"))
         .collect();
-    let emitter = Emitter::new(&RULE, options.rules.severity_of(&RULE));
+    let emitter = Emitter::new(&RULE, &options.rules);
     emitter
         .diagnostic(
             range,

@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::SyntaxErrorKind;
 
 pub(crate) static RULE: Rule = Rule {
@@ -38,15 +38,17 @@ rest of the policy is still checked.
 ```
 
 ## Fix
-Edit the text at the reported position as the message says. Templates
-(Terraform `templatefile`, CloudFormation `Fn::Sub`) must be rendered before the
-file is checked as plain JSON.
+Edit the text at the reported position as the message says. A Terraform
+template (a file with `${name}` placeholders or `%{ }` directives) is read as
+a template, its placeholders standing for unknown values, and CloudFormation
+templates and Terraform modules are read as such; other template languages
+must be rendered before the file is checked as plain JSON.
 
 ## Sources
 - RFC 8259, The JavaScript Object Notation (JSON) Data Interchange Format.
 - AWS KMS Developer Guide, key-policy-overview: a key policy is a JSON document.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

@@ -1,5 +1,5 @@
 use crate::diagnostic::{Fix, Severity};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::SyntaxErrorKind;
 use crate::text::TextRange;
 
@@ -44,7 +44,7 @@ statement's `Sid` (key policies allow spaces in Sids).
 - RFC 8259 (JSON has no comment syntax).
 - AWS KMS Developer Guide, key-policy-overview: a key policy is a JSON document; Sids may contain spaces.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {

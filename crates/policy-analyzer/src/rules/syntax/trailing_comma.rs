@@ -1,5 +1,5 @@
 use crate::diagnostic::{Fix, Severity};
-use crate::rules::{Context, Emitter, FixAvailability, Pack, Rule};
+use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::SyntaxErrorKind;
 
 pub(crate) static RULE: Rule = Rule {
@@ -40,7 +40,7 @@ The fix deletes the comma.
 ## Sources
 - RFC 8259 §5 (arrays) and §4 (objects): values are separated by commas, with none after the last.
 "#,
-    check,
+    check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
