@@ -221,3 +221,20 @@ fn no_pointer_names_a_value_shadowed_by_a_duplicate_key() {
         .unwrap();
     assert_eq!(duplicate.pointer.as_deref(), Some("/Statement/0/Principal"));
 }
+
+/// Fuzz (lsp_document): a condition key of a statement for service
+/// principals whose 17th byte lies inside a character panicked in
+/// key-absent-for-service-principal, which compared its first 17 bytes with
+/// `aws:PrincipalTag/` by slicing.
+#[test]
+fn a_condition_key_cut_inside_a_character_is_no_principal_tag() {
+    let text = r#"{"Statement": [{"Effect": "Allow", "Principal": {"Service": "s3.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalTa�x": "a", "aws:PrincipalTag/team": "b"}}}]}"#;
+    let analysis = run(text);
+    let found: Vec<&str> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "PC318")
+        .map(|d| &text[d.range.as_usize()])
+        .collect();
+    assert_eq!(found, ["\"aws:PrincipalTag/team\""], "{:?}", codes(&analysis));
+}
