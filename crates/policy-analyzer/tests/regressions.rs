@@ -236,5 +236,77 @@ fn a_condition_key_cut_inside_a_character_is_no_principal_tag() {
         .filter(|d| d.code == "PC318")
         .map(|d| &text[d.range.as_usize()])
         .collect();
-    assert_eq!(found, ["\"aws:PrincipalTag/team\""], "{:?}", codes(&analysis));
+    assert_eq!(
+        found,
+        ["\"aws:PrincipalTag/team\""],
+        "{:?}",
+        codes(&analysis)
+    );
+}
+
+/// A CloudFormation template of `keys` keys, each allowing the root the
+/// actions `actions` (YAML flow list items).
+fn template_of_keys(keys: usize, actions: impl Fn(usize) -> String) -> String {
+    let mut text = String::from("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n");
+    for k in 0..keys {
+        text.push_str(&format!(
+            "  Key{k}:\n    Type: AWS::KMS::Key\n    Properties:\n      KeyPolicy:\n        Version: '2012-10-17'\n        Statement:\n          - Effect: Allow\n            Principal: {{AWS: !Sub 'arn:aws:iam::${{AWS::AccountId}}:root'}}\n            Action: [{}]\n            Resource: '*'\n",
+            actions(k)
+        ));
+    }
+    text
+}
+
+fn host_codes(analysis: &policy_analyzer::host::HostAnalysis, code: &str) -> Vec<String> {
+    analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == code)
+        .map(|d| d.message.clone())
+        .collect()
+}
+
+/// Issue 14, for templates: each policy of a template was bounded on its
+/// own, so a template of many keys gave any number of findings. The
+/// template's findings are bounded as one file's, and the summaries of
+/// each policy add up.
+#[test]
+fn the_findings_of_a_template_are_bounded_as_one_files() {
+    use policy_analyzer::host::{cloudformation, HostFile};
+    let options = AnalyzeOptions::default();
+    let many_keys = template_of_keys(300, |k| format!("'kms:Decrypt{k}x'"));
+    let file = HostFile {
+        path: "stack.yaml",
+        text: &many_keys,
+    };
+    let analysis = cloudformation::analyze(file, &options);
+    assert_eq!(analysis.policies, 300);
+    let unknown = host_codes(&analysis, "PC201");
+    assert_eq!(unknown.len(), 201, "200 findings and a summary");
+    assert!(
+        unknown[200].starts_with("and 100 more `unknown-action` findings, not shown"),
+        "{}",
+        unknown[200]
+    );
+
+    // One key with 250 unknown actions (200 and a summary of 50 from its
+    // own analysis) and one with 10: 200 shown, 60 counted.
+    let two_keys = template_of_keys(2, |k| {
+        let n = if k == 0 { 250 } else { 10 };
+        (0..n)
+            .map(|i| format!("'kms:Decrypt{k}y{i}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let file = HostFile {
+        path: "stack.yaml",
+        text: &two_keys,
+    };
+    let unknown = host_codes(&cloudformation::analyze(file, &options), "PC201");
+    assert_eq!(unknown.len(), 201);
+    assert!(
+        unknown[200].starts_with("and 60 more `unknown-action` findings, not shown"),
+        "{}",
+        unknown[200]
+    );
 }

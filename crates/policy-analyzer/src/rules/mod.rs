@@ -392,25 +392,116 @@ impl<'r> Emitter<'r> {
     /// how many, placed at the first of them.
     pub fn into_diagnostics(mut self) -> Vec<Diagnostic> {
         if let Some((range, file)) = self.first_omitted.take() {
-            let (limit, scope) = if self.limited_by_file {
-                (MAX_FINDINGS_PER_FILE, "of all rules in one file")
-            } else {
-                (MAX_FINDINGS_PER_RULE, "of one rule in one file")
-            };
-            let message = format!(
-                "and {} more `{}` findings, not shown: at most {} findings {scope} are reported",
-                thousands(self.omitted),
-                self.rule.name,
-                thousands(limit),
-            );
-            let mut summary = self
-                .diagnostic(range, message)
-                .with_help("fix the findings shown and check again to see the rest");
-            summary.file = file;
+            let summary = self.summary(range, file, self.omitted, self.limited_by_file);
             self.out.push(summary);
         }
         self.out
     }
+
+    /// The finding that says `omitted` findings of this rule were left out,
+    /// at the first of them, because of the rule's limit or (`by_file`) the
+    /// file's.
+    fn summary(
+        &self,
+        range: TextRange,
+        file: Option<std::sync::Arc<str>>,
+        omitted: usize,
+        by_file: bool,
+    ) -> Diagnostic {
+        let (limit, scope) = if by_file {
+            (MAX_FINDINGS_PER_FILE, "of all rules in one file")
+        } else {
+            (MAX_FINDINGS_PER_RULE, "of one rule in one file")
+        };
+        let message = format!(
+            "and {} more `{}` findings, not shown: at most {} findings {scope} are reported",
+            thousands(omitted),
+            self.rule.name,
+            thousands(limit),
+        );
+        let mut summary = self
+            .diagnostic(range, message)
+            .with_help("fix the findings shown and check again to see the rest");
+        summary.file = file;
+        summary
+    }
+}
+
+/// How many findings `d` says were left out, if it is the summary an
+/// [`Emitter`] closes with (whatever a host appended to its message).
+fn summarised(d: &Diagnostic) -> Option<usize> {
+    let rest = d.message.strip_prefix("and ")?;
+    let digits = rest.find(|c: char| !c.is_ascii_digit() && c != ',')?;
+    let tail = format!(" more `{}` findings, not shown: ", d.name);
+    if !rest[digits..].starts_with(&tail) {
+        return None;
+    }
+    rest[..digits].replace(',', "").parse().ok()
+}
+
+/// Bounds the findings of a host analysis (a template's or a module's:
+/// those of each policy it holds, and the host's own) as [`crate::analyze`]
+/// bounds one policy's: in each file at most [`MAX_FINDINGS_PER_RULE`]
+/// findings of a rule and [`MAX_FINDINGS_PER_FILE`] in all, the first met
+/// in `diagnostics`' order; the rest, and those the summaries of each
+/// policy counted, are counted in one summary per rule and file.
+pub fn bound_findings(
+    diagnostics: Vec<Diagnostic>,
+    selection: &crate::RuleSelection,
+) -> Vec<Diagnostic> {
+    type Key = (Option<std::sync::Arc<str>>, &'static str);
+    struct Omitted {
+        count: usize,
+        first: (TextRange, Option<std::sync::Arc<str>>),
+        by_file: bool,
+    }
+    let mut per_file: FxHashMap<Option<std::sync::Arc<str>>, usize> = FxHashMap::default();
+    let mut per_rule: FxHashMap<Key, usize> = FxHashMap::default();
+    let mut omitted: Vec<(Key, Omitted)> = Vec::new();
+    let mut omitted_at: FxHashMap<Key, usize> = FxHashMap::default();
+    let mut kept = Vec::with_capacity(diagnostics.len().min(MAX_FINDINGS_PER_FILE));
+    for d in diagnostics {
+        let key: Key = (d.file.clone(), d.code);
+        let summarised = summarised(&d);
+        let in_file = per_file.entry(d.file.clone()).or_default();
+        let of_rule = per_rule.entry(key.clone()).or_default();
+        if summarised.is_none()
+            && *in_file < MAX_FINDINGS_PER_FILE
+            && *of_rule < MAX_FINDINGS_PER_RULE
+        {
+            *in_file += 1;
+            *of_rule += 1;
+            kept.push(d);
+            continue;
+        }
+        let by_file = match summarised {
+            Some(_) => d.message.contains("of all rules in one file"),
+            None => *of_rule < MAX_FINDINGS_PER_RULE,
+        };
+        let at = *omitted_at.entry(key.clone()).or_insert_with(|| {
+            omitted.push((
+                key,
+                Omitted {
+                    count: 0,
+                    first: (d.range, d.file.clone()),
+                    by_file: false,
+                },
+            ));
+            omitted.len() - 1
+        });
+        let entry = &mut omitted[at].1;
+        entry.count += summarised.unwrap_or(1);
+        entry.by_file |= by_file;
+    }
+    for ((_, code), left_out) in omitted {
+        let Some(rule) = find_rule(code) else {
+            continue;
+        };
+        let emitter = Emitter::new(rule, selection);
+        let (range, file) = left_out.first;
+        kept.push(emitter.summary(range, file, left_out.count, left_out.by_file));
+    }
+    kept
 }
 
 /// `19000` as `19,000`.

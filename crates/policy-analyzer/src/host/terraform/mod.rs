@@ -71,7 +71,7 @@ pub fn analyze_module(
         }
     }
     HostAnalysis {
-        diagnostics,
+        diagnostics: crate::rules::bound_findings(diagnostics, &options.rules),
         policies: count,
         services,
     }
@@ -323,7 +323,7 @@ pub fn analyze_template(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAna
     services.extend(findings.services);
     diagnostics.extend(findings.diagnostics);
     HostAnalysis {
-        diagnostics,
+        diagnostics: crate::rules::bound_findings(diagnostics, &options.rules),
         policies: 1,
         services,
     }
