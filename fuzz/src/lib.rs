@@ -3,5 +3,6 @@
 //! diagnostics. A broken invariant panics with what broke, which libFuzzer
 //! reports as a crash with the input that caused it.
 
+pub mod hosts;
 pub mod invariants;
 pub mod reference;
