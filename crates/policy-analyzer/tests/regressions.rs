@@ -310,3 +310,53 @@ fn the_findings_of_a_template_are_bounded_as_one_files() {
         unknown[200]
     );
 }
+
+/// Fuzz (terraform): hcl-edit's error offset can fall inside a character
+/// (`a Ҟ`: at its second byte), and the reader sliced the text there to
+/// find the character after it, for the finding's range. The finding now
+/// covers the character the offset is in, in a module file, a template
+/// file on its own, and a template that `templatefile()` renders.
+#[test]
+fn an_hcl_error_inside_a_character_covers_that_character() {
+    use policy_analyzer::host::{terraform, HostFile, Loader, NoFiles};
+    let options = AnalyzeOptions::default();
+    let check = |text: &str, analysis: &policy_analyzer::host::HostAnalysis| {
+        let invalid: Vec<_> = analysis
+            .diagnostics
+            .iter()
+            .filter(|d| d.code == "PC007")
+            .collect();
+        assert!(!invalid.is_empty(), "{:?}", analysis.diagnostics);
+        for d in invalid {
+            let range = d.range.as_usize();
+            assert!(text.get(range.clone()).is_some(), "{range:?} in {text:?}");
+        }
+    };
+    let text = "a \u{49e}";
+    let file = HostFile {
+        path: "main.tf",
+        text,
+    };
+    check(text, &terraform::analyze_module(&[file], &NoFiles, &options));
+
+    let template = "{\"Statement\": [${a \u{49e}]}";
+    let alone = HostFile {
+        path: "p.json.tpl",
+        text: template,
+    };
+    check(template, &terraform::analyze_template(alone, &options));
+
+    struct Serve;
+    impl Loader for Serve {
+        fn load(&self, _: &str) -> Result<String, String> {
+            Ok("{\"Statement\": [${a \u{49e}]}".to_string())
+        }
+    }
+    let module = "resource \"aws_kms_key\" \"k\" {\n  policy = templatefile(\"p.json.tpl\", {})\n}\n";
+    let file = HostFile {
+        path: "main.tf",
+        text: module,
+    };
+    let analysis = terraform::analyze_module(&[file], &Serve, &options);
+    check(template, &analysis);
+}
