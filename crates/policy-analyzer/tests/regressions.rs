@@ -337,7 +337,10 @@ fn an_hcl_error_inside_a_character_covers_that_character() {
         path: "main.tf",
         text,
     };
-    check(text, &terraform::analyze_module(&[file], &NoFiles, &options));
+    check(
+        text,
+        &terraform::analyze_module(&[file], &NoFiles, &options),
+    );
 
     let template = "{\"Statement\": [${a \u{49e}]}";
     let alone = HostFile {
@@ -352,11 +355,39 @@ fn an_hcl_error_inside_a_character_covers_that_character() {
             Ok("{\"Statement\": [${a \u{49e}]}".to_string())
         }
     }
-    let module = "resource \"aws_kms_key\" \"k\" {\n  policy = templatefile(\"p.json.tpl\", {})\n}\n";
+    let module =
+        "resource \"aws_kms_key\" \"k\" {\n  policy = templatefile(\"p.json.tpl\", {})\n}\n";
     let file = HostFile {
         path: "main.tf",
         text: module,
     };
     let analysis = terraform::analyze_module(&[file], &Serve, &options);
     check(template, &analysis);
+}
+
+/// Scaling (tf-locals): locals that each repeat the one before nine times
+/// (`l1 = [local.l0, local.l0, ...]`) are a billion laughs: each named value
+/// was copied whole into every use, so 10 levels took over 60 s and 24 GB.
+/// Copies are counted now, and a value past the budget is unknown.
+#[test]
+fn locals_that_repeat_each_other_are_not_expanded_without_end() {
+    use policy_analyzer::host::{terraform, HostFile, NoFiles};
+    let mut text = String::from("locals {\n  l0 = [\"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\", \"lol\"]\n");
+    for i in 1..=40 {
+        let uses = vec![format!("local.l{}", i - 1); 9].join(", ");
+        text.push_str(&format!("  l{i} = [{uses}]\n"));
+    }
+    text.push_str("}\nresource \"aws_kms_key\" \"k\" {\n  policy = jsonencode({Statement = [{Effect = \"Allow\", Principal = {AWS = \"*\"}, Action = \"kms:Decrypt\", Resource = \"*\", Condition = {StringEquals = {\"kms:ViaService\" = local.l40}}}]})\n}\n");
+    let file = HostFile {
+        path: "main.tf",
+        text: &text,
+    };
+    let started = std::time::Instant::now();
+    let analysis = terraform::analyze_module(&[file], &NoFiles, &AnalyzeOptions::default());
+    assert_eq!(analysis.policies, 1);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
 }
