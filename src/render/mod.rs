@@ -107,6 +107,18 @@ impl<'a> Positions<'a> {
         }
     }
 
+    /// The whole lines `range` touches, without the last line's ending.
+    pub fn lines_around(&self, range: TextRange) -> TextRange {
+        let line_of = |offset: u32| {
+            self.index
+                .line_col(self.text, offset as usize, PositionEncoding::Utf8)
+                .line as usize
+        };
+        let first = self.index.line_range(self.text, line_of(range.start));
+        let last = self.index.line_range(self.text, line_of(range.end));
+        TextRange::new(first.start as usize, last.end.max(first.start) as usize)
+    }
+
     pub fn span(&self, range: TextRange) -> Span {
         Span {
             start: self.position(range.start),

@@ -174,8 +174,6 @@ fn physical_location(path: &str, range: TextRange, positions: &Positions<'_>) ->
     };
     let start = floor(range.start as usize);
     let end = floor(range.end as usize).max(start);
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
     let mut region = region(positions.span(range));
     if end - start <= MAX_SNIPPET_BYTES {
         region["snippet"] = json!({ "text": &text[start..end] });
@@ -187,9 +185,11 @@ fn physical_location(path: &str, range: TextRange, positions: &Positions<'_>) ->
     // The whole lines around the region, when they are more than the region
     // (SARIF wants a proper superset) and short enough that thousands of
     // findings on one long line do not repeat it thousands of times.
+    // Lines end at `\n`, `\r\n` or a lone `\r`, as the regions count them.
+    let context = positions.lines_around(TextRange::new(start, end));
+    let (line_start, line_end) = (context.start as usize, context.end as usize);
     let proper = line_start < start || end < line_end;
     if proper && line_end - line_start <= MAX_SNIPPET_BYTES {
-        let context = TextRange::new(line_start, line_end);
         let mut context_region = self::region(positions.span(context));
         context_region["snippet"] = json!({ "text": &text[line_start..line_end] });
         location["contextRegion"] = context_region;

@@ -171,10 +171,13 @@ impl Pipeline {
             Some(Unit::Module(_)) | None => (DocumentAnalysis::silent(version), None),
         };
         if let Some(panic) = &analysis.panic {
+            // The findings published for an earlier version stay: an empty
+            // list would tell the user the bug fixed their policy.
             eprintln!(
                 "policy-lsp: the analyzer panicked on {} (version {version}): {panic}",
                 uri.as_str(),
             );
+            return;
         }
         let diagnostics = analysis::lsp_diagnostics(&analysis, uri, &snapshot.mapper());
         // Check and enqueue under one lock: results enter the queue in
@@ -230,10 +233,12 @@ impl Pipeline {
         let unit = Unit::Module(job.dir.clone());
         let mut result = hosts::analyze(&unit, None, &job.open, &self.disk, &job.options);
         if let Some(panic) = &result.panic {
+            // As for one document: what the module's files show stays.
             eprintln!(
                 "policy-lsp: the analyzer panicked on the module {}: {panic}",
                 job.dir.display()
             );
+            return;
         }
         let read: Vec<PathBuf> = result
             .files

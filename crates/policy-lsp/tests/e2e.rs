@@ -189,6 +189,27 @@ impl Client {
         found
     }
 
+    /// The `window/showMessage` notifications received so far, waiting for
+    /// at least `at_least` of them: the server shows a message without
+    /// waiting for it to be written, so it may follow the diagnostics it
+    /// accompanies. Everything read stays in the backlog.
+    fn shown_messages(&mut self, at_least: usize) -> Vec<Value> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let shown: Vec<Value> = self
+                .backlog
+                .iter()
+                .filter(|m| m["method"] == "window/showMessage")
+                .cloned()
+                .collect();
+            if shown.len() >= at_least {
+                return shown;
+            }
+            let message = self.read(deadline);
+            self.backlog.push_back(message);
+        }
+    }
+
     fn diagnostics_for_version(&mut self, uri: &str, version: i64) -> Value {
         self.diagnostics_where(uri, |p| p["version"] == version).0
     }
@@ -2045,9 +2066,8 @@ fn a_broken_config_keeps_the_last_good_one_and_says_so_once() {
         "the last good config applies"
     );
     let shown: Vec<String> = client
-        .backlog
+        .shown_messages(1)
         .iter()
-        .filter(|m| m["method"] == "window/showMessage")
         .map(|m| m["params"]["message"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(shown.len(), 1, "{shown:?}");
@@ -2062,11 +2082,7 @@ fn a_broken_config_keeps_the_last_good_one_and_says_so_once() {
     changed(&mut client);
     let (republished, _) = client.diagnostics_where(&uri, |p| codes(p) == ["PC003", "PC002"]);
     assert_eq!(republished["version"], 1);
-    let shown: Vec<&Value> = client
-        .backlog
-        .iter()
-        .filter(|m| m["method"] == "window/showMessage")
-        .collect();
+    let shown = client.shown_messages(1);
     assert_eq!(shown.len(), 1, "{shown:?}");
     let message = shown[0]["params"]["message"].as_str().unwrap();
     assert!(
@@ -2176,9 +2192,8 @@ fn rule_packs_apply_and_reload_when_their_files_change() {
         "the built-in rules go on"
     );
     let shown: Vec<String> = client
-        .backlog
+        .shown_messages(1)
         .iter()
-        .filter(|m| m["method"] == "window/showMessage")
         .map(|m| m["params"]["message"].as_str().unwrap().to_string())
         .collect();
     assert!(

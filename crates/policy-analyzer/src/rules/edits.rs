@@ -6,9 +6,75 @@
 //! last and the second-to-last element); whoever applies several fixes at once
 //! must skip a fix whose edits overlap one already applied.
 
-use crate::diagnostic::TextEdit;
-use crate::syntax::{NodeId, NodeKind, Tree};
+use crate::diagnostic::{Fix, TextEdit};
+use crate::syntax::{parse, NodeId, NodeKind, SyntaxErrorKind, Tree};
 use crate::text::TextRange;
+
+/// Whether a fix can be offered: its edits lie in the text, on character
+/// boundaries, in order and apart (one never starts where another does),
+/// and the smallest object or array holding them all reads with no more
+/// syntax errors, nor more duplicate keys, after the edits than before. So
+/// a fix never makes valid JSON invalid. `analyze` asks this of every fix it
+/// keeps; parsing only the container the edits touch, not the whole text,
+/// keeps a thousand fixes in a large file cheap.
+pub(crate) fn fix_is_sound(text: &str, tree: &Tree<'_>, fix: &Fix) -> bool {
+    let mut edits: Vec<&TextEdit> = fix.edits.iter().collect();
+    edits.sort_by_key(|e| (e.range.start, e.range.end));
+    let in_text = |at: u32| text.is_char_boundary(at as usize);
+    let ordered = edits.windows(2).all(|pair| {
+        pair[0].range.end <= pair[1].range.start && pair[0].range.start < pair[1].range.start
+    });
+    let (Some(first), Some(last)) = (edits.first(), edits.last()) else {
+        return false;
+    };
+    if !ordered
+        || !edits
+            .iter()
+            .all(|e| e.range.start <= e.range.end && in_text(e.range.start) && in_text(e.range.end))
+    {
+        return false;
+    }
+    let (from, to) = (
+        first.range.start,
+        edits
+            .iter()
+            .map(|e| e.range.end)
+            .max()
+            .unwrap_or(last.range.end),
+    );
+    let container = containing(tree, from, to).unwrap_or(TextRange::new(0, text.len()));
+    let before = &text[container.as_usize()];
+    let mut after = String::with_capacity(before.len());
+    let mut copied = container.start as usize;
+    for edit in &edits {
+        after.push_str(&text[copied..edit.range.start as usize]);
+        after.push_str(&edit.replacement);
+        copied = edit.range.end as usize;
+    }
+    after.push_str(&text[copied..container.end as usize]);
+    let (before, after) = (parse(before).errors, parse(&after).errors);
+    let duplicates = |errors: &[crate::syntax::SyntaxError]| {
+        errors
+            .iter()
+            .filter(|e| matches!(e.kind, SyntaxErrorKind::DuplicateKey { .. }))
+            .count()
+    };
+    after.len() <= before.len() && duplicates(&after) <= duplicates(&before)
+}
+
+/// The range of the innermost object or array whose brackets strictly
+/// enclose `from..to`.
+fn containing(tree: &Tree<'_>, from: u32, to: u32) -> Option<TextRange> {
+    let (mut node, _) = tree.node_at(from as usize)?;
+    loop {
+        let range = tree.range(node);
+        let container = matches!(tree.kind(node), NodeKind::Object(_) | NodeKind::Array(_));
+        if container && range.start < from && to < range.end {
+            return Some(range);
+        }
+        node = tree.node(node).parent?;
+    }
+}
 
 /// The edit that removes `item` from `array`, with the comma that separates it
 /// from its neighbour and the white space before the next element:
@@ -326,6 +392,54 @@ mod tests {
         assert!(
             insert_first_member(&parsed.tree, text, root, "Version", "\"2012-10-17\"").is_none()
         );
+    }
+
+    fn fix(edits: &[(usize, usize, &str)]) -> Fix {
+        Fix {
+            title: String::new(),
+            applicability: crate::Applicability::Safe,
+            edits: edits
+                .iter()
+                .map(|&(start, end, replacement)| TextEdit {
+                    range: TextRange::new(start, end),
+                    replacement: replacement.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn a_fix_is_sound_only_if_it_keeps_the_json_as_valid() {
+        let text = r#"{"Statement": [{"Effect": "Allow", "Sid": "é"}], "Version": "1"}"#;
+        let tree = parse(text).tree;
+        let at = |needle: &str| text.find(needle).unwrap();
+        let allow = at("\"Allow\"");
+        let sound = |edits: &[(usize, usize, &str)]| fix_is_sound(text, &tree, &fix(edits));
+        // Renaming a value, adding a member, removing one: still valid.
+        assert!(sound(&[(allow, allow + 7, "\"Deny\"")]));
+        assert!(sound(&[(at(", \"Sid\""), at("}]"), "")]));
+        assert!(sound(&[(1, 1, "\"Id\": \"x\", ")]));
+        // A duplicate key, a broken string, a dangling comma: refused.
+        assert!(!sound(&[(at("\"Sid\""), at("\"Sid\"") + 5, "\"Effect\"")]));
+        assert!(!sound(&[(allow, allow + 1, "")]));
+        assert!(!sound(&[(at("}]"), at("}]"), ",")]));
+        // Edits that overlap, start together, leave the text or split `é`.
+        assert!(!sound(&[
+            (allow, allow + 4, "\"a"),
+            (allow + 2, allow + 7, "b\"")
+        ]));
+        assert!(!sound(&[(allow, allow, "1"), (allow, allow + 7, "2")]));
+        assert!(!sound(&[(text.len(), text.len() + 1, "")]));
+        let e = at("é");
+        assert!(!sound(&[(e + 1, e + 2, "e")]));
+        // No edits at all is no fix.
+        assert!(!sound(&[]));
+        // Text that was broken before may stay as broken, not get worse.
+        let broken = r#"{"a": [1,], "b": x}"#;
+        let tree = parse(broken).tree;
+        let b = broken.find('x').unwrap();
+        assert!(fix_is_sound(broken, &tree, &fix(&[(b, b + 1, "2")])));
+        assert!(!fix_is_sound(broken, &tree, &fix(&[(b, b + 1, "y z")])));
     }
 
     #[test]

@@ -121,6 +121,9 @@ pub struct ServiceCheck {
     pub profile: ServiceProfile,
     pub callers: Vec<Caller>,
     pub outcomes: Vec<RequestOutcome>,
+    /// Not every region, bucket, file system, caller or request the policy
+    /// names was checked (see `profile::MAX_VALUES`, `requests::MAX_REQUESTS`).
+    pub truncated: bool,
 }
 
 impl ServiceCheck {
@@ -159,8 +162,9 @@ pub fn check_service(
     unclaimed: &[usize],
     elsewhere: ReportedElsewhere,
 ) -> ServiceCheck {
-    let callers = callers(&profile, reading);
-    let requests = requests(&profile, &callers, reading);
+    let (callers, more_callers) = callers(&profile, reading);
+    let (requests, more_requests) = requests(&profile, &callers, reading);
+    let truncated = profile.truncated || more_callers || more_requests;
     let linked_role = profile.service.model().caller.kind == CallerKind::ServiceLinkedRole;
     let iam_policies_apply = profile.service.model().caller.iam_policies_apply;
 
@@ -266,6 +270,7 @@ pub fn check_service(
         profile,
         callers,
         outcomes,
+        truncated,
     }
 }
 

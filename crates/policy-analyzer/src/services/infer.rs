@@ -7,7 +7,7 @@
 use super::model::{CallerKind, ServiceId};
 use super::profile::{
     is_account_id, representative, BucketKeys, Evidence, Origin, Profile, Reason, ResourceEvidence,
-    ServiceProfile, Valued,
+    ServiceProfile, Valued, MAX_VALUES,
 };
 use super::reading::{PolicyReading, S3ArnForm, StatementReading};
 use crate::eval::PrincipalValue;
@@ -181,8 +181,15 @@ fn evidence(
     })
 }
 
-fn push_unique(list: &mut Vec<Valued>, valued: Valued) {
-    if !list.iter().any(|v| v.value == valued.value) {
+/// Adds a value not yet in the list; past [`MAX_VALUES`] it only notes that
+/// there were more.
+fn push_unique(list: &mut Vec<Valued>, valued: Valued, truncated: &mut bool) {
+    if list.iter().any(|v| v.value == valued.value) {
+        return;
+    }
+    if list.len() >= MAX_VALUES {
+        *truncated = true;
+    } else {
         list.push(valued);
     }
 }
@@ -197,6 +204,7 @@ fn profile_for(
     let model = service.model();
     let statements: Vec<&StatementReading<'_>> = reading.meant_for(service).collect();
     let linked_role = model.caller.kind == CallerKind::ServiceLinkedRole;
+    let mut truncated = false;
 
     // kms:ViaService regions: the service's region, or the bucket's for the
     // S3 link (the configured `region` stands in for an unset `bucket-region`,
@@ -230,6 +238,7 @@ fn profile_for(
                                 value: region.to_string(),
                                 origin: evidence(statement, what, via.text.value.range),
                             },
+                            &mut truncated,
                         );
                     }
                 }
@@ -245,6 +254,7 @@ fn profile_for(
                                     value: region.to_string(),
                                     origin: evidence(statement, what, sp.text.range),
                                 },
+                                &mut truncated,
                             );
                         }
                     }
@@ -285,6 +295,7 @@ fn profile_for(
                                     value: bucket.to_string(),
                                     origin: evidence(statement, what, context.text.value.range),
                                 },
+                                &mut truncated,
                             );
                         }
                     }
@@ -314,6 +325,7 @@ fn profile_for(
                                     value: id.to_string(),
                                     origin: evidence(statement, what, role.range),
                                 },
+                                &mut truncated,
                             );
                         }
                     }
@@ -338,6 +350,7 @@ fn profile_for(
             None => declared.key_spec.clone(),
         },
         callers: config.callers.clone(),
+        truncated,
     }
 }
 

@@ -9,7 +9,7 @@
 //! the configuration may name them instead.
 
 use super::model::{CallerKind, Need, ServiceId, Vars};
-use super::profile::{is_account_id, representative, Origin, ServiceProfile, Valued};
+use super::profile::{is_account_id, representative, Origin, ServiceProfile, Valued, MAX_VALUES};
 use super::reading::{ConditionText, PolicyReading, S3ArnForm, StatementReading};
 use crate::catalog::catalog;
 use crate::eval::{PrincipalValue, Request, RequestPrincipal};
@@ -83,17 +83,24 @@ pub struct ServiceRequest {
     via_service: String,
 }
 
-/// The callers of a service.
-pub fn callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Caller> {
-    let mut callers = collect_callers(profile, reading);
-    mark_unknown_accounts(&mut callers, profile, reading);
-    callers
+/// The callers of a service (at most [`MAX_VALUES`]), and whether there were
+/// more.
+pub fn callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> (Vec<Caller>, bool) {
+    let mut out = Callers::default();
+    collect_callers(&mut out, profile, reading);
+    mark_unknown_accounts(&mut out.list, profile, reading);
+    (out.list, out.truncated)
 }
 
-fn collect_callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec<Caller> {
+#[derive(Default)]
+struct Callers {
+    list: Vec<Caller>,
+    truncated: bool,
+}
+
+fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &PolicyReading<'_>) {
     let model = profile.service.model();
     let statements: Vec<&StatementReading<'_>> = reading.meant_for(profile.service).collect();
-    let mut out: Vec<Caller> = Vec::new();
 
     if model.caller.kind == CallerKind::ServiceLinkedRole {
         for id in &profile.resource_ids {
@@ -129,19 +136,16 @@ fn collect_callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec
                 .flat_map(|s| s.session_user_ids.iter())
                 .find_map(|u| u.role_id)
                 .unwrap_or(representative::ROLE_ID);
-            add(
-                &mut out,
-                Caller {
-                    principal: RequestPrincipal::Iam { arn, account },
-                    representative: id.is_representative(),
-                    linked_role: true,
-                    origins,
-                    role_id: Some(role_id.to_string()),
-                    account_known: true,
-                },
-            );
+            out.add(Caller {
+                principal: RequestPrincipal::Iam { arn, account },
+                representative: id.is_representative(),
+                linked_role: true,
+                origins,
+                role_id: Some(role_id.to_string()),
+                account_known: true,
+            });
         }
-        return out;
+        return;
     }
 
     if !profile.callers.is_empty() {
@@ -158,19 +162,16 @@ fn collect_callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec
                     account,
                 }
             };
-            add(
-                &mut out,
-                Caller {
-                    principal,
-                    representative: is_account_id(arn),
-                    linked_role: false,
-                    origins: Vec::new(),
-                    role_id: None,
-                    account_known: true,
-                },
-            );
+            out.add(Caller {
+                principal,
+                representative: is_account_id(arn),
+                linked_role: false,
+                origins: Vec::new(),
+                role_id: None,
+                account_known: true,
+            });
         }
-        return out;
+        return;
     }
 
     let configured_account = profile
@@ -199,17 +200,14 @@ fn collect_callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec
                 })
                 .unwrap_or(fallback_account);
             let arn_hint = identity_value(statement, "aws:PrincipalArn");
-            add(
-                &mut out,
-                Caller {
-                    principal: representative_principal(account, arn_hint.as_deref()),
-                    representative: true,
-                    linked_role: false,
-                    origins: vec![statement.index],
-                    role_id: None,
-                    account_known: true,
-                },
-            );
+            out.add(Caller {
+                principal: representative_principal(account, arn_hint.as_deref()),
+                representative: true,
+                linked_role: false,
+                origins: vec![statement.index],
+                role_id: None,
+                account_known: true,
+            });
         }
         for principal in &statement.aws_principals {
             let caller = match PrincipalValue::parse(Some(PrincipalKind::Aws), principal.value) {
@@ -243,24 +241,20 @@ fn collect_callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> Vec
                 },
                 _ => continue,
             };
-            add(&mut out, caller);
+            out.add(caller);
         }
     }
-    if out.is_empty() {
+    if out.list.is_empty() {
         // No statement names a caller: someone in the callers' account.
-        add(
-            &mut out,
-            Caller {
-                principal: representative_principal(fallback_account, None),
-                representative: true,
-                linked_role: false,
-                origins: Vec::new(),
-                role_id: None,
-                account_known: true,
-            },
-        );
+        out.add(Caller {
+            principal: representative_principal(fallback_account, None),
+            representative: true,
+            linked_role: false,
+            origins: Vec::new(),
+            role_id: None,
+            account_known: true,
+        });
     }
-    out
 }
 
 /// Marks the callers whose account neither the profile nor the policy names.
@@ -285,17 +279,32 @@ fn mark_unknown_accounts(
     }
 }
 
-/// Adds a caller, merging the origins of one already there.
-fn add(callers: &mut Vec<Caller>, caller: Caller) {
-    match callers.iter_mut().find(|c| c.principal == caller.principal) {
-        Some(existing) => {
-            for origin in caller.origins {
-                if !existing.origins.contains(&origin) {
-                    existing.origins.push(origin);
+impl Callers {
+    /// Adds a caller, merging the origins of one already there; past
+    /// [`MAX_VALUES`] callers it only notes that there were more.
+    fn add(&mut self, caller: Caller) {
+        match self
+            .list
+            .iter_mut()
+            .find(|c| c.principal == caller.principal)
+        {
+            Some(existing) => {
+                // Origins are statement indices, kept in order: a thousand
+                // statements for one caller must not cost a million compares.
+                for origin in caller.origins {
+                    if let Err(at) = existing.origins.binary_search(&origin) {
+                        existing.origins.insert(at, origin);
+                    }
+                }
+            }
+            None => {
+                if self.list.len() >= MAX_VALUES {
+                    self.truncated = true;
+                } else {
+                    self.list.push(caller);
                 }
             }
         }
-        None => callers.push(caller),
     }
 }
 
@@ -338,14 +347,34 @@ fn instantiate(condition: &ConditionText<'_>) -> String {
     }
 }
 
-/// Every request of a service, for every caller.
+/// At most this many requests of one service are evaluated. A key serving a
+/// few file systems makes a few dozen.
+pub const MAX_REQUESTS: usize = 512;
+
+/// Each request is evaluated against every statement, and its evaluation
+/// keeps why each statement missed: in a policy of thousands of statements,
+/// fewer requests are evaluated, so that one service costs at most about
+/// this many statement evaluations (but at least [`MIN_REQUESTS`] requests).
+/// Time and memory then grow with the statements, not their square.
+const STATEMENT_EVALUATIONS: usize = 1_000_000;
+const MIN_REQUESTS: usize = 16;
+
+/// How many requests of one service are evaluated in a policy of this many
+/// statements.
+pub fn request_limit(statements: usize) -> usize {
+    (STATEMENT_EVALUATIONS / statements.max(1)).clamp(MIN_REQUESTS, MAX_REQUESTS)
+}
+
+/// Every request of a service, for every caller (at most [`request_limit`]),
+/// and whether there were more.
 pub fn requests(
     profile: &ServiceProfile,
     callers: &[Caller],
     reading: &PolicyReading<'_>,
-) -> Vec<ServiceRequest> {
+) -> (Vec<ServiceRequest>, bool) {
     let model = profile.service.model();
     let mut out = Vec::new();
+    let limit = request_limit(reading.statements.len());
     let linked = model.caller.kind == CallerKind::ServiceLinkedRole;
     let bucket_key_variants: &[bool] = if linked {
         profile.bucket_keys.variants()
@@ -370,6 +399,9 @@ pub fn requests(
                 for &bucket_keys in bucket_key_variants {
                     for permission in model.permissions.iter().filter(|p| p.need.is_checked()) {
                         for action in &permission.actions {
+                            if out.len() >= limit {
+                                return (out, true);
+                            }
                             out.push(ServiceRequest {
                                 service: profile.service,
                                 caller: caller_index,
@@ -387,7 +419,7 @@ pub fn requests(
             }
         }
     }
-    out
+    (out, false)
 }
 
 impl ServiceRequest {
@@ -444,7 +476,7 @@ impl ServiceRequest {
 fn own_values<'v>(values: &'v [Valued], caller: &Caller) -> Vec<&'v Valued> {
     let own: Vec<&Valued> = values
         .iter()
-        .filter(|v| matches!(&v.origin, Origin::Policy(e) if caller.origins.contains(&e.statement)))
+        .filter(|v| matches!(&v.origin, Origin::Policy(e) if caller.origins.binary_search(&e.statement).is_ok()))
         .collect();
     if own.is_empty() {
         values.iter().collect()

@@ -71,7 +71,7 @@ pub fn analyze_module(
         }
     }
     HostAnalysis {
-        diagnostics,
+        diagnostics: crate::rules::bound_findings(diagnostics, &options.rules),
         policies: count,
         services,
     }
@@ -252,10 +252,9 @@ pub fn analyze_template(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAna
     let template = match hcl_edit::parser::parse_template(file.text) {
         Ok(t) => t,
         Err(e) => {
-            let offset = e.location().offset().min(file.text.len());
             let at = crate::host::Location {
                 file: path.clone(),
-                range: crate::text::TextRange::new(offset, (offset + 1).min(file.text.len())),
+                range: crate::host::char_at(file.text, e.location().offset()),
             };
             diagnostics.extend(crate::host::report(
                 &crate::rules::syntax::invalid_hcl::RULE,
@@ -323,7 +322,7 @@ pub fn analyze_template(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAna
     services.extend(findings.services);
     diagnostics.extend(findings.diagnostics);
     HostAnalysis {
-        diagnostics,
+        diagnostics: crate::rules::bound_findings(diagnostics, &options.rules),
         policies: 1,
         services,
     }

@@ -96,7 +96,17 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 if out.full() {
                     return;
                 }
-                let (reason, suggestion) = match classify(ctx, v.value) {
+                let class = classify(ctx, v.value);
+                let unknown = matches!(
+                    class,
+                    ActionClass::KmsUnknown | ActionClass::BadPrefix { .. }
+                );
+                if unknown && out.is_full() {
+                    // Only counted: spare the search for what was meant.
+                    out.push(out.diagnostic(v.range, String::new()));
+                    continue;
+                }
+                let (reason, suggestion) = match class {
                     ActionClass::KmsUnknown if v.value.eq_ignore_ascii_case("kms:ReEncrypt") => (
                         "is not a KMS action: re-encryption is authorized as `kms:ReEncryptFrom` (on the source key) and `kms:ReEncryptTo` (on the destination key), which the FSx, File Cache and EFS guides call \"kms:ReEncrypt\"".to_string(),
                         Some("kms:ReEncrypt*".to_string()),

@@ -86,14 +86,11 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 .any(|k| k.key.value.eq_ignore_ascii_case(new));
             d = d.with_help(format!("write `{new}`"));
             if !clash {
-                d = d.with_fix_opt(fix::verified(
-                    ctx,
-                    Fix {
-                        title: format!("Replace with `{new}`"),
-                        applicability: Applicability::Safe,
-                        edits: vec![fix::string_edit(ctx, entry.key.key.range, name, new)],
-                    },
-                ));
+                d = d.with_fix_opt(Some(Fix {
+                    title: format!("Replace with `{new}`"),
+                    applicability: Applicability::Safe,
+                    edits: vec![fix::string_edit(ctx, entry.key.key.range, name, new)],
+                }));
             }
         }
         out.push(d);

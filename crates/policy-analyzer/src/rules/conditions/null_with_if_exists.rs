@@ -81,15 +81,13 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 )
             };
             let keys: Vec<usize> = (0..op_entry.keys.len()).collect();
-            let fix = fix::move_keys(ctx, block, index, &keys, "Null").and_then(|edits| {
-                fix::verified(
-                    ctx,
-                    Fix {
-                        title: "Use `Null`".to_string(),
-                        applicability: Applicability::Safe,
-                        edits,
-                    },
-                )
+            let fix = out.fix(|| {
+                let edits = fix::move_keys(ctx, block, index, &keys, "Null")?;
+                Some(Fix {
+                    title: "Use `Null`".to_string(),
+                    applicability: Applicability::Safe,
+                    edits,
+                })
             });
             let d = out
                 .diagnostic(op_entry.name.range, message)

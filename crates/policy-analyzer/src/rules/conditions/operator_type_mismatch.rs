@@ -233,7 +233,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             Some(t) => {
                 let name = t.name();
                 d = d.with_help(format!("use `{name}` for {}", code(entry.key_name())));
-                d = d.with_fix_opt(move_fix(ctx, &entry, &name));
+                d = d.with_fix_opt(out.fix(|| move_fix(ctx, &entry, &name)));
             }
             None => {
                 d = d.with_help(format!(
@@ -259,14 +259,11 @@ fn move_fix(ctx: &Context<'_>, entry: &Entry<'_, '_>, target: &str) -> Option<Fi
         .iter()
         .position(|k| std::ptr::eq(k, entry.key))?;
     let edits = fix::move_keys(ctx, entry.block, source, &[key], target)?;
-    fix::verified(
-        ctx,
-        Fix {
-            title: format!("Compare {} with `{target}`", code(entry.key_name())),
-            applicability: Applicability::Unsafe,
-            edits,
-        },
-    )
+    Some(Fix {
+        title: format!("Compare {} with `{target}`", code(entry.key_name())),
+        applicability: Applicability::Unsafe,
+        edits,
+    })
 }
 
 #[cfg(test)]

@@ -130,7 +130,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             .diagnostic(entry.key.key.range, message)
             .with_related(entry.op.name.range, format!("`{q}` qualifier"))
             .with_help(format!("remove `{q}`: use `{plain}`"))
-            .with_fix_opt(plain_fix(ctx, &entry, &plain, safe))
+            .with_fix_opt(out.fix(|| plain_fix(ctx, &entry, &plain, safe)))
             .at_node(ctx.tree, entry.key.value_node);
         out.push(at_most(d, cap));
     }
@@ -166,16 +166,13 @@ fn plain_fix(ctx: &Context<'_>, entry: &Entry<'_, '_>, plain: &str, safe: bool) 
             .position(|k| std::ptr::eq(k, entry.key))?]
     };
     let edits = fix::move_keys(ctx, entry.block, source, &keys, plain)?;
-    fix::verified(
-        ctx,
-        Fix {
-            title: format!("Use `{plain}`"),
-            applicability: if safe {
-                Applicability::Safe
-            } else {
-                Applicability::Unsafe
-            },
-            edits,
+    Some(Fix {
+        title: format!("Use `{plain}`"),
+        applicability: if safe {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
         },
-    )
+        edits,
+    })
 }

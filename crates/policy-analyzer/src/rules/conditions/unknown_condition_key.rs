@@ -202,7 +202,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                             ),
                         )
                         .with_help(format!("write `{canonical}` for consistency"))
-                        .with_fix_opt(fix::verified(ctx, fix))
+                        .with_fix_opt(Some(fix))
                         .at_node(ctx.tree, entry.key.value_node);
                     out.push(at_most(d, Severity::Hint));
                 }
@@ -213,6 +213,11 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
 }
 
 fn report_unknown(ctx: &Context<'_>, out: &mut Emitter<'_>, entry: &Entry<'_, '_>) {
+    if out.is_full() {
+        // Only counted: spare the search for what was meant.
+        out.push(out.diagnostic(entry.key.key.range, String::new()));
+        return;
+    }
     let name = entry.key_name();
     let label = entry.statement.label();
     let consequence = absent_consequence(entry);
@@ -266,14 +271,11 @@ fn report_unknown(ctx: &Context<'_>, out: &mut Emitter<'_>, entry: &Entry<'_, '_
                 ),
             )
             .with_help(format!("write `{s}`"))
-            .with_fix_opt(fix::verified(
-                ctx,
-                Fix {
+            .with_fix_opt(Some(Fix {
                     title: format!("Replace with `{s}`"),
                     applicability: Applicability::Unsafe,
                     edits: vec![fix::string_edit(ctx, entry.key.key.range, name, s)],
-                },
-            )),
+                })),
         (None, Some(svc)) if svc != "kms" && svc != "aws" => out
             .diagnostic(
                 entry.key.key.range,
@@ -323,14 +325,11 @@ fn check_context_key(ctx: &Context<'_>, out: &mut Emitter<'_>, entry: &Entry<'_,
             ),
         )
         .with_help(format!("write `{fixed}`"))
-        .with_fix_opt(fix::verified(
-            ctx,
-            Fix {
+        .with_fix_opt(Some(Fix {
                 title: format!("Replace with `{fixed}`"),
                 applicability: Applicability::Unsafe,
                 edits: vec![fix::string_edit(ctx, entry.key.key.range, name, &fixed)],
-            },
-        ))
+            }))
         .at_node(ctx.tree, entry.key.value_node);
     out.push(at_most(d, Severity::Warning));
 }

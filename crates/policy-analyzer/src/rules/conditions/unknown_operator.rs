@@ -191,19 +191,21 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                         crate::syntax::NodeKind::Object(_)
                     )
                 {
-                    let inner = dedent(
-                        ctx.slice(ctx.tree.range(op.value_node)),
-                        indent_at(ctx.text, op.name.range.start as usize).saturating_sub(
-                            indent_at(ctx.text, block.element.key_range.start as usize),
-                        ),
-                    );
-                    let fix = Fix::replace(
-                        "Lift the inner operators out of the nested `Condition`",
-                        ctx.tree.range(block.element.value),
-                        inner,
-                    )
-                    .unsafe_();
-                    d = d.with_fix_opt(fix::verified(ctx, fix));
+                    let fix = out.fix(|| {
+                        let inner = dedent(
+                            ctx.slice(ctx.tree.range(op.value_node)),
+                            indent_at(ctx.text, op.name.range.start as usize).saturating_sub(
+                                indent_at(ctx.text, block.element.key_range.start as usize),
+                            ),
+                        );
+                        let fix = Fix::replace(
+                            "Lift the inner operators out of the nested `Condition`",
+                            ctx.tree.range(block.element.value),
+                            inner,
+                        );
+                        Some(fix.unsafe_())
+                    });
+                    d = d.with_fix_opt(fix);
                 }
                 out.push(d.at_node(ctx.tree, op.value_node));
                 continue;
@@ -228,7 +230,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                         .with_help(format!(
                             "write `{canonical}`: IAM documents operator names with one spelling, and whether AWS accepts another casing is not documented"
                         ))
-                        .with_fix_opt(fix::verified(ctx, fix));
+                        .with_fix_opt(Some(fix));
                     out.push(at_most(
                         d.at_node(ctx.tree, op.value_node),
                         Severity::Warning,
@@ -270,7 +272,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     };
                     out.diagnostic(op.name.range, message)
                         .with_help(format!("write `{one}`"))
-                        .with_fix_opt(fix::verified(ctx, fix))
+                        .with_fix_opt(Some(fix))
                 }
                 [] => out.diagnostic(op.name.range, message).with_help(
                     "use one of IAM's operators: String*, Numeric*, Date*, Bool, BinaryEquals, IpAddress, NotIpAddress, Arn* or Null (for partial string matches, `StringLike` with `*` and `?`)",

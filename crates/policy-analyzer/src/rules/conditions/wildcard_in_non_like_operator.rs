@@ -161,7 +161,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         for other in wild.iter().skip(1) {
             d = d.with_related(other.range, "also compared literally");
         }
-        d = d.with_fix_opt(like_fix(ctx, &entry, &target, op.base.ignores_case()));
+        d = d.with_fix_opt(out.fix(|| like_fix(ctx, &entry, &target, op.base.ignores_case())));
         out.push(d);
     }
 }
@@ -197,18 +197,15 @@ fn like_fix(
     } else {
         format!("Compare {} with `{target}`", code(entry.key_name()))
     };
-    fix::verified(
-        ctx,
-        Fix {
-            title,
-            applicability: if ignore_case {
-                Applicability::Unsafe
-            } else {
-                Applicability::Safe
-            },
-            edits,
+    Some(Fix {
+        title,
+        applicability: if ignore_case {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
         },
-    )
+        edits,
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::eval::search::find_request_through;
+use crate::eval::search::{RequestSearch, MAX_SEARCHED_STATEMENTS};
 use crate::eval::{
     action_matches, covers_action, EvalOptions, PrincipalValue, RequestContext, RequestPrincipal,
 };
@@ -69,6 +69,8 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let options = EvalOptions::default();
     let mut direct = RequestContext::new();
     direct.set("kms:GrantIsForAWSResource", "false");
+    let search = RequestSearch::new(ctx.policy, &options);
+    let mut searched = 0;
     for statement in &ctx.policy.statements {
         if !statement.is_allow() || !covers_action(statement, "kms:CreateGrant") {
             continue;
@@ -110,17 +112,20 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 },
             )
             .collect();
+        if searched == MAX_SEARCHED_STATEMENTS {
+            return;
+        }
+        searched += 1;
         let found = grantees.into_iter().find(|(principal, _)| {
-            find_request_through(
-                ctx.policy,
-                statement.index,
-                principal.clone(),
-                "kms:CreateGrant",
-                &direct,
-                &["kms:ViaService"],
-                &options,
-            )
-            .is_some()
+            search
+                .request_through(
+                    statement.index,
+                    principal.clone(),
+                    "kms:CreateGrant",
+                    &direct,
+                    &["kms:ViaService"],
+                )
+                .is_some()
         });
         let Some((_, who)) = found else {
             continue;

@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::eval::search::{OutsideAccessSearch, OutsideCaller, Witness};
+use crate::eval::search::{OutsideAccessSearch, OutsideCaller, Witness, MAX_SEARCHED_STATEMENTS};
 use crate::eval::{covers_action, evaluate_with, EvalOptions, RequestPrincipal};
 use crate::model::{BaseOperator, Statement};
 use crate::rules::security::{join_names, key_account};
@@ -109,9 +109,18 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             covered != 0 && covered != DATA_ACTIONS.len()
         }
     });
+    let mut searched = 0;
     for statement in &ctx.policy.statements {
         if !statement.is_allow() {
             continue;
+        }
+        // Only statements that may admit an outsider take a search; past as
+        // many as a rule searches through, the rest are not judged.
+        if search.may_admit(statement.index, &OutsideCaller::PUBLIC) {
+            if searched == MAX_SEARCHED_STATEMENTS {
+                break;
+            }
+            searched += 1;
         }
         let mut exposed = Vec::new();
         let mut first: Option<Witness> = None;

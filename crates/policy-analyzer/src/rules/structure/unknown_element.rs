@@ -189,6 +189,11 @@ fn report(
     place: &str,
     at: Where,
 ) {
+    if out.is_full() {
+        // Only counted: spare the search for a suggestion and a clash.
+        out.push(out.diagnostic(m.key_range, String::new()));
+        return;
+    }
     let key = m.key.as_ref();
     // A key a host could not resolve (a `dynamic` block's unknown
     // iterator) may be any element: nothing to say about it.
