@@ -25,9 +25,8 @@ readonly MAX_RSS_MB=1024
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 
-if [[ ! -x $BIN ]]; then
-  cargo build --release --locked --bin policy-check
-fi
+# Always through cargo: a binary left from an older checkout would measure old code.
+cargo build --release --locked --bin policy-check
 
 # family -> N (2N is measured too); each N takes about 0.1 s or more.
 declare -A SIZE=(
