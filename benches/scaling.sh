@@ -37,6 +37,7 @@ declare -A SIZE=(
   [line]=20000
   [duplicates]=40000
   [surrogates]=400000
+  [repeats]=5000
   [yaml-keys]=1500
   [yaml-anchors]=300
   [yaml-line]=60000
@@ -46,7 +47,7 @@ declare -A SIZE=(
   [tf-laughs]=200
   [tf-strings]=200
 )
-readonly ORDER=(services findings values keys line duplicates surrogates
+readonly ORDER=(services findings values keys line duplicates surrogates repeats
   yaml-keys yaml-anchors yaml-line yaml-laughs tf-keys tf-line tf-laughs tf-strings)
 
 # The file name of a family's input: the reader it needs.
@@ -119,6 +120,10 @@ elif family == "surrogates":
     # Lone surrogate escapes in one string.
     text = ('{"Version": "2012-10-17", "Statement": [{"Sid": "' + "\\ud800" * n + '", "Effect": "Allow", '
             '"Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}')
+elif family == "repeats":
+    # Distinct statements, each repeated: one redundant-statement finding
+    # and fix each, every fix re-reading the Statement array.
+    text = policy([statement(Action=f"kms:Decrypt{i}") for i in range(n) for _ in range(2)])
 elif family.startswith("yaml-"):
     head = ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n")
     def key(name, statements, extra=""):

@@ -125,11 +125,13 @@ pub(crate) fn analyze_policy(
     }
     // A finding located in a host file (the key's resource context) has its
     // edits there, not in `text`: the host checks those (see `host`).
+    let mut checker = rules::edits::FixChecker::new(
+        text,
+        &parse.tree,
+        rules::edits::FixChecker::budget_for(text),
+    );
     for d in diagnostics.iter_mut().filter(|d| d.file.is_none()) {
-        if d.fix
-            .as_ref()
-            .is_some_and(|fix| !rules::edits::fix_is_sound(text, &parse.tree, fix))
-        {
+        if d.fix.as_ref().is_some_and(|fix| !checker.is_sound(fix)) {
             d.fix = None;
         }
     }

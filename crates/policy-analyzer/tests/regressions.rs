@@ -391,3 +391,36 @@ fn locals_that_repeat_each_other_are_not_expanded_without_end() {
         started.elapsed()
     );
 }
+
+/// Fuzz (terraform): a policy in a heredoc ending in an unterminated `/*`
+/// comment got PC003's fix "Delete the comment", whose edit took the
+/// heredoc's last line break with it and joined `EOT` to the line before:
+/// the module no longer read. A fix that leaves a module file unreadable
+/// is not offered.
+#[test]
+fn a_fix_never_breaks_the_heredoc_it_edits() {
+    use policy_analyzer::host::{terraform, HostFile, NoFiles};
+    let text = "resource \"aws_kms_key\" \"k\" {\n  policy = <<EOT\n{\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"}, \"Action\": \"kms:*\", \"Resource\": \"*\"}]} /* open\nEOT\n}\n";
+    assert!(hcl_edit::parser::parse_body(text).is_ok());
+    let file = HostFile {
+        path: "main.tf",
+        text,
+    };
+    let analysis = terraform::analyze_module(&[file], &NoFiles, &AnalyzeOptions::default());
+    assert!(
+        analysis.diagnostics.iter().any(|d| d.code == "PC003"),
+        "{:?}",
+        analysis.diagnostics
+    );
+    for d in &analysis.diagnostics {
+        if let Some(fix) = &d.fix {
+            let fixed = fix.apply(text);
+            assert!(
+                hcl_edit::parser::parse_body(&fixed).is_ok(),
+                "{}: {}\n{fixed}",
+                d.code,
+                fix.title
+            );
+        }
+    }
+}

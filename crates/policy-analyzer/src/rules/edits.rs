@@ -15,51 +15,103 @@ use crate::text::TextRange;
 /// and the smallest object or array holding them all reads with no more
 /// syntax errors, nor more duplicate keys, after the edits than before. So
 /// a fix never makes valid JSON invalid. `analyze` asks this of every fix it
-/// keeps; parsing only the container the edits touch, not the whole text,
-/// keeps a thousand fixes in a large file cheap.
+/// keeps (through a [`FixChecker`]); parsing only the container the edits
+/// touch, not the whole text, keeps a thousand fixes in a large file cheap.
+#[cfg(test)]
 pub(crate) fn fix_is_sound(text: &str, tree: &Tree<'_>, fix: &Fix) -> bool {
-    let mut edits: Vec<&TextEdit> = fix.edits.iter().collect();
-    edits.sort_by_key(|e| (e.range.start, e.range.end));
-    let in_text = |at: u32| text.is_char_boundary(at as usize);
-    let ordered = edits.windows(2).all(|pair| {
-        pair[0].range.end <= pair[1].range.start && pair[0].range.start < pair[1].range.start
-    });
-    let (Some(first), Some(last)) = (edits.first(), edits.last()) else {
-        return false;
-    };
-    if !ordered
-        || !edits
-            .iter()
-            .all(|e| e.range.start <= e.range.end && in_text(e.range.start) && in_text(e.range.end))
-    {
-        return false;
+    FixChecker::new(text, tree, usize::MAX).is_sound(fix)
+}
+
+/// [`fix_is_sound`] for the fixes of one document, within a budget of text
+/// re-read: a container many fixes edit (the `Statement` array, for
+/// redundant-statement's deletions) is read as it is once, not per fix,
+/// and past the budget a fix is not offered, since it cannot be checked.
+/// 200 fixes that each re-read a 2 MB `Statement` array took 7 s.
+pub(crate) struct FixChecker<'t, 'a> {
+    text: &'t str,
+    tree: &'t Tree<'a>,
+    /// Bytes that may still be parsed.
+    budget: usize,
+    /// For each container read as it is: its syntax errors and duplicate keys.
+    before: rustc_hash::FxHashMap<TextRange, (usize, usize)>,
+}
+
+impl<'t, 'a> FixChecker<'t, 'a> {
+    pub(crate) fn new(text: &'t str, tree: &'t Tree<'a>, budget: usize) -> Self {
+        FixChecker {
+            text,
+            tree,
+            budget,
+            before: Default::default(),
+        }
     }
-    let (from, to) = (
-        first.range.start,
-        edits
-            .iter()
-            .map(|e| e.range.end)
-            .max()
-            .unwrap_or(last.range.end),
-    );
-    let container = containing(tree, from, to).unwrap_or(TextRange::new(0, text.len()));
-    let before = &text[container.as_usize()];
-    let mut after = String::with_capacity(before.len());
-    let mut copied = container.start as usize;
-    for edit in &edits {
-        after.push_str(&text[copied..edit.range.start as usize]);
-        after.push_str(&edit.replacement);
-        copied = edit.range.end as usize;
+
+    /// The budget for a document: its text read 16 times, and 4 MiB, in
+    /// which a policy within KMS's 32 KB limit has room for over a hundred
+    /// fixes that each re-read all of it.
+    pub(crate) fn budget_for(text: &str) -> usize {
+        text.len().saturating_mul(16).saturating_add(4 << 20)
     }
-    after.push_str(&text[copied..container.end as usize]);
-    let (before, after) = (parse(before).errors, parse(&after).errors);
-    let duplicates = |errors: &[crate::syntax::SyntaxError]| {
-        errors
-            .iter()
-            .filter(|e| matches!(e.kind, SyntaxErrorKind::DuplicateKey { .. }))
-            .count()
-    };
-    after.len() <= before.len() && duplicates(&after) <= duplicates(&before)
+
+    pub(crate) fn is_sound(&mut self, fix: &Fix) -> bool {
+        let text = self.text;
+        let mut edits: Vec<&TextEdit> = fix.edits.iter().collect();
+        edits.sort_by_key(|e| (e.range.start, e.range.end));
+        let in_text = |at: u32| text.is_char_boundary(at as usize);
+        let ordered = edits.windows(2).all(|pair| {
+            pair[0].range.end <= pair[1].range.start && pair[0].range.start < pair[1].range.start
+        });
+        let (Some(first), Some(last)) = (edits.first(), edits.last()) else {
+            return false;
+        };
+        if !ordered
+            || !edits.iter().all(|e| {
+                e.range.start <= e.range.end && in_text(e.range.start) && in_text(e.range.end)
+            })
+        {
+            return false;
+        }
+        let (from, to) = (
+            first.range.start,
+            edits
+                .iter()
+                .map(|e| e.range.end)
+                .max()
+                .unwrap_or(last.range.end),
+        );
+        let container = containing(self.tree, from, to).unwrap_or(TextRange::new(0, text.len()));
+        let mut after = String::with_capacity(container.len());
+        let mut copied = container.start as usize;
+        for edit in &edits {
+            after.push_str(&text[copied..edit.range.start as usize]);
+            after.push_str(&edit.replacement);
+            copied = edit.range.end as usize;
+        }
+        after.push_str(&text[copied..container.end as usize]);
+        let cost = after.len()
+            + if self.before.contains_key(&container) {
+                0
+            } else {
+                container.len()
+            };
+        if cost > self.budget {
+            return false;
+        }
+        self.budget -= cost;
+        let counts = |errors: &[crate::syntax::SyntaxError]| {
+            let duplicates = errors
+                .iter()
+                .filter(|e| matches!(e.kind, SyntaxErrorKind::DuplicateKey { .. }))
+                .count();
+            (errors.len(), duplicates)
+        };
+        let before = *self
+            .before
+            .entry(container)
+            .or_insert_with(|| counts(&parse(&text[container.as_usize()]).errors));
+        let after = counts(&parse(&after).errors);
+        after.0 <= before.0 && after.1 <= before.1
+    }
 }
 
 /// The range of the innermost object or array whose brackets strictly

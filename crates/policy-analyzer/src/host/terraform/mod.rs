@@ -70,10 +70,46 @@ pub fn analyze_module(
             diagnostics.extend(findings.diagnostics);
         }
     }
+    let mut diagnostics = crate::rules::bound_findings(diagnostics, &options.rules);
+    keep_fixes_that_parse(&mut diagnostics, files);
     HostAnalysis {
-        diagnostics: crate::rules::bound_findings(diagnostics, &options.rules),
+        diagnostics,
         policies: count,
         services,
+    }
+}
+
+/// Drops the fixes after which a module file that read as HCL no longer
+/// does. The source map keeps an edit inside the text it maps, but a
+/// heredoc's last line break belongs to its syntax too: deleting an
+/// unterminated `/*` comment up to the end of the heredoc's text joined
+/// its closing marker to the line before (found by the terraform fuzz
+/// target). Each file is re-read at most 16 times its size and 4 MiB in
+/// all; past that, a fix is not offered, since it cannot be checked.
+fn keep_fixes_that_parse(diagnostics: &mut [crate::Diagnostic], files: &[HostFile<'_>]) {
+    let mut parsed: Vec<Option<bool>> = vec![None; files.len()];
+    let mut budget: Vec<usize> = files
+        .iter()
+        .map(|f| f.text.len().saturating_mul(16).saturating_add(4 << 20))
+        .collect();
+    for d in diagnostics.iter_mut().filter(|d| d.fix.is_some()) {
+        let Some(at) = files
+            .iter()
+            .position(|f| d.file.as_deref() == Some(f.path) && !f.path.ends_with(".json"))
+        else {
+            continue;
+        };
+        let text = files[at].text;
+        if !*parsed[at].get_or_insert_with(|| hcl_edit::parser::parse_body(text).is_ok()) {
+            continue;
+        }
+        let Some(fix) = &d.fix else { continue };
+        let fixed = fix.apply(text);
+        let sound = budget[at] >= fixed.len() && hcl_edit::parser::parse_body(&fixed).is_ok();
+        budget[at] = budget[at].saturating_sub(fixed.len());
+        if !sound {
+            d.fix = None;
+        }
     }
 }
 
