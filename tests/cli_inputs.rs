@@ -359,8 +359,10 @@ fn a_50_mb_file_is_checked() {
     let r = run(s.cmd().args(["--format", "json", "huge.json"]));
     assert!(r.code == 0 || r.code == 1, "{r:?}");
     assert_eq!(json(&r)["summary"]["files_checked"], 1);
+    // A guard against a hang, not a speed test (benches/ measure speed): a
+    // debug build on a busy 2-core machine takes about a minute.
     assert!(
-        started.elapsed().as_secs() < 60,
+        started.elapsed().as_secs() < 240,
         "took {:?}",
         started.elapsed()
     );
