@@ -63,6 +63,9 @@ const DOCUMENT_SELECTOR: { scheme: string; language?: string; pattern?: string }
 ];
 
 let client: LanguageClient | undefined;
+// The requests of the current client (set as soon as it is created, before it
+// has started).
+let requests: RequestGuard | undefined;
 // The open documents the server has published diagnostics for: the only
 // ones it has anything to say about. Hover, completion, symbol and code
 // action requests for any other document are answered here, empty, so that
@@ -138,6 +141,9 @@ export function activate(context: vscode.ExtensionContext): void {
         // These need a new process (or none). The running client is
         // stopped, not told: vscode-languageclient's own settings sync would
         // send to a client on its way out and report that as a failure.
+        // Its requests stop here and now, not when the stop's turn comes:
+        // the editor may ask for code actions in the same breath.
+        void requests?.retire();
         void serialize(async () => {
           await stopClient();
           if (config().get<boolean>('enable', true)) {
@@ -197,6 +203,8 @@ async function startClient(): Promise<void> {
   output.info(`Starting ${SERVER_NAME} (${lookup.source}): ${lookup.path}`);
   status.set({ kind: 'starting' });
 
+  const guard = new RequestGuard();
+  requests = guard;
   const serverOptions: ServerOptions = { command: lookup.path, transport: TransportKind.stdio };
   const clientOptions: LanguageClientOptions = {
     // The server decides which documents hold key policies, so it sees them all.
@@ -208,6 +216,10 @@ async function startClient(): Promise<void> {
       fileEvents: configWatcher,
     },
     outputChannel: output,
+    // Hover, completion, symbols and code actions go through the guard, so
+    // that a stop waits for those already sent and none is sent after it:
+    // vscode-languageclient reports a request that meets a stopped
+    // connection as a failure, in a notification.
     middleware: {
       // The server is told minSeverity too; filtering here as well keeps the
       // setting honest with a server that does not filter (yet).
@@ -225,16 +237,16 @@ async function startClient(): Promise<void> {
         );
       },
       provideHover(document, position, token, next) {
-        return spoken(document) ? next(document, position, token) : undefined;
+        return spoken(document) ? guard.forward(() => next(document, position, token)) : undefined;
       },
       provideCompletionItem(document, position, context, token, next) {
-        return spoken(document) ? next(document, position, context, token) : undefined;
+        return spoken(document) ? guard.forward(() => next(document, position, context, token)) : undefined;
       },
       provideDocumentSymbols(document, token, next) {
-        return spoken(document) ? next(document, token) : undefined;
+        return spoken(document) ? guard.forward(() => next(document, token)) : undefined;
       },
       provideCodeActions(document, range, context, token, next) {
-        return spoken(document) ? next(document, range, context, token) : undefined;
+        return spoken(document) ? guard.forward(() => next(document, range, context, token)) : undefined;
       },
     },
   };
@@ -267,6 +279,10 @@ async function startClient(): Promise<void> {
     // output channel; only make sure nothing is left running.
     output.error(`Failed to start ${lookup.path}: ${String(err)}`);
     status.set({ kind: 'failed', problem: String(err) });
+    if (requests === guard) {
+      requests = undefined;
+    }
+    await guard.retire();
     await next.dispose().catch(() => undefined);
   }
 }
@@ -277,12 +293,56 @@ function spoken(document: vscode.TextDocument): boolean {
 
 async function stopClient(): Promise<void> {
   const current = client;
+  const guard = requests;
   client = undefined;
+  requests = undefined;
   // A new server publishes afresh.
   spokenFor.clear();
   status.set({ kind: 'stopped' });
+  await guard?.retire();
   if (current) {
     await current.dispose().catch(() => undefined);
+  }
+}
+
+/**
+ * The requests one client sends on the editor's behalf. Once retired it sends
+ * no more, and its retirement completes when those already sent are
+ * answered (or after a second, for a server that does not answer).
+ */
+class RequestGuard {
+  private inFlight = 0;
+  private retirement: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
+
+  async forward<T>(send: () => vscode.ProviderResult<T>): Promise<T | null | undefined> {
+    if (this.retirement) {
+      return undefined;
+    }
+    this.inFlight += 1;
+    try {
+      return await send();
+    } finally {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) {
+        this.drained?.();
+      }
+    }
+  }
+
+  retire(): Promise<void> {
+    this.retirement ??= new Promise<void>((resolve) => {
+      if (this.inFlight === 0) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(resolve, 1000);
+      this.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    return this.retirement;
   }
 }
 
