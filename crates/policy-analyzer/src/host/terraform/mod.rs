@@ -84,13 +84,13 @@ pub fn analyze_module(
 /// heredoc's last line break belongs to its syntax too: deleting an
 /// unterminated `/*` comment up to the end of the heredoc's text joined
 /// its closing marker to the line before (found by the terraform fuzz
-/// target). Each file is re-read at most 16 times its size and 4 MiB in
+/// target). Each file is re-read at most 4 times its size and 1 MiB in
 /// all; past that, a fix is not offered, since it cannot be checked.
 fn keep_fixes_that_parse(diagnostics: &mut [crate::Diagnostic], files: &[HostFile<'_>]) {
     let mut parsed: Vec<Option<bool>> = vec![None; files.len()];
     let mut budget: Vec<usize> = files
         .iter()
-        .map(|f| f.text.len().saturating_mul(16).saturating_add(4 << 20))
+        .map(|f| f.text.len().saturating_mul(4).saturating_add(1 << 20))
         .collect();
     for d in diagnostics.iter_mut().filter(|d| d.fix.is_some()) {
         let Some(at) = files

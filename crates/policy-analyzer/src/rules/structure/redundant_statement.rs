@@ -87,7 +87,10 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         .collect();
     for group in groups.iter().filter(|g| g.len() > 1) {
         let (first, repeats) = (group[0], &group[1..]);
+        // A finding past the limits is only counted: its fix (a search of
+        // the Statement array) is not built.
         let fix = array
+            .filter(|_| !out.is_full())
             .and_then(|array| {
                 let nodes: Vec<NodeId> = repeats.iter().map(|s| s.node).collect();
                 remove_array_items(ctx.tree, ctx.text, array, &nodes)
