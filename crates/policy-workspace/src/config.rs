@@ -298,6 +298,25 @@ pub(crate) fn one_line(message: &str) -> String {
     }
 }
 
+/// A message with the control characters of the values it quotes escaped
+/// (`unknown rule `a\nb``): a TOML string may hold a newline, and a message
+/// stays on one line, as the CLI's `file:line: message` and the editor's
+/// status item need.
+pub(crate) fn escape_controls(message: String) -> String {
+    if !message.chars().any(char::is_control) {
+        return message;
+    }
+    let mut escaped = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
 /// A `[[profiles]]` entry, with the span of the whole entry for errors
 /// that have none of their own.
 type ProfileTable = (Option<Range<usize>>, InlineTable);
@@ -325,7 +344,7 @@ impl File<'_> {
             path: self.path.to_path_buf(),
             line: span.map(|s| self.line_of(s.start)),
             column: None,
-            message,
+            message: escape_controls(message),
             rule_pack: false,
         }
     }
@@ -813,6 +832,12 @@ reason = "reviewed"
         assert_eq!(e, "/repo/policy-check.toml:2: unknown rule `no-such-rule`");
         let e = error("[rules.severity]\nnope = \"info\"\n");
         assert_eq!(e, "/repo/policy-check.toml:2: unknown rule `nope`");
+        // A TOML string may hold a newline; the message stays on one line.
+        let e = error("[rules]\nselect = [\"unk\\nown-action\"]\n");
+        assert_eq!(
+            e,
+            "/repo/policy-check.toml:2: unknown rule `unk\\nown-action` (did you mean `unknown-action`?)"
+        );
     }
 
     #[test]
