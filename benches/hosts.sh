@@ -16,7 +16,9 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly BIN="${CARGO_TARGET_DIR:-target}/release/policy-check"
+# PROFILE=dist measures the published binaries' profile (see Cargo.toml).
+readonly PROFILE=${PROFILE:-release}
+readonly BIN="${CARGO_TARGET_DIR:-target}/$PROFILE/policy-check"
 readonly CORPORA=target/bench-hosts
 readonly RESULTS=target/bench-hosts.md
 readonly GNU_TIME=/usr/bin/time
@@ -61,8 +63,8 @@ policy_check_mean() {
   rm -f "$json"
 }
 
-say "building the release binary"
-cargo build --release --bin policy-check
+say "building the $PROFILE binary"
+cargo build --profile "$PROFILE" --bin policy-check
 command -v hyperfine >/dev/null || apt-get install -y -qq hyperfine >/dev/null
 [[ -x $GNU_TIME ]] || apt-get install -y -qq time >/dev/null
 command -v cfn-lint >/dev/null || pip install -q cfn-lint

@@ -10,7 +10,9 @@ set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-readonly BIN="${CARGO_TARGET_DIR:-target}/release/policy-check"
+# PROFILE=dist measures the published binaries' profile (see Cargo.toml).
+readonly PROFILE=${PROFILE:-release}
+readonly BIN="${CARGO_TARGET_DIR:-target}/$PROFILE/policy-check"
 readonly CORPORA=target/bench-corpus
 readonly RESULTS=target/bench-results.md
 readonly SHARED=../shared/corpus
@@ -80,8 +82,8 @@ time_loop() {
   echo "$name: mean ${MEAN_MS[$name]} ms, min ${MIN_MS[$name]} ms ($runs runs)"
 }
 
-say "building the release binary"
-cargo build --release --bin policy-check
+say "building the $PROFILE binary"
+cargo build --profile "$PROFILE" --bin policy-check
 
 generate 1k 1000
 generate 10k 10000

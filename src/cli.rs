@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
 use policy_analyzer::Severity;
 
 /// Checks AWS KMS key policies: syntax, structure, actions, conditions, what
@@ -17,7 +17,11 @@ use policy_analyzer::Severity;
     max_term_width = 100,
     after_help = "Rules: https://github.com/policy-check/policy-check/blob/main/docs/rules/README.md\nConfiguration: https://github.com/policy-check/policy-check/blob/main/docs/configuration.md"
 )]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Files and directories to check; `-` reads standard input. Directories
     /// are walked, respecting .gitignore. Default: the current directory.
     #[arg(value_name = "PATH")]
@@ -127,6 +131,36 @@ pub struct Args {
     pub quiet: bool,
 
     /// When to colour the human output.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run each rule of the rule packs over its own fixtures and compare its
+    /// findings with the expected file beside each fixture.
+    ///
+    /// A rule file NAME.toml keeps its fixtures in NAME/ beside it: `valid-*`
+    /// files (the rule must find nothing) and `invalid-*` files (it must find
+    /// something), each with its findings in FIXTURE.expected. Exit status: 0
+    /// when every fixture passes, 1 when one fails, 2 when a rule file has an
+    /// error or a fixture cannot be read.
+    TestRules(TestRulesArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TestRulesArgs {
+    /// A rule pack directory, or a directory with a policy-check.toml (its
+    /// packs) [default: the packs of the policy-check.toml that governs the
+    /// current directory].
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+
+    /// Write each fixture's expected file from what the rule finds now.
+    #[arg(long)]
+    pub update: bool,
+
+    /// When to colour PASS and FAIL.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto, value_name = "WHEN")]
     pub color: ColorChoice,
 }

@@ -6,6 +6,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
+use policy_analyzer::user_rules::{UserRule, UserRules};
 use policy_analyzer::{all_rules, Rule};
 
 pub const REPOSITORY: &str = "https://github.com/policy-check/policy-check";
@@ -54,9 +55,21 @@ pub fn explain(rule: &Rule) -> String {
     format!("{}\nOnline: {}\n", rule_page(rule), help_uri(rule))
 }
 
-/// `--list-rules --format json`: every rule, as data.
-pub fn list_rules_json() -> String {
-    let rules: Vec<serde_json::Value> = all_rules()
+/// `--explain` of a user rule: its page, and where its file is.
+pub fn explain_user(rule: &UserRule) -> String {
+    format!(
+        "{}
+File: {}
+",
+        rule.page(),
+        rule.file
+    )
+}
+
+/// `--list-rules --format json`: every rule, as data; the user's rules
+/// (`user`) after the built-in ones, with their file instead of a URL.
+pub fn list_rules_json(user: &UserRules) -> String {
+    let mut rules: Vec<serde_json::Value> = all_rules()
         .map(|rule| {
             serde_json::json!({
                 "code": rule.code,
@@ -69,6 +82,17 @@ pub fn list_rules_json() -> String {
             })
         })
         .collect();
+    rules.extend(user.iter().map(|rule| {
+        serde_json::json!({
+            "code": rule.id,
+            "name": rule.name,
+            "pack": rule.pack,
+            "severity": rule.severity,
+            "fix": "no",
+            "summary": rule.summary,
+            "file": rule.file,
+        })
+    }));
     let mut out = serde_json::to_string_pretty(&rules).expect("rules serialize");
     out.push('\n');
     out
@@ -154,23 +178,43 @@ pub fn generated_files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     Ok(files)
 }
 
-/// `--list-rules`: a plain-text table for the terminal.
-pub fn list_rules() -> String {
+/// `--list-rules`: a plain-text table for the terminal, the user's rules
+/// (`user`) after the built-in ones.
+pub fn list_rules(user: &UserRules) -> String {
     let rules: Vec<&Rule> = all_rules().collect();
-    let width = rules.iter().map(|r| r.name.len()).max().unwrap_or(4).max(4);
+    let width = rules
+        .iter()
+        .map(|r| r.name.len())
+        .chain(user.iter().map(|r| r.name.len()))
+        .max()
+        .unwrap_or(4)
+        .max(4);
+    let code_width = user.iter().map(|r| r.id.len()).max().unwrap_or(5).max(5);
     let mut out = format!(
-        "{:<5}  {:<width$}  {:<8}  {:<9}  SUMMARY\n",
+        "{:<code_width$}  {:<width$}  {:<8}  {:<9}  SUMMARY\n",
         "CODE", "NAME", "SEVERITY", "FIX"
     );
     for rule in rules {
         let _ = writeln!(
             out,
-            "{:<5}  {:<width$}  {:<8}  {:<9}  {}",
+            "{:<code_width$}  {:<width$}  {:<8}  {:<9}  {}",
             rule.code,
             rule.name,
             rule.severity.as_str(),
             rule.fix.as_str(),
             rule.summary
+        );
+    }
+    for rule in user.iter() {
+        let _ = writeln!(
+            out,
+            "{:<code_width$}  {:<width$}  {:<8}  {:<9}  {} [{}]",
+            rule.id,
+            rule.name,
+            rule.severity.as_str(),
+            "no",
+            rule.summary,
+            rule.pack
         );
     }
     out

@@ -453,12 +453,15 @@ fn is_template_name(path: &Path) -> bool {
 }
 
 fn config_problem(error: ConfigError) -> Problem {
+    let what = if error.rule_pack {
+        "invalid rule"
+    } else {
+        "invalid config"
+    };
     Problem {
         line: error.line,
-        ..Problem::error(
-            display(&error.path),
-            format!("invalid config: {}", error.message),
-        )
+        column: error.column,
+        ..Problem::error(display(&error.path), format!("{what}: {}", error.message))
     }
 }
 

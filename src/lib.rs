@@ -10,6 +10,7 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod service_docs;
+pub mod test_rules;
 
 // The configuration is the workspace crate's, shared with the language server.
 pub use policy_workspace::{config, glob, selector, settings};

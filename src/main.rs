@@ -5,8 +5,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{CommandFactory, Parser};
-use policy_check::cli::{Args, Format};
-use policy_check::{docs, run, selector};
+use policy_check::cli::{Args, Command, Format};
+use policy_check::{docs, run, selector, test_rules};
 
 // Checking a policy makes many small, short-lived allocations; with the system
 // allocator they were about a third of the run time (perf, 1,000-policy corpus).
@@ -16,10 +16,13 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> ExitCode {
     let start = Instant::now();
     let args = Args::parse();
-    let code = if args.list_rules {
+    let code = if let Some(Command::TestRules(test)) = &args.command {
+        test_rules::run(test)
+    } else if args.list_rules {
+        let user = user_rules(&args);
         match args.format {
-            Format::Json => print(&docs::list_rules_json()),
-            _ => print(&docs::list_rules()),
+            Format::Json => print(&docs::list_rules_json(&user)),
+            _ => print(&docs::list_rules(&user)),
         }
     } else if let Some(shell) = args.completions {
         let mut command = Args::command();
@@ -38,15 +41,26 @@ fn main() -> ExitCode {
     } else if let Some(rule) = &args.explain {
         match selector::resolve_one(rule) {
             Ok(rule) => print(&docs::explain(rule)),
-            Err(message) => {
-                eprintln!("error: --explain: {message}");
-                2
-            }
+            Err(message) => match user_rules(&args).find(rule.trim()) {
+                Some(rule) => print(&docs::explain_user(rule)),
+                None => {
+                    eprintln!("error: --explain: {message}");
+                    2
+                }
+            },
         }
     } else {
         run::run(&args, start)
     };
     ExitCode::from(code)
+}
+
+/// The user rules of the config that governs the current directory.
+fn user_rules(args: &Args) -> policy_analyzer::user_rules::UserRules {
+    match std::env::current_dir() {
+        Ok(cwd) => (*run::user_rules_here(args, &cwd)).clone(),
+        Err(_) => Default::default(),
+    }
 }
 
 fn print(text: &str) -> u8 {

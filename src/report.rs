@@ -45,8 +45,10 @@ pub enum Level {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
     pub path: String,
-    /// 1-based, for config errors.
+    /// 1-based, for config and rule-pack errors.
     pub line: Option<usize>,
+    /// 1-based, in characters, for rule-pack errors.
+    pub column: Option<usize>,
     pub level: Level,
     pub message: String,
 }
@@ -56,6 +58,7 @@ impl Problem {
         Problem {
             path: path.into(),
             line: None,
+            column: None,
             level: Level::Error,
             message: message.into(),
         }
@@ -68,11 +71,12 @@ impl Problem {
         }
     }
 
-    /// `path:line` or `path`.
+    /// `path:line:column`, `path:line` or `path`.
     pub fn location(&self) -> String {
-        match self.line {
-            Some(line) => format!("{}:{line}", self.path),
-            None => self.path.clone(),
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => format!("{}:{line}:{column}", self.path),
+            (Some(line), None) => format!("{}:{line}", self.path),
+            _ => self.path.clone(),
         }
     }
 }

@@ -16,6 +16,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 use policy_analyzer::host::{self, HostFile, HostKind, Loader};
+use policy_analyzer::user_rules::UserRules;
 use policy_analyzer::{AnalyzeOptions, Diagnostic};
 use policy_workspace::suppress::{self, FileText};
 
@@ -46,6 +47,8 @@ enum Outcome {
         suppressions: Vec<SuppressionUse>,
         /// `--write-baseline`: the records of the findings.
         records: Vec<baseline::Pending>,
+        /// The user rules the files were checked with.
+        user_rules: Option<Arc<UserRules>>,
     },
     /// Found by a walk but not a policy (or binary, or empty): nothing to say.
     Ignored,
@@ -192,7 +195,11 @@ pub fn run(args: &Args, start: Instant) -> u8 {
                         files,
                         suppressions,
                         records: file_records,
+                        user_rules,
                     } => {
+                        if let Some(rules) = &user_rules {
+                            renderer.user_rules(rules);
+                        }
                         summary.files_checked += files;
                         summary.add(&file);
                         failed |= file_failed;
@@ -694,6 +701,7 @@ fn checked(
         files,
         suppressions,
         records,
+        user_rules: job.settings.options_for(&job.absolute).user_rules.clone(),
     }
 }
 
@@ -758,8 +766,22 @@ fn overrides(args: &Args) -> Result<Overrides, String> {
             .map(Some)
             .map_err(|e| format!("--{flag}: {}", e.message))
     };
+    // A selector names a built-in rule or a rule of the packs of the config
+    // that governs the current directory; each config resolves it again
+    // against its own packs.
+    let needs_packs = args
+        .select
+        .iter()
+        .chain(&args.ignore)
+        .any(|s| selector::resolve(s).is_err());
+    let user = if needs_packs {
+        user_rules_here(args, &cwd)
+    } else {
+        Arc::default()
+    };
     let selectors = |flag: &str, selectors: &[String]| {
-        selector::resolve_all(selectors.iter().map(String::as_str))
+        selector::resolve_all_with(selectors.iter().map(String::as_str), &user)
+            .map(|_| selectors.to_vec())
             .map_err(|e| format!("--{flag}: {e}"))
     };
     Ok(Overrides {
@@ -774,6 +796,25 @@ fn overrides(args: &Args) -> Result<Overrides, String> {
         fail_on: args.fail_on.map(Into::into),
         cwd,
     })
+}
+
+/// The user rules of the config that governs the current directory (or of
+/// `--config`): what `--select`, `--ignore`, `--explain` and `--list-rules`
+/// know besides the built-in rules.
+pub fn user_rules_here(args: &Args, cwd: &Path) -> Arc<UserRules> {
+    let config = match (&args.config, args.no_config) {
+        (Some(path), _) => Some(Some(path.as_path())),
+        (None, true) => Some(None),
+        (None, false) => None,
+    };
+    let overrides = Arc::new(Overrides {
+        cwd: cwd.to_path_buf(),
+        ..Overrides::default()
+    });
+    let mut discovery = Discovery::new(overrides, config, policy_workspace::Mode::Strict);
+    let settings = discovery.for_directory(cwd);
+    let rules = settings.user_rules().clone();
+    Arc::new(rules)
 }
 
 /// `error:` for standard error, in colour when `--color` says so for it.

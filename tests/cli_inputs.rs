@@ -35,6 +35,34 @@ fn findings_exit_1_and_show_the_snippet() {
     assert!(r.stdout.contains("Checked 1 file in "), "{r:?}");
 }
 
+/// A file saved with classic Mac line ends (`\r` alone): LSP 3.17 and
+/// editors end a line there, and every format gives the same line as they do.
+#[test]
+fn carriage_return_line_ends_count_as_lines_in_every_format() {
+    let s = Scratch::new();
+    s.write("keys/mac.json", TRAILING_COMMA.replace('\n', "\r"));
+    let human = run(s.cmd().arg("keys/mac.json"));
+    assert!(human.stdout.contains("[keys/mac.json:10:22]"), "{human:?}");
+    assert!(
+        human.stdout.contains(r#"10 │       "Resource": "*","#),
+        "the snippet shows line 10 alone: {human:?}"
+    );
+    let out = json(&run(s.cmd().args(["--format", "json", "keys/mac.json"])));
+    let d = &out["files"][0]["diagnostics"][0];
+    assert_eq!(d["code"], "PC004");
+    assert_eq!(d["range"]["start"]["line"], 10, "{d}");
+    assert_eq!(d["range"]["start"]["column"], 22, "{d}");
+    let sarif = json(&run(s.cmd().args(["--format", "sarif", "keys/mac.json"])));
+    let location = &sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"];
+    assert_eq!(location["region"]["startLine"], 10, "{location}");
+    assert_eq!(
+        location["contextRegion"]["snippet"]["text"],
+        r#"      "Resource": "*","#
+    );
+    let github = run(s.cmd().args(["--format", "github", "keys/mac.json"]));
+    assert!(github.stdout.contains("line=10,col=22"), "{github:?}");
+}
+
 #[test]
 fn no_paths_means_the_current_directory() {
     let s = Scratch::new();
@@ -331,8 +359,10 @@ fn a_50_mb_file_is_checked() {
     let r = run(s.cmd().args(["--format", "json", "huge.json"]));
     assert!(r.code == 0 || r.code == 1, "{r:?}");
     assert_eq!(json(&r)["summary"]["files_checked"], 1);
+    // A guard against a hang, not a speed test (benches/ measure speed): a
+    // debug build on a busy 2-core machine takes about a minute.
     assert!(
-        started.elapsed().as_secs() < 60,
+        started.elapsed().as_secs() < 240,
         "took {:?}",
         started.elapsed()
     );

@@ -51,10 +51,13 @@ impl Renderer for GithubRenderer {
             Level::Error => "error",
             Level::Skipped => "notice",
         };
-        let line = problem
+        let mut line = problem
             .line
             .map(|l| format!(",line={l}"))
             .unwrap_or_default();
+        if let (Some(column), false) = (problem.column, line.is_empty()) {
+            line.push_str(&format!(",col={column}"));
+        }
         writeln!(
             out,
             "::{command} file={}{line},title=policy-check::{}",

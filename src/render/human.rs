@@ -1,6 +1,7 @@
 //! The human format: miette's graphical report with the source snippet,
 //! labels and help, then a one-line summary.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use miette::{
@@ -75,10 +76,11 @@ impl Renderer for HumanRenderer {
         if file.diagnostics.is_empty() {
             return out;
         }
-        let index = LineIndex::new(file.text);
+        let text = lone_carriage_returns_as_newlines(file.text);
+        let index = LineIndex::new(&text);
         let source = Source {
             name: file.path,
-            text: file.text,
+            text: &text,
             index: &index,
         };
         for d in file.diagnostics {
@@ -86,8 +88,8 @@ impl Renderer for HumanRenderer {
                 diagnostic: to_miette(d, file),
                 source: Some(&source),
             };
-            if snippet_len(d, &index, file.text) > MAX_SNIPPET_BYTES {
-                let lc = index.line_col(file.text, d.range.start as usize, PositionEncoding::Utf32);
+            if snippet_len(d, &index, &text) > MAX_SNIPPET_BYTES {
+                let lc = index.line_col(&text, d.range.start as usize, PositionEncoding::Utf32);
                 report.diagnostic.message = format!(
                     "{}\n(at {}:{}:{}; the source is too long to show)",
                     report.diagnostic.message,
@@ -127,14 +129,32 @@ fn snippet_len(d: &Diagnostic, index: &LineIndex, text: &str) -> usize {
     );
     let start = ranges.clone().map(|r| r.start).min().unwrap_or(0) as usize;
     let end = ranges.map(|r| r.end).max().unwrap_or(0) as usize;
-    let end = end.min(text.len());
-    let line_start =
-        start.saturating_sub(index.line_col(text, start, PositionEncoding::Utf8).col as usize);
-    let line_end = text.as_bytes()[end..]
-        .iter()
-        .position(|&b| b == b'\n')
-        .map_or(text.len(), |i| end + i);
-    line_end.saturating_sub(line_start)
+    let line_of = |offset| index.line_col(text, offset, PositionEncoding::Utf8).line as usize;
+    let first = index.line_range(text, line_of(start));
+    let last = index.line_range(text, line_of(end));
+    (last.end as usize).saturating_sub(first.start as usize)
+}
+
+/// miette counts lines at `\n` only, while the line index (and every editor)
+/// also ends one at a lone `\r`: shown as `\n`, such a file gets the same line
+/// numbers in the snippets as in every other format. One byte for one, so
+/// every offset stays where it was.
+fn lone_carriage_returns_as_newlines(text: &str) -> Cow<'_, str> {
+    let bytes = text.as_bytes();
+    let lone_crs =
+        || (0..bytes.len()).filter(|&i| bytes[i] == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+    if lone_crs().next().is_none() {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut rest = 0;
+    for i in lone_crs() {
+        out.push_str(&text[rest..i]);
+        out.push('\n');
+        rest = i + 1;
+    }
+    out.push_str(&text[rest..]);
+    Cow::Owned(out)
 }
 
 fn to_miette(d: &Diagnostic, file: &CheckedFile<'_>) -> MietteDiagnostic {
@@ -232,7 +252,8 @@ impl miette::Diagnostic for Report<'_> {
 /// start of the text for every span it reads; this one starts the same scan
 /// at the nearest line found through the line index, so a diagnostic near
 /// the end of a 50 MB file costs no more than one near the start. The
-/// results are identical for text with `\n` or `\r\n` line ends.
+/// results are identical for text with `\n` or `\r\n` line ends (and lone `\r`
+/// are shown as `\n`, see `lone_carriage_returns_as_newlines`).
 #[derive(Debug)]
 struct Source<'a> {
     name: &'a str,

@@ -68,6 +68,8 @@ struct EditEntry<'a> {
 struct ErrorEntry {
     path: String,
     line: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    column: Option<usize>,
     message: String,
 }
 
@@ -179,6 +181,7 @@ impl Renderer for JsonRenderer {
             Level::Error => self.errors.push(ErrorEntry {
                 path: problem.path.clone(),
                 line: problem.line,
+                column: problem.column,
                 message: problem.message.clone(),
             }),
             Level::Skipped => self.skipped.push(SkippedEntry {

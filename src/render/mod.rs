@@ -10,6 +10,7 @@ pub mod summary;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
+use policy_analyzer::user_rules::UserRules;
 use policy_analyzer::{LineIndex, PositionEncoding, TextRange};
 
 use crate::cli::Format;
@@ -36,6 +37,10 @@ pub trait Renderer: Sync {
     fn problem(&mut self, _out: &mut dyn Write, _problem: &Problem) -> io::Result<()> {
         Ok(())
     }
+
+    /// Records the user rules the files written next were checked with
+    /// (their config's rule packs): formats that describe their rules keep them.
+    fn user_rules(&mut self, _rules: &UserRules) {}
 
     /// Writes what comes after the last file.
     fn finish(&mut self, out: &mut dyn Write, summary: &Summary, exit_code: u8) -> io::Result<()>;
@@ -100,6 +105,18 @@ impl<'a> Positions<'a> {
             line: lc.line + 1,
             column: lc.col + 1,
         }
+    }
+
+    /// The whole lines `range` touches, without the last line's ending.
+    pub fn lines_around(&self, range: TextRange) -> TextRange {
+        let line_of = |offset: u32| {
+            self.index
+                .line_col(self.text, offset as usize, PositionEncoding::Utf8)
+                .line as usize
+        };
+        let first = self.index.line_range(self.text, line_of(range.start));
+        let last = self.index.line_range(self.text, line_of(range.end));
+        TextRange::new(first.start as usize, last.end.max(first.start) as usize)
     }
 
     pub fn span(&self, range: TextRange) -> Span {

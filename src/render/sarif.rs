@@ -7,6 +7,9 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+use std::sync::Arc;
+
+use policy_analyzer::user_rules::{UserRule, UserRules};
 use policy_analyzer::{all_rules, Diagnostic, Rule, Severity, TextRange};
 use serde_json::{json, Value};
 
@@ -21,6 +24,9 @@ pub struct SarifRenderer {
     cwd: PathBuf,
     results_written: usize,
     notifications: Vec<Value>,
+    /// The user rules of the run's configs, each once: the driver, written
+    /// after the results, lists them after the built-in rules.
+    user_rules: Vec<Arc<UserRule>>,
 }
 
 impl SarifRenderer {
@@ -29,6 +35,7 @@ impl SarifRenderer {
             cwd,
             results_written: 0,
             notifications: Vec::new(),
+            user_rules: Vec::new(),
         }
     }
 }
@@ -61,6 +68,21 @@ fn rule(rule: &Rule) -> Value {
         "helpUri": docs::help_uri(rule),
         "defaultConfiguration": { "level": level(rule.severity) },
         "properties": { "tags": [rule.pack.name()] },
+    })
+}
+
+fn user_rule(rule: &UserRule) -> Value {
+    let mut help = rule.summary.clone();
+    if !rule.docs.trim().is_empty() {
+        help = format!("{help}\n\n{}", rule.docs.trim());
+    }
+    json!({
+        "id": rule.id,
+        "name": pascal_case(rule.name),
+        "shortDescription": { "text": sentence(&rule.summary) },
+        "help": { "text": help, "markdown": help },
+        "defaultConfiguration": { "level": level(rule.severity) },
+        "properties": { "tags": [rule.pack], "file": rule.file },
     })
 }
 
@@ -152,8 +174,6 @@ fn physical_location(path: &str, range: TextRange, positions: &Positions<'_>) ->
     };
     let start = floor(range.start as usize);
     let end = floor(range.end as usize).max(start);
-    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
-    let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
     let mut region = region(positions.span(range));
     if end - start <= MAX_SNIPPET_BYTES {
         region["snippet"] = json!({ "text": &text[start..end] });
@@ -165,9 +185,11 @@ fn physical_location(path: &str, range: TextRange, positions: &Positions<'_>) ->
     // The whole lines around the region, when they are more than the region
     // (SARIF wants a proper superset) and short enough that thousands of
     // findings on one long line do not repeat it thousands of times.
+    // Lines end at `\n`, `\r\n` or a lone `\r`, as the regions count them.
+    let context = positions.lines_around(TextRange::new(start, end));
+    let (line_start, line_end) = (context.start as usize, context.end as usize);
     let proper = line_start < start || end < line_end;
     if proper && line_end - line_start <= MAX_SNIPPET_BYTES {
-        let context = TextRange::new(line_start, line_end);
         let mut context_region = self::region(positions.span(context));
         context_region["snippet"] = json!({ "text": &text[line_start..line_end] });
         location["contextRegion"] = context_region;
@@ -188,11 +210,15 @@ fn result(d: &Diagnostic, file: &CheckedFile<'_>, positions: &Positions<'_>) -> 
     }
     let mut result = json!({
         "ruleId": d.code,
-        "ruleIndex": all_rules().position(|r| r.code == d.code),
         "level": level(d.severity),
         "message": { "text": message },
         "locations": [{ "physicalLocation": location(d.range) }],
     });
+    // A user rule is found by its id: its index is known only once the run
+    // has seen every config.
+    if let Some(index) = all_rules().position(|r| r.code == d.code) {
+        result["ruleIndex"] = json!(index);
+    }
     if !d.related.is_empty() {
         result["relatedLocations"] = d
             .related
@@ -234,14 +260,6 @@ fn result(d: &Diagnostic, file: &CheckedFile<'_>, positions: &Positions<'_>) -> 
 
 impl Renderer for SarifRenderer {
     fn begin(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        let version = env!("CARGO_PKG_VERSION");
-        let driver = json!({
-            "name": "policy-check",
-            "version": version,
-            "semanticVersion": version,
-            "informationUri": docs::REPOSITORY,
-            "rules": all_rules().map(rule).collect::<Vec<_>>(),
-        });
         let mut srcroot = percent_encode(&self.cwd.to_string_lossy());
         if !srcroot.ends_with('/') {
             srcroot.push('/');
@@ -249,8 +267,8 @@ impl Renderer for SarifRenderer {
         let base_ids = json!({ SRCROOT: { "uri": format!("file://{srcroot}") } });
         write!(
             out,
-            "{{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{{\"tool\":{{\"driver\":{}}},\"originalUriBaseIds\":{},\"columnKind\":\"unicodeCodePoints\",\"results\":[",
-            driver, base_ids
+            "{{\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\",\"version\":\"2.1.0\",\"runs\":[{{\"originalUriBaseIds\":{},\"columnKind\":\"unicodeCodePoints\",\"results\":[",
+            base_ids
         )
     }
 
@@ -281,10 +299,21 @@ impl Renderer for SarifRenderer {
         out.write_all(rendered.as_bytes())
     }
 
+    fn user_rules(&mut self, rules: &UserRules) {
+        for rule in rules.iter() {
+            if !self.user_rules.iter().any(|r| r.id == rule.id) {
+                self.user_rules.push(rule.clone());
+            }
+        }
+    }
+
     fn problem(&mut self, _out: &mut dyn Write, problem: &Problem) -> io::Result<()> {
         let mut location = json!({ "artifactLocation": artifact_location(&problem.path) });
         if let Some(line) = problem.line {
             location["region"] = json!({ "startLine": line });
+            if let Some(column) = problem.column {
+                location["region"]["startColumn"] = json!(column);
+            }
         }
         self.notifications.push(json!({
             "level": match problem.level { Level::Error => "error", Level::Skipped => "note" },
@@ -300,8 +329,25 @@ impl Renderer for SarifRenderer {
             "exitCode": exit_code,
             "toolExecutionNotifications": self.notifications,
         });
+        let version = env!("CARGO_PKG_VERSION");
+        let rules: Vec<Value> = all_rules()
+            .map(rule)
+            .chain(self.user_rules.iter().map(|r| user_rule(r)))
+            .collect();
+        let driver = json!({
+            "name": "policy-check",
+            "version": version,
+            "semanticVersion": version,
+            "informationUri": docs::REPOSITORY,
+            "rules": rules,
+        });
         let newline = if self.results_written == 0 { "" } else { "\n" };
-        writeln!(out, "{newline}],\"invocations\":[{invocation}]}}]}}")
+        // The tool comes last: its rules include the user rules of every
+        // config the run read (the order of a JSON object's members is free).
+        writeln!(
+            out,
+            "{newline}],\"invocations\":[{invocation}],\"tool\":{{\"driver\":{driver}}}}}]}}"
+        )
     }
 }
 

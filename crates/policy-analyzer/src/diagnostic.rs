@@ -210,9 +210,10 @@ impl Diagnostic {
         self
     }
 
-    /// Records the JSON pointer of `node`.
+    /// Records the JSON pointer of `node`, when a pointer can name it (not
+    /// under a member that a later duplicate key shadows).
     pub fn at_node(mut self, tree: &Tree<'_>, node: NodeId) -> Self {
-        self.pointer = Some(tree.pointer(node));
+        self.pointer = tree.addressable_pointer(node);
         self
     }
 

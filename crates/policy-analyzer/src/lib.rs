@@ -8,6 +8,7 @@ pub mod aws;
 pub mod catalog;
 pub mod diagnostic;
 pub mod eval;
+pub mod facts;
 pub mod host;
 pub mod matcher;
 mod memo;
@@ -18,8 +19,10 @@ pub mod services;
 pub mod symbolic;
 pub mod syntax;
 pub mod text;
+pub mod user_rules;
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 pub use diagnostic::{
     Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, StatementRef, TextEdit,
@@ -63,6 +66,9 @@ pub struct AnalyzeOptions {
     /// What the key serves, when the user said so (the config file). Without
     /// it, the service packs infer the services from the policy itself.
     pub profile: Option<Profile>,
+    /// The user rules of the rule packs the configuration names: they run
+    /// after the built-in rules, under the same selection and severities.
+    pub user_rules: Option<Arc<user_rules::UserRules>>,
 }
 
 /// What the analysis found.
@@ -101,6 +107,9 @@ pub(crate) fn analyze_policy(
     let policy = model::Policy::from_tree(&parse.tree);
     let ctx = rules::Context::new(text, &parse.tree, &parse.errors, &policy, options, key);
     let mut diagnostics = Vec::new();
+    // The findings the document has room for: each rule keeps what is left,
+    // up to its own limit, and summarises the rest (see `rules::Emitter`).
+    let mut room = rules::MAX_FINDINGS_PER_FILE;
     for rule in all_rules() {
         let rules::Check::Policy(check) = rule.check else {
             continue;
@@ -108,9 +117,25 @@ pub(crate) fn analyze_policy(
         if !options.rules.is_enabled(rule) {
             continue;
         }
-        let mut emitter = rules::Emitter::new(rule, &options.rules);
+        let mut emitter = rules::Emitter::with_room(rule, &options.rules, room);
         check(&ctx, &mut emitter);
+        room -= emitter.kept();
         diagnostics.extend(emitter.into_diagnostics());
+    }
+    if let Some(user) = options.user_rules.as_deref() {
+        user_rules::check(&ctx, user, &options.rules, &mut diagnostics);
+    }
+    // A finding located in a host file (the key's resource context) has its
+    // edits there, not in `text`: the host checks those (see `host`).
+    let mut checker = rules::edits::FixChecker::new(
+        text,
+        &parse.tree,
+        rules::edits::FixChecker::budget_for(text),
+    );
+    for d in diagnostics.iter_mut().filter(|d| d.file.is_none()) {
+        if d.fix.as_ref().is_some_and(|fix| !checker.is_sound(fix)) {
+            d.fix = None;
+        }
     }
     fill_pointers(&parse.tree, &mut diagnostics);
     fill_statements(&parse.tree, &policy, &mut diagnostics);
@@ -147,17 +172,9 @@ fn fill_pointers(tree: &syntax::Tree<'_>, diagnostics: &mut [Diagnostic]) {
             continue;
         };
         let covers = |r: TextRange| r.start <= d.range.start && d.range.end <= r.end;
-        let member_key_covers = tree
-            .node(node)
-            .parent
-            .map(|p| {
-                tree.members(p)
-                    .iter()
-                    .any(|m| m.value == node && covers(m.key_range))
-            })
-            .unwrap_or(false);
+        let member_key_covers = tree.member_of(node).is_some_and(|m| covers(m.key_range));
         if covers(tree.range(node)) || member_key_covers {
-            d.pointer = Some(tree.pointer(node));
+            d.pointer = tree.addressable_pointer(node);
         }
     }
 }
@@ -173,13 +190,17 @@ fn fill_statements(
     }
     let mut references: Vec<Option<StatementRef>> = vec![None; policy.statements.len()];
     for d in diagnostics.iter_mut() {
-        let Some(at) = policy
+        // The statements are in document order and do not overlap: the one
+        // that can hold the finding is the last that starts at or before it.
+        let after = policy
             .statements
-            .iter()
-            .position(|s| s.range.start <= d.range.start && d.range.end <= s.range.end)
-        else {
+            .partition_point(|s| s.range.start <= d.range.start);
+        let Some(at) = after.checked_sub(1) else {
             continue;
         };
+        if d.range.end > policy.statements[at].range.end {
+            continue;
+        }
         let statement = &policy.statements[at];
         let reference = references[at].get_or_insert_with(|| StatementRef {
             index: statement.index,

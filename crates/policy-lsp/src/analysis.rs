@@ -83,7 +83,9 @@ pub struct DocumentAnalysis {
     pub shown: bool,
     /// The diagnostics the user sees: at or above the minimum severity.
     pub diagnostics: Vec<Diagnostic>,
-    /// The analyzer panicked (a bug); the message is for the log.
+    /// The analyzer panicked (a bug); the message is for the log. Such an
+    /// analysis is no analysis: the server publishes nothing for it, since
+    /// an empty list would erase the findings already shown.
     pub panic: Option<String>,
     /// For a host document, its name in the analysis (`Diagnostic::file`)
     /// and every file the analysis read, for related locations in them.
@@ -110,24 +112,28 @@ impl DocumentAnalysis {
 }
 
 /// Analyses `text` under `scope`. Never panics: a panic inside the analyzer
-/// is caught and reported as an analysis without diagnostics, so that one bad
-/// rule cannot take the editor session down.
+/// is caught and returned as such (`DocumentAnalysis::panic`), so that one
+/// bad rule cannot take the editor session down, and so that nobody mistakes
+/// it for an analysis that found nothing (publishing that would erase the
+/// findings already shown).
 pub fn run(text: &str, version: i32, scope: &Scope) -> DocumentAnalysis {
+    run_with(text, version, scope, policy_analyzer::analyze)
+}
+
+fn run_with(
+    text: &str,
+    version: i32,
+    scope: &Scope,
+    analyze: impl FnOnce(&str, &policy_analyzer::AnalyzeOptions) -> policy_analyzer::Analysis,
+) -> DocumentAnalysis {
     if !scope.enabled {
         return DocumentAnalysis::silent(version);
     }
-    let analysis = match catch_unwind(AssertUnwindSafe(|| {
-        policy_analyzer::analyze(text, &scope.options)
-    })) {
+    let analysis = match catch_unwind(AssertUnwindSafe(|| analyze(text, &scope.options))) {
         Ok(analysis) => analysis,
         Err(payload) => {
-            let message = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
             return DocumentAnalysis {
-                panic: Some(message),
+                panic: Some(crate::hosts::panic_message(payload)),
                 ..DocumentAnalysis::silent(version)
             };
         }
@@ -295,9 +301,22 @@ mod tests {
     #[test]
     fn empty_and_binaryish_text_analyse_quietly() {
         for text in ["", "   ", "\u{0}\u{1}", "[[[[[[", "{\"Statement\": "] {
-            let analysis = run(text, 1, &Scope::default());
-            assert!(analysis.panic.is_none());
+            assert!(run(text, 1, &Scope::default()).panic.is_none());
         }
+    }
+
+    /// Issue 14: a panic in the analyzer gave an analysis with no findings,
+    /// which the server published, erasing the findings already shown.
+    #[test]
+    fn a_panic_is_not_an_analysis_without_findings() {
+        let result = run_with(BROKEN_POLICY, 1, &Scope::default(), |_, _| {
+            panic!("byte index 1 is not a char boundary")
+        });
+        assert_eq!(
+            result.panic.as_deref(),
+            Some("byte index 1 is not a char boundary")
+        );
+        assert!(!result.shown && result.diagnostics.is_empty());
     }
 }
 
@@ -382,7 +401,7 @@ mod module_tests {
                     disabled: vec!["PC004"],
                     ..Default::default()
                 },
-                profile: None,
+                ..AnalyzeOptions::default()
             },
             ..Scope::default()
         };

@@ -11,9 +11,10 @@ use policy_analyzer::model::{BaseOperator, Policy, SetQualifier};
 use policy_analyzer::syntax::{parse, Tree};
 use policy_analyzer::TextRange;
 
-use crate::cursor::{Cursor, Place};
+use crate::cursor::{Cursor, Place, Slot};
 use crate::elements::{self, Element};
 use crate::hover::covered_actions;
+use crate::separators::{self, Placement, Separated, Separators};
 use crate::service_notes;
 
 /// What kind of thing an item names (mapped to an LSP item kind).
@@ -43,6 +44,45 @@ pub struct Item {
     /// Items sort by this, then by label.
     pub sort_group: u8,
     pub deprecated: bool,
+    /// Where the item's text stands, for the separators it needs.
+    pub placement: Placement,
+    /// Edits away from `range` that go with it: a comma after the previous
+    /// array item, or after the closing quote of the string being completed.
+    pub additional: Vec<Edit>,
+}
+
+/// A text edit in byte offsets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub range: TextRange,
+    pub insert: String,
+}
+
+impl Item {
+    /// Writes `found` with the item: into its own text where a separator
+    /// touches its range, as an additional edit elsewhere.
+    pub fn separate(&mut self, found: Separators) {
+        if let Some(after) = found.after {
+            if after.at == self.range.end as usize {
+                self.insert.push_str(after.text);
+            } else {
+                self.additional.push(Edit {
+                    range: TextRange::empty(after.at),
+                    insert: after.text.to_string(),
+                });
+            }
+        }
+        if let Some(before) = found.before {
+            if before.at == self.range.start as usize {
+                self.insert.insert_str(0, before.text);
+            } else {
+                self.additional.push(Edit {
+                    range: TextRange::empty(before.at),
+                    insert: before.text.to_string(),
+                });
+            }
+        }
+    }
 }
 
 /// The completions at byte `offset` of `text`. `snippets`: whether the client
@@ -55,7 +95,7 @@ pub fn complete(text: &str, offset: usize, snippets: bool) -> Vec<Item> {
         snippets,
     };
     let catalog = catalog();
-    match &cursor.place {
+    let mut items = match &cursor.place {
         Place::Action { .. } => action_items(catalog, &ctx),
         Place::ConditionOperator => operator_items(&ctx),
         Place::ConditionKey { .. } => {
@@ -83,7 +123,19 @@ pub fn complete(text: &str, offset: usize, snippets: bool) -> Vec<Item> {
         Place::StatementKey => element_items(elements::STATEMENT_ELEMENTS, &parse.tree, &ctx),
         Place::PrincipalKey => element_items(elements::PRINCIPAL_TYPES, &parse.tree, &ctx),
         _ => Vec::new(),
+    };
+    if let Some(first) = items.first() {
+        let found = separators::around(
+            text,
+            cursor.token_range(),
+            first.placement,
+            Separated::Commas,
+        );
+        for item in &mut items {
+            item.separate(found);
+        }
     }
+    items
 }
 
 struct Context<'c> {
@@ -120,6 +172,12 @@ impl Context<'_> {
             range: self.cursor.replace_range(),
             sort_group: 0,
             deprecated: false,
+            placement: match self.cursor.slot {
+                Slot::Item => Placement::ArrayItem,
+                Slot::Value { .. } => Placement::MemberValue,
+                Slot::Key | Slot::Between => Placement::Other,
+            },
+            additional: Vec::new(),
         }
     }
 }
@@ -258,6 +316,8 @@ impl Context<'_> {
             range: self.cursor.replace_range(),
             sort_group: 0,
             deprecated: false,
+            placement: Placement::Other,
+            additional: Vec::new(),
         }
     }
 }
@@ -412,6 +472,19 @@ fn element_items(elements: &'static [Element], tree: &Tree<'_>, ctx: &Context<'_
         .collect()
 }
 
+/// `text` with `item` accepted: its edit and its additional edits.
+#[cfg(test)]
+pub(crate) fn accepted(text: &str, item: &Item) -> String {
+    let mut edits: Vec<(TextRange, &str)> = vec![(item.range, item.insert.as_str())];
+    edits.extend(item.additional.iter().map(|e| (e.range, e.insert.as_str())));
+    edits.sort_by_key(|(range, _)| std::cmp::Reverse(range.start));
+    let mut out = text.to_string();
+    for (range, insert) in edits {
+        out.replace_range(range.as_usize(), insert);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -514,6 +587,130 @@ mod tests {
         assert_eq!(labels(&items), vec!["Allow", "Deny"]);
         let (_, items) = complete_at(r#"{"Ver|"#);
         assert!(labels(&items).contains(&"Version"));
+    }
+
+    /// The item labelled `label` at the `|` of `marked`, and the text once
+    /// it is accepted.
+    fn accept(marked: &str, label: &str) -> (Item, String) {
+        let (text, items) = complete_at(marked);
+        let item = items
+            .into_iter()
+            .find(|i| i.label == label)
+            .unwrap_or_else(|| panic!("{label} offered at {marked}"));
+        let after = accepted(&text, &item);
+        (item, after)
+    }
+
+    fn assert_valid_json(text: &str) {
+        if let Err(err) = serde_json::from_str::<serde_json::Value>(text) {
+            panic!("not valid JSON ({err}):\n{text}");
+        }
+    }
+
+    #[test]
+    fn an_action_accepted_before_another_item_brings_its_comma() {
+        let (item, after) = accept(
+            r#"{"Statement": [{"Action": [| "kms:Encrypt"]}]}"#,
+            "kms:Decrypt",
+        );
+        assert_eq!(item.insert, "\"kms:Decrypt\",");
+        assert!(item.range.is_empty() && item.additional.is_empty());
+        assert_eq!(
+            after,
+            r#"{"Statement": [{"Action": ["kms:Decrypt", "kms:Encrypt"]}]}"#
+        );
+
+        // In the string the editor's auto-closing quotes made: the content is
+        // replaced and the comma goes after the closing quote.
+        let marked = r#"{"Statement": [{"Action": ["kms:De|" "kms:Encrypt"]}]}"#;
+        let (item, after) = accept(marked, "kms:Decrypt");
+        let text = marked.replace('|', "");
+        assert_eq!(&text[item.range.as_usize()], "kms:De");
+        assert_eq!(item.insert, "kms:Decrypt");
+        let quote_end = text.find("\" \"kms:Enc").unwrap() + 1;
+        assert_eq!(
+            item.additional,
+            vec![Edit {
+                range: TextRange::empty(quote_end),
+                insert: ",".into()
+            }]
+        );
+        assert_eq!(
+            after,
+            r#"{"Statement": [{"Action": ["kms:Decrypt", "kms:Encrypt"]}]}"#
+        );
+
+        // On its own line, in a string left open.
+        let (item, after) = accept(
+            "{\"Statement\": [{\"Action\": [\n  \"kms:De|\n  \"kms:Encrypt\"\n]}]}",
+            "kms:Decrypt",
+        );
+        assert_eq!(item.insert, "kms:Decrypt\",");
+        assert_valid_json(&after);
+    }
+
+    #[test]
+    fn an_action_accepted_after_an_item_without_a_comma_brings_one_before_it() {
+        let marked = r#"{"Statement": [{"Action": ["kms:Encrypt" "kms:De|"]}]}"#;
+        let (item, after) = accept(marked, "kms:Decrypt");
+        let text = marked.replace('|', "");
+        let previous_end = text.find("\" \"kms:De").unwrap() + 1;
+        assert_eq!(
+            item.additional,
+            vec![Edit {
+                range: TextRange::empty(previous_end),
+                insert: ",".into()
+            }]
+        );
+        assert_eq!(
+            after,
+            r#"{"Statement": [{"Action": ["kms:Encrypt", "kms:Decrypt"]}]}"#
+        );
+        let (item, after) = accept(
+            r#"{"Statement": [{"Action": ["kms:Encrypt"|]}]}"#,
+            "kms:Decrypt",
+        );
+        assert_eq!(item.insert, ", \"kms:Decrypt\"");
+        assert_valid_json(&after);
+    }
+
+    #[test]
+    fn commas_already_there_are_not_doubled() {
+        for marked in [
+            r#"{"Statement": [{"Action": ["kms:De|", "kms:Encrypt"]}]}"#,
+            r#"{"Statement": [{"Action": ["kms:Encrypt", "kms:De|"]}]}"#,
+            r#"{"Statement": [{"Action": [|, "kms:Encrypt"]}]}"#,
+            r#"{"Statement": [{"Action": ["kms:Encrypt", |]}]}"#,
+            r#"{"Statement": [{"Action": [|]}]}"#,
+            "{\"Statement\": [{\"Action\": [\n  \"kms:Encrypt\",\n  \"kms:De|\"\n]}]}",
+        ] {
+            let (item, after) = accept(marked, "kms:Decrypt");
+            assert!(
+                item.additional.is_empty(),
+                "{marked}: {:?}",
+                item.additional
+            );
+            assert!(!item.insert.contains(','), "{marked}: {}", item.insert);
+            assert_valid_json(&after);
+        }
+    }
+
+    #[test]
+    fn values_of_members_and_conditions_are_separated_too() {
+        let (_, after) = accept(
+            r#"{"Statement": [{"Effect": | "Action": "kms:Decrypt"}]}"#,
+            "Allow",
+        );
+        assert_eq!(
+            after,
+            r#"{"Statement": [{"Effect": "Allow", "Action": "kms:Decrypt"}]}"#
+        );
+        let (_, after) = accept(
+            r#"{"Statement": [{"Condition": {"StringEquals": {"kms:ViaService": ["s3.eu-west-3.amazonaws.com" |]}}}]}"#,
+            "fsx.eu-west-3.amazonaws.com",
+        );
+        assert_valid_json(&after);
+        assert!(after.contains(r#"["s3.eu-west-3.amazonaws.com", "fsx.eu-west-3.amazonaws.com"]"#));
     }
 
     #[test]

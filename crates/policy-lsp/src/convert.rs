@@ -5,7 +5,7 @@
 //! the analyzer works in byte offsets, the client in (line, column) with columns
 //! counted in UTF-8 bytes or UTF-16 code units.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
@@ -47,18 +47,14 @@ pub fn encoding_kind(encoding: PositionEncoding) -> PositionEncodingKind {
     }
 }
 
-/// Converts byte offsets of one text to LSP positions and back.
-///
-/// Offsets are usually converted in increasing order (diagnostics are sorted
-/// by position), so the mapper remembers the last conversion and, when the
-/// next offset is further along the same line, counts only the characters in
-/// between. That keeps a minified one-line policy with many findings linear
-/// instead of quadratic.
+/// Converts byte offsets of one text to LSP positions and back. Lines end at
+/// `\n`, `\r\n` or `\r` (LSP 3.17); each conversion is a binary search in the
+/// line index, so converting every finding of a minified one-line policy
+/// stays linear.
 pub struct PositionMapper<'a> {
     text: &'a str,
     index: &'a LineIndex,
     encoding: PositionEncoding,
-    last: Cell<Option<(usize, LineCol)>>,
 }
 
 impl<'a> PositionMapper<'a> {
@@ -67,7 +63,6 @@ impl<'a> PositionMapper<'a> {
             text,
             index,
             encoding,
-            last: Cell::new(None),
         }
     }
 
@@ -82,25 +77,7 @@ impl<'a> PositionMapper<'a> {
     /// The LSP position of a byte offset. Offsets past the end clamp to the
     /// end; an offset inside a multi-byte character rounds down to its start.
     pub fn position(&self, offset: usize) -> Position {
-        let mut offset = offset.min(self.text.len());
-        while !self.text.is_char_boundary(offset) {
-            offset -= 1;
-        }
-        let line_col = match self.last.get() {
-            Some((last_offset, last)) if last_offset <= offset => {
-                let between = &self.text[last_offset..offset];
-                if between.contains('\n') {
-                    self.index.line_col(self.text, offset, self.encoding)
-                } else {
-                    LineCol {
-                        line: last.line,
-                        col: last.col + width(between, self.encoding),
-                    }
-                }
-            }
-            _ => self.index.line_col(self.text, offset, self.encoding),
-        };
-        self.last.set(Some((offset, line_col)));
+        let line_col = self.index.line_col(self.text, offset, self.encoding);
         Position::new(line_col.line, line_col.col)
     }
 
@@ -130,16 +107,6 @@ impl<'a> PositionMapper<'a> {
         let end = self.offset(range.end);
         TextRange::new(start.min(end), start.max(end))
     }
-}
-
-/// The width of a piece of one line, in the columns of `encoding`.
-fn width(segment: &str, encoding: PositionEncoding) -> u32 {
-    let width = match encoding {
-        PositionEncoding::Utf8 => segment.len(),
-        PositionEncoding::Utf16 => segment.chars().map(char::len_utf16).sum(),
-        PositionEncoding::Utf32 => segment.chars().count(),
-    };
-    width as u32
 }
 
 pub fn severity(severity: Severity) -> DiagnosticSeverity {
@@ -261,7 +228,10 @@ pub fn diagnostic(d: &AnalyzerDiagnostic, target: &Target<'_>) -> Diagnostic {
         range: mapper.range(d.range),
         severity: Some(severity(d.severity)),
         code: Some(NumberOrString::String(d.code.to_string())),
-        code_description: rule_docs_url(d.code).map(|href| CodeDescription { href }),
+        // A user rule's documentation is its pack's (`--explain`), not online.
+        code_description: policy_analyzer::find_rule(d.code)
+            .and_then(|_| rule_docs_url(d.code))
+            .map(|href| CodeDescription { href }),
         source: Some(SOURCE.to_string()),
         message,
         related_information: (!related.is_empty()).then_some(related),
@@ -331,20 +301,23 @@ mod tests {
     }
 
     #[test]
-    fn incremental_positions_match_fresh_ones() {
-        let text = "\u{e9}\u{1f511}abc\u{1f511}d\nxy\u{e9}z\n";
+    fn carriage_returns_end_lines_in_every_encoding() {
+        // Classic Mac line ends: only `\r`.
+        let text = "{\r  \"Sid\": \"\u{e9}\u{1f511}\",\r  \"Action\": \"kms:Decrypts\"\r}";
         let index = LineIndex::new(text);
-        for encoding in [PositionEncoding::Utf8, PositionEncoding::Utf16] {
-            let remembering = PositionMapper::new(text, &index, encoding);
-            for offset in 0..=text.len() + 2 {
-                let fresh = PositionMapper::new(text, &index, encoding).position(offset);
-                assert_eq!(remembering.position(offset), fresh, "offset {offset}");
-            }
-            // Backwards too.
-            for offset in (0..=text.len()).rev() {
-                let fresh = PositionMapper::new(text, &index, encoding).position(offset);
-                assert_eq!(remembering.position(offset), fresh, "offset {offset}");
-            }
+        let action = text.find("kms:Decrypts").unwrap();
+        for (encoding, sid_end) in [
+            (PositionEncoding::Utf8, 17),
+            (PositionEncoding::Utf16, 14),
+            (PositionEncoding::Utf32, 13),
+        ] {
+            let mapper = PositionMapper::new(text, &index, encoding);
+            assert_eq!(mapper.position(action), Position::new(2, 13));
+            assert_eq!(mapper.offset(Position::new(2, 13)), action);
+            let comma = text.find(",\r").unwrap();
+            assert_eq!(mapper.position(comma), Position::new(1, sid_end));
+            // Past the end of line 1: its end, not the next line.
+            assert_eq!(mapper.offset(Position::new(1, 99)), comma + 1);
         }
     }
 

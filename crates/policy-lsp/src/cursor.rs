@@ -29,11 +29,14 @@ pub struct StringToken {
 pub fn string_at(text: &str, offset: usize) -> Option<StringToken> {
     let bytes = text.as_bytes();
     let offset = offset.min(text.len());
+    // Lines end at `\n`, `\r\n` or a lone `\r`, as for the lexer and LSP:
+    // a string never runs past the end of its line.
+    let ends_line = |b: u8| b == b'\n' || b == b'\r';
     let line_start = text[..floor_boundary(text, offset)]
-        .rfind('\n')
+        .rfind(['\n', '\r'])
         .map_or(0, |i| i + 1);
     let mut i = line_start;
-    while i < bytes.len() && bytes[i] != b'\n' {
+    while i < bytes.len() && !ends_line(bytes[i]) {
         if bytes[i] != b'"' {
             i += 1;
             continue;
@@ -41,22 +44,18 @@ pub fn string_at(text: &str, offset: usize) -> Option<StringToken> {
         let start = i;
         let mut j = i + 1;
         let mut terminated = false;
-        while j < bytes.len() && bytes[j] != b'\n' {
+        while j < bytes.len() && !ends_line(bytes[j]) {
             match bytes[j] {
                 b'"' => {
                     terminated = true;
                     break;
                 }
                 // An escape: skip the escaped byte, unless it ends the line.
-                b'\\' if bytes.get(j + 1).is_some_and(|&b| b != b'\n') => j += 2,
+                b'\\' if bytes.get(j + 1).is_some_and(|&b| !ends_line(b)) => j += 2,
                 _ => j += 1,
             }
         }
-        let j = j.min(bytes.len());
-        let mut content_end = j;
-        if !terminated && content_end > start + 1 && bytes[content_end - 1] == b'\r' {
-            content_end -= 1;
-        }
+        let content_end = j.min(bytes.len());
         if start >= offset {
             return None;
         }
@@ -257,6 +256,19 @@ impl Cursor {
         }
     }
 
+    /// The token the cursor is on, for the separators around it: the string
+    /// with its quotes (up to its content's end when it is still open), else
+    /// the empty range at the cursor.
+    pub fn token_range(&self) -> TextRange {
+        self.string.map_or(TextRange::empty(self.offset), |s| {
+            if s.terminated {
+                s.range
+            } else {
+                TextRange::new(s.range.start as usize, s.content.end as usize)
+            }
+        })
+    }
+
     /// The range a completion replaces: the string's content when the cursor
     /// is in a string, else an empty range at the cursor.
     pub fn replace_range(&self) -> TextRange {
@@ -343,7 +355,7 @@ fn key_before(text: &str, colon: usize) -> Option<String> {
     loop {
         open = open.checked_sub(1)?;
         match bytes[open] {
-            b'\n' => return None,
+            b'\n' | b'\r' => return None,
             b'"' => {
                 let backslashes = bytes[..open]
                     .iter()
@@ -394,6 +406,21 @@ mod tests {
         assert!(string_at(text, a_end + 1).is_none());
         assert!(string_at(text, a_end).is_some());
         assert!(string_at(text, 0).is_none());
+    }
+
+    /// Fuzz (lsp_document): a lone `\r` ends a line, so an open string
+    /// stops there; completing inside it replaced text on two lines.
+    #[test]
+    fn a_string_ends_at_a_lone_carriage_return() {
+        let text = "{\r  \"Sid\r  \"Effect\": \"Allow\"\r}";
+        let sid = string_at(text, text.find("Sid").unwrap() + 1).unwrap();
+        assert!(!sid.terminated);
+        assert_eq!(&text[sid.range.as_usize()], "\"Sid");
+        let effect = string_at(text, text.find("Effect").unwrap()).unwrap();
+        assert_eq!(&text[effect.range.as_usize()], "\"Effect\"");
+        let crlf = "{\"a\": \"open\r\n}";
+        let open = string_at(crlf, crlf.find("open").unwrap()).unwrap();
+        assert_eq!(&crlf[open.content.as_usize()], "open");
     }
 
     #[test]

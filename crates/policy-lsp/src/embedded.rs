@@ -25,6 +25,7 @@ use policy_analyzer::TextRange;
 use crate::completion::{self, Item, ItemKind};
 use crate::cursor;
 use crate::hover::{self, HoverInfo};
+use crate::separators::{self, Placement, Separated, Separators};
 
 /// How the host writes strings around the cursor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -317,29 +318,23 @@ pub fn complete(
     let Some(token) = token_at(text, offset, syntax) else {
         return Vec::new();
     };
-    for as_key in [false, true] {
-        let Some(probe) = probe(text, offset, &token, syntax, as_key) else {
-            continue;
-        };
-        for policy in render(&probe.text) {
-            let Some(rendered) = policy.map.rendered_offset(path, probe.marker as u32) else {
+    // Where the scalar being typed lacks the comma before or after it, the
+    // host does not read and neither does a probe of it: then the probe is
+    // made of the text with the commas, which the accepted item writes too.
+    let mut attempts = vec![(text.to_string(), offset, token)];
+    if let Some(separated) = with_commas(text, offset, &token, syntax) {
+        attempts.push(separated);
+    }
+    for (host, offset, probed) in &attempts {
+        for as_key in [false, true] {
+            let Some(probe) = probe(host, *offset, probed, syntax, as_key) else {
                 continue;
             };
-            let rendered = rendered as usize;
-            // Only where the cursor is in a string the host wrote as it
-            // reads: not inside a `!Sub` reference or a resolved value.
-            if !policy
-                .json
-                .get(rendered..)
-                .is_some_and(|rest| rest.starts_with(MARKER))
-            {
-                continue;
-            }
-            let items = completion::complete(&policy.json, rendered, snippets);
+            let items = complete_in_probe(&probe, path, snippets, &mut render);
             if !items.is_empty() {
                 return items
                     .into_iter()
-                    .map(|item| in_host(item, &token, syntax, as_key))
+                    .map(|item| in_host(item, text, &token, syntax, as_key))
                     .collect();
             }
         }
@@ -347,9 +342,76 @@ pub fn complete(
     Vec::new()
 }
 
+/// `text` with the commas an array item at `offset` would need, with the
+/// cursor and its token there; `None` when it needs none (or in YAML,
+/// whose flow sequences read without them).
+fn with_commas(
+    text: &str,
+    offset: usize,
+    token: &HostToken,
+    syntax: Syntax,
+) -> Option<(String, usize, HostToken)> {
+    if syntax != Syntax::Quoted {
+        return None;
+    }
+    let region = if token.terminated {
+        token.range
+    } else {
+        TextRange::new(token.range.start as usize, token.content.end as usize)
+    };
+    let found = separators::around(text, region, Placement::ArrayItem, Separated::Commas);
+    if found == Separators::default() {
+        return None;
+    }
+    let mut out = text.to_string();
+    let mut offset = offset;
+    if let Some(after) = found.after {
+        out.insert_str(after.at, after.text);
+    }
+    if let Some(before) = found.before {
+        out.insert_str(before.at, before.text);
+        offset += before.text.len();
+    }
+    let token = token_at(&out, offset, syntax)?;
+    Some((out, offset, token))
+}
+
+/// The JSON completions at the marker of `probe`, in the first policy
+/// rendered from it that holds the marker in a string the host wrote.
+fn complete_in_probe(
+    probe: &Probe,
+    path: &str,
+    snippets: bool,
+    render: &mut impl FnMut(&str) -> Vec<EmbeddedPolicy>,
+) -> Vec<Item> {
+    for policy in render(&probe.text) {
+        let Some(rendered) = policy.map.rendered_offset(path, probe.marker as u32) else {
+            continue;
+        };
+        let rendered = rendered as usize;
+        // Only where the cursor is in a string the host wrote as it
+        // reads: not inside a `!Sub` reference or a resolved value.
+        if !policy
+            .json
+            .get(rendered..)
+            .is_some_and(|rest| rest.starts_with(MARKER))
+        {
+            continue;
+        }
+        let items = completion::complete(&policy.json, rendered, snippets);
+        if !items.is_empty() {
+            return items;
+        }
+    }
+    Vec::new()
+}
+
 /// An item of the rendered JSON (inside a closed string, so `insert` is the
-/// bare content) as an edit of the host scalar.
-fn in_host(mut item: Item, token: &HostToken, syntax: Syntax, as_key: bool) -> Item {
+/// bare content) as an edit of the host scalar in `text`, with the
+/// separators the host's list needs there.
+fn in_host(mut item: Item, text: &str, token: &HostToken, syntax: Syntax, as_key: bool) -> Item {
+    // The rendering's separators are the rendering's business.
+    item.additional.clear();
     let content = item.insert.clone();
     let key = matches!(
         item.kind,
@@ -393,6 +455,17 @@ fn in_host(mut item: Item, token: &HostToken, syntax: Syntax, as_key: bool) -> I
     }
     item.insert = insert;
     item.range = range;
+    let region = if token.terminated {
+        token.range
+    } else {
+        TextRange::new(token.range.start as usize, token.content.end as usize)
+    };
+    let style = match syntax {
+        Syntax::Yaml => Separated::Yaml,
+        Syntax::Quoted => Separated::Commas,
+    };
+    let found = separators::around(text, region, item.placement, style);
+    item.separate(found);
     item
 }
 
@@ -452,6 +525,7 @@ fn escape_double(content: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::separators::Placement;
 
     /// `text` with `|` at the cursor: the text and the offset.
     fn marked(marked: &str) -> (String, usize) {
@@ -572,16 +646,19 @@ mod tests {
             range: TextRange::empty(0),
             sort_group: 0,
             deprecated: false,
+            placement: match kind {
+                ItemKind::Operator | ItemKind::ConditionKey | ItemKind::Element => Placement::Other,
+                _ => Placement::ArrayItem,
+            },
+            additional: Vec::new(),
         }
     }
 
     fn edit(m: &str, syntax: Syntax, kind: ItemKind, content: &str, as_key: bool) -> String {
         let (text, offset) = marked(m);
         let token = token_at(&text, offset, syntax).unwrap();
-        let item = in_host(item(kind, content), &token, syntax, as_key);
-        let mut out = text.clone();
-        out.replace_range(item.range.as_usize(), &item.insert);
-        out
+        let item = in_host(item(kind, content), &text, &token, syntax, as_key);
+        completion::accepted(&text, &item)
     }
 
     #[test]
@@ -736,9 +813,7 @@ mod mapping_tests {
     }
 
     fn applied(text: &str, item: &Item) -> String {
-        let mut out = text.to_string();
-        out.replace_range(item.range.as_usize(), &item.insert);
-        out
+        completion::accepted(text, item)
     }
 
     #[test]
@@ -772,6 +847,129 @@ mod mapping_tests {
         // Operators.
         let (_, items) = complete_marked(&TEMPLATE.replace("StringEquals:", "StringEq|:"));
         assert!(items.iter().any(|i| i.label == "StringEqualsIgnoreCase"));
+    }
+
+    /// The text once the item labelled `label` at the `|` of `marked` is
+    /// accepted, in a host of `kind` at `path`.
+    fn accept_in(kind: HostKind, path: &str, marked: &str, label: &str) -> String {
+        let offset = marked.find('|').unwrap();
+        let text = marked.replacen('|', "", 1);
+        let render = |probe: &str| {
+            host::policies(
+                kind,
+                HostFile { path, text: probe },
+                &NoFiles,
+                &AnalyzeOptions::default(),
+            )
+        };
+        let items = complete(&text, offset, path, Syntax::of(kind, &text), false, render);
+        let item = items
+            .iter()
+            .find(|i| i.label == label)
+            .unwrap_or_else(|| panic!("{label} offered in {marked}"));
+        applied(&text, item)
+    }
+
+    /// The actions of the one policy `text` renders.
+    fn rendered_actions(kind: HostKind, path: &str, text: &str) -> serde_json::Value {
+        let policies = host::policies(
+            kind,
+            HostFile { path, text },
+            &NoFiles,
+            &AnalyzeOptions::default(),
+        );
+        assert_eq!(policies.len(), 1, "one policy rendered from:\n{text}");
+        let policy: serde_json::Value = serde_json::from_str(&policies[0].json).unwrap();
+        policy["Statement"][0]["Action"].clone()
+    }
+
+    #[test]
+    fn completion_in_a_yaml_flow_sequence_writes_its_commas() {
+        let block = "            Action:\n              - kms:Decrypt\n              - \"kms:GenerateDataKey*\"\n";
+        assert!(TEMPLATE.contains(block));
+        let cf = HostKind::CloudFormation;
+        for (marked, expected) in [
+            ("[| kms:Encrypt]", "[kms:Decrypt, kms:Encrypt]"),
+            ("[kms:Encrypt |]", "[kms:Encrypt, kms:Decrypt]"),
+            ("[kms:Encrypt, |]", "[kms:Encrypt, kms:Decrypt]"),
+        ] {
+            let template = TEMPLATE.replace(block, &format!("            Action: {marked}\n"));
+            let after = accept_in(cf, PATH, &template, "kms:Decrypt");
+            assert!(
+                after.contains(&format!("Action: {expected}\n")),
+                "{marked}:\n{after}"
+            );
+            let mut actions = rendered_actions(cf, PATH, &after);
+            actions
+                .as_array_mut()
+                .unwrap()
+                .sort_by_key(|a| a.to_string());
+            assert_eq!(actions, serde_json::json!(["kms:Decrypt", "kms:Encrypt"]));
+        }
+    }
+
+    #[test]
+    fn completion_in_a_json_template_writes_its_commas() {
+        let template = r#"{"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": {
+  "Version": "2012-10-17",
+  "Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Resource": "*",
+    "Action": ["|" "kms:Encrypt"]}]}}}}}"#;
+        let path = "/t/stack.json";
+        let cf = HostKind::CloudFormation;
+        let after = accept_in(cf, path, template, "kms:Decrypt");
+        assert!(
+            after.contains(r#""Action": ["kms:Decrypt", "kms:Encrypt"]"#),
+            "{after}"
+        );
+        serde_json::from_str::<serde_json::Value>(&after).expect("valid JSON");
+        assert_eq!(
+            rendered_actions(cf, path, &after),
+            serde_json::json!(["kms:Decrypt", "kms:Encrypt"])
+        );
+    }
+
+    #[test]
+    fn completion_in_a_terraform_tuple_writes_its_commas() {
+        let module = r#"resource "aws_kms_key" "app" {
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = "*" }
+      Resource  = "*"
+      Action    = [ACTIONS]
+    }]
+  })
+}
+"#;
+        let path = "/t/main.tf";
+        let tf = HostKind::Terraform;
+        for (marked, expected) in [
+            (
+                r#""kms:Encrypt", "kms:De|""#,
+                r#""kms:Encrypt", "kms:Decrypt""#,
+            ),
+            (
+                r#""kms:De|" "kms:Encrypt""#,
+                r#""kms:Decrypt", "kms:Encrypt""#,
+            ),
+            (
+                r#""kms:Encrypt" "kms:De|""#,
+                r#""kms:Encrypt", "kms:Decrypt""#,
+            ),
+        ] {
+            let after = accept_in(tf, path, &module.replace("ACTIONS", marked), "kms:Decrypt");
+            assert!(
+                after.contains(&format!("[{expected}]")),
+                "{marked}:\n{after}"
+            );
+            let mut actions = rendered_actions(tf, path, &after);
+            actions
+                .as_array_mut()
+                .unwrap()
+                .sort_by_key(|a| a.to_string());
+            assert_eq!(actions, serde_json::json!(["kms:Decrypt", "kms:Encrypt"]));
+        }
     }
 
     #[test]

@@ -23,17 +23,16 @@ pub mod embedded;
 pub mod hosts;
 pub mod hover;
 pub mod publisher;
+pub mod separators;
 pub mod server;
 pub mod service_notes;
 pub mod settings;
+pub mod status;
 pub mod symbols;
+pub mod transport;
 
-/// Serves LSP over stdin/stdout until the client sends `exit` or closes the pipe.
-pub async fn run_stdio() {
-    let stdin = tokio::io::stdin();
-    let stdout = tokio::io::stdout();
-    let (service, socket) = tower_lsp_server::LspService::new(server::Backend::new);
-    tower_lsp_server::Server::new(stdin, stdout, socket)
-        .serve(service)
-        .await;
+/// Serves LSP over stdin/stdout until the client sends `exit` or closes the
+/// pipe; returns the exit status (0 after `shutdown`, else 1).
+pub async fn run_stdio() -> i32 {
+    transport::serve(tokio::io::stdin(), tokio::io::stdout()).await
 }

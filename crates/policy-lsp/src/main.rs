@@ -43,5 +43,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    runtime.block_on(policy_lsp::run_stdio());
+    let status = runtime.block_on(policy_lsp::run_stdio());
+    // Not through the runtime's drop, which would wait for an analysis still
+    // running on a blocking thread.
+    std::process::exit(status);
 }

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, RwLock};
 
 use policy_analyzer::host::HostKind;
 use policy_analyzer::{AnalyzeOptions, PositionEncoding};
-use policy_workspace::{Discovery, Globs, Mode, Overrides};
+use policy_workspace::{ConfigError, ConfigInUse, Discovery, Globs, Mode, Overrides};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::lsp_types::*;
 use tower_lsp_server::{Client, LanguageServer};
@@ -32,6 +32,7 @@ use crate::embedded::{self, Syntax};
 use crate::hosts::{self, DiskCache, FileRead, Unit};
 use crate::publisher::{lock, Job, Publisher};
 use crate::settings::{self, Settings};
+use crate::status::{self, ConfigForParams, ConfigStatus, StatusParams};
 use crate::{convert, hover, symbols};
 
 /// From this size on, analysis and feature requests run on a blocking thread:
@@ -170,10 +171,13 @@ impl Pipeline {
             Some(Unit::Module(_)) | None => (DocumentAnalysis::silent(version), None),
         };
         if let Some(panic) = &analysis.panic {
+            // The findings published for an earlier version stay: an empty
+            // list would tell the user the bug fixed their policy.
             eprintln!(
                 "policy-lsp: the analyzer panicked on {} (version {version}): {panic}",
                 uri.as_str(),
             );
+            return;
         }
         let diagnostics = analysis::lsp_diagnostics(&analysis, uri, &snapshot.mapper());
         // Check and enqueue under one lock: results enter the queue in
@@ -229,10 +233,12 @@ impl Pipeline {
         let unit = Unit::Module(job.dir.clone());
         let mut result = hosts::analyze(&unit, None, &job.open, &self.disk, &job.options);
         if let Some(panic) = &result.panic {
+            // As for one document: what the module's files show stays.
             eprintln!(
                 "policy-lsp: the analyzer panicked on the module {}: {panic}",
                 job.dir.display()
             );
+            return;
         }
         let read: Vec<PathBuf> = result
             .files
@@ -436,16 +442,40 @@ impl Backend {
             };
             (settings, configs.take_errors())
         };
-        if !errors.is_empty() {
-            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-            let kept = if settings.config().is_some() {
-                "the last version that could be read still applies"
-            } else {
-                "the default settings apply"
-            };
-            self.warn(format!("policy-check: {} ({kept})", lines.join("\n")));
-        }
+        self.report_config_errors(&errors, settings.config().is_some());
         settings
+    }
+
+    /// Which `policy-check.toml` governs `path`, and what its last reading
+    /// found, for the editor's status. Reading it here for the first time
+    /// reports its errors as [`Backend::config_for`] does.
+    fn config_in_use(&self, path: &Path) -> ConfigInUse {
+        let (in_use, kept, errors) = {
+            let mut configs = self
+                .configs
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let in_use = configs.in_use_for_file(path);
+            let kept = configs.for_file(path).config().is_some();
+            (in_use, kept, configs.take_errors())
+        };
+        self.report_config_errors(&errors, kept);
+        in_use
+    }
+
+    /// Shows the errors and warnings of a config that was just read: once
+    /// per change to it.
+    fn report_config_errors(&self, errors: &[ConfigError], kept_a_config: bool) {
+        if errors.is_empty() {
+            return;
+        }
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        let kept = if kept_a_config {
+            "the last version that could be read still applies"
+        } else {
+            "the default settings apply"
+        };
+        self.warn(format!("policy-check: {} ({kept})", lines.join("\n")));
     }
 
     /// Shows a warning without making the caller await (handlers that hold
@@ -713,14 +743,53 @@ impl Backend {
         }
     }
 
-    /// Drops every cached config, looks each open document's up again and
-    /// re-publishes.
-    fn reload_configs(&self) {
+    /// Whether a change to `uri` changes the project's settings: a config
+    /// file, or a rule file of a pack a config names.
+    fn is_settings_file(&self, uri: &Uri) -> bool {
+        is_config_file(uri)
+            || file_path(uri).is_some_and(|path| {
+                self.configs
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .is_pack_file(&path)
+            })
+    }
+
+    /// Drops every cached config, looks each open document's up again,
+    /// re-publishes, and tells the client which config is in use now.
+    async fn reload_configs(&self) {
         self.configs
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clear();
         self.reanalyze_all();
+        self.send_status().await;
+    }
+
+    /// `policyCheck/status`: the version, and the config of the first
+    /// workspace folder.
+    async fn send_status(&self) {
+        let root = self.state().roots.first().cloned();
+        // A config governs the files of its directory and below: any name
+        // in the root stands for them.
+        let config = root
+            .map(|root| self.config_in_use(&root.join(policy_workspace::FILE_NAME)))
+            .unwrap_or_default();
+        let params = StatusParams {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            config: ConfigStatus::of(&config),
+        };
+        self.client
+            .send_notification::<status::Status>(params)
+            .await;
+    }
+
+    /// `policyCheck/configFor`: the config that governs a document.
+    pub async fn config_for_document(&self, params: ConfigForParams) -> Result<ConfigStatus> {
+        let config = file_path(&params.uri)
+            .map(|path| self.config_in_use(&path))
+            .unwrap_or_default();
+        Ok(ConfigStatus::of(&config))
     }
 }
 
@@ -831,13 +900,20 @@ impl LanguageServer for Backend {
     async fn initialized(&self, _: InitializedParams) {
         if self.state().watch_files_dynamically {
             let options = DidChangeWatchedFilesRegistrationOptions {
-                watchers: vec![FileSystemWatcher {
-                    glob_pattern: GlobPattern::String(format!(
-                        "**/{}",
-                        policy_workspace::FILE_NAME
-                    )),
-                    kind: None,
-                }],
+                watchers: vec![
+                    FileSystemWatcher {
+                        glob_pattern: GlobPattern::String(format!(
+                            "**/{}",
+                            policy_workspace::FILE_NAME
+                        )),
+                        kind: None,
+                    },
+                    // The rule files of the packs the configs name.
+                    FileSystemWatcher {
+                        glob_pattern: GlobPattern::String("**/*.toml".into()),
+                        kind: None,
+                    },
+                ],
             };
             let registration = Registration {
                 id: "policy-check-config-watcher".into(),
@@ -855,6 +931,7 @@ impl LanguageServer for Backend {
             self.apply_settings(settings);
             self.reanalyze_all();
         }
+        self.send_status().await;
     }
 
     async fn shutdown(&self) -> Result<()> {
@@ -889,8 +966,8 @@ impl LanguageServer for Backend {
     async fn did_save(&self, params: DidSaveTextDocumentParams) {
         // Clients that cannot watch files still tell us when the config is
         // saved from the editor.
-        if is_config_file(&params.text_document.uri) {
-            self.reload_configs();
+        if self.is_settings_file(&params.text_document.uri) {
+            self.reload_configs().await;
         }
     }
 
@@ -945,9 +1022,9 @@ impl LanguageServer for Backend {
         if params
             .changes
             .iter()
-            .any(|change| is_config_file(&change.uri))
+            .any(|change| self.is_settings_file(&change.uri))
         {
-            self.reload_configs();
+            self.reload_configs().await;
         }
     }
 
@@ -1039,6 +1116,12 @@ impl LanguageServer for Backend {
                             mapper.range(item.range),
                             item.insert,
                         ))),
+                        additional_text_edits: (!item.additional.is_empty()).then(|| {
+                            item.additional
+                                .iter()
+                                .map(|e| TextEdit::new(mapper.range(e.range), e.insert.clone()))
+                                .collect()
+                        }),
                         tags: item.deprecated.then(|| vec![CompletionItemTag::DEPRECATED]),
                         label: item.label,
                         ..CompletionItem::default()

@@ -22,13 +22,22 @@ pub fn document_symbols(mapper: &PositionMapper<'_>) -> Vec<DocumentSymbol> {
         .map(|statement| {
             let (name, detail) = statement_label(statement);
             // The selection (what the editor highlights) is the Sid when
-            // there is one, else the statement's opening brace.
+            // there is one, else the statement's opening brace. VS Code
+            // rejects the whole outline if one selection lies outside its
+            // symbol, so a selection that would is the symbol's start.
+            let anchor = statement.anchor();
+            let inside = statement.range.start <= anchor.start && anchor.end <= statement.range.end;
+            let anchor = if inside {
+                anchor
+            } else {
+                TextRange::empty(statement.range.start as usize)
+            };
             symbol(
                 name,
                 detail,
                 SymbolKind::OBJECT,
                 mapper.range(statement.range),
-                mapper.range(statement.anchor()),
+                mapper.range(anchor),
                 None,
             )
         })
@@ -184,5 +193,26 @@ mod tests {
         assert_eq!(symbols[0].selection_range.start.character, 10);
         assert_eq!(symbols[1].name, "Statement 2");
         assert_eq!(symbols[1].detail.as_deref(), Some("Deny"));
+    }
+
+    /// Issue 14: after the parser stopped at its error limit, a statement
+    /// ended at its opening brace and its Sid lay outside it.
+    #[test]
+    fn the_selection_stays_inside_the_symbol_when_parsing_stops_early() {
+        let text = format!(
+            "{{\"Statement\": [{{\"Sid\": \"Keep\", \"Action\": [{}]}}]}}",
+            "x, ".repeat(80)
+        );
+        let index = LineIndex::new(&text);
+        let mapper = PositionMapper::new(&text, &index, PositionEncoding::Utf16);
+        let symbols = document_symbols(&mapper);
+        assert_eq!(symbols.len(), 1);
+        let s = &symbols[0];
+        assert_eq!(s.name, "Keep");
+        let key = |p: tower_lsp_server::lsp_types::Position| (p.line, p.character);
+        assert!(key(s.range.start) <= key(s.selection_range.start));
+        assert!(key(s.selection_range.end) <= key(s.range.end), "{s:?}");
+        let sid = text.find("\"Keep\"").unwrap() as u32;
+        assert_eq!(s.selection_range.start.character, sid);
     }
 }

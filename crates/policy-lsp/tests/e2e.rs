@@ -173,6 +173,43 @@ impl Client {
         (found, skipped)
     }
 
+    /// Waits for the next notification `method`; other messages are kept.
+    fn notification(&mut self, method: &str) -> Value {
+        let deadline = Instant::now() + TIMEOUT;
+        let mut kept = VecDeque::new();
+        let found = loop {
+            let message = self.next_message(deadline);
+            if message["method"] == method && message.get("id").is_none() {
+                break message["params"].clone();
+            }
+            kept.push_back(message);
+        };
+        kept.extend(self.backlog.drain(..));
+        self.backlog = kept;
+        found
+    }
+
+    /// The `window/showMessage` notifications received so far, waiting for
+    /// at least `at_least` of them: the server shows a message without
+    /// waiting for it to be written, so it may follow the diagnostics it
+    /// accompanies. Everything read stays in the backlog.
+    fn shown_messages(&mut self, at_least: usize) -> Vec<Value> {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let shown: Vec<Value> = self
+                .backlog
+                .iter()
+                .filter(|m| m["method"] == "window/showMessage")
+                .cloned()
+                .collect();
+            if shown.len() >= at_least {
+                return shown;
+            }
+            let message = self.read(deadline);
+            self.backlog.push_back(message);
+        }
+    }
+
     fn diagnostics_for_version(&mut self, uri: &str, version: i64) -> Value {
         self.diagnostics_where(uri, |p| p["version"] == version).0
     }
@@ -671,6 +708,47 @@ fn completion_inside_an_unfinished_action_array() {
     client.shutdown();
 }
 
+/// Accepting an action typed in front of another one leaves valid JSON:
+/// the comma between them comes as an additional edit.
+#[test]
+fn a_completion_before_another_item_brings_its_comma() {
+    let (mut client, _) = Client::start(utf16_only(), Value::Null);
+    let uri = "file:///tmp/policy-lsp-e2e/separator.json";
+    let text = CLEAN.replace(
+        "\"Action\": \"kms:*\"",
+        "\"Action\": [\"kms:*\", \"kms:De\" \"kms:Encrypt\"]",
+    );
+    client.open(uri, &text);
+    client.diagnostics_for_version(uri, 1);
+    let typed = text.find("kms:De\"").unwrap() + "kms:De".len();
+    let result = client.request(
+        "textDocument/completion",
+        json!({"textDocument": {"uri": uri}, "position": lsp_range(&text, typed, typed, PositionEncoding::Utf16)["start"]}),
+    );
+    let item = result["items"]
+        .as_array()
+        .expect("a completion list")
+        .iter()
+        .find(|i| i["label"] == "kms:Decrypt")
+        .expect("kms:Decrypt offered")
+        .clone();
+    let mut edits = vec![item["textEdit"].clone()];
+    edits.extend(
+        item["additionalTextEdits"]
+            .as_array()
+            .expect("an additional edit for the comma")
+            .iter()
+            .cloned(),
+    );
+    let accepted = apply_edits(&text, &edits);
+    assert!(
+        accepted.contains("[\"kms:*\", \"kms:Decrypt\", \"kms:Encrypt\"]"),
+        "{accepted}"
+    );
+    serde_json::from_str::<Value>(&accepted).expect("valid JSON");
+    client.shutdown();
+}
+
 #[test]
 fn a_trailing_comma_quick_fix_deletes_the_comma() {
     let (mut client, _) = Client::start(utf16_only(), Value::Null);
@@ -952,6 +1030,62 @@ fn the_project_config_selects_rules_and_reloads_when_it_changes() {
     );
     let (republished, _) = client.diagnostics_where(&uri, |p| codes(p) == ["PC002", "PC004"]);
     assert_eq!(republished["version"], 1);
+    client.shutdown();
+}
+
+/// The editor is told the server's version and the config in use, at
+/// start and after the config changes, and can ask which config governs a
+/// document.
+#[test]
+fn the_status_names_the_version_and_the_config_in_use() {
+    let dir = TempDir::new("status");
+    let config = dir.0.join("policy-check.toml");
+    std::fs::write(&config, "[rules]\nignore = [\"PC003\"]\n").unwrap();
+    std::fs::create_dir_all(dir.0.join("nested")).unwrap();
+    let nested_config = dir.0.join("nested/policy-check.toml");
+    std::fs::write(&nested_config, "include = 3\n").unwrap();
+    let (mut client, _) = Client::start_in(
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+        Value::Null,
+        Some(&dir.0),
+    );
+    let status = client.notification("policyCheck/status");
+    assert_eq!(status["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(status["config"], config.display().to_string());
+    assert_eq!(status["configError"], Value::Null);
+
+    let nested = client.request(
+        "policyCheck/configFor",
+        json!({"uri": file_uri(&dir.0.join("nested/deeper/key.json"))}),
+    );
+    assert_eq!(nested["config"], nested_config.display().to_string());
+    assert!(
+        nested["configError"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("line 1: ") && e.contains("expected a sequence")),
+        "{nested}"
+    );
+
+    std::fs::write(&config, "[rules\n").unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&config), "type": 2}]}),
+    );
+    let reloaded = client.notification("policyCheck/status");
+    assert_eq!(reloaded["config"], config.display().to_string());
+    assert!(
+        reloaded["configError"]
+            .as_str()
+            .is_some_and(|e| e.starts_with("line 1: invalid table header")),
+        "{reloaded}"
+    );
+    std::fs::remove_file(&config).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&config), "type": 3}]}),
+    );
+    let removed = client.notification("policyCheck/status");
+    assert_eq!(removed["config"], Value::Null);
     client.shutdown();
 }
 
@@ -1932,9 +2066,8 @@ fn a_broken_config_keeps_the_last_good_one_and_says_so_once() {
         "the last good config applies"
     );
     let shown: Vec<String> = client
-        .backlog
+        .shown_messages(1)
         .iter()
-        .filter(|m| m["method"] == "window/showMessage")
         .map(|m| m["params"]["message"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(shown.len(), 1, "{shown:?}");
@@ -1949,11 +2082,7 @@ fn a_broken_config_keeps_the_last_good_one_and_says_so_once() {
     changed(&mut client);
     let (republished, _) = client.diagnostics_where(&uri, |p| codes(p) == ["PC003", "PC002"]);
     assert_eq!(republished["version"], 1);
-    let shown: Vec<&Value> = client
-        .backlog
-        .iter()
-        .filter(|m| m["method"] == "window/showMessage")
-        .collect();
+    let shown = client.shown_messages(1);
     assert_eq!(shown.len(), 1, "{shown:?}");
     let message = shown[0]["params"]["message"].as_str().unwrap();
     assert!(
@@ -1988,6 +2117,90 @@ fn suppression_comments_apply_in_the_editor() {
     assert_eq!(
         published["diagnostics"][0]["range"]["start"],
         json!({"line": 14, "character": 10})
+    );
+    client.shutdown();
+}
+
+/// A user rule pack applies in the editor, and an edit of one of its files
+/// reloads it: a changed rule is republished, a broken one is shown with
+/// its file, line and column while the built-in rules go on.
+#[test]
+fn rule_packs_apply_and_reload_when_their_files_change() {
+    let dir = TempDir::new("rule-packs");
+    std::fs::write(
+        dir.0.join("policy-check.toml"),
+        "rule-packs = [\"rules\"]\n",
+    )
+    .unwrap();
+    std::fs::create_dir_all(dir.0.join("rules")).unwrap();
+    let rule = dir.0.join("rules/open.toml");
+    let text = |id: &str| {
+        format!(
+            "id = \"{id}\"\nname = \"open-to-anyone\"\nseverity = \"warning\"\nsummary = \"s\"\nmessage = \"{{statement}} is open\"\ndocument = \"facts\"\nselect = \"$.statements[?@.exposure.anyone == true].exposure\"\nforbid = true\n"
+        )
+    };
+    std::fs::write(&rule, text("ACME001")).unwrap();
+    let policy = r#"{"Version": "2012-10-17", "Statement": [
+  {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+  {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+]}
+"#;
+    let uri = file_uri(&dir.0.join("key.json"));
+    let (mut client, _) = Client::start_in(
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+        Value::Null,
+        Some(&dir.0),
+    );
+    client.open(&uri, policy);
+    let published = client.diagnostics_for_version(&uri, 1);
+    let user: Vec<&Value> = published["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["code"] == "ACME001")
+        .collect();
+    assert_eq!(user.len(), 1, "{published}");
+    assert_eq!(user[0]["message"], "statement \"Open\" is open");
+    assert_eq!(
+        user[0]["range"],
+        lsp_range(policy, 221, 224, PositionEncoding::Utf16)
+    );
+
+    let changed = |client: &mut Client| {
+        client.notify(
+            "workspace/didChangeWatchedFiles",
+            json!({"changes": [{"uri": file_uri(&rule), "type": 2}]}),
+        );
+    };
+    std::fs::write(&rule, text("ACME002")).unwrap();
+    changed(&mut client);
+    client.diagnostics_where(&uri, |p| {
+        codes(p).contains(&"ACME002".to_string()) && !codes(p).contains(&"ACME001".to_string())
+    });
+
+    client.backlog.clear();
+    std::fs::write(
+        &rule,
+        text("ACME002").replace("forbid = true", "forbid = true\nselector = 1"),
+    )
+    .unwrap();
+    changed(&mut client);
+    let (republished, _) =
+        client.diagnostics_where(&uri, |p| !codes(p).iter().any(|c| c.starts_with("ACME")));
+    assert!(
+        codes(&republished).contains(&"PC501".to_string()),
+        "the built-in rules go on"
+    );
+    let shown: Vec<String> = client
+        .shown_messages(1)
+        .iter()
+        .map(|m| m["params"]["message"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        shown
+            .iter()
+            .any(|m| m.contains("rules/open.toml:9:1: unknown field `selector`")),
+        "{shown:?}"
     );
     client.shutdown();
 }

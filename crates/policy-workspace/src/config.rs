@@ -18,6 +18,7 @@ use serde_spanned::Spanned;
 use toml_edit::{ImDocument, InlineTable, Item, Value};
 
 use crate::glob::Globs;
+use crate::packs::Packs;
 use crate::selector;
 
 /// The name of the file discovered upward from each checked file.
@@ -42,14 +43,27 @@ pub struct ConfigError {
     pub path: PathBuf,
     /// 1-based, when the error has a position.
     pub line: Option<usize>,
+    /// 1-based, in characters, when the error has one.
+    pub column: Option<usize>,
     pub message: String,
+    /// Whether the error is in a rule pack's file rather than the config:
+    /// the pack's file is left out, and the rest of the config applies.
+    pub rule_pack: bool,
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.line {
-            Some(line) => write!(f, "{}:{line}: {}", self.path.display(), self.message),
-            None => write!(f, "{}: {}", self.path.display(), self.message),
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => {
+                write!(
+                    f,
+                    "{}:{line}:{column}: {}",
+                    self.path.display(),
+                    self.message
+                )
+            }
+            (Some(line), None) => write!(f, "{}:{line}: {}", self.path.display(), self.message),
+            _ => write!(f, "{}: {}", self.path.display(), self.message),
         }
     }
 }
@@ -73,6 +87,8 @@ pub struct Config {
     pub per_file_ignores: Vec<PerFileIgnore>,
     pub profiles: Vec<ProfileEntry>,
     pub suppressions: Vec<Suppression>,
+    /// The user rules of the packs `rule-packs` names, and their errors.
+    pub packs: Packs,
     /// What [`Mode::Lenient`] skipped.
     pub warnings: Vec<ConfigError>,
 }
@@ -142,6 +158,7 @@ struct RawConfig {
     profiles: Option<IgnoredAny>,
     #[serde(default)]
     suppressions: Vec<RawSuppression>,
+    rule_packs: Option<Vec<Spanned<String>>>,
 }
 
 #[derive(Default, Deserialize)]
@@ -177,7 +194,9 @@ impl Config {
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
             path: path.to_path_buf(),
             line: None,
+            column: None,
             message: format!("cannot read: {e}"),
+            rule_pack: false,
         })?;
         Config::parse(path, &text, mode)
     }
@@ -189,6 +208,7 @@ impl Config {
             text,
             mode,
             warnings: Vec::new(),
+            packs: Packs::default(),
         };
         let doc = ImDocument::parse(text.to_string())
             .map_err(|e| file.error(e.span(), one_line(e.message())))?;
@@ -196,6 +216,11 @@ impl Config {
         // the document, can lose a key that lenient reading skips.
         let root = Value::InlineTable(doc.as_table().clone().into_inline_table());
         let raw: RawConfig = file.deserialize(root.clone(), None)?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        // The packs first: the rules' selectors may name their rules.
+        if let Some(dirs) = &raw.rule_packs {
+            file.load_packs(dirs, &base);
+        }
 
         let rules = &raw.rules;
         let select = rules.select.as_deref().map(|r| file.rules(r)).transpose()?;
@@ -233,7 +258,7 @@ impl Config {
 
         Ok(Config {
             path: path.to_path_buf(),
-            base: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+            base,
             include: raw.include.as_deref().map(|g| file.globs(g)).transpose()?,
             exclude: raw.exclude.as_deref().map(|g| file.globs(g)).transpose()?,
             fail_on: raw.fail_on.as_ref().map(|f| file.fail_on(f)).transpose()?,
@@ -243,6 +268,7 @@ impl Config {
             per_file_ignores,
             profiles,
             suppressions,
+            packs: file.packs,
             warnings: file.warnings,
         })
     }
@@ -258,7 +284,7 @@ impl Config {
 
 /// toml's messages span lines (`invalid array\nexpected `]``); ours are one.
 /// Some are empty (`a =` at the end of the file): the line still says where.
-fn one_line(message: &str) -> String {
+pub(crate) fn one_line(message: &str) -> String {
     let line = message
         .lines()
         .map(str::trim)
@@ -272,6 +298,25 @@ fn one_line(message: &str) -> String {
     }
 }
 
+/// A message with the control characters of the values it quotes escaped
+/// (`unknown rule `a\nb``): a TOML string may hold a newline, and a message
+/// stays on one line, as the CLI's `file:line: message` and the editor's
+/// status item need.
+pub(crate) fn escape_controls(message: String) -> String {
+    if !message.chars().any(char::is_control) {
+        return message;
+    }
+    let mut escaped = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
 /// A `[[profiles]]` entry, with the span of the whole entry for errors
 /// that have none of their own.
 type ProfileTable = (Option<Range<usize>>, InlineTable);
@@ -283,6 +328,7 @@ struct File<'a> {
     text: &'a str,
     mode: Mode,
     warnings: Vec<ConfigError>,
+    packs: Packs,
 }
 
 impl File<'_> {
@@ -297,8 +343,37 @@ impl File<'_> {
         ConfigError {
             path: self.path.to_path_buf(),
             line: span.map(|s| self.line_of(s.start)),
-            message,
+            column: None,
+            message: escape_controls(message),
+            rule_pack: false,
         }
+    }
+
+    /// Loads the packs `rule-packs` names (relative to the config). A
+    /// directory that does not exist is an error at its entry; the packs'
+    /// errors go with them, and the config applies either way.
+    fn load_packs(&mut self, entries: &[Spanned<String>], base: &Path) {
+        let mut dirs = Vec::new();
+        let mut missing = Vec::new();
+        for entry in entries {
+            let dir = base.join(entry.get_ref());
+            if dir.is_dir() {
+                dirs.push(dir);
+            } else {
+                let mut error = self.error(
+                    Some(entry.span()),
+                    format!(
+                        "the rule pack `{}` is not a directory (rule-packs are relative to the config)",
+                        entry.get_ref()
+                    ),
+                );
+                error.column = Some(crate::packs::line_column(self.text, entry.span().start).1);
+                error.rule_pack = true;
+                missing.push(error);
+            }
+        }
+        self.packs = Packs::load(&dirs, base);
+        self.packs.errors.splice(0..0, missing);
     }
 
     /// A serde error at its own span, else at `fallback`.
@@ -349,7 +424,7 @@ impl File<'_> {
     fn rules(&mut self, selectors: &[Spanned<String>]) -> Result<Vec<&'static str>, ConfigError> {
         let mut codes = Vec::new();
         for s in selectors {
-            match selector::resolve_all([s.get_ref().as_str()]) {
+            match selector::resolve_all_with([s.get_ref().as_str()], &self.packs.rules) {
                 Ok(resolved) => codes.extend(resolved),
                 Err(e) => self.unknown_rule(s.span(), e)?,
             }
@@ -392,7 +467,7 @@ impl File<'_> {
         entries: &BTreeMap<Spanned<String>, Spanned<String>>,
         ignore: &mut Vec<&'static str>,
     ) -> Result<HashMap<&'static str, Severity>, ConfigError> {
-        let mut resolved = Vec::new();
+        let mut resolved: Vec<(Vec<&'static str>, Level)> = Vec::new();
         for (key, value) in entries {
             let Some(level) = Level::parse(value.get_ref()) else {
                 return Err(self.error(
@@ -404,7 +479,7 @@ impl File<'_> {
                     ),
                 ));
             };
-            match selector::resolve(key.get_ref()) {
+            match selector::resolve_with(key.get_ref(), &self.packs.rules) {
                 Ok(rules) => resolved.push((rules, level)),
                 Err(e) => self.unknown_rule(key.span(), e)?,
             }
@@ -412,8 +487,8 @@ impl File<'_> {
         resolved.sort_by_key(|(rules, _)| std::cmp::Reverse(rules.len()));
         let mut levels: HashMap<&'static str, &Level> = HashMap::new();
         for (rules, level) in &resolved {
-            for rule in rules {
-                levels.insert(rule.code, level);
+            for code in rules {
+                levels.insert(code, level);
             }
         }
         let mut severity = HashMap::new();
@@ -790,6 +865,12 @@ reason = "reviewed"
         assert_eq!(e, "/repo/policy-check.toml:2: unknown rule `no-such-rule`");
         let e = error("[rules.severity]\nnope = \"info\"\n");
         assert_eq!(e, "/repo/policy-check.toml:2: unknown rule `nope`");
+        // A TOML string may hold a newline; the message stays on one line.
+        let e = error("[rules]\nselect = [\"unk\\nown-action\"]\n");
+        assert_eq!(
+            e,
+            "/repo/policy-check.toml:2: unknown rule `unk\\nown-action` (did you mean `unknown-action`?)"
+        );
     }
 
     #[test]

@@ -15,10 +15,11 @@
 
 pub mod config;
 pub mod glob;
+pub mod packs;
 pub mod selector;
 pub mod settings;
 pub mod suppress;
 
 pub use config::{Config, ConfigError, Mode, FILE_NAME};
 pub use glob::Globs;
-pub use settings::{Discovery, Overrides, Settings};
+pub use settings::{ConfigInUse, Discovery, Overrides, Settings};

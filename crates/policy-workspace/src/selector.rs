@@ -1,7 +1,10 @@
 //! Rule selectors as users write them in `--select`, `--ignore` and the
 //! config: a code (`PC201`), a code prefix (`PC2`), a name
-//! (`unknown-action`), a pack (`syntax`), or `ALL`.
+//! (`unknown-action`), a pack (`syntax`), or `ALL`; and the rules of the
+//! user's rule packs by id (`ACME001`), namespace (`ACME`), id prefix
+//! (`ACME0`), name or pack (the pack directory's name).
 
+use policy_analyzer::user_rules::UserRules;
 use policy_analyzer::{all_rules, find_rule, Pack, Rule};
 
 /// The rules a selector stands for. A full code, a name or a pack that
@@ -47,6 +50,60 @@ pub fn resolve_all<'a>(
     Ok(codes)
 }
 
+/// The codes a selector stands for, among the built-in rules and `user`'s.
+/// `ALL` is every rule of both.
+pub fn resolve_with(selector: &str, user: &UserRules) -> Result<Vec<&'static str>, String> {
+    let trimmed = selector.trim();
+    let builtin = resolve(trimmed);
+    if trimmed.eq_ignore_ascii_case("ALL") {
+        let mut codes: Vec<&'static str> = all_rules().map(|r| r.code).collect();
+        codes.extend(user.iter().map(|r| r.id));
+        return Ok(codes);
+    }
+    if let Ok(rules) = &builtin {
+        if !rules.is_empty() {
+            return Ok(rules.iter().map(|r| r.code).collect());
+        }
+    }
+    let upper = trimmed.to_ascii_uppercase();
+    let letters = upper.bytes().take_while(u8::is_ascii_uppercase).count();
+    let id_prefix = letters > 0 && upper[letters..].bytes().all(|b| b.is_ascii_digit());
+    let found: Vec<&'static str> = user
+        .iter()
+        .filter(|r| {
+            r.id.eq_ignore_ascii_case(trimmed)
+                || r.name == trimmed
+                || r.pack == trimmed
+                || (id_prefix && r.id.starts_with(&upper) && r.namespace() == &upper[..letters])
+        })
+        .map(|r| r.id)
+        .collect();
+    if !found.is_empty() {
+        return Ok(found);
+    }
+    match builtin {
+        Ok(rules) => Ok(rules.iter().map(|r| r.code).collect()),
+        Err(_) => Err(format!(
+            "unknown rule `{trimmed}`{}",
+            did_you_mean_with(trimmed, user)
+        )),
+    }
+}
+
+/// [`resolve_all`] among the built-in rules and `user`'s.
+pub fn resolve_all_with<'a>(
+    selectors: impl IntoIterator<Item = &'a str>,
+    user: &UserRules,
+) -> Result<Vec<&'static str>, String> {
+    let mut codes = Vec::new();
+    for selector in selectors {
+        codes.extend(resolve_with(selector, user)?);
+    }
+    codes.sort_unstable();
+    codes.dedup();
+    Ok(codes)
+}
+
 /// One rule by code or name, for severity overrides and `--explain`.
 pub fn resolve_one(code_or_name: &str) -> Result<&'static Rule, String> {
     find_rule(code_or_name.trim()).ok_or_else(|| {
@@ -59,9 +116,14 @@ pub fn resolve_one(code_or_name: &str) -> Result<&'static Rule, String> {
 
 /// ` (did you mean `x`?)` when a rule or pack name is one or two edits away.
 fn did_you_mean(selector: &str) -> String {
+    did_you_mean_with(selector, &UserRules::default())
+}
+
+fn did_you_mean_with(selector: &str, user: &UserRules) -> String {
     all_rules()
         .map(|r| r.name)
         .chain(Pack::ALL.map(Pack::name))
+        .chain(user.iter().map(|r| r.name))
         .map(|name| (edit_distance(selector, name), name))
         .filter(|&(d, _)| d <= 2)
         .min()

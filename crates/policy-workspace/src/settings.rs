@@ -11,10 +11,12 @@ use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 
+use policy_analyzer::user_rules::UserRules;
 use policy_analyzer::{all_rules, AnalyzeOptions, RuleSelection, Severity};
 
 use crate::config::{Config, ConfigError, Mode, Suppression, FILE_NAME};
 use crate::glob::Globs;
+use crate::selector;
 
 /// The files a directory walk picks, unless `include` says otherwise: JSON
 /// policies and templates, YAML templates, Terraform modules and the
@@ -41,10 +43,11 @@ pub struct Overrides {
     pub cwd: PathBuf,
     pub include: Option<Globs>,
     pub exclude: Option<Globs>,
-    /// `--select`: replaces the config's `select` and `ignore`.
-    pub select: Option<Vec<&'static str>>,
-    /// `--ignore`: added to the config's `ignore`.
-    pub ignore: Vec<&'static str>,
+    /// `--select`, as written: replaces the config's `select` and `ignore`.
+    /// Resolved against each config's rules, its packs' included.
+    pub select: Option<Vec<String>>,
+    /// `--ignore`, as written: added to the config's `ignore`.
+    pub ignore: Vec<String>,
     pub fail_on: Option<Severity>,
 }
 
@@ -81,8 +84,22 @@ impl Settings {
         let base = config
             .as_ref()
             .map_or_else(|| overrides.cwd.clone(), |c| c.base.clone());
+        let user: Arc<UserRules> = config
+            .as_ref()
+            .map(|c| c.packs.rules.clone())
+            .unwrap_or_default();
+        // Selectors the command line gives that name no rule here name
+        // another config's (the command line checked that some config has them).
+        let resolve = |selectors: &[String]| -> Vec<&'static str> {
+            selectors
+                .iter()
+                .filter_map(|s| selector::resolve_with(s, &user).ok())
+                .flatten()
+                .collect()
+        };
+        let every = || all_rules().map(|r| r.code).chain(user.iter().map(|r| r.id));
         let enabled: Vec<&'static str> = match (&overrides.select, &config) {
-            (Some(select), _) => select.clone(),
+            (Some(select), _) => resolve(select),
             (
                 None,
                 Some(Config {
@@ -97,15 +114,12 @@ impl Settings {
                 .collect(),
             (None, config) => {
                 let ignore = config.as_ref().map_or(&[][..], |c| &c.ignore[..]);
-                all_rules()
-                    .map(|r| r.code)
-                    .filter(|c| !ignore.contains(c))
-                    .collect()
+                every().filter(|c| !ignore.contains(c)).collect()
             }
         };
-        let disabled = all_rules()
-            .map(|r| r.code)
-            .filter(|c| !enabled.contains(c) || overrides.ignore.contains(c))
+        let ignored = resolve(&overrides.ignore);
+        let disabled = every()
+            .filter(|c| !enabled.contains(c) || ignored.contains(c))
             .collect();
         let severity = config
             .as_ref()
@@ -121,6 +135,7 @@ impl Settings {
             options: AnalyzeOptions {
                 rules: RuleSelection { disabled, severity },
                 profile: None,
+                user_rules: (!user.is_empty()).then_some(user),
             },
             fail_on,
             config,
@@ -136,6 +151,14 @@ impl Settings {
     /// The config these settings come from.
     pub fn config(&self) -> Option<&Config> {
         self.config.as_ref()
+    }
+
+    /// The user rules of the config's packs.
+    pub fn user_rules(&self) -> &UserRules {
+        static NONE: std::sync::OnceLock<UserRules> = std::sync::OnceLock::new();
+        self.config
+            .as_ref()
+            .map_or_else(|| NONE.get_or_init(UserRules::default), |c| &c.packs.rules)
     }
 
     /// The config's `[[suppressions]]`.
@@ -223,13 +246,31 @@ impl Settings {
     }
 }
 
+/// The config file that governs a file, as an editor shows it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConfigInUse {
+    /// The nearest `policy-check.toml` (or the one given with `--config`),
+    /// whether or not it could be read.
+    pub path: Option<PathBuf>,
+    /// What its last reading found: the error that made it unusable (its
+    /// last good version, or the defaults, apply instead), or what the
+    /// lenient reader skipped. Empty when it was read cleanly.
+    pub problems: Vec<ConfigError>,
+}
+
 /// Finds the settings of each directory, loading each config file once.
 pub struct Discovery {
     overrides: Arc<Overrides>,
     mode: Mode,
-    /// `--config` or `--no-config`: the same settings for every file.
-    fixed: Option<Arc<Settings>>,
-    by_directory: HashMap<PathBuf, Arc<Settings>>,
+    /// `--config` or `--no-config`: the same settings for every file, and
+    /// the file they come from.
+    fixed: Option<(Arc<Settings>, Option<PathBuf>)>,
+    /// The settings of each directory, and the config file they were
+    /// discovered from.
+    by_directory: HashMap<PathBuf, (Arc<Settings>, Option<PathBuf>)>,
+    /// What the last reading of each config file found (see
+    /// [`ConfigInUse::problems`]).
+    problems: HashMap<PathBuf, Vec<ConfigError>>,
     /// The last config read without error from each file: when an edit
     /// breaks a config, the editor keeps using it.
     last_good: HashMap<PathBuf, Config>,
@@ -247,47 +288,76 @@ impl Discovery {
             mode,
             fixed: None,
             by_directory: HashMap::new(),
+            problems: HashMap::new(),
             last_good: HashMap::new(),
             errors: Vec::new(),
         };
         if let Some(config) = config {
             let path = config.map(|p| discovery.overrides.absolute(p));
             let settings = discovery.load(path.as_deref());
-            discovery.fixed = Some(settings);
+            discovery.fixed = Some((settings, path));
         }
         discovery
     }
 
     /// The settings for files in `directory` (absolute).
     pub fn for_directory(&mut self, directory: &Path) -> Arc<Settings> {
-        if let Some(fixed) = &self.fixed {
-            return fixed.clone();
-        }
-        let directory = normalize(directory);
-        if let Some(settings) = self.by_directory.get(&directory) {
-            return settings.clone();
-        }
-        let candidate = directory.join(FILE_NAME);
-        let settings = if candidate.is_file() {
-            self.load(Some(&candidate))
-        } else if let Some(parent) = directory.parent() {
-            self.for_directory(parent)
-        } else {
-            self.load(None)
-        };
-        self.by_directory.insert(directory, settings.clone());
-        settings
+        self.discover(directory).0
     }
 
     /// The settings for a file (absolute).
     pub fn for_file(&mut self, file: &Path) -> Arc<Settings> {
-        self.for_directory(file.parent().unwrap_or(Path::new("/")))
+        self.for_directory(parent_of(file))
+    }
+
+    /// Which config file governs a file (absolute), and what its last
+    /// reading found: what an editor shows next to the file.
+    pub fn in_use_for_file(&mut self, file: &Path) -> ConfigInUse {
+        let path = self.discover(parent_of(file)).1;
+        let problems = path
+            .as_ref()
+            .and_then(|path| self.problems.get(path))
+            .cloned()
+            .unwrap_or_default();
+        ConfigInUse { path, problems }
+    }
+
+    /// The settings of a directory and the config file they come from.
+    fn discover(&mut self, directory: &Path) -> (Arc<Settings>, Option<PathBuf>) {
+        if let Some(fixed) = &self.fixed {
+            return fixed.clone();
+        }
+        let directory = normalize(directory);
+        if let Some(found) = self.by_directory.get(&directory) {
+            return found.clone();
+        }
+        let candidate = directory.join(FILE_NAME);
+        let found = if candidate.is_file() {
+            (self.load(Some(&candidate)), Some(candidate))
+        } else if let Some(parent) = directory.parent() {
+            self.discover(parent)
+        } else {
+            (self.load(None), None)
+        };
+        self.by_directory.insert(directory, found.clone());
+        found
     }
 
     /// Forgets every config read (one changed), but remembers the last good
     /// version of each, for a config that an edit breaks.
     pub fn clear(&mut self) {
         self.by_directory.clear();
+    }
+
+    /// Whether `path` (absolute) is a rule file, or could become one, of a
+    /// pack that a config read so far names: its change reloads the configs.
+    pub fn is_pack_file(&self, path: &Path) -> bool {
+        self.fixed
+            .iter()
+            .chain(self.by_directory.values())
+            .filter_map(|(settings, _)| settings.config())
+            .chain(self.last_good.values())
+            .any(|c| c.packs.contains(path))
     }
 
     /// Config errors and warnings found since the last call, to report in order.
@@ -302,15 +372,21 @@ impl Discovery {
     fn load(&mut self, path: Option<&Path>) -> Arc<Settings> {
         let config = path.and_then(|path| match Config::load(path, self.mode) {
             Ok(config) => {
-                for warning in &config.warnings {
-                    self.errors.push(self.shown(warning.clone()));
-                }
+                let warnings: Vec<ConfigError> = config
+                    .warnings
+                    .iter()
+                    .chain(&config.packs.errors)
+                    .map(|warning| self.shown(warning.clone()))
+                    .collect();
+                self.errors.extend(warnings.iter().cloned());
+                self.problems.insert(path.to_path_buf(), warnings);
                 self.last_good.insert(path.to_path_buf(), config.clone());
                 Some(config)
             }
             Err(error) => {
                 let error = self.shown(error);
-                self.errors.push(error);
+                self.errors.push(error.clone());
+                self.problems.insert(path.to_path_buf(), vec![error]);
                 self.last_good.get(path).cloned()
             }
         });
@@ -324,6 +400,10 @@ impl Discovery {
         }
         error
     }
+}
+
+fn parent_of(file: &Path) -> &Path {
+    file.parent().unwrap_or(Path::new("/"))
 }
 
 /// Removes `.` and resolves `..` lexically, so that `a/./b/../c` and `a/c`
@@ -404,7 +484,7 @@ mod tests {
             cwd: PathBuf::from("/work"),
             ..Overrides::default()
         };
-        o.select = Some(vec![first]);
+        o.select = Some(vec![first.to_string()]);
         let s = Settings::new(Some(config.clone()), Arc::new(o));
         assert_eq!(s.options.rules.disabled.len(), all_rules().count() - 1);
         assert!(!s.options.rules.disabled.contains(&first));
@@ -413,7 +493,7 @@ mod tests {
             cwd: PathBuf::from("/work"),
             ..Overrides::default()
         };
-        o.ignore = vec![first];
+        o.ignore = vec![first.to_string()];
         let s = Settings::new(None, Arc::new(o));
         assert_eq!(s.options.rules.disabled, vec![first]);
     }
@@ -442,5 +522,56 @@ mod tests {
             fsx.profile.as_ref().unwrap().services,
             vec!["fsx".to_string()]
         );
+    }
+
+    #[test]
+    fn the_config_in_use_is_named_with_its_problems_even_when_unreadable() {
+        let dir =
+            std::env::temp_dir().join(format!("policy-workspace-in-use-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("keys/app")).unwrap();
+        let config = dir.join(FILE_NAME);
+        let first = all_rules().next().unwrap().code;
+        std::fs::write(&config, format!("[rules]\nignore = [\"{first}\"]\n")).unwrap();
+        let file = dir.join("keys/app/key.json");
+
+        let mut discovery = Discovery::new(Arc::new(Overrides::default()), None, Mode::Lenient);
+        assert_eq!(
+            discovery.in_use_for_file(&file),
+            ConfigInUse {
+                path: Some(config.clone()),
+                problems: vec![]
+            }
+        );
+
+        // Broken by an edit: still named, with the error, and the last good
+        // version still applies.
+        std::fs::write(&config, "[rules\n").unwrap();
+        discovery.clear();
+        let in_use = discovery.in_use_for_file(&file);
+        assert_eq!(in_use.path.as_ref(), Some(&config));
+        assert_eq!(in_use.problems.len(), 1, "{in_use:?}");
+        assert_eq!(in_use.problems[0].line, Some(1));
+        assert!(discovery
+            .for_file(&file)
+            .options
+            .rules
+            .disabled
+            .contains(&first));
+        assert_eq!(discovery.take_errors(), in_use.problems);
+
+        // A nearer config governs the files under it.
+        let nested = dir.join("keys").join(FILE_NAME);
+        std::fs::write(&nested, "").unwrap();
+        discovery.clear();
+        assert_eq!(discovery.in_use_for_file(&file).path, Some(nested));
+        assert_eq!(
+            discovery.in_use_for_file(&dir.join("other.json")).path,
+            Some(config)
+        );
+
+        std::fs::remove_dir_all(&dir).unwrap();
+        let mut none = Discovery::new(Arc::new(Overrides::default()), Some(None), Mode::Lenient);
+        assert_eq!(none.in_use_for_file(&file), ConfigInUse::default());
     }
 }

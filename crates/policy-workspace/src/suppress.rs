@@ -30,6 +30,7 @@ use hcl_edit::visit::{self, Visit};
 use hcl_edit::Span;
 use policy_analyzer::rules::suppressions::{invalid_suppression, unused_suppression};
 use policy_analyzer::rules::Emitter;
+use policy_analyzer::user_rules::UserRules;
 use policy_analyzer::{AnalyzeOptions, Diagnostic, Rule, TextRange};
 
 use crate::config::Suppression;
@@ -103,8 +104,13 @@ impl InlineSuppression {
     }
 }
 
-/// The suppression comments of a file.
-pub fn inline_suppressions(syntax: CommentSyntax, text: &str) -> Vec<InlineSuppression> {
+/// The suppression comments of a file; `user` is the rules of the config's
+/// packs, which comments may name too.
+pub fn inline_suppressions(
+    syntax: CommentSyntax,
+    text: &str,
+    user: &UserRules,
+) -> Vec<InlineSuppression> {
     if syntax == CommentSyntax::None || !text.contains(MARKER) {
         return Vec::new();
     }
@@ -138,7 +144,7 @@ pub fn inline_suppressions(syntax: CommentSyntax, text: &str) -> Vec<InlineSuppr
             .split(|c: char| c == ',' || c.is_whitespace())
             .filter(|n| !n.is_empty())
         {
-            match selector::resolve_all([name]) {
+            match selector::resolve_all_with([name], user) {
                 Ok(codes) if !codes.is_empty() => rules.extend(codes),
                 _ => unknown.push(name.to_string()),
             }
@@ -410,7 +416,11 @@ pub fn apply(
             .collect(),
         ..Applied::default()
     };
-    let comments = inline_suppressions(CommentSyntax::of(file.path, file.text), file.text);
+    let comments = inline_suppressions(
+        CommentSyntax::of(file.path, file.text),
+        file.text,
+        settings.user_rules(),
+    );
     let mut comment_used = vec![false; comments.len()];
     for d in diagnostics {
         let by_comment = comments.iter().position(|c| c.accepts(&d));
@@ -572,7 +582,7 @@ mod tests {
     #[test]
     fn a_yaml_comment_covers_the_block_below_it() {
         let text = "Resources:\n  Key:\n    # policy-check-ignore: PC501 # partner reviewed\n    Properties:\n      KeyPolicy:\n        Statement: []\n\n      # a note\n      Tags: []\n  Other:\n    Type: x\n";
-        let found = inline_suppressions(CommentSyntax::Yaml, text);
+        let found = inline_suppressions(CommentSyntax::Yaml, text, &UserRules::default());
         assert_eq!(found.len(), 1);
         let s = &found[0];
         assert_eq!(s.rules, vec!["PC501"]);
@@ -588,7 +598,7 @@ mod tests {
     #[test]
     fn a_trailing_comment_covers_its_line_and_block() {
         let text = "a:\n  b: 1 # policy-check-ignore: PC507, unknown-action -- managed elsewhere\n  c: 2\n";
-        let s = &inline_suppressions(CommentSyntax::Yaml, text)[0];
+        let s = &inline_suppressions(CommentSyntax::Yaml, text, &UserRules::default())[0];
         assert_eq!(s.rules.len(), 2, "{:?}", s.rules);
         assert_eq!(s.rules[0], "PC507");
         assert!(s.unknown.is_empty());
@@ -602,7 +612,7 @@ mod tests {
     #[test]
     fn an_hcl_comment_covers_the_whole_block_with_its_heredoc() {
         let text = "# policy-check-ignore: PC501 # reviewed\nresource \"aws_kms_key\" \"k\" {\n  policy = <<EOF\n{\"Statement\": []}\nEOF\n}\n\nresource \"aws_kms_key\" \"other\" {}\n";
-        let s = &inline_suppressions(CommentSyntax::Hcl, text)[0];
+        let s = &inline_suppressions(CommentSyntax::Hcl, text, &UserRules::default())[0];
         assert!(covered(text, s).starts_with("resource \"aws_kms_key\" \"k\" {"));
         assert!(
             covered(text, s).ends_with("EOF\n}"),
@@ -610,7 +620,7 @@ mod tests {
             covered(text, s)
         );
         let text = "locals {\n  p = jsonencode({\n    Statement = [\n      // policy-check-ignore: PC501 // partner\n      {\n        Sid = \"A\"\n      },\n      { Sid = \"B\" },\n    ]\n  })\n}\n";
-        let s = &inline_suppressions(CommentSyntax::Hcl, text)[0];
+        let s = &inline_suppressions(CommentSyntax::Hcl, text, &UserRules::default())[0];
         assert_eq!(s.reason.as_deref(), Some("partner"));
         assert_eq!(covered(text, s), "      {\n        Sid = \"A\"\n      }");
     }
@@ -618,12 +628,12 @@ mod tests {
     #[test]
     fn comments_without_reason_rules_or_marker() {
         let text = "# policy-check-ignore: PC501\n# policy-check-ignore: # why\n# policy-check-ignore-file: PC507 # all of it\n# policy-check-ignores everything\nx: \"# policy-check-ignore: PC501 # in a string\"\n";
-        let found = inline_suppressions(CommentSyntax::Yaml, text);
+        let found = inline_suppressions(CommentSyntax::Yaml, text, &UserRules::default());
         assert_eq!(found.len(), 3);
         assert!(found[0].reason.is_none() && !found[0].is_valid());
         assert!(found[1].rules.is_empty() && !found[1].is_valid());
         assert!(found[2].whole_file && found[2].covers == TextRange::new(0, text.len()));
-        assert!(inline_suppressions(CommentSyntax::None, text).is_empty());
+        assert!(inline_suppressions(CommentSyntax::None, text, &UserRules::default()).is_empty());
     }
 
     #[test]

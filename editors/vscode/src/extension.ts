@@ -1,20 +1,30 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
 import * as vscode from 'vscode';
 import {
-  DocumentSelector,
+  DidChangeConfigurationNotification,
   LanguageClient,
   LanguageClientOptions,
   ServerOptions,
+  State,
   TransportKind,
 } from 'vscode-languageclient/node';
+
+import { mayHoldKeyPolicy } from './policyFiles';
+import { findServer, SERVER_NAME, ServerLookup } from './serverPath';
+import {
+  ConfigStatus,
+  OPEN_SERVER_SETTING_COMMAND,
+  SHOW_LOGS_COMMAND,
+  ServerStatus,
+  StatusItem,
+} from './status';
 
 // The client id must match the settings prefix: vscode-languageclient reads
 // `<id>.trace.server` on its own.
 const CLIENT_ID = 'policyCheck';
 const CLIENT_NAME = 'Policy Check';
-const SERVER_NAME = 'policy-lsp';
+const SERVER_PATH_SETTING = 'policyCheck.server.path';
+// globalState key: the user asked never to be told again that the server is missing.
+const MISSING_SERVER_SILENCED = 'policyCheck.missingServer.silenced';
 
 type MinSeverity = 'hint' | 'info' | 'warning' | 'error';
 
@@ -35,7 +45,9 @@ const SEVERITY_CUTOFF: Record<MinSeverity, vscode.DiagnosticSeverity> = {
 // language or grammar is contributed for YAML or Terraform: the Red Hat YAML
 // extension, the CloudFormation language server and HashiCorp's extension
 // own those, and this one only adds its findings next to theirs.
-const DOCUMENT_SELECTOR: DocumentSelector = [
+// Plain filters, which both vscode-languageclient and the language status
+// item accept.
+const DOCUMENT_SELECTOR: { scheme: string; language?: string; pattern?: string }[] = [
   { scheme: 'file', language: 'json' },
   { scheme: 'untitled', language: 'json' },
   { scheme: 'file', language: 'jsonc' },
@@ -51,16 +63,25 @@ const DOCUMENT_SELECTOR: DocumentSelector = [
 ];
 
 let client: LanguageClient | undefined;
+// The requests of the current client (set as soon as it is created, before it
+// has started).
+let requests: RequestGuard | undefined;
 // The open documents the server has published diagnostics for: the only
 // ones it has anything to say about. Hover, completion, symbol and code
 // action requests for any other document are answered here, empty, so that
 // every YAML and JSON file does not make a round trip (or a completion
 // popup) on our account.
 const spokenFor = new Set<string>();
-// Both outlive any one client: a restart keeps its log in the same channel, and
-// the client never disposes a watcher handed to it in synchronize.fileEvents.
-let output: vscode.OutputChannel;
+// These outlive any one client: a restart keeps its log in the same channel,
+// and the client never disposes a watcher handed to it in synchronize.fileEvents.
+let output: vscode.LogOutputChannel;
 let configWatcher: vscode.FileSystemWatcher;
+let status: StatusItem;
+let extensionContext: vscode.ExtensionContext;
+// Why the server could not be found, while it cannot; and whether the user
+// was told this session.
+let missingServer: string | undefined;
+let toldMissingServer = false;
 // Start and stop are async; chaining them keeps a quick enable/disable toggle
 // or a double restart from running two servers at once.
 let pending: Promise<void> = Promise.resolve();
@@ -74,12 +95,25 @@ function config(): vscode.WorkspaceConfiguration {
   return vscode.workspace.getConfiguration('policyCheck');
 }
 
+/** The settings the server reads, as it reads them. */
+function serverSettings(): { enable: boolean; minSeverity: MinSeverity; include: string[] } {
+  const cfg = config();
+  return {
+    enable: cfg.get<boolean>('enable', true),
+    minSeverity: cfg.get<MinSeverity>('minSeverity', 'hint'),
+    include: cfg.get<string[]>('include', []),
+  };
+}
+
 export function activate(context: vscode.ExtensionContext): void {
-  output = vscode.window.createOutputChannel(CLIENT_NAME);
+  extensionContext = context;
+  output = vscode.window.createOutputChannel(CLIENT_NAME, { log: true });
   configWatcher = vscode.workspace.createFileSystemWatcher('**/policy-check.toml');
+  status = new StatusItem(DOCUMENT_SELECTOR);
   context.subscriptions.push(
     output,
     configWatcher,
+    status,
     vscode.commands.registerCommand('policyCheck.restartServer', () => {
       if (!config().get<boolean>('enable', true)) {
         void vscode.window.showInformationMessage(
@@ -92,28 +126,42 @@ export function activate(context: vscode.ExtensionContext): void {
         await startClient();
       });
     }),
+    vscode.commands.registerCommand(SHOW_LOGS_COMMAND, () => output.show(true)),
+    vscode.commands.registerCommand(OPEN_SERVER_SETTING_COMMAND, openServerPathSetting),
+    vscode.workspace.onDidOpenTextDocument((document) => reportMissingServerFor(document)),
     vscode.workspace.onDidCloseTextDocument((document) => {
       spokenFor.delete(document.uri.toString());
     }),
+    vscode.window.onDidChangeActiveTextEditor(() => void refreshConfigStatus()),
     vscode.workspace.onDidChangeConfiguration((e) => {
-      // Other policyCheck settings reach the running server through
-      // workspace/didChangeConfiguration; these two need a new process.
       if (
         e.affectsConfiguration('policyCheck.enable') ||
-        e.affectsConfiguration('policyCheck.server.path')
+        e.affectsConfiguration(SERVER_PATH_SETTING)
       ) {
+        // These need a new process (or none). The running client is
+        // stopped, not told: vscode-languageclient's own settings sync would
+        // send to a client on its way out and report that as a failure.
+        // Its requests stop here and now, not when the stop's turn comes:
+        // the editor may ask for code actions in the same breath.
+        void requests?.retire();
         void serialize(async () => {
           await stopClient();
           if (config().get<boolean>('enable', true)) {
             await startClient();
+          } else {
+            status.set({ kind: 'disabled' });
           }
         });
+      } else if (e.affectsConfiguration('policyCheck')) {
+        void serialize(notifySettings);
       }
     }),
   );
 
   if (config().get<boolean>('enable', true)) {
     void serialize(startClient);
+  } else {
+    status.set({ kind: 'disabled' });
   }
 }
 
@@ -121,46 +169,57 @@ export function deactivate(): Thenable<void> | undefined {
   return serialize(stopClient);
 }
 
-async function startClient(): Promise<void> {
-  const command = findServer();
-  if (!command) {
-    const configured = config().get<string>('server.path', '').trim();
-    const problem = configured
-      ? `"${configured}" (from policyCheck.server.path) is not an executable file`
-      : `"${SERVER_NAME}" was not found on PATH`;
-    const message =
-      `Policy Check: ${problem}. Install it with "cargo install --path crates/policy-lsp" ` +
-      'from the policy-check repository, or set "policyCheck.server.path" to its location.';
-    output.appendLine(message);
-    const open = 'Open Settings';
-    void vscode.window
-      .showErrorMessage(message, open)
-      .then((choice) => {
-        if (choice === open) {
-          void vscode.commands.executeCommand(
-            'workbench.action.openSettings',
-            'policyCheck.server.path',
-          );
-        }
-      });
+async function notifySettings(): Promise<void> {
+  const running = client;
+  if (running?.state !== State.Running) {
     return;
   }
+  try {
+    await running.sendNotification(DidChangeConfigurationNotification.type, {
+      settings: { policyCheck: serverSettings() },
+    });
+  } catch (err) {
+    output.error(`Could not pass the changed settings on to the server: ${String(err)}`);
+  }
+}
 
-  const serverOptions: ServerOptions = { command, transport: TransportKind.stdio };
-  const cfg = config();
+async function startClient(): Promise<void> {
+  const lookup: ServerLookup = findServer(
+    extensionContext.extensionPath,
+    config().get<string>('server.path', ''),
+  );
+  if (!lookup.found) {
+    missingServer =
+      `Policy Check: ${lookup.problem}. Set "${SERVER_PATH_SETTING}" to the binary, or ` +
+      `install it with "cargo install --path crates/policy-lsp" from the policy-check repository.`;
+    output.error(missingServer);
+    status.set({ kind: 'missing', problem: lookup.problem });
+    for (const document of vscode.workspace.textDocuments) {
+      reportMissingServerFor(document);
+    }
+    return;
+  }
+  missingServer = undefined;
+  output.info(`Starting ${SERVER_NAME} (${lookup.source}): ${lookup.path}`);
+  status.set({ kind: 'starting' });
+
+  const guard = new RequestGuard();
+  requests = guard;
+  const serverOptions: ServerOptions = { command: lookup.path, transport: TransportKind.stdio };
   const clientOptions: LanguageClientOptions = {
     // The server decides which documents hold key policies, so it sees them all.
     documentSelector: DOCUMENT_SELECTOR,
-    initializationOptions: {
-      enable: cfg.get<boolean>('enable', true),
-      minSeverity: cfg.get<MinSeverity>('minSeverity', 'hint'),
-      include: cfg.get<string[]>('include', []),
-    },
+    initializationOptions: serverSettings(),
     synchronize: {
-      configurationSection: 'policyCheck',
+      // Settings are passed on by this extension (see notifySettings), not
+      // through `configurationSection`.
       fileEvents: configWatcher,
     },
     outputChannel: output,
+    // Hover, completion, symbols and code actions go through the guard, so
+    // that a stop waits for those already sent and none is sent after it:
+    // vscode-languageclient reports a request that meets a stopped
+    // connection as a failure, in a notification.
     middleware: {
       // The server is told minSeverity too; filtering here as well keeps the
       // setting honest with a server that does not filter (yet).
@@ -172,31 +231,58 @@ async function startClient(): Promise<void> {
         }
         const min = config().get<MinSeverity>('minSeverity', 'hint');
         const cutoff = SEVERITY_CUTOFF[min] ?? vscode.DiagnosticSeverity.Hint;
-        next(uri, diagnostics.filter((d) => d.severity <= cutoff));
+        next(
+          uri,
+          diagnostics.filter((d) => d.severity <= cutoff),
+        );
       },
       provideHover(document, position, token, next) {
-        return spoken(document) ? next(document, position, token) : undefined;
+        return spoken(document) ? guard.forward(() => next(document, position, token)) : undefined;
       },
       provideCompletionItem(document, position, context, token, next) {
-        return spoken(document) ? next(document, position, context, token) : undefined;
+        return spoken(document) ? guard.forward(() => next(document, position, context, token)) : undefined;
       },
       provideDocumentSymbols(document, token, next) {
-        return spoken(document) ? next(document, token) : undefined;
+        return spoken(document) ? guard.forward(() => next(document, token)) : undefined;
       },
       provideCodeActions(document, range, context, token, next) {
-        return spoken(document) ? next(document, range, context, token) : undefined;
+        return spoken(document) ? guard.forward(() => next(document, range, context, token)) : undefined;
       },
     },
   };
 
   const next = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+  next.onNotification('policyCheck/status', (params: ServerStatus) => {
+    if (client === next) {
+      status.set({ kind: 'running', version: params.version, source: lookup.source });
+      // The workspace folder's config, until the active document's is known.
+      status.setConfig({ config: params.config, configError: params.configError });
+      void refreshConfigStatus();
+    }
+  });
+  next.onDidChangeState((change) => {
+    // A crash the client gives up on: say so rather than show a server
+    // that is not there.
+    if (client === next && change.newState === State.Stopped) {
+      status.set({ kind: 'failed', problem: 'the server stopped; see the logs' });
+    }
+  });
   try {
     await next.start();
     client = next;
+    const version = next.initializeResult?.serverInfo?.version ?? 'unknown version';
+    output.info(`${SERVER_NAME} ${version} is running (${lookup.source}: ${lookup.path})`);
+    status.set({ kind: 'running', version, source: lookup.source });
+    void refreshConfigStatus();
   } catch (err) {
     // vscode-languageclient has already shown the failure and pointed at the
     // output channel; only make sure nothing is left running.
-    output.appendLine(`Failed to start ${command}: ${String(err)}`);
+    output.error(`Failed to start ${lookup.path}: ${String(err)}`);
+    status.set({ kind: 'failed', problem: String(err) });
+    if (requests === guard) {
+      requests = undefined;
+    }
+    await guard.retire();
     await next.dispose().catch(() => undefined);
   }
 }
@@ -207,65 +293,118 @@ function spoken(document: vscode.TextDocument): boolean {
 
 async function stopClient(): Promise<void> {
   const current = client;
+  const guard = requests;
   client = undefined;
+  requests = undefined;
   // A new server publishes afresh.
   spokenFor.clear();
+  status.set({ kind: 'stopped' });
+  await guard?.retire();
   if (current) {
     await current.dispose().catch(() => undefined);
   }
 }
 
-// Resolved here rather than left to spawn() so a missing binary gets one clear
-// message naming the setting instead of the client's generic start-up error.
-function findServer(): string | undefined {
-  const configured = config().get<string>('server.path', '').trim();
-  if (configured) {
-    const resolved = resolveConfiguredPath(configured);
-    return isFile(resolved) ? resolved : undefined;
-  }
-  return findOnPath(SERVER_NAME);
-}
+/**
+ * The requests one client sends on the editor's behalf. Once retired it sends
+ * no more, and its retirement completes when those already sent are
+ * answered (or after a second, for a server that does not answer).
+ */
+class RequestGuard {
+  private inFlight = 0;
+  private retirement: Promise<void> | undefined;
+  private drained: (() => void) | undefined;
 
-function resolveConfiguredPath(p: string): string {
-  if (p === '~' || p.startsWith('~/') || p.startsWith('~\\')) {
-    p = path.join(os.homedir(), p.slice(1));
-  }
-  if (!path.isAbsolute(p)) {
-    const folder = vscode.workspace.workspaceFolders?.[0];
-    if (folder && folder.uri.scheme === 'file') {
-      p = path.join(folder.uri.fsPath, p);
+  async forward<T>(send: () => vscode.ProviderResult<T>): Promise<T | null | undefined> {
+    if (this.retirement) {
+      return undefined;
     }
-  }
-  return p;
-}
-
-function findOnPath(name: string): string | undefined {
-  const dirs = (process.env.PATH ?? '').split(path.delimiter).filter(Boolean);
-  const exts =
-    process.platform === 'win32'
-      ? (process.env.PATHEXT ?? '.EXE;.CMD;.BAT;.COM').split(';').filter(Boolean)
-      : [''];
-  for (const dir of dirs) {
-    for (const ext of exts) {
-      const candidate = path.join(dir, name + ext);
-      if (isFile(candidate)) {
-        return candidate;
+    this.inFlight += 1;
+    try {
+      return await send();
+    } finally {
+      this.inFlight -= 1;
+      if (this.inFlight === 0) {
+        this.drained?.();
       }
     }
   }
-  return undefined;
+
+  retire(): Promise<void> {
+    this.retirement ??= new Promise<void>((resolve) => {
+      if (this.inFlight === 0) {
+        resolve();
+        return;
+      }
+      const timer = setTimeout(resolve, 1000);
+      this.drained = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    return this.retirement;
+  }
 }
 
-function isFile(p: string): boolean {
-  try {
-    if (!fs.statSync(p).isFile()) {
-      return false;
-    }
-    if (process.platform !== 'win32') {
-      fs.accessSync(p, fs.constants.X_OK);
-    }
-    return true;
-  } catch {
-    return false;
+/** Asks the server which config governs the active document. */
+async function refreshConfigStatus(): Promise<void> {
+  const running = client;
+  const document = vscode.window.activeTextEditor?.document;
+  if (!running || running.state !== State.Running || !document) {
+    return;
   }
+  if (document.uri.scheme !== 'file') {
+    status.setConfig(undefined);
+    return;
+  }
+  try {
+    const found = await running.sendRequest<ConfigStatus>('policyCheck/configFor', {
+      uri: document.uri.toString(),
+    });
+    if (client === running && vscode.window.activeTextEditor?.document === document) {
+      status.setConfig(found);
+    }
+  } catch (err) {
+    // A server from before the request existed: show no config rather than fail.
+    output.warn(`policyCheck/configFor failed: ${String(err)}`);
+  }
+}
+
+/**
+ * Tells the user the server is missing, once a session, and only when the
+ * document is one the server would report on: every JSON and YAML file
+ * starts the extension, and a `package.json` is no reason to complain.
+ */
+function reportMissingServerFor(document: vscode.TextDocument): void {
+  const message = missingServer;
+  if (
+    message === undefined ||
+    toldMissingServer ||
+    extensionContext.globalState.get<boolean>(MISSING_SERVER_SILENCED, false) ||
+    !mayHoldKeyPolicy(document, config().get<string[]>('include', []))
+  ) {
+    return;
+  }
+  toldMissingServer = true;
+  const open = 'Open Settings';
+  const silence = "Don't Show Again";
+  void vscode.window.showErrorMessage(message, open, silence).then((choice) => {
+    if (choice === open) {
+      void openServerPathSetting();
+    } else if (choice === silence) {
+      void extensionContext.globalState.update(MISSING_SERVER_SILENCED, true);
+    }
+  });
+}
+
+/**
+ * Opens the settings editor on `policyCheck.server.path`. In a remote window
+ * (SSH, containers, code-server) the setting is machine-specific: VS Code
+ * lists it under the Remote tab only, so that is the tab to open.
+ */
+function openServerPathSetting(): Thenable<unknown> {
+  const command = vscode.env.remoteName
+    ? 'workbench.action.openRemoteSettings'
+    : 'workbench.action.openSettings';
+  return vscode.commands.executeCommand(command, { query: SERVER_PATH_SETTING });
 }

@@ -158,6 +158,15 @@ impl<'a, 'p> OutsideAccessSearch<'a, 'p> {
         }
     }
 
+    /// Whether statement `statement` could admit one of `callers` at all:
+    /// when not, [`find`](Self::find) answers at once, without a search.
+    pub fn may_admit(&self, statement: usize, callers: &[OutsideCaller]) -> bool {
+        self.policy
+            .statements
+            .get(statement)
+            .is_some_and(|s| callers.iter().any(|c| may_admit(s, c)))
+    }
+
     /// [`find_outside_access`] for this policy.
     pub fn find(
         &self,
@@ -323,6 +332,13 @@ fn may_admit(statement: &Statement<'_>, caller: &OutsideCaller) -> bool {
     )
 }
 
+/// At most this many statements are searched through for one question, and
+/// a rule that asks one question per statement asks about at most this many.
+/// Each search evaluates the whole policy, so more would make the cost grow
+/// with the square of the statements; a key policy within KMS's 32 KB limit
+/// holds far fewer.
+pub const MAX_SEARCHED_STATEMENTS: usize = 256;
+
 /// Whether `principal` can get `action` under some request context: a
 /// search over the values the policy mentions, the keys the principal
 /// determines held to its own values. A principal of an account is taken to
@@ -337,8 +353,7 @@ pub fn find_allowed_request(
     options: &EvalOptions,
     accept: &dyn Fn(&Evaluation) -> bool,
 ) -> Option<(Request, Evaluation)> {
-    let denies = deny_statements(policy);
-    find_through_allows(policy, principal, action, options, accept, &denies)
+    RequestSearch::new(policy, options).allowed_request(principal, action, accept)
 }
 
 /// A request of `principal` for `action` that some Allow statement allows or
@@ -351,47 +366,7 @@ pub fn find_request_past_denies(
     action: &str,
     options: &EvalOptions,
 ) -> Option<(Request, Evaluation)> {
-    let accept = |e: &Evaluation| !e.allowed_by.is_empty() || !e.delegated_by.is_empty();
-    find_through_allows(policy, principal, action, options, &accept, &[])
-}
-
-fn find_through_allows(
-    policy: &Policy<'_>,
-    principal: RequestPrincipal,
-    action: &str,
-    options: &EvalOptions,
-    accept: &dyn Fn(&Evaluation) -> bool,
-    denies: &[usize],
-) -> Option<(Request, Evaluation)> {
-    // Some Allow statement must match: search through each in turn. A
-    // statement that says what an earlier one said (a copy with another Sid,
-    // as loops in templates make) decides every request the same way.
-    let allows: Vec<&Statement<'_>> = policy
-        .statements
-        .iter()
-        .filter(|s| s.is_allow() && covers_action(s, action))
-        .collect();
-    let org = principal
-        .account()
-        .and_then(|_| organization_of_insiders(policy));
-    allows
-        .iter()
-        .enumerate()
-        .filter(|&(i, s)| !allows[..i].iter().any(|earlier| same_rules(earlier, s)))
-        .find_map(|(_, s)| {
-            let mut base = Request::new(principal.clone(), action);
-            if let Some((id, path)) = &org {
-                base = base
-                    .with("aws:PrincipalOrgID", id.clone())
-                    .with_multi("aws:PrincipalOrgPaths", vec![path.clone()]);
-            }
-            let space = SearchSpace {
-                special: &[],
-                identity: &is_identity_key,
-                denies,
-            };
-            search(policy, base, s.index, &space, options, accept)
-        })
+    RequestSearch::new(policy, options).request_past_denies(principal, action)
 }
 
 /// The organization the principals of the policy's own accounts belong to:
@@ -440,28 +415,132 @@ pub fn find_request_through(
     absent: &[&str],
     options: &EvalOptions,
 ) -> Option<(Request, Evaluation)> {
-    let mut base = Request::new(principal, action);
-    base.context = fixed.clone();
-    let pinned = |key: &str| {
-        is_identity_key(key)
-            || fixed.contains(key)
-            || absent.iter().any(|a| match a.strip_suffix('*') {
-                Some(prefix) => key
-                    .get(..prefix.len())
-                    .is_some_and(|p| p.eq_ignore_ascii_case(prefix)),
-                None => a.eq_ignore_ascii_case(key),
-            })
-    };
-    let accept = |e: &Evaluation| {
-        e.is_allowed() && (e.allowed_by.contains(&statement) || e.delegated_by.contains(&statement))
-    };
-    let denies = deny_statements(policy);
-    let space = SearchSpace {
-        special: &[],
-        identity: &pinned,
-        denies: &denies,
-    };
-    search(policy, base, statement, &space, options, &accept)
+    RequestSearch::new(policy, options).request_through(statement, principal, action, fixed, absent)
+}
+
+/// [`find_allowed_request`], [`find_request_past_denies`] and
+/// [`find_request_through`] for many questions about one policy: its Deny
+/// statements and the organization of its insiders are found once, not per
+/// question.
+pub struct RequestSearch<'a, 'p> {
+    policy: &'a Policy<'p>,
+    options: &'a EvalOptions,
+    denies: Vec<usize>,
+    /// See [`organization_of_insiders`]; found on first use.
+    org: std::cell::OnceCell<Option<(String, String)>>,
+}
+
+impl<'a, 'p> RequestSearch<'a, 'p> {
+    pub fn new(policy: &'a Policy<'p>, options: &'a EvalOptions) -> Self {
+        RequestSearch {
+            policy,
+            options,
+            denies: deny_statements(policy),
+            org: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// [`find_allowed_request`]: through at most [`MAX_SEARCHED_STATEMENTS`]
+    /// distinct Allow statements that cover the action.
+    pub fn allowed_request(
+        &self,
+        principal: RequestPrincipal,
+        action: &str,
+        accept: &dyn Fn(&Evaluation) -> bool,
+    ) -> Option<(Request, Evaluation)> {
+        self.through_allows(principal, action, accept, &self.denies)
+    }
+
+    /// [`find_request_past_denies`], through at most
+    /// [`MAX_SEARCHED_STATEMENTS`] distinct Allow statements.
+    pub fn request_past_denies(
+        &self,
+        principal: RequestPrincipal,
+        action: &str,
+    ) -> Option<(Request, Evaluation)> {
+        let accept = |e: &Evaluation| !e.allowed_by.is_empty() || !e.delegated_by.is_empty();
+        self.through_allows(principal, action, &accept, &[])
+    }
+
+    fn through_allows(
+        &self,
+        principal: RequestPrincipal,
+        action: &str,
+        accept: &dyn Fn(&Evaluation) -> bool,
+        denies: &[usize],
+    ) -> Option<(Request, Evaluation)> {
+        let org = if principal.account().is_some() {
+            self.org
+                .get_or_init(|| organization_of_insiders(self.policy))
+                .as_ref()
+        } else {
+            None
+        };
+        // Some Allow statement must match: search through each in turn. A
+        // statement that says what an earlier one said (a copy with another Sid,
+        // as loops in templates make) decides every request the same way.
+        let mut searched: Vec<&Statement<'_>> = Vec::new();
+        for s in self.policy.statements.iter() {
+            if !s.is_allow() || !covers_action(s, action) {
+                continue;
+            }
+            if searched.iter().any(|earlier| same_rules(earlier, s)) {
+                continue;
+            }
+            if searched.len() >= MAX_SEARCHED_STATEMENTS {
+                return None;
+            }
+            searched.push(s);
+            let mut base = Request::new(principal.clone(), action);
+            if let Some((id, path)) = org {
+                base = base
+                    .with("aws:PrincipalOrgID", id.clone())
+                    .with_multi("aws:PrincipalOrgPaths", vec![path.clone()]);
+            }
+            let space = SearchSpace {
+                special: &[],
+                identity: &is_identity_key,
+                denies,
+            };
+            if let Some(found) = search(self.policy, base, s.index, &space, self.options, accept) {
+                return Some(found);
+            }
+        }
+        None
+    }
+
+    /// [`find_request_through`].
+    pub fn request_through(
+        &self,
+        statement: usize,
+        principal: RequestPrincipal,
+        action: &str,
+        fixed: &RequestContext,
+        absent: &[&str],
+    ) -> Option<(Request, Evaluation)> {
+        let mut base = Request::new(principal, action);
+        base.context = fixed.clone();
+        let pinned = |key: &str| {
+            is_identity_key(key)
+                || fixed.contains(key)
+                || absent.iter().any(|a| match a.strip_suffix('*') {
+                    Some(prefix) => key
+                        .get(..prefix.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(prefix)),
+                    None => a.eq_ignore_ascii_case(key),
+                })
+        };
+        let accept = |e: &Evaluation| {
+            e.is_allowed()
+                && (e.allowed_by.contains(&statement) || e.delegated_by.contains(&statement))
+        };
+        let space = SearchSpace {
+            special: &[],
+            identity: &pinned,
+            denies: &self.denies,
+        };
+        search(self.policy, base, statement, &space, self.options, &accept)
+    }
 }
 
 /// Keys that describe who calls; the search never varies them freely

@@ -214,6 +214,22 @@ pub fn report(
     Some(emitter.diagnostic(at.range, message).at_location(at))
 }
 
+/// The character at a parser's error offset, as a range of `text`: the
+/// offset clamped to the text and moved back to the start of the character
+/// it lies in (hcl-edit gives byte offsets that may fall inside one), to
+/// the end of that character. Empty at the end of the text.
+pub(crate) fn char_at(text: &str, offset: usize) -> crate::text::TextRange {
+    let mut start = offset.min(text.len());
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let end = text[start..]
+        .chars()
+        .next()
+        .map_or(start, |c| start + c.len_utf8());
+    crate::text::TextRange::new(start, end)
+}
+
 /// Which reader a file needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HostKind {

@@ -265,12 +265,15 @@ impl Operator {
         let mut if_exists = false;
         let suffix = "IfExists";
         if rest.len() > suffix.len() {
-            let tail = &rest[rest.len() - suffix.len()..];
-            let eq = if ignore_case {
-                tail.eq_ignore_ascii_case(suffix)
-            } else {
-                tail == suffix
-            };
+            // The name is user text: its last 8 bytes may start inside a
+            // multi-byte character, and then it cannot end in `IfExists`.
+            let eq = rest.get(rest.len() - suffix.len()..).is_some_and(|tail| {
+                if ignore_case {
+                    tail.eq_ignore_ascii_case(suffix)
+                } else {
+                    tail == suffix
+                }
+            });
             if eq {
                 if_exists = true;
                 rest = &rest[..rest.len() - suffix.len()];
@@ -323,5 +326,17 @@ mod tests {
             BaseOperator::StringEquals
         );
         assert!(Operator::parse("IfExists").is_none());
+    }
+
+    #[test]
+    fn names_ending_inside_a_multibyte_character_are_not_operators() {
+        // 9 bytes: the last 8 start inside the first `中`.
+        assert!(Operator::parse("中中中").is_none());
+        assert!(Operator::parse_ignore_case("中中中").is_none());
+        assert!(Operator::parse("ForAnyValue:中中中").is_none());
+        assert_eq!(
+            Operator::parse("StringEqualsIfExists").map(|o| o.if_exists),
+            Some(true)
+        );
     }
 }

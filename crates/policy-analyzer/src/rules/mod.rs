@@ -18,7 +18,7 @@ use std::marker::PhantomData;
 use rustc_hash::FxHashMap;
 
 use crate::catalog::{catalog, ActionSet, Catalog};
-use crate::diagnostic::{Diagnostic, DiagnosticTag, Severity};
+use crate::diagnostic::{Diagnostic, DiagnosticTag, Fix, Severity};
 use crate::model::Policy;
 use crate::resources::KeyContext;
 use crate::syntax::{SyntaxError, Tree};
@@ -186,6 +186,9 @@ pub(crate) struct SharedAnalyses<'a> {
     /// The account the policy's own ARNs show as the key's owner: four
     /// security rules ask, and finding it reads every principal and ARN.
     pub(crate) policy_account: OnceCell<Option<String>>,
+    /// The starts of the invalid-JSON syntax errors, in order, each with the
+    /// furthest end of it and those before it (see [`Context::overlaps_invalid`]).
+    invalid_spans: OnceCell<Vec<(u32, u32)>>,
     /// Per statement whose principal is `"*"`: who "every principal of" its
     /// conditions name, and the key-administration actions they get
     /// (broad-key-administration and create-grant-without-aws-resource-condition ask).
@@ -228,6 +231,29 @@ impl<'a> Context<'a> {
         &self.text[range.as_usize()]
     }
 
+    /// Whether `range` overlaps text the parser could not read as JSON (an
+    /// empty error range counts as one byte). A rule asks this for every
+    /// statement, so it is a binary search rather than a walk over the errors.
+    pub(crate) fn overlaps_invalid(&self, range: TextRange) -> bool {
+        let spans = self.shared.invalid_spans.get_or_init(|| {
+            let mut starts: Vec<(u32, u32)> = self
+                .syntax_errors
+                .iter()
+                .filter(|e| e.kind == crate::syntax::SyntaxErrorKind::Invalid)
+                .map(|e| (e.range.start, e.range.end.max(e.range.start + 1)))
+                .collect();
+            starts.sort_unstable();
+            let mut furthest = 0;
+            for span in &mut starts {
+                furthest = furthest.max(span.1);
+                span.1 = furthest;
+            }
+            starts
+        });
+        let before_end = spans.partition_point(|&(start, _)| start < range.end);
+        before_end > 0 && spans[before_end - 1].1 > range.start
+    }
+
     /// The catalogue actions an action pattern matches (the catalogue keeps
     /// the expansions of wildcard patterns it has seen).
     pub fn expand_actions(&self, pattern: &str) -> ActionSet {
@@ -258,8 +284,24 @@ fn action_entries(policy: &Policy<'_>) -> usize {
         .sum()
 }
 
+/// At most this many findings of one rule are kept for one document. A key
+/// policy is at most 32 KB; past this many findings of one kind, more of the
+/// same helps nobody, and a hostile 64 MiB file must not produce millions.
+pub const MAX_FINDINGS_PER_RULE: usize = 200;
+
+/// At most this many findings of all rules together are kept for one
+/// document (not counting the summaries of what was left out).
+pub const MAX_FINDINGS_PER_FILE: usize = 1_000;
+
 /// Collects one rule's diagnostics, stamping them with the rule's identity
 /// and with the severity the user configured for the rule, if any.
+///
+/// It keeps at most the findings the document has room for (see
+/// [`MAX_FINDINGS_PER_RULE`], [`MAX_FINDINGS_PER_FILE`]); past that it only
+/// counts them, and closes with one finding that says how many were left
+/// out. A rule that can stop looking once the emitter [is full](Self::is_full)
+/// may; one that does not still costs no more per finding than it took to
+/// find it, since [`fix`](Self::fix) skips the work of a fix nobody will see.
 pub struct Emitter<'r> {
     rule: &'r Rule,
     severity: Severity,
@@ -268,16 +310,35 @@ pub struct Emitter<'r> {
     /// only a warning), so that `PC406 = "hint"` means hint everywhere.
     configured: Option<Severity>,
     out: Vec<Diagnostic>,
+    /// How many findings this emitter keeps.
+    room: usize,
+    /// Why `room` is what it is, for the summary.
+    limited_by_file: bool,
+    /// Findings past `room`: how many, and where the first was.
+    omitted: usize,
+    /// The first finding left out: its range, and the file it is in when
+    /// that is not the analysed text (see [`Diagnostic::file`]).
+    first_omitted: Option<(TextRange, Option<std::sync::Arc<str>>)>,
 }
 
 impl<'r> Emitter<'r> {
     pub fn new(rule: &'r Rule, selection: &crate::RuleSelection) -> Self {
+        Self::with_room(rule, selection, MAX_FINDINGS_PER_RULE)
+    }
+
+    /// An emitter that keeps at most `room` findings (and never more than
+    /// [`MAX_FINDINGS_PER_RULE`]): what is left of the document's findings.
+    pub fn with_room(rule: &'r Rule, selection: &crate::RuleSelection, room: usize) -> Self {
         let configured = selection.configured_severity(rule);
         Emitter {
             rule,
             severity: configured.unwrap_or(rule.severity),
             configured,
             out: Vec::new(),
+            room: room.min(MAX_FINDINGS_PER_RULE),
+            limited_by_file: room < MAX_FINDINGS_PER_RULE,
+            omitted: 0,
+            first_omitted: None,
         }
     }
 
@@ -300,15 +361,166 @@ impl<'r> Emitter<'r> {
     }
 
     pub fn push(&mut self, mut diagnostic: Diagnostic) {
-        if let Some(configured) = self.configured {
-            diagnostic.severity = configured;
+        if self.out.len() < self.room {
+            if let Some(configured) = self.configured {
+                diagnostic.severity = configured;
+            }
+            self.out.push(diagnostic);
+        } else {
+            self.omitted += 1;
+            if self.first_omitted.is_none() {
+                self.first_omitted = Some((diagnostic.range, diagnostic.file));
+            }
         }
-        self.out.push(diagnostic);
     }
 
-    pub fn into_diagnostics(self) -> Vec<Diagnostic> {
+    /// Whether further findings are only counted.
+    pub fn is_full(&self) -> bool {
+        self.out.len() >= self.room
+    }
+
+    /// The fix `make` builds, unless the next finding will only be counted:
+    /// then building it (rendering a condition block, say) is skipped.
+    pub fn fix(&self, make: impl FnOnce() -> Option<Fix>) -> Option<Fix> {
+        if self.is_full() {
+            None
+        } else {
+            make()
+        }
+    }
+
+    /// How many findings are kept (the summary not included).
+    pub fn kept(&self) -> usize {
+        self.out.len()
+    }
+
+    /// The findings kept, and when some were left out, one more that says
+    /// how many, placed at the first of them.
+    pub fn into_diagnostics(mut self) -> Vec<Diagnostic> {
+        if let Some((range, file)) = self.first_omitted.take() {
+            let summary = self.summary(range, file, self.omitted, self.limited_by_file);
+            self.out.push(summary);
+        }
         self.out
     }
+
+    /// The finding that says `omitted` findings of this rule were left out,
+    /// at the first of them, because of the rule's limit or (`by_file`) the
+    /// file's.
+    fn summary(
+        &self,
+        range: TextRange,
+        file: Option<std::sync::Arc<str>>,
+        omitted: usize,
+        by_file: bool,
+    ) -> Diagnostic {
+        let (limit, scope) = if by_file {
+            (MAX_FINDINGS_PER_FILE, "of all rules in one file")
+        } else {
+            (MAX_FINDINGS_PER_RULE, "of one rule in one file")
+        };
+        let message = format!(
+            "and {} more `{}` findings, not shown: at most {} findings {scope} are reported",
+            thousands(omitted),
+            self.rule.name,
+            thousands(limit),
+        );
+        let mut summary = self
+            .diagnostic(range, message)
+            .with_help("fix the findings shown and check again to see the rest");
+        summary.file = file;
+        summary
+    }
+}
+
+/// How many findings `d` says were left out, if it is the summary an
+/// [`Emitter`] closes with (whatever a host appended to its message).
+fn summarised(d: &Diagnostic) -> Option<usize> {
+    let rest = d.message.strip_prefix("and ")?;
+    let digits = rest.find(|c: char| !c.is_ascii_digit() && c != ',')?;
+    let tail = format!(" more `{}` findings, not shown: ", d.name);
+    if !rest[digits..].starts_with(&tail) {
+        return None;
+    }
+    rest[..digits].replace(',', "").parse().ok()
+}
+
+/// Bounds the findings of a host analysis (a template's or a module's:
+/// those of each policy it holds, and the host's own) as [`crate::analyze`]
+/// bounds one policy's: in each file at most [`MAX_FINDINGS_PER_RULE`]
+/// findings of a rule and [`MAX_FINDINGS_PER_FILE`] in all, the first met
+/// in `diagnostics`' order; the rest, and those the summaries of each
+/// policy counted, are counted in one summary per rule and file.
+pub fn bound_findings(
+    diagnostics: Vec<Diagnostic>,
+    selection: &crate::RuleSelection,
+) -> Vec<Diagnostic> {
+    type Key = (Option<std::sync::Arc<str>>, &'static str);
+    struct Omitted {
+        count: usize,
+        first: (TextRange, Option<std::sync::Arc<str>>),
+        by_file: bool,
+    }
+    let mut per_file: FxHashMap<Option<std::sync::Arc<str>>, usize> = FxHashMap::default();
+    let mut per_rule: FxHashMap<Key, usize> = FxHashMap::default();
+    let mut omitted: Vec<(Key, Omitted)> = Vec::new();
+    let mut omitted_at: FxHashMap<Key, usize> = FxHashMap::default();
+    let mut kept = Vec::with_capacity(diagnostics.len().min(MAX_FINDINGS_PER_FILE));
+    for d in diagnostics {
+        let key: Key = (d.file.clone(), d.code);
+        let summarised = summarised(&d);
+        let in_file = per_file.entry(d.file.clone()).or_default();
+        let of_rule = per_rule.entry(key.clone()).or_default();
+        if summarised.is_none()
+            && *in_file < MAX_FINDINGS_PER_FILE
+            && *of_rule < MAX_FINDINGS_PER_RULE
+        {
+            *in_file += 1;
+            *of_rule += 1;
+            kept.push(d);
+            continue;
+        }
+        let by_file = match summarised {
+            Some(_) => d.message.contains("of all rules in one file"),
+            None => *of_rule < MAX_FINDINGS_PER_RULE,
+        };
+        let at = *omitted_at.entry(key.clone()).or_insert_with(|| {
+            omitted.push((
+                key,
+                Omitted {
+                    count: 0,
+                    first: (d.range, d.file.clone()),
+                    by_file: false,
+                },
+            ));
+            omitted.len() - 1
+        });
+        let entry = &mut omitted[at].1;
+        entry.count += summarised.unwrap_or(1);
+        entry.by_file |= by_file;
+    }
+    for ((_, code), left_out) in omitted {
+        let Some(rule) = find_rule(code) else {
+            continue;
+        };
+        let emitter = Emitter::new(rule, selection);
+        let (range, file) = left_out.first;
+        kept.push(emitter.summary(range, file, left_out.count, left_out.by_file));
+    }
+    kept
+}
+
+/// `19000` as `19,000`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -360,6 +572,32 @@ mod tests {
                 !rule.summary.is_empty() && !rule.summary.ends_with('.'),
                 "{rule:?}: summary is one line without a full stop"
             );
+        }
+    }
+
+    #[test]
+    fn overlaps_invalid_agrees_with_a_walk_over_the_errors() {
+        let options = AnalyzeOptions::default();
+        for text in [
+            r#"{"a": x, "b": [1,,2], "c": {"d" 1}, %{ if }, "e": "#,
+            r#"{"a": 1, "a": 2 // c
+            , "b": [1,], "c": tru }"#,
+            "[1 2 3 {} {",
+        ] {
+            let parse = crate::syntax::parse(text);
+            let policy = Policy::from_tree(&parse.tree);
+            let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, &options, None);
+            for start in 0..=text.len() {
+                for end in start..=text.len() {
+                    let range = TextRange::new(start, end);
+                    let walk = parse.errors.iter().any(|e| {
+                        e.kind == crate::syntax::SyntaxErrorKind::Invalid
+                            && e.range.start < range.end
+                            && e.range.end.max(e.range.start + 1) > range.start
+                    });
+                    assert_eq!(ctx.overlaps_invalid(range), walk, "{text:?} {range:?}");
+                }
+            }
         }
     }
 

@@ -1,17 +1,12 @@
-//! What rules of every pack share: the budget that keeps one rule's work and
-//! findings bounded on hostile input, the statements a rule may judge, and
+//! What rules of every pack share: the budget that keeps one rule's work
+//! bounded on hostile input (the `Emitter` bounds the findings), the statements a rule may judge, and
 //! small helpers for messages and severities.
 
 use super::{Context, Emitter, Rule};
 use crate::diagnostic::{Diagnostic, Severity};
 use crate::model::Statement;
-use crate::syntax::{NodeId, SyntaxErrorKind, Tree};
+use crate::syntax::{NodeId, Tree};
 use crate::text::TextRange;
-
-/// At most this many findings of one rule in one document. A key policy
-/// larger than KMS's 32 KB limit is already reported; past this many findings
-/// more of the same helps nobody.
-pub(crate) const MAX_FINDINGS_PER_RULE: usize = 500;
 
 /// At most this many steps (statements or values looked at) of one rule in one
 /// document. A 32 KB key policy has a few thousand values at most, so real
@@ -22,12 +17,11 @@ pub(crate) const MAX_STEPS_PER_RULE: usize = 100_000;
 /// values) are compared with each other.
 pub(crate) const MAX_ENTRIES_PER_LIST: usize = 10_000;
 
-/// A rule's emitter with a budget: it keeps at most
-/// [`MAX_FINDINGS_PER_RULE`] findings, and tells the rule to stop after
-/// [`MAX_STEPS_PER_RULE`] steps.
+/// A rule's emitter with a budget of steps: it tells the rule to stop after
+/// [`MAX_STEPS_PER_RULE`] steps. Until then the rule goes on even when the
+/// emitter keeps no more findings, so that its summary counts them all.
 pub(crate) struct Findings<'e, 'r> {
     out: &'e mut Emitter<'r>,
-    left: usize,
     steps: usize,
 }
 
@@ -35,7 +29,6 @@ impl<'e, 'r> Findings<'e, 'r> {
     pub(crate) fn new(out: &'e mut Emitter<'r>) -> Self {
         Findings {
             out,
-            left: MAX_FINDINGS_PER_RULE,
             steps: MAX_STEPS_PER_RULE,
         }
     }
@@ -45,16 +38,18 @@ impl<'e, 'r> Findings<'e, 'r> {
     }
 
     pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
-        if self.left > 0 {
-            self.out.push(diagnostic);
-            self.left -= 1;
-        }
+        self.out.push(diagnostic);
     }
 
-    /// Takes one step; true when the rule should stop looking (no findings
-    /// are kept any more, or the steps are used up).
+    /// See [`Emitter::is_full`].
+    pub(crate) fn is_full(&self) -> bool {
+        self.out.is_full()
+    }
+
+    /// Takes one step; true when the rule should stop looking (the steps
+    /// are used up).
     pub(crate) fn full(&mut self) -> bool {
-        if self.left == 0 || self.steps == 0 {
+        if self.steps == 0 {
             return true;
         }
         self.steps -= 1;
@@ -78,11 +73,7 @@ impl std::fmt::Display for Label<'_, '_> {
 /// is not what the author wrote, so the rules do not judge it: the syntax
 /// errors are the finding there.
 pub(crate) fn intact(ctx: &Context<'_>, range: TextRange) -> bool {
-    !ctx.syntax_errors.iter().any(|e| {
-        e.kind == SyntaxErrorKind::Invalid
-            && e.range.start < range.end
-            && e.range.end.max(e.range.start + 1) > range.start
-    })
+    !ctx.overlaps_invalid(range)
 }
 
 /// The statements of the model that hold no invalid JSON (see [`intact`])

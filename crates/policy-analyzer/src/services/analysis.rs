@@ -137,6 +137,9 @@ pub struct ServiceCheck {
     pub profile: ServiceProfile,
     pub callers: Vec<Caller>,
     pub outcomes: Vec<RequestOutcome>,
+    /// Not every region, bucket, file system, caller or request the policy
+    /// names was checked (see `profile::MAX_VALUES`, `requests::MAX_REQUESTS`).
+    pub truncated: bool,
 }
 
 impl ServiceCheck {
@@ -158,8 +161,9 @@ pub fn check_service(
     text: &str,
     unclaimed: &[usize],
 ) -> ServiceCheck {
-    let callers = callers(&profile, reading, unclaimed);
-    let requests = requests(&profile, &callers, reading);
+    let (callers, more_callers) = callers(&profile, reading, unclaimed);
+    let (requests, more_requests) = requests(&profile, &callers, reading);
+    let truncated = profile.truncated || more_callers || more_requests;
     let iam_policies_apply = profile.service.model().caller.iam_policies_apply;
 
     // Group the variants of one request: same caller, action, region, bucket.
@@ -314,6 +318,7 @@ pub fn check_service(
         profile,
         callers,
         outcomes,
+        truncated,
     }
 }
 

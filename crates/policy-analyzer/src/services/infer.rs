@@ -7,7 +7,7 @@
 use super::model::{models, CallerKind, Fit, Form, Need, ServiceId, ServiceModel};
 use super::profile::{
     representative, BucketKeys, Evidence, Origin, Profile, Reason, ResourceEvidence,
-    ServiceProfile, Valued,
+    ServiceProfile, Valued, MAX_VALUES,
 };
 use super::reading::{ConditionText, PolicyReading, StatementReading};
 use crate::aws::is_account_id;
@@ -219,8 +219,15 @@ fn evidence(
     })
 }
 
-fn push_unique(list: &mut Vec<Valued>, valued: Valued) {
-    if !list.iter().any(|v| v.value == valued.value) {
+/// Adds a value not yet in the list; past [`MAX_VALUES`] it only notes that
+/// there were more.
+fn push_unique(list: &mut Vec<Valued>, valued: Valued, truncated: &mut bool) {
+    if list.iter().any(|v| v.value == valued.value) {
+        return;
+    }
+    if list.len() >= MAX_VALUES {
+        *truncated = true;
+    } else {
         list.push(valued);
     }
 }
@@ -235,6 +242,7 @@ fn profile_for(
     let model = service.model();
     let statements: Vec<&StatementReading<'_>> = reading.meant_for(service).collect();
     let linked_role = model.caller.kind == CallerKind::ServiceLinkedRole;
+    let mut truncated = false;
 
     // The Region: the service's, or the one its model names (the linked
     // bucket's, whose configured value falls back to the profile's `region`,
@@ -267,6 +275,7 @@ fn profile_for(
                                 value: region.to_string(),
                                 origin: evidence(statement, what, via.text.value.range),
                             },
+                            &mut truncated,
                         );
                     }
                 }
@@ -282,6 +291,7 @@ fn profile_for(
                                     value: region.to_string(),
                                     origin: evidence(statement, what, sp.text.range),
                                 },
+                                &mut truncated,
                             );
                         }
                     }
@@ -295,7 +305,7 @@ fn profile_for(
             // The Region of the resources the context values name.
             for (statement, capture) in captures(model, &statements, "region") {
                 if crate::aws::is_region(capture.value) {
-                    push_unique(&mut regions, capture.valued(statement));
+                    push_unique(&mut regions, capture.valued(statement), &mut truncated);
                 }
             }
         }
@@ -339,13 +349,14 @@ fn profile_for(
                                 value: id.to_string(),
                                 origin: evidence(statement, what, role.range),
                             },
+                            &mut truncated,
                         );
                     }
                 }
             }
         } else {
             for (statement, capture) in captures(model, &statements, name) {
-                push_unique(&mut list, capture.valued(statement));
+                push_unique(&mut list, capture.valued(statement), &mut truncated);
             }
             if list.is_empty() {
                 list.extend(pattern_instance(model, &statements, name));
@@ -398,6 +409,7 @@ fn profile_for(
             None => declared.key_spec.clone(),
         },
         callers: config.callers.clone(),
+        truncated,
     }
 }
 

@@ -358,7 +358,16 @@ pub struct ServiceProfile {
     pub key_spec: Option<Valued>,
     /// Callers the configuration names.
     pub callers: Vec<String>,
+    /// The policy named more regions, buckets or linked file systems than
+    /// [`MAX_VALUES`]: only the first were kept.
+    pub truncated: bool,
 }
+
+/// At most this many regions, buckets, linked file systems or callers of one
+/// service are checked. Real key policies name a few of each; a hostile one
+/// with thousands would otherwise make thousands of requests, each evaluated
+/// against every statement.
+pub const MAX_VALUES: usize = 16;
 
 impl ServiceProfile {
     /// Whether the configuration or the resources around the key say the

@@ -12,7 +12,7 @@
 //! the callers' account; the configuration may name them instead.
 
 use super::model::{applies_to_kind, CallerKind, Fit, Need, ServiceId, ServiceModel};
-use super::profile::{representative, Origin, ServiceProfile, Valued};
+use super::profile::{representative, Origin, ServiceProfile, Valued, MAX_VALUES};
 use super::reading::{ConditionText, PolicyReading, StatementReading};
 use crate::aws::is_account_id;
 use crate::catalog::catalog;
@@ -102,21 +102,29 @@ pub struct ServiceRequest {
 /// services of the same kind that the configuration does not name: where
 /// none is meant for a configured service, they stand for the ones meant
 /// for it (see [`super::analysis::check_service`]).
+/// At most [`MAX_VALUES`] callers; the flag says whether there were more.
 pub fn callers(
     profile: &ServiceProfile,
     reading: &PolicyReading<'_>,
     unclaimed: &[usize],
-) -> Vec<Caller> {
+) -> (Vec<Caller>, bool) {
     let mut callers = collect_callers(profile, reading, unclaimed);
-    mark_unknown_accounts(&mut callers, profile, reading);
-    callers
+    mark_unknown_accounts(&mut callers.list, profile, reading);
+    (callers.list, callers.truncated)
+}
+
+/// Callers as they are collected, at most [`MAX_VALUES`].
+#[derive(Default)]
+struct Callers {
+    list: Vec<Caller>,
+    truncated: bool,
 }
 
 fn collect_callers(
     profile: &ServiceProfile,
     reading: &PolicyReading<'_>,
     unclaimed: &[usize],
-) -> Vec<Caller> {
+) -> Callers {
     let model = profile.service.model();
     let mut statements: Vec<&StatementReading<'_>> = reading.meant_for(profile.service).collect();
     if statements.is_empty() && profile.is_stated() {
@@ -134,7 +142,7 @@ fn collect_callers(
             })
             .collect();
     }
-    let mut out: Vec<Caller> = Vec::new();
+    let mut out = Callers::default();
 
     if model.caller.kind == CallerKind::ServicePrincipal {
         let template = model.caller.principal.as_ref();
@@ -145,19 +153,16 @@ fn collect_callers(
             }) else {
                 continue;
             };
-            add(
-                &mut out,
-                Caller {
-                    principal: RequestPrincipal::Service(name),
-                    representative: false,
-                    linked_role: false,
-                    origins: statements.iter().map(|s| s.index).collect(),
-                    role_id: None,
-                    account_known: true,
-                    region: Some(region.value.clone()),
-                    resource_account: account.clone(),
-                },
-            );
+            out.add(Caller {
+                principal: RequestPrincipal::Service(name),
+                representative: false,
+                linked_role: false,
+                origins: statements.iter().map(|s| s.index).collect(),
+                role_id: None,
+                account_known: true,
+                region: Some(region.value.clone()),
+                resource_account: account.clone(),
+            });
         }
         return out;
     }
@@ -201,19 +206,16 @@ fn collect_callers(
                 .flat_map(|s| s.session_user_ids.iter())
                 .find_map(|u| u.role_id)
                 .unwrap_or(representative::ROLE_ID);
-            add(
-                &mut out,
-                Caller {
-                    principal: RequestPrincipal::Iam { arn, account },
-                    representative: id.is_representative() && model.caller.role_id.is_some(),
-                    linked_role: true,
-                    origins,
-                    role_id: Some(role_id.to_string()),
-                    account_known: true,
-                    region: None,
-                    resource_account: None,
-                },
-            );
+            out.add(Caller {
+                principal: RequestPrincipal::Iam { arn, account },
+                representative: id.is_representative() && model.caller.role_id.is_some(),
+                linked_role: true,
+                origins,
+                role_id: Some(role_id.to_string()),
+                account_known: true,
+                region: None,
+                resource_account: None,
+            });
         }
         return out;
     }
@@ -232,19 +234,16 @@ fn collect_callers(
                     account,
                 }
             };
-            add(
-                &mut out,
-                Caller {
-                    principal,
-                    representative: is_account_id(arn),
-                    linked_role: false,
-                    origins: Vec::new(),
-                    role_id: None,
-                    account_known: true,
-                    region: None,
-                    resource_account: None,
-                },
-            );
+            out.add(Caller {
+                principal,
+                representative: is_account_id(arn),
+                linked_role: false,
+                origins: Vec::new(),
+                role_id: None,
+                account_known: true,
+                region: None,
+                resource_account: None,
+            });
         }
         return out;
     }
@@ -275,19 +274,16 @@ fn collect_callers(
                 })
                 .unwrap_or(fallback_account);
             let arn_hint = principal_arn_hint(statement, account);
-            add(
-                &mut out,
-                Caller {
-                    principal: representative_principal(account, arn_hint.as_deref()),
-                    representative: true,
-                    linked_role: false,
-                    origins: vec![statement.index],
-                    role_id: None,
-                    account_known: true,
-                    region: None,
-                    resource_account: None,
-                },
-            );
+            out.add(Caller {
+                principal: representative_principal(account, arn_hint.as_deref()),
+                representative: true,
+                linked_role: false,
+                origins: vec![statement.index],
+                role_id: None,
+                account_known: true,
+                region: None,
+                resource_account: None,
+            });
         }
         for principal in &statement.aws_principals {
             let caller = match PrincipalValue::parse(Some(PrincipalKind::Aws), principal.value) {
@@ -325,24 +321,21 @@ fn collect_callers(
                 },
                 _ => continue,
             };
-            add(&mut out, caller);
+            out.add(caller);
         }
     }
-    if out.is_empty() {
+    if out.list.is_empty() {
         // No statement names a caller: someone in the callers' account.
-        add(
-            &mut out,
-            Caller {
-                principal: representative_principal(fallback_account, None),
-                representative: true,
-                linked_role: false,
-                origins: Vec::new(),
-                role_id: None,
-                account_known: true,
-                region: None,
-                resource_account: None,
-            },
-        );
+        out.add(Caller {
+            principal: representative_principal(fallback_account, None),
+            representative: true,
+            linked_role: false,
+            origins: Vec::new(),
+            role_id: None,
+            account_known: true,
+            region: None,
+            resource_account: None,
+        });
     }
     out
 }
@@ -369,17 +362,32 @@ fn mark_unknown_accounts(
     }
 }
 
-/// Adds a caller, merging the origins of one already there.
-fn add(callers: &mut Vec<Caller>, caller: Caller) {
-    match callers.iter_mut().find(|c| c.principal == caller.principal) {
-        Some(existing) => {
-            for origin in caller.origins {
-                if !existing.origins.contains(&origin) {
-                    existing.origins.push(origin);
+impl Callers {
+    /// Adds a caller, merging the origins of one already there; past
+    /// [`MAX_VALUES`] callers it only notes that there were more.
+    fn add(&mut self, caller: Caller) {
+        match self
+            .list
+            .iter_mut()
+            .find(|c| c.principal == caller.principal)
+        {
+            Some(existing) => {
+                // Origins are statement indices, kept in order: a thousand
+                // statements for one caller must not cost a million compares.
+                for origin in caller.origins {
+                    if let Err(at) = existing.origins.binary_search(&origin) {
+                        existing.origins.insert(at, origin);
+                    }
+                }
+            }
+            None => {
+                if self.list.len() >= MAX_VALUES {
+                    self.truncated = true;
+                } else {
+                    self.list.push(caller);
                 }
             }
         }
-        None => callers.push(caller),
     }
 }
 
@@ -434,14 +442,34 @@ fn instantiate(condition: &ConditionText<'_>) -> String {
     }
 }
 
-/// Every request of a service, for every caller.
+/// At most this many requests of one service are evaluated. A key serving a
+/// few file systems makes a few dozen.
+pub const MAX_REQUESTS: usize = 512;
+
+/// Each request is evaluated against every statement, and its evaluation
+/// keeps why each statement missed: in a policy of thousands of statements,
+/// fewer requests are evaluated, so that one service costs at most about
+/// this many statement evaluations (but at least [`MIN_REQUESTS`] requests).
+/// Time and memory then grow with the statements, not their square.
+const STATEMENT_EVALUATIONS: usize = 1_000_000;
+const MIN_REQUESTS: usize = 16;
+
+/// How many requests of one service are evaluated in a policy of this many
+/// statements.
+pub fn request_limit(statements: usize) -> usize {
+    (STATEMENT_EVALUATIONS / statements.max(1)).clamp(MIN_REQUESTS, MAX_REQUESTS)
+}
+
+/// Every request of a service, for every caller (at most [`request_limit`]),
+/// and whether there were more.
 pub fn requests(
     profile: &ServiceProfile,
     callers: &[Caller],
     reading: &PolicyReading<'_>,
-) -> Vec<ServiceRequest> {
+) -> (Vec<ServiceRequest>, bool) {
     let model = profile.service.model();
     let mut out = Vec::new();
+    let limit = request_limit(reading.statements.len());
     let per_value = model.parameters.iter().find(|p| p.per_value);
     let switch_variants: &[bool] = if model.switch().is_some() {
         profile.bucket_keys.variants()
@@ -480,6 +508,9 @@ pub fn requests(
                         });
                         for permission in permissions {
                             for action in &permission.actions {
+                                if out.len() >= limit {
+                                    return (out, true);
+                                }
                                 out.push(ServiceRequest {
                                     service: profile.service,
                                     caller: caller_index,
@@ -499,7 +530,7 @@ pub fn requests(
             }
         }
     }
-    out
+    (out, false)
 }
 
 /// The values of the service's parameters for a caller's requests (and the
@@ -553,7 +584,7 @@ fn parameter_values(
 fn own_values<'v>(values: &'v [Valued], caller: &Caller) -> Vec<&'v Valued> {
     let own: Vec<&Valued> = values
         .iter()
-        .filter(|v| matches!(&v.origin, Origin::Policy(e) if caller.origins.contains(&e.statement)))
+        .filter(|v| matches!(&v.origin, Origin::Policy(e) if caller.origins.binary_search(&e.statement).is_ok()))
         .collect();
     if own.is_empty() {
         values.iter().collect()

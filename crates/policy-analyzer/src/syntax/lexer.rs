@@ -45,6 +45,10 @@ pub(crate) struct Lexer<'a> {
     bytes: &'a [u8],
     pos: usize,
     pub errors: Vec<LexError>,
+    /// How many errors the lexer may keep in all. One string can hold any
+    /// number of bad escapes, and the parser counts errors only between
+    /// tokens: without this, 1,000 lone surrogates gave 1,000 errors.
+    pub error_limit: usize,
 }
 
 impl<'a> Lexer<'a> {
@@ -56,6 +60,7 @@ impl<'a> Lexer<'a> {
             bytes: text.as_bytes(),
             pos,
             errors: Vec::new(),
+            error_limit: usize::MAX,
         }
     }
 
@@ -68,6 +73,9 @@ impl<'a> Lexer<'a> {
     }
 
     fn error(&mut self, start: usize, end: usize, message: impl Into<String>) {
+        if self.errors.len() >= self.error_limit {
+            return;
+        }
         self.errors.push(LexError {
             range: TextRange::new(start, end),
             message: message.into(),
@@ -208,6 +216,9 @@ impl<'a> Lexer<'a> {
                     self.pos += 1;
                     break;
                 }
+                // A line ends at `\n`, `\r\n` or a lone `\r` (as editors
+                // count them, and as `LineIndex` does), and no string runs
+                // past the end of its line.
                 b'\n' | b'\r' => {
                     let newline = self.pos;
                     let after = if b == b'\r' && self.bytes.get(newline + 1) == Some(&b'\n') {
@@ -228,16 +239,6 @@ impl<'a> Lexer<'a> {
                         );
                         self.pos = resume;
                         run_start = resume;
-                        continue;
-                    }
-                    if b == b'\r' && after == newline + 1 {
-                        // A lone carriage return: a control character.
-                        self.error(
-                            newline,
-                            newline + 1,
-                            "control character U+000D inside a string must be escaped",
-                        );
-                        self.pos += 1;
                         continue;
                     }
                     self.error(
@@ -460,8 +461,9 @@ fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
 /// can follow a string (`,` `:` `}` `]` or the end of the line). Returns where
 /// the string's text goes on: past the line's indentation.
 fn wrapped_string_continues(bytes: &[u8], at: usize) -> Option<usize> {
-    let line_end =
-        memchr::memchr(b'\n', &bytes[at.min(bytes.len())..]).map_or(bytes.len(), |i| at + i);
+    // The line ends at `\n`, `\r\n` or a lone `\r`, as the string's own did.
+    let line_end = memchr::memchr2(b'\n', b'\r', &bytes[at.min(bytes.len())..])
+        .map_or(bytes.len(), |i| at + i);
     let line = &bytes[at.min(bytes.len())..line_end];
     let quote = line.iter().position(|&b| b == b'"')?;
     if line[..quote].contains(&b'\\') {
@@ -469,7 +471,7 @@ fn wrapped_string_continues(bytes: &[u8], at: usize) -> Option<usize> {
     }
     let rest = line[quote + 1..]
         .iter()
-        .find(|b| !matches!(b, b' ' | b'\t' | b'\r'));
+        .find(|b| !matches!(b, b' ' | b'\t'));
     if !matches!(rest, None | Some(b',' | b':' | b'}' | b']')) {
         return None;
     }

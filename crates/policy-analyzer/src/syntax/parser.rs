@@ -12,7 +12,7 @@ pub fn parse(text: &str) -> Parse<'_> {
 
 /// Past this many errors the text is most likely not JSON at all (a binary
 /// file, say), and more messages would only bury the first one.
-const MAX_ERRORS: usize = 50;
+pub(crate) const MAX_ERRORS: usize = 50;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -55,6 +55,7 @@ impl<'a> Parser<'a> {
             tree: Tree {
                 nodes: Vec::with_capacity(nodes),
                 root: None,
+                shadowed: Vec::new(),
             },
             stack: Vec::new(),
             errors: Vec::new(),
@@ -77,6 +78,8 @@ impl<'a> Parser<'a> {
             return t;
         }
         loop {
+            // The lexer's errors and the parser's share one limit.
+            self.lexer.error_limit = MAX_ERRORS.saturating_sub(self.errors.len());
             let t = self.lexer.next_token();
             // A template directive (`%{ for ... }`, `%{ endif }`) stands between
             // values rather than for one: report it and read on as if it were
@@ -161,6 +164,12 @@ impl<'a> Parser<'a> {
                     at,
                     format!("too many syntax errors: stopped reading after {MAX_ERRORS}"),
                 );
+                // What is still open ends where reading stopped, so that
+                // every node's range holds its members (an editor's outline
+                // needs a statement's Sid inside the statement).
+                while !self.stack.is_empty() {
+                    self.close(at.start as usize);
+                }
                 break;
             }
             let token = self.next();
@@ -227,6 +236,7 @@ impl<'a> Parser<'a> {
             related: None,
         }));
         errors.sort_by_key(|e| (e.range.start, e.range.end));
+        self.tree.shadowed.sort_unstable();
         Parse {
             tree: self.tree,
             errors,
@@ -539,19 +549,25 @@ impl<'a> Parser<'a> {
             return;
         }
         // Policy objects are small: compare keys pairwise there, hash beyond.
-        let mut first_seen: rustc_hash::FxHashMap<&str, TextRange> = Default::default();
+        // Each repeat reports the first occurrence and shadows the one
+        // before it (the last of the keys wins).
+        let mut seen: rustc_hash::FxHashMap<&str, (TextRange, NodeId)> = Default::default();
+        let mut shadowed = Vec::new();
         for (i, m) in members.iter().enumerate() {
-            let first = if members.len() <= 16 {
-                members[..i]
-                    .iter()
-                    .find(|earlier| earlier.key == m.key)
-                    .map(|earlier| earlier.key_range)
+            let earlier = if members.len() <= 16 {
+                let first = members[..i].iter().find(|e| e.key == m.key);
+                let previous = members[..i].iter().rev().find(|e| e.key == m.key);
+                first.zip(previous).map(|(f, p)| (f.key_range, p.value))
             } else {
-                let seen = first_seen.get(m.key.as_ref()).copied();
-                first_seen.entry(m.key.as_ref()).or_insert(m.key_range);
-                seen
+                seen.insert(m.key.as_ref(), (m.key_range, m.value))
+                    .map(|(first, previous)| {
+                        // Keep the first occurrence's range for later repeats.
+                        seen.insert(m.key.as_ref(), (first, m.value));
+                        (first, previous)
+                    })
             };
-            if let Some(first) = first {
+            if let Some((first, previous)) = earlier {
+                shadowed.push(previous);
                 self.errors.push(SyntaxError {
                     kind: SyntaxErrorKind::DuplicateKey { first },
                     range: m.key_range,
@@ -563,6 +579,7 @@ impl<'a> Parser<'a> {
                 });
             }
         }
+        self.tree.shadowed.extend(shadowed);
     }
 }
 

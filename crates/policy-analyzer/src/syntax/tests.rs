@@ -1,3 +1,4 @@
+use super::parser::MAX_ERRORS;
 use super::*;
 
 const POLICY: &str = r#"{
@@ -143,6 +144,57 @@ fn deep_nesting_does_not_overflow() {
 }
 
 #[test]
+fn errors_inside_one_string_count_towards_the_limit() {
+    for escape in ["\\ud800", "\\q", "\\u12", "\u{1}"] {
+        let text = format!(r#"{{"Sid": "{}", "Effect": x}}"#, escape.repeat(1000));
+        let p = parse(&text);
+        assert_eq!(p.errors.len(), MAX_ERRORS + 1, "{escape}");
+        assert_eq!(
+            p.errors.last().unwrap().message,
+            format!("too many syntax errors: stopped reading after {MAX_ERRORS}")
+        );
+    }
+}
+
+#[test]
+fn an_unterminated_string_ends_at_a_lone_carriage_return() {
+    // Classic Mac line ends: the string stops at its line's end, and the
+    // next line is read as the next member.
+    let text = "{\"Sid\": \"open\r\"Effect\": \"Allow\"}";
+    let errs = errors(text);
+    assert!(errs.iter().any(|(_, t)| t == "\"open"), "{errs:?}");
+    let p = parse(text);
+    let root = p.tree.root().unwrap();
+    assert_eq!(
+        p.tree.as_str(p.tree.get(root, "Effect").unwrap().value),
+        Some("Allow")
+    );
+}
+
+#[test]
+fn containers_open_at_the_error_limit_end_where_reading_stopped() {
+    let text = format!(
+        r#"{{"Statement": [{{"Sid": "a", "Effect": [{}], "Action": "x"}}]}}"#,
+        "tru, ".repeat(60)
+    );
+    let p = parse(&text);
+    assert!(p.errors.last().unwrap().message.starts_with("too many"));
+    let stop = p.errors.last().unwrap().range.start;
+    let statement = p.tree.lookup("/Statement/0").unwrap();
+    let sid = p.tree.get(statement, "Sid").unwrap();
+    let range = p.tree.range(statement);
+    assert!(range.start < sid.key_range.start && p.tree.range(sid.value).end <= range.end);
+    assert_eq!(range.end, stop);
+    for i in 0..p.tree.len() {
+        let node = NodeId(i as u32);
+        if let Some(parent) = p.tree.node(node).parent {
+            let (outer, inner) = (p.tree.range(parent), p.tree.range(node));
+            assert!(outer.start <= inner.start && inner.end <= outer.end, "{i}");
+        }
+    }
+}
+
+#[test]
 fn arbitrary_bytes_stop_after_a_bounded_number_of_errors() {
     // Every printable ASCII character and some multi-byte ones, shuffled deterministically.
     let mut state = 0x2545_f491_u32;
@@ -196,6 +248,120 @@ fn strings_with_escapes_and_control_characters() {
     assert_eq!(errs.len(), 3, "{errs:?}");
     let p = parse(r#"["\u00e9\n"]"#);
     assert_eq!(p.tree.as_str(p.tree.lookup("/0").unwrap()), Some("é\n"));
+}
+
+/// `node_at` by walking every child, as it was before it searched.
+fn node_at_linear(tree: &Tree<'_>, offset: usize) -> Option<(NodeId, bool)> {
+    let mut current = tree.root()?;
+    if !tree.range(current).touches(offset) {
+        return None;
+    }
+    loop {
+        let next = match tree.kind(current) {
+            NodeKind::Object(members) => {
+                if let Some(m) = members.iter().find(|m| m.key_range.touches(offset)) {
+                    return Some((m.value, true));
+                }
+                members
+                    .iter()
+                    .map(|m| m.value)
+                    .find(|&v| tree.range(v).touches(offset))
+            }
+            NodeKind::Array(items) => items
+                .iter()
+                .copied()
+                .find(|&v| tree.range(v).touches(offset)),
+            _ => None,
+        };
+        match next {
+            Some(n) => current = n,
+            None => return Some((current, false)),
+        }
+    }
+}
+
+/// The searches of `node_at`, `pointer` and `member_of` answer as a walk over
+/// every child does, on valid, truncated and broken documents alike.
+#[test]
+fn searches_agree_with_a_linear_walk() {
+    let mut texts: Vec<String> = (0..=POLICY.len())
+        .filter(|&i| POLICY.is_char_boundary(i))
+        .map(|i| POLICY[..i].to_string())
+        .collect();
+    texts.extend(
+        [
+            r#"{"a": 1, "a": 2, "b": [1,,2], "c": {"d" "e"}, x: tru, "f": [[], {}, ""]}"#,
+            r#"[1 2 {"a":} ] , {"#,
+            r#"{"Statement": [{"Sid": "a"}, {"Sid": "a", "Sid": "b"}, %{ for x }, 3]}"#,
+            "[\"\\ud800\", \"\u{e9}\u{1f511}\", {\"\u{4e2d}\": [\"\"]}]",
+        ]
+        .map(String::from),
+    );
+    for text in &texts {
+        let tree = parse(text).tree;
+        for offset in 0..=text.len() + 1 {
+            assert_eq!(
+                tree.node_at(offset),
+                node_at_linear(&tree, offset),
+                "{text:?} at {offset}"
+            );
+        }
+        for i in 0..tree.len() {
+            let node = NodeId(i as u32);
+            let pointer = tree.pointer(node);
+            let Some(parent) = tree.node(node).parent else {
+                assert_eq!(pointer, "");
+                continue;
+            };
+            let linear = match tree.kind(parent) {
+                NodeKind::Object(members) => members
+                    .iter()
+                    .find(|m| m.value == node)
+                    .map(|m| m.key.replace('~', "~0").replace('/', "~1")),
+                NodeKind::Array(items) => {
+                    items.iter().position(|&v| v == node).map(|i| i.to_string())
+                }
+                _ => None,
+            };
+            let last = pointer.rsplit('/').next().unwrap();
+            assert_eq!(Some(last.to_string()), linear, "{text:?} node {i}");
+            assert_eq!(
+                tree.member_of(node).map(|m| m.value),
+                matches!(tree.kind(parent), NodeKind::Object(_)).then_some(node),
+                "{text:?} node {i}"
+            );
+        }
+    }
+}
+
+#[test]
+fn values_shadowed_by_a_later_duplicate_have_no_pointer() {
+    for filler in [
+        "",
+        r#""x0": 0, "x1": 1, "x2": 2, "x3": 3, "x4": 4, "x5": 5, "x6": 6, "x7": 7, "x8": 8, "x9": 9, "y0": 0, "y1": 1, "y2": 2, "y3": 3, "y4": 4, "#,
+    ] {
+        // Three `a`s: the first two are shadowed, the last is what AWS keeps.
+        let text = format!(r#"{{{filler}"a": {{"b": 1}}, "c": 2, "a": [3], "a": {{"b": 4}}}}"#);
+        let p = parse(&text);
+        let root = p.tree.root().unwrap();
+        let values: Vec<NodeId> = p
+            .tree
+            .members(root)
+            .iter()
+            .filter(|m| m.key == "a")
+            .map(|m| m.value)
+            .collect();
+        let inner = |v: NodeId| p.tree.get(v, "b").map(|m| m.value);
+        assert_eq!(p.tree.addressable_pointer(values[0]), None);
+        assert_eq!(p.tree.addressable_pointer(inner(values[0]).unwrap()), None);
+        assert_eq!(p.tree.addressable_pointer(values[1]), None);
+        assert_eq!(p.tree.addressable_pointer(values[2]).as_deref(), Some("/a"));
+        let b = inner(values[2]).unwrap();
+        assert_eq!(p.tree.addressable_pointer(b).as_deref(), Some("/a/b"));
+        assert_eq!(p.tree.lookup("/a/b"), Some(b));
+        let c = p.tree.get(root, "c").unwrap().value;
+        assert_eq!(p.tree.addressable_pointer(c).as_deref(), Some("/c"));
+    }
 }
 
 #[test]

@@ -47,6 +47,9 @@ pub struct Node<'a> {
 pub struct Tree<'a> {
     pub(crate) nodes: Vec<Node<'a>>,
     pub(crate) root: Option<NodeId>,
+    /// The values of members that a later member with the same key shadows
+    /// (AWS keeps the last), in order: no JSON pointer can name them.
+    pub(crate) shadowed: Vec<NodeId>,
 }
 
 impl<'a> Tree<'a> {
@@ -169,14 +172,12 @@ impl<'a> Tree<'a> {
         let mut current = id;
         while let Some(parent) = self.node(current).parent {
             let segment = match self.kind(parent) {
-                NodeKind::Object(members) => members
-                    .iter()
-                    .find(|m| m.value == current)
-                    .map(|m| m.key.replace('~', "~0").replace('/', "~1"))
+                NodeKind::Object(members) => self
+                    .child_index(parent, current)
+                    .map(|i| members[i].key.replace('~', "~0").replace('/', "~1"))
                     .unwrap_or_default(),
-                NodeKind::Array(items) => items
-                    .iter()
-                    .position(|&i| i == current)
+                NodeKind::Array(_) => self
+                    .child_index(parent, current)
                     .map(|i| i.to_string())
                     .unwrap_or_default(),
                 _ => String::new(),
@@ -190,6 +191,59 @@ impl<'a> Tree<'a> {
             out.push_str(segment);
         }
         out
+    }
+
+    /// The JSON pointer of a node, when one names it: not for a node under
+    /// a member that a later duplicate key shadows, where the pointer would
+    /// name the duplicate's value instead (see [`lookup`](Self::lookup)).
+    pub fn addressable_pointer(&self, id: NodeId) -> Option<String> {
+        if !self.shadowed.is_empty() {
+            let mut current = Some(id);
+            while let Some(node) = current {
+                if self.shadowed.binary_search(&node).is_ok() {
+                    return None;
+                }
+                current = self.node(node).parent;
+            }
+        }
+        Some(self.pointer(id))
+    }
+
+    /// The member of its parent object that `id` is the value of.
+    pub fn member_of(&self, id: NodeId) -> Option<&Member<'a>> {
+        let parent = self.node(id).parent?;
+        let i = self.child_index(parent, id)?;
+        self.members(parent).get(i)
+    }
+
+    /// Where `child` is among the members or items of `parent`. Children are
+    /// in source order, so their starts never decrease: a binary search finds
+    /// the first with the child's start, and the few that share it (empty
+    /// invalid values) are compared one by one. A diagnostic asks this for
+    /// its pointer; a linear search made an array of n flagged values cost n².
+    fn child_index(&self, parent: NodeId, child: NodeId) -> Option<usize> {
+        let target = self.range(child).start;
+        let starts_before = |v: NodeId| self.range(v).start < target;
+        let starts_at = |v: NodeId| self.range(v).start == target;
+        match self.kind(parent) {
+            NodeKind::Object(members) => {
+                let at = members.partition_point(|m| starts_before(m.value));
+                members[at..]
+                    .iter()
+                    .take_while(|m| starts_at(m.value))
+                    .position(|m| m.value == child)
+                    .map(|i| at + i)
+            }
+            NodeKind::Array(items) => {
+                let at = items.partition_point(|&v| starts_before(v));
+                items[at..]
+                    .iter()
+                    .take_while(|&&v| starts_at(v))
+                    .position(|&v| v == child)
+                    .map(|i| at + i)
+            }
+            _ => None,
+        }
     }
 
     /// The node a JSON pointer names, if any.
@@ -217,21 +271,31 @@ impl<'a> Tree<'a> {
         if !self.range(current).touches(offset) {
             return None;
         }
+        // Children are in source order and do not overlap, so only the few
+        // around `offset` can touch it: binary searches find them, and the
+        // first that touches wins, keys before values.
         loop {
             let next = match self.kind(current) {
                 NodeKind::Object(members) => {
-                    if let Some(m) = members.iter().find(|m| m.key_range.touches(offset)) {
+                    let end = |m: &Member<'_>| m.key_range.end.max(self.range(m.value).end);
+                    let from = members.partition_point(|m| (end(m) as usize) < offset);
+                    let to = members.partition_point(|m| (m.key_range.start as usize) <= offset);
+                    let near = &members[from..to.max(from)];
+                    if let Some(m) = near.iter().find(|m| m.key_range.touches(offset)) {
                         return Some((m.value, true));
                     }
-                    members
-                        .iter()
+                    near.iter()
                         .map(|m| m.value)
                         .find(|&v| self.range(v).touches(offset))
                 }
-                NodeKind::Array(items) => items
-                    .iter()
-                    .copied()
-                    .find(|&v| self.range(v).touches(offset)),
+                NodeKind::Array(items) => {
+                    let from = items.partition_point(|&v| (self.range(v).end as usize) < offset);
+                    let to = items.partition_point(|&v| (self.range(v).start as usize) <= offset);
+                    items[from..to.max(from)]
+                        .iter()
+                        .copied()
+                        .find(|&v| self.range(v).touches(offset))
+                }
                 _ => None,
             };
             match next {

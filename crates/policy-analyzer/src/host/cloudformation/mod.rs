@@ -50,6 +50,7 @@ pub fn analyze(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysis {
     // A value two keys share (a YAML alias) is one finding.
     let mut seen = rustc_hash::FxHashSet::default();
     diagnostics.retain(|d| seen.insert((d.code, d.file.clone(), d.range, d.message.clone())));
+    let mut diagnostics = crate::rules::bound_findings(diagnostics, &options.rules);
     for d in &mut diagnostics {
         if d.file.as_deref() == Some(&*path) {
             d.pointer = read.template.pointer_at(d.range);

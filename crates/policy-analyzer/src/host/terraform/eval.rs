@@ -27,6 +27,12 @@ use crate::AnalyzeOptions;
 pub(crate) const MAX_DEPTH: usize = 96;
 /// How many expressions one module's evaluation may visit.
 const MAX_WORK: usize = 4_000_000;
+/// How much of named values one module's evaluation may copy, in units of
+/// [`Value::size`](super::value::Value::size): about a value per unit, a few
+/// hundred bytes once rendered and analysed. Locals that each repeat the one
+/// before (`l1 = [local.l0, local.l0]`, ...) double at every step; past
+/// this, a value to copy is unknown instead.
+const MAX_COPIED: usize = 400_000;
 /// How many unknown conditions a policy is checked both ways for.
 pub(crate) const MAX_BRANCHES: usize = 3;
 
@@ -142,6 +148,9 @@ pub(crate) struct Sink<'o> {
     /// Every template file a `templatefile()` call rendered.
     pub templates: Vec<String>,
     pub work: usize,
+    /// How much of named values (locals, variables) was copied into others:
+    /// see [`MAX_COPIED`].
+    copied: usize,
     unresolved: FxHashSet<String>,
 }
 
@@ -154,6 +163,7 @@ impl<'o> Sink<'o> {
             symbols: SymbolTable::default(),
             templates: Vec::new(),
             work: 0,
+            copied: 0,
             unresolved: FxHashSet::default(),
         }
     }
@@ -191,8 +201,9 @@ pub(crate) struct Module<'m> {
 
 enum Memo {
     Busy,
-    /// The value, and the unknown conditions met while computing it.
-    Done(Value, Vec<String>),
+    /// The value, the unknown conditions met while computing it, and what
+    /// a copy of it costs ([`Value::size`]).
+    Done(Value, Vec<String>, usize),
 }
 
 /// One evaluation: a policy's, or one variant of it.
@@ -784,7 +795,11 @@ impl<'m, 'k> Evaluator<'m, 'k> {
         compute: impl FnOnce(&mut Self) -> Value,
     ) -> Value {
         match self.memo.get(key) {
-            Some(Memo::Done(v, met)) => {
+            Some(Memo::Done(_, _, size)) if self.sink.copied.saturating_add(*size) > MAX_COPIED => {
+                return self.unknown("a value too large to follow", at);
+            }
+            Some(Memo::Done(v, met, size)) => {
+                self.sink.copied += *size;
                 let (v, met) = (v.clone(), met.clone());
                 for m in met {
                     if !self.met.contains(&m) {
@@ -811,8 +826,16 @@ impl<'m, 'k> Evaluator<'m, 'k> {
         let before = self.met.len();
         let v = compute(self);
         let met = self.met[before..].to_vec();
+        // Kept and returned: two copies, each counted.
+        let mut size = v.size();
+        let mut v = v;
+        if self.sink.copied.saturating_add(2 * size) > MAX_COPIED {
+            v = self.unknown("a value too large to follow", at);
+            size = v.size();
+        }
+        self.sink.copied += 2 * size;
         self.memo
-            .insert(key.to_string(), Memo::Done(v.clone(), met));
+            .insert(key.to_string(), Memo::Done(v.clone(), met, size));
         v
     }
 

@@ -660,11 +660,9 @@ impl<'m, 'k> Evaluator<'m, 'k> {
                 let template = match hcl_edit::parser::parse_template(&text) {
                     Ok(t) => t,
                     Err(e) => {
-                        let offset = e.location().offset().min(text.len());
-                        let end = (offset + 1).min(text.len());
                         let where_ = Location {
                             file: file.clone(),
-                            range: TextRange::new(offset, end),
+                            range: crate::host::char_at(&text, e.location().offset()),
                         };
                         self.report(
                             &crate::rules::syntax::invalid_hcl::RULE,

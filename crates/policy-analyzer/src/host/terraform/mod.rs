@@ -70,10 +70,46 @@ pub fn analyze_module(
             diagnostics.extend(findings.diagnostics);
         }
     }
+    let mut diagnostics = crate::rules::bound_findings(diagnostics, &options.rules);
+    keep_fixes_that_parse(&mut diagnostics, files);
     HostAnalysis {
         diagnostics,
         policies: count,
         services,
+    }
+}
+
+/// Drops the fixes after which a module file that read as HCL no longer
+/// does. The source map keeps an edit inside the text it maps, but a
+/// heredoc's last line break belongs to its syntax too: deleting an
+/// unterminated `/*` comment up to the end of the heredoc's text joined
+/// its closing marker to the line before (found by the terraform fuzz
+/// target). Each file is re-read at most 4 times its size and 1 MiB in
+/// all; past that, a fix is not offered, since it cannot be checked.
+fn keep_fixes_that_parse(diagnostics: &mut [crate::Diagnostic], files: &[HostFile<'_>]) {
+    let mut parsed: Vec<Option<bool>> = vec![None; files.len()];
+    let mut budget: Vec<usize> = files
+        .iter()
+        .map(|f| f.text.len().saturating_mul(4).saturating_add(1 << 20))
+        .collect();
+    for d in diagnostics.iter_mut().filter(|d| d.fix.is_some()) {
+        let Some(at) = files
+            .iter()
+            .position(|f| d.file.as_deref() == Some(f.path) && !f.path.ends_with(".json"))
+        else {
+            continue;
+        };
+        let text = files[at].text;
+        if !*parsed[at].get_or_insert_with(|| hcl_edit::parser::parse_body(text).is_ok()) {
+            continue;
+        }
+        let Some(fix) = &d.fix else { continue };
+        let fixed = fix.apply(text);
+        let sound = budget[at] >= fixed.len() && hcl_edit::parser::parse_body(&fixed).is_ok();
+        budget[at] = budget[at].saturating_sub(fixed.len());
+        if !sound {
+            d.fix = None;
+        }
     }
 }
 
@@ -252,10 +288,9 @@ pub fn analyze_template(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAna
     let template = match hcl_edit::parser::parse_template(file.text) {
         Ok(t) => t,
         Err(e) => {
-            let offset = e.location().offset().min(file.text.len());
             let at = crate::host::Location {
                 file: path.clone(),
-                range: crate::text::TextRange::new(offset, (offset + 1).min(file.text.len())),
+                range: crate::host::char_at(file.text, e.location().offset()),
             };
             diagnostics.extend(crate::host::report(
                 &crate::rules::syntax::invalid_hcl::RULE,
@@ -323,7 +358,7 @@ pub fn analyze_template(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAna
     services.extend(findings.services);
     diagnostics.extend(findings.diagnostics);
     HostAnalysis {
-        diagnostics,
+        diagnostics: crate::rules::bound_findings(diagnostics, &options.rules),
         policies: 1,
         services,
     }

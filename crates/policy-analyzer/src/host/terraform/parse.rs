@@ -311,14 +311,9 @@ fn parse_hcl<'a>(
     match hcl_edit::parser::parse_body(text) {
         Ok(body) => Content::Hcl(body),
         Err(e) => {
-            let offset = e.location().offset().min(text.len());
-            let end = text[offset..]
-                .char_indices()
-                .nth(1)
-                .map_or(text.len(), |(i, _)| offset + i);
             let at = Location {
                 file: path.clone(),
-                range: TextRange::new(offset, end),
+                range: crate::host::char_at(text, e.location().offset()),
             };
             let message = e.message().replace('\n', " ");
             diagnostics.extend(

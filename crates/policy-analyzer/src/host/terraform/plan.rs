@@ -155,7 +155,7 @@ pub fn analyze_plan(file: HostFile<'_>, options: &AnalyzeOptions) -> HostAnalysi
         diagnostics.extend(findings.diagnostics);
     }
     HostAnalysis {
-        diagnostics,
+        diagnostics: crate::rules::bound_findings(diagnostics, &options.rules),
         policies,
         services,
     }

@@ -66,6 +66,20 @@ pub(crate) const LITERAL: Replace = Replace::Literal {
 };
 
 impl Value {
+    /// What copying the value costs, in units of the evaluation's work: one
+    /// per value and key, and per 16 bytes of string text.
+    pub fn size(&self) -> usize {
+        let text =
+            |s: &HostString| -> usize { s.pieces.iter().map(|p| 1 + p.text.len() / 16).sum() };
+        1 + match &self.kind {
+            Kind::Str(s) => text(s),
+            Kind::List(items) => items.iter().map(Value::size).sum(),
+            Kind::Object(members) => members.iter().map(|(k, v)| text(&k.name) + v.size()).sum(),
+            Kind::Json(v) => v.size(),
+            Kind::Null | Kind::Bool(_) | Kind::Number(_) | Kind::Unknown(_) => 0,
+        }
+    }
+
     pub fn new(kind: Kind, at: &Location) -> Value {
         Value {
             kind,

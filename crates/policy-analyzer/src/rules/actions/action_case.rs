@@ -41,9 +41,9 @@ The fix writes the canonical spelling; it never changes what the entry
 matches.
 
 ## Sources
-- IAM User Guide, reference_policies_elements_action: action names and service prefixes are case-insensitive.
-- Service Authorization Reference for AWS KMS (catalogue `data/kms-catalog.json`): the canonical action names.
-- AWS EC2 User Guide, EBSEncryption: writes `kms:GenerateDataKeyWithoutPlainText` (reference/kms-facts.md §1, §6).
+- IAM User Guide, "IAM JSON policy elements: Action": action names and service prefixes are case-insensitive (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html).
+- Service Authorization Reference, "Actions, resources, and condition keys for AWS Key Management Service": the canonical action names (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
+- Amazon EBS User Guide, "Requirements for Amazon EBS encryption": writes `kms:GenerateDataKeyWithoutPlainText` (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html).
 "#,
     check: Check::Policy(check),
 };

@@ -44,9 +44,9 @@ The fix deletes the entry (it has no effect, so this is safe). An entry that
 is the only one of its list is left to the author.
 
 ## Sources
-- Service Authorization Reference for AWS KMS (catalogue `effective_in_key_policy`): 11 actions have no resource type (reference/kms-facts.md §1).
-- AWS KMS Developer Guide, key-policy-default: "The kms:ListAliases and kms:ListKeys permissions … are valid only in IAM policies"; "The kms:CreateKey permission is valid only in an IAM policy" (reference/kms-facts.md §1).
-- seeds/000_aef0a2a228006e0e.txt, seeds/001_31e9581554ba3c76.txt, seeds/002_802ee41e043be489.txt: kms:ListAliases "(Optional)" for the console's key list; reference/kms-facts.md §4d item 2.
+- Service Authorization Reference, "Actions, resources, and condition keys for AWS Key Management Service": 11 actions have no resource type (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
+- AWS KMS Developer Guide, "Default key policy": "The kms:ListAliases and kms:ListKeys permissions … are valid only in IAM policies"; "The kms:CreateKey permission is valid only in an IAM policy" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+- Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html); Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html): kms:ListAliases "(Optional)" for the console's key list.
 "#,
     check: Check::Policy(check),
 };

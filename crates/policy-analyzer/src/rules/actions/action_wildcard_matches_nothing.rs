@@ -39,8 +39,8 @@ pattern for the action meant (`kms:GenerateDataKeys*` → `kms:GenerateDataKey*`
 it is marked for review because it changes what the statement covers.
 
 ## Sources
-- Service Authorization Reference for AWS KMS (catalogue `data/kms-catalog.json`): the KMS action names; reference/kms-facts.md §1 lists what the common patterns expand to.
-- IAM User Guide, reference_policies_elements_action: `*` and `?` wildcards in action names, compared without regard to case.
+- Service Authorization Reference, "Actions, resources, and condition keys for AWS Key Management Service": the KMS action names (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
+- IAM User Guide, "IAM JSON policy elements: Action": `*` and `?` wildcards in action names, compared without regard to case (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html).
 "#,
     check: Check::Policy(check),
 };

@@ -50,9 +50,9 @@ The fix deletes the entry (it has no effect, so this is safe). An entry that
 is the only one of its list is left to the author.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-overview: a key policy controls access to its KMS key, and `Resource: "*"` in it means this key (reference/kms-facts.md §1, §3).
-- seeds/003_a7c6a4a498b59cae.txt: the key-policy statements for S3 buckets linked to File Cache list only `kms:` actions; the S3 side of the access is granted elsewhere.
-- IAM User Guide, reference_policies_elements_action: an action is `service-prefix:action-name`, and a policy statement applies to requests to that service.
+- AWS KMS Developer Guide, "Creating a key policy": a key policy controls access to its KMS key, and `Resource: "*"` in it means this key (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the key-policy statements for S3 buckets linked to File Cache list only `kms:` actions; the S3 side of the access is granted elsewhere (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
+- IAM User Guide, "IAM JSON policy elements: Action": an action is `service-prefix:action-name`, and a policy statement applies to requests to that service (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html).
 "#,
     check: Check::Policy(check),
 };

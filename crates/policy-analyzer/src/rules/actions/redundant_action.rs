@@ -42,8 +42,8 @@ The fix deletes the redundant entry with its comma. This never changes what
 the statement covers.
 
 ## Sources
-- Service Authorization Reference for AWS KMS (catalogue `data/kms-catalog.json`): what each pattern expands to, e.g. `kms:GenerateDataKey*` covers GenerateDataKey, GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext and GenerateDataKeyWithoutPlaintext (reference/kms-facts.md §1).
-- IAM User Guide, reference_policies_elements_action: wildcards in action names; names compare without regard to case.
+- Service Authorization Reference, "Actions, resources, and condition keys for AWS Key Management Service": what each pattern expands to, e.g. `kms:GenerateDataKey*` covers GenerateDataKey, GenerateDataKeyPair, GenerateDataKeyPairWithoutPlaintext and GenerateDataKeyWithoutPlaintext (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
+- IAM User Guide, "IAM JSON policy elements: Action": wildcards in action names; names compare without regard to case (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html).
 "#,
     check: Check::Policy(check),
 };

@@ -76,10 +76,10 @@ Allow (or the `NotAction` of a Deny) grants what the statement never granted:
 that fix is always marked unsafe, and its title says so.
 
 ## Sources
-- Service Authorization Reference for AWS KMS (catalogue `data/kms-catalog.json`): the 56 KMS actions; there is no `kms:ReEncrypt` (reference/kms-facts.md §1).
-- KMS API Reference, ReEncrypt: the operation is authorized twice, as `kms:ReEncryptFrom` on the source key and `kms:ReEncryptTo` on the destination key (reference/kms-facts.md §1, [S23]).
-- seeds/000_aef0a2a228006e0e.txt (File Cache), seeds/001_31e9581554ba3c76.txt (FSx for Windows File Server), seeds/002_802ee41e043be489.txt (FSx for Lustre): the permission list with "kms:ReEncrypt"; the EFS guide and the EBS guide have the same wording, while the AWS managed EFS key policy uses `kms:ReEncrypt*` (reference/kms-facts.md §4c, §4d).
-- IAM User Guide, reference_policies_elements_action: action names are case-insensitive.
+- Service Authorization Reference, "Actions, resources, and condition keys for AWS Key Management Service": the 56 KMS actions; there is no `kms:ReEncrypt` (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
+- AWS KMS API Reference, ReEncrypt: the operation is authorized twice, as `kms:ReEncryptFrom` on the source key and `kms:ReEncryptTo` on the destination key (https://docs.aws.amazon.com/kms/latest/APIReference/API_ReEncrypt.html).
+- Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html); Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html): the permission list with "kms:ReEncrypt". The Amazon EFS User Guide (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html) and the Amazon EBS User Guide (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html) have the same wording, while the AWS managed EFS key policy uses `kms:ReEncrypt*` (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html).
+- IAM User Guide, "IAM JSON policy elements: Action": action names are case-insensitive (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_action.html).
 "#,
     check: Check::Policy(check),
 };
@@ -96,7 +96,17 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 if out.full() {
                     return;
                 }
-                let (reason, suggestion) = match classify(ctx, v.value) {
+                let class = classify(ctx, v.value);
+                let unknown = matches!(
+                    class,
+                    ActionClass::KmsUnknown | ActionClass::BadPrefix { .. }
+                );
+                if unknown && out.is_full() {
+                    // Only counted: spare the search for what was meant.
+                    out.push(out.diagnostic(v.range, String::new()));
+                    continue;
+                }
+                let (reason, suggestion) = match class {
                     ActionClass::KmsUnknown if v.value.eq_ignore_ascii_case("kms:ReEncrypt") => (
                         "is not a KMS action: re-encryption is authorized as `kms:ReEncryptFrom` (on the source key) and `kms:ReEncryptTo` (on the destination key), which the FSx, File Cache and EFS guides call \"kms:ReEncrypt\"".to_string(),
                         Some("kms:ReEncrypt*".to_string()),

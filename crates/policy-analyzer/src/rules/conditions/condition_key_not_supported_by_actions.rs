@@ -80,11 +80,11 @@ condition, or drop them if they are not needed. This is information, not
 an error: often the action is allowed elsewhere, or not needed.
 
 ## Sources
-- Service Authorization Reference for AWS KMS (catalogue): the condition keys each action supports (reference notes §1, action table).
-- IAM User Guide, Condition operators: a key that is not present makes the condition false (negated operators: true); `...IfExists`; `Null`. Single- vs multivalued keys: `ForAllValues` is true and `ForAnyValue` false without the key.
-- IAM User Guide, Access Analyzer policy checks: when a condition key is not supported by an action, "the key is not included in the request context" and the condition returns false.
-- AWS KMS Developer Guide, AWS KMS condition keys: a condition on a key that an operation does not have "can never be satisfied".
-- seeds/003_a7c6a4a498b59cae.txt: the statement with `kms:DescribeKey` and `kms:EncryptionContext:aws:s3:arn`.
+- Service Authorization Reference for AWS KMS: the condition keys each action supports (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
+- IAM User Guide, "IAM JSON policy elements: Condition operators": a key that is not present makes the condition false (negated operators: true); `...IfExists`; `Null` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html). "Single-valued vs. multivalued context keys": `ForAllValues` is true and `ForAnyValue` false without the key (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_single-vs-multi-valued-condition-keys.html).
+- IAM User Guide, IAM policy validation check reference: when a condition key is not supported by an action, "the key is not included in the request context" and the condition returns false (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
+- AWS KMS Developer Guide, "AWS KMS condition keys": a condition on a key that an operation does not have "can never be satisfied" (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html).
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the statement with `kms:DescribeKey` and `kms:EncryptionContext:aws:s3:arn` (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
 "#,
     check: Check::Policy(check),
 };

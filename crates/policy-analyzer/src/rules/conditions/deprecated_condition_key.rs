@@ -41,8 +41,8 @@ work the same way. No fix when the new key is already in the same operator
 block.
 
 ## Sources
-- AWS KMS Developer Guide, AWS KMS condition keys: "kms:CustomerMasterKeySpec (deprecated) … Instead, use the kms:KeySpec condition key. The kms:CustomerMasterKeySpec and kms:KeySpec condition keys work the same way. Only the names differ" (likewise `kms:CustomerMasterKeyUsage` and `kms:KeyUsage`).
-- Service Authorization Reference for AWS KMS (catalogue): both keys are marked deprecated (reference notes §2a).
+- AWS KMS Developer Guide, "AWS KMS condition keys": "kms:CustomerMasterKeySpec (deprecated) … Instead, use the kms:KeySpec condition key. The kms:CustomerMasterKeySpec and kms:KeySpec condition keys work the same way. Only the names differ" (likewise `kms:CustomerMasterKeyUsage` and `kms:KeyUsage`) (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html).
+- Service Authorization Reference for AWS KMS: both keys are marked deprecated (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
 "#,
     check: Check::Policy(check),
 };
@@ -86,14 +86,11 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 .any(|k| k.key.value.eq_ignore_ascii_case(new));
             d = d.with_help(format!("write `{new}`"));
             if !clash {
-                d = d.with_fix_opt(fix::verified(
-                    ctx,
-                    Fix {
-                        title: format!("Replace with `{new}`"),
-                        applicability: Applicability::Safe,
-                        edits: vec![fix::string_edit(ctx, entry.key.key.range, name, new)],
-                    },
-                ));
+                d = d.with_fix_opt(Some(Fix {
+                    title: format!("Replace with `{new}`"),
+                    applicability: Applicability::Safe,
+                    edits: vec![fix::string_edit(ctx, entry.key.key.range, name, new)],
+                }));
             }
         }
         out.push(d);

@@ -91,17 +91,16 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 continue;
             };
             let iso = iso_from_epoch(seconds);
-            let fix = fix::verified(
-                ctx,
-                Fix {
+            let fix = out.fix(|| {
+                Some(Fix {
                     title: format!("Write `{iso}`"),
                     applicability: Applicability::Safe,
                     edits: vec![crate::diagnostic::TextEdit {
                         range: v.range,
                         replacement: fix::json_string(&iso),
                     }],
-                },
-            );
+                })
+            });
             let d = out
                 .diagnostic(
                     v.range,

@@ -1,13 +1,13 @@
 //! Text edits for the fixes of the conditions pack: renaming a JSON string
 //! (an operator or a key) and moving condition keys from one operator block
-//! to another. Every fix is checked by parsing the edited text again
-//! ([`verified`]): a fix that would leave a syntax error or a duplicate key
-//! is dropped rather than offered.
+//! to another. `analyze` checks every fix it keeps by parsing the edited
+//! container again (`rules::edits::fix_is_sound`): a fix that would leave a
+//! syntax error or a duplicate key is dropped rather than offered.
 
-use crate::diagnostic::{Fix, TextEdit};
+use crate::diagnostic::TextEdit;
 use crate::model::{ConditionBlock, ConditionKeyEntry};
 use crate::rules::Context;
-use crate::syntax::{parse, NodeId, SyntaxErrorKind};
+use crate::syntax::NodeId;
 use crate::text::TextRange;
 
 /// `value` as a JSON string literal, quotes included.
@@ -43,21 +43,6 @@ pub(crate) fn string_edit(
     }
 }
 
-/// A fix with these edits, kept only if the edited text parses with no more
-/// syntax errors (and no more duplicate keys) than the original.
-pub(crate) fn verified(ctx: &Context<'_>, fix: Fix) -> Option<Fix> {
-    let after = fix.apply(ctx.text);
-    let parsed = parse(&after);
-    let dups = |errors: &mut dyn Iterator<Item = &SyntaxErrorKind>| {
-        errors
-            .filter(|k| matches!(k, SyntaxErrorKind::DuplicateKey { .. }))
-            .count()
-    };
-    let before_dups = dups(&mut ctx.syntax_errors.iter().map(|e| &e.kind));
-    let after_dups = dups(&mut parsed.errors.iter().map(|e| &e.kind));
-    (parsed.errors.len() <= ctx.syntax_errors.len() && after_dups <= before_dups).then_some(fix)
-}
-
 /// How an object is laid out, to write a changed one the same way.
 #[derive(Clone, Debug)]
 struct Layout {
@@ -72,8 +57,10 @@ struct Layout {
 fn layout(ctx: &Context<'_>, object: NodeId, first_key: Option<TextRange>) -> Layout {
     let text = ctx.text;
     let range = ctx.tree.range(object);
-    let newline = if text.contains("\r\n") { "\r\n" } else { "\n" };
     let inner = &text[range.start as usize + 1..range.end as usize - 1];
+    // The object's own line ends: looking through the whole text for each
+    // fix made a file of n fixes cost n times its length.
+    let newline = if inner.contains("\r\n") { "\r\n" } else { "\n" };
     let multiline = inner.contains('\n');
     let line_indent = |at: usize| -> String {
         let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
@@ -226,6 +213,7 @@ pub(crate) fn move_keys(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::diagnostic::Fix;
     use crate::model::Policy;
     use crate::syntax::parse;
     use crate::AnalyzeOptions;
@@ -259,7 +247,10 @@ mod tests {
             applicability: crate::Applicability::Safe,
             edits,
         };
-        let fix = verified(&ctx, fix).expect("the edit re-parses cleanly");
+        assert!(
+            crate::rules::edits::fix_is_sound(text, &parsed.tree, &fix),
+            "the edit re-parses cleanly"
+        );
         let out = fix.apply(text);
         let reparsed = parse(&out);
         assert!(reparsed.errors.is_empty(), "{out}\n{:?}", reparsed.errors);

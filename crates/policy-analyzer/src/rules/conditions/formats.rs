@@ -101,8 +101,10 @@ pub fn via_service_problem(value: &str, wildcards: bool) -> Option<String> {
 /// Region part that is not a Region.
 fn via_service_pattern_problem(value: &str) -> Option<String> {
     const SUFFIX: &str = crate::aws::SERVICE_SUFFIX;
-    let last = value.rfind(['*', '?']).unwrap_or(0);
-    let tail = &value[last + 1..];
+    // The text after the last wildcard (all of it when there is none).
+    let tail = value
+        .rfind(['*', '?'])
+        .map_or(value, |last| &value[last + 1..]);
     if !(SUFFIX.ends_with(tail) || tail.ends_with(SUFFIX)) {
         return Some(format!(
             "no value matched by this pattern ends in `.amazonaws.com` (it ends in `{tail}`)"

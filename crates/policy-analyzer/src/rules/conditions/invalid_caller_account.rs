@@ -49,10 +49,10 @@ its placeholder); in a Deny with `StringNotEquals` it denies every caller.
 No automatic fix: only the author knows the account.
 
 ## Sources
-- AWS KMS Developer Guide, AWS KMS condition keys: `kms:CallerAccount` is the account of the caller, a single-valued String (reference notes §2a).
-- IAM User Guide, AWS global condition context keys: `aws:PrincipalAccount` "the AWS account to which the requesting principal belongs", `aws:SourceAccount`, `aws:ResourceAccount` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
-- IAM User Guide, Access Analyzer policy checks: "Account IDs are 12-digit integers" ("Invalid ARN account").
-- seeds/003_a7c6a4a498b59cae.txt: the statements use the placeholder `aws_account_id` (reference notes §4d.4).
+- AWS KMS Developer Guide, "AWS KMS condition keys": `kms:CallerAccount` is the account of the caller, a single-valued String (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account).
+- IAM User Guide, "AWS global condition context keys": `aws:PrincipalAccount` "the AWS account to which the requesting principal belongs", `aws:SourceAccount`, `aws:ResourceAccount` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+- IAM User Guide, IAM policy validation check reference: "Account IDs are 12-digit integers" ("Invalid ARN account") (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the statements use the placeholder `aws_account_id`, to be replaced with a real account ID (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
 "#,
     check: Check::Policy(check),
 };

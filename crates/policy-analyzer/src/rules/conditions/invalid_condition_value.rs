@@ -59,8 +59,8 @@ reports these as type mismatches (Boolean, date, IP range, number).
 No automatic fix.
 
 ## Sources
-- IAM User Guide, Condition operators: Boolean values "true" or "false"; numeric operators compare "an integer or decimal value"; dates in "one of the W3C implementations of the ISO 8601 date formats … or in epoch (UNIX) time"; IP addresses "in the standard CIDR format"; ARN operators check "each of the six colon-delimited components"; `Null` takes `true` or `false`.
-- IAM User Guide, Access Analyzer policy checks: "Type mismatch Boolean", "Type mismatch date", "Type mismatch IP range", "Type mismatch number"; "Account IDs are 12-digit integers".
+- IAM User Guide, "IAM JSON policy elements: Condition operators": Boolean values "true" or "false"; numeric operators compare "an integer or decimal value"; dates in "one of the W3C implementations of the ISO 8601 date formats … or in epoch (UNIX) time"; IP addresses "in the standard CIDR format"; ARN operators check "each of the six colon-delimited components"; `Null` takes `true` or `false` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+- IAM User Guide, IAM policy validation check reference: "Type mismatch Boolean", "Type mismatch date", "Type mismatch IP range", "Type mismatch number"; "Account IDs are 12-digit integers" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
 "#,
     check: Check::Policy(check),
 };

@@ -57,10 +57,10 @@ fail; under a negated operator the value excludes nothing.
 No automatic fix: the bucket is the author's.
 
 ## Sources
-- Amazon S3 User Guide, SSE-KMS: "Amazon S3 uses the object or bucket ARN as the encryption context pair" (`arn:aws:s3:::<bucket>/<key>`, or `arn:aws:s3:::<bucket>` with an S3 Bucket Key) (reference notes §5).
-- Amazon S3 User Guide, bucket naming rules (length, characters, first and last character, IP-address form, `xn--`, `-s3alias`; the pre-2018 US East exception); S3 ARNs name partitions `aws`, `aws-cn`, `aws-us-gov`.
-- IAM User Guide, Access Analyzer policy checks, "Error – ARN Region not allowed" / "ARN account not allowed": S3 bucket ARNs take no account ID.
-- seeds/003_a7c6a4a498b59cae.txt: the statements use `arn:aws:s3:::bucket_name/*` and `arn:aws:s3:::bucket_name` with the placeholder `bucket_name`.
+- Amazon S3 User Guide, "Using server-side encryption with AWS KMS keys (SSE-KMS)": "Amazon S3 uses the object or bucket ARN as the encryption context pair" (`arn:aws:s3:::<bucket>/<key>`, or `arn:aws:s3:::<bucket>` with an S3 Bucket Key) (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html; https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
+- Amazon S3 User Guide, "General purpose bucket naming rules" (length, characters, first and last character, IP-address form, `xn--`, `-s3alias`; the pre-2018 US East exception); S3 ARNs name partitions `aws`, `aws-cn`, `aws-us-gov` (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucketnamingrules.html).
+- IAM User Guide, IAM policy validation check reference, "Error – ARN Region not allowed" / "ARN account not allowed": S3 bucket ARNs take no account ID (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the statements use `arn:aws:s3:::bucket_name/*` and `arn:aws:s3:::bucket_name` with the placeholder `bucket_name` (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
 "#,
     check: Check::Policy(check),
 };

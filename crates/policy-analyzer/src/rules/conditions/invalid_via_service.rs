@@ -58,10 +58,10 @@ No automatic fix: the Region is the one of the resource that uses the key
 (for S3, the bucket's Region).
 
 ## Sources
-- AWS KMS Developer Guide, AWS KMS condition keys, `kms:ViaService`: values `<service>.<region>.amazonaws.com`; "Use the .amazonaws.com suffix of the AWS KMS ViaService name in all AWS partitions" (reference notes §2a).
-- IAM User Guide, Access Analyzer policy checks: "the kms:ViaService condition key requires the following format for service principals: service-name.AWS_region.amazonaws.com".
-- Amazon DynamoDB Developer Guide: `StringLike` `kms:ViaService` `dynamodb.*.amazonaws.com` (reference notes §6).
-- seeds/003_a7c6a4a498b59cae.txt: the statements use the placeholder `s3.bucket-region.amazonaws.com`.
+- AWS KMS Developer Guide, "AWS KMS condition keys", `kms:ViaService`: values `<service>.<region>.amazonaws.com`; "Use the .amazonaws.com suffix of the AWS KMS ViaService name in all AWS partitions" (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+- IAM User Guide, IAM policy validation check reference: "the kms:ViaService condition key requires the following format for service principals: service-name.AWS_region.amazonaws.com" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
+- Amazon DynamoDB Developer Guide: `StringLike` `kms:ViaService` `dynamodb.*.amazonaws.com` (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html).
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the statements use the placeholder `s3.bucket-region.amazonaws.com` (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
 "#,
     check: Check::Policy(check),
 };

@@ -83,7 +83,10 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         let key = entry.key_name();
         let Some((_, instead)) = PRINCIPAL_KEYS.iter().find(|(k, _)| {
             if k.ends_with('/') {
-                key.len() > k.len() && key[..k.len()].eq_ignore_ascii_case(k)
+                key.len() > k.len()
+                    && key
+                        .get(..k.len())
+                        .is_some_and(|p| p.eq_ignore_ascii_case(k))
             } else {
                 key.eq_ignore_ascii_case(k)
             }

@@ -51,8 +51,8 @@ policy's statement that lets IAM policies grant access:
 No automatic fix: the condition has to move to an IAM policy.
 
 ## Sources
-- AWS KMS Developer Guide, tag authorization (ABAC): `aws:ResourceTag/tag-key` "is supported only in IAM policies. It isn't supported in key policies" (reference notes §1).
-- AWS KMS Developer Guide, AWS KMS condition keys, `kms:ResourceAliases`: policy type "IAM policies only". What KMS does with this key in a key policy is not documented, so this rule reports it as a warning, like `aws:ResourceTag`.
+- AWS KMS Developer Guide, "Use tags to control access to KMS keys": `aws:ResourceTag/tag-key` "is supported only in IAM policies. It isn't supported in key policies" (https://docs.aws.amazon.com/kms/latest/developerguide/tag-authorization.html).
+- AWS KMS Developer Guide, "AWS KMS condition keys", `kms:ResourceAliases`: policy type "IAM policies only". What KMS does with this key in a key policy is not documented, so this rule reports it as a warning, like `aws:ResourceTag` (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-resource-aliases).
 "#,
     check: Check::Policy(check),
 };

@@ -52,10 +52,10 @@ No automatic fix: the two qualifiers mean different things. Use
 through.
 
 ## Sources
-- IAM User Guide, single-valued vs multivalued context keys: "Multivalued context keys require a condition set operator"; `ForAllValues` "also returns true if there are no context keys in the request" and should be paired with `Null` `false` in Allow statements.
-- IAM User Guide, Access Analyzer policy checks: "Error – Missing qualifier".
-- AWS KMS Developer Guide, AWS KMS condition keys: "Multi-valued condition keys require a set operator" (`kms:ResourceAliases`, `kms:EncryptionContextKeys`, `kms:GrantOperations`).
-- Service Authorization Reference (catalogue): which keys are `ArrayOf...` (reference notes §2a, §2b).
+- IAM User Guide, "Single-valued vs. multivalued context keys": "Multivalued context keys require a condition set operator"; `ForAllValues` "also returns true if there are no context keys in the request" and should be paired with `Null` `false` in Allow statements (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_single-vs-multi-valued-condition-keys.html).
+- IAM User Guide, IAM policy validation check reference: "Error – Missing qualifier" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
+- AWS KMS Developer Guide, "AWS KMS condition keys": "Multi-valued condition keys require a set operator" (`kms:ResourceAliases`, `kms:EncryptionContextKeys`, `kms:GrantOperations`) (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html).
+- Service Authorization Reference for AWS KMS: which keys are `ArrayOf...` (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
 "#,
     check: Check::Policy(check),
 };

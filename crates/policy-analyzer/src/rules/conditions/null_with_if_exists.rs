@@ -43,8 +43,8 @@ one). It is safe: IAM does not accept the suffix, so `Null` is the only
 reading.
 
 ## Sources
-- IAM User Guide, Condition operators: "You can add IfExists to the end of any condition operator name except the Null condition"; `Null` "check[s] if a condition key is absent".
-- IAM User Guide, Access Analyzer policy checks: "Error – Null with if exists".
+- IAM User Guide, "IAM JSON policy elements: Condition operators": "You can add IfExists to the end of any condition operator name except the Null condition"; `Null` "check[s] if a condition key is absent" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+- IAM User Guide, IAM policy validation check reference: "Error – Null with if exists" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
 "#,
     check: Check::Policy(check),
 };
@@ -81,15 +81,13 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 )
             };
             let keys: Vec<usize> = (0..op_entry.keys.len()).collect();
-            let fix = fix::move_keys(ctx, block, index, &keys, "Null").and_then(|edits| {
-                fix::verified(
-                    ctx,
-                    Fix {
-                        title: "Use `Null`".to_string(),
-                        applicability: Applicability::Safe,
-                        edits,
-                    },
-                )
+            let fix = out.fix(|| {
+                let edits = fix::move_keys(ctx, block, index, &keys, "Null")?;
+                Some(Fix {
+                    title: "Use `Null`".to_string(),
+                    applicability: Applicability::Safe,
+                    edits,
+                })
             });
             let d = out
                 .diagnostic(op_entry.name.range, message)

@@ -67,12 +67,11 @@ when the key is its only entry). It is unsafe: the condition starts to
 match, so review what it allows.
 
 ## Sources
-- IAM User Guide, Condition operators: the operator families and what each compares; "ArnEquals and ArnLike behave identically".
-- IAM User Guide, Access Analyzer policy checks: "General Warning – Type mismatch" ("Use the operator type instead of operator for the condition key").
-- IAM User Guide, global condition keys (`aws:SourceArn` and other ARN keys): string operators are allowed, ARN operators recommended.
-- Service Authorization Reference for AWS KMS (catalogue): the type of each key (reference notes §2a, §2b).
-- IAM User Guide, global condition keys, `aws:EpochTime`: "This key also accepts the number of seconds since January 1, 1970" (Date and Numeric operators).
-- Reference notes §2a: CloudWatch Logs uses `ArnEquals`/`ArnLike` and CloudTrail `StringLike` and `Null` on `kms:EncryptionContext:*` keys.
+- IAM User Guide, "IAM JSON policy elements: Condition operators": the operator families and what each compares; "ArnEquals and ArnLike behave identically" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+- IAM User Guide, IAM policy validation check reference: "General Warning – Type mismatch" ("Use the operator type instead of operator for the condition key") (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
+- IAM User Guide, "AWS global condition context keys" (`aws:SourceArn` and other ARN keys): string operators are allowed, ARN operators recommended (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+- Service Authorization Reference for AWS KMS: the type of each key (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
+- IAM User Guide, "AWS global condition context keys", `aws:EpochTime`: "This key also accepts the number of seconds since January 1, 1970" (Date and Numeric operators) (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-epochtime).
 "#,
     check: Check::Policy(check),
 };
@@ -234,7 +233,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             Some(t) => {
                 let name = t.name();
                 d = d.with_help(format!("use `{name}` for {}", code(entry.key_name())));
-                d = d.with_fix_opt(move_fix(ctx, &entry, &name));
+                d = d.with_fix_opt(out.fix(|| move_fix(ctx, &entry, &name)));
             }
             None => {
                 d = d.with_help(format!(
@@ -260,14 +259,11 @@ fn move_fix(ctx: &Context<'_>, entry: &Entry<'_, '_>, target: &str) -> Option<Fi
         .iter()
         .position(|k| std::ptr::eq(k, entry.key))?;
     let edits = fix::move_keys(ctx, entry.block, source, &[key], target)?;
-    fix::verified(
-        ctx,
-        Fix {
-            title: format!("Compare {} with `{target}`", code(entry.key_name())),
-            applicability: Applicability::Unsafe,
-            edits,
-        },
-    )
+    Some(Fix {
+        title: format!("Compare {} with `{target}`", code(entry.key_name())),
+        applicability: Applicability::Unsafe,
+        edits,
+    })
 }
 
 #[cfg(test)]

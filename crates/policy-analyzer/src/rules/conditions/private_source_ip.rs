@@ -48,7 +48,7 @@ network's internet gateway or NAT.
 ## Sources
 - IAM User Guide, "AWS global condition context keys", `aws:SourceIp`: the requester's IP address; requests through a VPC endpoint carry `aws:VpcSourceIp` instead (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html#condition-keys-sourceip).
 - IAM User Guide, IAM policy validation check reference: "Error – Private IP address", "Error – Private NotIpAddress", "Suggestion – Private IP address subset" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
-- RFC 1918 (private IPv4 ranges) and RFC 4193 (IPv6 unique local addresses).
+- RFC 1918 (private IPv4 ranges, https://www.rfc-editor.org/rfc/rfc1918) and RFC 4193 (IPv6 unique local addresses, https://www.rfc-editor.org/rfc/rfc4193).
 "#,
     check: Check::Policy(check),
 };

@@ -1,6 +1,6 @@
 use crate::diagnostic::{Applicability, Fix, Severity};
 use crate::model::BaseOperator;
-use crate::rules::conditions::{code, entries, fix};
+use crate::rules::conditions::{code, entries};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
@@ -77,17 +77,16 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             }
         });
         let kept = &values[best];
-        let fix = fix::verified(
-            ctx,
-            Fix {
+        let fix = out.fix(|| {
+            Some(Fix {
                 title: format!("Keep only {}", code(kept.value)),
                 applicability: Applicability::Safe,
                 edits: vec![crate::diagnostic::TextEdit {
                     range: ctx.tree.range(entry.key.value_node),
                     replacement: ctx.slice(kept.range).to_string(),
                 }],
-            },
-        );
+            })
+        });
         let others: Vec<String> = values
             .iter()
             .enumerate()

@@ -57,9 +57,9 @@ single-valued key; otherwise it is unsafe, because requests without the key
 are then treated differently.
 
 ## Sources
-- AWS KMS Developer Guide, AWS KMS condition keys: "Do not use a set operator with the kms:EncryptionContext:context-key condition key"; with `Allow` and `ForAllValues` "the condition allows requests with no encryption context and requests with encryption context pairs that are not specified"; KMS returns `OverlyPermissiveCondition` for `ForAllValues` with `kms:EncryptionContext:context-key` or `aws:RequestTag/tag-key` (reference notes §2a).
-- IAM User Guide, single-valued vs multivalued context keys: "Do not use condition set operators ForAllValues or ForAnyValue with single-valued context keys"; `ForAllValues` "also returns true if there are no context keys in the request".
-- IAM User Guide, Access Analyzer policy checks: "Security Warning – ForAllValues with single valued key".
+- AWS KMS Developer Guide, "AWS KMS condition keys": "Do not use a set operator with the kms:EncryptionContext:context-key condition key"; with `Allow` and `ForAllValues` "the condition allows requests with no encryption context and requests with encryption context pairs that are not specified"; KMS returns `OverlyPermissiveCondition` for `ForAllValues` with `kms:EncryptionContext:context-key` or `aws:RequestTag/tag-key` (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html).
+- IAM User Guide, "Single-valued vs. multivalued context keys": "Do not use condition set operators ForAllValues or ForAnyValue with single-valued context keys"; `ForAllValues` "also returns true if there are no context keys in the request" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_single-vs-multi-valued-condition-keys.html).
+- IAM User Guide, IAM policy validation check reference: "Security Warning – ForAllValues with single valued key" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
 "#,
     check: Check::Policy(check),
 };
@@ -130,7 +130,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             .diagnostic(entry.key.key.range, message)
             .with_related(entry.op.name.range, format!("`{q}` qualifier"))
             .with_help(format!("remove `{q}`: use `{plain}`"))
-            .with_fix_opt(plain_fix(ctx, &entry, &plain, safe))
+            .with_fix_opt(out.fix(|| plain_fix(ctx, &entry, &plain, safe)))
             .at_node(ctx.tree, entry.key.value_node);
         out.push(at_most(d, cap));
     }
@@ -166,16 +166,13 @@ fn plain_fix(ctx: &Context<'_>, entry: &Entry<'_, '_>, plain: &str, safe: bool) 
             .position(|k| std::ptr::eq(k, entry.key))?]
     };
     let edits = fix::move_keys(ctx, entry.block, source, &keys, plain)?;
-    fix::verified(
-        ctx,
-        Fix {
-            title: format!("Use `{plain}`"),
-            applicability: if safe {
-                Applicability::Safe
-            } else {
-                Applicability::Unsafe
-            },
-            edits,
+    Some(Fix {
+        title: format!("Use `{plain}`"),
+        applicability: if safe {
+            Applicability::Safe
+        } else {
+            Applicability::Unsafe
         },
-    )
+        edits,
+    })
 }

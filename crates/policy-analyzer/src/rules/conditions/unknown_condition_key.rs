@@ -59,10 +59,10 @@ starts to apply, so review it). The letter-case hint has a safe fix to the
 catalogue's spelling.
 
 ## Sources
-- Service Authorization Reference for AWS KMS (catalogue `data/kms-catalog.json`): the KMS condition keys and the global keys (reference notes §2a, §2b).
-- IAM User Guide, Condition operators: "If the key that you specify in a policy condition is not present in the request context, the values do not match and the condition is false" (negated operators: true).
-- IAM User Guide, Access Analyzer policy checks: "Condition key names are not case-sensitive".
-- AWS encryption context keys set by services (reference notes §5, §6): `aws:s3:arn` (S3 User Guide, seeds/003_a7c6a4a498b59cae.txt), `aws:logs:arn` (CloudWatch Logs User Guide), `aws:cloudtrail:arn` (CloudTrail User Guide), `aws:ebs:id` (EC2 User Guide, KMS Developer Guide), `aws:rds:db-id` (RDS User Guide), `aws:dynamodb:tableName` and `aws:dynamodb:subscriberId` (DynamoDB Developer Guide, KMS Developer Guide grant example). `aws:sqs:arn` and `aws:sns:topicArn` are used in public key policies but were not confirmed in the AWS documentation read; they are known here only so that they are never mistaken for near misses.
+- Service Authorization Reference, "Actions, resources, and condition keys for AWS Key Management Service": the KMS condition keys (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html); IAM User Guide, "AWS global condition context keys": the global keys (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
+- IAM User Guide, "IAM JSON policy elements: Condition operators": "If the key that you specify in a policy condition is not present in the request context, the values do not match and the condition is false" (negated operators: true) (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+- IAM User Guide, IAM policy validation check reference: "Condition key names are not case-sensitive" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
+- Encryption context keys set by AWS services: `aws:s3:arn` (Amazon S3 User Guide, https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html; Amazon File Cache User Guide, https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html), `aws:logs:arn` (CloudWatch Logs User Guide, https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/encrypt-log-data-kms.html), `aws:cloudtrail:arn` (CloudTrail User Guide, https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html), `aws:ebs:id` (AWS KMS Developer Guide, "How Amazon Elastic Block Store (Amazon EBS) uses AWS KMS", https://docs.aws.amazon.com/kms/latest/developerguide/services-ebs.html), `aws:rds:db-id` (RDS User Guide, https://docs.aws.amazon.com/AmazonRDS/latest/UserGuide/Overview.Encryption.Keys.html), `aws:dynamodb:tableName` and `aws:dynamodb:subscriberId` (DynamoDB Developer Guide, https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html). `aws:sqs:arn` and `aws:sns:topicArn` are used in public key policies but were not confirmed in the AWS documentation read; they are known here only so that they are never mistaken for near misses.
 "#,
     check: Check::Policy(check),
 };
@@ -202,7 +202,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                             ),
                         )
                         .with_help(format!("write `{canonical}` for consistency"))
-                        .with_fix_opt(fix::verified(ctx, fix))
+                        .with_fix_opt(Some(fix))
                         .at_node(ctx.tree, entry.key.value_node);
                     out.push(at_most(d, Severity::Hint));
                 }
@@ -213,6 +213,11 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
 }
 
 fn report_unknown(ctx: &Context<'_>, out: &mut Emitter<'_>, entry: &Entry<'_, '_>) {
+    if out.is_full() {
+        // Only counted: spare the search for what was meant.
+        out.push(out.diagnostic(entry.key.key.range, String::new()));
+        return;
+    }
     let name = entry.key_name();
     let label = entry.statement.label();
     let consequence = absent_consequence(entry);
@@ -266,14 +271,11 @@ fn report_unknown(ctx: &Context<'_>, out: &mut Emitter<'_>, entry: &Entry<'_, '_
                 ),
             )
             .with_help(format!("write `{s}`"))
-            .with_fix_opt(fix::verified(
-                ctx,
-                Fix {
+            .with_fix_opt(Some(Fix {
                     title: format!("Replace with `{s}`"),
                     applicability: Applicability::Unsafe,
                     edits: vec![fix::string_edit(ctx, entry.key.key.range, name, s)],
-                },
-            )),
+                })),
         (None, Some(svc)) if svc != "kms" && svc != "aws" => out
             .diagnostic(
                 entry.key.key.range,
@@ -323,14 +325,11 @@ fn check_context_key(ctx: &Context<'_>, out: &mut Emitter<'_>, entry: &Entry<'_,
             ),
         )
         .with_help(format!("write `{fixed}`"))
-        .with_fix_opt(fix::verified(
-            ctx,
-            Fix {
+        .with_fix_opt(Some(Fix {
                 title: format!("Replace with `{fixed}`"),
                 applicability: Applicability::Unsafe,
                 edits: vec![fix::string_edit(ctx, entry.key.key.range, name, &fixed)],
-            },
-        ))
+            }))
         .at_node(ctx.tree, entry.key.value_node);
     out.push(at_most(d, Severity::Warning));
 }

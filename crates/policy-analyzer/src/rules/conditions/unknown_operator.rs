@@ -55,9 +55,8 @@ entry of the outer block, the fix lifts the inner operators up one level
 operator's place has no fix: choose the operator for the key.
 
 ## Sources
-- IAM User Guide, IAM JSON policy elements: Condition operators (the list of operators, `IfExists`, set qualifiers).
-- IAM User Guide, Access Analyzer policy check reference: "Error – Invalid condition operator".
-- Reference notes §8.5: a key policy with `"Condition": {"Condition": {...}}` (corpus 101).
+- IAM User Guide, "IAM JSON policy elements: Condition operators": the list of operators, `IfExists`, set qualifiers (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+- IAM User Guide, IAM policy validation check reference: "Error – Invalid condition operator" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
 "#,
     check: Check::Policy(check),
 };
@@ -192,19 +191,21 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                         crate::syntax::NodeKind::Object(_)
                     )
                 {
-                    let inner = dedent(
-                        ctx.slice(ctx.tree.range(op.value_node)),
-                        indent_at(ctx.text, op.name.range.start as usize).saturating_sub(
-                            indent_at(ctx.text, block.element.key_range.start as usize),
-                        ),
-                    );
-                    let fix = Fix::replace(
-                        "Lift the inner operators out of the nested `Condition`",
-                        ctx.tree.range(block.element.value),
-                        inner,
-                    )
-                    .unsafe_();
-                    d = d.with_fix_opt(fix::verified(ctx, fix));
+                    let fix = out.fix(|| {
+                        let inner = dedent(
+                            ctx.slice(ctx.tree.range(op.value_node)),
+                            indent_at(ctx.text, op.name.range.start as usize).saturating_sub(
+                                indent_at(ctx.text, block.element.key_range.start as usize),
+                            ),
+                        );
+                        let fix = Fix::replace(
+                            "Lift the inner operators out of the nested `Condition`",
+                            ctx.tree.range(block.element.value),
+                            inner,
+                        );
+                        Some(fix.unsafe_())
+                    });
+                    d = d.with_fix_opt(fix);
                 }
                 out.push(d.at_node(ctx.tree, op.value_node));
                 continue;
@@ -229,7 +230,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                         .with_help(format!(
                             "write `{canonical}`: IAM documents operator names with one spelling, and whether AWS accepts another casing is not documented"
                         ))
-                        .with_fix_opt(fix::verified(ctx, fix));
+                        .with_fix_opt(Some(fix));
                     out.push(at_most(
                         d.at_node(ctx.tree, op.value_node),
                         Severity::Warning,
@@ -271,7 +272,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                     };
                     out.diagnostic(op.name.range, message)
                         .with_help(format!("write `{one}`"))
-                        .with_fix_opt(fix::verified(ctx, fix))
+                        .with_fix_opt(Some(fix))
                 }
                 [] => out.diagnostic(op.name.range, message).with_help(
                     "use one of IAM's operators: String*, Numeric*, Date*, Bool, BinaryEquals, IpAddress, NotIpAddress, Arn* or Null (for partial string matches, `StringLike` with `*` and `?`)",

@@ -65,8 +65,8 @@ Write the concrete value, or in a CloudFormation template put the string in
 condition key it stands for (`${aws:PrincipalAccount}`).
 
 ## Sources
-- IAM User Guide, IAM policy elements: Variables and tags: "When the policy is evaluated, the policy variables are replaced with values that come from the context of the request itself"; "If AWS cannot resolve a variable, this might cause the entire statement to be invalid"; variables work only with `"Version": "2012-10-17"`; `${*}`, `${?}`, `${$}` stand for the literal characters (reference notes §5).
-- Service Authorization Reference for AWS KMS (catalogue): the condition keys KMS requests carry, and the global condition keys.
+- IAM User Guide, "IAM policy elements: Variables and tags": "When the policy is evaluated, the policy variables are replaced with values that come from the context of the request itself"; "If AWS cannot resolve a variable, this might cause the entire statement to be invalid"; variables work only with `"Version": "2012-10-17"`; `${*}`, `${?}`, `${$}` stand for the literal characters (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+- Service Authorization Reference for AWS KMS: the condition keys KMS requests carry (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html); IAM User Guide, "AWS global condition context keys" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
 "#,
     check: Check::Policy(check),
 };

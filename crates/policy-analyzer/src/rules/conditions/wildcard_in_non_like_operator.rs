@@ -62,10 +62,10 @@ No fix is offered when the key already appears in the `Like` block, or when
 the edited text would not parse.
 
 ## Sources
-- IAM User Guide, Condition operators: `StringEquals` is "Exact matching, case sensitive"; `StringLike` values "can include multi-character match wildcards (*) and single-character match wildcards (?)"; ARN operators take wildcards in each component.
-- IAM User Guide, Access Analyzer policy checks: "General Warning – Wildcard without like operator".
-- IAM User Guide, policy variables: `${*}`, `${?}`, `${$}` stand for the literal characters.
-- seeds/003_a7c6a4a498b59cae.txt: the File Cache statement matches `kms:EncryptionContext:aws:s3:arn` with `StringLike` and `arn:aws:s3:::bucket_name/*`.
+- IAM User Guide, "IAM JSON policy elements: Condition operators": `StringEquals` is "Exact matching, case sensitive"; `StringLike` values "can include multi-character match wildcards (*) and single-character match wildcards (?)"; ARN operators take wildcards in each component (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+- IAM User Guide, IAM policy validation check reference: "General Warning – Wildcard without like operator" (https://docs.aws.amazon.com/IAM/latest/UserGuide/access-analyzer-reference-policy-checks.html).
+- IAM User Guide, "IAM policy elements: Variables and tags": `${*}`, `${?}`, `${$}` stand for the literal characters (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the statement matches `kms:EncryptionContext:aws:s3:arn` with `StringLike` and `arn:aws:s3:::bucket_name/*` (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
 "#,
     check: Check::Policy(check),
 };
@@ -161,7 +161,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         for other in wild.iter().skip(1) {
             d = d.with_related(other.range, "also compared literally");
         }
-        d = d.with_fix_opt(like_fix(ctx, &entry, &target, op.base.ignores_case()));
+        d = d.with_fix_opt(out.fix(|| like_fix(ctx, &entry, &target, op.base.ignores_case())));
         out.push(d);
     }
 }
@@ -197,18 +197,15 @@ fn like_fix(
     } else {
         format!("Compare {} with `{target}`", code(entry.key_name()))
     };
-    fix::verified(
-        ctx,
-        Fix {
-            title,
-            applicability: if ignore_case {
-                Applicability::Unsafe
-            } else {
-                Applicability::Safe
-            },
-            edits,
+    Some(Fix {
+        title,
+        applicability: if ignore_case {
+            Applicability::Unsafe
+        } else {
+            Applicability::Safe
         },
-    )
+        edits,
+    })
 }
 
 #[cfg(test)]

@@ -47,8 +47,8 @@ the wrong tool for "everything but": write the actions the principal needs.
 List the actions the principal needs in `Action`.
 
 ## Sources
-- IAM User Guide, "IAM JSON policy elements: NotAction": with Allow, every action not listed is allowed, including actions added later.
-- Service Authorization Reference for AWS KMS (reference/kms-facts.md §1): the key actions, their access levels (PutKeyPolicy is Permissions management).
+- IAM User Guide, "IAM JSON policy elements: NotAction": with Allow, every action not listed is allowed, including actions added later (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html).
+- Service Authorization Reference for AWS KMS: the key actions, their access levels (PutKeyPolicy is Permissions management) (https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html).
 "#,
     check: Check::Policy(check),
 };

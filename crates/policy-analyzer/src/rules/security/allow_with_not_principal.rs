@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::eval::search::{OutsideAccessSearch, OutsideCaller};
+use crate::eval::search::{OutsideAccessSearch, OutsideCaller, MAX_SEARCHED_STATEMENTS};
 use crate::eval::{covers_action, EvalOptions, PrincipalValue};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
@@ -48,8 +48,8 @@ few out, use `Deny` with `NotPrincipal` (listing the account ARN too) next
 to narrow `Allow` statements.
 
 ## Sources
-- IAM User Guide, "AWS JSON policy elements: NotPrincipal": NotPrincipal with Allow, and the need to list the account of an excluded principal.
-- reference/kms-facts.md §3: which principals a key policy can name.
+- IAM User Guide, "AWS JSON policy elements: NotPrincipal": NotPrincipal with Allow, and the need to list the account of an excluded principal (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html).
+- AWS KMS Developer Guide, "Creating a key policy" ("Principal"): which principals a key policy can name (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
 "#,
     check: Check::Policy(check),
 };
@@ -57,6 +57,7 @@ to narrow `Allow` statements.
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let options = EvalOptions::default();
     let search = OutsideAccessSearch::new(ctx.policy, &options);
+    let mut searched = 0;
     for statement in &ctx.policy.statements {
         let Some(not_principal) = &statement.not_principal else {
             continue;
@@ -71,17 +72,21 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         if excludes_everyone {
             continue;
         }
-        // Ask whether an outsider really gets in, to say what is at stake.
-        let reachable = ctx
-            .catalog
-            .actions()
-            .iter()
-            .filter(|a| a.effective_in_key_policy && covers_action(statement, &a.name))
-            .any(|a| {
-                search
-                    .find(statement.index, &a.name, &OutsideCaller::PUBLIC)
-                    .is_some()
-            });
+        // Ask whether an outsider really gets in, to say what is at stake
+        // (of as many statements as a search looks at; of the rest, what
+        // NotPrincipal grants in principle is said).
+        searched += 1;
+        let reachable = searched > MAX_SEARCHED_STATEMENTS
+            || ctx
+                .catalog
+                .actions()
+                .iter()
+                .filter(|a| a.effective_in_key_policy && covers_action(statement, &a.name))
+                .any(|a| {
+                    search
+                        .find(statement.index, &a.name, &OutsideCaller::PUBLIC)
+                        .is_some()
+                });
         let who = if reachable {
             "the roles and users of every other AWS account, and service principals"
         } else {

@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::eval::search::find_request_through;
+use crate::eval::search::{RequestSearch, MAX_SEARCHED_STATEMENTS};
 use crate::eval::{
     action_matches, covers_action, EvalOptions, PrincipalValue, RequestContext, RequestPrincipal,
 };
@@ -58,8 +58,8 @@ as the default key policy's "Allow attachment of persistent resources"
 statement does.
 
 ## Sources
-- AWS KMS Developer Guide, conditions-kms.md and key-policy-default.md: `kms:GrantIsForAWSResource` allows the grant operations "only when an AWS service integrated with AWS KMS calls the operation on the user's behalf" (reference/kms-facts.md §2a).
-- Amazon EC2 User Guide, EBSEncryption.md: restrict CreateGrant with `kms:GrantIsForAWSResource` (kms-facts §6, EBS).
+- AWS KMS Developer Guide, "AWS KMS condition keys" (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource) and "Default key policy" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html): `kms:GrantIsForAWSResource` allows the grant operations "only when an AWS service integrated with AWS KMS calls the operation on the user's behalf".
+- Amazon EBS User Guide, "Requirements for Amazon EBS encryption": restrict CreateGrant with `kms:GrantIsForAWSResource` (https://docs.aws.amazon.com/ebs/latest/userguide/ebs-encryption-requirements.html).
 "#,
     check: Check::Policy(check),
 };
@@ -69,6 +69,8 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let options = EvalOptions::default();
     let mut direct = RequestContext::new();
     direct.set("kms:GrantIsForAWSResource", "false");
+    let search = RequestSearch::new(ctx.policy, &options);
+    let mut searched = 0;
     for statement in &ctx.policy.statements {
         if !statement.is_allow() || !covers_action(statement, "kms:CreateGrant") {
             continue;
@@ -110,17 +112,20 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 },
             )
             .collect();
+        if searched == MAX_SEARCHED_STATEMENTS {
+            return;
+        }
+        searched += 1;
         let found = grantees.into_iter().find(|(principal, _)| {
-            find_request_through(
-                ctx.policy,
-                statement.index,
-                principal.clone(),
-                "kms:CreateGrant",
-                &direct,
-                &["kms:ViaService"],
-                &options,
-            )
-            .is_some()
+            search
+                .request_through(
+                    statement.index,
+                    principal.clone(),
+                    "kms:CreateGrant",
+                    &direct,
+                    &["kms:ViaService"],
+                )
+                .is_some()
         });
         let Some((_, who)) = found else {
             continue;

@@ -52,8 +52,8 @@ reviewers.
 Delete the action, or administer the key from a principal of its own account.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-modifying-external-accounts.md: "Cross-account permission is effective only for: cryptographic operations, CreateGrant, DescribeKey, GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant, RevokeGrant" (reference/kms-facts.md §1).
-- AWS KMS Developer Guide, concepts.md: the cryptographic operations (kms-facts §1).
+- AWS KMS Developer Guide, "Allowing users in other accounts to use a KMS key": "Cross-account permission is effective only for: cryptographic operations, CreateGrant, DescribeKey, GetKeyRotationStatus, GetPublicKey, ListGrants, RetireGrant, RevokeGrant" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html).
+- AWS KMS Developer Guide, "Cryptographic operations": which operations are cryptographic (https://docs.aws.amazon.com/kms/latest/developerguide/kms-cryptography.html#cryptographic-operations).
 "#,
     check: Check::Policy(check),
 };

@@ -1,7 +1,7 @@
 use crate::aws::is_account_id;
 use crate::diagnostic::{Fix, Severity};
 use crate::eval::accounts::mentioned_accounts;
-use crate::eval::search::{find_allowed_request, find_request_past_denies};
+use crate::eval::search::{RequestSearch, MAX_SEARCHED_STATEMENTS};
 use crate::eval::{covers_action, EvalOptions, PrincipalValue, RequestPrincipal};
 use crate::model::{PrincipalKind, Statement};
 use crate::rules::security::key_account;
@@ -88,8 +88,8 @@ is evaluated again, and if a Deny would still stop the account root, there
 is no fix, and the message names the Deny.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-default.md: the account-root statement "allows the AWS account ... to use IAM policies"; without it IAM policies cannot grant access to the key (reference/kms-facts.md §3).
-- reference/kms-facts.md §7: the policy lockout safety check and `kms:BypassPolicyLockoutSafetyCheck`; §8.6: real policies with no root or admin statement.
+- AWS KMS Developer Guide, "Default key policy": the account-root statement "allows the AWS account ... to use IAM policies"; without it IAM policies cannot grant access to the key (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+- AWS KMS API Reference, PutKeyPolicy: the policy lockout safety check and its `BypassPolicyLockoutSafetyCheck` parameter (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html).
 - IAM User Guide, "Policy evaluation logic": an explicit deny in any policy overrides any allow (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
 - AWS KMS Developer Guide, "Default key policy": "Allows access to the AWS account and enables IAM policies" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
 "#,
@@ -149,18 +149,25 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     }) {
         return;
     }
+    // Each statement that grants kms:PutKeyPolicy is searched through; past
+    // what a search looks at, the policy is not judged (a key policy within
+    // KMS's 32 KB limit never gets there).
+    let grants = policy
+        .statements
+        .iter()
+        .filter(|s| s.is_allow() && covers_action(s, "kms:PutKeyPolicy"))
+        .count();
+    if grants > MAX_SEARCHED_STATEMENTS {
+        return;
+    }
     let account = key_account(ctx);
     let candidates = candidates(ctx, account.as_deref());
     let options = EvalOptions::default();
+    let search = RequestSearch::new(policy, &options);
     let manageable = candidates.iter().any(|principal| {
-        find_allowed_request(
-            policy,
-            principal.clone(),
-            "kms:PutKeyPolicy",
-            &options,
-            &|e| e.is_allowed(),
-        )
-        .is_some()
+        search
+            .allowed_request(principal.clone(), "kms:PutKeyPolicy", &|e| e.is_allowed())
+            .is_some()
     });
     if manageable {
         return;
@@ -173,7 +180,8 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     // Would someone be allowed but for a Deny? Then the Deny is the cause,
     // and no statement added beside it can help.
     let blocked = candidates.iter().find_map(|principal| {
-        find_request_past_denies(policy, principal.clone(), "kms:PutKeyPolicy", &options)
+        search
+            .request_past_denies(principal.clone(), "kms:PutKeyPolicy")
             .filter(|(_, e)| !e.denied_by.is_empty())
             .map(|(request, e)| (request, e.denied_by))
     });
@@ -317,14 +325,15 @@ fn denies_against_root(fixed: &str, account: &str) -> Option<Vec<usize>> {
         account: account.to_string(),
     };
     let options = EvalOptions::default();
-    if find_allowed_request(&policy, root.clone(), "kms:PutKeyPolicy", &options, &|e| {
-        e.is_allowed()
-    })
-    .is_some()
+    let search = RequestSearch::new(&policy, &options);
+    if search
+        .allowed_request(root.clone(), "kms:PutKeyPolicy", &|e| e.is_allowed())
+        .is_some()
     {
         return None;
     }
-    let denied_by = find_request_past_denies(&policy, root, "kms:PutKeyPolicy", &options)
+    let denied_by = search
+        .request_past_denies(root, "kms:PutKeyPolicy")
         .map(|(_, e)| e.denied_by)
         .unwrap_or_default();
     Some(

@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::eval::search::{OutsideAccessSearch, OutsideCaller, Witness};
+use crate::eval::search::{OutsideAccessSearch, OutsideCaller, Witness, MAX_SEARCHED_STATEMENTS};
 use crate::eval::{covers_action, evaluate_with, EvalOptions, RequestPrincipal};
 use crate::model::{BaseOperator, Statement};
 use crate::rules::security::{join_names, key_account};
@@ -75,10 +75,9 @@ organization) with your account, or name the principals instead of `"*"`.
 There is no automatic fix: only you know which accounts should have access.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-overview.md: the advice on `Principal: "*"` (reference/kms-facts.md §3).
-- AWS KMS Developer Guide, conditions-kms.md: `kms:CallerAccount` restricts to the identities of one account; `kms:ViaService` limits use to requests from a service, "the principals must still have permission" (kms-facts §2a).
-- reference/kms-facts.md §8.9: `Principal *` with only `kms:ViaService` is reachable from any account.
-- Cross-account use: "Cross-account permission is effective only for: cryptographic operations, CreateGrant, ..." (KMS DG, key-policy-modifying-external-accounts.md; kms-facts §1).
+- AWS KMS Developer Guide, "Creating a key policy": the advice on `Principal: "*"` (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+- AWS KMS Developer Guide, "AWS KMS condition keys": `kms:CallerAccount` restricts to the identities of one account; `kms:ViaService` limits use to requests from a service, "the principals must still have permission", so `Principal *` with only `kms:ViaService` is reachable from any account (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html).
+- AWS KMS Developer Guide, "Allowing users in other accounts to use a KMS key": "Cross-account permission is effective only for: cryptographic operations, CreateGrant, ..." (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-modifying-external-accounts.html).
 - AWS KMS API Reference, "Signing requests": "Requests must be signed by using an access key ID and a secret access key" (https://docs.aws.amazon.com/kms/latest/APIReference/Welcome.html): there are no anonymous callers.
 - IAM User Guide, "AWS global condition context keys": `aws:PrincipalOrgID` is in the request only when the principal belongs to an organization; `aws:PrincipalArn`, `aws:PrincipalAccount` are in every signed request (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-keys.html).
 "#,
@@ -110,9 +109,18 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             covered != 0 && covered != DATA_ACTIONS.len()
         }
     });
+    let mut searched = 0;
     for statement in &ctx.policy.statements {
         if !statement.is_allow() {
             continue;
+        }
+        // Only statements that may admit an outsider take a search; past as
+        // many as a rule searches through, the rest are not judged.
+        if search.may_admit(statement.index, &OutsideCaller::PUBLIC) {
+            if searched == MAX_SEARCHED_STATEMENTS {
+                break;
+            }
+            searched += 1;
         }
         let mut exposed = Vec::new();
         let mut first: Option<Witness> = None;

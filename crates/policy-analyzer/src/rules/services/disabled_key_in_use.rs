@@ -52,7 +52,7 @@ purpose), or let the resources use another key.
 ## Sources
 - AWS KMS Developer Guide, Key states of AWS KMS keys: https://docs.aws.amazon.com/kms/latest/developerguide/key-state.html
 - AWS KMS Developer Guide, Enable and disable keys: https://docs.aws.amazon.com/kms/latest/developerguide/enabling-keys.html
-- Amazon EFS User Guide, Managing access to encrypted file systems: https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html
+- Amazon EFS User Guide, Managing KMS keys for EFS file systems (formerly "Managing access to encrypted file systems"): https://docs.aws.amazon.com/efs/latest/ug/use-kms-key.html
 - AWS CloudFormation User Guide, AWS::KMS::Key Enabled: https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-kms-key.html
 "#,
     check: Check::Policy(check),

@@ -18,6 +18,8 @@ pub mod service_request_explicitly_denied;
 pub mod unsupported_key_spec;
 pub mod via_service_mismatch;
 
+use rustc_hash::{FxHashMap, FxHashSet};
+
 use super::{Context, Rule};
 use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::eval::Failure;
@@ -171,13 +173,13 @@ impl Group<'_> {
 
     /// The intended statements' misses, without repeats.
     pub fn misses(&self) -> Vec<&Miss> {
+        // Each request lists a miss for every intended statement: with a
+        // statement per caller, comparing each with those kept was quadratic.
+        let mut seen = FxHashSet::default();
         let mut misses: Vec<&Miss> = Vec::new();
         for o in &self.outcomes {
             for m in &o.misses {
-                if !misses
-                    .iter()
-                    .any(|x| x.statement == m.statement && x.failure.range() == m.failure.range())
-                {
+                if seen.insert((m.statement, m.failure.range())) {
                     misses.push(m);
                 }
             }
@@ -189,6 +191,7 @@ impl Group<'_> {
     /// came closest (they name the caller, or everyone, and fail on a later
     /// element), for the labels.
     pub fn near_misses(&self) -> Vec<Miss> {
+        let mut seen = FxHashSet::default();
         let mut out: Vec<Miss> = Vec::new();
         for o in &self.outcomes {
             for m in &o.best().evaluation.misses {
@@ -196,10 +199,7 @@ impl Group<'_> {
                     m.failure,
                     Failure::Action { .. } | Failure::Condition { .. } | Failure::Resource { .. }
                 );
-                let known = out
-                    .iter()
-                    .any(|x| x.statement == m.statement && x.failure.range() == m.failure.range());
-                if near && !known {
+                if near && seen.insert((m.statement, m.failure.range())) {
                     out.push(Miss {
                         statement: m.statement,
                         failure: m.failure.clone(),
@@ -584,21 +584,26 @@ pub(crate) fn miss_groups<'a>(
     rule: &Rule,
 ) -> Vec<MissGroup<'a>> {
     let mut out: Vec<MissGroup<'a>> = Vec::new();
+    // Where each (statement, failure) group is in `out`.
+    let mut groups = FxHashMap::default();
     for check in checks {
         for outcome in &check.outcomes {
             let reported_here = |m: &&Miss| reporter(ctx, m).is_some_and(|r| r.is(rule));
             for miss in outcome.misses.iter().filter(reported_here) {
-                let found = out.iter_mut().find(|g| {
-                    g.miss.statement == miss.statement
-                        && g.miss.failure.range() == miss.failure.range()
-                });
-                match found {
-                    Some(group) => group.outcomes.push(outcome),
-                    None => out.push(MissGroup {
-                        check,
-                        miss,
-                        outcomes: vec![outcome],
-                    }),
+                let key = (miss.statement, miss.failure.range());
+                match groups.get(&key) {
+                    Some(&at) => {
+                        let group: &mut MissGroup<'a> = &mut out[at];
+                        group.outcomes.push(outcome);
+                    }
+                    None => {
+                        groups.insert(key, out.len());
+                        out.push(MissGroup {
+                            check,
+                            miss,
+                            outcomes: vec![outcome],
+                        });
+                    }
                 }
             }
         }

@@ -1,7 +1,10 @@
 use super::{and_list, label, service_name};
 use crate::diagnostic::Severity;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::profile::{BucketKeys, Evidence, Origin, Reason, ResourceEvidence, Valued};
+use crate::services::profile::{
+    BucketKeys, Evidence, Origin, Reason, ResourceEvidence, Valued, MAX_VALUES,
+};
+use crate::services::requests::request_limit;
 use crate::services::{ServiceCheck, ServiceId, Verdict};
 use crate::text::TextRange;
 
@@ -116,8 +119,16 @@ fn report_inference(
         first.what,
         label(ctx, first.statement)
     );
+    let limits = if check.truncated {
+        format!(
+            " (the policy names more: only the first {MAX_VALUES} regions, buckets, file systems and callers, and {} requests, were checked)",
+            request_limit(ctx.policy.statements.len())
+        )
+    } else {
+        String::new()
+    };
     let help = format!(
-        "the checks used {}; to check other services or values, configure a profile in policy-check.toml \
+        "the checks used {}{limits}; to check other services or values, configure a profile in policy-check.toml \
          ([[profiles]] with services = [\"{}\"], region, account...)",
         used_values(check),
         service.as_str()

@@ -48,8 +48,8 @@ Keep the element that says what the statement is meant to cover and delete
 the other. There is no automatic fix: the two mean very different things.
 
 ## Sources
-- IAM User Guide, reference_policies_grammar: `("Principal" | "NotPrincipal")`, `("Action" | "NotAction")`, `("Resource" | "NotResource")`: one of each pair per statement.
-- IAM User Guide, reference_policies_elements_notaction, reference_policies_elements_notprincipal, reference_policies_elements_notresource.
+- IAM User Guide, "Grammar of the IAM JSON policy language": `("Principal" | "NotPrincipal")`, `("Action" | "NotAction")`, `("Resource" | "NotResource")`: one of each pair per statement (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html).
+- IAM User Guide, the NotAction, NotPrincipal and NotResource elements: https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html, https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html
 "#,
     check: Check::Policy(check),
 };

@@ -50,10 +50,9 @@ Give each statement a Sid that says what it is for. There is no automatic
 fix: the new name is the author's choice.
 
 ## Sources
-- IAM User Guide, reference_policies_elements_sid: "In IAM, the Sid value must be unique within a JSON policy"; other services may have their own requirements.
-- AWS Secrets Manager User Guide, security-encryption (reference/kms-facts.md [S17]): the AWS managed key policy `auto-secretsmanager-2` repeats the Sid "Allow access through AWS Secrets Manager for all principals in the account that are authorized to use AWS Secrets Manager", so KMS accepts repeated Sids.
-- Terraform AWS provider, `aws_iam_policy_document`: statements with the same `sid` are merged by `override_policy_documents` and must be unique in `source_policy_documents`.
-- Real-world example: duplicate Sids in a key policy (reference/kms-facts.md §8.5, corpus 086).
+- IAM User Guide, "IAM JSON policy elements: Sid": "In IAM, the Sid value must be unique within a JSON policy"; other services may have their own requirements (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_sid.html).
+- AWS Secrets Manager User Guide, "Secret encryption and decryption": the AWS managed key policy `auto-secretsmanager-2` repeats the Sid "Allow access through AWS Secrets Manager for all principals in the account that are authorized to use AWS Secrets Manager", so KMS accepts repeated Sids (https://docs.aws.amazon.com/secretsmanager/latest/userguide/security-encryption.html).
+- Terraform AWS provider, `aws_iam_policy_document`: statements with the same `sid` are merged by `override_policy_documents` and must be unique in `source_policy_documents` (https://registry.terraform.io/providers/hashicorp/aws/latest/docs/data-sources/iam_policy_document).
 "#,
     check: Check::Policy(check),
 };

@@ -70,9 +70,9 @@ statements, is deleted (with its comma). Other empty elements need the value
 the author meant.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-overview: a key policy has at least one statement; `Effect`, `Principal`, `Action` and `Resource` are required (reference/kms-facts.md §3).
-- AWS KMS API Reference, PutKeyPolicy `Policy` parameter: "Each statement in the key policy must contain one or more principals."
-- IAM User Guide, reference_policies_grammar: arrays "can take one or more values"; reference_policies_elements_notaction: `NotAction` matches everything except the listed actions.
+- AWS KMS Developer Guide, "Creating a key policy": a key policy has at least one statement; `Effect`, `Principal`, `Action` and `Resource` are required (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+- AWS KMS API Reference, PutKeyPolicy `Policy` parameter: "Each statement in the key policy must contain one or more principals." (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html)
+- IAM User Guide, "Grammar of the IAM JSON policy language": arrays "can take one or more values" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html); "IAM JSON policy elements: NotAction": `NotAction` matches everything except the listed actions (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notaction.html).
 "#,
     check: Check::Policy(check),
 };

@@ -42,8 +42,8 @@ A statement whose Effect cannot be read applies to nothing: the fix to
 `"Deny"` only takes access away.
 
 ## Sources
-- IAM User Guide, reference_policies_elements_effect: "Valid values for Effect are Allow and Deny. The Effect value is case sensitive."
-- IAM User Guide, reference_policies_grammar: `<effect_block> = "Effect" : ("Allow" | "Deny")`.
+- IAM User Guide, "IAM JSON policy elements: Effect": "Valid values for Effect are Allow and Deny. The Effect value is case sensitive." (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_effect.html)
+- IAM User Guide, "Grammar of the IAM JSON policy language": `<effect_block> = "Effect" : ("Allow" | "Deny")` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html).
 "#,
     check: Check::Policy(check),
 };

@@ -70,9 +70,9 @@ Naming the principal type of a bare principal string makes a statement that
 applied to no one apply: in an Allow that fix is marked unsafe and says so.
 
 ## Sources
-- IAM User Guide, reference_policies_grammar: `"Version" : ("2008-10-17" | "2012-10-17")`, `<principal_block> = ("Principal" | "NotPrincipal") : ("*" | <principal_map>)`, `<action_block>` and `<resource_block>` as `"*"` or string arrays, `<condition_value> = ("string" | "number" | "Boolean")`.
-- IAM User Guide, reference_policies_elements_principal: `"Principal": "*"` and `{"AWS": "*"}` are the only forms without a principal map; account IDs are written as strings.
-- AWS CloudFormation User Guide, intrinsic function reference: `Ref` and `Fn::*` are resolved by CloudFormation, not by the service that receives the policy.
+- IAM User Guide, "Grammar of the IAM JSON policy language": `"Version" : ("2008-10-17" | "2012-10-17")`, `<principal_block> = ("Principal" | "NotPrincipal") : ("*" | <principal_map>)`, `<action_block>` and `<resource_block>` as `"*"` or string arrays, `<condition_value> = ("string" | "number" | "Boolean")` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html).
+- IAM User Guide, "AWS JSON policy elements: Principal": `"Principal": "*"` and `{"AWS": "*"}` are the only forms without a principal map; account IDs are written as strings (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+- AWS CloudFormation User Guide, intrinsic function reference: `Ref` and `Fn::*` are resolved by CloudFormation, not by the service that receives the policy (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html).
 "#,
     check: Check::Policy(check),
 };

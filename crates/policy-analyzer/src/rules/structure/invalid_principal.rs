@@ -78,11 +78,10 @@ Replace the value with the account ID, user or role ARN, or service name that
 was meant. There is no automatic fix: only the author knows it.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-overview ("Principal"): accounts, IAM users, IAM roles and some AWS services can be principals; IAM groups are never valid (reference/kms-facts.md §3).
-- AWS KMS API Reference, PutKeyPolicy `Policy` parameter: "The principals in the key policy must exist and be visible to KMS."
-- IAM User Guide, reference_policies_elements_principal: the forms of account, role, role-session, user, federated and service principals; "You cannot identify a user group as a principal"; "You cannot use a wildcard to match part of a principal name or ARN"; unique principal IDs appear when a user or role is deleted.
-- IAM User Guide, reference_policies_variables: policy variables are used in `Resource` and `Condition` only, so `${...}` in a principal is literal text.
-- Real-world examples (reference/kms-facts.md §8.4): managed-policy ARN as principal (corpus 074), instance profile (015), placeholders `ReplacedByJenkins`, `YOUR_ACCOUNT_ID`, `<security-AccountId>` (091, 092, 095), `logs.region.amazonaws.com` (101).
+- AWS KMS Developer Guide, "Creating a key policy" ("Principal"): accounts, IAM users, IAM roles and some AWS services can be principals; IAM groups are never valid (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+- AWS KMS API Reference, PutKeyPolicy `Policy` parameter: "The principals in the key policy must exist and be visible to KMS." (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html)
+- IAM User Guide, "AWS JSON policy elements: Principal": the forms of account, role, role-session, user, federated and service principals; "You cannot identify a user group as a principal"; "You cannot use a wildcard to match part of a principal name or ARN"; unique principal IDs appear when a user or role is deleted (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+- IAM User Guide, "IAM policy elements: Variables and tags": policy variables are used in `Resource` and `Condition` only, so `${...}` in a principal is literal text (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
 "#,
     check: Check::Policy(check),
 };

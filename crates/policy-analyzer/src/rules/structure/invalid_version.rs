@@ -54,10 +54,10 @@ literal text to a policy variable, and when a wrong value is a near miss such
 as `2012-10-18`; otherwise it is marked for review.
 
 ## Sources
-- IAM User Guide, reference_policies_elements_version: IAM supports `2012-10-17` and `2008-10-17`; with `2008-10-17` "variables such as `${aws:username}` aren't recognized as variables and are instead treated as literal strings".
-- IAM User Guide, reference_policies_variables: "If you don't include the `Version` element and set it to an appropriate version date, variables like `${aws:username}` are treated as literal strings".
-- IAM User Guide, reference_policies_grammar: `<version_block> = "Version" : ("2008-10-17" | "2012-10-17")`.
-- AWS KMS Developer Guide, key-policy-overview: `Version` is a required element; set it to 2012-10-17 (reference/kms-facts.md §3).
+- IAM User Guide, "IAM JSON policy elements: Version": IAM supports `2012-10-17` and `2008-10-17`; with `2008-10-17` "variables such as `${aws:username}` aren't recognized as variables and are instead treated as literal strings" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html).
+- IAM User Guide, "IAM policy elements: Variables and tags": "If you don't include the `Version` element and set it to an appropriate version date, variables like `${aws:username}` are treated as literal strings" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+- IAM User Guide, "Grammar of the IAM JSON policy language": `<version_block> = "Version" : ("2008-10-17" | "2012-10-17")` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html).
+- AWS KMS Developer Guide, "Creating a key policy": `Version` is a required element; set it to 2012-10-17 (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
 "#,
     check: Check::Policy(check),
 };

@@ -66,9 +66,9 @@ that had no effect take effect. For the other elements only the author knows
 the value: add it by hand.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"): `Version` and `Statement` are required, a key policy has at least one statement, and `Effect`, `Principal`, `Action` and `Resource` are required in each statement (reference/kms-facts.md §3).
-- AWS KMS API Reference, PutKeyPolicy and CreateKey, `Policy` parameter: "Each statement in the key policy must contain one or more principals"; "If either of the required Resource or Action elements are missing from a key policy statement, the policy statement has no effect … the PutKeyPolicy API request succeeds".
-- IAM User Guide, reference_policies_grammar: a statement has an `effect_block`, an `action_block` (`Action` or `NotAction`) and a `resource_block` (`Resource` or `NotResource`).
+- AWS KMS Developer Guide, "Creating a key policy" ("Elements in a key policy"): `Version` and `Statement` are required, a key policy has at least one statement, and `Effect`, `Principal`, `Action` and `Resource` are required in each statement (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+- AWS KMS API Reference, PutKeyPolicy and CreateKey, `Policy` parameter: "Each statement in the key policy must contain one or more principals"; "If either of the required Resource or Action elements are missing from a key policy statement, the policy statement has no effect … the PutKeyPolicy API request succeeds" (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html, https://docs.aws.amazon.com/kms/latest/APIReference/API_CreateKey.html).
+- IAM User Guide, "Grammar of the IAM JSON policy language": a statement has an `effect_block`, an `action_block` (`Action` or `NotAction`) and a `resource_block` (`Resource` or `NotResource`) (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html).
 "#,
     check: Check::Policy(check),
 };

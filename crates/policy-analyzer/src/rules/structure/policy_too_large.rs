@@ -42,9 +42,9 @@ Shorten the policy as above, or, when only white space pushes it over the
 limit, send it minified. There is no automatic fix.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-overview ("Key policy format"): "Up to 32 kilobytes (32,768 bytes)" (reference/kms-facts.md §3).
-- AWS KMS API Reference, PutKeyPolicy: the `Policy` parameter is the key policy document; the SDK documentation states "The policy size limit is 32 KiB (32768 bytes)".
-- IAM User Guide, reference_policies_grammar: for IAM policies "Policy size calculations do not include white space characters" (a rule KMS does not state for key policies).
+- AWS KMS Developer Guide, "Creating a key policy" ("Key policy format"): "Up to 32 kilobytes (32,768 bytes)" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+- AWS KMS API Reference, PutKeyPolicy: the `Policy` parameter is the key policy document; the SDK documentation states "The policy size limit is 32 KiB (32768 bytes)" (https://docs.aws.amazon.com/kms/latest/APIReference/API_PutKeyPolicy.html).
+- IAM User Guide, "Grammar of the IAM JSON policy language": for IAM policies "Policy size calculations do not include white space characters" (a rule KMS does not state for key policies) (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html).
 "#,
     check: Check::Policy(check),
 };

@@ -57,8 +57,8 @@ The fix sets `"Version": "2012-10-17"` (adding it when missing). It is marked
 for review, because it turns every `${...}` in the policy into a variable.
 
 ## Sources
-- IAM User Guide, reference_policies_variables: "Variables were introduced in version 2012-10-17 … If you don't include the Version element and set it to an appropriate version date, variables like `${aws:username}` are treated as literal strings"; policy variables are used in `Resource` and in string and ARN conditions; `${*}`, `${?}`, `${$}` are special characters.
-- IAM User Guide, reference_policies_elements_version: under 2008-10-17 variables "are instead treated as literal strings in the policy".
+- IAM User Guide, "IAM policy elements: Variables and tags": "Variables were introduced in version 2012-10-17 … If you don't include the Version element and set it to an appropriate version date, variables like `${aws:username}` are treated as literal strings"; policy variables are used in `Resource` and in string and ARN conditions; `${*}`, `${?}`, `${$}` are special characters (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html).
+- IAM User Guide, "IAM JSON policy elements: Version": under 2008-10-17 variables "are instead treated as literal strings in the policy" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_version.html).
 "#,
     check: Check::Policy(check),
 };

@@ -62,15 +62,21 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let intact: Vec<&Statement<'_>> = statements(ctx).filter(|st| st.effect.is_some()).collect();
     let mut first_of: FxHashMap<u64, Vec<usize>> = FxHashMap::default();
     let mut repeats_of: Vec<(usize, Vec<&Statement<'_>>)> = Vec::new();
+    // Where each first statement's group is in `repeats_of`: a search
+    // through the groups made many distinct repeated statements quadratic.
+    let mut group_of: FxHashMap<usize, usize> = FxHashMap::default();
     for (i, st) in intact.iter().enumerate() {
         if out.full() {
             return;
         }
         let bucket = first_of.entry(fingerprint(st)).or_default();
         match bucket.iter().find(|&&f| same_rules(intact[f], st)) {
-            Some(&f) => match repeats_of.iter_mut().find(|(first, _)| *first == f) {
-                Some((_, repeats)) => repeats.push(st),
-                None => repeats_of.push((f, vec![st])),
+            Some(&f) => match group_of.get(&f) {
+                Some(&g) => repeats_of[g].1.push(st),
+                None => {
+                    group_of.insert(f, repeats_of.len());
+                    repeats_of.push((f, vec![st]));
+                }
             },
             None => bucket.push(i),
         }
@@ -81,7 +87,10 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
         .collect();
     for group in groups.iter().filter(|g| g.len() > 1) {
         let (first, repeats) = (group[0], &group[1..]);
+        // A finding past the limits is only counted: its fix (a search of
+        // the Statement array) is not built.
         let fix = array
+            .filter(|_| !out.is_full())
             .and_then(|array| {
                 let nodes: Vec<NodeId> = repeats.iter().map(|s| s.node).collect();
                 remove_array_items(ctx.tree, ctx.text, array, &nodes)
@@ -163,6 +172,8 @@ fn remove_array_items(
     if items.len() == 1 {
         return remove_array_item(tree, text, array, items[0]).map(|e| vec![e]);
     }
+    // A set, not `items.contains`: 40,000 repeats made that a quadratic scan.
+    let items: rustc_hash::FxHashSet<NodeId> = items.iter().copied().collect();
     let gone: Vec<bool> = all.iter().map(|i| items.contains(i)).collect();
     let mut edits = Vec::new();
     let mut i = 0;

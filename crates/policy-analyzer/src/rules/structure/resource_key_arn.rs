@@ -47,8 +47,8 @@ ARN is another key's, the statement goes from matching nothing to matching
 this key. An ARN next to a `"*"` entry is deleted instead, which is safe.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"): "In a key policy, the value of the Resource element is "*", which means "this KMS key"" (reference/kms-facts.md §1, §3).
-- reference/kms-facts.md §9: tolerate `Resource` ARN forms (`arn:aws:kms:…:key/*`) in key policies, but note that the canonical value is `*`; seen in corpus 010 and 016 and in the CloudTrail guide's snippets (043, 044, 050).
+- AWS KMS Developer Guide, "Creating a key policy" ("Elements in a key policy"): "In a key policy, the value of the Resource element is "*", which means "this KMS key"" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
+- AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail": its key-policy snippets write key ARN forms (`arn:aws:kms:…:key/*`) in `Resource`; KMS accepts them, so this rule tolerates them and only notes that the canonical value is `*` (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
 "#,
     check: Check::Policy(check),
 };

@@ -73,10 +73,9 @@ list covers the key), which few readers can tell at a glance.
   with the equivalent `"Resource": "*"`.
 
 ## Sources
-- AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"): "In a key policy, the value of the Resource element is "*", which means "this KMS key"" (reference/kms-facts.md §1, §3).
-- reference/kms-facts.md §9: tolerate key ARN forms in `Resource`, but the canonical value is `*`.
-- IAM User Guide, reference_policies_elements_notresource: `NotResource` matches every resource except those listed.
-- Real-world example: the CloudTrail console default key policy in the CloudTrail User Guide (`create-kms-key-policy-for-cloudtrail`, corpus 050) with an S3 ARN as the root statement's Resource.
+- AWS KMS Developer Guide, "Creating a key policy" ("Elements in a key policy"): "In a key policy, the value of the Resource element is "*", which means "this KMS key"" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html). Key ARN forms in `Resource` are tolerated, but the canonical value is `*`.
+- IAM User Guide, "IAM JSON policy elements: NotResource": `NotResource` matches every resource except those listed (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notresource.html).
+- AWS CloudTrail User Guide, "Configure AWS KMS key policies for CloudTrail": the CloudTrail console's default key policy, with an S3 ARN as the root statement's `Resource` (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html).
 "#,
     check: Check::Policy(check),
 };

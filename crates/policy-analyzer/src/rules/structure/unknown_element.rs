@@ -64,9 +64,9 @@ Deny): those renames are marked unsafe and say so; renaming `Condition` of
 an Allow, or any element of a Deny, only narrows access.
 
 ## Sources
-- IAM User Guide, reference_policies_grammar: the policy, statement and `principal_map` grammar, and "Individual elements must not contain multiple instances of the same key".
-- IAM User Guide, reference_policies_elements_principal: the principal types `AWS`, `Service`, `Federated`, `CanonicalUser`.
-- AWS KMS Developer Guide, key-policy-overview ("Elements in a key policy"; reference/kms-facts.md §3).
+- IAM User Guide, "Grammar of the IAM JSON policy language": the policy, statement and `principal_map` grammar, and "Individual elements must not contain multiple instances of the same key" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html).
+- IAM User Guide, "AWS JSON policy elements: Principal": the principal types `AWS`, `Service`, `Federated`, `CanonicalUser` (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html).
+- AWS KMS Developer Guide, "Creating a key policy" ("Elements in a key policy") (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
 "#,
     check: Check::Policy(check),
 };
@@ -190,6 +190,11 @@ fn report(
     place: &str,
     at: Where,
 ) {
+    if out.is_full() {
+        // Only counted: spare the search for a suggestion and a clash.
+        out.push(out.diagnostic(m.key_range, String::new()));
+        return;
+    }
     let key = m.key.as_ref();
     // A key a host could not resolve (a `dynamic` block's unknown
     // iterator) may be any element: nothing to say about it.

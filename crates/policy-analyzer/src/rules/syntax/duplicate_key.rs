@@ -43,8 +43,8 @@ the one that is not meant. There is no automatic fix, because only the author
 knows which value is right.
 
 ## Sources
-- RFC 8259 §4: "The names within an object SHOULD be unique"; behaviour with duplicate names is unpredictable.
-- Real-world example: a key policy with duplicate `"Service"` keys in one Principal (reference notes §8.5).
+- RFC 8259, section 4: "The names within an object SHOULD be unique"; behaviour with duplicate names is unpredictable (https://www.rfc-editor.org/rfc/rfc8259#section-4).
+- IAM User Guide, "Grammar of the IAM JSON policy language": "Individual elements must not contain multiple instances of the same key" (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_grammar.html).
 "#,
     check: Check::Policy(check),
 };

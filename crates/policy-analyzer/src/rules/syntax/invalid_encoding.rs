@@ -30,8 +30,8 @@ Save the file as UTF-8 (without a byte order mark).
 Re-encode the file as UTF-8, for example `iconv -f latin1 -t utf-8`.
 
 ## Sources
-- RFC 8259 §8.1: JSON text exchanged between systems must be encoded in UTF-8.
-- AWS KMS Developer Guide, key-policy-overview: allowed characters in a key policy.
+- RFC 8259, section 8.1: JSON text exchanged between systems must be encoded in UTF-8 (https://www.rfc-editor.org/rfc/rfc8259#section-8.1).
+- AWS KMS Developer Guide, "Creating a key policy" ("Key policy format"): allowed characters in a key policy (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
 "#,
     check: Check::Policy(check),
 };

@@ -45,8 +45,8 @@ templates and Terraform modules are read as such; other template languages
 must be rendered before the file is checked as plain JSON.
 
 ## Sources
-- RFC 8259, The JavaScript Object Notation (JSON) Data Interchange Format.
-- AWS KMS Developer Guide, key-policy-overview: a key policy is a JSON document.
+- RFC 8259, The JavaScript Object Notation (JSON) Data Interchange Format: https://www.rfc-editor.org/rfc/rfc8259
+- AWS KMS Developer Guide, "Creating a key policy": a key policy is a JSON document (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
 "#,
     check: Check::Policy(check),
 };

@@ -41,8 +41,8 @@ The fix deletes the comment. To keep the explanation, move it into the
 statement's `Sid` (key policies allow spaces in Sids).
 
 ## Sources
-- RFC 8259 (JSON has no comment syntax).
-- AWS KMS Developer Guide, key-policy-overview: a key policy is a JSON document; Sids may contain spaces.
+- RFC 8259 (JSON has no comment syntax): https://www.rfc-editor.org/rfc/rfc8259
+- AWS KMS Developer Guide, "Creating a key policy": a key policy is a JSON document; Sids may contain spaces (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
 "#,
     check: Check::Policy(check),
 };

@@ -38,7 +38,8 @@ policy document (`MalformedPolicyDocumentException`).
 The fix deletes the comma.
 
 ## Sources
-- RFC 8259 §5 (arrays) and §4 (objects): values are separated by commas, with none after the last.
+- RFC 8259, sections 5 (arrays) and 4 (objects): values are separated by commas, with none after the last (https://www.rfc-editor.org/rfc/rfc8259#section-5).
+- AWS KMS Developer Guide, "Creating a key policy": a key policy is a JSON document (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-overview.html).
 "#,
     check: Check::Policy(check),
 };

@@ -1,0 +1,721 @@
+//! The facts document: what the analyzer established about a policy, as
+//! JSON that user rules query (docs/rule-packs.md gives its schema, and a
+//! test keeps the two in agreement).
+//!
+//! Nothing here is decided afresh: principals are classified as the
+//! evaluator classifies them, actions are the catalogue's expansion the
+//! rules use, exposure comes from the outside-access search, the services'
+//! verdicts from the shared [`ServiceAnalysis`](crate::services::ServiceAnalysis),
+//! and the key's account from the same place the security rules take it.
+//! Every fact keeps the place it comes from: a principal its value, a
+//! condition its key, a statement its opening (or Sid), so that a finding on
+//! a fact lands on the text that made it true.
+
+use std::sync::OnceLock;
+
+use crate::aws::arn_account;
+use crate::catalog::{catalog, ActionSet};
+use crate::eval::search::{find_request_through, OutsideAccessSearch, OutsideCaller, Witness};
+use crate::eval::{
+    covers_action, evaluate_with, EvalOptions, PrincipalValue, RequestContext, RequestPrincipal,
+};
+use crate::model::{PrincipalElement, PrincipalKind, SetQualifier, Statement};
+use crate::rules::Context;
+use crate::services::Verdict;
+use crate::user_rules::document::{Fact, Located, Origin};
+
+/// The key-management actions: those that change the key, its policy, its
+/// lifecycle, its aliases, tags, rotation or key material, and revoke its
+/// grants. A principal an Allow statement gives one of them is an
+/// administrator.
+pub const ADMINISTRATION: [&str; 20] = [
+    "kms:PutKeyPolicy",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:DisableKey",
+    "kms:EnableKey",
+    "kms:UpdateKeyDescription",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:UpdateAlias",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:RotateKeyOnDemand",
+    "kms:ImportKeyMaterial",
+    "kms:DeleteImportedKeyMaterial",
+    "kms:ReplicateKey",
+    "kms:UpdatePrimaryRegion",
+    "kms:SynchronizeMultiRegionKey",
+    "kms:RevokeGrant",
+];
+
+/// The callers of another AWS account the exposure search tries, each kind
+/// on its own.
+const OUTSIDERS: [OutsideCaller; 3] = [
+    OutsideCaller::RoleInOtherAccount,
+    OutsideCaller::RootOfOtherAccount,
+    OutsideCaller::UserInOtherAccount,
+];
+
+/// Which members of the facts the loaded rules can reach: the costly ones
+/// (the exposure search, the administrators, expanded actions...) are built
+/// only when a selector names them. A rule that does not name members (`..`,
+/// `.*`, a wildcard over an object's members) gets every one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Needs {
+    pub services: bool,
+    /// Each service's requests (`$.services[*].requests`).
+    pub requests: bool,
+    pub administrators: bool,
+    pub principals: bool,
+    pub actions: bool,
+    pub conditions: bool,
+    pub exposure: bool,
+}
+
+impl Needs {
+    pub const ALL: Needs = Needs {
+        services: true,
+        requests: true,
+        administrators: true,
+        principals: true,
+        actions: true,
+        conditions: true,
+        exposure: true,
+    };
+
+    /// What the JSONPaths (and message templates) in `texts` can reach.
+    pub fn of<'a>(texts: impl IntoIterator<Item = &'a str>) -> Needs {
+        let mut needs = Needs::default();
+        for text in texts {
+            let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            // The whole document, or a wildcard over some object's members.
+            let any_member = compact == "$"
+                || [
+                    "..",
+                    ".*",
+                    "][*]",
+                    "$[*]",
+                    "@[*]",
+                    "[*,",
+                    ",*]",
+                    "length(@)",
+                ]
+                .iter()
+                .any(|p| compact.contains(p));
+            if any_member {
+                return Needs::ALL;
+            }
+            needs.services |= compact.contains("services");
+            needs.requests |= compact.contains("requests");
+            needs.administrators |= compact.contains("administrators");
+            needs.principals |= compact.contains("principals");
+            needs.actions |= compact.contains("actions");
+            needs.conditions |= compact.contains("conditions");
+            needs.exposure |= compact.contains("exposure");
+        }
+        needs
+    }
+}
+
+/// Builds the facts document of the policy in `ctx`, with what `needs` says.
+pub fn facts<'t>(ctx: &Context<'t>, needs: Needs) -> Located<'t> {
+    let policy = ctx.policy;
+    let root = Origin {
+        range: policy.root.map_or(crate::text::TextRange::empty(0), |r| {
+            let start = ctx.tree.range(r).start as usize;
+            crate::text::TextRange::new(start, start + 1)
+        }),
+        node: policy.root,
+    };
+    // Only decisions are needed, not why a statement missed.
+    let options = EvalOptions {
+        brief: true,
+        ..EvalOptions::default()
+    };
+    let search = OutsideAccessSearch::new(policy, &options);
+    let statements = policy
+        .statements
+        .iter()
+        .map(|s| {
+            let origin = Origin {
+                range: s.anchor(),
+                node: Some(s.node),
+            };
+            (statement(ctx, s, &search, &options, needs), Some(origin))
+        })
+        .collect();
+    let account = crate::rules::security::key_account(ctx);
+    let mut members = vec![("account", Fact::opt_str(account), None)];
+    if needs.services {
+        members.push(("services", services(ctx, needs.requests), None));
+    }
+    if needs.administrators {
+        members.push(("administrators", administrators(ctx, &options), None));
+    }
+    members.push(("statements", Fact::Array(statements), None));
+    let fact = Fact::Object(members);
+    Located::facts(fact, root)
+}
+
+fn statement(
+    ctx: &Context<'_>,
+    s: &Statement<'_>,
+    search: &OutsideAccessSearch<'_, '_>,
+    options: &EvalOptions,
+    needs: Needs,
+) -> Fact {
+    let effect = s.effect.map(|(_, text)| {
+        (
+            Fact::str(text.value),
+            Some(text_origin(text.range, text.node)),
+        )
+    });
+    let (effect, effect_origin) = effect.unwrap_or((Fact::Null, None));
+    let actions_origin = s
+        .action
+        .as_ref()
+        .or(s.not_action.as_ref())
+        .map(|l| text_origin(l.element.value_range, l.element.value));
+    let mut members = vec![
+        ("index", Fact::Int(s.index as i64), None),
+        (
+            "sid",
+            Fact::opt_str(s.sid.map(|t| t.value)),
+            s.sid.map(|t| text_origin(t.range, t.node)),
+        ),
+        ("effect", effect, effect_origin),
+    ];
+    if needs.principals {
+        members.push(("principals", principals(s.principal.as_ref()), None));
+        members.push(("not_principals", principals(s.not_principal.as_ref()), None));
+    }
+    if needs.actions {
+        members.push(("actions", actions(s.covered_actions()), actions_origin));
+    }
+    if needs.conditions {
+        members.push(("conditions", conditions(s), None));
+    }
+    if needs.exposure {
+        members.push((
+            "exposure",
+            exposure(ctx, s, search, options),
+            principal_origin(s),
+        ));
+    }
+    if needs.services {
+        members.push(("services", statement_services(ctx, s.index), None));
+    }
+    Fact::Object(members)
+}
+
+fn text_origin(range: crate::text::TextRange, node: crate::syntax::NodeId) -> Origin {
+    Origin {
+        range,
+        node: Some(node),
+    }
+}
+
+fn principals(element: Option<&PrincipalElement<'_>>) -> Fact {
+    let Some(element) = element else {
+        return Fact::Array(Vec::new());
+    };
+    Fact::Array(
+        element
+            .values()
+            .map(|(kind, text)| {
+                (
+                    principal(kind, text.value),
+                    Some(text_origin(text.range, text.node)),
+                )
+            })
+            .collect(),
+    )
+}
+
+/// One principal value, classified as the evaluator reads it.
+fn principal(kind: Option<PrincipalKind>, value: &str) -> Fact {
+    let parsed = PrincipalValue::parse(kind, value);
+    let (class, arn, account) = match parsed {
+        PrincipalValue::Everyone => ("everyone", None, None),
+        PrincipalValue::Account(account) => (
+            "account",
+            Some(format!("arn:aws:iam::{account}:root")),
+            Some(account.to_string()),
+        ),
+        PrincipalValue::Arn(arn) => {
+            let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+            let class = match resource.split('/').next().unwrap_or_default() {
+                "role" => "role",
+                "user" => "user",
+                "assumed-role" => "session",
+                _ => "other",
+            };
+            (
+                class,
+                Some(arn.to_string()),
+                arn_account(arn).map(str::to_string),
+            )
+        }
+        PrincipalValue::Service(_) => ("service", None, None),
+        PrincipalValue::Other(_) => match kind {
+            Some(PrincipalKind::Federated) => ("federated", None, None),
+            Some(PrincipalKind::CanonicalUser) => ("canonical-user", None, None),
+            _ => ("other", None, None),
+        },
+    };
+    Fact::Object(vec![
+        (
+            "type",
+            Fact::str(kind.map_or("unknown", PrincipalKind::key)),
+            None,
+        ),
+        ("kind", Fact::str(class), None),
+        ("value", Fact::str(value), None),
+        ("arn", Fact::opt_str(arn), None),
+        ("account", Fact::opt_str(account), None),
+    ])
+}
+
+fn actions(set: ActionSet) -> Fact {
+    Fact::strings(catalog().actions_in(set).map(|a| a.name.as_str()))
+}
+
+fn conditions(s: &Statement<'_>) -> Fact {
+    let Some(block) = &s.condition else {
+        return Fact::Array(Vec::new());
+    };
+    Fact::Array(
+        block
+            .entries()
+            .map(|(op, key)| {
+                let parsed = op.operator;
+                let fact = Fact::Object(vec![
+                    (
+                        "operator",
+                        Fact::str(parsed.map_or_else(|| op.name.value.to_string(), |o| o.name())),
+                        Some(text_origin(op.name.range, op.name.node)),
+                    ),
+                    (
+                        "base",
+                        Fact::opt_str(parsed.map(|o| o.base.name())),
+                        Some(text_origin(op.name.range, op.name.node)),
+                    ),
+                    (
+                        "set",
+                        Fact::opt_str(parsed.and_then(|o| o.qualifier).map(|q| match q {
+                            SetQualifier::ForAnyValue => "ForAnyValue",
+                            SetQualifier::ForAllValues => "ForAllValues",
+                        })),
+                        Some(text_origin(op.name.range, op.name.node)),
+                    ),
+                    (
+                        "if_exists",
+                        Fact::Bool(parsed.is_some_and(|o| o.if_exists)),
+                        Some(text_origin(op.name.range, op.name.node)),
+                    ),
+                    (
+                        "negated",
+                        Fact::Bool(parsed.is_some_and(|o| o.base.is_negated())),
+                        Some(text_origin(op.name.range, op.name.node)),
+                    ),
+                    ("key", Fact::str(key.key.value.to_ascii_lowercase()), None),
+                    (
+                        "values",
+                        Fact::Array(
+                            key.values
+                                .iter()
+                                .map(|v| (Fact::str(v.value), Some(text_origin(v.range, v.node))))
+                                .collect(),
+                        ),
+                        None,
+                    ),
+                ]);
+                (fact, Some(text_origin(key.key.range, key.key.node)))
+            })
+            .collect(),
+    )
+}
+
+/// Which of the statement's actions a principal of an account the policy
+/// does not name can get through it, past every Deny, and whether every
+/// kind of such principal can (a role, a user, the account's root): the
+/// outside-access search's answer, on the statement's principal element.
+fn exposure(
+    ctx: &Context<'_>,
+    s: &Statement<'_>,
+    search: &OutsideAccessSearch<'_, '_>,
+    options: &EvalOptions,
+) -> Fact {
+    // Per kind of caller: a role, the root and a user of another account.
+    let per_kind: Vec<Vec<&'static str>> = OUTSIDERS
+        .iter()
+        .map(|caller| reachable(ctx, s, search, options, std::slice::from_ref(caller)))
+        .collect();
+    let mut union: Vec<&'static str> = per_kind.iter().flatten().copied().collect();
+    union.sort_by_key(|a| catalog().action_position(a));
+    union.dedup();
+    let outsider = !union.is_empty();
+    let anyone = union
+        .iter()
+        .any(|action| per_kind.iter().all(|kind| kind.contains(action)));
+    let origin = principal_origin(s);
+    Fact::Object(vec![
+        ("outsider", Fact::Bool(outsider), origin),
+        ("anyone", Fact::Bool(anyone), origin),
+        ("actions", Fact::strings(union), origin),
+    ])
+}
+
+/// The statement's `Principal` (or `NotPrincipal`) value: where who may
+/// use a statement is written.
+fn principal_origin(s: &Statement<'_>) -> Option<Origin> {
+    s.principal
+        .as_ref()
+        .or(s.not_principal.as_ref())
+        .map(|p| text_origin(p.element.value_range, p.element.value))
+}
+
+/// The statement's catalogue actions a caller of `callers` can get through it.
+fn reachable(
+    ctx: &Context<'_>,
+    s: &Statement<'_>,
+    search: &OutsideAccessSearch<'_, '_>,
+    options: &EvalOptions,
+    callers: &[OutsideCaller],
+) -> Vec<&'static str> {
+    if !s.is_allow() {
+        return Vec::new();
+    }
+    let covered = s.covered_actions();
+    let names: Vec<&'static str> = catalog()
+        .actions_in(covered)
+        .map(|a| a.name.as_str())
+        .collect();
+    // The answer differs between actions only through Deny statements that
+    // cover some of them and not others (as the public-access rule reasons).
+    let denies_tell_apart = ctx.policy.statements.iter().any(|d| {
+        d.is_deny() && {
+            let n = names.iter().filter(|a| covers_action(d, a)).count();
+            n != 0 && n != names.len()
+        }
+    });
+    let mut out = Vec::new();
+    let mut witness: Option<Witness> = None;
+    for action in names {
+        if let Some(w) = &witness {
+            let mut request = w.request.clone();
+            request.action = action.to_string();
+            let evaluation = evaluate_with(ctx.policy, &request, options);
+            if evaluation.is_allowed() && evaluation.allowed_by.contains(&s.index) {
+                out.push(action);
+                continue;
+            }
+            if !denies_tell_apart {
+                continue;
+            }
+        }
+        match search.find(s.index, action, callers) {
+            Some(w) => {
+                out.push(action);
+                witness.get_or_insert(w);
+            }
+            None if !denies_tell_apart && witness.is_none() => break,
+            None => {}
+        }
+    }
+    out
+}
+
+/// The services the key serves, and how each of their requests fares.
+fn services(ctx: &Context<'_>, with_requests: bool) -> Fact {
+    let analysis = ctx.services();
+    Fact::Array(
+        analysis
+            .checks
+            .iter()
+            .map(|check| {
+                let service = check.service();
+                // The worst verdict of the required requests, else of all.
+                let required = check
+                    .outcomes
+                    .iter()
+                    .filter(|o| o.need == crate::services::model::Need::Required)
+                    .map(|o| o.verdict)
+                    .min();
+                let worst = required.or_else(|| check.outcomes.iter().map(|o| o.verdict).min());
+                let requests = check
+                    .outcomes
+                    .iter()
+                    .filter(|_| with_requests)
+                    .map(|o| {
+                        let best = o.best();
+                        let mut statements: Vec<usize> = best
+                            .evaluation
+                            .allowed_by
+                            .iter()
+                            .chain(&best.evaluation.delegated_by)
+                            .chain(&best.evaluation.denied_by)
+                            .copied()
+                            .collect();
+                        statements.sort_unstable();
+                        statements.dedup();
+                        let fact = Fact::Object(vec![
+                            ("action", Fact::str(o.action), None),
+                            (
+                                "caller",
+                                Fact::str(caller(&check.callers[o.caller].principal)),
+                                None,
+                            ),
+                            ("region", Fact::str(&o.region), None),
+                            ("need", Fact::str(need(o.need)), None),
+                            ("verdict", Fact::str(verdict(o.verdict)), None),
+                            (
+                                "statements",
+                                Fact::Array(
+                                    statements
+                                        .iter()
+                                        .map(|&i| (Fact::Int(i as i64), None))
+                                        .collect(),
+                                ),
+                                None,
+                            ),
+                        ]);
+                        (fact, None)
+                    })
+                    .collect();
+                let mut members = vec![
+                    ("id", Fact::str(service.as_str()), None),
+                    ("name", Fact::str(&service.model().name), None),
+                    ("verdict", Fact::opt_str(worst.map(verdict)), None),
+                ];
+                if with_requests {
+                    members.push(("requests", Fact::Array(requests), None));
+                }
+                let fact = Fact::Object(members);
+                (fact, None)
+            })
+            .collect(),
+    )
+}
+
+/// The services whose requests statement `index` decides, with the worst
+/// verdict among them.
+fn statement_services(ctx: &Context<'_>, index: usize) -> Fact {
+    let analysis = ctx.services();
+    let mut out = Vec::new();
+    for check in &analysis.checks {
+        let worst = check
+            .outcomes
+            .iter()
+            .filter(|o| {
+                let e = &o.best().evaluation;
+                o.intended.contains(&index)
+                    || e.allowed_by.contains(&index)
+                    || e.delegated_by.contains(&index)
+                    || e.denied_by.contains(&index)
+            })
+            .map(|o| o.verdict)
+            .min();
+        if let Some(worst) = worst {
+            out.push((
+                Fact::Object(vec![
+                    ("id", Fact::str(check.service().as_str()), None),
+                    ("verdict", Fact::str(verdict(worst)), None),
+                ]),
+                None,
+            ));
+        }
+    }
+    Fact::Array(out)
+}
+
+fn verdict(v: Verdict) -> &'static str {
+    match v {
+        Verdict::ExplicitlyDenied => "explicitly-denied",
+        Verdict::Denied => "denied",
+        Verdict::Undecided => "undecided",
+        Verdict::Delegated => "delegated",
+        Verdict::Allowed => "allowed",
+    }
+}
+
+fn need(n: crate::services::model::Need) -> &'static str {
+    use crate::services::model::Need;
+    match n {
+        Need::Required => "required",
+        Need::Optional => "optional",
+        Need::IamPolicyOnly => "iam-policy-only",
+        Need::NotChecked => "not-checked",
+    }
+}
+
+fn caller(p: &RequestPrincipal) -> String {
+    match p {
+        RequestPrincipal::Iam { arn, .. } => arn.clone(),
+        RequestPrincipal::AccountRoot { account } => format!("arn:aws:iam::{account}:root"),
+        RequestPrincipal::Service(name) => name.clone(),
+        RequestPrincipal::Anonymous => "anonymous".to_string(),
+    }
+}
+
+/// The key-management actions, as a set.
+fn administration() -> ActionSet {
+    static SET: OnceLock<ActionSet> = OnceLock::new();
+    *SET.get_or_init(|| {
+        ADMINISTRATION
+            .iter()
+            .fold(ActionSet::EMPTY, |set, a| set.union(catalog().expand(a)))
+    })
+}
+
+/// The principals named by Allow statements that the evaluator lets use a
+/// key-management action through them (under some request context, with no
+/// Deny in the way), with those actions.
+fn administrators(ctx: &Context<'_>, options: &EvalOptions) -> Fact {
+    let policy = ctx.policy;
+    let mut out = Vec::new();
+    for s in policy.statements.iter().filter(|s| s.is_allow()) {
+        let granted = s.covered_actions().intersection(administration());
+        if granted.is_empty() {
+            continue;
+        }
+        let Some(element) = &s.principal else {
+            continue;
+        };
+        for (kind, text) in element.values() {
+            let request_principal = match PrincipalValue::parse(kind, text.value) {
+                PrincipalValue::Account(account) => RequestPrincipal::AccountRoot {
+                    account: account.to_string(),
+                },
+                PrincipalValue::Arn(arn) => RequestPrincipal::Iam {
+                    arn: arn.to_string(),
+                    account: arn_account(arn).unwrap_or_default().to_string(),
+                },
+                PrincipalValue::Service(name) => RequestPrincipal::Service(name.to_string()),
+                // Everyone is the exposure's question; the rest match no request.
+                PrincipalValue::Everyone | PrincipalValue::Other(_) => continue,
+            };
+            // The request found for one action is tried for the next first:
+            // only a condition on the action itself, or a Deny of some
+            // actions, makes the answer differ.
+            let mut witness: Option<crate::eval::Request> = None;
+            let through = |e: &crate::eval::Evaluation| {
+                e.is_allowed()
+                    && (e.allowed_by.contains(&s.index) || e.delegated_by.contains(&s.index))
+            };
+            let actions: Vec<&str> = catalog()
+                .actions_in(granted)
+                .map(|a| a.name.as_str())
+                .filter(|action| {
+                    if let Some(w) = &witness {
+                        let mut request = w.clone();
+                        request.action = action.to_string();
+                        if through(&evaluate_with(policy, &request, options)) {
+                            return true;
+                        }
+                    }
+                    match find_request_through(
+                        policy,
+                        s.index,
+                        request_principal.clone(),
+                        action,
+                        &RequestContext::new(),
+                        &[],
+                        options,
+                    ) {
+                        Some((request, _)) => {
+                            witness.get_or_insert(request);
+                            true
+                        }
+                        None => false,
+                    }
+                })
+                .collect();
+            if actions.is_empty() {
+                continue;
+            }
+            let origin = text_origin(text.range, text.node);
+            out.push((
+                Fact::Object(vec![
+                    ("principal", principal(kind, text.value), None),
+                    ("statement", Fact::Int(s.index as i64), None),
+                    ("actions", Fact::strings(actions), None),
+                ]),
+                Some(origin),
+            ));
+        }
+    }
+    Fact::Array(out)
+}
+
+/// The facts document of a policy's text, as JSON: what a rule over `facts`
+/// queries (for tests, and to show a policy's facts).
+pub fn facts_of(text: &str, options: &crate::AnalyzeOptions) -> serde_json::Value {
+    let parse = crate::syntax::parse(text);
+    let policy = crate::model::Policy::from_tree(&parse.tree);
+    let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, options, None);
+    facts(&ctx, Needs::ALL).value
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_members_a_selector_names_are_built() {
+        let needs = Needs::of(["$.statements[?@.exposure.anyone == true].exposure"]);
+        assert_eq!(
+            needs,
+            Needs {
+                exposure: true,
+                ..Needs::default()
+            }
+        );
+        let needs = Needs::of(["$.administrators[*].principal.arn", "actions"]);
+        assert!(needs.administrators && needs.actions && !needs.exposure && !needs.services);
+        for everything in [
+            "$",
+            "$..key",
+            "$.statements[*].*",
+            "$.statements[0][*]",
+            "$[*]",
+        ] {
+            assert_eq!(Needs::of([everything]), Needs::ALL, "{everything}");
+        }
+    }
+
+    #[test]
+    fn a_document_with_fewer_members_gives_the_same_answers() {
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+          {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"},
+          {"Sid": "Open", "Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"}
+        ]}"#;
+        let all = facts_of(text, &crate::AnalyzeOptions::default());
+        let parse = crate::syntax::parse(text);
+        let policy = crate::model::Policy::from_tree(&parse.tree);
+        let options = crate::AnalyzeOptions::default();
+        let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, &options, None);
+        let some = facts(&ctx, Needs::of(["$.statements[*].exposure"]));
+        assert_eq!(
+            some.value["statements"][1]["exposure"],
+            all["statements"][1]["exposure"]
+        );
+        assert_eq!(some.value["statements"][1]["exposure"]["anyone"], true);
+        assert!(some.value["statements"][1].get("actions").is_none());
+        assert!(some.value.get("administrators").is_none());
+        assert_eq!(
+            all["administrators"][0]["principal"]["arn"],
+            "arn:aws:iam::111122223333:root"
+        );
+        assert_eq!(
+            all["administrators"][0]["actions"]
+                .as_array()
+                .unwrap()
+                .len(),
+            20
+        );
+    }
+}
