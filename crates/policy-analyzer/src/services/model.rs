@@ -720,8 +720,14 @@ impl Template {
 }
 
 /// The literal characters of a pattern.
-fn strip_wildcards(value: &str) -> String {
-    value.replace(['*', '?'], "")
+fn strip_wildcards(value: &str) -> std::borrow::Cow<'_, str> {
+    // Most parts have none: no copy for them (every request's context value
+    // is read against every template).
+    if value.contains(['*', '?']) {
+        std::borrow::Cow::Owned(value.replace(['*', '?'], ""))
+    } else {
+        std::borrow::Cow::Borrowed(value)
+    }
 }
 
 /// Every service model, in [`ServiceId`] order, parsed once.
