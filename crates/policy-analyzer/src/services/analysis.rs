@@ -586,12 +586,7 @@ fn parameter_values_of<'t>(
 ) -> Vec<Option<&'t str>> {
     let mut out = Vec::new();
     for context in &statement.contexts {
-        let wildcards = context
-            .operator
-            .is_some_and(|op| op.base.supports_wildcards());
-        let Some((main, variant)) =
-            model.fit_context(context.key.value, context.value.value, wildcards)
-        else {
+        let Some((main, variant)) = model.fit_condition(context) else {
             continue;
         };
         let fits = [Some(main), variant];

@@ -502,12 +502,7 @@ pub(crate) fn captures<'s, 't>(
                 .iter()
                 .filter(|c| c.has_wildcards() == patterns)
             {
-                let wildcards = context
-                    .operator
-                    .is_some_and(|op| op.base.supports_wildcards());
-                let Some((main, variant)) =
-                    model.fit_context(context.key.value, context.value.value, wildcards)
-                else {
+                let Some((main, variant)) = model.fit_condition(context) else {
                     continue;
                 };
                 for fit in std::iter::once(main).chain(variant) {
@@ -543,12 +538,7 @@ fn pattern_instance(
 ) -> Option<Valued> {
     for statement in statements {
         for context in statement.contexts.iter().filter(|c| c.has_wildcards()) {
-            let wildcards = context
-                .operator
-                .is_some_and(|op| op.base.supports_wildcards());
-            let Some((main, variant)) =
-                model.fit_context(context.key.value, context.value.value, wildcards)
-            else {
+            let Some((main, variant)) = model.fit_condition(context) else {
                 continue;
             };
             for fit in std::iter::once(main).chain(variant) {
@@ -665,12 +655,7 @@ fn presumed_switch(
     let mut on = None;
     for statement in statements {
         for context in &statement.contexts {
-            let wildcards = context
-                .operator
-                .is_some_and(|op| op.base.supports_wildcards());
-            let Some((main, Some(variant))) =
-                model.fit_context(context.key.value, context.value.value, wildcards)
-            else {
+            let Some((main, Some(variant))) = model.fit_condition(context) else {
                 continue;
             };
             let evidence = Evidence {

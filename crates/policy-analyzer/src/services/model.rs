@@ -10,6 +10,7 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 use crate::matcher::has_wildcard;
+use crate::services::reading::ConditionText;
 
 /// The data files, `(id, text)`, in id order (see `build.rs`).
 const DATA: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/service_data.rs"));
@@ -807,6 +808,19 @@ impl ServiceModel {
             "region" | "account" | "caller-account" | "partition" => !text.contains([':', '/']),
             _ => self.parameter(placeholder).is_none_or(|p| p.admits(text)),
         }
+    }
+
+    /// [`Self::fit_context`] for a statement's condition, its value read
+    /// with wildcards where its operator matches them.
+    pub fn fit_condition<'v>(
+        &'v self,
+        condition: &ConditionText<'v>,
+    ) -> Option<(Fit<'v>, Option<Fit<'v>>)> {
+        self.fit_context(
+            condition.key.value,
+            condition.value.value,
+            condition.operator_matches_wildcards(),
+        )
     }
 
     /// How a policy's value for a context key fits the service's template

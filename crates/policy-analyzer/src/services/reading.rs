@@ -52,10 +52,15 @@ pub struct ConditionText<'t> {
 }
 
 impl ConditionText<'_> {
+    /// Whether its operator reads `*` and `?` as wildcards (StringLike,
+    /// ArnLike, ...), whatever the value holds.
+    pub fn operator_matches_wildcards(&self) -> bool {
+        self.operator.is_some_and(|op| op.base.supports_wildcards())
+    }
+
     /// Whether `*` and `?` in the value are wildcards under its operator.
     pub fn has_wildcards(&self) -> bool {
-        self.operator.is_some_and(|op| op.base.supports_wildcards())
-            && has_wildcard(self.value.value)
+        self.operator_matches_wildcards() && has_wildcard(self.value.value)
     }
 }
 

@@ -217,9 +217,7 @@ enum S3Form {
 
 /// The form of an S3 ARN condition value, with its bucket when concrete.
 fn s3_form<'t>(condition: &ConditionText<'t>) -> Option<(S3Form, Option<&'t str>)> {
-    let wildcards = condition
-        .operator
-        .is_some_and(|op| op.base.supports_wildcards());
+    let wildcards = condition.operator_matches_wildcards();
     let concrete = |s: &str| !s.is_empty() && (!wildcards || !has_wildcard(s));
     Some(match S3Arn::parse(condition.value.value)? {
         S3Arn::Object { bucket, .. } => (S3Form::Object, concrete(bucket).then_some(bucket)),
