@@ -669,7 +669,12 @@ impl Template {
                         Some(after) => rest = after,
                         None => {
                             // A wildcard before the literal may stand for it.
-                            let upto = rest.len().min(literal.len());
+                            // As many bytes as the literal, cut at a character
+                            // boundary (the value may hold any Unicode).
+                            let mut upto = rest.len().min(literal.len());
+                            while !rest.is_char_boundary(upto) {
+                                upto -= 1;
+                            }
                             return if wild(&rest[..upto]) || wild(rest) && i > 0 {
                                 Fit::MayFit
                             } else {
@@ -1216,6 +1221,21 @@ mod tests {
                 ("trail-name", "*", false)
             ])
         );
+    }
+
+    #[test]
+    fn fitting_cuts_values_at_character_boundaries() {
+        // A value whose bytes under the literal's length end inside a
+        // multi-byte character (found by the lsp_document fuzzer).
+        let bucket = Template::from("arn:{partition}:s3:::{bucket}".to_string());
+        for value in ["ar€", "€", "a\u{10348}*", "ar\u{e9}n*"] {
+            assert!(matches!(
+                bucket.fit(value, true, |_, _| true),
+                Fit::No | Fit::MayFit
+            ));
+        }
+        assert_eq!(bucket.fit("a*€", true, |_, _| true), Fit::MayFit);
+        assert_eq!(bucket.fit("a€*", true, |_, _| true), Fit::No);
     }
 
     #[test]
