@@ -141,43 +141,61 @@ impl policy_analyzer::host::Loader for FsLoader {
     }
 }
 
-/// Whether a template file is rendered by a `templatefile()` call of a
+/// Whether a file is read by a `templatefile()` or `file()` call of a
 /// Terraform module in its folder or the two above it (where modules keep
 /// `templates/` and `policies/` folders): such a module's check covers it.
-pub fn rendered_by_a_module(template: &Path) -> bool {
-    rendering_module(template).is_some()
+pub fn read_by_a_module(file: &Path) -> bool {
+    reading_module(file).is_some()
 }
 
-/// The folder of the Terraform module whose `templatefile()` renders
-/// `template`, looking up to three folders up.
-pub fn rendering_module(template: &Path) -> Option<PathBuf> {
-    let shown = |p: &Path| display(p);
-    let target = std::fs::canonicalize(template).ok();
-    for dir in template.ancestors().skip(1).take(3) {
-        let Ok(paths) = terraform_module_files(dir) else {
-            continue;
-        };
-        if paths.is_empty() {
-            continue;
-        }
+/// The folder of the Terraform module whose `templatefile()` or `file()`
+/// reads `file`, looking up to three folders up.
+pub fn reading_module(file: &Path) -> Option<PathBuf> {
+    let target = std::fs::canonicalize(file).ok()?;
+    file.ancestors()
+        .skip(1)
+        .take(3)
+        .map(|dir| match dir.as_os_str().is_empty() {
+            true => Path::new("."),
+            false => dir,
+        })
+        .find(|dir| files_read_by_module_in(dir).contains(&target))
+        .map(Path::to_path_buf)
+}
+
+/// The files (canonical paths) the Terraform module in `dir` reads, worked
+/// out once per folder and run: every JSON file and template of a walk asks
+/// about the folders above it.
+fn files_read_by_module_in(dir: &Path) -> Arc<Vec<PathBuf>> {
+    type Reads = std::collections::HashMap<PathBuf, Arc<Vec<PathBuf>>>;
+    static READS: std::sync::OnceLock<Mutex<Reads>> = std::sync::OnceLock::new();
+    let reads = READS.get_or_init(Mutex::default);
+    if let Some(known) = reads.lock().expect("module reads lock").get(dir) {
+        return Arc::clone(known);
+    }
+    let paths = terraform_module_files(dir).unwrap_or_default();
+    let read = if paths.is_empty() {
+        Vec::new()
+    } else {
         let texts: Vec<(String, String)> = paths
             .iter()
-            .filter_map(|p| Some((shown(p), std::fs::read_to_string(p).ok()?)))
+            .filter_map(|p| Some((display(p), std::fs::read_to_string(p).ok()?)))
             .collect();
         let files: Vec<policy_analyzer::host::HostFile<'_>> = texts
             .iter()
             .map(|(path, text)| policy_analyzer::host::HostFile { path, text })
             .collect();
-        let rendered = policy_analyzer::host::terraform::rendered_templates(&files);
-        if rendered.iter().any(|r| {
-            std::fs::canonicalize(r)
-                .ok()
-                .is_some_and(|r| Some(r) == target)
-        }) {
-            return Some(dir.to_path_buf());
-        }
-    }
-    None
+        policy_analyzer::host::terraform::files_read(&files)
+            .iter()
+            .filter_map(|r| std::fs::canonicalize(r).ok())
+            .collect()
+    };
+    let read = Arc::new(read);
+    reads
+        .lock()
+        .expect("module reads lock")
+        .insert(dir.to_path_buf(), Arc::clone(&read));
+    read
 }
 
 /// Whether Terraform reads `name` as part of its directory's module:
@@ -302,11 +320,11 @@ pub fn walk(
             if settings.excludes(&absolute, true) {
                 continue;
             }
-            // A template a module renders is checked through the module, with
-            // its values, as in a walk and in the editor: pre-commit names
-            // the template and the module's files alike.
-            let module = is_template_name(path)
-                .then(|| rendering_module(path))
+            // A template a module renders, or a policy it reads with
+            // `file()`, is checked through the module, with its values, as in
+            // a walk: pre-commit names them and the module's files alike.
+            let module = (is_template_name(path) || is_json_name(path))
+                .then(|| reading_module(path))
                 .flatten();
             let (reader, shown) = match &module {
                 Some(dir) => (modules.reader_for_dir(dir), display(dir)),
@@ -443,6 +461,12 @@ impl Modules {
         let first = files.first()?.clone();
         self.reader_for(&first)
     }
+}
+
+/// Whether a file's name says it is JSON, which a module may read with `file()`.
+fn is_json_name(path: &Path) -> bool {
+    path.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("json"))
 }
 
 /// Whether a file's name says it is a Terraform template (`templatefile()`'s

@@ -446,6 +446,14 @@ fn check_file(job: &Job, renderer: &dyn Renderer, view: &View) -> Outcome {
         Some(kind) => kind,
         None => return skip("not a key policy or CloudFormation template; not checked"),
     };
+    // A template a module renders, or a policy it reads with `file()`, is
+    // checked through the module's job, with its values, and only there.
+    if matches!(kind, HostKind::Template | HostKind::Policy)
+        && !job.named
+        && files::read_by_a_module(&job.absolute)
+    {
+        return Outcome::Ignored;
+    }
     if kind == HostKind::Policy {
         let document = files::read_policy(&bytes, &options);
         if !document.analysis.is_policy && document.utf8 {
@@ -474,10 +482,6 @@ fn check_file(job: &Job, renderer: &dyn Renderer, view: &View) -> Outcome {
         );
     }
     let text = String::from_utf8(bytes).expect("checked above");
-    if kind == HostKind::Template && !job.named && files::rendered_by_a_module(&job.absolute) {
-        // Checked through the `templatefile()` call that renders it.
-        return Outcome::Ignored;
-    }
     let files = vec![(job.display.clone(), text)];
     if view.fixing != Fixing::No {
         return fix_job(job, renderer, view, Analyzer::Host(kind), files, &options);

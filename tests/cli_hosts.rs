@@ -290,3 +290,50 @@ fn named_module_files_and_their_template_are_one_job() {
     let messages = out.to_string();
     assert!(!messages.contains("${cache_id}"), "{messages}");
 }
+
+/// A policy a module reads with `file()` is checked through the module,
+/// once, whether a walk finds it or pre-commit names it with the module's
+/// files; `--fix` writes it once and `--diff` shows it once.
+#[test]
+fn a_policy_a_module_reads_with_file_is_checked_once() {
+    let s = Scratch::new();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/hosts/terraform/file");
+    for name in ["main.tf", "policy.json"] {
+        s.write(
+            &format!("m/{name}"),
+            std::fs::read(format!("{fixture}/{name}")).unwrap(),
+        );
+    }
+    let policy = "m/policy.json";
+    for args in [
+        vec!["m"],
+        vec![policy, "m/main.tf"],
+        vec!["m/main.tf", policy],
+    ] {
+        let out = json(&run(s
+            .cmd()
+            .args(["--format", "json", "--min-severity", "hint"])
+            .args(&args)));
+        assert_eq!(codes(&out, policy), ["PC301"], "{args:?}: {out}");
+        let files: Vec<&str> = out["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            files.iter().filter(|f| **f == policy).count(),
+            1,
+            "{args:?}: checked once: {files:?}"
+        );
+    }
+    let diff = run(s
+        .cmd()
+        .args(["--diff", "--unsafe-fixes", "--color", "never", "m"]));
+    assert_eq!(
+        diff.stdout.matches("--- a/m/policy.json").count(),
+        1,
+        "{}",
+        diff.stdout
+    );
+}

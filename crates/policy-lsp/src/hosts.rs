@@ -386,10 +386,8 @@ pub fn modules_rendering(path: &Path, open: &[Snapshot], disk: &DiskCache) -> Op
             .iter()
             .map(|(path, text)| HostFile { path, text })
             .collect();
-        let rendered = catch_unwind(AssertUnwindSafe(|| {
-            host::terraform::rendered_templates(&files)
-        }))
-        .unwrap_or_default();
+        let rendered = catch_unwind(AssertUnwindSafe(|| host::terraform::files_read(&files)))
+            .unwrap_or_default();
         if rendered.iter().any(|r| normalize(Path::new(r)) == target) {
             return Some(dir.to_path_buf());
         }

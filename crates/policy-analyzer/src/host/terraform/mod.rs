@@ -401,9 +401,10 @@ pub fn policies(
         .collect()
 }
 
-/// The template files (paths as the loader takes them) that the module's
-/// `templatefile()` calls render: a walk checks them through the module.
-pub fn rendered_templates(files: &[HostFile<'_>]) -> Vec<String> {
+/// The files (paths as the loader takes them) that the module's
+/// `templatefile()` and `file()` calls read: a walk checks them through the
+/// module, in the context of the resources that use them.
+pub fn files_read(files: &[HostFile<'_>]) -> Vec<String> {
     let options = AnalyzeOptions::default();
     let mut ignored = Vec::new();
     let parsed = parse::parse_files(files, &options, &mut ignored);
@@ -419,7 +420,7 @@ pub fn rendered_templates(files: &[HostFile<'_>]) -> Vec<String> {
         let parse::Content::Hcl(body) = &file.content else {
             continue;
         };
-        let mut calls = TemplateCalls::default();
+        let mut calls = FileCalls::default();
         calls.visit_body(body);
         for arg in calls.paths {
             let v = ev.eval(parse::Expr::Hcl(arg, file), &Scope::default());
@@ -439,13 +440,13 @@ pub fn rendered_templates(files: &[HostFile<'_>]) -> Vec<String> {
     paths
 }
 
-/// The first arguments of `templatefile()` calls.
+/// The first arguments of `templatefile()` and `file()` calls.
 #[derive(Default)]
-struct TemplateCalls<'a> {
+struct FileCalls<'a> {
     paths: Vec<&'a hcl_edit::expr::Expression>,
 }
 
-impl<'a> TemplateCalls<'a> {
+impl<'a> FileCalls<'a> {
     fn visit_body(&mut self, body: &'a hcl_edit::structure::Body) {
         for structure in body.iter() {
             match structure {
@@ -460,7 +461,7 @@ impl<'a> TemplateCalls<'a> {
     }
 }
 
-/// Finds `templatefile` calls, keeping their first argument.
+/// Finds `templatefile` and `file` calls, keeping their first argument.
 fn collect_calls<'a>(
     e: &'a hcl_edit::expr::Expression,
     out: &mut Vec<&'a hcl_edit::expr::Expression>,
@@ -472,7 +473,7 @@ fn collect_calls<'a>(
     }
     match e {
         E::FuncCall(call) => {
-            if call.name.name.as_str() == "templatefile" {
+            if matches!(call.name.name.as_str(), "templatefile" | "file") {
                 if let Some(first) = call.args.iter().next() {
                     out.push(first);
                 }
