@@ -231,10 +231,11 @@ fn tempfile_in(dir: &Path, name: &str) -> io::Result<(std::path::PathBuf, std::f
 
 /// A unified diff of a file's fixes, as `git diff` shows one.
 pub fn unified_diff(file: &FixedFile) -> String {
-    similar::TextDiff::from_lines(&file.original, &file.text)
-        .unified_diff()
-        .context_radius(3)
-        .header(&format!("a/{}", file.path), &format!("b/{}", file.path))
+    diffy::DiffOptions::new()
+        .set_context_len(3)
+        .set_original_filename(format!("a/{}", file.path))
+        .set_modified_filename(format!("b/{}", file.path))
+        .create_patch(&file.original, &file.text)
         .to_string()
 }
 

@@ -313,18 +313,22 @@ pub fn findings(rule: &UserRule, path: &str, text: &str) -> String {
     out
 }
 
-/// A line diff: `-` expected, `+` found.
+/// A line diff: `-` expected, `+` found, every line shown.
 fn diff(expected: &str, found: &str) -> String {
-    let diff = similar::TextDiff::from_lines(expected, found);
+    // Context as long as the texts: one hunk holding every line.
+    let every_line = expected.lines().count().max(found.lines().count());
+    let patch = diffy::DiffOptions::new()
+        .set_context_len(every_line)
+        .create_patch(expected, found);
     let mut out = String::new();
-    for change in diff.iter_all_changes() {
-        let sign = match change.tag() {
-            similar::ChangeTag::Delete => '-',
-            similar::ChangeTag::Insert => '+',
-            similar::ChangeTag::Equal => ' ',
+    for line in patch.hunks().iter().flat_map(|hunk| hunk.lines()) {
+        let (sign, text) = match line {
+            diffy::Line::Delete(text) => ('-', text),
+            diffy::Line::Insert(text) => ('+', text),
+            diffy::Line::Context(text) => (' ', text),
         };
-        let _ = write!(out, "{sign} {}", change.value());
-        if !change.value().ends_with('\n') {
+        let _ = write!(out, "{sign} {text}");
+        if !text.ends_with('\n') {
             out.push('\n');
         }
     }

@@ -126,21 +126,39 @@ fn fix_over_every_fixture_and_example() {
             );
         }
     }
-    // --diff showed exactly what --fix wrote.
-    for path in &changed {
-        let old = String::from_utf8(before[path].clone()).unwrap();
-        let new = String::from_utf8(after[path].clone()).unwrap();
-        let shown = path.to_string_lossy();
-        let expected = similar::TextDiff::from_lines(&old, &new)
-            .unified_diff()
-            .context_radius(3)
-            .header(&format!("a/{shown}"), &format!("b/{shown}"))
-            .to_string();
-        assert!(
-            diff.stdout.contains(&expected),
-            "--diff does not show what --fix wrote to {shown}:\n{expected}"
-        );
+    // --diff showed exactly what --fix wrote: applied by `git apply` to
+    // the files as they were, it gives the files as --fix left them.
+    let replay = Scratch::new();
+    for (path, text) in &before {
+        let target = replay.path().join(path);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, text).unwrap();
     }
+    let patch = replay.path().join("fixes.diff");
+    std::fs::write(&patch, &diff.stdout).unwrap();
+    let applied = std::process::Command::new("git")
+        .args(["apply", "--unidiff-zero", "fixes.diff"])
+        .current_dir(replay.path())
+        .output()
+        .expect("git runs");
+    assert!(
+        applied.status.success(),
+        "git apply refused --diff's output: {}\n{}",
+        String::from_utf8_lossy(&applied.stderr),
+        diff.stdout
+    );
+    std::fs::remove_file(&patch).unwrap();
+    assert_eq!(
+        changed_between(&after, &files_under(replay.path())),
+        Vec::<PathBuf>::new(),
+        "--diff applied does not give what --fix wrote"
+    );
+    assert_eq!(
+        files_under(replay.path()).len(),
+        after.len(),
+        "--diff applied adds or removes files"
+    );
+    assert!(!changed.is_empty(), "the fixtures hold fixable findings");
     // Stable: a second --fix changes nothing.
     run(s.cmd().args([
         "--fix",
