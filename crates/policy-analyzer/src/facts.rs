@@ -14,7 +14,7 @@
 use std::sync::OnceLock;
 
 use crate::catalog::{catalog, ActionSet};
-use crate::eval::search::{find_request_through, OutsideAccessSearch, OutsideCaller, Witness};
+use crate::eval::search::{OutsideAccessSearch, OutsideCaller, RequestSearch, Witness};
 use crate::eval::{
     arn_account, covers_action, evaluate_with, EvalOptions, PrincipalValue, RequestContext,
     RequestPrincipal,
@@ -136,6 +136,7 @@ pub fn facts<'t>(ctx: &Context<'t>, needs: Needs) -> Located<'t> {
         ..EvalOptions::default()
     };
     let search = OutsideAccessSearch::new(policy, &options);
+    let classes = ActionClasses::new(policy);
     let statements = policy
         .statements
         .iter()
@@ -144,7 +145,10 @@ pub fn facts<'t>(ctx: &Context<'t>, needs: Needs) -> Located<'t> {
                 range: s.anchor(),
                 node: Some(s.node),
             };
-            (statement(ctx, s, &search, &options, needs), Some(origin))
+            (
+                statement(ctx, s, &search, &options, &classes, needs),
+                Some(origin),
+            )
         })
         .collect();
     let account = crate::rules::security::key_account(ctx);
@@ -153,7 +157,11 @@ pub fn facts<'t>(ctx: &Context<'t>, needs: Needs) -> Located<'t> {
         members.push(("services", services(ctx, needs.requests), None));
     }
     if needs.administrators {
-        members.push(("administrators", administrators(ctx, &options), None));
+        members.push((
+            "administrators",
+            administrators(ctx, &options, &classes),
+            None,
+        ));
     }
     members.push(("statements", Fact::Array(statements), None));
     let fact = Fact::Object(members);
@@ -165,6 +173,7 @@ fn statement(
     s: &Statement<'_>,
     search: &OutsideAccessSearch<'_, '_>,
     options: &EvalOptions,
+    classes: &ActionClasses,
     needs: Needs,
 ) -> Fact {
     let effect = s.effect.map(|(_, text)| {
@@ -201,7 +210,7 @@ fn statement(
     if needs.exposure {
         members.push((
             "exposure",
-            exposure(ctx, s, search, options),
+            exposure(ctx, s, search, options, classes),
             principal_origin(s),
         ));
     }
@@ -348,11 +357,21 @@ fn exposure(
     s: &Statement<'_>,
     search: &OutsideAccessSearch<'_, '_>,
     options: &EvalOptions,
+    classes: &ActionClasses,
 ) -> Fact {
     // Per kind of caller: a role, the root and a user of another account.
     let per_kind: Vec<Vec<&'static str>> = OUTSIDERS
         .iter()
-        .map(|caller| reachable(ctx, s, search, options, std::slice::from_ref(caller)))
+        .map(|caller| {
+            reachable(
+                ctx,
+                s,
+                search,
+                options,
+                classes,
+                std::slice::from_ref(caller),
+            )
+        })
         .collect();
     let mut union: Vec<&'static str> = per_kind.iter().flatten().copied().collect();
     union.sort_by_key(|a| catalog().action_position(a));
@@ -384,32 +403,41 @@ fn reachable(
     s: &Statement<'_>,
     search: &OutsideAccessSearch<'_, '_>,
     options: &EvalOptions,
+    classes: &ActionClasses,
     callers: &[OutsideCaller],
 ) -> Vec<&'static str> {
     if !s.is_allow() {
         return Vec::new();
     }
     let covered = s.covered_actions();
-    let names: Vec<&'static str> = catalog()
-        .actions_in(covered)
-        .map(|a| a.name.as_str())
+    let names: Vec<(usize, &'static str)> = covered
+        .indices()
+        .filter_map(|i| catalog().actions().get(i).map(|a| (i, a.name.as_str())))
         .collect();
     // The answer differs between actions only through Deny statements that
     // cover some of them and not others (as the public-access rule reasons).
     let denies_tell_apart = ctx.policy.statements.iter().any(|d| {
         d.is_deny() && {
-            let n = names.iter().filter(|a| covers_action(d, a)).count();
+            let n = names.iter().filter(|(_, a)| covers_action(d, a)).count();
             n != 0 && n != names.len()
         }
     });
     let mut out = Vec::new();
     let mut witness: Option<Witness> = None;
-    for action in names {
+    // Each question is asked once per class of actions the policy treats
+    // alike (see [`ActionClasses`]): the answer for one is the answer for all.
+    let mut through_witness = classes.memo();
+    let mut found = classes.memo();
+    for (index, action) in names {
+        let class = classes.of(index);
         if let Some(w) = &witness {
-            let mut request = w.request.clone();
-            request.action = action.to_string();
-            let evaluation = evaluate_with(ctx.policy, &request, options);
-            if evaluation.is_allowed() && evaluation.allowed_by.contains(&s.index) {
+            let allowed = *through_witness[class].get_or_insert_with(|| {
+                let mut request = w.request.clone();
+                request.action = action.to_string();
+                let evaluation = evaluate_with(ctx.policy, &request, options);
+                evaluation.is_allowed() && evaluation.allowed_by.contains(&s.index)
+            });
+            if allowed {
                 out.push(action);
                 continue;
             }
@@ -417,16 +445,69 @@ fn reachable(
                 continue;
             }
         }
-        match search.find(s.index, action, callers) {
-            Some(w) => {
-                out.push(action);
-                witness.get_or_insert(w);
-            }
-            None if !denies_tell_apart && witness.is_none() => break,
-            None => {}
+        let reached =
+            *found[class].get_or_insert_with(|| match search.find(s.index, action, callers) {
+                Some(w) => {
+                    witness.get_or_insert(w);
+                    true
+                }
+                None => false,
+            });
+        if reached {
+            out.push(action);
+        } else if !denies_tell_apart && witness.is_none() {
+            break;
         }
     }
     out
+}
+
+/// The classes of catalogue actions that a policy cannot tell apart: two
+/// actions that each statement's `Action` (or `NotAction`) covers alike.
+/// The evaluator and the searches read a request's action only through
+/// [`covers_action`], so every evaluation and every search gives the same
+/// answer for two actions of a class (with the request's action replaced),
+/// and the facts ask each question once per class, not once per action.
+pub(crate) struct ActionClasses {
+    /// The class of each catalogue action, by its index.
+    of: Vec<usize>,
+    count: usize,
+}
+
+impl ActionClasses {
+    pub(crate) fn new(policy: &crate::model::Policy<'_>) -> ActionClasses {
+        let covered: Vec<ActionSet> = policy
+            .statements
+            .iter()
+            .map(Statement::covered_actions)
+            .collect();
+        let mut representatives: Vec<usize> = Vec::new();
+        let of = (0..catalog().actions().len())
+            .map(|i| {
+                representatives
+                    .iter()
+                    .position(|&r| covered.iter().all(|c| c.contains(r) == c.contains(i)))
+                    .unwrap_or_else(|| {
+                        representatives.push(i);
+                        representatives.len() - 1
+                    })
+            })
+            .collect();
+        ActionClasses {
+            of,
+            count: representatives.len(),
+        }
+    }
+
+    /// The class of the catalogue action at `index`.
+    pub(crate) fn of(&self, index: usize) -> usize {
+        self.of[index]
+    }
+
+    /// An answer per class, none known yet.
+    pub(crate) fn memo<T>(&self) -> Vec<Option<T>> {
+        std::iter::repeat_with(|| None).take(self.count).collect()
+    }
 }
 
 /// The services the key serves, and how each of their requests fares.
@@ -573,8 +654,9 @@ fn administration() -> ActionSet {
 /// The principals named by Allow statements that the evaluator lets use a
 /// key-management action through them (under some request context, with no
 /// Deny in the way), with those actions.
-fn administrators(ctx: &Context<'_>, options: &EvalOptions) -> Fact {
+fn administrators(ctx: &Context<'_>, options: &EvalOptions, classes: &ActionClasses) -> Fact {
     let policy = ctx.policy;
+    let requests = RequestSearch::new(policy, options);
     let mut out = Vec::new();
     for s in policy.statements.iter().filter(|s| s.is_allow()) {
         let granted = s.covered_actions().intersection(administration());
@@ -599,39 +681,47 @@ fn administrators(ctx: &Context<'_>, options: &EvalOptions) -> Fact {
             };
             // The request found for one action is tried for the next first:
             // only a condition on the action itself, or a Deny of some
-            // actions, makes the answer differ.
+            // actions, makes the answer differ. Each question is asked once
+            // per class of actions the policy treats alike.
             let mut witness: Option<crate::eval::Request> = None;
+            let mut through_witness = classes.memo();
+            let mut found = classes.memo();
             let through = |e: &crate::eval::Evaluation| {
                 e.is_allowed()
                     && (e.allowed_by.contains(&s.index) || e.delegated_by.contains(&s.index))
             };
-            let actions: Vec<&str> = catalog()
-                .actions_in(granted)
-                .map(|a| a.name.as_str())
-                .filter(|action| {
+            let actions: Vec<&str> = granted
+                .indices()
+                .filter_map(|i| catalog().actions().get(i).map(|a| (i, a.name.as_str())))
+                .filter(|&(index, action)| {
+                    let class = classes.of(index);
                     if let Some(w) = &witness {
-                        let mut request = w.clone();
-                        request.action = action.to_string();
-                        if through(&evaluate_with(policy, &request, options)) {
+                        let allowed = *through_witness[class].get_or_insert_with(|| {
+                            let mut request = w.clone();
+                            request.action = action.to_string();
+                            through(&evaluate_with(policy, &request, options))
+                        });
+                        if allowed {
                             return true;
                         }
                     }
-                    match find_request_through(
-                        policy,
-                        s.index,
-                        request_principal.clone(),
-                        action,
-                        &RequestContext::new(),
-                        &[],
-                        options,
-                    ) {
-                        Some((request, _)) => {
-                            witness.get_or_insert(request);
-                            true
+                    *found[class].get_or_insert_with(|| {
+                        match requests.request_through(
+                            s.index,
+                            request_principal.clone(),
+                            action,
+                            &RequestContext::new(),
+                            &[],
+                        ) {
+                            Some((request, _)) => {
+                                witness.get_or_insert(request);
+                                true
+                            }
+                            None => false,
                         }
-                        None => false,
-                    }
+                    })
                 })
+                .map(|(_, action)| action)
                 .collect();
             if actions.is_empty() {
                 continue;
