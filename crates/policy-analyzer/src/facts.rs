@@ -16,13 +16,12 @@ use std::sync::OnceLock;
 use crate::catalog::{catalog, ActionSet};
 use crate::eval::search::{OutsideAccessSearch, OutsideCaller, RequestSearch, Witness};
 use crate::eval::{
-    arn_account, covers_action, evaluate_with, EvalOptions, PrincipalValue, RequestContext,
-    RequestPrincipal,
+    arn_account, evaluate_with, EvalOptions, PrincipalValue, RequestContext, RequestPrincipal,
 };
 use crate::model::{PrincipalElement, PrincipalKind, SetQualifier, Statement};
 use crate::rules::Context;
 use crate::services::Verdict;
-use crate::user_rules::document::{Fact, Located, Origin};
+use crate::user_rules::document::{Doc, Fact, Origin};
 
 /// The key-management actions: those that change the key, its policy, its
 /// lifecycle, its aliases, tags, rotation or key material, and revoke its
@@ -121,7 +120,7 @@ impl Needs {
 }
 
 /// Builds the facts document of the policy in `ctx`, with what `needs` says.
-pub fn facts<'t>(ctx: &Context<'t>, needs: Needs) -> Located<'t> {
+pub fn facts<'c>(ctx: &'c Context<'_>, needs: Needs) -> Doc<'c> {
     let policy = ctx.policy;
     let root = Origin {
         range: policy.root.map_or(crate::text::TextRange::empty(0), |r| {
@@ -165,17 +164,17 @@ pub fn facts<'t>(ctx: &Context<'t>, needs: Needs) -> Located<'t> {
     }
     members.push(("statements", Fact::Array(statements), None));
     let fact = Fact::Object(members);
-    Located::facts(fact, root)
+    Doc::facts(fact, root)
 }
 
-fn statement(
-    ctx: &Context<'_>,
-    s: &Statement<'_>,
+fn statement<'c>(
+    ctx: &'c Context<'_>,
+    s: &'c Statement<'c>,
     search: &OutsideAccessSearch<'_, '_>,
     options: &EvalOptions,
     classes: &ActionClasses,
     needs: Needs,
-) -> Fact {
+) -> Fact<'c> {
     let effect = s.effect.map(|(_, text)| {
         (
             Fact::str(text.value),
@@ -227,7 +226,7 @@ fn text_origin(range: crate::text::TextRange, node: crate::syntax::NodeId) -> Or
     }
 }
 
-fn principals(element: Option<&PrincipalElement<'_>>) -> Fact {
+fn principals<'c>(element: Option<&'c PrincipalElement<'c>>) -> Fact<'c> {
     let Some(element) = element else {
         return Fact::Array(Vec::new());
     };
@@ -245,7 +244,7 @@ fn principals(element: Option<&PrincipalElement<'_>>) -> Fact {
 }
 
 /// One principal value, classified as the evaluator reads it.
-fn principal(kind: Option<PrincipalKind>, value: &str) -> Fact {
+fn principal(kind: Option<PrincipalKind>, value: &str) -> Fact<'_> {
     let parsed = PrincipalValue::parse(kind, value);
     let (class, arn, account) = match parsed {
         PrincipalValue::Everyone => ("everyone", None, None),
@@ -288,11 +287,11 @@ fn principal(kind: Option<PrincipalKind>, value: &str) -> Fact {
     ])
 }
 
-fn actions(set: ActionSet) -> Fact {
-    Fact::strings(catalog().actions_in(set).map(|a| a.name.as_str()))
+fn actions(set: ActionSet) -> Fact<'static> {
+    Fact::Actions(set)
 }
 
-fn conditions(s: &Statement<'_>) -> Fact {
+fn conditions<'c>(s: &'c Statement<'c>) -> Fact<'c> {
     let Some(block) = &s.condition else {
         return Fact::Array(Vec::new());
     };
@@ -358,33 +357,41 @@ fn exposure(
     search: &OutsideAccessSearch<'_, '_>,
     options: &EvalOptions,
     classes: &ActionClasses,
-) -> Fact {
+) -> Fact<'static> {
     // Per kind of caller: a role, the root and a user of another account.
-    let per_kind: Vec<Vec<&'static str>> = OUTSIDERS
+    // A statement that names its principals admits none of them (the
+    // search would find nothing for any action).
+    let per_kind: Vec<ActionSet> = if s.is_allow() && search.may_admit(s.index, &OUTSIDERS) {
+        OUTSIDERS
+            .iter()
+            .map(|caller| {
+                reachable(
+                    ctx,
+                    s,
+                    search,
+                    options,
+                    classes,
+                    std::slice::from_ref(caller),
+                )
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let union = per_kind
         .iter()
-        .map(|caller| {
-            reachable(
-                ctx,
-                s,
-                search,
-                options,
-                classes,
-                std::slice::from_ref(caller),
-            )
-        })
-        .collect();
-    let mut union: Vec<&'static str> = per_kind.iter().flatten().copied().collect();
-    union.sort_by_key(|a| catalog().action_position(a));
-    union.dedup();
+        .fold(ActionSet::EMPTY, |all, kind| all.union(*kind));
     let outsider = !union.is_empty();
-    let anyone = union
+    // Some action every kind gets.
+    let anyone = !per_kind
         .iter()
-        .any(|action| per_kind.iter().all(|kind| kind.contains(action)));
+        .fold(union, |all, kind| all.intersection(*kind))
+        .is_empty();
     let origin = principal_origin(s);
     Fact::Object(vec![
         ("outsider", Fact::Bool(outsider), origin),
         ("anyone", Fact::Bool(anyone), origin),
-        ("actions", Fact::strings(union), origin),
+        ("actions", actions(union), origin),
     ])
 }
 
@@ -405,30 +412,27 @@ fn reachable(
     options: &EvalOptions,
     classes: &ActionClasses,
     callers: &[OutsideCaller],
-) -> Vec<&'static str> {
+) -> ActionSet {
+    let mut out = ActionSet::EMPTY;
     if !s.is_allow() {
-        return Vec::new();
+        return out;
     }
     let covered = s.covered_actions();
-    let names: Vec<(usize, &'static str)> = covered
-        .indices()
-        .filter_map(|i| catalog().actions().get(i).map(|a| (i, a.name.as_str())))
-        .collect();
     // The answer differs between actions only through Deny statements that
     // cover some of them and not others (as the public-access rule reasons).
     let denies_tell_apart = ctx.policy.statements.iter().any(|d| {
         d.is_deny() && {
-            let n = names.iter().filter(|(_, a)| covers_action(d, a)).count();
-            n != 0 && n != names.len()
+            let n = d.covered_actions().intersection(covered).len();
+            n != 0 && n != covered.len()
         }
     });
-    let mut out = Vec::new();
     let mut witness: Option<Witness> = None;
     // Each question is asked once per class of actions the policy treats
     // alike (see [`ActionClasses`]): the answer for one is the answer for all.
     let mut through_witness = classes.memo();
     let mut found = classes.memo();
-    for (index, action) in names {
+    for index in covered.indices() {
+        let action = catalog().action_at(index).name.as_str();
         let class = classes.of(index);
         if let Some(w) = &witness {
             let allowed = *through_witness[class].get_or_insert_with(|| {
@@ -438,7 +442,7 @@ fn reachable(
                 evaluation.is_allowed() && evaluation.allowed_by.contains(&s.index)
             });
             if allowed {
-                out.push(action);
+                out.insert(index);
                 continue;
             }
             if !denies_tell_apart {
@@ -454,7 +458,7 @@ fn reachable(
                 None => false,
             });
         if reached {
-            out.push(action);
+            out.insert(index);
         } else if !denies_tell_apart && witness.is_none() {
             break;
         }
@@ -465,7 +469,7 @@ fn reachable(
 /// The classes of catalogue actions that a policy cannot tell apart: two
 /// actions that each statement's `Action` (or `NotAction`) covers alike.
 /// The evaluator and the searches read a request's action only through
-/// [`covers_action`], so every evaluation and every search gives the same
+/// [`covers_action`](crate::eval::covers_action), so every evaluation and every search gives the same
 /// answer for two actions of a class (with the request's action replaced),
 /// and the facts ask each question once per class, not once per action.
 pub(crate) struct ActionClasses {
@@ -511,7 +515,7 @@ impl ActionClasses {
 }
 
 /// The services the key serves, and how each of their requests fares.
-fn services(ctx: &Context<'_>, with_requests: bool) -> Fact {
+fn services<'c>(ctx: &'c Context<'_>, with_requests: bool) -> Fact<'c> {
     let analysis = ctx.services();
     Fact::Array(
         analysis
@@ -584,7 +588,7 @@ fn services(ctx: &Context<'_>, with_requests: bool) -> Fact {
 
 /// The services whose requests statement `index` decides, with the worst
 /// verdict among them.
-fn statement_services(ctx: &Context<'_>, index: usize) -> Fact {
+fn statement_services(ctx: &Context<'_>, index: usize) -> Fact<'static> {
     let analysis = ctx.services();
     let mut out = Vec::new();
     for check in &analysis.checks {
@@ -654,7 +658,11 @@ fn administration() -> ActionSet {
 /// The principals named by Allow statements that the evaluator lets use a
 /// key-management action through them (under some request context, with no
 /// Deny in the way), with those actions.
-fn administrators(ctx: &Context<'_>, options: &EvalOptions, classes: &ActionClasses) -> Fact {
+fn administrators<'c>(
+    ctx: &'c Context<'_>,
+    options: &EvalOptions,
+    classes: &ActionClasses,
+) -> Fact<'c> {
     let policy = ctx.policy;
     let requests = RequestSearch::new(policy, options);
     let mut out = Vec::new();
@@ -690,39 +698,40 @@ fn administrators(ctx: &Context<'_>, options: &EvalOptions, classes: &ActionClas
                 e.is_allowed()
                     && (e.allowed_by.contains(&s.index) || e.delegated_by.contains(&s.index))
             };
-            let actions: Vec<&str> = granted
-                .indices()
-                .filter_map(|i| catalog().actions().get(i).map(|a| (i, a.name.as_str())))
-                .filter(|&(index, action)| {
-                    let class = classes.of(index);
-                    if let Some(w) = &witness {
-                        let allowed = *through_witness[class].get_or_insert_with(|| {
-                            let mut request = w.clone();
-                            request.action = action.to_string();
-                            through(&evaluate_with(policy, &request, options))
-                        });
-                        if allowed {
-                            return true;
-                        }
+            let mut actions = ActionSet::EMPTY;
+            for index in granted.indices() {
+                let action = catalog().action_at(index).name.as_str();
+                let class = classes.of(index);
+                if let Some(w) = &witness {
+                    let allowed = *through_witness[class].get_or_insert_with(|| {
+                        let mut request = w.clone();
+                        request.action = action.to_string();
+                        through(&evaluate_with(policy, &request, options))
+                    });
+                    if allowed {
+                        actions.insert(index);
+                        continue;
                     }
-                    *found[class].get_or_insert_with(|| {
-                        match requests.request_through(
-                            s.index,
-                            request_principal.clone(),
-                            action,
-                            &RequestContext::new(),
-                            &[],
-                        ) {
-                            Some((request, _)) => {
-                                witness.get_or_insert(request);
-                                true
-                            }
-                            None => false,
+                }
+                let reached = *found[class].get_or_insert_with(|| {
+                    match requests.request_through(
+                        s.index,
+                        request_principal.clone(),
+                        action,
+                        &RequestContext::new(),
+                        &[],
+                    ) {
+                        Some((request, _)) => {
+                            witness.get_or_insert(request);
+                            true
                         }
-                    })
-                })
-                .map(|(_, action)| action)
-                .collect();
+                        None => false,
+                    }
+                });
+                if reached {
+                    actions.insert(index);
+                }
+            }
             if actions.is_empty() {
                 continue;
             }
@@ -731,7 +740,7 @@ fn administrators(ctx: &Context<'_>, options: &EvalOptions, classes: &ActionClas
                 Fact::Object(vec![
                     ("principal", principal(kind, text.value), None),
                     ("statement", Fact::Int(s.index as i64), None),
-                    ("actions", Fact::strings(actions), None),
+                    ("actions", Fact::Actions(actions), None),
                 ]),
                 Some(origin),
             ));
@@ -746,7 +755,7 @@ pub fn facts_of(text: &str, options: &crate::AnalyzeOptions) -> serde_json::Valu
     let parse = crate::syntax::parse(text);
     let policy = crate::model::Policy::from_tree(&parse.tree);
     let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, options, None);
-    facts(&ctx, Needs::ALL).value
+    facts(&ctx, Needs::ALL).to_value(Doc::ROOT)
 }
 
 #[cfg(test)]
@@ -787,14 +796,14 @@ mod tests {
         let policy = crate::model::Policy::from_tree(&parse.tree);
         let options = crate::AnalyzeOptions::default();
         let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, &options, None);
-        let some = facts(&ctx, Needs::of(["$.statements[*].exposure"]));
+        let some = facts(&ctx, Needs::of(["$.statements[*].exposure"])).to_value(Doc::ROOT);
         assert_eq!(
-            some.value["statements"][1]["exposure"],
+            some["statements"][1]["exposure"],
             all["statements"][1]["exposure"]
         );
-        assert_eq!(some.value["statements"][1]["exposure"]["anyone"], true);
-        assert!(some.value["statements"][1].get("actions").is_none());
-        assert!(some.value.get("administrators").is_none());
+        assert_eq!(some["statements"][1]["exposure"]["anyone"], true);
+        assert!(some["statements"][1].get("actions").is_none());
+        assert!(some.get("administrators").is_none());
         assert_eq!(
             all["administrators"][0]["principal"]["arn"],
             "arn:aws:iam::111122223333:root"
