@@ -16,12 +16,15 @@ use std::sync::OnceLock;
 use crate::catalog::{catalog, ActionSet};
 use crate::eval::search::{OutsideAccessSearch, OutsideCaller, RequestSearch, Witness};
 use crate::eval::{
-    arn_account, evaluate_with, EvalOptions, PrincipalValue, RequestContext, RequestPrincipal,
+    arn_account, evaluate_statement, EvalOptions, PrincipalValue, RequestPrincipal,
+    StatementOutcome,
 };
 use crate::model::{PrincipalElement, PrincipalKind, SetQualifier, Statement};
 use crate::rules::Context;
 use crate::services::Verdict;
-use crate::user_rules::document::{Doc, Fact, Origin};
+use std::borrow::Cow;
+
+use crate::user_rules::document::{Doc, Kind, Node, Origin};
 
 /// The key-management actions: those that change the key, its policy, its
 /// lifecycle, its aliases, tags, rotation or key material, and revoke its
@@ -120,6 +123,9 @@ impl Needs {
 }
 
 /// Builds the facts document of the policy in `ctx`, with what `needs` says.
+///
+/// Each node is made with the place a finding on it lands on: its own (a
+/// principal's value, a condition's key...), else its parent's.
 pub fn facts<'c>(ctx: &'c Context<'_>, needs: Needs) -> Doc<'c> {
     let policy = ctx.policy;
     let root = Origin {
@@ -136,87 +142,88 @@ pub fn facts<'c>(ctx: &'c Context<'_>, needs: Needs) -> Doc<'c> {
     };
     let search = OutsideAccessSearch::new(policy, &options);
     let classes = ActionClasses::new(policy);
-    let statements = policy
+    // Room for the usual document: a principal, a condition or an action
+    // takes a handful of nodes, and there are at most 56 actions.
+    let per_statement = 16 + if needs.actions { 56 } else { 0 };
+    let mut doc = Doc::builder(16 + policy.statements.len() * per_statement + ctx.tree.len());
+    let statements: Vec<Node> = policy
         .statements
         .iter()
-        .map(|s| {
-            let origin = Origin {
-                range: s.anchor(),
-                node: Some(s.node),
-            };
-            (
-                statement(ctx, s, &search, &options, &classes, needs),
-                Some(origin),
-            )
-        })
+        .map(|s| statement(&mut doc, ctx, s, &search, &options, &classes, needs))
         .collect();
+    let statements = doc.array(&statements, root);
     let account = crate::rules::security::key_account(ctx);
-    let mut members = vec![("account", Fact::opt_str(account), None)];
-    if needs.services {
-        members.push(("services", services(ctx, needs.requests), None));
-    }
+    let account = doc.opt_string(account, root);
+    let mut members = vec![("account", account)];
     if needs.administrators {
-        members.push((
-            "administrators",
-            administrators(ctx, &options, &classes),
-            None,
-        ));
+        let administrators = administrators(&mut doc, ctx, &options, &classes, root);
+        members.push(("administrators", administrators));
     }
-    members.push(("statements", Fact::Array(statements), None));
-    let fact = Fact::Object(members);
-    Doc::facts(fact, root)
+    if needs.services {
+        members.push(("services", services(&mut doc, ctx, needs.requests, root)));
+    }
+    members.push(("statements", statements));
+    let root = doc.object(&members, root);
+    doc.finish(root)
 }
 
 fn statement<'c>(
+    doc: &mut Doc<'c>,
     ctx: &'c Context<'_>,
     s: &'c Statement<'c>,
     search: &OutsideAccessSearch<'_, '_>,
     options: &EvalOptions,
     classes: &ActionClasses,
     needs: Needs,
-) -> Fact<'c> {
-    let effect = s.effect.map(|(_, text)| {
-        (
-            Fact::str(text.value),
-            Some(text_origin(text.range, text.node)),
-        )
-    });
-    let (effect, effect_origin) = effect.unwrap_or((Fact::Null, None));
-    let actions_origin = s
-        .action
-        .as_ref()
-        .or(s.not_action.as_ref())
-        .map(|l| text_origin(l.element.value_range, l.element.value));
-    let mut members = vec![
-        ("index", Fact::Int(s.index as i64), None),
-        (
-            "sid",
-            Fact::opt_str(s.sid.map(|t| t.value)),
-            s.sid.map(|t| text_origin(t.range, t.node)),
-        ),
-        ("effect", effect, effect_origin),
-    ];
-    if needs.principals {
-        members.push(("principals", principals(s.principal.as_ref()), None));
-        members.push(("not_principals", principals(s.not_principal.as_ref()), None));
-    }
+) -> Node {
+    let origin = Origin {
+        range: s.anchor(),
+        node: Some(s.node),
+    };
+    // Members in the order of their keys.
+    let mut members: Vec<(&'static str, Node)> = Vec::with_capacity(9);
     if needs.actions {
-        members.push(("actions", actions(s.covered_actions()), actions_origin));
+        let at = s
+            .action
+            .as_ref()
+            .or(s.not_action.as_ref())
+            .map_or(origin, |l| {
+                text_origin(l.element.value_range, l.element.value)
+            });
+        members.push(("actions", doc.actions(s.covered_actions(), at)));
     }
     if needs.conditions {
-        members.push(("conditions", conditions(s), None));
+        members.push(("conditions", conditions(doc, s, origin)));
     }
+    let effect = match s.effect {
+        Some((_, text)) => doc.string(text.value, text_origin(text.range, text.node)),
+        None => doc.scalar(Kind::Null, origin),
+    };
+    members.push(("effect", effect));
     if needs.exposure {
+        let at = principal_origin(s).unwrap_or(origin);
         members.push((
             "exposure",
-            exposure(ctx, s, search, options, classes),
-            principal_origin(s),
+            exposure(doc, ctx, s, search, options, classes, at),
         ));
     }
-    if needs.services {
-        members.push(("services", statement_services(ctx, s.index), None));
+    members.push(("index", doc.int(s.index as i64, origin)));
+    if needs.principals {
+        members.push((
+            "not_principals",
+            principals(doc, s.not_principal.as_ref(), origin),
+        ));
+        members.push(("principals", principals(doc, s.principal.as_ref(), origin)));
     }
-    Fact::Object(members)
+    if needs.services {
+        members.push(("services", statement_services(doc, ctx, s.index, origin)));
+    }
+    let sid = match s.sid {
+        Some(t) => doc.string(t.value, text_origin(t.range, t.node)),
+        None => doc.scalar(Kind::Null, origin),
+    };
+    members.push(("sid", sid));
+    doc.object(&members, origin)
 }
 
 fn text_origin(range: crate::text::TextRange, node: crate::syntax::NodeId) -> Origin {
@@ -226,32 +233,33 @@ fn text_origin(range: crate::text::TextRange, node: crate::syntax::NodeId) -> Or
     }
 }
 
-fn principals<'c>(element: Option<&'c PrincipalElement<'c>>) -> Fact<'c> {
-    let Some(element) = element else {
-        return Fact::Array(Vec::new());
-    };
-    Fact::Array(
-        element
-            .values()
-            .map(|(kind, text)| {
-                (
-                    principal(kind, text.value),
-                    Some(text_origin(text.range, text.node)),
-                )
-            })
-            .collect(),
-    )
+fn principals<'c>(
+    doc: &mut Doc<'c>,
+    element: Option<&'c PrincipalElement<'c>>,
+    origin: Origin,
+) -> Node {
+    let items: Vec<Node> = element
+        .into_iter()
+        .flat_map(|e| e.values())
+        .map(|(kind, text)| principal(doc, kind, text.value, text_origin(text.range, text.node)))
+        .collect();
+    doc.array(&items, origin)
 }
 
 /// One principal value, classified as the evaluator reads it.
-fn principal(kind: Option<PrincipalKind>, value: &str) -> Fact<'_> {
+fn principal<'c>(
+    doc: &mut Doc<'c>,
+    kind: Option<PrincipalKind>,
+    value: &'c str,
+    origin: Origin,
+) -> Node {
     let parsed = PrincipalValue::parse(kind, value);
-    let (class, arn, account) = match parsed {
+    let (class, arn, account): (&str, Option<Cow<'c, str>>, Option<&'c str>) = match parsed {
         PrincipalValue::Everyone => ("everyone", None, None),
         PrincipalValue::Account(account) => (
             "account",
-            Some(format!("arn:aws:iam::{account}:root")),
-            Some(account.to_string()),
+            Some(Cow::Owned(format!("arn:aws:iam::{account}:root"))),
+            Some(account),
         ),
         PrincipalValue::Arn(arn) => {
             let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
@@ -261,11 +269,7 @@ fn principal(kind: Option<PrincipalKind>, value: &str) -> Fact<'_> {
                 "assumed-role" => "session",
                 _ => "other",
             };
-            (
-                class,
-                Some(arn.to_string()),
-                arn_account(arn).map(str::to_string),
-            )
+            (class, Some(Cow::Borrowed(arn)), arn_account(arn))
         }
         PrincipalValue::Service(_) => ("service", None, None),
         PrincipalValue::Other(_) => match kind {
@@ -274,77 +278,98 @@ fn principal(kind: Option<PrincipalKind>, value: &str) -> Fact<'_> {
             _ => ("other", None, None),
         },
     };
-    Fact::Object(vec![
+    let members = [
+        ("account", doc.opt_string(account, origin)),
+        ("arn", doc.opt_string(arn, origin)),
+        ("kind", doc.string(class, origin)),
         (
             "type",
-            Fact::str(kind.map_or("unknown", PrincipalKind::key)),
-            None,
+            doc.string(kind.map_or("unknown", PrincipalKind::key), origin),
         ),
-        ("kind", Fact::str(class), None),
-        ("value", Fact::str(value), None),
-        ("arn", Fact::opt_str(arn), None),
-        ("account", Fact::opt_str(account), None),
-    ])
+        ("value", doc.string(value, origin)),
+    ];
+    doc.object(&members, origin)
 }
 
-fn actions(set: ActionSet) -> Fact<'static> {
-    Fact::Actions(set)
-}
-
-fn conditions<'c>(s: &'c Statement<'c>) -> Fact<'c> {
+fn conditions<'c>(doc: &mut Doc<'c>, s: &'c Statement<'c>, origin: Origin) -> Node {
     let Some(block) = &s.condition else {
-        return Fact::Array(Vec::new());
+        return doc.array(&[], origin);
     };
-    Fact::Array(
-        block
-            .entries()
-            .map(|(op, key)| {
-                let parsed = op.operator;
-                let fact = Fact::Object(vec![
-                    (
-                        "operator",
-                        Fact::str(parsed.map_or_else(|| op.name.value.to_string(), |o| o.name())),
-                        Some(text_origin(op.name.range, op.name.node)),
+    let entries: Vec<Node> = block
+        .entries()
+        .map(|(op, key)| {
+            let parsed = op.operator;
+            let at_operator = text_origin(op.name.range, op.name.node);
+            let at_key = text_origin(key.key.range, key.key.node);
+            let values: Vec<Node> = key
+                .values
+                .iter()
+                .map(|v| doc.string(v.value, text_origin(v.range, v.node)))
+                .collect();
+            let members = [
+                (
+                    "base",
+                    doc.opt_string(parsed.map(|o| o.base.name()), at_operator),
+                ),
+                (
+                    "if_exists",
+                    doc.scalar(Kind::Bool(parsed.is_some_and(|o| o.if_exists)), at_operator),
+                ),
+                ("key", doc.string(lower(key.key.value), at_key)),
+                (
+                    "negated",
+                    doc.scalar(
+                        Kind::Bool(parsed.is_some_and(|o| o.base.is_negated())),
+                        at_operator,
                     ),
-                    (
-                        "base",
-                        Fact::opt_str(parsed.map(|o| o.base.name())),
-                        Some(text_origin(op.name.range, op.name.node)),
-                    ),
-                    (
-                        "set",
-                        Fact::opt_str(parsed.and_then(|o| o.qualifier).map(|q| match q {
+                ),
+                (
+                    "operator",
+                    doc.string(operator_name(op.name.value, parsed), at_operator),
+                ),
+                (
+                    "set",
+                    doc.opt_string(
+                        parsed.and_then(|o| o.qualifier).map(|q| match q {
                             SetQualifier::ForAnyValue => "ForAnyValue",
                             SetQualifier::ForAllValues => "ForAllValues",
-                        })),
-                        Some(text_origin(op.name.range, op.name.node)),
+                        }),
+                        at_operator,
                     ),
-                    (
-                        "if_exists",
-                        Fact::Bool(parsed.is_some_and(|o| o.if_exists)),
-                        Some(text_origin(op.name.range, op.name.node)),
-                    ),
-                    (
-                        "negated",
-                        Fact::Bool(parsed.is_some_and(|o| o.base.is_negated())),
-                        Some(text_origin(op.name.range, op.name.node)),
-                    ),
-                    ("key", Fact::str(key.key.value.to_ascii_lowercase()), None),
-                    (
-                        "values",
-                        Fact::Array(
-                            key.values
-                                .iter()
-                                .map(|v| (Fact::str(v.value), Some(text_origin(v.range, v.node))))
-                                .collect(),
-                        ),
-                        None,
-                    ),
-                ]);
-                (fact, Some(text_origin(key.key.range, key.key.node)))
-            })
-            .collect(),
-    )
+                ),
+                ("values", doc.array(&values, at_key)),
+            ];
+            doc.object(&members, at_key)
+        })
+        .collect();
+    doc.array(&entries, origin)
+}
+
+/// A condition key lower-cased, borrowed when it is already.
+fn lower(key: &str) -> Cow<'_, str> {
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(key.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(key)
+    }
+}
+
+/// An operator as IAM spells it (the written text when it is spelt so), or
+/// as written when unknown.
+fn operator_name(written: &str, parsed: Option<crate::model::Operator>) -> Cow<'_, str> {
+    let Some(o) = parsed else {
+        return Cow::Borrowed(written);
+    };
+    let canonical = o
+        .qualifier
+        .map_or(Some(written), |q| written.strip_prefix(q.prefix()))
+        .and_then(|rest| rest.strip_prefix(o.base.name()))
+        .is_some_and(|rest| rest == if o.if_exists { "IfExists" } else { "" });
+    if canonical {
+        Cow::Borrowed(written)
+    } else {
+        Cow::Owned(o.name())
+    }
 }
 
 /// Which of the statement's actions a principal of an account the policy
@@ -352,12 +377,14 @@ fn conditions<'c>(s: &'c Statement<'c>) -> Fact<'c> {
 /// kind of such principal can (a role, a user, the account's root): the
 /// outside-access search's answer, on the statement's principal element.
 fn exposure(
+    doc: &mut Doc<'_>,
     ctx: &Context<'_>,
     s: &Statement<'_>,
     search: &OutsideAccessSearch<'_, '_>,
     options: &EvalOptions,
     classes: &ActionClasses,
-) -> Fact<'static> {
+    origin: Origin,
+) -> Node {
     // Per kind of caller: a role, the root and a user of another account.
     // A statement that names its principals admits none of them (the
     // search would find nothing for any action).
@@ -387,12 +414,12 @@ fn exposure(
         .iter()
         .fold(union, |all, kind| all.intersection(*kind))
         .is_empty();
-    let origin = principal_origin(s);
-    Fact::Object(vec![
-        ("outsider", Fact::Bool(outsider), origin),
-        ("anyone", Fact::Bool(anyone), origin),
-        ("actions", actions(union), origin),
-    ])
+    let members = [
+        ("actions", doc.actions(union, origin)),
+        ("anyone", doc.scalar(Kind::Bool(anyone), origin)),
+        ("outsider", doc.scalar(Kind::Bool(outsider), origin)),
+    ];
+    doc.object(&members, origin)
 }
 
 /// The statement's `Principal` (or `NotPrincipal`) value: where who may
@@ -438,8 +465,7 @@ fn reachable(
             let allowed = *through_witness[class].get_or_insert_with(|| {
                 let mut request = w.request.clone();
                 request.action = action.to_string();
-                let evaluation = evaluate_with(ctx.policy, &request, options);
-                evaluation.is_allowed() && evaluation.allowed_by.contains(&s.index)
+                allowed_through(ctx.policy, s, &request, options, false)
             });
             if allowed {
                 out.insert(index);
@@ -464,6 +490,27 @@ fn reachable(
         }
     }
     out
+}
+
+/// Whether `request` is allowed, with statement `s` among the statements
+/// that allow it (or, with `delegation`, delegate it to IAM policies): what
+/// [`evaluate_with`](crate::eval::evaluate_with) says, asking only `s` and
+/// the Deny statements (an Allow statement cannot make a request denied).
+fn allowed_through(
+    policy: &crate::model::Policy<'_>,
+    s: &Statement<'_>,
+    request: &crate::eval::Request,
+    options: &EvalOptions,
+    delegation: bool,
+) -> bool {
+    match evaluate_statement(policy, s, request, options) {
+        StatementOutcome::Allows => {}
+        StatementOutcome::Delegates if delegation => {}
+        _ => return false,
+    }
+    !policy.statements.iter().any(|d| {
+        d.is_deny() && evaluate_statement(policy, d, request, options) == StatementOutcome::Denies
+    })
 }
 
 /// The classes of catalogue actions that a policy cannot tell apart: two
@@ -515,26 +562,34 @@ impl ActionClasses {
 }
 
 /// The services the key serves, and how each of their requests fares.
-fn services<'c>(ctx: &'c Context<'_>, with_requests: bool) -> Fact<'c> {
+fn services<'c>(
+    doc: &mut Doc<'c>,
+    ctx: &'c Context<'_>,
+    with_requests: bool,
+    origin: Origin,
+) -> Node {
     let analysis = ctx.services();
-    Fact::Array(
-        analysis
-            .checks
-            .iter()
-            .map(|check| {
-                let service = check.service();
-                // The worst verdict of the required requests, else of all.
-                let required = check
+    let services: Vec<Node> = analysis
+        .checks
+        .iter()
+        .map(|check| {
+            let service = check.service();
+            // The worst verdict of the required requests, else of all.
+            let required = check
+                .outcomes
+                .iter()
+                .filter(|o| o.need == crate::services::model::Need::Required)
+                .map(|o| o.verdict)
+                .min();
+            let worst = required.or_else(|| check.outcomes.iter().map(|o| o.verdict).min());
+            let mut members = vec![
+                ("id", doc.string(service.as_str(), origin)),
+                ("name", doc.string(service.model().name.as_str(), origin)),
+            ];
+            if with_requests {
+                let requests: Vec<Node> = check
                     .outcomes
                     .iter()
-                    .filter(|o| o.need == crate::services::model::Need::Required)
-                    .map(|o| o.verdict)
-                    .min();
-                let worst = required.or_else(|| check.outcomes.iter().map(|o| o.verdict).min());
-                let requests = check
-                    .outcomes
-                    .iter()
-                    .filter(|_| with_requests)
                     .map(|o| {
                         let best = o.best();
                         let mut statements: Vec<usize> = best
@@ -547,48 +602,36 @@ fn services<'c>(ctx: &'c Context<'_>, with_requests: bool) -> Fact<'c> {
                             .collect();
                         statements.sort_unstable();
                         statements.dedup();
-                        let fact = Fact::Object(vec![
-                            ("action", Fact::str(o.action), None),
+                        let statements: Vec<Node> = statements
+                            .iter()
+                            .map(|&i| doc.int(i as i64, origin))
+                            .collect();
+                        let members = [
+                            ("action", doc.string(o.action, origin)),
                             (
                                 "caller",
-                                Fact::str(caller(&check.callers[o.caller].principal)),
-                                None,
+                                doc.string(caller(&check.callers[o.caller].principal), origin),
                             ),
-                            ("region", Fact::str(&o.region), None),
-                            ("need", Fact::str(need(o.need)), None),
-                            ("verdict", Fact::str(verdict(o.verdict)), None),
-                            (
-                                "statements",
-                                Fact::Array(
-                                    statements
-                                        .iter()
-                                        .map(|&i| (Fact::Int(i as i64), None))
-                                        .collect(),
-                                ),
-                                None,
-                            ),
-                        ]);
-                        (fact, None)
+                            ("need", doc.string(need(o.need), origin)),
+                            ("region", doc.string(o.region.as_str(), origin)),
+                            ("statements", doc.array(&statements, origin)),
+                            ("verdict", doc.string(verdict(o.verdict), origin)),
+                        ];
+                        doc.object(&members, origin)
                     })
                     .collect();
-                let mut members = vec![
-                    ("id", Fact::str(service.as_str()), None),
-                    ("name", Fact::str(&service.model().name), None),
-                    ("verdict", Fact::opt_str(worst.map(verdict)), None),
-                ];
-                if with_requests {
-                    members.push(("requests", Fact::Array(requests), None));
-                }
-                let fact = Fact::Object(members);
-                (fact, None)
-            })
-            .collect(),
-    )
+                members.push(("requests", doc.array(&requests, origin)));
+            }
+            members.push(("verdict", doc.opt_string(worst.map(verdict), origin)));
+            doc.object(&members, origin)
+        })
+        .collect();
+    doc.array(&services, origin)
 }
 
 /// The services whose requests statement `index` decides, with the worst
 /// verdict among them.
-fn statement_services(ctx: &Context<'_>, index: usize) -> Fact<'static> {
+fn statement_services(doc: &mut Doc<'_>, ctx: &Context<'_>, index: usize, origin: Origin) -> Node {
     let analysis = ctx.services();
     let mut out = Vec::new();
     for check in &analysis.checks {
@@ -605,16 +648,14 @@ fn statement_services(ctx: &Context<'_>, index: usize) -> Fact<'static> {
             .map(|o| o.verdict)
             .min();
         if let Some(worst) = worst {
-            out.push((
-                Fact::Object(vec![
-                    ("id", Fact::str(check.service().as_str()), None),
-                    ("verdict", Fact::str(verdict(worst)), None),
-                ]),
-                None,
-            ));
+            let members = [
+                ("id", doc.string(check.service().as_str(), origin)),
+                ("verdict", doc.string(verdict(worst), origin)),
+            ];
+            out.push(doc.object(&members, origin));
         }
     }
-    Fact::Array(out)
+    doc.array(&out, origin)
 }
 
 fn verdict(v: Verdict) -> &'static str {
@@ -659,10 +700,12 @@ fn administration() -> ActionSet {
 /// key-management action through them (under some request context, with no
 /// Deny in the way), with those actions.
 fn administrators<'c>(
+    doc: &mut Doc<'c>,
     ctx: &'c Context<'_>,
     options: &EvalOptions,
     classes: &ActionClasses,
-) -> Fact<'c> {
+    origin: Origin,
+) -> Node {
     let policy = ctx.policy;
     let requests = RequestSearch::new(policy, options);
     let mut out = Vec::new();
@@ -694,10 +737,6 @@ fn administrators<'c>(
             let mut witness: Option<crate::eval::Request> = None;
             let mut through_witness = classes.memo();
             let mut found = classes.memo();
-            let through = |e: &crate::eval::Evaluation| {
-                e.is_allowed()
-                    && (e.allowed_by.contains(&s.index) || e.delegated_by.contains(&s.index))
-            };
             let mut actions = ActionSet::EMPTY;
             for index in granted.indices() {
                 let action = catalog().action_at(index).name.as_str();
@@ -706,7 +745,7 @@ fn administrators<'c>(
                     let allowed = *through_witness[class].get_or_insert_with(|| {
                         let mut request = w.clone();
                         request.action = action.to_string();
-                        through(&evaluate_with(policy, &request, options))
+                        allowed_through(policy, s, &request, options, true)
                     });
                     if allowed {
                         actions.insert(index);
@@ -714,14 +753,9 @@ fn administrators<'c>(
                     }
                 }
                 let reached = *found[class].get_or_insert_with(|| {
-                    match requests.request_through(
-                        s.index,
-                        request_principal.clone(),
-                        action,
-                        &RequestContext::new(),
-                        &[],
-                    ) {
-                        Some((request, _)) => {
+                    match requests.request_through_only(s.index, request_principal.clone(), action)
+                    {
+                        Some(request) => {
                             witness.get_or_insert(request);
                             true
                         }
@@ -735,18 +769,16 @@ fn administrators<'c>(
             if actions.is_empty() {
                 continue;
             }
-            let origin = text_origin(text.range, text.node);
-            out.push((
-                Fact::Object(vec![
-                    ("principal", principal(kind, text.value), None),
-                    ("statement", Fact::Int(s.index as i64), None),
-                    ("actions", Fact::Actions(actions), None),
-                ]),
-                Some(origin),
-            ));
+            let at = text_origin(text.range, text.node);
+            let members = [
+                ("actions", doc.actions(actions, at)),
+                ("principal", principal(doc, kind, text.value, at)),
+                ("statement", doc.int(s.index as i64, at)),
+            ];
+            out.push(doc.object(&members, at));
         }
     }
-    Fact::Array(out)
+    doc.array(&out, origin)
 }
 
 /// The facts document of a policy's text, as JSON: what a rule over `facts`

@@ -509,6 +509,35 @@ impl<'a, 'p> RequestSearch<'a, 'p> {
         None
     }
 
+    /// [`find_request_through`] for a caller that needs only the request.
+    /// Its answer needs no evaluation of the whole policy: a request that
+    /// the statement allows (or delegates) and that no Deny statement
+    /// covering the action denies is allowed through the statement (an
+    /// Allow cannot deny, and a Deny that does not cover the action does
+    /// not apply), so the search's own checks settle it.
+    pub fn request_through_only(
+        &self,
+        statement: usize,
+        principal: RequestPrincipal,
+        action: &str,
+    ) -> Option<Request> {
+        let base = Request::new(principal, action);
+        let space = SearchSpace {
+            special: &[],
+            identity: &is_identity_key,
+            denies: &self.denies,
+        };
+        search_with(
+            self.policy,
+            base,
+            statement,
+            &space,
+            self.options,
+            &|_, _| Some(()),
+        )
+        .map(|(request, ())| request)
+    }
+
     /// [`find_request_through`].
     pub fn request_through(
         &self,
@@ -1089,6 +1118,22 @@ fn search(
     options: &EvalOptions,
     accept: &dyn Fn(&Evaluation) -> bool,
 ) -> Option<(Request, Evaluation)> {
+    search_with(policy, base, target, space, options, &|request, options| {
+        let evaluation = evaluate_with(policy, request, options);
+        accept(&evaluation).then_some(evaluation)
+    })
+}
+
+/// [`search`], with `decide` judging each request that the target allows
+/// (or delegates) and no Deny denies.
+fn search_with<T>(
+    policy: &Policy<'_>,
+    base: Request,
+    target: usize,
+    space: &SearchSpace<'_>,
+    options: &EvalOptions,
+    decide: &dyn Fn(&Request, &EvalOptions) -> Option<T>,
+) -> Option<(Request, T)> {
     let statement = policy.statements.get(target)?;
     // A search tries many requests and needs only decisions, not the words
     // for each failed condition (the witness's evaluation has none).
@@ -1188,9 +1233,8 @@ fn search(
                     evaluate_statement(policy, d, &request, options) == StatementOutcome::Denies
                 });
                 if !denied {
-                    let evaluation = evaluate_with(policy, &request, options);
-                    if accept(&evaluation) {
-                        return Some((request, evaluation));
+                    if let Some(decided) = decide(&request, options) {
+                        return Some((request, decided));
                     }
                 }
             }

@@ -13,7 +13,11 @@
 
 use std::borrow::Cow;
 
+use std::sync::OnceLock;
+
 use serde_json::{Map, Number, Value};
+
+use crate::catalog::ActionSet;
 
 use crate::syntax::{NodeId, NodeKind, Tree};
 use crate::text::TextRange;
@@ -47,6 +51,90 @@ pub enum Kind<'t> {
         start: u32,
         len: u32,
     },
+    /// An array of the names of these catalogue actions, in catalogue
+    /// order: items made only when asked for (see [`Doc::children`]), each
+    /// from the array's place. A policy's statements, exposures and
+    /// administrators hold dozens of actions each, that most rules never
+    /// look at.
+    Actions(ActionSet),
+}
+
+/// The string of each catalogue action, for the items of [`Kind::Actions`].
+fn action_kinds() -> &'static [Kind<'static>] {
+    static KINDS: OnceLock<Vec<Kind<'static>>> = OnceLock::new();
+    KINDS.get_or_init(|| {
+        crate::catalog::catalog()
+            .actions()
+            .iter()
+            .map(|a| Kind::String(Cow::Borrowed(a.name.as_str())))
+            .collect()
+    })
+}
+
+/// An item of a [`Kind::Actions`] array: this bit, then the array's node
+/// and the action's index.
+const ITEM: Node = 1 << 31;
+/// An array of actions whose node is past this has items of its own (see
+/// [`Doc::actions`]).
+const MAX_ACTIONS_NODE: Node = (ITEM >> 6) - 1;
+
+fn item_of(array: Node, action: usize) -> Node {
+    ITEM | (array << 6) | action as Node
+}
+
+/// The children of a node (see [`Doc::children`]).
+#[derive(Clone, Debug)]
+pub enum Children<'d, 't> {
+    Links(std::slice::Iter<'d, (&'t str, Node)>),
+    Actions { array: Node, bits: u64 },
+}
+
+impl<'t> Iterator for Children<'_, 't> {
+    type Item = (&'t str, Node);
+
+    fn next(&mut self) -> Option<(&'t str, Node)> {
+        match self {
+            Children::Links(links) => links.next().copied(),
+            Children::Actions { array, bits } => {
+                if *bits == 0 {
+                    return None;
+                }
+                let i = bits.trailing_zeros() as usize;
+                *bits &= *bits - 1;
+                Some(("", item_of(*array, i)))
+            }
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.len();
+        (n, Some(n))
+    }
+}
+
+impl DoubleEndedIterator for Children<'_, '_> {
+    fn next_back(&mut self) -> Option<Self::Item> {
+        match self {
+            Children::Links(links) => links.next_back().copied(),
+            Children::Actions { array, bits } => {
+                if *bits == 0 {
+                    return None;
+                }
+                let i = 63 - bits.leading_zeros() as usize;
+                *bits &= !(1 << i);
+                Some(("", item_of(*array, i)))
+            }
+        }
+    }
+}
+
+impl ExactSizeIterator for Children<'_, '_> {
+    fn len(&self) -> usize {
+        match self {
+            Children::Links(links) => links.len(),
+            Children::Actions { bits, .. } => bits.count_ones() as usize,
+        }
+    }
 }
 
 /// A JSON document with the origin of each of its nodes.
@@ -69,34 +157,51 @@ impl<'t> Doc<'t> {
     pub const ROOT: Node = 0;
 
     pub fn kind(&self, node: Node) -> &Kind<'t> {
+        if node & ITEM != 0 {
+            return &action_kinds()[(node & 63) as usize];
+        }
         &self.kinds[node as usize]
     }
 
     /// Where `node` comes from.
     pub fn origin(&self, node: Node) -> Origin {
+        if node & ITEM != 0 {
+            return self.origins[((node & !ITEM) >> 6) as usize];
+        }
         self.origins[node as usize]
     }
 
-    /// An array's items or an object's members (with their keys), in
-    /// order; nothing for a scalar.
-    pub fn children(&self, node: Node) -> &[(&'t str, Node)] {
-        match self.kinds[node as usize] {
+    /// An array's items or an object's members (with their keys, `""` for
+    /// an item), in order; nothing for a scalar.
+    pub fn children(&self, node: Node) -> Children<'_, 't> {
+        match *self.kind(node) {
             Kind::Array { start, len } | Kind::Object { start, len } => {
-                &self.links[start as usize..(start + len) as usize]
+                Children::Links(self.links[start as usize..(start + len) as usize].iter())
             }
-            _ => &[],
+            Kind::Actions(set) => Children::Actions {
+                array: node,
+                bits: set.bits(),
+            },
+            _ => Children::Links([].iter()),
         }
     }
 
     pub fn is_object(&self, node: Node) -> bool {
-        matches!(self.kinds[node as usize], Kind::Object { .. })
+        matches!(self.kind(node), Kind::Object { .. })
+    }
+
+    /// Whether `node` is an array or an object.
+    pub fn is_container(&self, node: Node) -> bool {
+        matches!(
+            self.kind(node),
+            Kind::Array { .. } | Kind::Object { .. } | Kind::Actions(_)
+        )
     }
 
     /// The member `key` of an object.
     pub fn get(&self, node: Node, key: &str) -> Option<Node> {
-        match self.kinds[node as usize] {
-            Kind::Object { .. } => self
-                .children(node)
+        match *self.kind(node) {
+            Kind::Object { start, len } => self.links[start as usize..(start + len) as usize]
                 .iter()
                 .find(|(k, _)| *k == key)
                 .map(|&(_, n)| n),
@@ -104,16 +209,28 @@ impl<'t> Doc<'t> {
         }
     }
 
+    /// How many items an array has (`None` for anything else).
+    pub fn len(&self, node: Node) -> Option<usize> {
+        match *self.kind(node) {
+            Kind::Array { len, .. } => Some(len as usize),
+            Kind::Actions(set) => Some(set.len()),
+            _ => None,
+        }
+    }
+
     /// Item `index` of an array.
     pub fn item(&self, node: Node, index: usize) -> Option<Node> {
-        match self.kinds[node as usize] {
-            Kind::Array { .. } => self.children(node).get(index).map(|&(_, n)| n),
+        match *self.kind(node) {
+            Kind::Array { start, len } => {
+                (index < len as usize).then(|| self.links[start as usize + index].1)
+            }
+            Kind::Actions(set) => set.indices().nth(index).map(|action| item_of(node, action)),
             _ => None,
         }
     }
 
     pub fn as_str(&self, node: Node) -> Option<&str> {
-        match &self.kinds[node as usize] {
+        match self.kind(node) {
             Kind::String(s) => Some(s),
             _ => None,
         }
@@ -122,26 +239,22 @@ impl<'t> Doc<'t> {
     /// Whether `node` equals `value` as `serde_json` compares values
     /// (numbers by their representation: `1` is not `1.0`).
     pub fn equals(&self, node: Node, value: &Value) -> bool {
-        match (&self.kinds[node as usize], value) {
+        match (self.kind(node), value) {
             (Kind::Null, Value::Null) => true,
             (Kind::Bool(a), Value::Bool(b)) => a == b,
             (Kind::Number(a), Value::Number(b)) => a == b,
             (Kind::String(a), Value::String(b)) => a == b,
-            (Kind::Array { .. }, Value::Array(items)) => {
+            (Kind::Array { .. } | Kind::Actions(_), Value::Array(items)) => {
                 let children = self.children(node);
                 children.len() == items.len()
-                    && children
-                        .iter()
-                        .zip(items)
-                        .all(|(&(_, n), v)| self.equals(n, v))
+                    && children.zip(items).all(|((_, n), v)| self.equals(n, v))
             }
             (Kind::Object { .. }, Value::Object(map)) => {
                 let children = self.children(node);
                 children.len() == map.len()
                     && children
-                        .iter()
                         .zip(map)
-                        .all(|(&(k, n), (key, v))| k == key && self.equals(n, v))
+                        .all(|((k, n), (key, v))| k == key && self.equals(n, v))
             }
             _ => false,
         }
@@ -157,21 +270,19 @@ impl<'t> Doc<'t> {
         if depth > MAX_VALUE_DEPTH {
             return Value::Null;
         }
-        match &self.kinds[node as usize] {
+        match self.kind(node) {
             Kind::Null => Value::Null,
             Kind::Bool(b) => Value::Bool(*b),
             Kind::Number(n) => Value::Number(n.clone()),
             Kind::String(s) => Value::String(s.to_string()),
-            Kind::Array { .. } => Value::Array(
+            Kind::Array { .. } | Kind::Actions(_) => Value::Array(
                 self.children(node)
-                    .iter()
-                    .map(|&(_, n)| self.value_at(n, depth + 1))
+                    .map(|(_, n)| self.value_at(n, depth + 1))
                     .collect(),
             ),
             Kind::Object { .. } => Value::Object(
                 self.children(node)
-                    .iter()
-                    .map(|&(k, n)| (k.to_string(), self.value_at(n, depth + 1)))
+                    .map(|(k, n)| (k.to_string(), self.value_at(n, depth + 1)))
                     .collect::<Map<String, Value>>(),
             ),
         }
@@ -196,12 +307,12 @@ impl<'t> Doc<'t> {
         visit(value, node);
         match value {
             Value::Array(items) => {
-                for (&(_, n), item) in self.children(node).iter().zip(items) {
+                for ((_, n), item) in self.children(node).zip(items) {
                     self.pair_at(n, item, depth + 1, visit);
                 }
             }
             Value::Object(map) => {
-                for (&(_, n), (_, member)) in self.children(node).iter().zip(map) {
+                for ((_, n), (_, member)) in self.children(node).zip(map) {
                     self.pair_at(n, member, depth + 1, visit);
                 }
             }
@@ -226,18 +337,18 @@ impl<'t> Doc<'t> {
                     out.push_str(&serde_json::to_string(k).unwrap_or_default());
                     out.push(':');
                 }
-                Step::Node(n) => match &self.kinds[n as usize] {
+                Step::Node(n) => match self.kind(n) {
                     Kind::Null => out.push_str("null"),
                     Kind::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
                     Kind::Number(x) => out.push_str(&serde_json::to_string(x).unwrap_or_default()),
                     Kind::String(s) => {
                         out.push_str(&serde_json::to_string(s.as_ref()).unwrap_or_default())
                     }
-                    Kind::Array { .. } | Kind::Object { .. } => {
+                    Kind::Array { .. } | Kind::Object { .. } | Kind::Actions(_) => {
                         let object = self.is_object(n);
                         out.push(if object { '{' } else { '[' });
                         stack.push(Step::Text(if object { "}" } else { "]" }));
-                        for (i, &(k, child)) in self.children(n).iter().enumerate().rev() {
+                        for (i, (k, child)) in self.children(n).enumerate().rev() {
                             stack.push(Step::Node(child));
                             if object {
                                 stack.push(Step::Key(k));
@@ -339,76 +450,100 @@ impl<'t> Doc<'t> {
         }
         doc
     }
+}
 
-    /// A document built with [`Fact`]s: a fact without an origin of its own
-    /// has its parent's.
-    pub fn facts(root: Fact<'t>, origin: Origin) -> Doc<'t> {
-        let mut doc = Doc::default();
-        doc.add_fact(root, origin);
+/// Building a document from its leaves up: each node is made with its
+/// origin, a container from nodes made before it; [`Doc::finish`] makes
+/// the last one the root.
+impl<'t> Doc<'t> {
+    pub fn builder(capacity: usize) -> Doc<'t> {
+        let mut doc = Doc {
+            kinds: Vec::with_capacity(capacity),
+            origins: Vec::with_capacity(capacity),
+            links: Vec::with_capacity(capacity),
+        };
+        // The root's place, filled by `finish`.
+        doc.push(Origin {
+            range: TextRange::empty(0),
+            node: None,
+        });
         doc
     }
 
-    fn add_fact(&mut self, fact: Fact<'t>, origin: Origin) -> Node {
+    pub fn scalar(&mut self, kind: Kind<'t>, origin: Origin) -> Node {
         let node = self.push(origin);
-        let kind = match fact {
-            Fact::Null => Kind::Null,
-            Fact::Bool(b) => Kind::Bool(b),
-            Fact::Int(i) => Kind::Number(i.into()),
-            Fact::Str(s) => Kind::String(s),
-            Fact::Actions(set) => {
-                let start = self.links.len();
-                for index in set.indices() {
-                    let name = crate::catalog::catalog().action_at(index).name.as_str();
-                    let child = self.push(origin);
-                    self.kinds[child as usize] = Kind::String(Cow::Borrowed(name));
-                    self.links.push(("", child));
-                }
-                Kind::Array {
-                    start: start as u32,
-                    len: (self.links.len() - start) as u32,
-                }
-            }
-            Fact::Array(items) => {
-                let start = self.links.len();
-                let len = items.len();
-                self.links.resize(start + len, ("", 0));
-                for (i, (item, own)) in items.into_iter().enumerate() {
-                    let child = self.add_fact(item, own.unwrap_or(origin));
-                    self.links[start + i].1 = child;
-                }
-                Kind::Array {
-                    start: start as u32,
-                    len: len as u32,
-                }
-            }
-            Fact::Object(mut members) => {
-                // As a map keeps them: sorted by key, the last of repeated keys.
-                members.sort_by(|a, b| a.0.cmp(b.0));
-                if members.windows(2).any(|w| w[0].0 == w[1].0) {
-                    let mut kept = Vec::with_capacity(members.len());
-                    let mut rest = members.into_iter().peekable();
-                    while let Some(m) = rest.next() {
-                        if rest.peek().is_none_or(|next| next.0 != m.0) {
-                            kept.push(m);
-                        }
-                    }
-                    members = kept;
-                }
-                let start = self.links.len();
-                let len = members.len();
-                self.links.resize(start + len, ("", 0));
-                for (i, (key, member, own)) in members.into_iter().enumerate() {
-                    let child = self.add_fact(member, own.unwrap_or(origin));
-                    self.links[start + i] = (key, child);
-                }
-                Kind::Object {
-                    start: start as u32,
-                    len: len as u32,
-                }
-            }
-        };
         self.kinds[node as usize] = kind;
         node
+    }
+
+    pub fn string(&mut self, s: impl Into<Cow<'t, str>>, origin: Origin) -> Node {
+        self.scalar(Kind::String(s.into()), origin)
+    }
+
+    pub fn opt_string(&mut self, s: Option<impl Into<Cow<'t, str>>>, origin: Origin) -> Node {
+        match s {
+            Some(s) => self.string(s, origin),
+            None => self.scalar(Kind::Null, origin),
+        }
+    }
+
+    pub fn int(&mut self, i: i64, origin: Origin) -> Node {
+        self.scalar(Kind::Number(i.into()), origin)
+    }
+
+    pub fn array(&mut self, items: &[Node], origin: Origin) -> Node {
+        let start = self.links.len() as u32;
+        self.links.extend(items.iter().map(|&item| ("", item)));
+        self.scalar(
+            Kind::Array {
+                start,
+                len: items.len() as u32,
+            },
+            origin,
+        )
+    }
+
+    /// An object of `members`, which are sorted by key (as a map keeps
+    /// them), each key once.
+    pub fn object(&mut self, members: &[(&'static str, Node)], origin: Origin) -> Node {
+        debug_assert!(
+            members.windows(2).all(|w| w[0].0 < w[1].0),
+            "unsorted: {members:?}"
+        );
+        let start = self.links.len() as u32;
+        self.links.extend_from_slice(members);
+        self.scalar(
+            Kind::Object {
+                start,
+                len: members.len() as u32,
+            },
+            origin,
+        )
+    }
+
+    /// The names of a set of catalogue actions, in catalogue order, each
+    /// from the array's place.
+    pub fn actions(&mut self, set: ActionSet, origin: Origin) -> Node {
+        let node = self.scalar(Kind::Actions(set), origin);
+        if node <= MAX_ACTIONS_NODE {
+            return node;
+        }
+        // Too many nodes to number the items after the array's: make them.
+        let start = self.links.len() as u32;
+        for i in set.indices() {
+            let item = self.scalar(action_kinds()[i].clone(), origin);
+            self.links.push(("", item));
+        }
+        let len = self.links.len() as u32 - start;
+        self.kinds[node as usize] = Kind::Array { start, len };
+        node
+    }
+
+    /// The document whose root is `root`.
+    pub fn finish(mut self, root: Node) -> Doc<'t> {
+        self.kinds.swap(0, root as usize);
+        self.origins.swap(0, root as usize);
+        self
     }
 }
 
@@ -420,36 +555,6 @@ fn number<'t>(raw: &'t str) -> Kind<'t> {
         .ok()
         .and_then(Number::from_f64)
         .map_or_else(|| Kind::String(Cow::Borrowed(raw)), Kind::Number)
-}
-
-/// A node of a facts document, with where it comes from when that is more
-/// precise than its parent.
-#[derive(Clone, Debug)]
-pub enum Fact<'t> {
-    Null,
-    Bool(bool),
-    Int(i64),
-    Str(Cow<'t, str>),
-    Array(Vec<(Fact<'t>, Option<Origin>)>),
-    Object(Vec<(&'static str, Fact<'t>, Option<Origin>)>),
-    /// The names of these catalogue actions, in catalogue order, all from
-    /// their parent's place.
-    Actions(crate::catalog::ActionSet),
-}
-
-impl<'t> Fact<'t> {
-    pub fn str(s: impl Into<Cow<'t, str>>) -> Fact<'t> {
-        Fact::Str(s.into())
-    }
-
-    pub fn opt_str(s: Option<impl Into<Cow<'t, str>>>) -> Fact<'t> {
-        s.map_or(Fact::Null, |s| Fact::Str(s.into()))
-    }
-
-    /// An array of strings, all from their parent's place.
-    pub fn strings<S: Into<Cow<'t, str>>>(items: impl IntoIterator<Item = S>) -> Fact<'t> {
-        Fact::Array(items.into_iter().map(|s| (Fact::str(s), None)).collect())
-    }
 }
 
 #[cfg(test)]
@@ -486,7 +591,7 @@ mod tests {
     }
 
     #[test]
-    fn facts_inherit_their_parents_origin() {
+    fn a_built_document_has_its_last_node_as_root() {
         let a = Origin {
             range: TextRange::new(1, 2),
             node: None,
@@ -495,14 +600,16 @@ mod tests {
             range: TextRange::new(5, 9),
             node: None,
         };
-        let fact = Fact::Object(vec![
-            ("y", Fact::Int(3), Some(b)),
-            ("x", Fact::strings(["a", "b"]), None),
-        ]);
-        let doc = Doc::facts(fact, a);
+        let mut doc = Doc::builder(16);
+        let items = [doc.string("a", a), doc.string("b", a)];
+        let x = doc.array(&items, a);
+        let y = doc.int(3, b);
+        let root = doc.object(&[("x", x), ("y", y)], a);
+        let doc = doc.finish(root);
         let x = doc.get(Doc::ROOT, "x").unwrap();
         assert_eq!(doc.origin(doc.item(x, 1).unwrap()), a);
         assert_eq!(doc.origin(doc.get(Doc::ROOT, "y").unwrap()), b);
+        assert_eq!(doc.origin(Doc::ROOT), a);
         assert_eq!(doc.to_json(Doc::ROOT), r#"{"x":["a","b"],"y":3}"#);
     }
 

@@ -609,14 +609,11 @@ impl Template {
 fn show(doc: &Doc<'_>, node: Node) -> String {
     match doc.kind(node) {
         Kind::String(s) => s.to_string(),
-        Kind::Array { .. }
-            if doc.children(node).iter().all(|&(_, item)| {
-                !matches!(doc.kind(item), Kind::Array { .. } | Kind::Object { .. })
-            }) =>
+        Kind::Array { .. } | Kind::Actions(_)
+            if doc.children(node).all(|(_, item)| !doc.is_container(item)) =>
         {
             doc.children(node)
-                .iter()
-                .map(|&(_, item)| show(doc, item))
+                .map(|(_, item)| show(doc, item))
                 .collect::<Vec<_>>()
                 .join(", ")
         }

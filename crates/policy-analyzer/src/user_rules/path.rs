@@ -64,6 +64,13 @@ enum Basic {
         op: Op,
         right: Operand,
     },
+    /// `@.a == 'x'` (or `!=`, or the other way round): the common
+    /// comparison, tested without the general one's steps.
+    Equals {
+        negated: bool,
+        node: Operand,
+        literal: Value,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,7 +166,7 @@ impl Segment {
             for selector in &self.selectors {
                 selector.apply(doc, node, root, out);
             }
-            stack.extend(doc.children(node).iter().rev().map(|&(_, child)| child));
+            stack.extend(doc.children(node).rev().map(|(_, child)| child));
         }
     }
 }
@@ -168,12 +175,11 @@ impl Selector {
     fn apply(&self, doc: &Doc<'_>, node: Node, root: Node, out: &mut Vec<Node>) {
         match self {
             Selector::Name(name) => out.extend(doc.get(node, name)),
-            Selector::Wildcard => out.extend(doc.children(node).iter().map(|&(_, child)| child)),
+            Selector::Wildcard => out.extend(doc.children(node).map(|(_, child)| child)),
             Selector::Index(index) => out.extend(item(doc, node, *index)),
             Selector::Filter(filter) => out.extend(
                 doc.children(node)
-                    .iter()
-                    .map(|&(_, child)| child)
+                    .map(|(_, child)| child)
                     .filter(|&child| filter.test(doc, child, root)),
             ),
         }
@@ -182,10 +188,7 @@ impl Selector {
 
 /// Item `index` of an array, counting from its end when negative.
 fn item(doc: &Doc<'_>, node: Node, index: i64) -> Option<Node> {
-    let len = match doc.kind(node) {
-        Kind::Array { len, .. } => *len as usize,
-        _ => return None,
-    };
+    let len = doc.len(node)?;
     let at = if index < 0 {
         len.checked_sub(usize::try_from(index.unsigned_abs()).ok()?)?
     } else {
@@ -196,6 +199,11 @@ fn item(doc: &Doc<'_>, node: Node, index: i64) -> Option<Node> {
 
 impl Or {
     fn test(&self, doc: &Doc<'_>, current: Node, root: Node) -> bool {
+        if let [And(basics)] = &self.0[..] {
+            if let [basic] = &basics[..] {
+                return basic.test(doc, current, root);
+            }
+        }
         self.0
             .iter()
             .any(|and| and.0.iter().all(|basic| basic.test(doc, current, root)))
@@ -215,6 +223,21 @@ impl Basic {
         match self {
             Basic::Paren { negated, expr } => expr.test(doc, current, root) != *negated,
             Basic::Exists { negated, query } => query.exists(doc, current, root) != *negated,
+            Basic::Equals {
+                negated,
+                node,
+                literal,
+            } => {
+                let equal = match node.eval(doc, current, root) {
+                    Operated::Node(n) => match (doc.kind(n), literal) {
+                        (Kind::String(a), Value::String(b)) => a.as_ref() == b.as_str(),
+                        (Kind::Number(x), Value::Number(y)) => number_equal(x, y),
+                        _ => doc.equals(n, literal),
+                    },
+                    _ => false,
+                };
+                equal != *negated
+            }
             Basic::Compare { left, op, right } => {
                 let a = left.eval(doc, current, root);
                 let b = right.eval(doc, current, root);
@@ -232,6 +255,7 @@ impl Basic {
 }
 
 impl Operand {
+    #[inline]
     fn eval(&self, doc: &Doc<'_>, current: Node, root: Node) -> Operated<'_> {
         match self {
             Operand::Literal(v) => Operated::Literal(v),
@@ -273,7 +297,7 @@ fn scalar<'a>(doc: &'a Doc<'_>, v: Operated<'a>) -> Option<Scalar<'a>> {
             Kind::Bool(_) => Scalar::Bool,
             Kind::Number(x) => Scalar::Number(x),
             Kind::String(s) => Scalar::String(s),
-            Kind::Array { .. } => Scalar::Array,
+            Kind::Array { .. } | Kind::Actions(_) => Scalar::Array,
             Kind::Object { .. } => Scalar::Object,
         },
         Operated::Literal(v) => match v {
@@ -359,23 +383,24 @@ fn same_value(doc: &Doc<'_>, a: Node, b: Node) -> bool {
     let mut pending = vec![(a, b)];
     while let Some((a, b)) = pending.pop() {
         let same = match (doc.kind(a), doc.kind(b)) {
-            (Kind::Array { len: m, .. }, Kind::Array { len: n, .. }) => m == n,
             (Kind::Object { len: m, .. }, Kind::Object { len: n, .. }) => {
                 m == n
                     && doc
                         .children(a)
-                        .iter()
                         .zip(doc.children(b))
                         .all(|(x, y)| x.0 == y.0)
             }
-            (x, y) => x == y,
+            (x, y) => match (doc.len(a), doc.len(b)) {
+                (Some(m), Some(n)) => m == n,
+                (None, None) => x == y,
+                _ => false,
+            },
         };
         if !same {
             return false;
         }
         pending.extend(
             doc.children(a)
-                .iter()
                 .zip(doc.children(b))
                 .map(|(x, y)| (x.1, y.1)),
         );
@@ -648,7 +673,17 @@ impl Parser<'_> {
         let op = self.comparison()?;
         self.ws();
         let right = self.operand()?;
-        Some(Basic::Compare { left, op, right })
+        Some(match (left, op, right) {
+            (node @ Operand::Singular { .. }, Op::Eq | Op::Ne, Operand::Literal(literal))
+            | (Operand::Literal(literal), Op::Eq | Op::Ne, node @ Operand::Singular { .. }) => {
+                Basic::Equals {
+                    negated: op == Op::Ne,
+                    node,
+                    literal,
+                }
+            }
+            (left, op, right) => Basic::Compare { left, op, right },
+        })
     }
 
     fn paren(&mut self) -> Option<Or> {

@@ -81,9 +81,9 @@ fn agree_on(texts: &[String], selectors: &[String]) -> usize {
         ];
         for doc in &documents {
             let mut scopes = vec![Doc::ROOT];
-            if let Some(first) = doc.children(Doc::ROOT).first() {
+            if let Some(first) = doc.children(Doc::ROOT).next() {
                 scopes.push(first.1);
-                scopes.extend(doc.children(first.1).iter().map(|c| c.1).take(3));
+                scopes.extend(doc.children(first.1).map(|c| c.1).take(3));
             }
             for (text, native, reference_path) in &parsed {
                 for &scope in &scopes {
@@ -211,7 +211,7 @@ fn vocabulary(texts: &[String]) -> (Vec<String>, Vec<String>) {
         for doc in [&Doc::policy(&parse.tree, parse.tree.root()), &facts] {
             let mut stack = vec![Doc::ROOT];
             while let Some(node) = stack.pop() {
-                for &(key, child) in doc.children(node) {
+                for (key, child) in doc.children(node) {
                     if !key.is_empty() && !names.iter().any(|n| n == key) {
                         names.push(key.to_string());
                     }
