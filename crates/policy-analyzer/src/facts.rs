@@ -142,14 +142,23 @@ pub fn facts<'c>(ctx: &'c Context<'_>, needs: Needs) -> Doc<'c> {
     };
     let search = OutsideAccessSearch::new(policy, &options);
     let classes = ActionClasses::new(policy);
-    // Room for the usual document: a principal, a condition or an action
-    // takes a handful of nodes, and there are at most 56 actions.
-    let per_statement = 16 + if needs.actions { 56 } else { 0 };
-    let mut doc = Doc::builder(16 + policy.statements.len() * per_statement + ctx.tree.len());
+    let asked = Asked {
+        search: &search,
+        options: &options,
+        classes: &classes,
+        verdicts: if needs.services {
+            statement_verdicts(ctx)
+        } else {
+            Vec::new()
+        },
+    };
+    // Room for the usual document: a principal or a condition takes a
+    // handful of nodes.
+    let mut doc = Doc::builder(16 + policy.statements.len() * 16 + ctx.tree.len());
     let statements: Vec<Node> = policy
         .statements
         .iter()
-        .map(|s| statement(&mut doc, ctx, s, &search, &options, &classes, needs))
+        .map(|s| statement(&mut doc, ctx, s, &asked, needs))
         .collect();
     let statements = doc.array(&statements, root);
     let account = crate::rules::security::key_account(ctx);
@@ -167,13 +176,21 @@ pub fn facts<'c>(ctx: &'c Context<'_>, needs: Needs) -> Doc<'c> {
     doc.finish(root)
 }
 
+/// What the facts of every statement ask of the policy, made once.
+struct Asked<'a, 'p> {
+    search: &'a OutsideAccessSearch<'a, 'p>,
+    options: &'a EvalOptions,
+    classes: &'a ActionClasses,
+    /// Per service checked, the worst verdict of the requests each statement
+    /// decides or is meant for (by statement index).
+    verdicts: Vec<Vec<Option<Verdict>>>,
+}
+
 fn statement<'c>(
     doc: &mut Doc<'c>,
     ctx: &'c Context<'_>,
     s: &'c Statement<'c>,
-    search: &OutsideAccessSearch<'_, '_>,
-    options: &EvalOptions,
-    classes: &ActionClasses,
+    asked: &Asked<'_, '_>,
     needs: Needs,
 ) -> Node {
     let origin = Origin {
@@ -202,10 +219,7 @@ fn statement<'c>(
     members.push(("effect", effect));
     if needs.exposure {
         let at = principal_origin(s).unwrap_or(origin);
-        members.push((
-            "exposure",
-            exposure(doc, ctx, s, search, options, classes, at),
-        ));
+        members.push(("exposure", exposure(doc, ctx, s, asked, at)));
     }
     members.push(("index", doc.int(s.index as i64, origin)));
     if needs.principals {
@@ -216,7 +230,10 @@ fn statement<'c>(
         members.push(("principals", principals(doc, s.principal.as_ref(), origin)));
     }
     if needs.services {
-        members.push(("services", statement_services(doc, ctx, s.index, origin)));
+        members.push((
+            "services",
+            statement_services(doc, ctx, &asked.verdicts, s.index, origin),
+        ));
     }
     let sid = match s.sid {
         Some(t) => doc.string(t.value, text_origin(t.range, t.node)),
@@ -256,14 +273,21 @@ fn principal<'c>(
     let parsed = PrincipalValue::parse(kind, value);
     let (class, arn, account): (&str, Option<Cow<'c, str>>, Option<&'c str>) = match parsed {
         PrincipalValue::Everyone => ("everyone", None, None),
-        PrincipalValue::Account(account) => (
-            "account",
-            Some(Cow::Owned(format!("arn:aws:iam::{account}:root"))),
-            Some(account),
-        ),
+        PrincipalValue::Account(account) => {
+            // The value itself when it is that ARN.
+            let written = value
+                .strip_prefix("arn:aws:iam::")
+                .and_then(|rest| rest.strip_suffix(":root"))
+                == Some(account);
+            let arn = if written {
+                Cow::Borrowed(value)
+            } else {
+                Cow::Owned(format!("arn:aws:iam::{account}:root"))
+            };
+            ("account", Some(arn), Some(account))
+        }
         PrincipalValue::Arn(arn) => {
-            let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
-            let class = match resource.split('/').next().unwrap_or_default() {
+            let class = match arn_resource_type(arn) {
                 "role" => "role",
                 "user" => "user",
                 "assumed-role" => "session",
@@ -291,6 +315,24 @@ fn principal<'c>(
     doc.object(&members, origin)
 }
 
+/// What an ARN's resource part names before its first `/` (`role` in
+/// `arn:aws:iam::111122223333:role/Admin`): the text after the fifth colon,
+/// up to a slash.
+fn arn_resource_type(arn: &str) -> &str {
+    let mut colons = 0;
+    let resource = arn
+        .bytes()
+        .position(|b| {
+            colons += usize::from(b == b':');
+            colons == 5
+        })
+        .map_or("", |at| &arn[at + 1..]);
+    resource
+        .bytes()
+        .position(|b| b == b'/')
+        .map_or(resource, |at| &resource[..at])
+}
+
 fn conditions<'c>(doc: &mut Doc<'c>, s: &'c Statement<'c>, origin: Origin) -> Node {
     let Some(block) = &s.condition else {
         return doc.array(&[], origin);
@@ -301,11 +343,6 @@ fn conditions<'c>(doc: &mut Doc<'c>, s: &'c Statement<'c>, origin: Origin) -> No
             let parsed = op.operator;
             let at_operator = text_origin(op.name.range, op.name.node);
             let at_key = text_origin(key.key.range, key.key.node);
-            let values: Vec<Node> = key
-                .values
-                .iter()
-                .map(|v| doc.string(v.value, text_origin(v.range, v.node)))
-                .collect();
             let members = [
                 (
                     "base",
@@ -337,7 +374,15 @@ fn conditions<'c>(doc: &mut Doc<'c>, s: &'c Statement<'c>, origin: Origin) -> No
                         at_operator,
                     ),
                 ),
-                ("values", doc.array(&values, at_key)),
+                (
+                    "values",
+                    doc.strings(
+                        key.values
+                            .iter()
+                            .map(|v| (v.value, text_origin(v.range, v.node))),
+                        at_key,
+                    ),
+                ),
             ];
             doc.object(&members, at_key)
         })
@@ -380,26 +425,23 @@ fn exposure(
     doc: &mut Doc<'_>,
     ctx: &Context<'_>,
     s: &Statement<'_>,
-    search: &OutsideAccessSearch<'_, '_>,
-    options: &EvalOptions,
-    classes: &ActionClasses,
+    asked: &Asked<'_, '_>,
     origin: Origin,
 ) -> Node {
+    let search = asked.search;
     // Per kind of caller: a role, the root and a user of another account.
-    // A statement that names its principals admits none of them (the
-    // search would find nothing for any action).
-    let per_kind: Vec<ActionSet> = if s.is_allow() && search.may_admit(s.index, &OUTSIDERS) {
+    // A statement that names its principals, or whose conditions hold the
+    // caller to this account, admits none of them (the search finds
+    // nothing for any action).
+    let per_kind: Vec<ActionSet> = if search.may_find(s.index, &OUTSIDERS) {
         OUTSIDERS
             .iter()
             .map(|caller| {
-                reachable(
-                    ctx,
-                    s,
-                    search,
-                    options,
-                    classes,
-                    std::slice::from_ref(caller),
-                )
+                let callers = std::slice::from_ref(caller);
+                if !search.may_find(s.index, callers) {
+                    return ActionSet::EMPTY;
+                }
+                reachable(ctx, s, search, asked.options, asked.classes, callers)
             })
             .collect()
     } else {
@@ -462,11 +504,8 @@ fn reachable(
         let action = catalog().action_at(index).name.as_str();
         let class = classes.of(index);
         if let Some(w) = &witness {
-            let allowed = *through_witness[class].get_or_insert_with(|| {
-                let mut request = w.request.clone();
-                request.action = action.to_string();
-                allowed_through(ctx.policy, s, &request, options, false)
-            });
+            let allowed = *through_witness[class]
+                .get_or_insert_with(|| witness_holds(ctx.policy, &w.request, index, options));
             if allowed {
                 out.insert(index);
                 continue;
@@ -492,25 +531,30 @@ fn reachable(
     out
 }
 
-/// Whether `request` is allowed, with statement `s` among the statements
-/// that allow it (or, with `delegation`, delegate it to IAM policies): what
-/// [`evaluate_with`](crate::eval::evaluate_with) says, asking only `s` and
-/// the Deny statements (an Allow statement cannot make a request denied).
-fn allowed_through(
+/// Whether `witness`, a request allowed (or delegated) through a statement
+/// that covers the catalogue action at `index`, is still allowed through it
+/// when it asks for that action instead. The statement decides it as it
+/// decided the witness (a statement reads the action only through whether
+/// it covers it), and an Allow cannot deny it: only a Deny statement that
+/// covers the action can change the answer. What
+/// [`evaluate_with`](crate::eval::evaluate_with) would say, asking only those.
+fn witness_holds(
     policy: &crate::model::Policy<'_>,
-    s: &Statement<'_>,
-    request: &crate::eval::Request,
+    witness: &crate::eval::Request,
+    index: usize,
     options: &EvalOptions,
-    delegation: bool,
 ) -> bool {
-    match evaluate_statement(policy, s, request, options) {
-        StatementOutcome::Allows => {}
-        StatementOutcome::Delegates if delegation => {}
-        _ => return false,
+    let mut denies = policy
+        .statements
+        .iter()
+        .filter(|d| d.is_deny() && d.covered_actions().contains(index))
+        .peekable();
+    if denies.peek().is_none() {
+        return true;
     }
-    !policy.statements.iter().any(|d| {
-        d.is_deny() && evaluate_statement(policy, d, request, options) == StatementOutcome::Denies
-    })
+    let mut request = witness.clone();
+    request.action = catalog().action_at(index).name.to_string();
+    !denies.any(|d| evaluate_statement(policy, d, &request, options) == StatementOutcome::Denies)
 }
 
 /// The classes of catalogue actions that a policy cannot tell apart: two
@@ -527,26 +571,33 @@ pub(crate) struct ActionClasses {
 
 impl ActionClasses {
     pub(crate) fn new(policy: &crate::model::Policy<'_>) -> ActionClasses {
-        let covered: Vec<ActionSet> = policy
-            .statements
-            .iter()
-            .map(Statement::covered_actions)
-            .collect();
-        let mut representatives: Vec<usize> = Vec::new();
-        let of = (0..catalog().actions().len())
-            .map(|i| {
-                representatives
-                    .iter()
-                    .position(|&r| covered.iter().all(|c| c.contains(r) == c.contains(i)))
-                    .unwrap_or_else(|| {
-                        representatives.push(i);
-                        representatives.len() - 1
-                    })
-            })
-            .collect();
+        // Split the actions by each statement's: what is left are the sets
+        // of actions every statement covers alike.
+        let mut classes: Vec<u64> = vec![catalog().all_actions().bits()];
+        let mut split = Vec::new();
+        for statement in &policy.statements {
+            let covered = statement.covered_actions().bits();
+            split.clear();
+            for &class in &classes {
+                split.extend(
+                    [class & covered, class & !covered]
+                        .into_iter()
+                        .filter(|&c| c != 0),
+                );
+            }
+            std::mem::swap(&mut classes, &mut split);
+        }
+        let mut of = vec![0; catalog().actions().len()];
+        for (id, class) in classes.iter().enumerate() {
+            for (index, slot) in of.iter_mut().enumerate() {
+                if class & (1 << index) != 0 {
+                    *slot = id;
+                }
+            }
+        }
         ActionClasses {
             of,
-            count: representatives.len(),
+            count: classes.len(),
         }
     }
 
@@ -629,25 +680,46 @@ fn services<'c>(
     doc.array(&services, origin)
 }
 
+/// Per service checked, the worst verdict of the requests each statement
+/// decides (allows, delegates or denies) or is meant for, by statement.
+fn statement_verdicts(ctx: &Context<'_>) -> Vec<Vec<Option<Verdict>>> {
+    let statements = ctx.policy.statements.len();
+    ctx.services()
+        .checks
+        .iter()
+        .map(|check| {
+            let mut worst: Vec<Option<Verdict>> = vec![None; statements];
+            for o in &check.outcomes {
+                let e = &o.best().evaluation;
+                let deciding = o
+                    .intended
+                    .iter()
+                    .chain(&e.allowed_by)
+                    .chain(&e.delegated_by)
+                    .chain(&e.denied_by);
+                for &index in deciding {
+                    if let Some(w) = worst.get_mut(index) {
+                        *w = Some(w.map_or(o.verdict, |v| v.min(o.verdict)));
+                    }
+                }
+            }
+            worst
+        })
+        .collect()
+}
+
 /// The services whose requests statement `index` decides, with the worst
 /// verdict among them.
-fn statement_services(doc: &mut Doc<'_>, ctx: &Context<'_>, index: usize, origin: Origin) -> Node {
-    let analysis = ctx.services();
+fn statement_services(
+    doc: &mut Doc<'_>,
+    ctx: &Context<'_>,
+    verdicts: &[Vec<Option<Verdict>>],
+    index: usize,
+    origin: Origin,
+) -> Node {
     let mut out = Vec::new();
-    for check in &analysis.checks {
-        let worst = check
-            .outcomes
-            .iter()
-            .filter(|o| {
-                let e = &o.best().evaluation;
-                o.intended.contains(&index)
-                    || e.allowed_by.contains(&index)
-                    || e.delegated_by.contains(&index)
-                    || e.denied_by.contains(&index)
-            })
-            .map(|o| o.verdict)
-            .min();
-        if let Some(worst) = worst {
+    for (check, worst) in ctx.services().checks.iter().zip(verdicts) {
+        if let Some(worst) = worst.get(index).copied().flatten() {
             let members = [
                 ("id", doc.string(check.service().as_str(), origin)),
                 ("verdict", doc.string(verdict(worst), origin)),
@@ -742,11 +814,8 @@ fn administrators<'c>(
                 let action = catalog().action_at(index).name.as_str();
                 let class = classes.of(index);
                 if let Some(w) = &witness {
-                    let allowed = *through_witness[class].get_or_insert_with(|| {
-                        let mut request = w.clone();
-                        request.action = action.to_string();
-                        allowed_through(policy, s, &request, options, true)
-                    });
+                    let allowed = *through_witness[class]
+                        .get_or_insert_with(|| witness_holds(policy, w, index, options));
                     if allowed {
                         actions.insert(index);
                         continue;

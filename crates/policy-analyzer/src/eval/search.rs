@@ -167,6 +167,16 @@ impl<'a, 'p> OutsideAccessSearch<'a, 'p> {
             .is_some_and(|s| callers.iter().any(|c| may_admit(s, c)))
     }
 
+    /// Whether [`find`](Self::find) can find anything through statement
+    /// `statement` for one of `callers`, whatever the action: not when the
+    /// statement is no Allow, admits none of them, or its conditions hold
+    /// each of them to values no outsider has.
+    pub fn may_find(&self, statement: usize, callers: &[OutsideCaller]) -> bool {
+        self.policy.statements.get(statement).is_some_and(|s| {
+            s.is_allow() && callers.iter().any(|c| may_admit(s, c) && !pins_out(s, c))
+        })
+    }
+
     /// [`find_outside_access`] for this policy.
     pub fn find(
         &self,
@@ -1144,10 +1154,36 @@ fn search_with<T>(
     let options = &brief;
     // Elements other than conditions do not depend on the context: if the
     // target fails on one of them, no request of this caller can succeed.
-    if let StatementOutcome::Miss(failure) = evaluate_statement(policy, statement, &base, options) {
+    let outcome = evaluate_statement(policy, statement, &base, options);
+    if let StatementOutcome::Miss(failure) = &outcome {
         if !matches!(failure, Failure::Condition { .. }) {
             return None;
         }
+    }
+    // With no condition entry in the target or in a Deny that covers the
+    // action, and no candidates given, there is nothing to vary: `base` is
+    // the one request the search would try.
+    let unconditional =
+        |s: &Statement<'_>| s.condition.iter().all(|c| c.entries().next().is_none());
+    let covering_denies = || {
+        space
+            .denies
+            .iter()
+            .filter_map(|&i| policy.statements.get(i))
+            .filter(|s| covers_action(s, &base.action))
+    };
+    if space.special.is_empty() && unconditional(statement) && covering_denies().all(unconditional)
+    {
+        let allowed = matches!(
+            outcome,
+            StatementOutcome::Allows | StatementOutcome::Delegates
+        ) && !covering_denies()
+            .any(|d| evaluate_statement(policy, d, &base, options) == StatementOutcome::Denies);
+        if !allowed {
+            return None;
+        }
+        let decided = decide(&base, options)?;
+        return Some((base, decided));
     }
     let variables = uses_policy_variables(policy);
     let entries: Vec<_> = statement

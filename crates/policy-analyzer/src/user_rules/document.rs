@@ -141,7 +141,13 @@ impl ExactSizeIterator for Children<'_, '_> {
 #[derive(Clone, Debug, Default)]
 pub struct Doc<'t> {
     kinds: Vec<Kind<'t>>,
+    /// Each node's origin (a facts document's); or, for the policy's, the
+    /// root's only.
     origins: Vec<Origin>,
+    /// For the policy's document: its syntax tree and each node's syntax
+    /// node, whose range is the node's origin.
+    tree: Option<&'t Tree<'t>>,
+    syntax: Vec<NodeId>,
     /// Array items (key `""`) and object members, each container's together.
     links: Vec<(&'t str, Node)>,
 }
@@ -166,9 +172,18 @@ impl<'t> Doc<'t> {
     /// Where `node` comes from.
     pub fn origin(&self, node: Node) -> Origin {
         if node & ITEM != 0 {
-            return self.origins[((node & !ITEM) >> 6) as usize];
+            return self.origin((node & !ITEM) >> 6);
         }
-        self.origins[node as usize]
+        match self.tree {
+            Some(tree) if node != Doc::ROOT => {
+                let syntax = self.syntax[node as usize];
+                Origin {
+                    range: tree.range(syntax),
+                    node: Some(syntax),
+                }
+            }
+            _ => self.origins[node as usize],
+        }
     }
 
     /// An array's items or an object's members (with their keys, `""` for
@@ -203,7 +218,7 @@ impl<'t> Doc<'t> {
         match *self.kind(node) {
             Kind::Object { start, len } => self.links[start as usize..(start + len) as usize]
                 .iter()
-                .find(|(k, _)| *k == key)
+                .find(|(k, _)| same_key(k, key))
                 .map(|&(_, n)| n),
             _ => None,
         }
@@ -376,49 +391,48 @@ impl<'t> Doc<'t> {
     /// (a number JSON cannot hold is its text); what could not be read is
     /// `null`. Built breadth first, without recursion.
     pub fn policy(tree: &'t Tree<'t>, root: Option<NodeId>) -> Doc<'t> {
-        // At most one document node per syntax node.
-        let mut doc = Doc {
-            kinds: Vec::with_capacity(tree.len()),
-            origins: Vec::with_capacity(tree.len()),
-            links: Vec::with_capacity(tree.len()),
-        };
         let Some(root) = root else {
+            let mut doc = Doc::default();
             doc.push(Origin {
                 range: TextRange::empty(0),
                 node: None,
             });
             return doc;
         };
+        // At most one document node per syntax node.
+        let mut doc = Doc {
+            kinds: Vec::with_capacity(tree.len()),
+            origins: Vec::with_capacity(1),
+            tree: Some(tree),
+            syntax: Vec::with_capacity(tree.len()),
+            links: Vec::with_capacity(tree.len()),
+        };
         // The whole document is a finding's place only when nothing
         // narrower is: its opening brace, as for the facts.
         let start = tree.range(root).start as usize;
-        doc.push(Origin {
+        doc.origins.push(Origin {
             range: TextRange::new(start, start + 1),
             node: Some(root),
         });
-        // The syntax node of each document node, in the same order.
-        let mut pending: Vec<NodeId> = Vec::with_capacity(tree.len());
-        pending.push(root);
+        // Node `n` stands for syntax node `syntax[n]`; the nodes are made in
+        // this order, each container's children numbered as they are queued.
+        doc.syntax.push(root);
         let mut members: Vec<(&'t str, NodeId)> = Vec::new();
         let mut at = 0;
-        while at < pending.len() {
-            let kind = match tree.kind(pending[at]) {
+        while at < doc.syntax.len() {
+            let kind = match tree.kind(doc.syntax[at]) {
                 NodeKind::Object(list) => {
                     members.clear();
                     members.extend(list.iter().map(|m| (m.key.as_ref(), m.value)));
                     // Sorted by key, the last of repeated keys kept.
-                    members.sort_by(|a, b| a.0.cmp(b.0));
+                    members.sort_by(|a, b| key_order(a.0, b.0));
                     let start = doc.links.len() as u32;
                     for (i, &(key, value)) in members.iter().enumerate() {
-                        if members.get(i + 1).is_some_and(|next| next.0 == key) {
+                        if members.get(i + 1).is_some_and(|next| same_key(next.0, key)) {
                             continue;
                         }
-                        let child = doc.push(Origin {
-                            range: tree.range(value),
-                            node: Some(value),
-                        });
-                        pending.push(value);
-                        doc.links.push((key, child));
+                        doc.links.push((key, doc.syntax.len() as Node));
+                        doc.syntax.push(value);
                     }
                     Kind::Object {
                         start,
@@ -428,12 +442,8 @@ impl<'t> Doc<'t> {
                 NodeKind::Array(items) => {
                     let start = doc.links.len() as u32;
                     for &item in items {
-                        let child = doc.push(Origin {
-                            range: tree.range(item),
-                            node: Some(item),
-                        });
-                        pending.push(item);
-                        doc.links.push(("", child));
+                        doc.links.push(("", doc.syntax.len() as Node));
+                        doc.syntax.push(item);
                     }
                     Kind::Array {
                         start,
@@ -445,7 +455,7 @@ impl<'t> Doc<'t> {
                 NodeKind::Bool(b) => Kind::Bool(*b),
                 NodeKind::Null | NodeKind::Invalid => Kind::Null,
             };
-            doc.kinds[at] = kind;
+            doc.kinds.push(kind);
             at += 1;
         }
         doc
@@ -461,6 +471,7 @@ impl<'t> Doc<'t> {
             kinds: Vec::with_capacity(capacity),
             origins: Vec::with_capacity(capacity),
             links: Vec::with_capacity(capacity),
+            ..Doc::default()
         };
         // The root's place, filled by `finish`.
         doc.push(Origin {
@@ -501,6 +512,22 @@ impl<'t> Doc<'t> {
             },
             origin,
         )
+    }
+
+    /// An array of strings, each with its origin.
+    pub fn strings<S: Into<Cow<'t, str>>>(
+        &mut self,
+        items: impl IntoIterator<Item = (S, Origin)>,
+        origin: Origin,
+    ) -> Node {
+        // The items' links are the next ones: a string makes none.
+        let start = self.links.len() as u32;
+        for (s, at) in items {
+            let item = self.string(s, at);
+            self.links.push(("", item));
+        }
+        let len = self.links.len() as u32 - start;
+        self.scalar(Kind::Array { start, len }, origin)
     }
 
     /// An object of `members`, which are sorted by key (as a map keeps
@@ -545,6 +572,19 @@ impl<'t> Doc<'t> {
         self.origins.swap(0, root as usize);
         self
     }
+}
+
+/// Byte order, as a map orders its keys; the first bytes settle most pairs
+/// without a call to `memcmp`.
+fn key_order(a: &str, b: &str) -> std::cmp::Ordering {
+    match (a.as_bytes().first(), b.as_bytes().first()) {
+        (Some(x), Some(y)) if x != y => x.cmp(y),
+        _ => a.cmp(b),
+    }
+}
+
+fn same_key(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().first() == b.as_bytes().first() && a == b
 }
 
 fn number<'t>(raw: &'t str) -> Kind<'t> {

@@ -677,11 +677,15 @@ fn run(
     emitter: &mut Emitter<'_>,
     seen: &mut FxHashSet<TextRange>,
 ) {
-    let scopes: Vec<Node> = match &rule.each {
-        Some(each) => each.select(doc, Doc::ROOT),
-        None => vec![Doc::ROOT],
+    let each;
+    let scopes: &[Node] = match &rule.each {
+        Some(selector) => {
+            each = selector.select(doc, Doc::ROOT);
+            &each
+        }
+        None => &[Doc::ROOT],
     };
-    for scope in scopes {
+    for &scope in scopes {
         let matches = rule.select.select(doc, scope);
         let count = matches.len();
         let mut emit = |node: Node| {

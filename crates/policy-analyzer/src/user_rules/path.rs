@@ -116,7 +116,9 @@ impl Path {
     /// The nodes the query selects with `scope` as `$`, in
     /// `serde_json_path`'s order (duplicates kept).
     pub fn select(&self, doc: &Doc<'_>, scope: Node) -> Vec<Node> {
-        let mut out = Vec::new();
+        // Room for what a query of a policy usually selects, not grown from
+        // nothing.
+        let mut out = Vec::with_capacity(16);
         self.run(doc, scope, scope, &mut out);
         out
     }
@@ -127,28 +129,45 @@ impl Path {
             out.push(start);
             return;
         };
-        let mut nodes = vec![start];
-        let mut next = Vec::new();
-        for segment in first {
+        if first.is_empty() {
+            last.apply(doc, start, root, out);
+            return;
+        }
+        for &node in &self.before_last(doc, start, root) {
+            last.apply(doc, node, root, out);
+        }
+    }
+
+    /// The nodes the segments but the last select from `start`.
+    fn before_last(&self, doc: &Doc<'_>, start: Node, root: Node) -> Vec<Node> {
+        let mut nodes = Vec::with_capacity(16);
+        nodes.push(start);
+        let mut next = Vec::with_capacity(16);
+        for segment in &self.segments[..self.segments.len() - 1] {
             next.clear();
             for &node in &nodes {
                 segment.apply(doc, node, root, &mut next);
             }
             std::mem::swap(&mut nodes, &mut next);
             if nodes.is_empty() {
-                return;
+                break;
             }
         }
-        for &node in &nodes {
-            last.apply(doc, node, root, out);
-        }
+        nodes
     }
 
-    /// Whether the query selects any node.
+    /// Whether the query selects any node (found without collecting them).
     fn exists(&self, doc: &Doc<'_>, current: Node, root: Node) -> bool {
-        let mut out = Vec::new();
-        self.run(doc, current, root, &mut out);
-        !out.is_empty()
+        let start = if self.absolute { root } else { current };
+        let Some((last, first)) = self.segments.split_last() else {
+            return true;
+        };
+        if first.is_empty() {
+            return last.any(doc, start, root);
+        }
+        self.before_last(doc, start, root)
+            .iter()
+            .any(|&node| last.any(doc, node, root))
     }
 }
 
@@ -160,18 +179,56 @@ impl Segment {
             }
             return;
         }
-        // The node, then each child with everything below it, in order.
+        // The node, then each child with everything below it, in order. A
+        // scalar has no children and no selector selects anything from it:
+        // only arrays and objects are visited.
         let mut stack = vec![node];
         while let Some(node) = stack.pop() {
             for selector in &self.selectors {
                 selector.apply(doc, node, root, out);
             }
-            stack.extend(doc.children(node).rev().map(|(_, child)| child));
+            stack.extend(
+                doc.children(node)
+                    .rev()
+                    .map(|(_, child)| child)
+                    .filter(|&child| doc.is_container(child)),
+            );
         }
+    }
+
+    /// Whether [`apply`](Self::apply) would select anything.
+    fn any(&self, doc: &Doc<'_>, node: Node, root: Node) -> bool {
+        if !self.descendant {
+            return self.selectors.iter().any(|s| s.any(doc, node, root));
+        }
+        let mut stack = vec![node];
+        while let Some(node) = stack.pop() {
+            if self.selectors.iter().any(|s| s.any(doc, node, root)) {
+                return true;
+            }
+            stack.extend(
+                doc.children(node)
+                    .map(|(_, child)| child)
+                    .filter(|&child| doc.is_container(child)),
+            );
+        }
+        false
     }
 }
 
 impl Selector {
+    /// Whether [`apply`](Self::apply) would select anything.
+    fn any(&self, doc: &Doc<'_>, node: Node, root: Node) -> bool {
+        match self {
+            Selector::Name(name) => doc.get(node, name).is_some(),
+            Selector::Wildcard => doc.children(node).len() > 0,
+            Selector::Index(index) => item(doc, node, *index).is_some(),
+            Selector::Filter(filter) => doc
+                .children(node)
+                .any(|(_, child)| filter.test(doc, child, root)),
+        }
+    }
+
     fn apply(&self, doc: &Doc<'_>, node: Node, root: Node, out: &mut Vec<Node>) {
         match self {
             Selector::Name(name) => out.extend(doc.get(node, name)),
