@@ -24,7 +24,7 @@ use crate::rules::Context;
 use crate::services::Verdict;
 use std::borrow::Cow;
 
-use crate::user_rules::document::{Doc, Kind, Node, Origin};
+use crate::user_rules::document::{key, Doc, Kind, Node, Origin};
 
 /// The key-management actions: those that change the key, its policy, its
 /// lifecycle, its aliases, tags, rotation or key material, and revoke its
@@ -163,15 +163,18 @@ pub fn facts<'c>(ctx: &'c Context<'_>, needs: Needs) -> Doc<'c> {
     let statements = doc.array(&statements, root);
     let account = crate::rules::security::key_account(ctx);
     let account = doc.opt_string(account, root);
-    let mut members = vec![("account", account)];
+    let mut members = vec![(key!("account"), account)];
     if needs.administrators {
         let administrators = administrators(&mut doc, ctx, &options, &classes, root);
-        members.push(("administrators", administrators));
+        members.push((key!("administrators"), administrators));
     }
     if needs.services {
-        members.push(("services", services(&mut doc, ctx, needs.requests, root)));
+        members.push((
+            key!("services"),
+            services(&mut doc, ctx, needs.requests, root),
+        ));
     }
-    members.push(("statements", statements));
+    members.push((key!("statements"), statements));
     let root = doc.object(&members, root);
     doc.finish(root)
 }
@@ -198,7 +201,7 @@ fn statement<'c>(
         node: Some(s.node),
     };
     // Members in the order of their keys.
-    let mut members: Vec<(&'static str, Node)> = Vec::with_capacity(9);
+    let mut members = Members::default();
     if needs.actions {
         let at = s
             .action
@@ -207,31 +210,34 @@ fn statement<'c>(
             .map_or(origin, |l| {
                 text_origin(l.element.value_range, l.element.value)
             });
-        members.push(("actions", doc.actions(s.covered_actions(), at)));
+        members.push((key!("actions"), doc.actions(s.covered_actions(), at)));
     }
     if needs.conditions {
-        members.push(("conditions", conditions(doc, s, origin)));
+        members.push((key!("conditions"), conditions(doc, s, origin)));
     }
     let effect = match s.effect {
         Some((_, text)) => doc.string(text.value, text_origin(text.range, text.node)),
         None => doc.scalar(Kind::Null, origin),
     };
-    members.push(("effect", effect));
+    members.push((key!("effect"), effect));
     if needs.exposure {
         let at = principal_origin(s).unwrap_or(origin);
-        members.push(("exposure", exposure(doc, ctx, s, asked, at)));
+        members.push((key!("exposure"), exposure(doc, ctx, s, asked, at)));
     }
-    members.push(("index", doc.int(s.index as i64, origin)));
+    members.push((key!("index"), doc.int(s.index as i64, origin)));
     if needs.principals {
         members.push((
-            "not_principals",
+            key!("not_principals"),
             principals(doc, s.not_principal.as_ref(), origin),
         ));
-        members.push(("principals", principals(doc, s.principal.as_ref(), origin)));
+        members.push((
+            key!("principals"),
+            principals(doc, s.principal.as_ref(), origin),
+        ));
     }
     if needs.services {
         members.push((
-            "services",
+            key!("services"),
             statement_services(doc, ctx, &asked.verdicts, s.index, origin),
         ));
     }
@@ -239,8 +245,26 @@ fn statement<'c>(
         Some(t) => doc.string(t.value, text_origin(t.range, t.node)),
         None => doc.scalar(Kind::Null, origin),
     };
-    members.push(("sid", sid));
-    doc.object(&members, origin)
+    members.push((key!("sid"), sid));
+    doc.object(members.as_slice(), origin)
+}
+
+/// A statement's members, made in key order, without a heap allocation.
+#[derive(Default)]
+struct Members {
+    list: [(&'static str, Node); 9],
+    len: usize,
+}
+
+impl Members {
+    fn push(&mut self, member: (&'static str, Node)) {
+        self.list[self.len] = member;
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[(&'static str, Node)] {
+        &self.list[..self.len]
+    }
 }
 
 fn text_origin(range: crate::text::TextRange, node: crate::syntax::NodeId) -> Origin {
@@ -303,14 +327,14 @@ fn principal<'c>(
         },
     };
     let members = [
-        ("account", doc.opt_string(account, origin)),
-        ("arn", doc.opt_string(arn, origin)),
-        ("kind", doc.string(class, origin)),
+        (key!("account"), doc.opt_string(account, origin)),
+        (key!("arn"), doc.opt_string(arn, origin)),
+        (key!("kind"), doc.string(class, origin)),
         (
-            "type",
+            key!("type"),
             doc.string(kind.map_or("unknown", PrincipalKind::key), origin),
         ),
-        ("value", doc.string(value, origin)),
+        (key!("value"), doc.string(value, origin)),
     ];
     doc.object(&members, origin)
 }
@@ -345,27 +369,27 @@ fn conditions<'c>(doc: &mut Doc<'c>, s: &'c Statement<'c>, origin: Origin) -> No
             let at_key = text_origin(key.key.range, key.key.node);
             let members = [
                 (
-                    "base",
+                    key!("base"),
                     doc.opt_string(parsed.map(|o| o.base.name()), at_operator),
                 ),
                 (
-                    "if_exists",
+                    key!("if_exists"),
                     doc.scalar(Kind::Bool(parsed.is_some_and(|o| o.if_exists)), at_operator),
                 ),
-                ("key", doc.string(lower(key.key.value), at_key)),
+                (key!("key"), doc.string(lower(key.key.value), at_key)),
                 (
-                    "negated",
+                    key!("negated"),
                     doc.scalar(
                         Kind::Bool(parsed.is_some_and(|o| o.base.is_negated())),
                         at_operator,
                     ),
                 ),
                 (
-                    "operator",
+                    key!("operator"),
                     doc.string(operator_name(op.name.value, parsed), at_operator),
                 ),
                 (
-                    "set",
+                    key!("set"),
                     doc.opt_string(
                         parsed.and_then(|o| o.qualifier).map(|q| match q {
                             SetQualifier::ForAnyValue => "ForAnyValue",
@@ -375,7 +399,7 @@ fn conditions<'c>(doc: &mut Doc<'c>, s: &'c Statement<'c>, origin: Origin) -> No
                     ),
                 ),
                 (
-                    "values",
+                    key!("values"),
                     doc.strings(
                         key.values
                             .iter()
@@ -433,20 +457,16 @@ fn exposure(
     // A statement that names its principals, or whose conditions hold the
     // caller to this account, admits none of them (the search finds
     // nothing for any action).
-    let per_kind: Vec<ActionSet> = if search.may_find(s.index, &OUTSIDERS) {
-        OUTSIDERS
-            .iter()
-            .map(|caller| {
-                let callers = std::slice::from_ref(caller);
-                if !search.may_find(s.index, callers) {
-                    return ActionSet::EMPTY;
-                }
-                reachable(ctx, s, search, asked.options, asked.classes, callers)
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    // (Whether a statement admits a caller of another account, and whether
+    // its conditions pin such a caller out, is the same for the three: the
+    // first answers for all.)
+    let mut per_kind = [ActionSet::EMPTY; OUTSIDERS.len()];
+    if search.may_find(s.index, &OUTSIDERS[..1]) {
+        for (kind, caller) in per_kind.iter_mut().zip(&OUTSIDERS) {
+            let callers = std::slice::from_ref(caller);
+            *kind = reachable(ctx, s, search, asked.options, asked.classes, callers);
+        }
+    }
     let union = per_kind
         .iter()
         .fold(ActionSet::EMPTY, |all, kind| all.union(*kind));
@@ -457,9 +477,9 @@ fn exposure(
         .fold(union, |all, kind| all.intersection(*kind))
         .is_empty();
     let members = [
-        ("actions", doc.actions(union, origin)),
-        ("anyone", doc.scalar(Kind::Bool(anyone), origin)),
-        ("outsider", doc.scalar(Kind::Bool(outsider), origin)),
+        (key!("actions"), doc.actions(union, origin)),
+        (key!("anyone"), doc.scalar(Kind::Bool(anyone), origin)),
+        (key!("outsider"), doc.scalar(Kind::Bool(outsider), origin)),
     ];
     doc.object(&members, origin)
 }
@@ -500,12 +520,13 @@ fn reachable(
     // alike (see [`ActionClasses`]): the answer for one is the answer for all.
     let mut through_witness = classes.memo();
     let mut found = classes.memo();
+    let mut denies = WitnessDenies::default();
     for index in covered.indices() {
         let action = catalog().action_at(index).name.as_str();
         let class = classes.of(index);
         if let Some(w) = &witness {
             let allowed = *through_witness[class]
-                .get_or_insert_with(|| witness_holds(ctx.policy, &w.request, index, options));
+                .get_or_insert_with(|| denies.hold(ctx.policy, &w.request, index, options));
             if allowed {
                 out.insert(index);
                 continue;
@@ -531,30 +552,59 @@ fn reachable(
     out
 }
 
-/// Whether `witness`, a request allowed (or delegated) through a statement
-/// that covers the catalogue action at `index`, is still allowed through it
-/// when it asks for that action instead. The statement decides it as it
-/// decided the witness (a statement reads the action only through whether
-/// it covers it), and an Allow cannot deny it: only a Deny statement that
-/// covers the action can change the answer. What
-/// [`evaluate_with`](crate::eval::evaluate_with) would say, asking only those.
-fn witness_holds(
-    policy: &crate::model::Policy<'_>,
-    witness: &crate::eval::Request,
-    index: usize,
-    options: &EvalOptions,
-) -> bool {
-    let mut denies = policy
-        .statements
-        .iter()
-        .filter(|d| d.is_deny() && d.covered_actions().contains(index))
-        .peekable();
-    if denies.peek().is_none() {
-        return true;
+/// Which Deny statements deny a witness: a request allowed (or delegated)
+/// through a statement, which is still allowed through it when it asks for
+/// another action the statement covers unless a Deny that covers that
+/// action denies it. The statement decides the request as it decided the
+/// witness (a statement reads the action only through whether it covers
+/// it), and an Allow cannot deny it; so what
+/// [`evaluate_with`](crate::eval::evaluate_with) would say needs only the
+/// Denies, and each Deny decides alike every action it covers: each is
+/// asked once per witness.
+#[derive(Default)]
+struct WitnessDenies {
+    /// By statement index: whether it denies the witness.
+    denies: Vec<Option<bool>>,
+    /// The witness, asking for an action the Deny being asked covers.
+    request: Option<crate::eval::Request>,
+}
+
+impl WitnessDenies {
+    /// Whether `witness` is still allowed when it asks for the catalogue
+    /// action at `index` (one the witness's statement covers).
+    fn hold(
+        &mut self,
+        policy: &crate::model::Policy<'_>,
+        witness: &crate::eval::Request,
+        index: usize,
+        options: &EvalOptions,
+    ) -> bool {
+        for d in &policy.statements {
+            if !d.is_deny() || !d.covered_actions().contains(index) {
+                continue;
+            }
+            if self.denies.len() <= d.index {
+                self.denies
+                    .resize(policy.statements.len().max(d.index + 1), None);
+            }
+            let denied = match self.denies[d.index] {
+                Some(denied) => denied,
+                None => {
+                    let request = self.request.get_or_insert_with(|| witness.clone());
+                    request.action.clear();
+                    request.action.push_str(&catalog().action_at(index).name);
+                    let denied =
+                        evaluate_statement(policy, d, request, options) == StatementOutcome::Denies;
+                    self.denies[d.index] = Some(denied);
+                    denied
+                }
+            };
+            if denied {
+                return false;
+            }
+        }
+        true
     }
-    let mut request = witness.clone();
-    request.action = catalog().action_at(index).name.to_string();
-    !denies.any(|d| evaluate_statement(policy, d, &request, options) == StatementOutcome::Denies)
 }
 
 /// The classes of catalogue actions that a policy cannot tell apart: two
@@ -566,7 +616,6 @@ fn witness_holds(
 pub(crate) struct ActionClasses {
     /// The class of each catalogue action, by its index.
     of: Vec<usize>,
-    count: usize,
 }
 
 impl ActionClasses {
@@ -588,17 +637,14 @@ impl ActionClasses {
             std::mem::swap(&mut classes, &mut split);
         }
         let mut of = vec![0; catalog().actions().len()];
-        for (id, class) in classes.iter().enumerate() {
-            for (index, slot) in of.iter_mut().enumerate() {
-                if class & (1 << index) != 0 {
-                    *slot = id;
-                }
+        for (id, &class) in classes.iter().enumerate() {
+            let mut bits = class;
+            while bits != 0 {
+                of[bits.trailing_zeros() as usize] = id;
+                bits &= bits - 1;
             }
         }
-        ActionClasses {
-            of,
-            count: classes.len(),
-        }
+        ActionClasses { of }
     }
 
     /// The class of the catalogue action at `index`.
@@ -606,9 +652,10 @@ impl ActionClasses {
         self.of[index]
     }
 
-    /// An answer per class, none known yet.
-    pub(crate) fn memo<T>(&self) -> Vec<Option<T>> {
-        std::iter::repeat_with(|| None).take(self.count).collect()
+    /// An answer per class, none known yet (there are at most as many
+    /// classes as actions, fewer than 64).
+    pub(crate) fn memo(&self) -> [Option<bool>; 64] {
+        [None; 64]
     }
 }
 
@@ -634,8 +681,11 @@ fn services<'c>(
                 .min();
             let worst = required.or_else(|| check.outcomes.iter().map(|o| o.verdict).min());
             let mut members = vec![
-                ("id", doc.string(service.as_str(), origin)),
-                ("name", doc.string(service.model().name.as_str(), origin)),
+                (key!("id"), doc.string(service.as_str(), origin)),
+                (
+                    key!("name"),
+                    doc.string(service.model().name.as_str(), origin),
+                ),
             ];
             if with_requests {
                 let requests: Vec<Node> = check
@@ -658,22 +708,22 @@ fn services<'c>(
                             .map(|&i| doc.int(i as i64, origin))
                             .collect();
                         let members = [
-                            ("action", doc.string(o.action, origin)),
+                            (key!("action"), doc.string(o.action, origin)),
                             (
-                                "caller",
+                                key!("caller"),
                                 doc.string(caller(&check.callers[o.caller].principal), origin),
                             ),
-                            ("need", doc.string(need(o.need), origin)),
-                            ("region", doc.string(o.region.as_str(), origin)),
-                            ("statements", doc.array(&statements, origin)),
-                            ("verdict", doc.string(verdict(o.verdict), origin)),
+                            (key!("need"), doc.string(need(o.need), origin)),
+                            (key!("region"), doc.string(o.region.as_str(), origin)),
+                            (key!("statements"), doc.array(&statements, origin)),
+                            (key!("verdict"), doc.string(verdict(o.verdict), origin)),
                         ];
                         doc.object(&members, origin)
                     })
                     .collect();
-                members.push(("requests", doc.array(&requests, origin)));
+                members.push((key!("requests"), doc.array(&requests, origin)));
             }
-            members.push(("verdict", doc.opt_string(worst.map(verdict), origin)));
+            members.push((key!("verdict"), doc.opt_string(worst.map(verdict), origin)));
             doc.object(&members, origin)
         })
         .collect();
@@ -721,8 +771,8 @@ fn statement_services(
     for (check, worst) in ctx.services().checks.iter().zip(verdicts) {
         if let Some(worst) = worst.get(index).copied().flatten() {
             let members = [
-                ("id", doc.string(check.service().as_str(), origin)),
-                ("verdict", doc.string(verdict(worst), origin)),
+                (key!("id"), doc.string(check.service().as_str(), origin)),
+                (key!("verdict"), doc.string(verdict(worst), origin)),
             ];
             out.push(doc.object(&members, origin));
         }
@@ -809,13 +859,14 @@ fn administrators<'c>(
             let mut witness: Option<crate::eval::Request> = None;
             let mut through_witness = classes.memo();
             let mut found = classes.memo();
+            let mut denies = WitnessDenies::default();
             let mut actions = ActionSet::EMPTY;
             for index in granted.indices() {
                 let action = catalog().action_at(index).name.as_str();
                 let class = classes.of(index);
                 if let Some(w) = &witness {
                     let allowed = *through_witness[class]
-                        .get_or_insert_with(|| witness_holds(policy, w, index, options));
+                        .get_or_insert_with(|| denies.hold(policy, w, index, options));
                     if allowed {
                         actions.insert(index);
                         continue;
@@ -840,9 +891,9 @@ fn administrators<'c>(
             }
             let at = text_origin(text.range, text.node);
             let members = [
-                ("actions", doc.actions(actions, at)),
-                ("principal", principal(doc, kind, text.value, at)),
-                ("statement", doc.int(s.index as i64, at)),
+                (key!("actions"), doc.actions(actions, at)),
+                (key!("principal"), principal(doc, kind, text.value, at)),
+                (key!("statement"), doc.int(s.index as i64, at)),
             ];
             out.push(doc.object(&members, at));
         }

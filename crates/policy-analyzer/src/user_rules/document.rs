@@ -31,6 +31,87 @@ pub struct Origin {
     pub node: Option<NodeId>,
 }
 
+/// The member names of the facts document (its schema is in
+/// docs/rule-packs.md).
+const FACT_KEY_NAMES: [&str; 35] = [
+    "account",
+    "action",
+    "actions",
+    "administrators",
+    "anyone",
+    "arn",
+    "base",
+    "caller",
+    "conditions",
+    "effect",
+    "exposure",
+    "id",
+    "if_exists",
+    "index",
+    "key",
+    "kind",
+    "name",
+    "need",
+    "negated",
+    "not_principals",
+    "operator",
+    "outsider",
+    "principal",
+    "principals",
+    "region",
+    "requests",
+    "services",
+    "set",
+    "sid",
+    "statement",
+    "statements",
+    "type",
+    "value",
+    "values",
+    "verdict",
+];
+
+/// The member names of the facts document, each stored once: the keys of a
+/// facts object are these very strings (see [`key!`]), so that a query
+/// finds a member by the string's address (see [`Doc::member`]).
+pub static FACT_KEYS: [&str; 35] = FACT_KEY_NAMES;
+
+/// The index of a member name in [`FACT_KEYS`]; a name that is none is an
+/// error when the crate is compiled (through [`key!`]).
+pub const fn fact_key_index(name: &str) -> usize {
+    let mut i = 0;
+    while i < FACT_KEY_NAMES.len() {
+        let (a, b) = (FACT_KEY_NAMES[i].as_bytes(), name.as_bytes());
+        if a.len() == b.len() {
+            let mut j = 0;
+            while j < a.len() && a[j] == b[j] {
+                j += 1;
+            }
+            if j == a.len() {
+                return i;
+            }
+        }
+        i += 1;
+    }
+    panic!("not a member name of the facts document")
+}
+
+/// The stored string of a facts member name (see [`FACT_KEYS`]).
+macro_rules! key {
+    ($name:literal) => {
+        $crate::user_rules::document::FACT_KEYS[{
+            const INDEX: usize = $crate::user_rules::document::fact_key_index($name);
+            INDEX
+        }]
+    };
+}
+pub(crate) use key;
+
+/// The stored string of a facts member name, if `name` is one.
+pub fn fact_key(name: &str) -> Option<&'static str> {
+    FACT_KEYS.iter().find(|k| **k == name).copied()
+}
+
 /// A node of a [`Doc`]: its index.
 pub type Node = u32;
 
@@ -222,6 +303,25 @@ impl<'t> Doc<'t> {
                 .map(|&(_, n)| n),
             _ => None,
         }
+    }
+
+    /// The member `name` of an object, found in a facts document by the
+    /// address of its stored name, `fact` (see [`FACT_KEYS`]): a name that
+    /// is no facts member name is in no facts object.
+    pub fn member(&self, node: Node, name: &str, fact: Option<&'static str>) -> Option<Node> {
+        let Kind::Object { start, len } = *self.kind(node) else {
+            return None;
+        };
+        let mut members = self.links[start as usize..(start + len) as usize].iter();
+        if self.tree.is_some() {
+            return members.find(|(k, _)| same_key(k, name)).map(|&(_, n)| n);
+        }
+        // The same string: the same address and length (one literal may
+        // begin another, `action` and `actions`).
+        let fact = fact?;
+        members
+            .find(|(k, _)| std::ptr::eq(k.as_ptr(), fact.as_ptr()) && k.len() == fact.len())
+            .map(|&(_, n)| n)
     }
 
     /// How many items an array has (`None` for anything else).
@@ -537,6 +637,11 @@ impl<'t> Doc<'t> {
             members.windows(2).all(|w| w[0].0 < w[1].0),
             "unsorted: {members:?}"
         );
+        debug_assert!(
+            members.iter().all(|(k, _)| fact_key(k)
+                .is_some_and(|f| std::ptr::eq(f.as_ptr(), k.as_ptr()) && f.len() == k.len())),
+            "a member name not from FACT_KEYS: {members:?}"
+        );
         let start = self.links.len() as u32;
         self.links.extend_from_slice(members);
         self.scalar(
@@ -644,13 +749,19 @@ mod tests {
         let items = [doc.string("a", a), doc.string("b", a)];
         let x = doc.array(&items, a);
         let y = doc.int(3, b);
-        let root = doc.object(&[("x", x), ("y", y)], a);
+        let root = doc.object(&[(key!("index"), y), (key!("values"), x)], a);
         let doc = doc.finish(root);
-        let x = doc.get(Doc::ROOT, "x").unwrap();
+        let x = doc.get(Doc::ROOT, "values").unwrap();
         assert_eq!(doc.origin(doc.item(x, 1).unwrap()), a);
-        assert_eq!(doc.origin(doc.get(Doc::ROOT, "y").unwrap()), b);
+        assert_eq!(doc.origin(doc.get(Doc::ROOT, "index").unwrap()), b);
         assert_eq!(doc.origin(Doc::ROOT), a);
-        assert_eq!(doc.to_json(Doc::ROOT), r#"{"x":["a","b"],"y":3}"#);
+        assert_eq!(doc.to_json(Doc::ROOT), r#"{"index":3,"values":["a","b"]}"#);
+        // By the stored name's address.
+        assert_eq!(
+            doc.member(Doc::ROOT, "index", fact_key("index")),
+            doc.get(Doc::ROOT, "index")
+        );
+        assert_eq!(doc.member(Doc::ROOT, "index", None), None);
     }
 
     #[test]

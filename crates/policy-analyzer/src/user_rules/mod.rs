@@ -335,9 +335,30 @@ impl Selector {
 
     /// The nodes the selector matches with `scope` as `$`, in order.
     pub fn select(&self, doc: &Doc<'_>, scope: Node) -> Vec<Node> {
-        if let Some(native) = &self.native {
-            return native.select(doc, scope);
+        let mut out = Vec::new();
+        self.select_into(doc, scope, &mut out, &mut path::Buffers::default());
+        out
+    }
+
+    /// [`select`](Self::select) into `out` (cleared first), reusing `buffers`.
+    fn select_into(
+        &self,
+        doc: &Doc<'_>,
+        scope: Node,
+        out: &mut Vec<Node>,
+        buffers: &mut path::Buffers,
+    ) {
+        match &self.native {
+            Some(native) => native.select_into(doc, scope, out, buffers),
+            None => {
+                out.clear();
+                out.extend(self.select_copy(doc, scope));
+            }
         }
+    }
+
+    /// [`select`](Self::select) by `serde_json_path`, over a copy of `scope`.
+    fn select_copy(&self, doc: &Doc<'_>, scope: Node) -> Vec<Node> {
         let value = doc.to_value(scope);
         let found = self.path.query(&value).all();
         if found.is_empty() {
@@ -621,6 +642,15 @@ fn show(doc: &Doc<'_>, node: Node) -> String {
     }
 }
 
+/// The lists of nodes the rules of a policy select, kept from one rule to
+/// the next.
+#[derive(Default)]
+struct Buffers {
+    each: Vec<Node>,
+    matches: Vec<Node>,
+    path: path::Buffers,
+}
+
 /// What a finding is about.
 struct Found<'d, 't> {
     doc: &'d Doc<'t>,
@@ -647,6 +677,7 @@ pub(crate) fn check(
     let facts: OnceCell<Doc> = OnceCell::new();
     let mut kept = 0;
     let mut seen: FxHashSet<TextRange> = FxHashSet::default();
+    let mut buffers = Buffers::default();
     for rule in rules.iter() {
         if selection.disabled.contains(&rule.id) {
             continue;
@@ -662,7 +693,15 @@ pub(crate) fn check(
             .unwrap_or(rule.severity);
         let mut emitter = Emitter::for_user_rule(rule.id, rule.name, severity, room - kept);
         seen.clear();
-        run(ctx, rule, document, severity, &mut emitter, &mut seen);
+        run(
+            ctx,
+            rule,
+            document,
+            severity,
+            &mut emitter,
+            &mut seen,
+            &mut buffers,
+        );
         kept += emitter.kept();
         out.extend(emitter.into_diagnostics());
     }
@@ -676,17 +715,23 @@ fn run(
     severity: Severity,
     emitter: &mut Emitter<'_>,
     seen: &mut FxHashSet<TextRange>,
+    buffers: &mut Buffers,
 ) {
-    let each;
+    let Buffers {
+        each,
+        matches,
+        path,
+    } = buffers;
     let scopes: &[Node] = match &rule.each {
         Some(selector) => {
-            each = selector.select(doc, Doc::ROOT);
-            &each
+            selector.select_into(doc, Doc::ROOT, each, path);
+            each
         }
         None => &[Doc::ROOT],
     };
     for &scope in scopes {
-        let matches = rule.select.select(doc, scope);
+        rule.select.select_into(doc, scope, matches, path);
+        let matches = &*matches;
         let count = matches.len();
         let mut emit = |node: Node| {
             let origin = doc.origin(node);

@@ -39,7 +39,7 @@ struct Segment {
 
 #[derive(Clone, Debug, PartialEq)]
 enum Selector {
-    Name(String),
+    Name(Name),
     Wildcard,
     Index(i64),
     Filter(Or),
@@ -95,8 +95,29 @@ enum Operand {
 
 #[derive(Clone, Debug, PartialEq)]
 enum Step {
-    Name(String),
+    Name(Name),
     Index(i64),
+}
+
+/// A member name, with its stored string when it is a facts member name
+/// (see [`Doc::member`]).
+#[derive(Clone, Debug, PartialEq)]
+struct Name {
+    text: String,
+    fact: Option<&'static str>,
+}
+
+impl Name {
+    fn new(text: String) -> Name {
+        Name {
+            fact: super::document::fact_key(&text),
+            text,
+        }
+    }
+
+    fn of(&self, doc: &Doc<'_>, node: Node) -> Option<Node> {
+        doc.member(node, &self.text, self.fact)
+    }
 }
 
 impl Path {
@@ -115,45 +136,53 @@ impl Path {
 
     /// The nodes the query selects with `scope` as `$`, in
     /// `serde_json_path`'s order (duplicates kept).
+    #[cfg(test)]
     pub fn select(&self, doc: &Doc<'_>, scope: Node) -> Vec<Node> {
-        // Room for what a query of a policy usually selects, not grown from
-        // nothing.
-        let mut out = Vec::with_capacity(16);
-        self.run(doc, scope, scope, &mut out);
+        let mut out = Vec::new();
+        self.select_into(doc, scope, &mut out, &mut Buffers::default());
         out
     }
 
-    fn run(&self, doc: &Doc<'_>, current: Node, root: Node, out: &mut Vec<Node>) {
-        let start = if self.absolute { root } else { current };
+    /// [`select`](Self::select) into `out`, with `buffers` for the nodes
+    /// between segments.
+    pub fn select_into(
+        &self,
+        doc: &Doc<'_>,
+        scope: Node,
+        out: &mut Vec<Node>,
+        buffers: &mut Buffers,
+    ) {
+        out.clear();
         let Some((last, first)) = self.segments.split_last() else {
-            out.push(start);
+            out.push(scope);
             return;
         };
         if first.is_empty() {
-            last.apply(doc, start, root, out);
+            last.apply(doc, scope, scope, out);
             return;
         }
-        for &node in &self.before_last(doc, start, root) {
-            last.apply(doc, node, root, out);
+        self.before_last(doc, scope, scope, buffers);
+        for &node in &buffers.nodes {
+            last.apply(doc, node, scope, out);
         }
     }
 
-    /// The nodes the segments but the last select from `start`.
-    fn before_last(&self, doc: &Doc<'_>, start: Node, root: Node) -> Vec<Node> {
-        let mut nodes = Vec::with_capacity(16);
+    /// Into `buffers.nodes`, the nodes the segments but the last select
+    /// from `start`.
+    fn before_last(&self, doc: &Doc<'_>, start: Node, root: Node, buffers: &mut Buffers) {
+        let Buffers { nodes, next } = buffers;
+        nodes.clear();
         nodes.push(start);
-        let mut next = Vec::with_capacity(16);
         for segment in &self.segments[..self.segments.len() - 1] {
             next.clear();
-            for &node in &nodes {
-                segment.apply(doc, node, root, &mut next);
+            for &node in nodes.iter() {
+                segment.apply(doc, node, root, next);
             }
-            std::mem::swap(&mut nodes, &mut next);
+            std::mem::swap(nodes, next);
             if nodes.is_empty() {
                 break;
             }
         }
-        nodes
     }
 
     /// Whether the query selects any node (found without collecting them).
@@ -165,10 +194,18 @@ impl Path {
         if first.is_empty() {
             return last.any(doc, start, root);
         }
-        self.before_last(doc, start, root)
-            .iter()
-            .any(|&node| last.any(doc, node, root))
+        let mut buffers = Buffers::default();
+        self.before_last(doc, start, root, &mut buffers);
+        buffers.nodes.iter().any(|&node| last.any(doc, node, root))
     }
+}
+
+/// The lists of nodes a query passes from segment to segment, kept from one
+/// query to the next.
+#[derive(Debug, Default)]
+pub struct Buffers {
+    nodes: Vec<Node>,
+    next: Vec<Node>,
 }
 
 impl Segment {
@@ -220,7 +257,7 @@ impl Selector {
     /// Whether [`apply`](Self::apply) would select anything.
     fn any(&self, doc: &Doc<'_>, node: Node, root: Node) -> bool {
         match self {
-            Selector::Name(name) => doc.get(node, name).is_some(),
+            Selector::Name(name) => name.of(doc, node).is_some(),
             Selector::Wildcard => doc.children(node).len() > 0,
             Selector::Index(index) => item(doc, node, *index).is_some(),
             Selector::Filter(filter) => doc
@@ -231,7 +268,7 @@ impl Selector {
 
     fn apply(&self, doc: &Doc<'_>, node: Node, root: Node, out: &mut Vec<Node>) {
         match self {
-            Selector::Name(name) => out.extend(doc.get(node, name)),
+            Selector::Name(name) => out.extend(name.of(doc, node)),
             Selector::Wildcard => out.extend(doc.children(node).map(|(_, child)| child)),
             Selector::Index(index) => out.extend(item(doc, node, *index)),
             Selector::Filter(filter) => out.extend(
@@ -320,7 +357,7 @@ impl Operand {
                 let mut node = if *absolute { root } else { current };
                 for step in steps {
                     let next = match step {
-                        Step::Name(name) => doc.get(node, name),
+                        Step::Name(name) => name.of(doc, node),
                         // A negative index selects nothing here (as in
                         // serde_json_path), unlike in a query's segments.
                         Step::Index(i) => usize::try_from(*i).ok().and_then(|i| doc.item(node, i)),
@@ -508,7 +545,7 @@ impl Parser<'_> {
                 } else if self.peek() == Some('[') {
                     self.bracketed()?
                 } else {
-                    vec![Selector::Name(self.member_name()?)]
+                    vec![Selector::Name(Name::new(self.member_name()?))]
                 };
                 segments.push(Segment {
                     descendant: true,
@@ -522,7 +559,7 @@ impl Parser<'_> {
                 if self.eat("*") {
                     vec![Selector::Wildcard]
                 } else {
-                    vec![Selector::Name(self.member_name()?)]
+                    vec![Selector::Name(Name::new(self.member_name()?))]
                 }
             } else if self.peek() == Some('[') {
                 self.bracketed()?
@@ -573,7 +610,7 @@ impl Parser<'_> {
 
     fn selector(&mut self) -> Option<Selector> {
         match self.peek()? {
-            '\'' | '"' => Some(Selector::Name(self.string()?)),
+            '\'' | '"' => Some(Selector::Name(Name::new(self.string()?))),
             '*' => {
                 self.at += 1;
                 Some(Selector::Wildcard)
