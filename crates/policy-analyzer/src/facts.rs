@@ -907,7 +907,8 @@ pub fn facts_of(text: &str, options: &crate::AnalyzeOptions) -> serde_json::Valu
     let parse = crate::syntax::parse(text);
     let policy = crate::model::Policy::from_tree(&parse.tree);
     let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, options, None);
-    facts(&ctx, Needs::ALL).to_value(Doc::ROOT)
+    let doc = facts(&ctx, Needs::ALL);
+    doc.to_value(Doc::ROOT)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! order, as [`serde_json_path`] does over a [`serde_json::Value`].
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 
 use std::sync::OnceLock;
 
@@ -231,6 +232,84 @@ pub struct Doc<'t> {
     syntax: Vec<NodeId>,
     /// Array items (key `""`) and object members, each container's together.
     links: Vec<(&'t str, Node)>,
+}
+
+/// A document's tables, empty, kept from one document to the next on each
+/// thread (see [`Doc::with_room`]).
+#[derive(Default)]
+struct Tables {
+    kinds: Vec<Kind<'static>>,
+    origins: Vec<Origin>,
+    syntax: Vec<NodeId>,
+    links: Vec<(&'static str, Node)>,
+}
+
+thread_local! {
+    static SPARE_TABLES: RefCell<Vec<Tables>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An empty vector of `T` in the memory of `from` (cleared): a vector of
+/// borrowed strings becomes one of `'static` strings to be kept, and back.
+fn recycle<F, T>(mut from: Vec<F>) -> Vec<T> {
+    from.clear();
+    // Collecting a vector's iterator into a vector of a type of the same
+    // size reuses its memory; there is nothing to map.
+    from.into_iter()
+        .map(|_| unreachable!("the vector was cleared"))
+        .collect()
+}
+
+impl<'t> Doc<'t> {
+    /// An empty document with room for `nodes` nodes, in the memory of the
+    /// last document this thread dropped: every policy's documents are
+    /// written afresh, and memory a thread wrote a moment ago is cheaper to
+    /// write than memory it never touched.
+    fn with_room(nodes: usize, tree: Option<&'t Tree<'t>>) -> Doc<'t> {
+        let Tables {
+            kinds,
+            origins,
+            syntax,
+            links,
+        } = SPARE_TABLES
+            .with(|spare| spare.borrow_mut().pop())
+            .unwrap_or_default();
+        let mut doc = Doc {
+            kinds,
+            origins,
+            tree,
+            syntax,
+            links,
+        };
+        doc.kinds.reserve(nodes);
+        doc.links.reserve(nodes);
+        if tree.is_some() {
+            doc.syntax.reserve(nodes);
+            doc.origins.reserve(1);
+        } else {
+            doc.origins.reserve(nodes);
+        }
+        doc
+    }
+}
+
+impl Drop for Doc<'_> {
+    fn drop(&mut self) {
+        let tables = Tables {
+            kinds: recycle(std::mem::take(&mut self.kinds)),
+            origins: recycle(std::mem::take(&mut self.origins)),
+            syntax: recycle(std::mem::take(&mut self.syntax)),
+            links: recycle(std::mem::take(&mut self.links)),
+        };
+        // A policy's two documents, and a few more for the threads of a
+        // language server.
+        let _ = SPARE_TABLES.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut() {
+                if spare.len() < 4 {
+                    spare.push(tables);
+                }
+            }
+        });
+    }
 }
 
 /// How deep [`Doc::to_value`] copies a document: past this, a value is
@@ -492,7 +571,7 @@ impl<'t> Doc<'t> {
     /// `null`. Built breadth first, without recursion.
     pub fn policy(tree: &'t Tree<'t>, root: Option<NodeId>) -> Doc<'t> {
         let Some(root) = root else {
-            let mut doc = Doc::default();
+            let mut doc = Doc::with_room(1, None);
             doc.push(Origin {
                 range: TextRange::empty(0),
                 node: None,
@@ -500,13 +579,7 @@ impl<'t> Doc<'t> {
             return doc;
         };
         // At most one document node per syntax node.
-        let mut doc = Doc {
-            kinds: Vec::with_capacity(tree.len()),
-            origins: Vec::with_capacity(1),
-            tree: Some(tree),
-            syntax: Vec::with_capacity(tree.len()),
-            links: Vec::with_capacity(tree.len()),
-        };
+        let mut doc = Doc::with_room(tree.len(), Some(tree));
         // The whole document is a finding's place only when nothing
         // narrower is: its opening brace, as for the facts.
         let start = tree.range(root).start as usize;
@@ -567,12 +640,7 @@ impl<'t> Doc<'t> {
 /// the last one the root.
 impl<'t> Doc<'t> {
     pub fn builder(capacity: usize) -> Doc<'t> {
-        let mut doc = Doc {
-            kinds: Vec::with_capacity(capacity),
-            origins: Vec::with_capacity(capacity),
-            links: Vec::with_capacity(capacity),
-            ..Doc::default()
-        };
+        let mut doc = Doc::with_room(capacity, None);
         // The root's place, filled by `finish`.
         doc.push(Origin {
             range: TextRange::empty(0),
