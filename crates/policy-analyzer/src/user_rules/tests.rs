@@ -284,3 +284,28 @@ fn a_deep_policy_is_queried_without_recursion() {
         assert!(found > 0, "{select}");
     }
 }
+
+#[test]
+fn selectors_with_functions_or_slices_run_on_a_copy_and_land_alike() {
+    for select in [
+        "$.Statement[?length(@.Action) == 1]",
+        "$.Statement[1:2]",
+        "$.Statement[?match(@.Principal, '[*]')]",
+    ] {
+        let rule = spec(select, AssertionSpec::Forbid);
+        assert!(!UserRule::compile(rule.clone(), "p", "f")
+            .unwrap()
+            .select
+            .is_native());
+        assert_eq!(
+            findings(rule, POLICY),
+            [(
+                r#"{"Effect": "Allow", "Principal": "*", "Action": ["kms:Decrypt"], "Resource": "*"}"#
+                    .to_string(),
+                r#"statement #2: {"Action":["kms:Decrypt"],"Effect":"Allow","Principal":"*","Resource":"*"}"#
+                    .to_string()
+            )],
+            "{select}"
+        );
+    }
+}
