@@ -3,7 +3,8 @@
 # binary's time at N and at 2N, in one run. Doubling an input must at most
 # double the time and a bit (linear times a log): a ratio under 2.6 passes,
 # one near 4 means quadratic. Ratios within one run hold on a noisy machine
-# where absolute times do not; each time is CPU time, the best of a few runs.
+# where absolute times do not; each time is CPU time, the best of five runs
+# (fewer let a busy moment of the machine through as a slow 2N run).
 #
 #   benches/scaling.sh              # every family; exit 1 if one fails
 #   benches/scaling.sh values keys  # some of them
@@ -20,7 +21,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 readonly BIN="${CARGO_TARGET_DIR:-target}/release/policy-check"
 readonly LIMIT=2.6
-readonly REPEAT=3
+readonly REPEAT=5
 readonly MAX_RSS_MB=1024
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT

@@ -144,8 +144,9 @@ pub fn readme_with_table(readme: &str) -> Result<String, String> {
     ))
 }
 
-/// Every generated file under `root` (the repository) with its content,
-/// the README included.
+/// Every generated file under `root` (the repository) with its content:
+/// the rule pages, the README's table, the service pages (see
+/// [`crate::service_docs`]) and the profile keys of `docs/configuration.md`.
 pub fn generated_files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let dir = root.join(RULES_DIR);
     let mut files: Vec<(PathBuf, String)> = all_rules()
@@ -156,6 +157,24 @@ pub fn generated_files(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let readme = std::fs::read_to_string(&readme_path)
         .map_err(|e| format!("{}: {e}", readme_path.display()))?;
     files.push((readme_path, readme_with_table(&readme)?));
+    let services = root.join(crate::service_docs::SERVICES_DIR);
+    for model in policy_analyzer::services::model::models() {
+        files.push((
+            services.join(format!("{}.md", model.id)),
+            crate::service_docs::service_page(model),
+        ));
+    }
+    files.push((
+        services.join("README.md"),
+        crate::service_docs::services_index(),
+    ));
+    let configuration_path = root.join("docs/configuration.md");
+    let configuration = std::fs::read_to_string(&configuration_path)
+        .map_err(|e| format!("{}: {e}", configuration_path.display()))?;
+    files.push((
+        configuration_path,
+        crate::service_docs::configuration_with_table(&configuration)?,
+    ));
     Ok(files)
 }
 

@@ -9,6 +9,7 @@ pub mod fix;
 pub mod render;
 pub mod report;
 pub mod run;
+pub mod service_docs;
 pub mod test_rules;
 
 // The configuration is the workspace crate's, shared with the language server.

@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 
 use policy_analyzer::host::{HostFile, HostKind, NoFiles};
-use policy_analyzer::{all_rules, analyze, AnalyzeOptions, Profile};
+use policy_analyzer::{all_rules, analyze, AnalyzeOptions, Profile, ProfileValue};
 
 /// Rules the fixture cannot trigger, and why.
 const EXCEPTIONS: &[(&str, &str)] = &[
@@ -95,9 +95,11 @@ fn every_rule_fires_on_the_kitchen_sink() {
 /// linked bucket with S3 Bucket Keys on (s3-encryption-context-mismatch).
 /// It names no services, so they are still inferred (service-inferred).
 fn every_rule_profile() -> Option<Profile> {
-    Some(Profile {
-        key_spec: Some("RSA_2048".into()),
-        bucket_keys: Some(true),
-        ..Profile::default()
-    })
+    Some(
+        Profile {
+            key_spec: Some("RSA_2048".into()),
+            ..Profile::default()
+        }
+        .with("bucket-keys", ProfileValue::Bool(true)),
+    )
 }

@@ -13,11 +13,11 @@
 
 use std::sync::OnceLock;
 
+use crate::aws::arn_account;
 use crate::catalog::{catalog, ActionSet};
 use crate::eval::search::{OutsideAccessSearch, OutsideCaller, RequestSearch, Witness};
 use crate::eval::{
-    arn_account, evaluate_statement, EvalOptions, PrincipalValue, RequestPrincipal,
-    StatementOutcome,
+    evaluate_statement, EvalOptions, PrincipalValue, RequestPrincipal, StatementOutcome,
 };
 use crate::model::{PrincipalElement, PrincipalKind, SetQualifier, Statement};
 use crate::rules::Context;
@@ -784,6 +784,7 @@ fn verdict(v: Verdict) -> &'static str {
     match v {
         Verdict::ExplicitlyDenied => "explicitly-denied",
         Verdict::Denied => "denied",
+        Verdict::Undecided => "undecided",
         Verdict::Delegated => "delegated",
         Verdict::Allowed => "allowed",
     }

@@ -4,6 +4,7 @@
 //! terminals or editors: the `policy-check` CLI and the `policy-lsp` server
 //! call it the same way and differ only in how they present the result.
 
+pub mod aws;
 pub mod catalog;
 pub mod diagnostic;
 pub mod eval;
@@ -27,6 +28,7 @@ pub use diagnostic::{
     Applicability, Diagnostic, DiagnosticTag, Fix, Related, Severity, StatementRef, TextEdit,
 };
 pub use rules::{all_rules, find_rule, Check, FixAvailability, Pack, Rule};
+pub use services::profile::ProfileValue;
 pub use services::Profile;
 pub use text::{LineCol, LineIndex, PositionEncoding, TextRange};
 

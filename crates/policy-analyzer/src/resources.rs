@@ -57,7 +57,16 @@ impl KeyContext {
 pub struct Consumer {
     /// For messages: "AWS::FSx::FileSystem `ScratchLustre`".
     pub name: String,
+    /// Its CloudFormation or Terraform type (`AWS::Logs::LogGroup`,
+    /// `aws_cloudwatch_log_group`), which the service models name.
+    pub resource_type: String,
     pub kind: ConsumerKind,
+    /// The top-level property (CloudFormation), attribute or block
+    /// (Terraform) under which it names the key (`BucketEncryption`,
+    /// `ReplicationConfiguration`, `kms_key_id`), when the host tells: a
+    /// resource may name keys for several uses (an RDS instance's storage and
+    /// its master user secret).
+    pub property: Option<String>,
     /// Where it names the key (its `KmsKeyId`, `kms_key_id`...).
     pub at: Location,
 }

@@ -14,8 +14,8 @@ use policy_analyzer::TextRange;
 use crate::cursor::{Cursor, Place, Slot};
 use crate::elements::{self, Element};
 use crate::hover::covered_actions;
-use crate::key_notes::{self, VIA_SERVICES};
 use crate::separators::{self, Placement, Separated, Separators};
+use crate::service_notes;
 
 /// What kind of thing an item names (mapped to an LSP item kind).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -340,9 +340,9 @@ fn condition_key_items(
         let group = if info.global { 2 } else { 0 };
         let doc = (!info.description.is_empty()).then(|| {
             let mut doc = format!("{}.", info.description.trim_end_matches('.'));
-            if let Some(note) = key_notes::note_for(&info.name) {
+            if let Some(note) = service_notes::note_for(&info.name) {
                 doc.push_str("\n\n");
-                doc.push_str(note);
+                doc.push_str(&note);
             }
             doc
         });
@@ -381,12 +381,12 @@ fn condition_key_items(
     // The encryption-context keys the services are known to send.
     let context_key = catalog.condition_key("kms:EncryptionContext:x");
     if context_key.is_some_and(|k| applies(k.info.actions)) {
-        for note in key_notes::known_encryption_context_keys() {
+        for (key, note) in service_notes::encryption_context_keys() {
             let mut item = ctx.key_item(
-                note.key,
+                key,
                 ItemKind::ConditionKey,
                 Some("String".into()),
-                Some(note.note.to_string()),
+                Some(note),
             );
             item.sort_group = 1;
             items.push(item);
@@ -399,10 +399,10 @@ fn condition_key_items(
 /// other endpoints, else with the region as a placeholder.
 fn via_service_items(tree: &Tree<'_>, ctx: &Context<'_>) -> Vec<Item> {
     let region = document_region(tree);
-    VIA_SERVICES
-        .iter()
+    service_notes::via_service_names()
+        .into_iter()
         .map(|service| {
-            let detail = Some(service.name.to_string());
+            let detail = Some(service.services.clone());
             match region.as_deref() {
                 Some(region) => ctx.value_item(
                     &format!("{}.{region}.amazonaws.com", service.prefix),
@@ -444,7 +444,7 @@ fn document_region(tree: &Tree<'_>) -> Option<String> {
         .flat_map(|c| c.entries())
         .filter(|(_, key)| key.key.value.eq_ignore_ascii_case("kms:ViaService"))
         .flat_map(|(_, key)| key.values.iter())
-        .find_map(|v| key_notes::via_service_region(v.value).map(str::to_string));
+        .find_map(|v| service_notes::via_service_region(v.value).map(str::to_string));
     region
 }
 

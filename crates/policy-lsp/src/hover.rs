@@ -6,13 +6,16 @@
 use std::fmt::Write as _;
 
 use policy_analyzer::catalog::{catalog, ActionSet, Catalog, ConditionKeyInfo};
+use policy_analyzer::eval::Failure;
 use policy_analyzer::model::{Operator, Policy, SetQualifier, Statement};
+use policy_analyzer::services::model::Need;
+use policy_analyzer::services::ServiceAnalysis;
 use policy_analyzer::syntax::parse;
 use policy_analyzer::TextRange;
 
 use crate::cursor::{string_value, Cursor, Place};
 use crate::elements::{self, Element};
-use crate::key_notes;
+use crate::service_notes;
 
 /// Hover text and the range it describes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,15 +47,17 @@ pub fn hover(text: &str, offset: usize) -> Option<HoverInfo> {
         {
             via_service_hover(value)?
         }
-        (Place::StatementKey, Some("Sid")) => statement_hover(catalog(), statement?),
+        (Place::StatementKey, Some("Sid")) => {
+            statement_hover(catalog(), statement?, &services(&policy, text))
+        }
         (Place::StatementKey, Some(name)) => element_hover(elements::STATEMENT_ELEMENTS, name)?,
         (Place::RootKey, Some(name)) => element_hover(elements::POLICY_ELEMENTS, name)?,
         (Place::PrincipalKey, Some(name)) => element_hover(elements::PRINCIPAL_TYPES, name)?,
-        (Place::SidValue, _) => statement_hover(catalog(), statement?),
+        (Place::SidValue, _) => statement_hover(catalog(), statement?, &services(&policy, text)),
         (Place::InStatement, None) => {
             let statement = statement?;
             return Some(HoverInfo {
-                markdown: statement_hover(catalog(), statement),
+                markdown: statement_hover(catalog(), statement, &services(&policy, text)),
                 range: Some(statement.range),
             });
         }
@@ -271,23 +276,23 @@ fn key_hover(catalog: &Catalog, key: &str, statement: Option<&Statement<'_>>) ->
             }
         }
     }
-    if let Some(note) = key_notes::note_for(key) {
-        let _ = writeln!(out, "\n**What the services send**: {note}");
+    if let Some(note) = service_notes::note_for(key) {
+        let _ = writeln!(out, "\n{note}");
     }
     out
 }
 
 fn via_service_hover(value: &str) -> Option<String> {
     let prefix = value.split('.').next()?;
-    let service = key_notes::VIA_SERVICES
-        .iter()
+    let service = service_notes::via_service_names()
+        .into_iter()
         .find(|s| s.prefix == prefix)?;
-    let region = key_notes::via_service_region(value)
+    let region = service_notes::via_service_region(value)
         .map(|r| format!(" in `{r}`"))
         .unwrap_or_default();
     Some(format!(
         "`{value}`: requests that {}{region} makes to KMS on the principal's behalf.",
-        service.name
+        service.services
     ))
 }
 
@@ -296,9 +301,20 @@ fn element_hover(elements: &'static [Element], name: &str) -> Option<String> {
     Some(format!("**{}**\n\n{}", element.name, element.doc))
 }
 
+/// What the service checks find for the document: the services the policy
+/// shows, their requests and how each statement treats them.
+fn services(policy: &Policy<'_>, text: &str) -> ServiceAnalysis {
+    ServiceAnalysis::run(policy, text, None, None)
+}
+
 /// A summary of one statement: effect, principals, the actions it covers
-/// after wildcard expansion, resources and conditions.
-fn statement_hover(catalog: &Catalog, statement: &Statement<'_>) -> String {
+/// after wildcard expansion, resources and conditions, and what it means
+/// for the services the key serves.
+fn statement_hover(
+    catalog: &Catalog,
+    statement: &Statement<'_>,
+    services: &ServiceAnalysis,
+) -> String {
     let mut out = String::new();
     let effect = statement.effect.map_or("no valid Effect", |(_, t)| t.value);
     let _ = writeln!(out, "**{}** · {effect}\n", capitalize(&statement.label()));
@@ -387,19 +403,73 @@ fn statement_hover(catalog: &Catalog, statement: &Statement<'_>) -> String {
             let _ = writeln!(out, "- When (all of):\n{}", entries.join("\n"));
         }
     }
-    for line in service_lines(statement) {
+    for line in service_lines(statement, services) {
         let _ = writeln!(out, "- {line}");
     }
     out
 }
 
-/// What the statement means for each service of the key's profile.
-///
-/// Seam: the service packs (another branch) will answer, per service, which
-/// of its requests this statement allows or denies; until they land there is
-/// nothing to say here.
-fn service_lines(_statement: &Statement<'_>) -> Vec<String> {
-    Vec::new()
+/// What the statement means for each service the key serves (as the
+/// policy shows them): which of the service's requests it allows, and which
+/// requests meant for it it does not, with the element that keeps it from
+/// applying.
+fn service_lines(statement: &Statement<'_>, services: &ServiceAnalysis) -> Vec<String> {
+    let index = statement.index;
+    let mut lines = Vec::new();
+    for check in &services.checks {
+        let name = &check.service().model().name;
+        let mut allowed: Vec<&str> = Vec::new();
+        let mut missed: Vec<(&str, bool, String)> = Vec::new();
+        for outcome in &check.outcomes {
+            let evaluation = &outcome.best().evaluation;
+            if evaluation.allowed_by.contains(&index) || evaluation.delegated_by.contains(&index) {
+                if !allowed.contains(&outcome.action) {
+                    allowed.push(outcome.action);
+                }
+            } else if let Some(miss) = outcome.misses.iter().find(|m| m.statement == index) {
+                if !missed.iter().any(|(a, _, _)| *a == outcome.action) {
+                    let required = outcome.need == Need::Required;
+                    missed.push((outcome.action, required, miss_words(&miss.failure)));
+                }
+            }
+        }
+        missed.retain(|(action, _, _)| !allowed.contains(action));
+        if !allowed.is_empty() {
+            let actions: Vec<String> = allowed.iter().map(|a| format!("`{a}`")).collect();
+            lines.push(format!("**{name}**: allows {}", actions.join(", ")));
+        }
+        for (required, what) in [(true, "needs"), (false, "may use")] {
+            let actions: Vec<String> = missed
+                .iter()
+                .filter(|(_, r, _)| *r == required)
+                .map(|(a, _, _)| format!("`{a}`"))
+                .collect();
+            let Some((_, _, why)) = missed.iter().find(|(_, r, _)| *r == required) else {
+                continue;
+            };
+            let them = if actions.len() == 1 { "it" } else { "them" };
+            lines.push(format!(
+                "**{name}**: does not allow {}, which the service {what}: {}",
+                actions.join(", "),
+                why.replace("{them}", them)
+            ));
+        }
+    }
+    lines
+}
+
+/// Why a statement does not apply to a request, in a few words.
+fn miss_words(failure: &Failure) -> String {
+    match failure {
+        Failure::Principal { .. } => "its Principal does not name the caller".into(),
+        Failure::NotPrincipal { .. } => "its NotPrincipal lists the caller".into(),
+        Failure::Action { .. } => "its Action does not include {them}".into(),
+        Failure::NotAction { .. } => "its NotAction excludes them".into(),
+        Failure::Resource { .. } | Failure::NotResource { .. } => {
+            "its Resource does not cover this key".into()
+        }
+        Failure::Condition { reason, .. } | Failure::Unreadable { reason, .. } => reason.clone(),
+    }
 }
 
 fn capitalize(s: &str) -> String {
@@ -518,6 +588,28 @@ mod tests {
             .contains("`StringEquals` `kms:ViaService`: `fsx.us-east-1.amazonaws.com`"));
         let via = hover_at(&text.replace("Fs|x", "Fsx").replace("fsx.us-", "fsx|.us-")).unwrap();
         assert!(via.markdown.contains("Amazon FSx"), "{}", via.markdown);
+    }
+
+    #[test]
+    fn a_statement_says_what_it_means_for_the_services() {
+        let text = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "Fs|x", "Effect": "Allow", "Principal": {"AWS": "*"},
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey*", "kms:DescribeKey"], "Resource": "*",
+            "Condition": {"StringEquals": {"kms:ViaService": "fsx.us-east-1.amazonaws.com", "kms:CallerAccount": "111122223333"}}}]}"#;
+        let h = hover_at(text).unwrap();
+        assert!(
+            h.markdown.contains(
+                "**Amazon FSx**: allows `kms:Decrypt`, `kms:GenerateDataKeyWithoutPlaintext`, `kms:DescribeKey`"
+            ),
+            "{}",
+            h.markdown
+        );
+        assert!(
+            h.markdown.contains(
+                "**Amazon FSx**: does not allow `kms:CreateGrant`, which the service needs: its Action does not include it"
+            ),
+            "{}",
+            h.markdown
+        );
     }
 
     #[test]

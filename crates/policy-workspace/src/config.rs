@@ -298,6 +298,25 @@ pub(crate) fn one_line(message: &str) -> String {
     }
 }
 
+/// A message with the control characters of the values it quotes escaped
+/// (`unknown rule `a\nb``): a TOML string may hold a newline, and a message
+/// stays on one line, as the CLI's `file:line: message` and the editor's
+/// status item need.
+pub(crate) fn escape_controls(message: String) -> String {
+    if !message.chars().any(char::is_control) {
+        return message;
+    }
+    let mut escaped = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        if c.is_control() {
+            escaped.extend(c.escape_default());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
 /// A `[[profiles]]` entry, with the span of the whole entry for errors
 /// that have none of their own.
 type ProfileTable = (Option<Range<usize>>, InlineTable);
@@ -325,7 +344,7 @@ impl File<'_> {
             path: self.path.to_path_buf(),
             line: span.map(|s| self.line_of(s.start)),
             column: None,
-            message,
+            message: escape_controls(message),
             rule_pack: false,
         }
     }
@@ -780,6 +799,39 @@ reason = "reviewed"
     }
 
     #[test]
+    fn profile_keys_are_the_service_models_parameters_and_their_values_are_checked() {
+        let config = parse(
+            "[[profiles]]\nfiles = [\"a\"]\nservices = [\"s3-link\"]\ncache-id = \"fc-0123456789abcdef0\"\nbucket-keys = false\n",
+        )
+        .unwrap();
+        let profile = &config.profiles[0].profile;
+        assert_eq!(profile.text("file-system-id"), Some("fc-0123456789abcdef0"));
+        assert_eq!(profile.flag("bucket-keys"), Some(false));
+        assert_eq!(
+            error("[[profiles]]\nfiles = [\"a\"]\n\ncache-id = \"file_cache_id\"\n"),
+            "/repo/policy-check.toml:4: `file-system-id`: `file_cache_id` is not `fs-*` or `fc-*`"
+        );
+        assert!(
+            error("[[profiles]]\nfiles = [\"a\"]\nbucket-keys = \"on\"\n")
+                .starts_with("/repo/policy-check.toml:3: invalid type"),
+        );
+        assert_eq!(
+            error("[[profiles]]\nfiles = [\"a\"]\nregion = \"bucket-region\"\n"),
+            "/repo/policy-check.toml:3: `region`: `bucket-region` is not an AWS Region name such as `us-east-1`"
+        );
+        let e = error("[[profiles]]\nfiles = [\"a\"]\nservices = [\"fsxx\"]\n");
+        assert!(
+            e.starts_with("/repo/policy-check.toml:3: unknown variant `fsxx`, expected one of"),
+            "{e}"
+        );
+        let e = error("[[profiles]]\nfiles = [\"a\"]\nbuckett = \"b\"\n");
+        assert!(
+            e.starts_with("/repo/policy-check.toml:3: unknown field `buckett`, expected one of"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn a_suppression_needs_a_reason_rules_files_and_a_real_pointer() {
         assert_eq!(
             error("\n[[suppressions]]\nrules = [\"PC501\"]\nfiles = [\"a.json\"]\n"),
@@ -813,6 +865,12 @@ reason = "reviewed"
         assert_eq!(e, "/repo/policy-check.toml:2: unknown rule `no-such-rule`");
         let e = error("[rules.severity]\nnope = \"info\"\n");
         assert_eq!(e, "/repo/policy-check.toml:2: unknown rule `nope`");
+        // A TOML string may hold a newline; the message stays on one line.
+        let e = error("[rules]\nselect = [\"unk\\nown-action\"]\n");
+        assert_eq!(
+            e,
+            "/repo/policy-check.toml:2: unknown rule `unk\\nown-action` (did you mean `unknown-action`?)"
+        );
     }
 
     #[test]

@@ -324,7 +324,7 @@ fn error_at(file: &Path, text: &str, span: Option<Range<usize>>, message: String
         path: file.to_path_buf(),
         line,
         column,
-        message,
+        message: crate::config::escape_controls(message),
         rule_pack: true,
     }
 }

@@ -6,7 +6,8 @@
 //! that enables IAM policies, the key ARN in `Resource`, `kms:CallerAccount`.
 
 use super::covers_action;
-use super::principal::{arn_account, is_account_id, PrincipalValue};
+use super::principal::PrincipalValue;
+use crate::aws::{arn_account, is_account_id};
 use crate::model::Policy;
 use crate::text::TextRange;
 

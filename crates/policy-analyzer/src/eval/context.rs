@@ -228,7 +228,7 @@ pub(crate) fn principal_key(principal: &RequestPrincipal, key: &str) -> Option<C
 
 /// The friendly name of an IAM user ARN (`arn:aws:iam::1:user/path/alice` → `alice`).
 fn iam_user_name(arn: &str) -> Option<&str> {
-    let resource = arn.splitn(6, ':').nth(5)?;
+    let [_, _, _, _, _, resource] = crate::aws::arn_parts(arn)?;
     let path = resource.strip_prefix("user/")?;
     path.rsplit('/').next().filter(|name| !name.is_empty())
 }

@@ -28,7 +28,7 @@ pub mod search;
 mod tests;
 
 pub use context::{ContextValue, RequestContext};
-pub use principal::{account_root_arn, arn_account, is_account_id, PrincipalValue};
+pub use principal::{account_root_arn, PrincipalValue};
 
 use context::ContextView;
 use principal::{excluded_by_not_principal, match_principal, PrincipalMatch};
@@ -562,7 +562,8 @@ fn resource_matches(
 /// (`arn:aws:kms:us-east-1:111122223333:key/...`, `arn:aws:kms:*`), not an
 /// alias, and not an ARN whose Region or account part no key can have.
 fn looks_like_key_arn(pattern: &str) -> bool {
-    let parts: Vec<&str> = pattern.splitn(6, ':').collect();
+    let (count, parts) = crate::aws::arn_parts_lenient(pattern);
+    let parts = &parts[..count];
     if parts.len() < 3
         || !operators::wildcard_matches(parts[0], "arn", false)
         || !operators::wildcard_matches(parts[2], "kms", false)
@@ -583,8 +584,8 @@ fn looks_like_key_arn(pattern: &str) -> bool {
 /// (3 for the Region, 4 for the account) and its text. Wildcards, policy
 /// variables, template placeholders and symbols are not judged.
 pub fn impossible_key_arn(value: &str) -> Option<(usize, &str)> {
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    if parts.len() != 6 || !parts[2].eq_ignore_ascii_case("kms") {
+    let parts = crate::aws::arn_parts(value)?;
+    if !parts[2].eq_ignore_ascii_case("kms") {
         return None;
     }
     let literal = |p: &str| {
@@ -594,11 +595,11 @@ pub fn impossible_key_arn(value: &str) -> Option<(usize, &str)> {
             && !crate::symbolic::has_symbol(p)
     };
     let region = parts[3];
-    if literal(region) && !crate::rules::conditions::formats::is_region(region) {
+    if literal(region) && !crate::aws::is_region(region) {
         return Some((3, region));
     }
     let account = parts[4];
-    if literal(account) && !is_account_id(account) {
+    if literal(account) && !crate::aws::is_account_id(account) {
         return Some((4, account));
     }
     None

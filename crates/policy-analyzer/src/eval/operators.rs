@@ -125,12 +125,14 @@ fn arn_matches_text(pattern: &str, value: &str) -> bool {
     if pattern.matches(':').count() < 5 {
         return wildcard_matches(pattern, value, false);
     }
-    if value.matches(':').count() < 5 {
+    let (Some(pattern_parts), Some(value_parts)) =
+        (crate::aws::arn_parts(pattern), crate::aws::arn_parts(value))
+    else {
         return false;
-    }
-    pattern
-        .splitn(6, ':')
-        .zip(value.splitn(6, ':'))
+    };
+    pattern_parts
+        .iter()
+        .zip(&value_parts)
         .all(|(p, v)| wildcard_matches(p, v, false))
 }
 
@@ -165,10 +167,9 @@ pub(crate) fn arn_matches(pattern: &[Piece], value: &str) -> bool {
     if pattern_parts.len() < 6 {
         return match_pieces(pattern, value, false);
     }
-    let value_parts: Vec<&str> = value.splitn(6, ':').collect();
-    if value_parts.len() < 6 {
+    let Some(value_parts) = crate::aws::arn_parts(value) else {
         return false;
-    }
+    };
     pattern_parts
         .iter()
         .zip(&value_parts)

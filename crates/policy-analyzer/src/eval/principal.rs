@@ -7,6 +7,7 @@
 //! IAM user or role permission.
 
 use super::RequestPrincipal;
+use crate::aws::{arn_account, is_account_id};
 use crate::model::{PrincipalElement, PrincipalKind};
 
 /// A principal value as a policy writes it.
@@ -62,13 +63,6 @@ impl<'t> PrincipalValue<'t> {
     }
 }
 
-/// Whether `text` is a 12-digit AWS account id, or the deploying account of
-/// a template or module (see [`crate::symbolic`]).
-pub fn is_account_id(text: &str) -> bool {
-    (text.len() == 12 && text.bytes().all(|b| b.is_ascii_digit()))
-        || crate::symbolic::is_account(text)
-}
-
 /// The account of `arn:PARTITION:iam::ACCOUNT:root`.
 pub fn account_root_arn(value: &str) -> Option<&str> {
     // Called for every principal of every statement a request meets: no allocation.
@@ -83,21 +77,6 @@ pub fn account_root_arn(value: &str) -> Option<&str> {
     let account = rest.get(rest.len().checked_sub(len)?..)?;
     let partition = rest[..rest.len() - len].strip_suffix(":iam::")?;
     (is_account_id(account) && !partition.contains(':')).then_some(account)
-}
-
-/// The account component of an ARN, when it is a 12-digit id.
-pub fn arn_account(arn: &str) -> Option<&str> {
-    // `arn:PARTITION:SERVICE:REGION:ACCOUNT:...`; bytes, not a char
-    // searcher: the evaluator asks this of every principal it meets.
-    let rest = arn.strip_prefix("arn:")?;
-    let mut colons = rest
-        .bytes()
-        .enumerate()
-        .filter(|&(_, b)| b == b':')
-        .map(|(i, _)| i);
-    let start = colons.nth(2)? + 1;
-    let end = colons.next().unwrap_or(rest.len());
-    Some(&rest[start..end]).filter(|a| is_account_id(a))
 }
 
 /// How a principal element matches a request's principal.

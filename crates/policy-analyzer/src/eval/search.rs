@@ -582,27 +582,19 @@ impl<'a, 'p> RequestSearch<'a, 'p> {
     }
 }
 
-/// Keys that describe who calls; the search never varies them freely.
+/// Keys that describe who calls; the search never varies them freely
+/// (what the caller brings along, its tags or MFA, it may choose).
 fn is_identity_key(key: &str) -> bool {
-    const KEYS: [&str; 16] = [
-        "aws:principalarn",
-        "aws:principalaccount",
-        "kms:calleraccount",
-        "aws:principalorgid",
-        "aws:principalorgpaths",
-        "aws:principaltype",
-        "aws:username",
-        "aws:userid",
-        "aws:principalisawsservice",
-        "aws:principalservicename",
-        "aws:principalservicenameslist",
-        "aws:sourceaccount",
-        "aws:sourcearn",
-        "aws:sourceorgid",
-        "aws:sourceorgpaths",
-        "aws:sourceowner",
-    ];
-    KEYS.iter().any(|k| k.eq_ignore_ascii_case(key))
+    use crate::aws::CallerKey;
+    matches!(
+        crate::aws::caller_key(key),
+        Some(
+            CallerKey::Identity
+                | CallerKey::Account
+                | CallerKey::ServicePrincipal
+                | CallerKey::Source
+        )
+    )
 }
 
 /// Who the outsider is: an account the policy does not name, its
@@ -676,8 +668,7 @@ impl Outsider {
                             push_unique(&mut accounts, a);
                         }
                     } else if is(name, &ARN_KEYS) {
-                        let parts: Vec<&str> = value.splitn(6, ':').collect();
-                        if parts.len() == 6 {
+                        if let Some(parts) = crate::aws::arn_parts(value) {
                             if has_pattern(parts[4]) {
                                 if let Some(a) = account_for_pattern(policy, parts[4]) {
                                     push_unique(&mut accounts, a);
@@ -882,11 +873,8 @@ fn service_context_keys(statement: &Statement<'_>) -> Vec<String> {
 /// global) is the outsider's only where a wildcard leaves the name open:
 /// nobody else can own a bucket the policy names.
 fn resource_of_outsider(value: &str, account: &str) -> Option<String> {
-    let mut parts: Vec<String> = value.splitn(6, ':').map(instantiate).collect();
-    if parts.len() != 6 {
-        return None;
-    }
-    let raw: Vec<&str> = value.splitn(6, ':').collect();
+    let raw = crate::aws::arn_parts(value)?;
+    let mut parts: Vec<String> = raw.iter().map(|p| instantiate(p)).collect();
     if raw[4].is_empty() {
         let bucket = raw[5].split('/').next().unwrap_or_default();
         return has_pattern(bucket).then(|| parts.join(":"));

@@ -1020,7 +1020,7 @@ fn covered_actions_agree_with_matching_each_value() {
 
 #[test]
 fn arn_account_is_the_fifth_field() {
-    use super::principal::arn_account;
+    use crate::aws::arn_account;
     assert_eq!(
         arn_account("arn:aws:iam::111122223333:role/App"),
         Some("111122223333")

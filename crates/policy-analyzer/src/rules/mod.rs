@@ -6,6 +6,7 @@ pub mod conditions;
 pub(crate) mod edits;
 pub mod security;
 pub mod services;
+pub(crate) mod shared;
 pub mod structure;
 pub mod suppressions;
 pub mod syntax;
@@ -262,9 +263,14 @@ impl<'a> Context<'a> {
     /// What the service packs found: which services the key serves (from the
     /// profile or inferred) and how each of their requests is decided.
     pub fn services(&self) -> &crate::services::ServiceAnalysis {
-        self.shared
-            .services
-            .get_or_init(|| crate::services::ServiceAnalysis::run(self))
+        self.shared.services.get_or_init(|| {
+            crate::services::ServiceAnalysis::run(
+                self.policy,
+                self.text,
+                self.options.profile.as_ref(),
+                self.key,
+            )
+        })
     }
 }
 

@@ -4,15 +4,16 @@
 //! the evidence it came from, so the user can see why a check ran and with
 //! which values (PC401).
 
-use super::model::{CallerKind, ServiceId};
+use super::model::{models, CallerKind, Fit, Form, Need, ServiceId, ServiceModel};
 use super::profile::{
-    is_account_id, representative, BucketKeys, Evidence, Origin, Profile, Reason, ResourceEvidence,
+    representative, BucketKeys, Evidence, Origin, Profile, Reason, ResourceEvidence,
     ServiceProfile, Valued, MAX_VALUES,
 };
-use super::reading::{PolicyReading, S3ArnForm, StatementReading};
+use super::reading::{ConditionText, PolicyReading, StatementReading};
+use crate::aws::is_account_id;
 use crate::eval::PrincipalValue;
 use crate::model::PrincipalKind;
-use crate::resources::{ConsumerKind, KeyContext};
+use crate::resources::{Consumer, ConsumerKind, KeyContext, S3BucketUse};
 
 /// The profiles the checks run with: the configured services, or, when the
 /// configuration names none, the services the resources around the key use
@@ -54,50 +55,83 @@ pub fn resolve(
 struct Declared {
     /// The services the key serves, with the resources that show it.
     services: Vec<(ServiceId, Reason)>,
-    /// The linked bucket (`s3-link`), when its name is known.
-    bucket: Option<Valued>,
-    bucket_keys: Option<(bool, ResourceEvidence)>,
+    /// The kinds of resource (`trail`, `event-data-store`) per service.
+    kinds: Vec<(ServiceId, &'static str)>,
+    /// Parameter values the resources give, per service (a bucket's name).
+    values: Vec<(ServiceId, &'static str, Valued)>,
+    /// Whether the bucket uses S3 Bucket Keys, per service.
+    bucket_keys: Vec<(ServiceId, bool, ResourceEvidence)>,
     key_spec: Option<Valued>,
 }
 
 impl Declared {
-    fn read(key: &KeyContext) -> Declared {
-        let mut declared = Declared::default();
-        let mut add = |service: ServiceId, evidence: ResourceEvidence| match declared
-            .services
-            .iter_mut()
-            .find(|(s, _)| *s == service)
-        {
+    fn add(&mut self, service: ServiceId, evidence: ResourceEvidence) {
+        match self.services.iter_mut().find(|(s, _)| *s == service) {
             Some((_, Reason::Resources(list))) => list.push(evidence),
-            _ => declared
+            _ => self
                 .services
                 .push((service, Reason::Resources(vec![evidence]))),
-        };
+        }
+    }
+
+    /// A bucket's name and Bucket Key setting, for a service that reaches it.
+    fn bucket(&mut self, service: ServiceId, consumer: &Consumer, bucket: &S3BucketUse) {
+        if !self
+            .values
+            .iter()
+            .any(|(s, p, _)| *s == service && *p == "bucket")
+        {
+            if let Some(name) = &bucket.bucket {
+                let origin = Origin::Resource(ResourceEvidence {
+                    what: consumer.name.clone(),
+                    at: consumer.at.clone(),
+                });
+                self.values.push((
+                    service,
+                    "bucket",
+                    Valued {
+                        value: name.clone(),
+                        origin,
+                    },
+                ));
+            }
+        }
+        if !self.bucket_keys.iter().any(|(s, _, _)| *s == service) {
+            if let Some(on) = &bucket.bucket_keys {
+                let what = format!("{} (BucketKeyEnabled: {})", consumer.name, on.value);
+                let at = on.at.clone();
+                self.bucket_keys
+                    .push((service, on.value, ResourceEvidence { what, at }));
+            }
+        }
+    }
+
+    fn read(key: &KeyContext) -> Declared {
+        let mut declared = Declared::default();
         for consumer in &key.consumers {
             let evidence = |what: String| ResourceEvidence {
                 what,
                 at: consumer.at.clone(),
             };
-            match &consumer.kind {
+            // What the host readers tell apart themselves: a file system's
+            // type, a bucket that a cache links.
+            let special = match &consumer.kind {
                 ConsumerKind::FsxFileSystem { file_system_type } => {
                     let lustre = file_system_type
                         .as_deref()
                         .is_some_and(|t| t.eq_ignore_ascii_case("LUSTRE"));
-                    let service = if lustre {
-                        ServiceId::FsxLustre
-                    } else {
-                        ServiceId::Fsx
-                    };
                     let what = match file_system_type {
                         Some(t) => format!("{} ({t})", consumer.name),
                         None => consumer.name.clone(),
                     };
-                    add(service, evidence(what));
+                    ServiceId::parse(if lustre { "fsx-lustre" } else { "fsx" }).map(|s| (s, what))
                 }
                 ConsumerKind::FileCache => {
-                    add(ServiceId::FileCache, evidence(consumer.name.clone()))
+                    ServiceId::parse("file-cache").map(|s| (s, consumer.name.clone()))
                 }
-                ConsumerKind::EfsFileSystem => add(ServiceId::Efs, evidence(consumer.name.clone())),
+                ConsumerKind::EfsFileSystem => {
+                    ServiceId::parse("efs").map(|s| (s, consumer.name.clone()))
+                }
                 ConsumerKind::S3Bucket(bucket) if !bucket.linked_by.is_empty() => {
                     let linked: Vec<&str> =
                         bucket.linked_by.iter().map(|l| l.value.as_str()).collect();
@@ -106,28 +140,32 @@ impl Declared {
                         consumer.name,
                         linked.join(" and ")
                     );
-                    add(ServiceId::S3Link, evidence(what.clone()));
-                    if declared.bucket.is_none() {
-                        declared.bucket = bucket.bucket.as_ref().map(|name| Valued {
-                            value: name.clone(),
-                            origin: Origin::Resource(evidence(consumer.name.clone())),
-                        });
-                    }
-                    if declared.bucket_keys.is_none() {
-                        declared.bucket_keys = bucket.bucket_keys.as_ref().map(|on| {
-                            let what =
-                                format!("{} (BucketKeyEnabled: {})", consumer.name, on.value);
-                            (
-                                on.value,
-                                ResourceEvidence {
-                                    what,
-                                    at: on.at.clone(),
-                                },
-                            )
-                        });
-                    }
+                    ServiceId::parse("s3-link").map(|s| (s, what))
                 }
-                ConsumerKind::S3Bucket(_) | ConsumerKind::Other { .. } => {}
+                ConsumerKind::S3Bucket(_) | ConsumerKind::Other { .. } => None,
+            };
+            if let Some((service, what)) = special {
+                declared.add(service, evidence(what));
+                if let ConsumerKind::S3Bucket(bucket) = &consumer.kind {
+                    declared.bucket(service, consumer, bucket);
+                }
+                continue;
+            }
+            // The services whose models name the resource's type.
+            for model in models() {
+                let Some(resource) =
+                    model.kind_for_type(&consumer.resource_type, consumer.property.as_deref())
+                else {
+                    continue;
+                };
+                declared.add(model.id, evidence(consumer.name.clone()));
+                let kind = (model.id, resource.kind.as_str());
+                if !declared.kinds.contains(&kind) {
+                    declared.kinds.push(kind);
+                }
+                if let ConsumerKind::S3Bucket(bucket) = &consumer.kind {
+                    declared.bucket(model.id, consumer, bucket);
+                }
             }
         }
         declared.key_spec = key.spec.as_ref().map(|spec| Valued {
@@ -206,20 +244,19 @@ fn profile_for(
     let linked_role = model.caller.kind == CallerKind::ServiceLinkedRole;
     let mut truncated = false;
 
-    // kms:ViaService regions: the service's region, or the bucket's for the
-    // S3 link (the configured `region` stands in for an unset `bucket-region`,
-    // since a bucket and its cache are usually in one region).
-    let configured_region = match model.via_service.region {
-        super::model::RegionOf::Bucket => {
-            config.bucket_region.as_deref().or(config.region.as_deref())
-        }
-        super::model::RegionOf::Service => config.region.as_deref(),
+    // The Region: the service's, or the one its model names (the linked
+    // bucket's, whose configured value falls back to the profile's `region`,
+    // since a bucket and its cache are usually in one Region).
+    let region_parameter = model.via_service.as_ref().and_then(|v| v.region.as_deref());
+    let configured_region = match region_parameter {
+        Some(name) => configured_text(config, model, name),
+        None => config.region.as_deref(),
     };
     let mut regions = Vec::new();
     if let Some(region) = configured_region {
         regions.push(Valued::configured(region));
     } else {
-        let via_name = model.via_service.service_name();
+        let via_name = model.route.name;
         // Values naming the service first; for a statement that names a
         // service-linked role, any region it gives, even under another
         // service's name (the mismatch is reported, the region still stands).
@@ -264,6 +301,14 @@ fn profile_for(
                 break;
             }
         }
+        if regions.is_empty() {
+            // The Region of the resources the context values name.
+            for (statement, capture) in captures(model, &statements, "region") {
+                if crate::aws::is_region(capture.value) {
+                    push_unique(&mut regions, capture.valued(statement), &mut truncated);
+                }
+            }
+        }
     }
     if regions.is_empty() {
         regions.push(Valued::representative(representative::REGION));
@@ -271,70 +316,84 @@ fn profile_for(
 
     let account = match &config.account {
         Some(account) => Some(Valued::configured(account)),
-        None => inferred_account(&statements, reading),
+        None => inferred_account(model, &statements, reading),
     };
 
-    let mut buckets = Vec::new();
-    let mut resource_ids = Vec::new();
-    let mut bucket_keys = BucketKeys::Unknown { presumed: None };
-    if linked_role {
-        match (&config.bucket, &declared.bucket) {
-            (Some(bucket), _) => buckets.push(Valued::configured(bucket)),
-            (None, Some(bucket)) => buckets.push(bucket.clone()),
-            (None, None) => {
-                for statement in &statements {
-                    for context in &statement.s3_contexts {
-                        if let Some(bucket) = context.bucket {
-                            let what = format!(
-                                "kms:EncryptionContext:aws:s3:arn \"{}\"",
-                                context.text.value.value
-                            );
-                            push_unique(
-                                &mut buckets,
-                                Valued {
-                                    value: bucket.to_string(),
-                                    origin: evidence(statement, what, context.text.value.range),
-                                },
-                                &mut truncated,
-                            );
-                        }
+    // The values of the parameters the requests use: configured, else
+    // declared by the resources, else read from the statements, else
+    // representative.
+    let mut values = Vec::new();
+    for parameter in &model.parameters {
+        let name = parameter.name.as_str();
+        if Some(name) == region_parameter || parameter.form == Form::Bool || parameter.from_patterns
+        {
+            continue;
+        }
+        let mut list = Vec::new();
+        if let Some(value) = configured_text(config, model, name) {
+            list.push(Valued::configured(value));
+        } else if let Some((_, _, valued)) = declared
+            .values
+            .iter()
+            .find(|(s, p, _)| *s == service && *p == name)
+        {
+            list.push(valued.clone());
+        } else if model.caller.role_id.as_deref() == Some(name) {
+            for statement in &statements {
+                for role in statement.roles.iter().filter(|r| r.service == service) {
+                    if let Some(id) = role.resource_id {
+                        let what = format!("the service-linked role {}", role.value);
+                        push_unique(
+                            &mut list,
+                            Valued {
+                                value: id.to_string(),
+                                origin: evidence(statement, what, role.range),
+                            },
+                            &mut truncated,
+                        );
                     }
                 }
             }
-        }
-        if buckets.is_empty() {
-            buckets.push(Valued::representative(representative::BUCKET));
-        }
-        bucket_keys = match (config.bucket_keys, &declared.bucket_keys) {
-            (Some(on), _) => BucketKeys::Stated(on),
-            (None, Some((on, evidence))) => BucketKeys::Declared(*on, evidence.clone()),
-            (None, None) => BucketKeys::Unknown {
-                presumed: presumed_bucket_keys(&statements),
-            },
-        };
-        match &config.file_system_id {
-            Some(id) => resource_ids.push(Valued::configured(id)),
-            None => {
-                for statement in &statements {
-                    for role in statement.roles.iter().filter(|r| r.service == service) {
-                        if let Some(id) = role.resource_id {
-                            let what = format!("the service-linked role {}", role.value);
-                            push_unique(
-                                &mut resource_ids,
-                                Valued {
-                                    value: id.to_string(),
-                                    origin: evidence(statement, what, role.range),
-                                },
-                                &mut truncated,
-                            );
-                        }
-                    }
-                }
+        } else {
+            for (statement, capture) in captures(model, &statements, name) {
+                push_unique(&mut list, capture.valued(statement), &mut truncated);
+            }
+            if list.is_empty() {
+                list.extend(pattern_instance(model, &statements, name));
             }
         }
-        if resource_ids.is_empty() {
-            resource_ids.push(Valued::representative(representative::RESOURCE_ID));
+        if list.is_empty() {
+            if let Some(value) = &parameter.representative {
+                list.push(Valued::representative(value));
+            }
         }
+        if !list.is_empty() {
+            values.push((name, list));
+        }
+    }
+
+    let bucket_keys = match model.switch() {
+        None => BucketKeys::Unknown { presumed: None },
+        Some(switch) => {
+            let declared = declared.bucket_keys.iter().find(|(s, _, _)| *s == service);
+            match (config.flag(&switch.name), declared) {
+                (Some(on), _) => BucketKeys::Stated(on),
+                (None, Some((_, on, evidence))) => BucketKeys::Declared(*on, evidence.clone()),
+                (None, None) => BucketKeys::Unknown {
+                    presumed: presumed_switch(model, &statements),
+                },
+            }
+        }
+    };
+
+    let mut kinds: Vec<&'static str> = declared
+        .kinds
+        .iter()
+        .filter(|(s, _)| *s == service)
+        .map(|(_, kind)| *kind)
+        .collect();
+    if kinds.is_empty() {
+        kinds.extend(presumed_kind(model, &statements));
     }
 
     ServiceProfile {
@@ -342,9 +401,9 @@ fn profile_for(
         reason,
         regions,
         account,
-        buckets,
+        values,
         bucket_keys,
-        resource_ids,
+        kinds,
         key_spec: match &config.key_spec {
             Some(spec) => Some(Valued::configured(spec)),
             None => declared.key_spec.clone(),
@@ -354,11 +413,166 @@ fn profile_for(
     }
 }
 
+/// The kind of resource the statements meant for a service with kinds are
+/// written for, when no resource says: the kind whose own context keys they
+/// name (`aws:SourceArn` for a trail), else the first kind whose required
+/// actions they all allow (an event data store's key, which CloudTrail
+/// does not describe), else the first kind.
+fn presumed_kind(
+    model: &'static ServiceModel,
+    statements: &[&StatementReading<'_>],
+) -> Option<&'static str> {
+    let kinds: Vec<&'static str> = model.resources.iter().map(|r| r.kind.as_str()).collect();
+    if kinds.len() < 2 {
+        return kinds.first().copied();
+    }
+    let named = |kind: &str| {
+        model.context.iter().any(|e| {
+            e.kinds
+                .as_ref()
+                .is_some_and(|k| k.iter().any(|k| k == kind))
+                && statements.iter().any(|s| {
+                    s.contexts
+                        .iter()
+                        .chain(&s.source_conditions)
+                        .any(|c| c.key.value.eq_ignore_ascii_case(&e.key))
+                })
+        })
+    };
+    let allowed = |kind: &str| {
+        model
+            .permissions
+            .iter()
+            .filter(|p| p.need == Need::Required)
+            .filter(|p| super::model::applies_to_kind(p.kinds.as_deref(), Some(kind)))
+            .flat_map(|p| &p.actions)
+            .all(|a| statements.iter().any(|s| s.covers_action(a)))
+    };
+    kinds
+        .iter()
+        .find(|k| named(k))
+        .or_else(|| kinds.iter().find(|k| allowed(k)))
+        .or(kinds.first())
+        .copied()
+}
+
+/// The configured value of a parameter, or of the parameter (or `region`)
+/// it falls back to.
+fn configured_text<'c>(config: &'c Profile, model: &ServiceModel, name: &str) -> Option<&'c str> {
+    if name == "region" {
+        return config.region.as_deref();
+    }
+    let parameter = model.parameter(name)?;
+    config
+        .text(&parameter.name)
+        .or_else(|| configured_text(config, model, parameter.fallback.as_deref()?))
+}
+
+/// What a statement's value on a context key gives a placeholder.
+pub(crate) struct Capture<'t> {
+    pub value: &'t str,
+    /// The condition value it was read from.
+    pub from: ConditionText<'t>,
+}
+
+impl Capture<'_> {
+    fn valued(&self, statement: &StatementReading<'_>) -> Valued {
+        let what = format!("{} \"{}\"", self.from.key.value, self.from.value.value);
+        Valued {
+            value: self.value.to_string(),
+            origin: evidence(statement, what, self.from.value.range),
+        }
+    }
+}
+
+/// The concrete values the statements' context values give a placeholder,
+/// with the statement each comes from: first those of values without a
+/// wildcard (`aws:SourceArn` naming one trail), then those of patterns
+/// (`arn:aws:cloudtrail:*:111122223333:trail/*`), each in statement order.
+pub(crate) fn captures<'s, 't>(
+    model: &'static ServiceModel,
+    statements: &[&'s StatementReading<'t>],
+    placeholder: &str,
+) -> Vec<(&'s StatementReading<'t>, Capture<'t>)> {
+    let mut out = Vec::new();
+    for patterns in [false, true] {
+        for statement in statements {
+            for context in statement
+                .contexts
+                .iter()
+                .filter(|c| c.has_wildcards() == patterns)
+            {
+                let Some((main, variant)) = model.fit_condition(context) else {
+                    continue;
+                };
+                for fit in std::iter::once(main).chain(variant) {
+                    if let Fit::Fits(parts) = fit {
+                        if let Some(&(_, value, true)) =
+                            parts.iter().find(|(name, _, _)| *name == placeholder)
+                        {
+                            out.push((
+                                *statement,
+                                Capture {
+                                    value,
+                                    from: *context,
+                                },
+                            ));
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A value of a placeholder that only patterns give (a bucket the policy
+/// names as `aws-security-data-lake-*`): the first pattern's, its wildcards
+/// filled in, so that the requests are made for a resource the statements
+/// mean rather than for a representative one they never allow.
+fn pattern_instance(
+    model: &'static ServiceModel,
+    statements: &[&StatementReading<'_>],
+    placeholder: &str,
+) -> Option<Valued> {
+    for statement in statements {
+        for context in statement.contexts.iter().filter(|c| c.has_wildcards()) {
+            let Some((main, variant)) = model.fit_condition(context) else {
+                continue;
+            };
+            for fit in std::iter::once(main).chain(variant) {
+                let Fit::Fits(parts) = fit else { continue };
+                let Some(&(_, pattern, _)) = parts.iter().find(|(name, _, _)| *name == placeholder)
+                else {
+                    continue;
+                };
+                let value = pattern
+                    .replace('*', representative::WILDCARD_FILL)
+                    .replace('?', "x");
+                if value.is_empty() || !model.admits(placeholder, &value) {
+                    continue;
+                }
+                let what = format!(
+                    "{} \"{}\", its wildcards filled in",
+                    context.key.value, context.value.value
+                );
+                return Some(Valued {
+                    value,
+                    origin: evidence(statement, what, context.value.range),
+                });
+            }
+        }
+    }
+    None
+}
+
 /// The callers' account the policy suggests: a 12-digit `kms:CallerAccount`
 /// of a statement meant for the service, else the account of a principal
 /// such a statement names, else an account-root principal anywhere (the key's
 /// own account, where callers usually are).
 fn inferred_account(
+    model: &'static ServiceModel,
     statements: &[&StatementReading<'_>],
     reading: &PolicyReading<'_>,
 ) -> Option<Valued> {
@@ -374,6 +588,13 @@ fn inferred_account(
                 origin: evidence(statement, what, ca.value.range),
             });
         }
+    }
+    // The account of the resources the statements' context values name.
+    if let Some((statement, capture)) = captures(model, statements, "account")
+        .into_iter()
+        .find(|(_, c)| is_account_id(c.value))
+    {
+        return Some(capture.valued(statement));
     }
     for statement in statements {
         for role in &statement.roles {
@@ -422,29 +643,35 @@ pub fn account_root(value: &str) -> Option<&str> {
     }
 }
 
-/// What the statements' encryption contexts suggest about S3 Bucket Keys:
-/// only object ARNs suggest off, only bucket ARNs suggest on.
-fn presumed_bucket_keys(statements: &[&StatementReading<'_>]) -> Option<(bool, Evidence)> {
-    let mut object = None;
-    let mut bucket = None;
+/// What the statements' context values suggest about the service's switch
+/// (S3 Bucket Keys): values of the main form only suggest off (`bucket/*`),
+/// of the switched form only on (the bucket ARN); a pattern that may be
+/// either suggests nothing.
+fn presumed_switch(
+    model: &'static ServiceModel,
+    statements: &[&StatementReading<'_>],
+) -> Option<(bool, Evidence)> {
+    let mut off = None;
+    let mut on = None;
     for statement in statements {
-        for context in &statement.s3_contexts {
+        for context in &statement.contexts {
+            let Some((main, Some(variant))) = model.fit_condition(context) else {
+                continue;
+            };
             let evidence = Evidence {
-                what: format!(
-                    "kms:EncryptionContext:aws:s3:arn \"{}\"",
-                    context.text.value.value
-                ),
-                range: context.text.value.range,
+                what: format!("{} \"{}\"", context.key.value, context.value.value),
+                range: context.value.range,
                 statement: statement.index,
             };
-            match context.form {
-                S3ArnForm::Object => object = object.or(Some(evidence)),
-                S3ArnForm::Bucket => bucket = bucket.or(Some(evidence)),
-                S3ArnForm::Pattern => return None,
+            match (main, variant) {
+                (Fit::Fits(_), Fit::No) => off = off.or(Some(evidence)),
+                (Fit::No, Fit::Fits(_)) => on = on.or(Some(evidence)),
+                (Fit::No, Fit::No) => {}
+                _ => return None,
             }
         }
     }
-    match (object, bucket) {
+    match (off, on) {
         (Some(e), None) => Some((false, e)),
         (None, Some(e)) => Some((true, e)),
         _ => None,
@@ -455,6 +682,7 @@ fn presumed_bucket_keys(statements: &[&StatementReading<'_>]) -> Option<(bool, E
 mod tests {
     use super::*;
     use crate::model::Policy;
+    use crate::services::profile::ProfileValue;
     use crate::syntax::parse;
 
     fn profiles(text: &str, config: Option<&Profile>) -> Vec<ServiceProfile> {
@@ -480,12 +708,15 @@ mod tests {
         let p = profiles(FILE_CACHE_BUCKET, None);
         assert_eq!(p.len(), 1);
         let p = &p[0];
-        assert_eq!(p.service, ServiceId::S3Link);
+        assert_eq!(p.service, "s3-link");
         assert!(matches!(&p.reason, Reason::Inferred(e) if e[0].statement == 1));
         assert_eq!(p.regions[0].value, "us-west-2");
         assert_eq!(p.account.as_ref().unwrap().value, "111122223333");
-        assert_eq!(p.buckets[0].value, "amzn-s3-demo-bucket");
-        assert_eq!(p.resource_ids[0].value, "fc-0123456789abcdef0");
+        assert_eq!(p.buckets()[0].value, "amzn-s3-demo-bucket");
+        assert_eq!(
+            p.values_of("file-system-id")[0].value,
+            "fc-0123456789abcdef0"
+        );
         assert!(matches!(
             p.bucket_keys,
             BucketKeys::Unknown {
@@ -495,22 +726,40 @@ mod tests {
     }
 
     #[test]
+    fn a_bucket_only_a_pattern_names_is_an_instance_of_it() {
+        // `aws-security-data-lake-*` names the buckets the statement means;
+        // a representative bucket would be one it never allows.
+        let text = FILE_CACHE_BUCKET.replace(
+            "arn:aws:s3:::amzn-s3-demo-bucket/*",
+            "arn:aws:s3:::aws-security-data-lake-us-west-2*",
+        );
+        let p = profiles(&text, None);
+        let bucket = &p[0].buckets()[0];
+        assert_eq!(bucket.value, "aws-security-data-lake-us-west-2example");
+        assert!(matches!(&bucket.origin, Origin::Policy(e) if e.what.contains("wildcards filled")));
+    }
+
+    #[test]
     fn configuration_wins() {
         let config = Profile {
-            services: vec![ServiceId::S3Link, ServiceId::FileCache],
-            bucket_region: Some("eu-west-1".into()),
+            services: vec![
+                ServiceId::parse("s3-link").unwrap(),
+                ServiceId::parse("file-cache").unwrap(),
+            ],
             region: Some("us-east-1".into()),
-            bucket_keys: Some(true),
             ..Profile::default()
-        };
+        }
+        .with("bucket-region", ProfileValue::Text("eu-west-1".into()))
+        .with("bucket-keys", ProfileValue::Bool(true));
         let p = profiles(FILE_CACHE_BUCKET, Some(&config));
         assert_eq!(p.len(), 2);
-        assert_eq!(p[0].service, ServiceId::FileCache);
+        assert_eq!(p[0].service, "file-cache");
         assert_eq!(p[0].regions[0], Valued::configured("us-east-1"));
         assert_eq!(p[1].regions[0], Valued::configured("eu-west-1"));
         assert_eq!(p[1].bucket_keys, BucketKeys::Stated(true));
         assert_eq!(
-            p[1].buckets[0].value, "amzn-s3-demo-bucket",
+            p[1].buckets()[0].value,
+            "amzn-s3-demo-bucket",
             "inferred where the configuration is silent"
         );
     }

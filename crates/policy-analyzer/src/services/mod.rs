@@ -19,11 +19,12 @@ pub mod profile;
 pub mod reading;
 pub mod requests;
 
-pub use analysis::{Cause, Miss, RequestOutcome, ServiceCheck, Verdict};
+pub use analysis::{Cause, Defect, Miss, RequestOutcome, ServiceCheck, Verdict};
 pub use model::{ServiceId, ServiceModel};
 pub use profile::{Profile, ServiceProfile};
 
-use crate::rules::Context;
+use crate::model::Policy;
+use crate::resources::KeyContext;
 
 /// The result of the service analysis of one policy.
 #[derive(Clone, Debug, Default)]
@@ -31,19 +32,29 @@ pub struct ServiceAnalysis {
     /// One check per service the key serves (configured or inferred), in
     /// [`ServiceId`] order.
     pub checks: Vec<ServiceCheck>,
-    /// Service-linked role ARNs that name no role (PC409).
+    /// Service-linked role ARNs that name no role.
     pub malformed_roles: Vec<reading::MalformedRole>,
-    /// Service principals the services never use (PC410).
+    /// Service principals the services never use.
     pub unused_service_principals: Vec<reading::UnusedServicePrincipal>,
 }
 
 impl ServiceAnalysis {
-    pub(crate) fn run(ctx: &Context<'_>) -> ServiceAnalysis {
-        if !ctx.policy.is_policy() {
+    /// The analysis of a policy (`text` is what it was read from) for the
+    /// services the profile names, or else those the resources around the
+    /// key (`key`) and the policy itself show, against the service models.
+    /// A function of these alone: which rules run, and who reports what, is
+    /// the rules' business.
+    pub fn run(
+        policy: &Policy<'_>,
+        text: &str,
+        profile: Option<&Profile>,
+        key: Option<&KeyContext>,
+    ) -> ServiceAnalysis {
+        if !policy.is_policy() {
             return ServiceAnalysis::default();
         }
-        let reading = reading::PolicyReading::read(ctx.policy);
-        let profiles = infer::resolve(ctx.options.profile.as_ref(), ctx.key, &reading);
+        let reading = reading::PolicyReading::read(policy);
+        let profiles = infer::resolve(profile, key, &reading);
         // Statements meant (strongly) for services no configured profile names.
         let unclaimed: Vec<usize> = reading
             .statements
@@ -59,26 +70,9 @@ impl ServiceAnalysis {
             })
             .map(|s| s.index)
             .collect();
-        let enabled = |name: &str| {
-            crate::rules::find_rule(name).is_some_and(|rule| ctx.options.rules.is_enabled(rule))
-        };
-        let elsewhere = analysis::ReportedElsewhere {
-            literal_wildcards: enabled("wildcard-in-non-like-operator"),
-            malformed_caller_accounts: enabled("invalid-caller-account"),
-            malformed_principal_accounts: enabled("invalid-principal"),
-            unresolved_variables: enabled(if crate::eval::uses_policy_variables(ctx.policy) {
-                "unresolved-policy-variable"
-            } else {
-                "policy-variable-in-old-version"
-            }),
-        };
         let checks = profiles
             .into_iter()
-            .map(|profile| {
-                analysis::check_service(
-                    profile, ctx.policy, &reading, ctx.text, &unclaimed, elsewhere,
-                )
-            })
+            .map(|profile| analysis::check_service(profile, policy, &reading, text, &unclaimed))
             .collect();
         ServiceAnalysis {
             checks,

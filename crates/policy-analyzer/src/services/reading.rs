@@ -1,14 +1,15 @@
 //! What the statements of a policy say about services: the `kms:ViaService`
 //! values, the service-linked roles they name, the `aws:userid` session
-//! patterns, the S3 encryption contexts, the accounts in `kms:CallerAccount`
-//! and the service principals, each with its range. This is reading, not
+//! patterns, the values of the context keys the services send (encryption
+//! contexts, `aws:SourceArn`...), the accounts in `kms:CallerAccount` and the
+//! service principals, each with its range. This is reading, not
 //! judging: whether a request is allowed is the evaluator's question. The
 //! reading tells which statements are meant for which service (their
 //! purpose), which the inference, the callers of the requests and the
 //! explanations of denials build on.
 
 use super::model::{models, CallerKind, ServiceId, ServiceModel};
-use super::profile::is_account_id;
+use crate::aws::{is_account_id, Arn, CallerKey, ServicePrincipal, ViaService};
 use crate::matcher::has_wildcard;
 use crate::model::{
     ConditionBlock, ConditionValue, Operator, Policy, PrincipalKind, Statement, Text, ValueKind,
@@ -51,10 +52,15 @@ pub struct ConditionText<'t> {
 }
 
 impl ConditionText<'_> {
+    /// Whether its operator reads `*` and `?` as wildcards (StringLike,
+    /// ArnLike, ...), whatever the value holds.
+    pub fn operator_matches_wildcards(&self) -> bool {
+        self.operator.is_some_and(|op| op.base.supports_wildcards())
+    }
+
     /// Whether `*` and `?` in the value are wildcards under its operator.
     pub fn has_wildcards(&self) -> bool {
-        self.operator.is_some_and(|op| op.base.supports_wildcards())
-            && has_wildcard(self.value.value)
+        self.operator_matches_wildcards() && has_wildcard(self.value.value)
     }
 }
 
@@ -111,37 +117,24 @@ pub struct SessionUserId<'t> {
     pub role_id: Option<&'t str>,
 }
 
-/// The S3 ARN forms of `kms:EncryptionContext:aws:s3:arn`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum S3ArnForm {
-    /// `arn:aws:s3:::bucket/...`: objects, which S3 sends without Bucket Keys.
-    Object,
-    /// `arn:aws:s3:::bucket`: the bucket, which S3 sends with Bucket Keys.
-    Bucket,
-    /// `arn:aws:s3:::bucket*` and other patterns that may match both.
-    Pattern,
-}
-
-/// A `kms:EncryptionContext:aws:s3:arn` value.
-#[derive(Clone, Copy, Debug)]
-pub struct S3ContextValue<'t> {
-    pub text: ConditionText<'t>,
-    pub form: S3ArnForm,
-    /// The bucket name, when concrete.
-    pub bucket: Option<&'t str>,
-    /// For the object form: what follows `bucket/`.
-    pub object_pattern: Option<&'t str>,
-}
-
 /// A service principal that names one of the modelled services
-/// (`fsx.amazonaws.com`, `elasticfilesystem.us-east-1.amazonaws.com`).
+/// (`fsx.amazonaws.com`, `elasticfilesystem.us-east-1.amazonaws.com`,
+/// `cloudtrail.amazonaws.com`).
 #[derive(Clone, Copy, Debug)]
 pub struct ServicePrincipalRef<'t> {
     pub text: Text<'t>,
-    /// The services that call AWS KMS this way, i.e. never as this principal.
+    /// The service it names: one that calls AWS KMS as this principal, or
+    /// one that never does (see [`ServiceModel::service_principal`]).
     pub service: ServiceId,
     /// The region label, when the value has one.
     pub region: Option<&'t str>,
+}
+
+impl ServicePrincipalRef<'_> {
+    /// Whether the service calls AWS KMS as this principal.
+    pub fn is_caller(&self) -> bool {
+        self.service.model().caller.kind == CallerKind::ServicePrincipal
+    }
 }
 
 /// Why a statement is taken to be meant for a service.
@@ -165,7 +158,10 @@ pub struct StatementReading<'t> {
     pub caller_accounts: Vec<ConditionText<'t>>,
     pub roles: Vec<RoleReference<'t>>,
     pub session_user_ids: Vec<SessionUserId<'t>>,
-    pub s3_contexts: Vec<S3ContextValue<'t>>,
+    /// Values of the context keys with parameters that the services send
+    /// (`kms:EncryptionContext:aws:s3:arn`, `aws:SourceArn`...), under
+    /// positive operators.
+    pub contexts: Vec<ConditionText<'t>>,
     pub service_principals: Vec<ServicePrincipalRef<'t>>,
     /// The services the statement is meant for (Allow statements only); the
     /// first purpose per service. `fsx` stands for every service of its
@@ -174,6 +170,10 @@ pub struct StatementReading<'t> {
     /// Condition values on keys that describe the caller rather than the
     /// request (`aws:PrincipalOrgID`...), under positive operators.
     pub identity_conditions: Vec<ConditionText<'t>>,
+    /// Condition values on keys that describe the resource a service
+    /// principal acts for (`aws:SourceArn`, `aws:SourceOrgID`...), under
+    /// positive operators.
+    pub source_conditions: Vec<ConditionText<'t>>,
     /// Deny statements: what a caller must be for the Deny to spare it,
     /// read from negated conditions on identity keys (`StringNotEquals
     /// aws:PrincipalOrgID o-...`) and from `Bool` ones (`"aws:MultiFactorAuthPresent": "false"`).
@@ -184,6 +184,8 @@ pub struct StatementReading<'t> {
     pub not_principal: bool,
     /// AWS principal values (ARNs, account ids), in order.
     pub aws_principals: Vec<Text<'t>>,
+    /// The catalogue actions its `Action` (or `NotAction`) covers.
+    pub actions: crate::catalog::ActionSet,
 }
 
 impl<'t> StatementReading<'t> {
@@ -191,6 +193,13 @@ impl<'t> StatementReading<'t> {
     pub fn is_meant_for(&self, service: ServiceId) -> bool {
         let route = service.route();
         self.purposes.iter().any(|p| p.service.route() == route)
+    }
+
+    /// Whether its `Action` (or `NotAction`) covers a catalogue action.
+    pub fn covers_action(&self, action: &str) -> bool {
+        crate::catalog::catalog()
+            .action_position(action)
+            .is_some_and(|i| self.actions.contains(i))
     }
 
     pub fn purpose_for(&self, service: ServiceId) -> Option<&Purpose> {
@@ -206,14 +215,16 @@ impl<'t> StatementReading<'t> {
             caller_accounts: Vec::new(),
             roles: Vec::new(),
             session_user_ids: Vec::new(),
-            s3_contexts: Vec::new(),
+            contexts: Vec::new(),
             service_principals: Vec::new(),
             purposes: Vec::new(),
             identity_conditions: Vec::new(),
+            source_conditions: Vec::new(),
             identity_requirements: Vec::new(),
             principal_everyone: false,
             not_principal: statement.not_principal.is_some(),
             aws_principals: Vec::new(),
+            actions: statement.covered_actions(),
         };
         if let Some(principal) = &statement.principal {
             for (kind, text) in principal.values() {
@@ -288,16 +299,17 @@ impl<'t> StatementReading<'t> {
                     operator_range: op.name.range,
                     key: key.key,
                 };
+                if crate::aws::caller_key(name) == Some(CallerKey::Source) {
+                    self.source_conditions.push(text);
+                }
                 if name.eq_ignore_ascii_case("kms:ViaService") {
                     if let Some(v) = via_service_value(text) {
                         self.via_services.push(v);
                     }
                 } else if name.eq_ignore_ascii_case("kms:CallerAccount") {
                     self.caller_accounts.push(text);
-                } else if name.eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn") {
-                    if let Some(v) = s3_context_value(text) {
-                        self.s3_contexts.push(v);
-                    }
+                } else if is_parameter_key(name) {
+                    self.contexts.push(text);
                 } else if name.eq_ignore_ascii_case("aws:PrincipalArn") {
                     self.roles
                         .extend(role_reference(value.value, value.range, false));
@@ -317,7 +329,8 @@ impl<'t> StatementReading<'t> {
     /// A statement that names a service-linked role (or matches its sessions)
     /// is meant for that role's service, whatever its `kms:ViaService` says;
     /// otherwise the `kms:ViaService` values say which forward-access service
-    /// it is for; a service principal is weak evidence of the same.
+    /// it is for, when it allows any of that service's requests; a service
+    /// principal is weak evidence of the same.
     fn find_purposes(&mut self) {
         fn add(purposes: &mut Vec<Purpose>, p: Purpose) {
             if !purposes
@@ -361,7 +374,17 @@ impl<'t> StatementReading<'t> {
             .any(|p| p.service.model().caller.kind == CallerKind::ServiceLinkedRole);
         if !linked {
             for via in &self.via_services {
-                if let Some(model) = forward_access_model(via.service_name) {
+                // A statement that allows none of the service's requests
+                // (`kms:CreateAlias` through `ec2`, as AWS's CloudTrail
+                // console policy writes) is not meant for them.
+                let model = forward_access_model(via.service_name).filter(|m| {
+                    m.permissions
+                        .iter()
+                        .filter(|p| p.need.is_checked())
+                        .flat_map(|p| &p.actions)
+                        .any(|a| self.covers_action(a))
+                });
+                if let Some(model) = model {
                     add(
                         &mut purposes,
                         Purpose {
@@ -386,6 +409,18 @@ impl<'t> StatementReading<'t> {
                     );
                 }
             }
+        }
+        // A service that calls AWS KMS as its service principal.
+        for sp in self.service_principals.iter().filter(|sp| sp.is_caller()) {
+            add(
+                &mut purposes,
+                Purpose {
+                    service: sp.service,
+                    range: sp.text.range,
+                    what: format!("the service principal \"{}\"", sp.text.value),
+                    weak: false,
+                },
+            );
         }
         self.purposes = purposes;
     }
@@ -445,16 +480,22 @@ impl PolicyReading<'_> {
         for statement in self.statements.iter().filter(|s| s.allow) {
             for sp in &statement.service_principals {
                 let model = sp.service.model();
-                let never_used = match model.caller.kind {
-                    CallerKind::ForwardAccess => true,
-                    CallerKind::ServiceLinkedRole => {
-                        let name = model.via_service.service_name();
-                        statement
-                            .via_services
-                            .iter()
-                            .any(|v| v.service_name.eq_ignore_ascii_case(name))
-                            || !statement.s3_contexts.is_empty()
-                    }
+                let Some(principal) = &model.service_principal else {
+                    continue;
+                };
+                let never_used = principal.never_calls_kms || {
+                    // Judged only in a statement about this service's requests.
+                    let name = model.route.name;
+                    statement
+                        .via_services
+                        .iter()
+                        .any(|v| v.service_name.eq_ignore_ascii_case(name))
+                        || statement.contexts.iter().any(|c| {
+                            model.context.iter().any(|e| {
+                                e.key.eq_ignore_ascii_case(c.key.value)
+                                    && starts_with_ignore_case(&e.key, "kms:EncryptionContext:")
+                            })
+                        })
                 };
                 if never_used {
                     out.push(UnusedServicePrincipal {
@@ -471,92 +512,54 @@ impl PolicyReading<'_> {
     }
 }
 
-/// The first model (in [`ServiceId::ALL`] order) of a forward-access
-/// service with this `kms:ViaService` name: `fsx` → Amazon FSx.
+/// The first model (in [`ServiceId`] order) of a forward-access service
+/// that a `kms:ViaService` name shows: `fsx` → Amazon FSx.
 fn forward_access_model(via_service_name: &str) -> Option<&'static ServiceModel> {
     models().iter().find(|m| {
         m.caller.kind == CallerKind::ForwardAccess
-            && m.via_service
-                .service_name()
-                .eq_ignore_ascii_case(via_service_name)
+            && m.inference.via_service
+            && m.route.name.eq_ignore_ascii_case(via_service_name)
     })
+}
+
+/// Whether a condition key is one whose value a service's template gives
+/// with a parameter (what a policy's value on it tells about the parameter).
+fn is_parameter_key(name: &str) -> bool {
+    static KEYS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let mut keys: Vec<&'static str> = models()
+            .iter()
+            .flat_map(|m| m.context_entries_with_parameters())
+            .map(|e| e.key.as_str())
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        keys
+    })
+    .iter()
+    .any(|k| k.eq_ignore_ascii_case(name))
 }
 
 /// Keys that describe who the caller is rather than what the service sends.
 /// A representative caller takes the values a statement asks of them (it
 /// stands for the principals the statement means).
 pub fn is_identity_key(name: &str) -> bool {
-    const KEYS: [&str; 8] = [
-        "aws:PrincipalArn",
-        "aws:PrincipalOrgID",
-        "aws:PrincipalOrgPaths",
-        "aws:PrincipalType",
-        "aws:userid",
-        "aws:username",
-        "aws:SourceIdentity",
-        "aws:MultiFactorAuthPresent",
-    ];
-    const TAG_PREFIX: &str = "aws:PrincipalTag/";
-    KEYS.iter().any(|k| k.eq_ignore_ascii_case(name))
-        || (name.len() > TAG_PREFIX.len()
-            && name
-                .get(..TAG_PREFIX.len())
-                .is_some_and(|p| p.eq_ignore_ascii_case(TAG_PREFIX)))
+    matches!(
+        crate::aws::caller_key(name),
+        Some(CallerKey::Identity | CallerKey::Attribute)
+    )
 }
 
 /// `fsx.us-east-1.amazonaws.com` → (`fsx`, `us-east-1`).
 fn via_service_value(text: ConditionText<'_>) -> Option<ViaServiceValue<'_>> {
-    let value = text.value.value;
-    let rest = value.strip_suffix(".amazonaws.com")?;
-    let (service_name, region) = rest.split_once('.')?;
-    if service_name.is_empty() || has_wildcard(service_name) {
+    let via = ViaService::parse(text.value.value)?;
+    if via.service.is_empty() || has_wildcard(via.service) {
         return None;
     }
-    let region = (!region.is_empty() && !has_wildcard(region) && !region.contains(['.', '$', '{']))
-        .then_some(region);
     Some(ViaServiceValue {
         text,
-        service_name,
-        region,
-    })
-}
-
-/// `arn:aws:s3:::bucket/prefix/*` → object form of `bucket`.
-fn s3_context_value(text: ConditionText<'_>) -> Option<S3ContextValue<'_>> {
-    let value = text.value.value;
-    let mut parts = value.splitn(6, ':');
-    let (arn, _partition, service, region, account, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
-    if arn != "arn" || service != "s3" || !region.is_empty() || !account.is_empty() {
-        return None;
-    }
-    let wildcards = text.operator.is_some_and(|op| op.base.supports_wildcards());
-    let concrete = |s: &str| !s.is_empty() && (!wildcards || !has_wildcard(s));
-    Some(match resource.split_once('/') {
-        Some((bucket, object)) => S3ContextValue {
-            text,
-            form: S3ArnForm::Object,
-            bucket: concrete(bucket).then_some(bucket),
-            object_pattern: Some(object),
-        },
-        None if concrete(resource) => S3ContextValue {
-            text,
-            form: S3ArnForm::Bucket,
-            bucket: Some(resource),
-            object_pattern: None,
-        },
-        None => S3ContextValue {
-            text,
-            form: S3ArnForm::Pattern,
-            bucket: None,
-            object_pattern: None,
-        },
+        service_name: via.service,
+        region: via.concrete_region(),
     })
 }
 
@@ -576,30 +579,42 @@ fn session_user_id(text: ConditionText<'_>) -> Option<SessionUserId<'_>> {
 }
 
 /// A service principal of a modelled service: `<name>.amazonaws.com` or
-/// `<name>.<region>.amazonaws.com`.
+/// `<name>.<region>.amazonaws.com`: the first service (in [`ServiceId`]
+/// order) that calls AWS KMS as it, else the first that says what it means.
 fn service_principal(text: Text<'_>) -> Option<ServicePrincipalRef<'_>> {
-    let rest = text.value.strip_suffix(".amazonaws.com")?;
-    let (name, region) = match rest.split_once('.') {
-        Some((name, region)) => (name, Some(region)),
-        None => (rest, None),
-    };
+    let principal = ServicePrincipal::parse(text.value)?;
+    let name = principal.service;
     let model = models()
         .iter()
-        .find(|m| m.via_service.service_name().eq_ignore_ascii_case(name))?;
+        .find(|m| {
+            m.caller.kind == CallerKind::ServicePrincipal && m.route.name.eq_ignore_ascii_case(name)
+        })
+        .or_else(|| {
+            models().iter().find(|m| {
+                m.service_principal
+                    .as_ref()
+                    .is_some_and(|p| p.name.eq_ignore_ascii_case(name))
+            })
+        })?;
     Some(ServicePrincipalRef {
         text,
         service: model.id,
-        region: region.filter(|r| !r.is_empty()),
+        region: principal.region,
     })
 }
 
 /// A reference to a modelled service-linked role, with what is wrong with it.
 fn role_reference(value: &str, range: TextRange, in_principal: bool) -> Option<RoleReference<'_>> {
     let (model, at) = models().iter().find_map(|m| {
-        let prefix = m.caller.role_name_prefix.as_deref()?;
-        find_ignore_case(value, prefix).map(|at| (m, at))
+        let name = m.caller.role_name.as_deref()?;
+        find_ignore_case(value, name).map(|at| (m, at))
     })?;
-    let prefix_len = model.caller.role_name_prefix.as_deref().map_or(0, str::len);
+    let prefix_len = model.caller.role_name.as_deref().map_or(0, str::len);
+    let id_parameter = model
+        .caller
+        .role_id
+        .as_deref()
+        .and_then(|p| model.parameter(p));
     let expected_path = model.caller.path.clone().unwrap_or_default();
     let mut reference = RoleReference {
         service: model.id,
@@ -615,25 +630,39 @@ fn role_reference(value: &str, range: TextRange, in_principal: bool) -> Option<R
     // part; only what is concrete is judged, and what a template leaves
     // unknown is not.
     let judge = |s: &str| (in_principal || !has_wildcard(s)) && !crate::symbolic::has_unknown(s);
-    if id.is_empty() {
-        reference.problems.push(RoleArnProblem::MissingId);
-    } else if crate::symbolic::is_unknown(id) {
-        // The id of a cache or file system the template creates.
-        reference.resource_id = Some(id);
-    } else if judge(id) {
-        if is_resource_id(id) {
+    match id_parameter {
+        // A role named after a resource: the id must follow.
+        Some(_) if id.is_empty() => reference.problems.push(RoleArnProblem::MissingId),
+        Some(_) if crate::symbolic::is_unknown(id) => {
+            // The id of a cache or file system the template creates.
             reference.resource_id = Some(id);
-        } else {
-            reference
-                .problems
-                .push(RoleArnProblem::MalformedId { id: id.to_string() });
         }
+        Some(parameter) if judge(id) => {
+            if parameter.fits_patterns(id) {
+                reference.resource_id = Some(id);
+            } else {
+                reference
+                    .problems
+                    .push(RoleArnProblem::MalformedId { id: id.to_string() });
+            }
+        }
+        Some(_) => {}
+        // A role of fixed name, or with a custom suffix (`_suffix`).
+        None if id.is_empty() || id.starts_with('_') || !judge(id) => {
+            reference.resource_id = (!id.is_empty()).then_some(id);
+        }
+        None => reference
+            .problems
+            .push(RoleArnProblem::MalformedId { id: id.to_string() }),
     }
-    let parts: Vec<&str> = value[..at].splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", _, "iam", "", account, resource]
-            if resource.starts_with("role/") || *resource == "role" =>
-        {
+    match Arn::parse(&value[..at]) {
+        Some(Arn {
+            service: "iam",
+            region: "",
+            account,
+            resource,
+            ..
+        }) if resource.starts_with("role/") || resource == "role" => {
             if is_account_id(account) {
                 reference.account = Some(account);
             } else if judge(account) {
@@ -654,14 +683,11 @@ fn role_reference(value: &str, range: TextRange, in_principal: bool) -> Option<R
     Some(reference)
 }
 
-/// `fs-0123456789abcdef0` or `fc-01234567890`.
-fn is_resource_id(id: &str) -> bool {
-    let Some((kind, rest)) = id.split_once('-') else {
-        return false;
-    };
-    matches!(kind, "fs" | "fc")
-        && !rest.is_empty()
-        && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+fn starts_with_ignore_case(text: &str, prefix: &str) -> bool {
+    text.len() >= prefix.len()
+        && text
+            .get(..prefix.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
 fn find_ignore_case(haystack: &str, needle: &str) -> Option<usize> {
@@ -705,13 +731,15 @@ mod tests {
         );
         let s = &s[0];
         assert_eq!(s.purposes.len(), 1);
-        assert_eq!(s.purposes[0].service, ServiceId::S3Link);
+        assert_eq!(s.purposes[0].service, "s3-link");
         assert_eq!(s.roles[0].account, Some("111122223333"));
         assert_eq!(s.roles[0].resource_id, Some("fc-0123456789abcdef0"));
         assert!(s.roles[0].problems.is_empty(), "{:?}", s.roles[0].problems);
         assert_eq!(s.via_services[0].region, Some("us-west-2"));
-        assert_eq!(s.s3_contexts[0].form, S3ArnForm::Object);
-        assert_eq!(s.s3_contexts[0].bucket, Some("amzn-s3-demo-bucket"));
+        assert_eq!(
+            s.contexts[0].value.value,
+            "arn:aws:s3:::amzn-s3-demo-bucket/*"
+        );
         assert_eq!(s.caller_accounts[0].value.value, "111122223333");
     }
 
@@ -747,8 +775,8 @@ mod tests {
             ]}"#,
         );
         let services = |i: usize| s[i].purposes.iter().map(|p| p.service).collect::<Vec<_>>();
-        assert_eq!(services(0), [ServiceId::Fsx, ServiceId::Efs]);
-        assert_eq!(services(1), [ServiceId::Fsx]);
+        assert_eq!(services(0), ["fsx", "efs"]);
+        assert_eq!(services(1), ["fsx"]);
         assert!(s[1].purposes[0].weak);
         assert!(services(2).is_empty());
         assert!(
@@ -757,12 +785,31 @@ mod tests {
         );
         assert_eq!(
             services(3),
-            [ServiceId::S3Link],
+            ["s3-link"],
             "the session pattern decides, not the ViaService"
         );
-        assert!(s[3].is_meant_for(ServiceId::S3Link));
-        assert!(!s[3].is_meant_for(ServiceId::FileCache));
-        assert!(s[0].is_meant_for(ServiceId::FileCache));
+        let id = |name: &str| ServiceId::parse(name).unwrap();
+        assert!(s[3].is_meant_for(id("s3-link")));
+        assert!(!s[3].is_meant_for(id("file-cache")));
+        assert!(s[0].is_meant_for(id("file-cache")));
+    }
+
+    #[test]
+    fn a_via_service_statement_that_allows_none_of_the_requests_is_not_meant_for_them() {
+        // AWS's CloudTrail console policy lets the account create aliases
+        // through EC2: no FSx or EBS request is kms:CreateAlias.
+        let s = read(
+            r#"{"Statement": [
+              {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:CreateAlias", "Resource": "*",
+               "Condition": {"StringEquals": {"kms:ViaService": "fsx.us-east-1.amazonaws.com"}}},
+              {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": ["kms:CreateAlias", "kms:Decrypt"], "Resource": "*",
+               "Condition": {"StringEquals": {"kms:ViaService": "fsx.us-east-1.amazonaws.com"}}}
+            ]}"#,
+        );
+        assert!(s[0].purposes.is_empty());
+        assert_eq!(s[1].purposes.len(), 1);
+        assert!(s[1].covers_action("kms:Decrypt"));
+        assert!(!s[1].covers_action("kms:CreateGrant"));
     }
 
     #[test]

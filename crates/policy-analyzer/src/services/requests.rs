@@ -1,16 +1,20 @@
 //! The requests a service makes to AWS KMS, synthesized from its model and
 //! profile: for each checked permission, as each caller, in each region (and,
-//! for the S3 link, for each bucket and each S3 Bucket Key setting that may
-//! hold), with the full request context the service sends.
+//! for a service whose requests are made per value of a parameter, for each
+//! of its values, such as the buckets of the S3 link; for each setting of
+//! its switch that may hold, such as S3 Bucket Keys; for each kind of
+//! resource that uses the key), with the full request context the service
+//! sends.
 //!
 //! Callers are the principals the policy gives the service to: the
-//! principals of the statements meant for it, the service-linked role, or
-//! for `Principal: "*"` a representative principal of the callers' account;
-//! the configuration may name them instead.
+//! principals of the statements meant for it, the service-linked role, the
+//! service principal, or for `Principal: "*"` a representative principal of
+//! the callers' account; the configuration may name them instead.
 
-use super::model::{CallerKind, Need, ServiceId, Vars};
-use super::profile::{is_account_id, representative, Origin, ServiceProfile, Valued, MAX_VALUES};
-use super::reading::{ConditionText, PolicyReading, S3ArnForm, StatementReading};
+use super::model::{applies_to_kind, CallerKind, Fit, Need, ServiceId, ServiceModel};
+use super::profile::{representative, Origin, ServiceProfile, Valued, MAX_VALUES};
+use super::reading::{ConditionText, PolicyReading, StatementReading};
+use crate::aws::is_account_id;
 use crate::catalog::catalog;
 use crate::eval::{PrincipalValue, Request, RequestPrincipal};
 use crate::model::{OperatorFamily, PrincipalKind};
@@ -32,6 +36,10 @@ pub struct Caller {
     /// Whether the configuration or the policy names the caller's account
     /// (else it is a representative one).
     pub account_known: bool,
+    /// A service principal: the Region its name gives (it calls only there),
+    /// and the account of the resources it acts for.
+    pub region: Option<String>,
+    pub resource_account: Option<String>,
 }
 
 impl Caller {
@@ -43,7 +51,10 @@ impl Caller {
     }
 
     pub fn account(&self) -> &str {
-        self.principal.account().unwrap_or(representative::ACCOUNT)
+        self.principal
+            .account()
+            .or(self.resource_account.as_deref())
+            .unwrap_or(representative::ACCOUNT)
     }
 
     /// For messages: `role arn:...`, or `a principal of account 111122223333`
@@ -72,38 +83,97 @@ pub struct ServiceRequest {
     pub caller: usize,
     pub action: &'static str,
     pub need: Need,
-    /// The region in `kms:ViaService`.
+    /// The region in `kms:ViaService` (or of the service principal).
     pub region: String,
-    /// `s3-link`: the bucket.
+    /// The value of the parameter the requests are made per (for the S3
+    /// link, the bucket).
     pub bucket: Option<String>,
-    /// `s3-link`: the S3 Bucket Key setting this request assumes.
+    /// The setting of the service's switch (S3 Bucket Keys) this request
+    /// assumes, for a service that has one.
     pub bucket_keys: Option<bool>,
-    /// `s3-link`: the object the request reads or writes.
-    object_key: String,
+    /// The kind of resource the request is for, for a service with kinds.
+    pub kind: Option<&'static str>,
+    /// The values of the service's parameters for this request.
+    values: Vec<(&'static str, String)>,
     via_service: String,
 }
 
-/// The callers of a service (at most [`MAX_VALUES`]), and whether there were
-/// more.
-pub fn callers(profile: &ServiceProfile, reading: &PolicyReading<'_>) -> (Vec<Caller>, bool) {
-    let mut out = Callers::default();
-    collect_callers(&mut out, profile, reading);
-    mark_unknown_accounts(&mut out.list, profile, reading);
-    (out.list, out.truncated)
+/// The callers of a service. `unclaimed` lists the statements meant for
+/// services of the same kind that the configuration does not name: where
+/// none is meant for a configured service, they stand for the ones meant
+/// for it (see [`super::analysis::check_service`]).
+/// At most [`MAX_VALUES`] callers; the flag says whether there were more.
+pub fn callers(
+    profile: &ServiceProfile,
+    reading: &PolicyReading<'_>,
+    unclaimed: &[usize],
+) -> (Vec<Caller>, bool) {
+    let mut callers = collect_callers(profile, reading, unclaimed);
+    mark_unknown_accounts(&mut callers.list, profile, reading);
+    (callers.list, callers.truncated)
 }
 
+/// Callers as they are collected, at most [`MAX_VALUES`].
 #[derive(Default)]
 struct Callers {
     list: Vec<Caller>,
     truncated: bool,
 }
 
-fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &PolicyReading<'_>) {
+fn collect_callers(
+    profile: &ServiceProfile,
+    reading: &PolicyReading<'_>,
+    unclaimed: &[usize],
+) -> Callers {
     let model = profile.service.model();
-    let statements: Vec<&StatementReading<'_>> = reading.meant_for(profile.service).collect();
+    let mut statements: Vec<&StatementReading<'_>> = reading.meant_for(profile.service).collect();
+    if statements.is_empty() && profile.is_stated() {
+        // A statement written for another service of the same kind (a
+        // kms:ViaService naming S3 in the key of a configured EFS file
+        // system) still names who calls: what is wrong with it is its
+        // kms:ViaService, which PC406 reports, not its principal.
+        statements = unclaimed
+            .iter()
+            .filter_map(|&i| reading.statements.get(i))
+            .filter(|s| {
+                s.purposes
+                    .iter()
+                    .any(|p| p.service.model().caller.kind == model.caller.kind)
+            })
+            .collect();
+    }
+    let mut out = Callers::default();
+
+    if model.caller.kind == CallerKind::ServicePrincipal {
+        let template = model.caller.principal.as_ref();
+        let account = profile.account.as_ref().map(|a| a.value.clone());
+        for region in &profile.regions {
+            let Some(name) = template.map(|t| {
+                t.render(|placeholder| (placeholder == "region").then_some(region.value.as_str()))
+            }) else {
+                continue;
+            };
+            out.add(Caller {
+                principal: RequestPrincipal::Service(name),
+                representative: false,
+                linked_role: false,
+                origins: statements.iter().map(|s| s.index).collect(),
+                role_id: None,
+                account_known: true,
+                region: Some(region.value.clone()),
+                resource_account: account.clone(),
+            });
+        }
+        return out;
+    }
 
     if model.caller.kind == CallerKind::ServiceLinkedRole {
-        for id in &profile.resource_ids {
+        let fixed_name = [Valued::representative("")];
+        let ids = match model.caller.role_id.as_deref() {
+            Some(parameter) => profile.values_of(parameter),
+            None => &fixed_name[..],
+        };
+        for id in ids {
             // The role's account: where a statement names this role, its
             // account; else the profile's; else representative.
             let named_account = statements
@@ -138,14 +208,16 @@ fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &Policy
                 .unwrap_or(representative::ROLE_ID);
             out.add(Caller {
                 principal: RequestPrincipal::Iam { arn, account },
-                representative: id.is_representative(),
+                representative: id.is_representative() && model.caller.role_id.is_some(),
                 linked_role: true,
                 origins,
                 role_id: Some(role_id.to_string()),
                 account_known: true,
+                region: None,
+                resource_account: None,
             });
         }
-        return;
+        return out;
     }
 
     if !profile.callers.is_empty() {
@@ -169,9 +241,11 @@ fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &Policy
                 origins: Vec::new(),
                 role_id: None,
                 account_known: true,
+                region: None,
+                resource_account: None,
             });
         }
-        return;
+        return out;
     }
 
     let configured_account = profile
@@ -199,7 +273,7 @@ fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &Policy
                         .find(|v| is_account_id(v))
                 })
                 .unwrap_or(fallback_account);
-            let arn_hint = identity_value(statement, "aws:PrincipalArn");
+            let arn_hint = principal_arn_hint(statement, account);
             out.add(Caller {
                 principal: representative_principal(account, arn_hint.as_deref()),
                 representative: true,
@@ -207,6 +281,8 @@ fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &Policy
                 origins: vec![statement.index],
                 role_id: None,
                 account_known: true,
+                region: None,
+                resource_account: None,
             });
         }
         for principal in &statement.aws_principals {
@@ -219,6 +295,8 @@ fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &Policy
                     origins: vec![statement.index],
                     role_id: None,
                     account_known: true,
+                    region: None,
+                    resource_account: None,
                 },
                 PrincipalValue::Arn(arn) => match PrincipalValue::Arn(arn)
                     .account()
@@ -236,6 +314,8 @@ fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &Policy
                         origins: vec![statement.index],
                         role_id: None,
                         account_known: true,
+                        region: None,
+                        resource_account: None,
                     },
                     None => continue,
                 },
@@ -253,8 +333,11 @@ fn collect_callers(out: &mut Callers, profile: &ServiceProfile, reading: &Policy
             origins: Vec::new(),
             role_id: None,
             account_known: true,
+            region: None,
+            resource_account: None,
         });
     }
+    out
 }
 
 /// Marks the callers whose account neither the profile nor the policy names.
@@ -324,15 +407,27 @@ fn representative_principal(account: &str, arn_hint: Option<&str>) -> RequestPri
     RequestPrincipal::role(account, representative::CALLER_ROLE)
 }
 
-/// A concrete value that meets a statement's condition on an identity key:
-/// the value itself, or under a wildcard operator the pattern with its
-/// wildcards filled in.
-fn identity_value(statement: &StatementReading<'_>, key: &str) -> Option<String> {
-    statement
+/// A role or user ARN that meets a statement's `aws:PrincipalArn` condition,
+/// in the callers' account where the pattern leaves the account open
+/// (`arn:aws:iam::*:role/sra-execution`: the role of that name in any
+/// account, the callers' among them).
+fn principal_arn_hint(statement: &StatementReading<'_>, account: &str) -> Option<String> {
+    let condition = statement
         .identity_conditions
         .iter()
-        .find(|c| c.key.value.eq_ignore_ascii_case(key))
-        .map(instantiate)
+        .find(|c| c.key.value.eq_ignore_ascii_case("aws:PrincipalArn"))?;
+    if condition.has_wildcards() {
+        if let Some([prefix, partition, service, region, "*", resource]) =
+            crate::aws::arn_parts(condition.value.value)
+        {
+            let arn = format!("{prefix}:{partition}:{service}:{region}:{account}:{resource}");
+            return Some(
+                arn.replace('*', representative::WILDCARD_FILL)
+                    .replace('?', "x"),
+            );
+        }
+    }
+    Some(instantiate(condition))
 }
 
 fn instantiate(condition: &ConditionText<'_>) -> String {
@@ -375,44 +470,60 @@ pub fn requests(
     let model = profile.service.model();
     let mut out = Vec::new();
     let limit = request_limit(reading.statements.len());
-    let linked = model.caller.kind == CallerKind::ServiceLinkedRole;
-    let bucket_key_variants: &[bool] = if linked {
+    let per_value = model.parameters.iter().find(|p| p.per_value);
+    let switch_variants: &[bool] = if model.switch().is_some() {
         profile.bucket_keys.variants()
     } else {
         &[false]
     };
+    let kinds: Vec<Option<&'static str>> = if profile.kinds.is_empty() {
+        vec![None]
+    } else {
+        profile.kinds.iter().map(|k| Some(*k)).collect()
+    };
     for (caller_index, caller) in callers.iter().enumerate() {
-        let buckets: Vec<Option<&str>> = if linked {
-            own_values(&profile.buckets, caller)
+        let instances: Vec<Option<&str>> = match per_value {
+            Some(parameter) => own_values(profile.values_of(&parameter.name), caller)
                 .into_iter()
-                .map(|b| Some(b.value.as_str()))
-                .collect()
-        } else {
-            vec![None]
+                .map(|v| Some(v.value.as_str()))
+                .collect(),
+            None => vec![None],
         };
-        for region in own_values(&profile.regions, caller) {
-            let via_service = model.via_service.value(&region.value);
-            for &bucket in &buckets {
-                let object_key = bucket.map_or(representative::OBJECT_KEY.to_string(), |b| {
-                    object_key_for(reading, caller, b)
-                });
-                for &bucket_keys in bucket_key_variants {
-                    for permission in model.permissions.iter().filter(|p| p.need.is_checked()) {
-                        for action in &permission.actions {
-                            if out.len() >= limit {
-                                return (out, true);
+        let regions: Vec<&Valued> = own_values(&profile.regions, caller)
+            .into_iter()
+            .filter(|r| caller.region.as_ref().is_none_or(|own| *own == r.value))
+            .collect();
+        for region in regions {
+            let via_service = model
+                .via_service
+                .as_ref()
+                .map(|v| v.value(&region.value))
+                .unwrap_or_default();
+            for &instance in &instances {
+                let values = parameter_values(model, profile, reading, caller, instance);
+                for &on in switch_variants {
+                    for &kind in &kinds {
+                        let permissions = model.permissions.iter().filter(|p| {
+                            p.need.is_checked() && applies_to_kind(p.kinds.as_deref(), kind)
+                        });
+                        for permission in permissions {
+                            for action in &permission.actions {
+                                if out.len() >= limit {
+                                    return (out, true);
+                                }
+                                out.push(ServiceRequest {
+                                    service: profile.service,
+                                    caller: caller_index,
+                                    action: action.as_str(),
+                                    need: permission.need,
+                                    region: region.value.clone(),
+                                    bucket: instance.map(str::to_string),
+                                    bucket_keys: model.switch().map(|_| on),
+                                    kind,
+                                    values: values.clone(),
+                                    via_service: via_service.clone(),
+                                });
                             }
-                            out.push(ServiceRequest {
-                                service: profile.service,
-                                caller: caller_index,
-                                action: action.as_str(),
-                                need: permission.need,
-                                region: region.value.clone(),
-                                bucket: bucket.map(str::to_string),
-                                bucket_keys: linked.then_some(bucket_keys),
-                                object_key: object_key.clone(),
-                                via_service: via_service.clone(),
-                            });
                         }
                     }
                 }
@@ -422,57 +533,54 @@ pub fn requests(
     (out, false)
 }
 
-impl ServiceRequest {
-    /// The request as the service sends it: the caller, the action, and the
-    /// context of the service model, plus the identity the caller needs to be
-    /// one of the principals the policy means.
-    pub fn build(&self, callers: &[Caller], reading: &PolicyReading<'_>) -> Request {
-        let model = self.service.model();
-        let caller = &callers[self.caller];
-        let vars = Vars {
-            region: &self.region,
-            caller_account: caller.account(),
-            via_service: &self.via_service,
-            role_id: caller.role_id.as_deref().unwrap_or(representative::ROLE_ID),
-            session_name: model.caller.session_name.as_deref().unwrap_or_default(),
-            bucket: self.bucket.as_deref().unwrap_or(representative::BUCKET),
-            object_key: &self.object_key,
+/// The values of the service's parameters for a caller's requests (and the
+/// value of the parameter they are made per): the first value the caller's
+/// own statements give, else the first of all; for a parameter read from
+/// patterns (an object key), what the caller's statements' pattern allows,
+/// its wildcards filled in.
+fn parameter_values(
+    model: &'static ServiceModel,
+    profile: &ServiceProfile,
+    reading: &PolicyReading<'_>,
+    caller: &Caller,
+    instance: Option<&str>,
+) -> Vec<(&'static str, String)> {
+    let per_value = model.parameters.iter().find(|p| p.per_value);
+    let mut out = Vec::with_capacity(model.parameters.len());
+    for parameter in &model.parameters {
+        let name = parameter.name.as_str();
+        let value = if parameter.per_value {
+            instance.map(str::to_string)
+        } else if parameter.from_patterns {
+            Some(
+                pattern_value(
+                    model,
+                    reading,
+                    caller,
+                    name,
+                    per_value.map(|p| p.name.as_str()),
+                    instance,
+                )
+                .or_else(|| parameter.representative.clone())
+                .unwrap_or_default(),
+            )
+        } else {
+            own_values(profile.values_of(name), caller)
+                .first()
+                .map(|v| v.value.clone())
         };
-        let mut request = Request::new(caller.principal.clone(), self.action);
-        let origin = caller
-            .origins
-            .first()
-            .and_then(|&i| reading.statements.get(i));
-        if let Some(statement) = origin {
-            add_identity_context(&mut request, &statement.identity_conditions, caller, false);
+        if let Some(value) = value {
+            out.push((name, value));
         }
-        for deny in reading.statements.iter().filter(|s| !s.allow) {
-            add_identity_context(&mut request, &deny.identity_requirements, caller, true);
-        }
-        for entry in model.context.iter().filter(|e| e.applies_to(self.action)) {
-            let template = match (&entry.bucket_keys_value, self.bucket_keys) {
-                (Some(with_bucket_keys), Some(true)) => with_bucket_keys,
-                _ => &entry.value,
-            };
-            let value = vars.render(template);
-            if entry.multivalued {
-                request.context.set_multi(&entry.key, vec![value]);
-            } else {
-                request.context.set(&entry.key, value);
-            }
-        }
-        request
     }
+    out
 }
 
-/// The object the linked cache reads or writes: one that fits the object
-/// patterns of the statements for this caller (the data repository may be a
-/// prefix of the bucket), else a representative one.
-/// The values a caller is checked with: those read from the caller's own
-/// statements when they name any, else all of them. Pairing every caller with
-/// every region and bucket read anywhere multiplied the requests (callers x
-/// regions x buckets): a policy with a hundred linked caches and buckets took
-/// minutes.
+/// The values of a caller's requests: those read from the caller's own
+/// statements when they name any, else all of them. Pairing every caller
+/// with every region and bucket read anywhere multiplied the requests
+/// (callers x regions x buckets): a policy with a hundred linked caches and
+/// buckets took minutes.
 fn own_values<'v>(values: &'v [Valued], caller: &Caller) -> Vec<&'v Valued> {
     let own: Vec<&Valued> = values
         .iter()
@@ -485,21 +593,131 @@ fn own_values<'v>(values: &'v [Valued], caller: &Caller) -> Vec<&'v Valued> {
     }
 }
 
-fn object_key_for(reading: &PolicyReading<'_>, caller: &Caller, bucket: &str) -> String {
-    caller
+/// A value of a parameter that the caller's statements give as a pattern
+/// (the linked cache's objects: `bucket/*`), for the request's instance (the
+/// bucket), its wildcards filled in.
+fn pattern_value(
+    model: &'static ServiceModel,
+    reading: &PolicyReading<'_>,
+    caller: &Caller,
+    name: &str,
+    per_value: Option<&str>,
+    instance: Option<&str>,
+) -> Option<String> {
+    for statement in caller
         .origins
         .iter()
         .filter_map(|&i| reading.statements.get(i))
-        .flat_map(|s| s.s3_contexts.iter())
-        .find(|c| c.form == S3ArnForm::Object && c.bucket == Some(bucket) && c.text.has_wildcards())
-        .and_then(|c| c.object_pattern)
-        .map(|pattern| {
-            pattern
-                .replace('*', representative::WILDCARD_FILL)
-                .replace('?', "x")
-        })
-        .filter(|key| !key.is_empty())
-        .unwrap_or_else(|| representative::OBJECT_KEY.to_string())
+    {
+        for context in statement.contexts.iter().filter(|c| c.has_wildcards()) {
+            let Some((Fit::Fits(parts), _)) =
+                model.fit_context(context.key.value, context.value.value, true)
+            else {
+                continue;
+            };
+            let of_instance = match (per_value, instance) {
+                (Some(p), Some(instance)) => parts
+                    .iter()
+                    .any(|&(n, v, concrete)| n == p && concrete && v == instance),
+                _ => true,
+            };
+            if !of_instance {
+                continue;
+            }
+            if let Some(&(_, pattern, _)) = parts.iter().find(|(n, _, _)| *n == name) {
+                let value = pattern
+                    .replace('*', representative::WILDCARD_FILL)
+                    .replace('?', "x");
+                if !value.is_empty() {
+                    return Some(value);
+                }
+            }
+        }
+    }
+    None
+}
+
+impl ServiceRequest {
+    /// The request as the service sends it: the caller, the action, and the
+    /// context of the service model, plus the identity the caller needs to be
+    /// one of the principals the policy means.
+    pub fn build(&self, callers: &[Caller], reading: &PolicyReading<'_>) -> Request {
+        let model = self.service.model();
+        let caller = &callers[self.caller];
+        let role_id = caller.role_id.as_deref().unwrap_or(representative::ROLE_ID);
+        let session_name = model.caller.session_name.as_deref().unwrap_or_default();
+        let lookup = |name: &str| -> Option<&str> {
+            Some(match name {
+                "region" => &self.region,
+                "account" | "caller-account" => caller.account(),
+                "via-service" => &self.via_service,
+                "role-id" => role_id,
+                "session-name" => session_name,
+                "partition" => "aws",
+                _ => {
+                    return self
+                        .values
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map(|(_, v)| v.as_str())
+                }
+            })
+        };
+        let mut request = Request::new(caller.principal.clone(), self.action);
+        let origin = caller
+            .origins
+            .first()
+            .and_then(|&i| reading.statements.get(i));
+        if let Some(statement) = origin {
+            add_identity_context(&mut request, &statement.identity_conditions, caller, false);
+        }
+        for deny in reading.statements.iter().filter(|s| !s.allow) {
+            add_identity_context(&mut request, &deny.identity_requirements, caller, true);
+        }
+        for entry in model
+            .context
+            .iter()
+            .filter(|e| e.applies_to(self.action, self.kind))
+        {
+            let template = match (entry.variant(), self.bucket_keys) {
+                (Some((_, switched)), Some(true)) => switched,
+                _ => &entry.value,
+            };
+            let value = template.render(lookup);
+            if entry.multivalued {
+                request.context.set_multi(&entry.key, vec![value]);
+            } else {
+                request.context.set(&entry.key, value);
+            }
+        }
+        // Every request carries the Region it is made to (the IAM User
+        // Guide, aws:RequestedRegion: "This key is always included in the
+        // request context"): the key's, where the service calls from.
+        if !request.context.contains("aws:RequestedRegion") {
+            request
+                .context
+                .set("aws:RequestedRegion", self.region.clone());
+        }
+        // A service principal acts for a resource of the account; what the
+        // model does not say of it (its organization), the statement's own
+        // values stand for.
+        // A key the model gives only for other kinds of resource is absent
+        // (CloudTrail sends aws:SourceArn for a trail, not for an event data
+        // store).
+        if let (RequestPrincipal::Service(_), Some(statement)) = (&caller.principal, origin) {
+            for condition in &statement.source_conditions {
+                let key = condition.key.value;
+                let modelled = model
+                    .context
+                    .iter()
+                    .any(|e| e.key.eq_ignore_ascii_case(key));
+                if !modelled && !request.context.contains(key) {
+                    request.context.set(key, instantiate(condition));
+                }
+            }
+        }
+        request
+    }
 }
 
 /// The identity a caller needs to be one of the principals the policy

@@ -14,13 +14,20 @@ use crate::symbolic::{self, Symbol};
 /// Property names through which resources name a KMS key.
 fn names_a_key(property: &str) -> bool {
     let p = property.to_ascii_lowercase();
-    p.contains("kms") || p == "keyid" || p == "encryptionkey" || p == "kmskey"
+    p.contains("kms")
+        || p == "keyid"
+        || p == "encryptionkey"
+        || p == "kmskey"
+        // AWS::Backup::BackupVault
+        || p == "encryptionkeyarn"
 }
 
 /// A reference from a resource to a key.
 struct KeyUse {
     key: usize,
     resource: String,
+    /// The top-level property the key is named under.
+    property: String,
     at: Location,
 }
 
@@ -114,16 +121,18 @@ pub(crate) fn key_contexts(r: &mut Resolver<'_, '_>) -> Vec<(String, KeyContext)
         let Some(props) = resource.properties else {
             continue;
         };
-        let mut stack = vec![(props, 0usize)];
+        // Each node with the top-level property it lies under.
+        let mut stack: Vec<(Id, usize, Option<&str>)> = vec![(props, 0usize, None)];
         // An alias shares its anchor's node: each node is read once.
         let mut seen = rustc_hash::FxHashSet::default();
-        while let Some((id, depth)) = stack.pop() {
+        while let Some((id, depth, top)) = stack.pop() {
             if depth > 12 || !seen.insert(id) {
                 continue;
             }
             match t.kind(id) {
                 Kind::Map(entries) if t.call(id).is_none() => {
                     for e in entries {
+                        let property = top.unwrap_or(e.key.as_ref());
                         let value_like = t.call(e.value).is_some() || t.scalar(e.value).is_some();
                         if names_a_key(&e.key) && value_like {
                             let Some(text) = r.value(e.value, 0).as_host_string().map(|s| s.text())
@@ -142,15 +151,16 @@ pub(crate) fn key_contexts(r: &mut Resolver<'_, '_>) -> Vec<(String, KeyContext)
                                 uses.push(KeyUse {
                                     key,
                                     resource: name.to_string(),
+                                    property: property.to_string(),
                                     at: r_at(r, e.value),
                                 });
                             }
                         } else {
-                            stack.push((e.value, depth + 1));
+                            stack.push((e.value, depth + 1, Some(property)));
                         }
                     }
                 }
-                Kind::Seq(items) => stack.extend(items.iter().map(|&i| (i, depth + 1))),
+                Kind::Seq(items) => stack.extend(items.iter().map(|&i| (i, depth + 1, top))),
                 _ => {}
             }
         }
@@ -191,7 +201,9 @@ pub(crate) fn key_contexts(r: &mut Resolver<'_, '_>) -> Vec<(String, KeyContext)
         };
         keys[u.key].1.consumers.push(Consumer {
             name: display,
+            resource_type: resource.resource_type.clone(),
             kind,
+            property: Some(u.property),
             at: u.at,
         });
     }
@@ -307,4 +319,59 @@ fn bucket_links(r: &mut Resolver<'_, '_>) -> Vec<(String, Located<String>)> {
         out.push((bucket, Located { value: by, at }));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::host::HostFile;
+    use crate::AnalyzeOptions;
+
+    #[test]
+    fn consumers_say_the_top_level_property_that_names_the_key() {
+        let text = r#"
+Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy: {Version: '2012-10-17', Statement: []}
+  ReplicaKey:
+    Type: AWS::KMS::Key
+    Properties:
+      KeyPolicy: {Version: '2012-10-17', Statement: []}
+  Bucket:
+    Type: AWS::S3::Bucket
+    Properties:
+      BucketEncryption:
+        ServerSideEncryptionConfiguration:
+          - ServerSideEncryptionByDefault: {SSEAlgorithm: aws:kms, KMSMasterKeyID: !Ref Key}
+      ReplicationConfiguration:
+        Role: arn:aws:iam::111122223333:role/replication
+        Rules:
+          - Status: Enabled
+            Destination:
+              Bucket: arn:aws:s3:::replica
+              EncryptionConfiguration: {ReplicaKmsKeyID: !GetAtt ReplicaKey.Arn}
+"#;
+        let policies = crate::host::cloudformation::policies(
+            HostFile {
+                path: "t.yaml",
+                text,
+            },
+            &AnalyzeOptions::default(),
+        );
+        let property = |key: &str| -> Vec<Option<String>> {
+            policies
+                .iter()
+                .filter_map(|p| p.key.as_ref())
+                .filter(|k| k.name.contains(key))
+                .flat_map(|k| &k.consumers)
+                .map(|c| c.property.clone())
+                .collect()
+        };
+        assert_eq!(property("`Key`"), [Some("BucketEncryption".to_string())]);
+        assert_eq!(
+            property("`ReplicaKey`"),
+            [Some("ReplicationConfiguration".to_string())]
+        );
+    }
 }

@@ -235,8 +235,22 @@ fn configuration_consumers(
         let Some(expressions) = tree.get(r, "expressions") else {
             continue;
         };
-        let mut refs = Vec::new();
-        references(tree, expressions.value, 0, &mut refs);
+        // Each reference with the top-level attribute or block it lies under.
+        let mut refs: Vec<(String, TextRange, &str)> = Vec::new();
+        match tree.kind(expressions.value) {
+            NodeKind::Object(members) => {
+                for m in members {
+                    let mut found = Vec::new();
+                    references(tree, m.value, 1, &mut found);
+                    refs.extend(found.into_iter().map(|(r, range)| (r, range, &*m.key)));
+                }
+            }
+            _ => {
+                let mut found = Vec::new();
+                references(tree, expressions.value, 0, &mut found);
+                refs.extend(found.into_iter().map(|(r, range)| (r, range, "")));
+            }
+        }
         let consumer_kind = match kind {
             "aws_fsx_lustre_file_system" => fsx("LUSTRE"),
             "aws_fsx_windows_file_system" => fsx("WINDOWS"),
@@ -249,7 +263,7 @@ fn configuration_consumers(
             },
         };
         let mut seen: Vec<String> = Vec::new();
-        for (reference, range) in refs {
+        for (reference, range, property) in refs {
             let key: String = reference.split('.').take(2).collect::<Vec<_>>().join(".");
             let key_type = key.split('.').next().unwrap_or_default();
             if !super::resources::KEY_TYPES.contains(&key_type) || seen.contains(&key) {
@@ -258,7 +272,9 @@ fn configuration_consumers(
             seen.push(key.clone());
             out.entry(key).or_default().push(Consumer {
                 name: address.to_string(),
+                resource_type: kind.to_string(),
                 kind: consumer_kind.clone(),
+                property: (!property.is_empty()).then(|| property.to_string()),
                 at: Location {
                     file: path.clone(),
                     range,

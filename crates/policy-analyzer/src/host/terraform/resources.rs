@@ -234,7 +234,7 @@ pub(crate) fn contexts<'m>(ev: &mut Evaluator<'m, '_>) -> FxHashMap<KeyRef<'m>, 
         }
         let name = format!("{kind}.{}", block.labels[1]);
         let mut seen: Vec<KeyRef<'m>> = Vec::new();
-        for (expr, key) in key_references(index, block.body, 0) {
+        for (property, expr, key) in key_references(index, block.body, 0) {
             if seen.contains(&key) {
                 continue;
             }
@@ -245,7 +245,9 @@ pub(crate) fn contexts<'m>(ev: &mut Evaluator<'m, '_>) -> FxHashMap<KeyRef<'m>, 
             let kind_of = consumer_kind(ev, *block, kind, &links);
             context.consumers.push(Consumer {
                 name: name.clone(),
+                resource_type: kind.to_string(),
                 kind: kind_of,
+                property: Some(property.to_string()),
                 at: expr.location(),
             });
         }
@@ -253,23 +255,28 @@ pub(crate) fn contexts<'m>(ev: &mut Evaluator<'m, '_>) -> FxHashMap<KeyRef<'m>, 
     keys
 }
 
-/// Every (attribute expression, key) a body names, nested blocks included.
+/// Every (top-level attribute or block, attribute expression, key) a body
+/// names, nested blocks included.
 fn key_references<'m>(
     index: &Index<'m>,
     body: BodyRef<'m>,
     depth: usize,
-) -> Vec<(Expr<'m>, KeyRef<'m>)> {
+) -> Vec<(&'m str, Expr<'m>, KeyRef<'m>)> {
     let mut out = Vec::new();
     if depth > 8 {
         return out;
     }
-    for (_, expr) in body.attributes() {
+    for (name, expr) in body.attributes() {
         for key in keys_named(index, expr) {
-            out.push((expr, key));
+            out.push((name, expr, key));
         }
     }
     for nested in body.all_blocks() {
-        out.extend(key_references(index, nested.body, depth + 1));
+        out.extend(
+            key_references(index, nested.body, depth + 1)
+                .into_iter()
+                .map(|(name, expr, key)| (if depth == 0 { nested.ident } else { name }, expr, key)),
+        );
     }
     out
 }

@@ -313,3 +313,62 @@ fn heredoc_lines_map_exactly_after_indentation_is_stripped() {
     let found = findings(&[("m/main.tf", &key_with(policy))]);
     assert!(has(&found, "PC201", "kms:Decrypts"), "{found:#?}");
 }
+
+#[test]
+fn consumers_say_the_attribute_or_block_that_names_the_key() {
+    let text = r#"
+resource "aws_kms_key" "storage" {
+  policy = jsonencode({ Version = "2012-10-17", Statement = [] })
+}
+resource "aws_kms_key" "secret" {
+  policy = jsonencode({ Version = "2012-10-17", Statement = [] })
+}
+resource "aws_db_instance" "db" {
+  kms_key_id                    = aws_kms_key.storage.arn
+  master_user_secret_kms_key_id = aws_kms_key.secret.arn
+}
+resource "aws_s3_bucket_server_side_encryption_configuration" "sse" {
+  bucket = "b"
+  rule {
+    apply_server_side_encryption_by_default {
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.storage.arn
+    }
+  }
+}
+"#;
+    let files = [HostFile {
+        path: "m/main.tf",
+        text,
+    }];
+    let policies = policies(&files, &NoFiles, &AnalyzeOptions::default());
+    let uses = |key: &str| -> Vec<(String, Option<String>)> {
+        policies
+            .iter()
+            .filter_map(|p| p.key.as_ref())
+            .filter(|k| k.name == key)
+            .flat_map(|k| &k.consumers)
+            .map(|c| (c.name.clone(), c.property.clone()))
+            .collect()
+    };
+    assert_eq!(
+        uses("aws_kms_key.storage"),
+        [
+            (
+                "aws_db_instance.db".to_string(),
+                Some("kms_key_id".to_string())
+            ),
+            (
+                "aws_s3_bucket_server_side_encryption_configuration.sse".to_string(),
+                Some("rule".to_string())
+            )
+        ]
+    );
+    assert_eq!(
+        uses("aws_kms_key.secret"),
+        [(
+            "aws_db_instance.db".to_string(),
+            Some("master_user_secret_kms_key_id".to_string())
+        )]
+    );
+}

@@ -1,6 +1,7 @@
 use crate::diagnostic::{DiagnosticTag, Severity};
 use crate::rules::actions::{action_lists, classify, delete_entry, ActionClass};
-use crate::rules::structure::{identity_policy_like, statements, Findings};
+use crate::rules::shared::{statements, Findings};
+use crate::rules::structure::identity_policy_like;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {

@@ -2,7 +2,7 @@ use crate::diagnostic::{Fix, Severity};
 use crate::matcher::has_wildcard;
 use crate::rules::actions::{action_lists, classify, no_match_consequence, ActionClass};
 use crate::rules::edits::json_string;
-use crate::rules::structure::{statements, Findings};
+use crate::rules::shared::{statements, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {

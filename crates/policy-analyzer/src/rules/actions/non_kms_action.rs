@@ -3,7 +3,8 @@ use crate::matcher::has_wildcard;
 use crate::rules::actions::{
     action_lists, classify, delete_entry, other_service_policy, policy_kind, ActionClass,
 };
-use crate::rules::structure::{identity_policy_like, statements, Findings, MAX_ENTRIES_PER_LIST};
+use crate::rules::shared::{statements, Findings, MAX_ENTRIES_PER_LIST};
+use crate::rules::structure::identity_policy_like;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {

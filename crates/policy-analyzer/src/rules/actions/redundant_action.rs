@@ -3,7 +3,7 @@ use rustc_hash::FxHashSet;
 use crate::catalog::ActionSet;
 use crate::diagnostic::{DiagnosticTag, Severity};
 use crate::rules::actions::{action_lists, classify, delete_entry, ActionClass};
-use crate::rules::structure::{statements, Findings, MAX_ENTRIES_PER_LIST};
+use crate::rules::shared::{statements, Findings, MAX_ENTRIES_PER_LIST};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {

@@ -8,7 +8,7 @@ use crate::rules::actions::{
     action_lists, classify, delete_entry, no_match_consequence, ActionClass,
 };
 use crate::rules::edits::json_string;
-use crate::rules::structure::{statements, Findings, MAX_ENTRIES_PER_LIST};
+use crate::rules::shared::{statements, Findings, MAX_ENTRIES_PER_LIST};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {

@@ -24,18 +24,6 @@ pub const PARTITIONS: &[&str] = &[
     "aws-eusc",
 ];
 
-const DIRECTIONS: &[&str] = &[
-    "east",
-    "west",
-    "north",
-    "south",
-    "central",
-    "northeast",
-    "northwest",
-    "southeast",
-    "southwest",
-];
-
 /// The value with every `${...}` (policy variable or template placeholder,
 /// which may hold colons) and every `#{...}` (the Serverless Framework's
 /// `#{AWS::AccountId}`) replaced by one NUL character, so that ARN parts
@@ -63,35 +51,13 @@ fn mask_placeholders(value: &str) -> String {
 
 const MASK: char = '\0';
 
-pub use crate::eval::is_account_id;
-
-/// An AWS Region name: `us-east-1`, `eu-central-2`, `us-gov-west-1`,
-/// `cn-north-1`, `us-isob-east-1`, `eusc-de-east-1`: a lowercase area code,
-/// optional partition or country parts, a compass direction and a number.
-pub fn is_region(s: &str) -> bool {
-    if crate::symbolic::is_region(s) {
-        return true;
-    }
-    let parts: Vec<&str> = s.split('-').collect();
-    if !(3..=5).contains(&parts.len()) {
-        return false;
-    }
-    let lower = |p: &str, min: usize, max: usize| {
-        (min..=max).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_lowercase())
-    };
-    let n = parts.len();
-    lower(parts[0], 2, 4)
-        && parts[1..n - 2].iter().all(|p| lower(p, 2, 5))
-        && DIRECTIONS.contains(&parts[n - 2])
-        && (1..=2).contains(&parts[n - 1].len())
-        && parts[n - 1].bytes().all(|b| b.is_ascii_digit())
-}
+use crate::aws::{arn_parts, is_account_id, is_region};
 
 /// What is wrong with a `kms:ViaService` value, if anything. The documented
 /// form is `<service>.<region>.amazonaws.com`, with the `.amazonaws.com`
 /// suffix in every partition.
 pub fn via_service_problem(value: &str, wildcards: bool) -> Option<String> {
-    const SUFFIX: &str = ".amazonaws.com";
+    const SUFFIX: &str = crate::aws::SERVICE_SUFFIX;
     if wildcards && has_wildcard(value) {
         return via_service_pattern_problem(value);
     }
@@ -134,7 +100,7 @@ pub fn via_service_problem(value: &str, wildcards: bool) -> Option<String> {
 /// text rules that out: a suffix other than `.amazonaws.com`, or a literal
 /// Region part that is not a Region.
 fn via_service_pattern_problem(value: &str) -> Option<String> {
-    const SUFFIX: &str = ".amazonaws.com";
+    const SUFFIX: &str = crate::aws::SERVICE_SUFFIX;
     // The text after the last wildcard (all of it when there is none).
     let tail = value
         .rfind(['*', '?'])
@@ -289,17 +255,6 @@ pub fn bucket_name_problem(name: &str) -> Option<(String, bool)> {
     None
 }
 
-/// The six colon-separated components of an ARN, the last holding any
-/// further colons; `None` for fewer than six.
-pub fn arn_components(value: &str) -> Option<[&str; 6]> {
-    let mut it = value.splitn(6, ':');
-    let mut out = [""; 6];
-    for slot in out.iter_mut() {
-        *slot = it.next()?;
-    }
-    Some(out)
-}
-
 /// What is wrong with the value of `kms:EncryptionContext:aws:s3:arn`, if
 /// anything: it must be `arn:<partition>:s3:::<bucket>` or
 /// `arn:<partition>:s3:::<bucket>/<key>`. The second field tells whether the
@@ -312,7 +267,7 @@ pub fn s3_arn_problem(original: &str, wildcards: bool) -> Option<(String, bool)>
     if wildcards && (value.starts_with('*') || value.starts_with('?')) {
         return None;
     }
-    let Some(c) = arn_components(value) else {
+    let Some(c) = arn_parts(value) else {
         if wild(value) {
             return None;
         }
@@ -391,7 +346,7 @@ pub fn arn_problem(original: &str) -> Option<String> {
     if value.starts_with('*') || value.starts_with('?') {
         return None;
     }
-    let Some(c) = arn_components(value) else {
+    let Some(c) = arn_parts(value) else {
         if has_wildcard(value) {
             return None;
         }
@@ -448,7 +403,7 @@ pub fn principal_arn_problem(original: &str) -> Option<String> {
         return Some(problem);
     }
     let masked = mask_placeholders(original);
-    let [_, _, service, region, account, resource] = arn_components(&masked)?;
+    let [_, _, service, region, account, resource] = arn_parts(&masked)?;
     let literal = |s: &str| !has_wildcard(s) && !s.contains(MASK);
     if literal(service) && service != "iam" && service != "sts" {
         let what = match service {

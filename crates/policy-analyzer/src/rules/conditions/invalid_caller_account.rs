@@ -1,6 +1,6 @@
+use crate::aws::is_account_id;
 use crate::diagnostic::Severity;
 use crate::model::{OperatorFamily, ValueKind};
-use crate::rules::conditions::formats::is_account_id;
 use crate::rules::conditions::{
     code, dead_value_consequence, entries, has_placeholder, has_wildcard,
 };

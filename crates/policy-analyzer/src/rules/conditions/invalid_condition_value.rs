@@ -1,12 +1,13 @@
+use crate::aws::is_region;
 use crate::catalog::{catalog, KeyType};
 use crate::diagnostic::Severity;
 use crate::model::{BaseOperator, OperatorFamily, ValueKind};
 use crate::rules::conditions::formats::{
-    arn_problem, is_bool, is_date, is_ip_or_cidr, is_number, is_region, placeholder_word,
+    arn_problem, is_bool, is_date, is_ip_or_cidr, is_number, placeholder_word,
     principal_arn_problem, vpc_id_problem,
 };
 use crate::rules::conditions::{
-    code, dead_value_consequence, entries, has_placeholder, has_wildcard,
+    code, dead_value_consequence, entries, has_placeholder, has_wildcard, Entry,
 };
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
@@ -134,63 +135,84 @@ fn key_problem(
     None
 }
 
+/// The values of an entry that its operator cannot read, with why; `None`
+/// when the entry is not judged (no known operator, the S3 context key, a
+/// key whose type the operator does not fit).
+fn bad_values<'a, 't>(
+    entry: &Entry<'a, 't>,
+) -> Option<Vec<(&'a crate::model::ConditionValue<'t>, String)>> {
+    let op = entry.operator()?;
+    let family = op.base.family();
+    let key_name = entry.key_name();
+    if key_name.eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn") {
+        return None; // invalid-s3-arn-context
+    }
+    let key_info = entry.key_info();
+    if family != OperatorFamily::Null {
+        if let Some(found) = &key_info {
+            if !super::operator_type_mismatch::fits(family, found.info) {
+                return None;
+            }
+        }
+    }
+    let key_type = key_info.as_ref().map(|k| k.info.value_type);
+    let textual = matches!(family, OperatorFamily::String | OperatorFamily::Arn);
+    let wildcards = op.base.supports_wildcards();
+    let mut bad = Vec::new();
+    for v in &entry.key.values {
+        // A policy variable of a known key under an operator that does
+        // not substitute variables is literal text.
+        if !textual && family != OperatorFamily::Null {
+            let known: Vec<&str> = crate::matcher::policy_variables(v.value)
+                .filter(|name| catalog().condition_key(name).is_some())
+                .collect();
+            if let Some(name) = known.first() {
+                bad.push((
+                    v,
+                    format!(
+                        "`${{{name}}}` is literal text here: IAM substitutes policy variables only under String and ARN operators, not under `{}`",
+                        entry.op_name()
+                    ),
+                ));
+                continue;
+            }
+        }
+        if has_placeholder(v.value) {
+            continue;
+        }
+        let Some(view) = crate::symbolic::format_view(v.value) else {
+            continue;
+        };
+        let problem = if textual && v.kind == ValueKind::String {
+            key_problem(key_name, key_type, &view, wildcards).or_else(|| {
+                (family == OperatorFamily::Arn)
+                    .then(|| arn_problem(&view))
+                    .flatten()
+            })
+        } else {
+            problem(family, op.base, &view, v.kind)
+        };
+        if let Some(p) = problem {
+            bad.push((v, p));
+        }
+    }
+    Some(bad)
+}
+
+/// Whether this rule reports every value of a condition entry: the entry
+/// never matches, for a reason this rule gives.
+pub(crate) fn reports_every_value(entry: &Entry<'_, '_>) -> bool {
+    bad_values(entry).is_some_and(|bad| !bad.is_empty() && bad.len() == entry.key.values.len())
+}
+
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     for entry in entries(ctx.policy) {
         let Some(op) = entry.operator() else { continue };
         let family = op.base.family();
         let key_name = entry.key_name();
-        if key_name.eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn") {
-            continue; // invalid-s3-arn-context
-        }
-        let key_info = entry.key_info();
-        if family != OperatorFamily::Null {
-            if let Some(found) = &key_info {
-                if !super::operator_type_mismatch::fits(family, found.info) {
-                    continue;
-                }
-            }
-        }
-        let key_type = key_info.as_ref().map(|k| k.info.value_type);
-        let textual = matches!(family, OperatorFamily::String | OperatorFamily::Arn);
-        let wildcards = op.base.supports_wildcards();
-        let mut bad = Vec::new();
-        for v in &entry.key.values {
-            // A policy variable of a known key under an operator that does
-            // not substitute variables is literal text.
-            if !textual && family != OperatorFamily::Null {
-                let known: Vec<&str> = crate::matcher::policy_variables(v.value)
-                    .filter(|name| catalog().condition_key(name).is_some())
-                    .collect();
-                if let Some(name) = known.first() {
-                    bad.push((
-                        v,
-                        format!(
-                            "`${{{name}}}` is literal text here: IAM substitutes policy variables only under String and ARN operators, not under `{}`",
-                            entry.op_name()
-                        ),
-                    ));
-                    continue;
-                }
-            }
-            if has_placeholder(v.value) {
-                continue;
-            }
-            let Some(view) = crate::symbolic::format_view(v.value) else {
-                continue;
-            };
-            let problem = if textual && v.kind == ValueKind::String {
-                key_problem(key_name, key_type, &view, wildcards).or_else(|| {
-                    (family == OperatorFamily::Arn)
-                        .then(|| arn_problem(&view))
-                        .flatten()
-                })
-            } else {
-                problem(family, op.base, &view, v.kind)
-            };
-            if let Some(p) = problem {
-                bad.push((v, p));
-            }
-        }
+        let Some(bad) = bad_values(&entry) else {
+            continue;
+        };
         let all_bad = !bad.is_empty() && bad.len() == entry.key.values.len();
         for (value, why) in bad {
             let tail = if family == OperatorFamily::Null {

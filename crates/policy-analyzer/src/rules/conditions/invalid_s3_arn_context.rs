@@ -1,7 +1,9 @@
 use crate::diagnostic::Severity;
-use crate::model::{OperatorFamily, ValueKind};
+use crate::model::{ConditionValue, OperatorFamily, ValueKind};
 use crate::rules::conditions::formats::s3_arn_problem;
-use crate::rules::conditions::{at_most, code, dead_value_consequence, entries, has_wildcard};
+use crate::rules::conditions::{
+    at_most, code, dead_value_consequence, entries, has_wildcard, Entry,
+};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
@@ -63,23 +65,28 @@ No automatic fix: the bucket is the author's.
     check: Check::Policy(check),
 };
 
-fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
-    for entry in entries(ctx.policy) {
-        if !entry
-            .key_name()
-            .eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn")
-        {
-            continue;
-        }
-        let Some(op) = entry.operator() else { continue };
-        if !matches!(
-            op.base.family(),
-            OperatorFamily::String | OperatorFamily::Arn
-        ) {
-            continue;
-        }
-        let wildcards = op.base.supports_wildcards();
-        let bad: Vec<_> = entry
+/// The values of a `kms:EncryptionContext:aws:s3:arn` entry that are no S3
+/// bucket or object ARN, with why and whether only a legacy bucket name
+/// could match them; `None` for another key or operator.
+fn bad_values<'e>(
+    entry: &'e Entry<'_, '_>,
+) -> Option<Vec<(&'e ConditionValue<'e>, (String, bool))>> {
+    if !entry
+        .key_name()
+        .eq_ignore_ascii_case("kms:EncryptionContext:aws:s3:arn")
+    {
+        return None;
+    }
+    let op = entry.operator()?;
+    if !matches!(
+        op.base.family(),
+        OperatorFamily::String | OperatorFamily::Arn
+    ) {
+        return None;
+    }
+    let wildcards = op.base.supports_wildcards();
+    Some(
+        entry
             .key
             .values
             .iter()
@@ -89,7 +96,25 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
                 let view = crate::symbolic::format_view(v.value)?;
                 s3_arn_problem(&view, wildcards).map(|p| (v, p))
             })
-            .collect();
+            .collect(),
+    )
+}
+
+/// Whether this rule reports every value of a condition entry as one that
+/// never matches (a legacy bucket name may).
+pub(crate) fn reports_every_value(entry: &Entry<'_, '_>) -> bool {
+    bad_values(entry).is_some_and(|bad| {
+        !bad.is_empty()
+            && bad.len() == entry.key.values.len()
+            && bad.iter().all(|(_, (_, legacy))| !legacy)
+    })
+}
+
+fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
+    for entry in entries(ctx.policy) {
+        let Some(bad) = bad_values(&entry) else {
+            continue;
+        };
         let all_bad = !bad.is_empty() && bad.len() == entry.key.values.len();
         for (value, (why, legacy)) in bad {
             let mut message = format!(

@@ -1,8 +1,8 @@
+use crate::aws::is_account_id;
 use crate::diagnostic::Severity;
 use crate::eval::search::{find_request_through, OutsideAccessSearch, OutsideCaller};
 use crate::eval::{
-    action_matches, covers_action, is_account_id, EvalOptions, PrincipalValue, RequestContext,
-    RequestPrincipal,
+    action_matches, covers_action, EvalOptions, PrincipalValue, RequestContext, RequestPrincipal,
 };
 use crate::model::{Statement, Text};
 use crate::rules::security::{join_names, judged_service_principal, key_account};

@@ -1,7 +1,8 @@
+use crate::aws::is_account_id;
 use crate::diagnostic::{Fix, Severity};
 use crate::eval::accounts::mentioned_accounts;
 use crate::eval::search::{RequestSearch, MAX_SEARCHED_STATEMENTS};
-use crate::eval::{covers_action, is_account_id, EvalOptions, PrincipalValue, RequestPrincipal};
+use crate::eval::{covers_action, EvalOptions, PrincipalValue, RequestPrincipal};
 use crate::model::{PrincipalKind, Statement};
 use crate::rules::security::key_account;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};

@@ -220,8 +220,26 @@ fn report(
     out.push(d);
 }
 
-/// An `aws:SourceArn` pattern for the resources a service acts for.
+/// An `aws:SourceArn` pattern for the resources a service acts for: the
+/// service model's, where a model calls as this principal, with the account
+/// and `*` for the rest.
 fn source_arn_example(prefix: &str, account: &str) -> String {
+    use crate::services::model::{models, CallerKind};
+    let modelled = models()
+        .iter()
+        .filter(|m| m.caller.kind == CallerKind::ServicePrincipal && m.route.name == prefix)
+        .find_map(|m| {
+            m.context
+                .iter()
+                .find(|e| e.key.eq_ignore_ascii_case("aws:SourceArn"))
+        });
+    if let Some(entry) = modelled {
+        return entry.value.render(|name| match name {
+            "account" | "caller-account" => Some(account),
+            "partition" => Some("aws"),
+            _ => Some("*"),
+        });
+    }
     match prefix {
         "cloudtrail" => format!("arn:aws:cloudtrail:*:{account}:trail/*"),
         "logs" => format!("arn:aws:logs:*:{account}:log-group:*"),

@@ -2,11 +2,11 @@ use super::{
     label, mismatch_severity, miss_groups, miss_range, origin_in_words, service_name,
     with_consumers, with_unused_note, MissGroup,
 };
+use crate::aws::is_account_id;
 use crate::diagnostic::{Fix, Severity};
 use crate::eval::Failure;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::profile::{is_account_id, representative};
-use crate::services::Cause;
+use crate::services::profile::representative;
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC407",
@@ -57,15 +57,15 @@ When the condition has one value and the callers' account is known, the fix
 replaces the value with it (review it: it changes who the statement applies to).
 
 ## Sources
-- AWS KMS Developer Guide, "AWS KMS condition keys": kms:CallerAccount is the account of the calling identity (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-caller-account); AWS managed keys combine `Principal *` with kms:CallerAccount and kms:ViaService, as in the AWS managed key policy for Amazon EFS (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html).
-- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": `"kms:CallerAccount": "aws_account_id"`, the account of the cache and of its service-linked role; the statements are fragments with placeholders, not valid values (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
+- https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html: kms:CallerAccount is the account of the calling identity; AWS managed keys combine `Principal *` with kms:CallerAccount and kms:ViaService.
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: `"kms:CallerAccount": "aws_account_id"`, the account of the cache and of its service-linked role; https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: the statements are fragments with placeholders, not valid values.
 "#,
     check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
-    for group in miss_groups(&analysis.checks, Cause::CallerAccount) {
+    for group in miss_groups(ctx, &analysis.checks, &RULE) {
         report(ctx, out, &group);
     }
 }
@@ -126,7 +126,7 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &MissGroup<'_>) {
     let help = if known {
         format!("use kms:CallerAccount \"{account}\", the account of the callers")
     } else {
-        "put the 12-digit id of the callers' account (the file system's or cache's account) in kms:CallerAccount".to_string()
+        "put the 12-digit id of the callers' account (the account of the principals that use the service) in kms:CallerAccount".to_string()
     };
     let mut d = out
         .diagnostic(miss_range(group.miss), message)

@@ -41,9 +41,8 @@ When only the path is wrong, the fix puts in the role's path (review it:
 the statement starts to apply to the role).
 
 ## Sources
-- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the principal `arn:aws:iam::aws_account_id:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_file_cache_id`, and "search your IAM roles using your cache ID" to find the role (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
-- FSx for Lustre User Guide, "Using service-linked roles for Amazon FSx" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/using-service-linked-roles.html) and "Linking your file system to an Amazon S3 bucket" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/create-dra-linked-data-repo.html): one role per linked file system or cache, `AWSServiceRoleForFSxS3Access_fs-...` or `..._fc-...`.
-- IAM User Guide, "Using service-linked roles": service-linked role ARNs have the form `arn:aws:iam::ACCOUNT:role/aws-service-role/SERVICE-NAME.amazonaws.com/ROLE` (https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html).
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: the principal `arn:aws:iam::aws_account_id:role/aws-service-role/s3.data-source.lustre.fsx.amazonaws.com/AWSServiceRoleForFSxS3Access_file_cache_id`, and "search your IAM roles using your cache ID" to find the role.
+- https://docs.aws.amazon.com/fsx/latest/LustreGuide/using-service-linked-roles.html: one role per linked file system or cache, `AWSServiceRoleForFSxS3Access_fs-...` or `..._fc-...`; service-linked role ARNs have the form `arn:aws:iam::ACCOUNT:role/aws-service-role/SERVICE-NAME.amazonaws.com/ROLE`.
 "#,
     check: Check::Policy(check),
 };
@@ -51,8 +50,10 @@ the statement starts to apply to the role).
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     // A placeholder account is any principal ARN's defect: PC112 reports it
     // while it runs; this rule keeps what is particular to the role.
-    let accounts_reported_elsewhere = crate::rules::find_rule("invalid-principal")
-        .is_some_and(|rule| ctx.options.rules.is_enabled(rule));
+    let accounts_reported_elsewhere = ctx
+        .options
+        .rules
+        .is_enabled(&crate::rules::structure::invalid_principal::RULE);
     for role in &ctx.services().malformed_roles {
         let problems: Vec<&RoleArnProblem> = role
             .problems
@@ -76,7 +77,7 @@ fn report(
 ) {
     let statement = role.statement;
     let model = role.service.model();
-    let prefix = model.caller.role_name_prefix.as_deref().unwrap_or_default();
+    let prefix = model.caller.role_name.as_deref().unwrap_or_default();
     let path = model.caller.path.as_deref().unwrap_or_default();
     let descriptions: Vec<String> = problems
         .iter()
@@ -102,16 +103,28 @@ fn report(
     } else {
         "the aws:PrincipalArn value"
     };
+    // A role named after a resource (one per linked file system or cache)
+    // ends with its id; another has one fixed name.
+    let named_after_a_resource = model.caller.role_id.is_some();
+    let role_name = if named_after_a_resource {
+        format!("{prefix}<id>")
+    } else {
+        prefix.to_string()
+    };
     let message = format!(
-        "{place} {} in {} is not the ARN of a service-linked role {prefix}<id> ({}): {}; the statement never applies to the role",
+        "{place} {} in {} is not the ARN of a service-linked role {role_name} ({}): {}; the statement never applies to the role",
         role.value,
         label(ctx, statement),
         model.name,
         and_list(&descriptions)
     );
-    let help = format!(
-        "use arn:aws:iam::<account>:role{path}{prefix}<fs-or-cache-id>; find the role in IAM by searching for the file system's or cache's id"
-    );
+    let help = if named_after_a_resource {
+        format!(
+            "use arn:aws:iam::<account>:role{path}{prefix}<fs-or-cache-id>; find the role in IAM by searching for the file system's or cache's id"
+        )
+    } else {
+        format!("use arn:aws:iam::<account>:role{path}{prefix}")
+    };
     let mut d = out.diagnostic(role.range, message).with_help(help);
     // Only a wrong path can be repaired without knowing anything more.
     if problems

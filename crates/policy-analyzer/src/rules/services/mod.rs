@@ -1,9 +1,9 @@
-//! Services: whether the services a key serves (FSx, FSx for Lustre, File
-//! Cache, EFS, S3 buckets linked to them) can really use it. The rules
+//! Services: whether the services a key serves can really use it. The rules
 //! report from the shared [`ServiceAnalysis`](crate::services::ServiceAnalysis):
 //! the requests each service makes, the evaluator's verdicts, and the cause
-//! of each miss. This module holds what several of them share: grouping
-//! requests, describing misses, and the fix that adds missing actions.
+//! of each miss. This module holds what several of them share: which rule
+//! reports a miss ([`reporter`]), grouping requests, describing misses, and
+//! the fix that adds missing actions.
 
 pub mod caller_account_mismatch;
 pub mod disabled_key_in_use;
@@ -25,9 +25,10 @@ use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::eval::Failure;
 use crate::model::{Statement, StringList};
 use crate::services::analysis::condition_key_name;
+use crate::services::model::Fit;
 use crate::services::profile::{Origin, Reason};
 use crate::services::requests::Caller;
-use crate::services::{Cause, Miss, RequestOutcome, ServiceCheck, Verdict};
+use crate::services::{Cause, Defect, Miss, RequestOutcome, ServiceCheck, Verdict};
 use crate::syntax::NodeKind;
 use crate::text::TextRange;
 
@@ -45,6 +46,111 @@ pub(crate) static RULES: &[&Rule] = &[
     &unsupported_key_spec::RULE,
     &disabled_key_in_use::RULE,
 ];
+
+/// Who reports a statement's miss of a service request.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Reporter {
+    /// This rule.
+    Rule(&'static Rule),
+    /// The packs that read the policy alone, whose rules report what makes a
+    /// statement unreadable or names nothing IAM knows, whichever of them runs.
+    OtherPacks,
+}
+
+impl Reporter {
+    pub(crate) fn is(self, rule: &Rule) -> bool {
+        matches!(self, Reporter::Rule(r) if std::ptr::eq(r, rule))
+    }
+}
+
+/// The rule that explains a miss, if one does: a defect of the failing
+/// element that another pack reports (while its rule runs), else the rule of
+/// this pack for the failing element. `None`: the verdict rules
+/// (service-request-denied, -delegated, optional-permission-missing) explain
+/// it.
+pub(crate) fn reporter(ctx: &Context<'_>, miss: &Miss) -> Option<Reporter> {
+    use crate::rules::{conditions, structure};
+    let enabled = |rule: &'static Rule| {
+        ctx.options
+            .rules
+            .is_enabled(rule)
+            .then_some(Reporter::Rule(rule))
+    };
+    if let Some(reporter) = reported_element(ctx, miss).and_then(enabled) {
+        return Some(reporter);
+    }
+    for defect in &miss.defects {
+        let reporter = match defect {
+            Defect::UnknownConditionKey
+            | Defect::PrincipalPlaceholder
+            | Defect::MisspelledAction
+            | Defect::Unreadable => Some(Reporter::OtherPacks),
+            Defect::UnresolvedVariable => {
+                if crate::eval::uses_policy_variables(ctx.policy) {
+                    enabled(&conditions::unresolved_policy_variable::RULE)
+                } else {
+                    enabled(&structure::policy_variable_in_old_version::RULE)
+                }
+            }
+            Defect::LiteralWildcard => enabled(&conditions::wildcard_in_non_like_operator::RULE),
+            Defect::MalformedCallerAccount => enabled(&conditions::invalid_caller_account::RULE),
+            Defect::MalformedPrincipalAccount => enabled(&structure::invalid_principal::RULE),
+        };
+        if reporter.is_some() {
+            return reporter;
+        }
+    }
+    let rule: &'static Rule = match miss.cause {
+        Cause::ViaService => &via_service_mismatch::RULE,
+        Cause::CallerAccount => &caller_account_mismatch::RULE,
+        Cause::S3Context => &s3_encryption_context_mismatch::RULE,
+        Cause::MalformedRole => &malformed_service_linked_role::RULE,
+        Cause::ServicePrincipal => &service_principal_for_forward_access_service::RULE,
+        Cause::MissingAction | Cause::Other | Cause::RegionlessPrincipal => return None,
+    };
+    Some(Reporter::Rule(rule))
+}
+
+/// The rule of another pack that reports the failing element itself as one
+/// that never matches: a `Resource` none of whose values can be a key's ARN
+/// (a guide's `arn:aws:kms:Region:account_ID:key/key_ID`), a condition none of
+/// whose values its operator can read (`arn:aws:logs:region:account-id:*`)
+/// or, for `kms:EncryptionContext:aws:s3:arn`, is an S3 ARN at all
+/// (`arn:aws:s3:us-east-1:111122223333:bucket/*`).
+fn reported_element(ctx: &Context<'_>, miss: &Miss) -> Option<&'static Rule> {
+    use crate::rules::{conditions, structure};
+    let statement = ctx.policy.statements.get(miss.statement)?;
+    match &miss.failure {
+        Failure::Resource { .. } => {
+            let resource = statement.resource.as_ref()?;
+            let never = !resource.values.is_empty()
+                && resource.values.iter().all(|v| {
+                    !structure::resource_not_wildcard::may_match_key(
+                        structure::resource_not_wildcard::classify(v.value),
+                    )
+                });
+            never.then_some(&structure::resource_not_wildcard::RULE)
+        }
+        Failure::Condition { key, .. } => {
+            let entry = conditions::entries(ctx.policy)
+                .find(|e| std::ptr::eq(e.statement, statement) && e.key.key.range == *key)?;
+            if conditions::invalid_condition_value::reports_every_value(&entry) {
+                Some(&conditions::invalid_condition_value::RULE)
+            } else if conditions::invalid_s3_arn_context::reports_every_value(&entry) {
+                Some(&conditions::invalid_s3_arn_context::RULE)
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Whether every intended statement's miss of a request is one another rule
+/// reports (and there is at least one).
+pub(crate) fn explained_elsewhere(ctx: &Context<'_>, outcome: &RequestOutcome) -> bool {
+    !outcome.misses.is_empty() && outcome.misses.iter().all(|m| reporter(ctx, m).is_some())
+}
 
 /// Requests of one caller in one region (and bucket): what one diagnostic is about.
 pub(crate) struct Group<'a> {
@@ -98,6 +204,7 @@ impl Group<'_> {
                         statement: m.statement,
                         failure: m.failure.clone(),
                         cause: Cause::Other,
+                        defects: Vec::new(),
                     });
                 }
             }
@@ -105,13 +212,23 @@ impl Group<'_> {
         out
     }
 
-    /// The `kms:ViaService` value the requests carry.
+    /// The `kms:ViaService` value the requests carry (empty for a service
+    /// that calls as its service principal).
     pub fn via_service(&self) -> String {
         self.outcomes
             .first()
             .and_then(|o| o.best().request.context.get("kms:ViaService"))
             .map(|v| v.describe())
             .unwrap_or_default()
+    }
+
+    /// ` with kms:ViaService <value>`, for help that says how to allow the
+    /// requests; empty when they carry none.
+    pub fn with_via_service(&self) -> String {
+        match self.via_service() {
+            via if via.is_empty() => String::new(),
+            via => format!(" with kms:ViaService {via}"),
+        }
     }
 
     /// `a principal of account 111122223333` or `role arn:...`.
@@ -121,18 +238,21 @@ impl Group<'_> {
 
     /// The one statement the missing actions should be added to: where
     /// every unexplained miss is a missing action of the same Allow statement.
-    pub fn statement_lacking_actions(&self) -> Option<usize> {
+    pub fn statement_lacking_actions(&self, ctx: &Context<'_>) -> Option<usize> {
         let misses = self.misses();
+        let unexplained = |m: &&&Miss| reporter(ctx, m).is_none();
         let lacking: Vec<usize> = misses
             .iter()
+            .filter(unexplained)
             .filter(|m| m.cause == Cause::MissingAction)
             .map(|m| m.statement)
             .collect();
         let first = *lacking.first()?;
-        let unexplained_elsewhere = misses
+        let only_missing_actions = misses
             .iter()
-            .all(|m| m.cause == Cause::MissingAction || m.cause.is_explained_elsewhere());
-        (lacking.iter().all(|&s| s == first) && unexplained_elsewhere).then_some(first)
+            .filter(unexplained)
+            .all(|m| m.cause == Cause::MissingAction);
+        (lacking.iter().all(|&s| s == first) && only_missing_actions).then_some(first)
     }
 }
 
@@ -231,6 +351,10 @@ pub(crate) fn describe_miss(
             Cause::ServicePrincipal => {
                 format!("{label} does not apply: the service never calls AWS KMS as this service principal")
             }
+            Cause::RegionlessPrincipal => format!(
+                "{label} does not apply: it names the service principal without the Region; the requests come from {}",
+                caller.describe()
+            ),
             _ => format!(
                 "{label} does not apply: its Principal does not name {}",
                 caller.describe()
@@ -246,6 +370,81 @@ pub(crate) fn describe_miss(
         Failure::Condition { reason, .. } => format!("{label} does not apply: {reason}"),
         Failure::Unreadable { reason, .. } => format!("{label} does not apply: {reason}"),
     }
+}
+
+/// When a miss is a condition on a key the service's requests carry whose
+/// values are none of the form the service sends: that form, in words
+/// (`AWS CloudTrail sends aws:SourceArn as arn:aws:cloudtrail:<region>:...`).
+pub(crate) fn form_note(ctx: &Context<'_>, check: &ServiceCheck, miss: &Miss) -> Option<String> {
+    let Failure::Condition {
+        values, operator, ..
+    } = &miss.failure
+    else {
+        return None;
+    };
+    let key = failing_key(ctx, miss)?;
+    let model = check.service().model();
+    let entry = model
+        .context
+        .iter()
+        .find(|e| e.key.eq_ignore_ascii_case(&key))?;
+    if entry
+        .value
+        .placeholders()
+        .all(|p| model.parameter(p).is_none())
+    {
+        return None;
+    }
+    let wildcards = ctx
+        .text
+        .get(operator.as_usize())
+        .and_then(|o| crate::model::Operator::parse(o.trim_matches('"')))
+        .is_some_and(|o| o.base.supports_wildcards());
+    let fits_none = values
+        .iter()
+        .filter_map(|r| ctx.text.get(r.as_usize()))
+        .map(|v| v.trim_matches('"'))
+        .all(|v| {
+            model
+                .fit_context(&key, v, wildcards)
+                .is_some_and(|(main, variant)| {
+                    main == Fit::No && variant.is_none_or(|v| v == Fit::No)
+                })
+        });
+    if !fits_none {
+        return None;
+    }
+    let readable: String = {
+        // `{name}` placeholders as `<name>`.
+        let mut out = String::new();
+        let mut rest = entry.value.text();
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            match rest[open..].find('}') {
+                Some(close) => {
+                    let name = &rest[open + 1..open + close];
+                    if name == "partition" {
+                        out.push_str("aws");
+                    } else {
+                        out.push('<');
+                        out.push_str(name);
+                        out.push('>');
+                    }
+                    rest = &rest[open + close + 1..];
+                }
+                None => {
+                    out.push_str(&rest[open..]);
+                    rest = "";
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    };
+    Some(format!(
+        "{} sends {key} as {readable}, and the condition's values are of another form",
+        model.name
+    ))
 }
 
 /// Where to point for a miss: the failing condition value when there is
@@ -347,9 +546,10 @@ pub(crate) fn add_actions_fix(
 /// Error where the statement's defect leaves a required request without an
 /// Allow of its own; warning where another statement allows it anyway.
 pub(crate) fn mismatch_severity(outcomes: &[&RequestOutcome]) -> Severity {
-    let breaks_a_required_request = outcomes
-        .iter()
-        .any(|o| o.need == crate::services::model::Need::Required && o.verdict != Verdict::Allowed);
+    let breaks_a_required_request = outcomes.iter().any(|o| {
+        o.need == crate::services::model::Need::Required
+            && !matches!(o.verdict, Verdict::Allowed | Verdict::Undecided)
+    });
     if breaks_a_required_request {
         Severity::Error
     } else {
@@ -377,17 +577,23 @@ pub(crate) struct MissGroup<'a> {
     pub outcomes: Vec<&'a RequestOutcome>,
 }
 
-pub(crate) fn miss_groups(checks: &[ServiceCheck], cause: Cause) -> Vec<MissGroup<'_>> {
-    let mut out: Vec<MissGroup<'_>> = Vec::new();
+/// The misses that `rule` reports (see [`reporter`]), grouped.
+pub(crate) fn miss_groups<'a>(
+    ctx: &Context<'_>,
+    checks: &'a [ServiceCheck],
+    rule: &Rule,
+) -> Vec<MissGroup<'a>> {
+    let mut out: Vec<MissGroup<'a>> = Vec::new();
     // Where each (statement, failure) group is in `out`.
     let mut groups = FxHashMap::default();
     for check in checks {
         for outcome in &check.outcomes {
-            for miss in outcome.misses.iter().filter(|m| m.cause == cause) {
+            let reported_here = |m: &&Miss| reporter(ctx, m).is_some_and(|r| r.is(rule));
+            for miss in outcome.misses.iter().filter(reported_here) {
                 let key = (miss.statement, miss.failure.range());
                 match groups.get(&key) {
                     Some(&at) => {
-                        let group: &mut MissGroup<'_> = &mut out[at];
+                        let group: &mut MissGroup<'a> = &mut out[at];
                         group.outcomes.push(outcome);
                     }
                     None => {

@@ -1,6 +1,6 @@
 use super::{
-    add_actions_fix, and_list, groups, it_or_them, label, required_requests_work, service_name,
-    with_consumers, Group,
+    add_actions_fix, and_list, explained_elsewhere, groups, it_or_them, label,
+    required_requests_work, service_name, with_consumers, Group,
 };
 use crate::diagnostic::Severity;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
@@ -45,9 +45,9 @@ When one statement meant for the service lacks them, the fix adds the
 actions to its `Action` (review it: it widens what the statement allows).
 
 ## Sources
-- Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html); Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html): kms:Encrypt and kms:ReEncrypt are "(Optional)"; kms:ListAliases is optional for the console.
-- AWS KMS API Reference, ReEncrypt: kms:ReEncrypt is authorized as kms:ReEncryptFrom and kms:ReEncryptTo (https://docs.aws.amazon.com/kms/latest/APIReference/API_ReEncrypt.html); AWS KMS Developer Guide, "Default key policy": kms:ListAliases is valid only in IAM policies (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
-- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the linked bucket's statement grants kms:Encrypt, kms:ReEncrypt* and kms:GenerateDataKey* (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
+- https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html, https://docs.aws.amazon.com/fsx/latest/LustreGuide/FSXKMS.html, https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html: kms:Encrypt and kms:ReEncrypt are "(Optional)"; kms:ListAliases is optional for the console.
+- https://docs.aws.amazon.com/kms/latest/developerguide/kms-api-permissions-reference.html: kms:ReEncrypt is authorized as kms:ReEncryptFrom and kms:ReEncryptTo; kms:ListAliases is valid only in IAM policies.
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: the linked bucket's statement grants kms:Encrypt, kms:ReEncrypt* and kms:GenerateDataKey*.
 "#,
     check: Check::Policy(check),
 };
@@ -55,7 +55,9 @@ actions to its `Action` (review it: it widens what the statement allows).
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
     let missing = |o: &RequestOutcome| {
-        o.need == Need::Optional && o.verdict != Verdict::Allowed && !o.is_explained_elsewhere()
+        o.need == Need::Optional
+            && !matches!(o.verdict, Verdict::Allowed | Verdict::Undecided)
+            && !explained_elsewhere(ctx, o)
     };
     for group in groups(&analysis.checks, missing) {
         if required_requests_work(group.check, group.outcomes[0].caller) {
@@ -105,7 +107,7 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
         )),
         None => message.push_str(&format!("no statement allows {}", it_or_them(&actions))),
     }
-    let lacking = group.statement_lacking_actions();
+    let lacking = group.statement_lacking_actions(ctx);
     let range = match (lacking, denied_by.first()) {
         (Some(statement), _) => ctx.policy.statements[statement]
             .action

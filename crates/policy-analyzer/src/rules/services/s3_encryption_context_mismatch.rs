@@ -2,14 +2,14 @@ use super::{
     failing_key, label, mismatch_severity, miss_groups, miss_range, origin_in_words, service_name,
     with_consumers, with_unused_note, MissGroup,
 };
+use crate::aws::S3Arn;
 use crate::diagnostic::{Diagnostic, Fix, Severity};
 use crate::eval::Failure;
 use crate::matcher::has_wildcard;
 use crate::model::Operator;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::services::profile::BucketKeys;
-use crate::services::reading::{PolicyReading, S3ArnForm};
-use crate::services::Cause;
+use crate::services::reading::{ConditionText, PolicyReading};
 use crate::text::TextRange;
 
 pub(crate) static RULE: Rule = Rule {
@@ -19,11 +19,12 @@ pub(crate) static RULE: Rule = Rule {
     severity: Severity::Error,
     fix: FixAvailability::Sometimes,
     tags: &[],
-    summary: "The S3 encryption context or aws:userid condition of a linked bucket's statement does not fit the bucket",
+    summary: "The S3 encryption context (or, for a linked bucket, aws:userid) condition of a bucket's statement does not fit the bucket",
     docs: r#"## What it does
-Checks the conditions of the statement for the S3 bucket linked to a File
-Cache or an FSx for Lustre file system against the requests S3 makes for the
-cache's service-linked role, and reports the one that fails:
+Checks the conditions of the statement for an SSE-KMS S3 bucket against the
+requests S3 makes with the key (for a bucket linked to a File Cache or an FSx
+for Lustre file system, the requests S3 makes for the cache's service-linked
+role), and reports the one that fails:
 - `kms:EncryptionContext:aws:s3:arn` names objects (`arn:aws:s3:::bucket/*`)
   while the bucket uses S3 Bucket Keys, so S3 sends the bucket ARN;
 - it names the bucket (`arn:aws:s3:::bucket`) while Bucket Keys are off, so
@@ -63,16 +64,16 @@ sends; for a pattern under `StringEquals`, it renames the operator to
 `StringLike` when the condition has no `StringLike` block yet (review both).
 
 ## Sources
-- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the documented statement uses `StringLike` for `kms:EncryptionContext:aws:s3:arn` (`arn:aws:s3:::bucket_name/*`) and `aws:userid` (`*:FSx`); "If you're using ... S3 bucket keys enabled, set the EncryptionContext to the bucket ARN, not the object ARN" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
-- Amazon S3 User Guide: the object ARN without an S3 Bucket Key, the bucket ARN with one (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html; https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
-- IAM User Guide, "IAM JSON policy elements: Condition operators": only `StringLike`/`StringNotLike` and the ARN operators treat `*` and `?` as wildcards (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: the documented statement uses `StringLike` for `kms:EncryptionContext:aws:s3:arn` (`arn:aws:s3:::bucket_name/*`) and `aws:userid` (`*:FSx`); "If you're using ... S3 bucket keys enabled, set the EncryptionContext to the bucket ARN, not the object ARN".
+- https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html: the object ARN without an S3 Bucket Key, the bucket ARN with one.
+- IAM User Guide, condition operators: only `StringLike`/`StringNotLike` and the ARN operators treat `*` and `?` as wildcards (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html).
 "#,
     check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
-    let groups = miss_groups(&analysis.checks, Cause::S3Context);
+    let groups = miss_groups(ctx, &analysis.checks, &RULE);
     if groups.is_empty() {
         return;
     }
@@ -123,6 +124,11 @@ fn report(
     let severity = mismatch_severity(&group.outcomes);
     let statement_reading = reading.statements.get(group.miss.statement)?;
 
+    let (for_whom, the_bucket) = if outcome_caller_is_linked_role(check, outcome) {
+        (" for the cache", "the linked bucket")
+    } else {
+        ("", "the bucket")
+    };
     let mut fix = None;
     let what_is_sent = if key.eq_ignore_ascii_case("aws:userid") {
         format!("the role's sessions ({sent})")
@@ -140,24 +146,25 @@ fn report(
         let bucket = outcome.bucket.clone().unwrap_or_default();
         let context = values.iter().find_map(|r| {
             statement_reading
-                .s3_contexts
+                .contexts
                 .iter()
-                .find(|c| c.text.value.range == *r)
+                .find(|c| c.value.range == *r)
+                .and_then(s3_form)
         });
         let stated = check.profile.bucket_keys.stated();
         let stated_by = match &check.profile.bucket_keys {
             BucketKeys::Declared(_, e) => format!("as {} declares", e.what),
             _ => "configured".to_string(),
         };
-        match (context.map(|c| (c.form, c.bucket)), stated) {
+        match (context, stated) {
             (Some((_, Some(named))), _) if named != bucket => {
                 let origin = bucket_origin(ctx, check, &bucket);
                 format!(
                     "{statement_label} (for {service}) wants the encryption context of bucket {named}, \
-                     but the linked bucket is {bucket} ({origin}), so S3 sends {sent}"
+                     but {the_bucket} is {bucket} ({origin}), so S3 sends {sent}"
                 )
             }
-            (Some((S3ArnForm::Object, _)), Some(true)) => {
+            (Some((S3Form::Object, _)), Some(true)) => {
                 fix = replace_value(values, &format!("arn:aws:s3:::{bucket}"));
                 format!(
                     "{statement_label} (for {service}) wants object ARNs ({}) in kms:EncryptionContext:aws:s3:arn, \
@@ -165,7 +172,7 @@ fn report(
                     wanted.join(", ")
                 )
             }
-            (Some((S3ArnForm::Bucket, _)), Some(false)) => {
+            (Some((S3Form::Bucket, _)), Some(false)) => {
                 if operator.is_some_and(|o| o.base.supports_wildcards()) {
                     fix = replace_value(values, &format!("arn:aws:s3:::{bucket}/*"));
                 }
@@ -175,10 +182,10 @@ fn report(
                     wanted.join(", ")
                 )
             }
-            _ => format!("{statement_label} (for {service}) does not apply to the requests S3 makes for the cache: {reason}"),
+            _ => format!("{statement_label} (for {service}) does not apply to the requests S3 makes{for_whom}: {reason}"),
         }
     } else {
-        format!("{statement_label} (for {service}) does not apply to the requests S3 makes for the cache: {reason}")
+        format!("{statement_label} (for {service}) does not apply to the requests S3 makes{for_whom}: {reason}")
     };
     let help = if key.eq_ignore_ascii_case("aws:userid") {
         "match the role's sessions with \"StringLike\": {\"aws:userid\": \"*:FSx\"}".to_string()
@@ -197,11 +204,41 @@ fn report(
     )
 }
 
+/// The forms of an S3 ARN in the encryption context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum S3Form {
+    /// `arn:aws:s3:::bucket/...`: objects, which S3 sends without Bucket Keys.
+    Object,
+    /// `arn:aws:s3:::bucket`: the bucket, which S3 sends with Bucket Keys.
+    Bucket,
+    /// `arn:aws:s3:::bucket*` and other patterns that may match both.
+    Pattern,
+}
+
+/// The form of an S3 ARN condition value, with its bucket when concrete.
+fn s3_form<'t>(condition: &ConditionText<'t>) -> Option<(S3Form, Option<&'t str>)> {
+    let wildcards = condition.operator_matches_wildcards();
+    let concrete = |s: &str| !s.is_empty() && (!wildcards || !has_wildcard(s));
+    Some(match S3Arn::parse(condition.value.value)? {
+        S3Arn::Object { bucket, .. } => (S3Form::Object, concrete(bucket).then_some(bucket)),
+        S3Arn::Bucket(bucket) if concrete(bucket) => (S3Form::Bucket, Some(bucket)),
+        S3Arn::Bucket(_) => (S3Form::Pattern, None),
+    })
+}
+
+/// Whether the requests' caller is the service-linked role of a linked cache.
+fn outcome_caller_is_linked_role(
+    check: &crate::services::ServiceCheck,
+    outcome: &crate::services::RequestOutcome,
+) -> bool {
+    check.callers[outcome.caller].linked_role
+}
+
 /// Where the linked bucket's name comes from.
 fn bucket_origin(ctx: &Context<'_>, check: &crate::services::ServiceCheck, bucket: &str) -> String {
     match check
         .profile
-        .buckets
+        .buckets()
         .iter()
         .find(|b| b.value == bucket)
         .map(|b| &b.origin)

@@ -1,7 +1,6 @@
 use super::{and_list, label, service_name};
 use crate::diagnostic::Severity;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::model::CallerKind;
 use crate::services::profile::{
     BucketKeys, Evidence, Origin, Reason, ResourceEvidence, Valued, MAX_VALUES,
 };
@@ -19,15 +18,15 @@ pub(crate) static RULE: Rule = Rule {
     summary: "Which services the service checks ran for, inferred from what, and what they assumed",
     docs: r#"## What it does
 Says which services the checks of the services pack ran for when no profile
-configures them, and why: the `kms:ViaService` value, the service-linked role
-or the service principal that shows the key serves Amazon FSx, FSx for
-Lustre, Amazon File Cache, Amazon EFS or an S3 bucket linked to File Cache or
-FSx for Lustre, with the values the checks used (region, account, bucket).
+configures them, and why: the `kms:ViaService` value (of a statement that
+allows any of the service's requests), the service-linked role or the service
+principal that shows the key serves one of the services policy-check models,
+with the values the checks used (region, account, bucket, trail...).
 
 For a key of a CloudFormation template or a Terraform module, it names the
-resources that use the key instead (a file system, a cache, a bucket that a
-cache links), at the place each names the key, with the values the checks
-used.
+resources that use the key instead (a file system, a trail, a log group, a
+bucket that a cache links), at the place each names the key, with the values
+the checks used.
 
 For a linked S3 bucket it also says when nothing tells whether the bucket
 uses S3 Bucket Keys: the checks then accept either encryption context (the
@@ -72,9 +71,9 @@ bucket-keys = true
 None: this is information.
 
 ## Sources
-- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": "If you're using ... S3 bucket keys enabled, set the EncryptionContext to the bucket ARN, not the object ARN" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
-- Amazon S3 User Guide, "Reducing the cost of SSE-KMS with Amazon S3 Bucket Keys": the encryption context is the object ARN without an S3 Bucket Key and the bucket ARN with one (https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html).
-- AWS KMS Developer Guide, "AWS KMS condition keys", `kms:ViaService`: the values of Amazon FSx (`fsx.<region>.amazonaws.com`), EFS and S3 (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html (File Cache and SSE-KMS buckets): "If you're using ... S3 bucket keys enabled, set the EncryptionContext to the bucket ARN, not the object ARN".
+- https://docs.aws.amazon.com/AmazonS3/latest/userguide/bucket-key.html: the encryption context is the object ARN without an S3 Bucket Key and the bucket ARN with one.
+- https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html: the `kms:ViaService` values of Amazon FSx (`fsx.<region>.amazonaws.com`), EFS and S3.
 "#,
     check: Check::Policy(check),
 };
@@ -91,7 +90,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             Reason::Resources(evidence) => report_resources(ctx, out, check, evidence),
             Reason::Configured => {}
         }
-        if check.service().model().caller.kind == CallerKind::ServiceLinkedRole {
+        if check.service().model().switch().is_some() {
             report_bucket_keys_assumption(ctx, out, check);
         }
     }
@@ -105,8 +104,7 @@ fn report_inference(
     more: &[Evidence],
 ) {
     let service = check.service();
-    let same_requests: Vec<&str> = ServiceId::ALL
-        .into_iter()
+    let same_requests: Vec<&str> = ServiceId::all()
         .filter(|s| *s != service && s.route() == service.route())
         .map(|s| s.model().name.as_str())
         .collect();
@@ -135,7 +133,20 @@ fn report_inference(
         used_values(check),
         service.as_str()
     );
-    let mut d = out.diagnostic(first.range, message).with_help(help);
+    // Evidence whose text holds a value a template leaves unknown
+    // (`dynamodb.${var.region}.amazonaws.com`) is anchored at its statement:
+    // the hosts drop findings about such a value, and this one is about the
+    // statement's purpose, not the value's form.
+    let holds_unknown = |range: TextRange| {
+        ctx.text
+            .get(range.as_usize())
+            .is_some_and(crate::symbolic::has_unknown)
+    };
+    let range = match ctx.policy.statements.get(first.statement) {
+        Some(statement) if holds_unknown(first.range) => statement.anchor(),
+        _ => first.range,
+    };
+    let mut d = out.diagnostic(range, message).with_help(help);
     for e in more.iter().take(3) {
         d = d.with_related(
             e.range,
@@ -186,12 +197,28 @@ fn used_values(check: &ServiceCheck) -> String {
     if let Some(account) = &check.profile.account {
         values.push(format!("account {}", describe(account)));
     }
-    if !check.profile.buckets.is_empty() {
-        let buckets: Vec<String> = check.profile.buckets.iter().map(describe).collect();
-        values.push(format!("bucket {}", and_list(&buckets)));
+    let model = check.service().model();
+    for (name, list) in &check.profile.values {
+        if model.parameter(name).is_some_and(|p| p.summary) {
+            let described: Vec<String> = list.iter().map(describe).collect();
+            values.push(format!(
+                "{} {}",
+                name.replace('-', " "),
+                and_list(&described)
+            ));
+        }
     }
     if let Some(on) = check.profile.bucket_keys.stated() {
         values.push(format!("S3 Bucket Keys {}", if on { "on" } else { "off" }));
+    }
+    if model.resources.len() > 1 {
+        let kinds: Vec<String> = check
+            .profile
+            .kinds
+            .iter()
+            .map(|k| k.replace('-', " "))
+            .collect();
+        values.push(format!("for the {}", and_list(&kinds)));
     }
     let callers: Vec<String> = check.callers.iter().map(|c| c.describe()).collect();
     values.push(format!("as {}", and_list(&callers)));
@@ -210,6 +237,19 @@ fn report_bucket_keys_assumption(ctx: &Context<'_>, out: &mut Emitter<'_>, check
     let BucketKeys::Unknown { presumed } = &check.profile.bucket_keys else {
         return;
     };
+    // The setting matters only to a condition on the context it switches
+    // (kms:EncryptionContext:aws:s3:arn): with none, either context is
+    // allowed alike, and there is nothing to say.
+    let model = check.service().model();
+    let switched = |name: &str| {
+        model
+            .context
+            .iter()
+            .any(|e| e.variant().is_some() && e.key.eq_ignore_ascii_case(name))
+    };
+    if !crate::rules::conditions::entries(ctx.policy).any(|e| switched(e.key_name())) {
+        return;
+    }
     // Which of the two contexts the policy allows for the required requests.
     let allowed_with = |on: bool| {
         check
@@ -225,7 +265,7 @@ fn report_bucket_keys_assumption(ctx: &Context<'_>, out: &mut Emitter<'_>, check
     let (object_ok, bucket_ok) = (allowed_with(false), allowed_with(true));
     let buckets: Vec<&str> = check
         .profile
-        .buckets
+        .buckets()
         .iter()
         .map(|b| b.value.as_str())
         .collect();

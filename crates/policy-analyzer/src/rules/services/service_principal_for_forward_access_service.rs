@@ -49,9 +49,8 @@ is the `kms:ViaService` value of FSx, not a principal.
 None: who should use the service is the author's decision.
 
 ## Sources
-- Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html); Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html): the documented permissions are for the principals that use the file system, and FSx keeps access through grants (kms:CreateGrant is required); none of these pages names a KMS service principal for FSx. Key policies that grant such service principals match no documented flow.
-- Amazon EFS User Guide, "Using AWS KMS keys for Amazon EFS": the AWS managed key allows `Principal *` with `kms:ViaService` (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html).
-- Amazon S3 User Guide, SSE-KMS: SSE-KMS calls are made with the caller's identity; the documented patterns use IAM principals and `kms:ViaService` (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+- https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html: there is no documented KMS service principal for FSx; FSx uses the caller's identity and grants. https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html: the EFS AWS managed key allows `Principal *` with `kms:ViaService`.
+- https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html: SSE-KMS calls are made with the caller's identity; the documented patterns use IAM principals and `kms:ViaService`.
 "#,
     check: Check::Policy(check),
 };
@@ -65,7 +64,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
 fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, sp: &UnusedServicePrincipal) {
     let model = sp.service.model();
     let how = match model.caller.kind {
-        CallerKind::ForwardAccess => format!(
+        CallerKind::ForwardAccess | CallerKind::ServicePrincipal => format!(
             "{} calls AWS KMS with the identity of the principal that uses it (forward access), never as {}",
             model.name, sp.value
         ),
@@ -76,15 +75,16 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, sp: &UnusedServicePrincipal)
     };
     let via = model
         .via_service
-        .template
-        .replace("{region}", sp.region.as_deref().unwrap_or("<region>"));
+        .as_ref()
+        .map(|v| v.value(sp.region.as_deref().unwrap_or("<region>")))
+        .unwrap_or_default();
     let message = format!(
         "{} gives the key to the service principal {}, but {how}: this statement is never used",
         label(ctx, sp.statement),
         sp.value
     );
     let help = match model.caller.kind {
-        CallerKind::ForwardAccess => format!(
+        CallerKind::ForwardAccess | CallerKind::ServicePrincipal => format!(
             "give the permissions to the principals that use {} (or to \"*\" with kms:CallerAccount) and limit them with kms:ViaService \"{via}\"",
             model.name
         ),

@@ -1,6 +1,6 @@
 use super::{
-    add_actions_fix, and_list, groups, it_or_them, label, service_name, with_consumers,
-    with_misses, Group,
+    add_actions_fix, and_list, explained_elsewhere, groups, it_or_them, label, service_name,
+    with_consumers, with_misses, Group,
 };
 use crate::diagnostic::Severity;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
@@ -49,8 +49,8 @@ When one statement meant for the service lacks only actions, the fix adds
 them to its `Action` (review it: it widens what the statement allows).
 
 ## Sources
-- AWS KMS Developer Guide, "Default key policy": the account principal "enables IAM policies; does not by itself give any IAM user permission" (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
-- Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html); Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html); Amazon EFS User Guide, "Using AWS KMS keys for Amazon EFS" (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html): the required permissions.
+- https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html: the account principal "enables IAM policies; does not by itself give any IAM user permission".
+- https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html, https://docs.aws.amazon.com/fsx/latest/LustreGuide/FSXKMS.html, https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html, https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html: the required permissions.
 "#,
     check: Check::Policy(check),
 };
@@ -58,7 +58,7 @@ them to its `Action` (review it: it widens what the statement allows).
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
     let delegated = |o: &RequestOutcome| {
-        o.need == Need::Required && o.verdict == Verdict::Delegated && !o.is_explained_elsewhere()
+        o.need == Need::Required && o.verdict == Verdict::Delegated && !explained_elsewhere(ctx, o)
     };
     for group in groups(&analysis.checks, delegated) {
         report(ctx, out, &group);
@@ -89,7 +89,7 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
         it_or_them(&actions),
         it_or_them(&actions),
     );
-    let lacking = group.statement_lacking_actions();
+    let lacking = group.statement_lacking_actions(ctx);
     let range = match lacking {
         Some(statement) => ctx.policy.statements[statement]
             .action
@@ -106,9 +106,12 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
             label(ctx, statement)
         ),
         None => format!(
-            "allow {} to {caller} in the key policy (with kms:ViaService {}), or make sure the callers' IAM policies allow {}",
+            "allow {} to {caller} in the key policy{}, or make sure the callers' IAM policies allow {}",
             and_list(&actions),
-            group.via_service(),
+            match group.via_service() {
+                via if via.is_empty() => String::new(),
+                via => format!(" (with kms:ViaService {via})"),
+            },
             it_or_them(&actions)
         ),
     };

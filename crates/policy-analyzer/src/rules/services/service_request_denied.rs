@@ -1,10 +1,10 @@
 use super::{
-    add_actions_fix, and_list, groups, it_or_them, label, miss_range, service_name, with_consumers,
-    with_misses, Group,
+    add_actions_fix, and_list, explained_elsewhere, groups, it_or_them, label, miss_range,
+    service_name, with_consumers, with_misses, Group,
 };
 use crate::diagnostic::Severity;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::model::{source_tag, Need};
+use crate::services::model::{source_document, Need};
 use crate::services::{RequestOutcome, Verdict};
 use crate::text::TextRange;
 
@@ -28,7 +28,12 @@ applying: the missing action, the condition whose value differs.
 Defects that a more specific rule explains (a wrong `kms:ViaService`
 PC406, `kms:CallerAccount` PC407, S3 encryption context PC408, a malformed
 service-linked role PC409, a service principal PC410, or a misspelled action
-or key reported by the actions and conditions packs) are reported there only.
+or key reported by the actions and conditions packs, a `Resource` or a
+condition that another pack reports as never matching, such as a guide's
+placeholder ARN or an S3 encryption context with a Region: PC111, PC314,
+PC313) are reported there only. A request that only a
+statement whose principal is a template placeholder (`"AWS": ${users}`) may
+allow is not reported: what the template renders decides.
 
 ## Why it matters
 The service fails: an FSx file system cannot be created, or becomes
@@ -62,10 +67,10 @@ When one statement meant for the service lacks only actions, the fix adds
 them to its `Action` (review it: it widens what the statement allows).
 
 ## Sources
-- Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html); Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html): kms:Decrypt, kms:GenerateDataKeyWithoutPlaintext, kms:CreateGrant and kms:DescribeKey are "(Required)".
-- Amazon EFS User Guide, "Using AWS KMS keys for Amazon EFS": the same list for Amazon EFS (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html).
-- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html) and Amazon S3 User Guide, SSE-KMS (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html): the linked bucket's key must allow the FSx S3 service-linked role kms:GenerateDataKey and kms:Decrypt through S3.
-- AWS KMS Developer Guide, "Default key policy": without a key-policy Allow (direct, or delegated to IAM policies by the account-root statement) a request is denied (https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html).
+- https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html (FSx), https://docs.aws.amazon.com/fsx/latest/LustreGuide/FSXKMS.html (FSx for Lustre), https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html (File Cache): kms:Decrypt, kms:GenerateDataKeyWithoutPlaintext, kms:CreateGrant and kms:DescribeKey are "(Required)".
+- https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html: the same list for Amazon EFS.
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html and https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html: the linked bucket's key must allow the FSx S3 service-linked role kms:GenerateDataKey and kms:Decrypt through S3.
+- https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html: without a key-policy Allow (direct, or delegated to IAM policies by the account-root statement) a request is denied.
 "#,
     check: Check::Policy(check),
 };
@@ -73,7 +78,7 @@ them to its `Action` (review it: it widens what the statement allows).
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
     let denied = |o: &RequestOutcome| {
-        o.need == Need::Required && o.verdict == Verdict::Denied && !o.is_explained_elsewhere()
+        o.need == Need::Required && o.verdict == Verdict::Denied && !explained_elsewhere(ctx, o)
     };
     for group in groups(&analysis.checks, denied) {
         report(ctx, out, &group);
@@ -116,7 +121,35 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
             label(ctx, delegation)
         ));
     }
-    let lacking = group.statement_lacking_actions();
+    // Only a service principal written without its Region: the guide names
+    // the Regional one, but whether the other form works is not documented.
+    let regionless = !misses.is_empty()
+        && misses
+            .iter()
+            .all(|m| m.cause == crate::services::Cause::RegionlessPrincipal);
+    if regionless {
+        message.push_str(&format!(
+            "; {} names the service principal without the Region, and the service's guide names the Regional one",
+            label(ctx, misses[0].statement)
+        ));
+    }
+    let lacking = group.statement_lacking_actions(ctx);
+    // The finding points at the first miss when no statement only lacks the
+    // actions: it says why that statement does not apply.
+    if let (None, Some(miss), false) = (lacking, misses.first(), regionless) {
+        let action = group
+            .outcomes
+            .iter()
+            .find(|o| o.misses.iter().any(|m| m == *miss))
+            .map_or("", |o| o.action);
+        message.push_str(&format!(
+            "; {}",
+            super::describe_miss(ctx, miss, action, group.caller)
+        ));
+        if let Some(note) = super::form_note(ctx, group.check, miss) {
+            message.push_str(&format!(" ({note})"));
+        }
+    }
     let range = match (lacking, misses.first()) {
         (Some(statement), _) => ctx.policy.statements[statement]
             .action
@@ -140,12 +173,17 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
         .iter()
         .filter(|p| p.actions.iter().any(|a| actions.contains(&a.as_str())))
     {
-        let tag = source_tag(&p.source);
+        let tag = source_document(&p.source);
         if !sources.contains(&tag) {
             sources.push(tag);
         }
     }
     let help = match lacking {
+        _ if regionless => format!(
+            "name {} in the Principal of {}",
+            group.caller.principal.describe(),
+            label(ctx, misses[0].statement)
+        ),
         Some(statement) => format!(
             "add {} to {}, the statement meant for {service} (required: {})",
             and_list(&actions),
@@ -156,16 +194,16 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
             "name {caller} in the Principal of the statement meant for it, instead of the account"
         ),
         None if misses.is_empty() => format!(
-            "add a statement that allows {} to {caller} with kms:ViaService {} (required: {})",
+            "add a statement that allows {} to {caller}{} (required: {})",
             and_list(&actions),
-            group.via_service(),
+            group.with_via_service(),
             and_list(&sources)
         ),
         None => format!(
             "make the statement meant for {service} apply to these requests (see the labels), \
-             or add one that allows {} to {caller} with kms:ViaService {}",
+             or add one that allows {} to {caller}{}",
             and_list(&actions),
-            group.via_service()
+            group.with_via_service()
         ),
     };
     let first_action = actions.first().copied().unwrap_or_default();
@@ -178,6 +216,9 @@ fn report(ctx: &Context<'_>, out: &mut Emitter<'_>, group: &Group<'_>) {
             .to_string()
     };
     let mut d = out.diagnostic(range, message).with_help(help);
+    if regionless {
+        d = d.with_severity(crate::rules::shared::capped(ctx, &RULE, Severity::Warning));
+    }
     d = with_misses(ctx, d, &misses, action_of, group.caller, 4);
     if misses.is_empty() {
         let near = group.near_misses();

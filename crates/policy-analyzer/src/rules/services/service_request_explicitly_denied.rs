@@ -42,9 +42,9 @@ not for an AWS resource:
 None: which requests the Deny should still block is the author's decision.
 
 ## Sources
-- AWS KMS Developer Guide, "AWS KMS condition keys": kms:GrantIsForAWSResource is true when an integrated AWS service creates the grant for the user (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource).
-- IAM User Guide, "Policy evaluation logic": explicit Deny beats Allow (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
-- Amazon FSx for Windows File Server User Guide, "Encryption at rest" (https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html); FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html); Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html); Amazon EFS User Guide, "Using AWS KMS keys for Amazon EFS" (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html); Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html): the required permissions.
+- https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html: kms:GrantIsForAWSResource is true when an integrated AWS service creates the grant for the user.
+- IAM User Guide, policy evaluation logic: an explicit Deny overrides any Allow (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html).
+- https://docs.aws.amazon.com/fsx/latest/WindowsGuide/encryption-at-rest.html, https://docs.aws.amazon.com/fsx/latest/LustreGuide/FSXKMS.html, https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html, https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html, https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: the required permissions.
 "#,
     check: Check::Policy(check),
 };
@@ -105,12 +105,21 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
             } else {
                 ""
             };
-            let help = format!(
-                "exempt the service's requests from {}: add a condition they do not meet, such as \
-                 \"StringNotEquals\": {{\"kms:ViaService\": \"{via}\"}} or \"Bool\": {{\"aws:ViaAWSService\": \"false\"}} \
-                 (requests a service makes for a principal carry true){grant_hint}",
-                label(ctx, deny),
-            );
+            let help = if via.is_empty() {
+                // A service principal: its requests carry aws:PrincipalIsAWSService.
+                format!(
+                    "exempt the service's requests from {}: add a condition they do not meet, such as \
+                     \"Bool\": {{\"aws:PrincipalIsAWSService\": \"false\"}} (requests a service principal makes carry true){grant_hint}",
+                    label(ctx, deny),
+                )
+            } else {
+                format!(
+                    "exempt the service's requests from {}: add a condition they do not meet, such as \
+                     \"StringNotEquals\": {{\"kms:ViaService\": \"{via}\"}} or \"Bool\": {{\"aws:ViaAWSService\": \"false\"}} \
+                     (requests a service makes for a principal carry true){grant_hint}",
+                    label(ctx, deny),
+                )
+            };
             let deny_statement = &ctx.policy.statements[deny];
             let mut d = out
                 .diagnostic(deny_statement.anchor(), message)

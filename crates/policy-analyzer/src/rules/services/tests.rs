@@ -112,10 +112,15 @@ fn own_codes_without(policy: &Value, disabled: &'static str) -> Vec<&'static str
 }
 
 fn bucket_keys(on: bool) -> Option<Profile> {
-    Some(Profile {
-        bucket_keys: Some(on),
-        ..Profile::default()
-    })
+    Some(
+        Profile {
+            ..Profile::default()
+        }
+        .with(
+            "bucket-keys",
+            crate::services::profile::ProfileValue::Bool(on),
+        ),
+    )
 }
 
 /// The statement at `index` of a policy.
@@ -208,7 +213,11 @@ fn linked_bucket_statement_and_its_mutations() {
     );
     assert_eq!(codes(&via_fsx, None), ["PC406"]);
     let other_region = Some(Profile {
-        bucket_region: Some("eu-west-1".into()),
+        values: [(
+            "bucket-region".to_string(),
+            crate::services::profile::ProfileValue::Text("eu-west-1".into()),
+        )]
+        .into(),
         ..Profile::default()
     });
     assert_eq!(codes(&clean, other_region), ["PC406"]);
@@ -281,10 +290,22 @@ fn account_wide_linked_bucket_statement_and_its_mutations() {
 #[test]
 fn forward_access_statements_and_their_mutations() {
     for (service, via_service) in [
-        (ServiceId::Fsx, "fsx.us-east-1.amazonaws.com"),
-        (ServiceId::FsxLustre, "fsx.us-east-1.amazonaws.com"),
-        (ServiceId::FileCache, "fsx.us-east-1.amazonaws.com"),
-        (ServiceId::Efs, "elasticfilesystem.us-east-1.amazonaws.com"),
+        (
+            ServiceId::parse("fsx").unwrap(),
+            "fsx.us-east-1.amazonaws.com",
+        ),
+        (
+            ServiceId::parse("fsx-lustre").unwrap(),
+            "fsx.us-east-1.amazonaws.com",
+        ),
+        (
+            ServiceId::parse("file-cache").unwrap(),
+            "fsx.us-east-1.amazonaws.com",
+        ),
+        (
+            ServiceId::parse("efs").unwrap(),
+            "elasticfilesystem.us-east-1.amazonaws.com",
+        ),
     ] {
         let configured = || {
             Some(Profile {
@@ -452,7 +473,7 @@ fn no_panic_on_odd_policies() {
         for profile in [
             None,
             Some(Profile {
-                services: ServiceId::ALL.to_vec(),
+                services: ServiceId::all().collect(),
                 key_spec: Some("ECC_NIST_P256".into()),
                 callers: vec!["111122223333".into(), "not an arn".into()],
                 ..Profile::default()
@@ -465,4 +486,66 @@ fn no_panic_on_odd_policies() {
             let _ = analyze(text, &options);
         }
     }
+}
+
+#[test]
+fn a_statement_another_pack_reports_as_never_matching_is_not_reported_again() {
+    let clean = policy(forward_access_statement("fsx.us-east-1.amazonaws.com"));
+    // A guide's key ARN, placeholders and all: resource-not-wildcard (PC111)
+    // says it is no key's ARN.
+    let mut placeholder_resource = clean.clone();
+    statement(&mut placeholder_resource, 0)["Resource"] =
+        json!("arn:aws:kms:Region:account_ID:key/key_ID");
+    assert_eq!(
+        codes_without(&placeholder_resource, None, &[])
+            .into_iter()
+            .filter(|c| *c == "PC111" || *c == "PC402")
+            .collect::<Vec<_>>(),
+        ["PC111"]
+    );
+    assert_eq!(own_codes_without(&placeholder_resource, "PC111"), ["PC402"]);
+    // An ARN condition whose Region is a placeholder: invalid-condition-value
+    // (PC314) says it never matches.
+    let mut placeholder_arn = clean.clone();
+    statement(&mut placeholder_arn, 0)["Condition"]["ArnLike"] =
+        json!({"aws:PrincipalArn": "arn:aws:iam::account-id:role/*"});
+    let codes_here = codes_without(&placeholder_arn, None, &[]);
+    assert!(codes_here.contains(&"PC314"), "{codes_here:?}");
+    assert!(!codes_here.contains(&"PC402"), "{codes_here:?}");
+    assert_eq!(own_codes_without(&placeholder_arn, "PC314"), ["PC402"]);
+    // An encryption context that is no S3 ARN (it has a Region and an
+    // account): invalid-s3-arn-context (PC313) says it never matches.
+    let regional = policy(linked_role_statement(
+        "arn:aws:s3:us-east-1:111122223333:amzn-s3-demo-bucket/*",
+    ));
+    let codes_here = codes_without(&regional, None, &[]);
+    assert!(codes_here.contains(&"PC313"), "{codes_here:?}");
+    assert!(
+        !codes_here.contains(&"PC408") && !codes_here.contains(&"PC402"),
+        "{codes_here:?}"
+    );
+    assert_eq!(own_codes_without(&regional, "PC313"), ["PC408"]);
+}
+
+#[test]
+fn the_bucket_key_assumption_is_said_only_where_a_condition_depends_on_it() {
+    let notes = |policy: &Value| -> usize {
+        let text = serde_json::to_string_pretty(policy).unwrap();
+        analyze(&text, &AnalyzeOptions::default())
+            .diagnostics
+            .iter()
+            .filter(|d| {
+                d.message
+                    .starts_with("nothing says whether S3 Bucket Keys are on")
+            })
+            .count()
+    };
+    let with_context = policy(linked_role_statement(OBJECTS));
+    assert_eq!(notes(&with_context), 1);
+    let mut without_context = with_context.clone();
+    statement(&mut without_context, 0)["Condition"]
+        .as_object_mut()
+        .unwrap()
+        .remove("StringLike");
+    assert_eq!(notes(&without_context), 0);
 }

@@ -42,9 +42,9 @@ and a symmetric encryption key.
 None: the key must be replaced by a symmetric encryption key.
 
 ## Sources
-- FSx for Lustre User Guide, "How Amazon FSx for Lustre uses AWS KMS": "Amazon FSx accepts only symmetric CMKs. You can't use asymmetric CMKs with Amazon FSx" (https://docs.aws.amazon.com/fsx/latest/LustreGuide/encryption-at-rest.html).
-- Amazon File Cache User Guide, "How Amazon File Cache uses AWS KMS": "Amazon File Cache accepts only symmetric encryption KMS keys" (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html).
-- Amazon EFS User Guide, "Using AWS KMS keys for Amazon EFS": EFS supports only symmetric keys (https://docs.aws.amazon.com/efs/latest/ug/EFSKMS.html); Amazon S3 User Guide, SSE-KMS: S3 accepts only symmetric encryption KMS keys (https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html).
+- https://docs.aws.amazon.com/fsx/latest/LustreGuide/FSXKMS.html: "Amazon FSx accepts only symmetric CMKs. You can't use asymmetric CMKs with Amazon FSx".
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/FileCacheKMS.html: "Amazon File Cache accepts only symmetric encryption KMS keys".
+- https://docs.aws.amazon.com/efs/latest/ug/encryption-at-rest.html: EFS supports only symmetric keys; https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingKMSEncryption.html: S3 accepts only symmetric encryption KMS keys.
 "#,
     check: Check::Policy(check),
 };
@@ -59,7 +59,7 @@ fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     for check in &analysis.checks {
         let model = check.service().model();
         let accepted = &model.key_spec.accepted;
-        let source = model.key_spec.source.split(':').next().unwrap_or_default();
+        let source = crate::services::model::source_document(&model.key_spec.source);
         let help = format!(
             "use a symmetric encryption key ({}) for {}, as {source} says",
             and_list(accepted),

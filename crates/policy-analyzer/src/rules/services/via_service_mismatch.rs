@@ -6,9 +6,7 @@ use crate::diagnostic::{Fix, Severity};
 use crate::eval::Failure;
 use crate::matcher::has_wildcard;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
-use crate::services::model::RegionOf;
 use crate::services::reading::PolicyReading;
-use crate::services::Cause;
 
 pub(crate) static RULE: Rule = Rule {
     code: "PC406",
@@ -56,15 +54,15 @@ When the condition has one value, the fix replaces it with the value the
 service's requests carry (review it: check the region).
 
 ## Sources
-- AWS KMS Developer Guide, "AWS KMS condition keys", the `kms:ViaService` table: `fsx.<region>`, `elasticfilesystem.<region>`, `s3.<region>`.amazonaws.com (https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-via-service).
-- Amazon File Cache User Guide, "Working with server-side encrypted Amazon S3 buckets": the linked bucket's statement uses `"kms:ViaService": "s3.bucket-region.amazonaws.com"`, the region of the bucket (https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html).
+- https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html: `fsx.<region>`, `elasticfilesystem.<region>`, `s3.<region>`.amazonaws.com.
+- https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: the linked bucket's statement uses `"kms:ViaService": "s3.bucket-region.amazonaws.com"`; https://docs.aws.amazon.com/fsx/latest/FileCacheGuide/s3-server-side-encryption-support.html: the bucket's region.
 "#,
     check: Check::Policy(check),
 };
 
 fn check(ctx: &Context<'_>, out: &mut Emitter<'_>) {
     let analysis = ctx.services();
-    let groups = miss_groups(&analysis.checks, Cause::ViaService);
+    let groups = miss_groups(ctx, &analysis.checks, &RULE);
     if groups.is_empty() {
         return;
     }
@@ -102,7 +100,7 @@ fn report(
         .map(|v| v.trim_matches('"'))
         .collect();
     let wanted_text = wanted.join(", ");
-    let expected_name = model.via_service.service_name();
+    let expected_name = model.route.name;
     let names_other_service = wanted.iter().all(|w| {
         let name = w.split('.').next().unwrap_or_default();
         !name.eq_ignore_ascii_case(expected_name) && !has_wildcard(name)
@@ -115,9 +113,12 @@ fn report(
         .filter(|p| !values.contains(&p.range))
         .map(|p| format!(" (it names {})", p.what))
         .unwrap_or_default();
-    let whose_region = match model.via_service.region {
-        RegionOf::Bucket => "the bucket's region",
-        RegionOf::Service => "the region of the file system and key",
+    let whose_region = match model.via_service.as_ref().and_then(|v| v.region.as_deref()) {
+        Some(parameter) => format!(
+            "the {}'s region",
+            parameter.trim_end_matches("-region").replace('-', " ")
+        ),
+        None => "the region of the key and of the resources it serves".to_string(),
     };
     let region_origin = check
         .profile
@@ -126,7 +127,12 @@ fn report(
         .find(|r| r.value == outcome.region)
         .map(|r| origin_in_words(ctx, &r.origin))
         .unwrap_or_default();
-    let why = if names_other_service {
+    let why = if expected.is_empty() {
+        format!(
+            "{} calls AWS KMS as its service principal, and its requests carry no kms:ViaService",
+            service_name(check)
+        )
+    } else if names_other_service {
         let other: Vec<&str> = wanted
             .iter()
             .map(|w| w.split('.').next().unwrap_or_default())
@@ -149,11 +155,17 @@ fn report(
     let range = miss_range(group.miss);
     let severity = mismatch_severity(&group.outcomes);
     let message = super::with_unused_note(message, severity);
+    let help = if expected.is_empty() {
+        "remove the kms:ViaService condition from the statement for the service principal"
+            .to_string()
+    } else {
+        format!("use kms:ViaService \"{expected}\"")
+    };
     let mut d = out
         .diagnostic(range, message)
-        .with_help(format!("use kms:ViaService \"{expected}\""))
+        .with_help(help)
         .with_severity(severity);
-    if let [one] = values.as_slice() {
+    if let ([one], false) = (values.as_slice(), expected.is_empty()) {
         if ctx
             .text
             .get(one.as_usize())

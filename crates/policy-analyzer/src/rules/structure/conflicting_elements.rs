@@ -1,6 +1,6 @@
 use crate::diagnostic::Severity;
 use crate::model::Element;
-use crate::rules::structure::{statements, Findings};
+use crate::rules::shared::{statements, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {

@@ -2,7 +2,7 @@ use rustc_hash::FxHashMap;
 
 use crate::diagnostic::Severity;
 use crate::model::Text;
-use crate::rules::structure::{statements, Findings};
+use crate::rules::shared::{statements, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {

@@ -1,9 +1,8 @@
 use crate::diagnostic::{Fix, Severity};
 use crate::model::StringList;
 use crate::rules::edits::remove_array_item;
-use crate::rules::structure::{
-    capped, policy_like, statement_entries, statements, Findings, Label,
-};
+use crate::rules::shared::{capped, statements, Findings, Label};
+use crate::rules::structure::{policy_like, statement_entries};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{NodeId, NodeKind};
 

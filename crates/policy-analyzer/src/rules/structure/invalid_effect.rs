@@ -1,6 +1,6 @@
 use crate::catalog::distance;
 use crate::diagnostic::{Fix, Severity};
-use crate::rules::structure::{statements, Findings};
+use crate::rules::shared::{statements, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {

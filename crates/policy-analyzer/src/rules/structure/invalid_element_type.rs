@@ -1,8 +1,7 @@
 use crate::diagnostic::{Fix, Severity};
 use crate::rules::edits::json_string;
-use crate::rules::structure::{
-    capped, intrinsic, kind_name, policy_like, statement_entries, statement_of, Findings,
-};
+use crate::rules::shared::{capped, intrinsic, Findings};
+use crate::rules::structure::{kind_name, policy_like, statement_entries, statement_of};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{NodeId, NodeKind};
 use crate::text::TextRange;

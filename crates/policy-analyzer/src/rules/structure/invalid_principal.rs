@@ -2,7 +2,7 @@ use crate::diagnostic::Severity;
 use crate::matcher::has_wildcard;
 use crate::model::PrincipalKind;
 use crate::rules::conditions::formats::placeholder_word;
-use crate::rules::structure::{statements, Findings};
+use crate::rules::shared::{statements, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::symbolic::FormatView;
 
@@ -207,13 +207,11 @@ fn check_aws(value: &str) -> Option<Finding> {
 
 /// The pieces of an ARN with their byte offsets: `arn:partition:service:region:account:resource`.
 fn arn_parts(value: &str) -> Vec<(usize, &str)> {
-    let mut parts = Vec::with_capacity(6);
-    let mut start = 0;
-    for piece in value.splitn(6, ':') {
-        parts.push((start, piece));
-        start += piece.len() + 1;
-    }
-    parts
+    let (count, parts) = crate::aws::arn_parts_lenient(value);
+    parts[..count]
+        .iter()
+        .map(|part| (crate::aws::Arn::offset_in(value, part), *part))
+        .collect()
 }
 
 fn check_arn(value: &str) -> Option<Finding> {

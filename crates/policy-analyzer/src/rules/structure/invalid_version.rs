@@ -1,7 +1,8 @@
 use crate::catalog::distance;
 use crate::diagnostic::{Fix, Severity};
 use crate::rules::edits::insert_first_member;
-use crate::rules::structure::{capped, policy_like, Findings};
+use crate::rules::shared::{capped, Findings};
+use crate::rules::structure::policy_like;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::text::TextRange;
 

@@ -1,9 +1,9 @@
 use crate::diagnostic::{Fix, Severity};
 use crate::rules::conditions::at_most;
 use crate::rules::edits::insert_last_member;
+use crate::rules::shared::{statements, Findings, Label};
 use crate::rules::structure::{
-    identity_policy_like, policy_like, statements, suggest_element, Findings, Label,
-    STATEMENT_ELEMENTS, TOP_LEVEL_ELEMENTS,
+    identity_policy_like, policy_like, suggest_element, STATEMENT_ELEMENTS, TOP_LEVEL_ELEMENTS,
 };
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{NodeId, Tree};

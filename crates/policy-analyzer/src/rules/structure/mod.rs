@@ -17,13 +17,11 @@ pub mod resource_key_arn;
 pub mod resource_not_wildcard;
 pub mod unknown_element;
 
-use super::{Context, Emitter, Rule};
+use super::shared::{intact, statements};
+use super::{Context, Rule};
 use crate::catalog::distance;
-use crate::diagnostic::Diagnostic;
-use crate::diagnostic::Severity;
 use crate::model::Statement;
-use crate::syntax::{NodeId, NodeKind, Tree};
-use crate::text::TextRange;
+use crate::syntax::{NodeId, NodeKind};
 
 pub(crate) static RULES: &[&Rule] = &[
     &missing_element::RULE,
@@ -41,55 +39,6 @@ pub(crate) static RULES: &[&Rule] = &[
     &resource_key_arn::RULE,
     &redundant_statement::RULE,
 ];
-
-/// At most this many steps (statements or values looked at) of one rule in one
-/// document. A 32 KB key policy has a few thousand values at most, so real
-/// policies never reach it; it keeps a 50 MB input from costing minutes.
-pub(crate) const MAX_STEPS_PER_RULE: usize = 100_000;
-
-/// At most this many entries of one list (`Action`, `Resource`, principal
-/// values) are compared with each other.
-pub(crate) const MAX_ENTRIES_PER_LIST: usize = 10_000;
-
-/// A rule's emitter with a budget of steps: it tells the rule to stop after
-/// [`MAX_STEPS_PER_RULE`] steps. Until then the rule goes on even when the
-/// emitter keeps no more findings, so that its summary counts them all.
-pub(crate) struct Findings<'e, 'r> {
-    out: &'e mut Emitter<'r>,
-    steps: usize,
-}
-
-impl<'e, 'r> Findings<'e, 'r> {
-    pub(crate) fn new(out: &'e mut Emitter<'r>) -> Self {
-        Findings {
-            out,
-            steps: MAX_STEPS_PER_RULE,
-        }
-    }
-
-    pub(crate) fn diagnostic(&self, range: TextRange, message: impl Into<String>) -> Diagnostic {
-        self.out.diagnostic(range, message)
-    }
-
-    pub(crate) fn push(&mut self, diagnostic: Diagnostic) {
-        self.out.push(diagnostic);
-    }
-
-    /// See [`Emitter::is_full`].
-    pub(crate) fn is_full(&self) -> bool {
-        self.out.is_full()
-    }
-
-    /// Takes one step; true when the rule should stop looking (the steps
-    /// are used up).
-    pub(crate) fn full(&mut self) -> bool {
-        if self.steps == 0 {
-            return true;
-        }
-        self.steps -= 1;
-        false
-    }
-}
 
 /// The elements of a policy document (IAM UG, grammar of the policy language).
 pub(crate) const TOP_LEVEL_ELEMENTS: &[&str] = &["Version", "Id", "Statement"];
@@ -196,17 +145,6 @@ pub(crate) fn statement_entries(ctx: &Context<'_>) -> Vec<(usize, NodeId)> {
         .collect()
 }
 
-/// A statement's label (`statement "Sid"` or `statement #2`), written only
-/// when a message is formatted: most statements have no finding.
-#[derive(Clone, Copy)]
-pub(crate) struct Label<'a, 't>(pub &'a Statement<'t>);
-
-impl std::fmt::Display for Label<'_, '_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.label())
-    }
-}
-
 /// The model's statement for a statement node.
 pub(crate) fn statement_of<'c, 't>(
     ctx: &'c Context<'t>,
@@ -219,26 +157,6 @@ pub(crate) fn statement_of<'c, 't>(
         .binary_search_by_key(&start, |s| s.range.start)
         .ok()?;
     Some(&statements[at]).filter(|s| s.node == node)
-}
-
-/// Whether `range` holds no invalid JSON. What the parser recovered from
-/// invalid text (a template directive such as `%{ for ... }`, a missing comma)
-/// is not what the author wrote, so the rules do not judge it: the syntax
-/// errors are the finding there.
-pub(crate) fn intact(ctx: &Context<'_>, range: TextRange) -> bool {
-    !ctx.overlaps_invalid(range)
-}
-
-/// The statements of the model that hold no invalid JSON (see [`intact`])
-/// and are not a CloudFormation intrinsic (`{"Fn::If": [...]}`), which
-/// `invalid-element-type` reports.
-pub(crate) fn statements<'c, 't>(
-    ctx: &'c Context<'t>,
-) -> impl Iterator<Item = &'c Statement<'t>> + 'c {
-    ctx.policy
-        .statements
-        .iter()
-        .filter(move |s| intact(ctx, s.range) && intrinsic(ctx.tree, s.node).is_none())
 }
 
 /// Whether the policy looks like an IAM identity policy rather than a key
@@ -277,21 +195,6 @@ pub(crate) fn kind_name(kind: &NodeKind<'_>) -> &'static str {
         NodeKind::Null => "null",
         NodeKind::Invalid => "not valid JSON",
     }
-}
-
-/// The function name when `node` is a CloudFormation intrinsic function
-/// (`{"Ref": ...}`, `{"Fn::Sub": ...}`): an object with one such key.
-pub(crate) fn intrinsic<'t>(tree: &'t Tree<'t>, node: NodeId) -> Option<&'t str> {
-    match tree.members(node) {
-        [only] if only.key == "Ref" || only.key.starts_with("Fn::") => Some(only.key.as_ref()),
-        _ => None,
-    }
-}
-
-/// The severity for a finding that the rule reports at most at `cap`: the
-/// configured severity of the rule, lowered to `cap` when it is higher.
-pub(crate) fn capped(ctx: &Context<'_>, rule: &Rule, cap: Severity) -> Severity {
-    ctx.options.rules.severity_of(rule).min(cap)
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 use crate::diagnostic::Severity;
-use crate::rules::structure::{capped, Findings};
+use crate::rules::shared::{capped, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::text::TextRange;
 use crate::KEY_POLICY_MAX_BYTES;

@@ -2,7 +2,7 @@ use crate::diagnostic::{Fix, Severity};
 use crate::matcher::policy_variables;
 use crate::model::{Text, ValueKind};
 use crate::rules::edits::insert_first_member;
-use crate::rules::structure::{statements, Findings};
+use crate::rules::shared::{statements, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {

@@ -6,7 +6,7 @@ use crate::diagnostic::{Applicability, Fix, Severity, TextEdit};
 use crate::eval::search::same_rules;
 use crate::model::Statement;
 use crate::rules::edits::remove_array_item;
-use crate::rules::structure::{statements, Findings};
+use crate::rules::shared::{statements, Findings};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{NodeId, NodeKind};
 use crate::text::TextRange;

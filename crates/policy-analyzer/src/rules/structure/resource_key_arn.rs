@@ -1,8 +1,9 @@
 use crate::diagnostic::{Fix, Severity};
 use crate::matcher::has_wildcard;
 use crate::rules::edits::remove_array_item;
+use crate::rules::shared::{statements, Findings, Label};
+use crate::rules::structure::identity_policy_like;
 use crate::rules::structure::resource_not_wildcard::{classify, ResourceKind};
-use crate::rules::structure::{identity_policy_like, statements, Findings, Label};
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {

@@ -2,9 +2,8 @@ use crate::diagnostic::{Fix, Severity};
 use crate::matcher::wildcard_match;
 use crate::model::StringList;
 use crate::rules::edits::remove_array_item;
-use crate::rules::structure::{
-    identity_policy_like, statements, Findings, Label, MAX_ENTRIES_PER_LIST,
-};
+use crate::rules::shared::{statements, Findings, Label, MAX_ENTRIES_PER_LIST};
+use crate::rules::structure::identity_policy_like;
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 
 pub(crate) static RULE: Rule = Rule {
@@ -125,9 +124,9 @@ pub(crate) fn classify(value: &str) -> ResourceKind {
     if whole_placeholder {
         return ResourceKind::Placeholder;
     }
-    let parts: Vec<&str> = value.splitn(6, ':').collect();
-    let is_arn = parts.len() == 6 && parts[0].eq_ignore_ascii_case("arn");
-    if is_arn && parts[2].eq_ignore_ascii_case("kms") {
+    let parts = crate::aws::arn_parts(value).filter(|p| p[0].eq_ignore_ascii_case("arn"));
+    let is_arn = parts.is_some();
+    if let Some(parts) = parts.filter(|p| p[2].eq_ignore_ascii_case("kms")) {
         // Any KMS ARN but an alias names keys (`key/...`, or with variables
         // and wildcards that policy-check cannot resolve).
         return if parts[5].to_ascii_lowercase().starts_with("alias/") {

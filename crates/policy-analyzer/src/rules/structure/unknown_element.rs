@@ -1,9 +1,10 @@
 use crate::diagnostic::{Fix, Severity};
 use crate::model::Operator;
 use crate::rules::edits::json_string;
+use crate::rules::shared::{intrinsic, statements, Findings};
 use crate::rules::structure::{
-    intrinsic, policy_like, statement_entries, statement_of, statements, suggest_element, Findings,
-    PRINCIPAL_TYPES, STATEMENT_ELEMENTS, TOP_LEVEL_ELEMENTS,
+    policy_like, statement_entries, statement_of, suggest_element, PRINCIPAL_TYPES,
+    STATEMENT_ELEMENTS, TOP_LEVEL_ELEMENTS,
 };
 use crate::rules::{Check, Context, Emitter, FixAvailability, Pack, Rule};
 use crate::syntax::{Member, NodeId, NodeKind};
