@@ -3,12 +3,13 @@
 # key policies of benches/whole-process.sh, with the rule packs of
 # benches/rule-packs/policy-check.toml (ten rules over the policy, ten over
 # the facts) and without (benches/rule-packs/no-packs.toml), side by side in
-# one hyperfine run. The target: the packs add at most 30%.
+# alternating hyperfine rounds. The target: the packs add at most 30%.
 #
 #   benches/rule-packs.sh
 #
 # BENCH_CPUS pins the runs as in whole-process.sh (default: the first two CPUs);
-# PROFILE=dist measures the published binaries' profile, as there.
+# PROFILE=dist measures the published binaries' profile, as there;
+# BENCH_RUNS (default 30) runs of each, in BENCH_ROUNDS (default 6) rounds.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -35,15 +36,38 @@ fi
 "$BIN" --config benches/rule-packs/policy-check.toml --list-rules | grep -c '^BENCH' | grep -qx 20
 without="$pin$BIN --format json --config benches/rule-packs/no-packs.toml $CORPUS > /dev/null"
 with="$pin$BIN --format json --config benches/rule-packs/policy-check.toml $CORPUS > /dev/null"
-json=$(mktemp)
-hyperfine --warmup 3 --runs "$RUNS" -i --export-json "$json" -n "no packs" "$without" -n "20 user rules" "$with"
-python3 - "$json" <<'PY'
-import json, sys
-results = {r["command"]: r for r in json.load(open(sys.argv[1]))["results"]}
-base, packs = results["no packs"], results["20 user rules"]
-for name, r in (("no packs", base), ("20 user rules", packs)):
-    print(f"{name:>14}: mean {r['mean'] * 1e3:7.1f} ms  median {r['median'] * 1e3:7.1f} ms  min {r['min'] * 1e3:7.1f} ms")
-overhead = packs["median"] / base["median"] - 1
-print(f"overhead (median): {overhead * 100:+.1f}% ({'ok' if overhead <= 0.30 else 'OVER'} against +30%)")
+# Runs alternate in rounds (no packs first, then packs first), so that a
+# machine that slows down or speeds up during the benchmark weighs on both
+# sides alike; the figures are over all rounds' runs.
+readonly ROUNDS=${BENCH_ROUNDS:-6}
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+for round in $(seq 1 "$ROUNDS"); do
+  if (( round % 2 )); then
+    order=("no packs" "$without" "20 user rules" "$with")
+  else
+    order=("20 user rules" "$with" "no packs" "$without")
+  fi
+  hyperfine --style basic --warmup 2 --runs "$(( (RUNS + ROUNDS - 1) / ROUNDS ))" -i \
+    --export-json "$dir/$round.json" -n "${order[0]}" "${order[1]}" -n "${order[2]}" "${order[3]}" \
+    > "$dir/$round.log" 2>&1
+done
+python3 - "$dir" <<'PY'
+import glob, json, statistics, sys
+runs = {"no packs": [], "20 user rules": []}
+cpu = {"no packs": [], "20 user rules": []}
+for path in sorted(glob.glob(sys.argv[1] + "/*.json")):
+    for r in json.load(open(path))["results"]:
+        runs[r["command"]] += r["times"]
+        # hyperfine keeps CPU time only as each round's mean.
+        cpu[r["command"]].append(r["user"] + r["system"])
+for name in runs:
+    t, c = runs[name], cpu[name]
+    print(f"{name:>14}: {len(t)} runs  median {statistics.median(t) * 1e3:6.1f} ms"
+          f"  mean {statistics.mean(t) * 1e3:6.1f} ms  min {min(t) * 1e3:6.1f} ms"
+          f"  CPU (user+sys) {statistics.median(c) * 1e3:6.1f} ms")
+wall = statistics.median(runs["20 user rules"]) / statistics.median(runs["no packs"]) - 1
+cpus = statistics.median(cpu["20 user rules"]) / statistics.median(cpu["no packs"]) - 1
+print(f"overhead (median wall): {wall * 100:+.1f}% ({'ok' if wall <= 0.30 else 'OVER'} against +30%)")
+print(f"overhead (CPU, median of the rounds' means): {cpus * 100:+.1f}%")
 PY
-rm -f "$json"

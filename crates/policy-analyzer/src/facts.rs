@@ -15,14 +15,16 @@ use std::sync::OnceLock;
 
 use crate::aws::arn_account;
 use crate::catalog::{catalog, ActionSet};
-use crate::eval::search::{find_request_through, OutsideAccessSearch, OutsideCaller, Witness};
+use crate::eval::search::{OutsideAccessSearch, OutsideCaller, RequestSearch, Witness};
 use crate::eval::{
-    covers_action, evaluate_with, EvalOptions, PrincipalValue, RequestContext, RequestPrincipal,
+    evaluate_statement, EvalOptions, PrincipalValue, RequestPrincipal, StatementOutcome,
 };
 use crate::model::{PrincipalElement, PrincipalKind, SetQualifier, Statement};
 use crate::rules::Context;
 use crate::services::Verdict;
-use crate::user_rules::document::{Fact, Located, Origin};
+use std::borrow::Cow;
+
+use crate::user_rules::document::{key, Doc, Kind, Node, Origin};
 
 /// The key-management actions: those that change the key, its policy, its
 /// lifecycle, its aliases, tags, rotation or key material, and revoke its
@@ -121,7 +123,10 @@ impl Needs {
 }
 
 /// Builds the facts document of the policy in `ctx`, with what `needs` says.
-pub fn facts<'t>(ctx: &Context<'t>, needs: Needs) -> Located<'t> {
+///
+/// Each node is made with the place a finding on it lands on: its own (a
+/// principal's value, a condition's key...), else its parent's.
+pub fn facts<'c>(ctx: &'c Context<'_>, needs: Needs) -> Doc<'c> {
     let policy = ctx.policy;
     let root = Origin {
         range: policy.root.map_or(crate::text::TextRange::empty(0), |r| {
@@ -136,79 +141,130 @@ pub fn facts<'t>(ctx: &Context<'t>, needs: Needs) -> Located<'t> {
         ..EvalOptions::default()
     };
     let search = OutsideAccessSearch::new(policy, &options);
-    let statements = policy
+    let classes = ActionClasses::new(policy);
+    let asked = Asked {
+        search: &search,
+        options: &options,
+        classes: &classes,
+        verdicts: if needs.services {
+            statement_verdicts(ctx)
+        } else {
+            Vec::new()
+        },
+    };
+    // Room for the usual document: a principal or a condition takes a
+    // handful of nodes.
+    let mut doc = Doc::builder(16 + policy.statements.len() * 16 + ctx.tree.len());
+    let statements: Vec<Node> = policy
         .statements
         .iter()
-        .map(|s| {
-            let origin = Origin {
-                range: s.anchor(),
-                node: Some(s.node),
-            };
-            (statement(ctx, s, &search, &options, needs), Some(origin))
-        })
+        .map(|s| statement(&mut doc, ctx, s, &asked, needs))
         .collect();
+    let statements = doc.array(&statements, root);
     let account = crate::rules::security::key_account(ctx);
-    let mut members = vec![("account", Fact::opt_str(account), None)];
-    if needs.services {
-        members.push(("services", services(ctx, needs.requests), None));
-    }
+    let account = doc.opt_string(account, root);
+    let mut members = vec![(key!("account"), account)];
     if needs.administrators {
-        members.push(("administrators", administrators(ctx, &options), None));
+        let administrators = administrators(&mut doc, ctx, &options, &classes, root);
+        members.push((key!("administrators"), administrators));
     }
-    members.push(("statements", Fact::Array(statements), None));
-    let fact = Fact::Object(members);
-    Located::facts(fact, root)
+    if needs.services {
+        members.push((
+            key!("services"),
+            services(&mut doc, ctx, needs.requests, root),
+        ));
+    }
+    members.push((key!("statements"), statements));
+    let root = doc.object(&members, root);
+    doc.finish(root)
 }
 
-fn statement(
-    ctx: &Context<'_>,
-    s: &Statement<'_>,
-    search: &OutsideAccessSearch<'_, '_>,
-    options: &EvalOptions,
+/// What the facts of every statement ask of the policy, made once.
+struct Asked<'a, 'p> {
+    search: &'a OutsideAccessSearch<'a, 'p>,
+    options: &'a EvalOptions,
+    classes: &'a ActionClasses,
+    /// Per service checked, the worst verdict of the requests each statement
+    /// decides or is meant for (by statement index).
+    verdicts: Vec<Vec<Option<Verdict>>>,
+}
+
+fn statement<'c>(
+    doc: &mut Doc<'c>,
+    ctx: &'c Context<'_>,
+    s: &'c Statement<'c>,
+    asked: &Asked<'_, '_>,
     needs: Needs,
-) -> Fact {
-    let effect = s.effect.map(|(_, text)| {
-        (
-            Fact::str(text.value),
-            Some(text_origin(text.range, text.node)),
-        )
-    });
-    let (effect, effect_origin) = effect.unwrap_or((Fact::Null, None));
-    let actions_origin = s
-        .action
-        .as_ref()
-        .or(s.not_action.as_ref())
-        .map(|l| text_origin(l.element.value_range, l.element.value));
-    let mut members = vec![
-        ("index", Fact::Int(s.index as i64), None),
-        (
-            "sid",
-            Fact::opt_str(s.sid.map(|t| t.value)),
-            s.sid.map(|t| text_origin(t.range, t.node)),
-        ),
-        ("effect", effect, effect_origin),
-    ];
-    if needs.principals {
-        members.push(("principals", principals(s.principal.as_ref()), None));
-        members.push(("not_principals", principals(s.not_principal.as_ref()), None));
-    }
+) -> Node {
+    let origin = Origin {
+        range: s.anchor(),
+        node: Some(s.node),
+    };
+    // Members in the order of their keys.
+    let mut members = Members::default();
     if needs.actions {
-        members.push(("actions", actions(s.covered_actions()), actions_origin));
+        let at = s
+            .action
+            .as_ref()
+            .or(s.not_action.as_ref())
+            .map_or(origin, |l| {
+                text_origin(l.element.value_range, l.element.value)
+            });
+        members.push((key!("actions"), doc.actions(s.covered_actions(), at)));
     }
     if needs.conditions {
-        members.push(("conditions", conditions(s), None));
+        members.push((key!("conditions"), conditions(doc, s, origin)));
     }
+    let effect = match s.effect {
+        Some((_, text)) => doc.string(text.value, text_origin(text.range, text.node)),
+        None => doc.scalar(Kind::Null, origin),
+    };
+    members.push((key!("effect"), effect));
     if needs.exposure {
+        let at = principal_origin(s).unwrap_or(origin);
+        members.push((key!("exposure"), exposure(doc, ctx, s, asked, at)));
+    }
+    members.push((key!("index"), doc.int(s.index as i64, origin)));
+    if needs.principals {
         members.push((
-            "exposure",
-            exposure(ctx, s, search, options),
-            principal_origin(s),
+            key!("not_principals"),
+            principals(doc, s.not_principal.as_ref(), origin),
+        ));
+        members.push((
+            key!("principals"),
+            principals(doc, s.principal.as_ref(), origin),
         ));
     }
     if needs.services {
-        members.push(("services", statement_services(ctx, s.index), None));
+        members.push((
+            key!("services"),
+            statement_services(doc, ctx, &asked.verdicts, s.index, origin),
+        ));
     }
-    Fact::Object(members)
+    let sid = match s.sid {
+        Some(t) => doc.string(t.value, text_origin(t.range, t.node)),
+        None => doc.scalar(Kind::Null, origin),
+    };
+    members.push((key!("sid"), sid));
+    doc.object(members.as_slice(), origin)
+}
+
+/// A statement's members, made in key order, without a heap allocation.
+#[derive(Default)]
+struct Members {
+    list: [(&'static str, Node); 9],
+    len: usize,
+}
+
+impl Members {
+    fn push(&mut self, member: (&'static str, Node)) {
+        self.list[self.len] = member;
+        self.len += 1;
+    }
+
+    fn as_slice(&self) -> &[(&'static str, Node)] {
+        &self.list[..self.len]
+    }
 }
 
 fn text_origin(range: crate::text::TextRange, node: crate::syntax::NodeId) -> Origin {
@@ -218,46 +274,50 @@ fn text_origin(range: crate::text::TextRange, node: crate::syntax::NodeId) -> Or
     }
 }
 
-fn principals(element: Option<&PrincipalElement<'_>>) -> Fact {
-    let Some(element) = element else {
-        return Fact::Array(Vec::new());
-    };
-    Fact::Array(
-        element
-            .values()
-            .map(|(kind, text)| {
-                (
-                    principal(kind, text.value),
-                    Some(text_origin(text.range, text.node)),
-                )
-            })
-            .collect(),
-    )
+fn principals<'c>(
+    doc: &mut Doc<'c>,
+    element: Option<&'c PrincipalElement<'c>>,
+    origin: Origin,
+) -> Node {
+    let items: Vec<Node> = element
+        .into_iter()
+        .flat_map(|e| e.values())
+        .map(|(kind, text)| principal(doc, kind, text.value, text_origin(text.range, text.node)))
+        .collect();
+    doc.array(&items, origin)
 }
 
 /// One principal value, classified as the evaluator reads it.
-fn principal(kind: Option<PrincipalKind>, value: &str) -> Fact {
+fn principal<'c>(
+    doc: &mut Doc<'c>,
+    kind: Option<PrincipalKind>,
+    value: &'c str,
+    origin: Origin,
+) -> Node {
     let parsed = PrincipalValue::parse(kind, value);
-    let (class, arn, account) = match parsed {
+    let (class, arn, account): (&str, Option<Cow<'c, str>>, Option<&'c str>) = match parsed {
         PrincipalValue::Everyone => ("everyone", None, None),
-        PrincipalValue::Account(account) => (
-            "account",
-            Some(format!("arn:aws:iam::{account}:root")),
-            Some(account.to_string()),
-        ),
+        PrincipalValue::Account(account) => {
+            // The value itself when it is that ARN.
+            let written = value
+                .strip_prefix("arn:aws:iam::")
+                .and_then(|rest| rest.strip_suffix(":root"))
+                == Some(account);
+            let arn = if written {
+                Cow::Borrowed(value)
+            } else {
+                Cow::Owned(format!("arn:aws:iam::{account}:root"))
+            };
+            ("account", Some(arn), Some(account))
+        }
         PrincipalValue::Arn(arn) => {
-            let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
-            let class = match resource.split('/').next().unwrap_or_default() {
+            let class = match arn_resource_type(arn) {
                 "role" => "role",
                 "user" => "user",
                 "assumed-role" => "session",
                 _ => "other",
             };
-            (
-                class,
-                Some(arn.to_string()),
-                arn_account(arn).map(str::to_string),
-            )
+            (class, Some(Cow::Borrowed(arn)), arn_account(arn))
         }
         PrincipalValue::Service(_) => ("service", None, None),
         PrincipalValue::Other(_) => match kind {
@@ -266,77 +326,119 @@ fn principal(kind: Option<PrincipalKind>, value: &str) -> Fact {
             _ => ("other", None, None),
         },
     };
-    Fact::Object(vec![
+    let members = [
+        (key!("account"), doc.opt_string(account, origin)),
+        (key!("arn"), doc.opt_string(arn, origin)),
+        (key!("kind"), doc.string(class, origin)),
         (
-            "type",
-            Fact::str(kind.map_or("unknown", PrincipalKind::key)),
-            None,
+            key!("type"),
+            doc.string(kind.map_or("unknown", PrincipalKind::key), origin),
         ),
-        ("kind", Fact::str(class), None),
-        ("value", Fact::str(value), None),
-        ("arn", Fact::opt_str(arn), None),
-        ("account", Fact::opt_str(account), None),
-    ])
+        (key!("value"), doc.string(value, origin)),
+    ];
+    doc.object(&members, origin)
 }
 
-fn actions(set: ActionSet) -> Fact {
-    Fact::strings(catalog().actions_in(set).map(|a| a.name.as_str()))
+/// What an ARN's resource part names before its first `/` (`role` in
+/// `arn:aws:iam::111122223333:role/Admin`): the text after the fifth colon,
+/// up to a slash.
+fn arn_resource_type(arn: &str) -> &str {
+    let mut colons = 0;
+    let resource = arn
+        .bytes()
+        .position(|b| {
+            colons += usize::from(b == b':');
+            colons == 5
+        })
+        .map_or("", |at| &arn[at + 1..]);
+    resource
+        .bytes()
+        .position(|b| b == b'/')
+        .map_or(resource, |at| &resource[..at])
 }
 
-fn conditions(s: &Statement<'_>) -> Fact {
+fn conditions<'c>(doc: &mut Doc<'c>, s: &'c Statement<'c>, origin: Origin) -> Node {
     let Some(block) = &s.condition else {
-        return Fact::Array(Vec::new());
+        return doc.array(&[], origin);
     };
-    Fact::Array(
-        block
-            .entries()
-            .map(|(op, key)| {
-                let parsed = op.operator;
-                let fact = Fact::Object(vec![
-                    (
-                        "operator",
-                        Fact::str(parsed.map_or_else(|| op.name.value.to_string(), |o| o.name())),
-                        Some(text_origin(op.name.range, op.name.node)),
+    let entries: Vec<Node> = block
+        .entries()
+        .map(|(op, key)| {
+            let parsed = op.operator;
+            let at_operator = text_origin(op.name.range, op.name.node);
+            let at_key = text_origin(key.key.range, key.key.node);
+            let members = [
+                (
+                    key!("base"),
+                    doc.opt_string(parsed.map(|o| o.base.name()), at_operator),
+                ),
+                (
+                    key!("if_exists"),
+                    doc.scalar(Kind::Bool(parsed.is_some_and(|o| o.if_exists)), at_operator),
+                ),
+                (key!("key"), doc.string(lower(key.key.value), at_key)),
+                (
+                    key!("negated"),
+                    doc.scalar(
+                        Kind::Bool(parsed.is_some_and(|o| o.base.is_negated())),
+                        at_operator,
                     ),
-                    (
-                        "base",
-                        Fact::opt_str(parsed.map(|o| o.base.name())),
-                        Some(text_origin(op.name.range, op.name.node)),
-                    ),
-                    (
-                        "set",
-                        Fact::opt_str(parsed.and_then(|o| o.qualifier).map(|q| match q {
+                ),
+                (
+                    key!("operator"),
+                    doc.string(operator_name(op.name.value, parsed), at_operator),
+                ),
+                (
+                    key!("set"),
+                    doc.opt_string(
+                        parsed.and_then(|o| o.qualifier).map(|q| match q {
                             SetQualifier::ForAnyValue => "ForAnyValue",
                             SetQualifier::ForAllValues => "ForAllValues",
-                        })),
-                        Some(text_origin(op.name.range, op.name.node)),
+                        }),
+                        at_operator,
                     ),
-                    (
-                        "if_exists",
-                        Fact::Bool(parsed.is_some_and(|o| o.if_exists)),
-                        Some(text_origin(op.name.range, op.name.node)),
+                ),
+                (
+                    key!("values"),
+                    doc.strings(
+                        key.values
+                            .iter()
+                            .map(|v| (v.value, text_origin(v.range, v.node))),
+                        at_key,
                     ),
-                    (
-                        "negated",
-                        Fact::Bool(parsed.is_some_and(|o| o.base.is_negated())),
-                        Some(text_origin(op.name.range, op.name.node)),
-                    ),
-                    ("key", Fact::str(key.key.value.to_ascii_lowercase()), None),
-                    (
-                        "values",
-                        Fact::Array(
-                            key.values
-                                .iter()
-                                .map(|v| (Fact::str(v.value), Some(text_origin(v.range, v.node))))
-                                .collect(),
-                        ),
-                        None,
-                    ),
-                ]);
-                (fact, Some(text_origin(key.key.range, key.key.node)))
-            })
-            .collect(),
-    )
+                ),
+            ];
+            doc.object(&members, at_key)
+        })
+        .collect();
+    doc.array(&entries, origin)
+}
+
+/// A condition key lower-cased, borrowed when it is already.
+fn lower(key: &str) -> Cow<'_, str> {
+    if key.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(key.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(key)
+    }
+}
+
+/// An operator as IAM spells it (the written text when it is spelt so), or
+/// as written when unknown.
+fn operator_name(written: &str, parsed: Option<crate::model::Operator>) -> Cow<'_, str> {
+    let Some(o) = parsed else {
+        return Cow::Borrowed(written);
+    };
+    let canonical = o
+        .qualifier
+        .map_or(Some(written), |q| written.strip_prefix(q.prefix()))
+        .and_then(|rest| rest.strip_prefix(o.base.name()))
+        .is_some_and(|rest| rest == if o.if_exists { "IfExists" } else { "" });
+    if canonical {
+        Cow::Borrowed(written)
+    } else {
+        Cow::Owned(o.name())
+    }
 }
 
 /// Which of the statement's actions a principal of an account the policy
@@ -344,29 +446,42 @@ fn conditions(s: &Statement<'_>) -> Fact {
 /// kind of such principal can (a role, a user, the account's root): the
 /// outside-access search's answer, on the statement's principal element.
 fn exposure(
+    doc: &mut Doc<'_>,
     ctx: &Context<'_>,
     s: &Statement<'_>,
-    search: &OutsideAccessSearch<'_, '_>,
-    options: &EvalOptions,
-) -> Fact {
+    asked: &Asked<'_, '_>,
+    origin: Origin,
+) -> Node {
+    let search = asked.search;
     // Per kind of caller: a role, the root and a user of another account.
-    let per_kind: Vec<Vec<&'static str>> = OUTSIDERS
+    // A statement that names its principals, or whose conditions hold the
+    // caller to this account, admits none of them (the search finds
+    // nothing for any action).
+    // (Whether a statement admits a caller of another account, and whether
+    // its conditions pin such a caller out, is the same for the three: the
+    // first answers for all.)
+    let mut per_kind = [ActionSet::EMPTY; OUTSIDERS.len()];
+    if search.may_find(s.index, &OUTSIDERS[..1]) {
+        for (kind, caller) in per_kind.iter_mut().zip(&OUTSIDERS) {
+            let callers = std::slice::from_ref(caller);
+            *kind = reachable(ctx, s, search, asked.options, asked.classes, callers);
+        }
+    }
+    let union = per_kind
         .iter()
-        .map(|caller| reachable(ctx, s, search, options, std::slice::from_ref(caller)))
-        .collect();
-    let mut union: Vec<&'static str> = per_kind.iter().flatten().copied().collect();
-    union.sort_by_key(|a| catalog().action_position(a));
-    union.dedup();
+        .fold(ActionSet::EMPTY, |all, kind| all.union(*kind));
     let outsider = !union.is_empty();
-    let anyone = union
+    // Some action every kind gets.
+    let anyone = !per_kind
         .iter()
-        .any(|action| per_kind.iter().all(|kind| kind.contains(action)));
-    let origin = principal_origin(s);
-    Fact::Object(vec![
-        ("outsider", Fact::Bool(outsider), origin),
-        ("anyone", Fact::Bool(anyone), origin),
-        ("actions", Fact::strings(union), origin),
-    ])
+        .fold(union, |all, kind| all.intersection(*kind))
+        .is_empty();
+    let members = [
+        (key!("actions"), doc.actions(union, origin)),
+        (key!("anyone"), doc.scalar(Kind::Bool(anyone), origin)),
+        (key!("outsider"), doc.scalar(Kind::Bool(outsider), origin)),
+    ];
+    doc.object(&members, origin)
 }
 
 /// The statement's `Principal` (or `NotPrincipal`) value: where who may
@@ -384,72 +499,198 @@ fn reachable(
     s: &Statement<'_>,
     search: &OutsideAccessSearch<'_, '_>,
     options: &EvalOptions,
+    classes: &ActionClasses,
     callers: &[OutsideCaller],
-) -> Vec<&'static str> {
+) -> ActionSet {
+    let mut out = ActionSet::EMPTY;
     if !s.is_allow() {
-        return Vec::new();
+        return out;
     }
     let covered = s.covered_actions();
-    let names: Vec<&'static str> = catalog()
-        .actions_in(covered)
-        .map(|a| a.name.as_str())
-        .collect();
     // The answer differs between actions only through Deny statements that
     // cover some of them and not others (as the public-access rule reasons).
     let denies_tell_apart = ctx.policy.statements.iter().any(|d| {
         d.is_deny() && {
-            let n = names.iter().filter(|a| covers_action(d, a)).count();
-            n != 0 && n != names.len()
+            let n = d.covered_actions().intersection(covered).len();
+            n != 0 && n != covered.len()
         }
     });
-    let mut out = Vec::new();
     let mut witness: Option<Witness> = None;
-    for action in names {
+    // Each question is asked once per class of actions the policy treats
+    // alike (see [`ActionClasses`]): the answer for one is the answer for all.
+    let mut through_witness = classes.memo();
+    let mut found = classes.memo();
+    let mut denies = WitnessDenies::default();
+    for index in covered.indices() {
+        let action = catalog().action_at(index).name.as_str();
+        let class = classes.of(index);
         if let Some(w) = &witness {
-            let mut request = w.request.clone();
-            request.action = action.to_string();
-            let evaluation = evaluate_with(ctx.policy, &request, options);
-            if evaluation.is_allowed() && evaluation.allowed_by.contains(&s.index) {
-                out.push(action);
+            let allowed = *through_witness[class]
+                .get_or_insert_with(|| denies.hold(ctx.policy, &w.request, index, options));
+            if allowed {
+                out.insert(index);
                 continue;
             }
             if !denies_tell_apart {
                 continue;
             }
         }
-        match search.find(s.index, action, callers) {
-            Some(w) => {
-                out.push(action);
-                witness.get_or_insert(w);
-            }
-            None if !denies_tell_apart && witness.is_none() => break,
-            None => {}
+        let reached =
+            *found[class].get_or_insert_with(|| match search.find(s.index, action, callers) {
+                Some(w) => {
+                    witness.get_or_insert(w);
+                    true
+                }
+                None => false,
+            });
+        if reached {
+            out.insert(index);
+        } else if !denies_tell_apart && witness.is_none() {
+            break;
         }
     }
     out
 }
 
+/// Which Deny statements deny a witness: a request allowed (or delegated)
+/// through a statement, which is still allowed through it when it asks for
+/// another action the statement covers unless a Deny that covers that
+/// action denies it. The statement decides the request as it decided the
+/// witness (a statement reads the action only through whether it covers
+/// it), and an Allow cannot deny it; so what
+/// [`evaluate_with`](crate::eval::evaluate_with) would say needs only the
+/// Denies, and each Deny decides alike every action it covers: each is
+/// asked once per witness.
+#[derive(Default)]
+struct WitnessDenies {
+    /// By statement index: whether it denies the witness.
+    denies: Vec<Option<bool>>,
+    /// The witness, asking for an action the Deny being asked covers.
+    request: Option<crate::eval::Request>,
+}
+
+impl WitnessDenies {
+    /// Whether `witness` is still allowed when it asks for the catalogue
+    /// action at `index` (one the witness's statement covers).
+    fn hold(
+        &mut self,
+        policy: &crate::model::Policy<'_>,
+        witness: &crate::eval::Request,
+        index: usize,
+        options: &EvalOptions,
+    ) -> bool {
+        for d in &policy.statements {
+            if !d.is_deny() || !d.covered_actions().contains(index) {
+                continue;
+            }
+            if self.denies.len() <= d.index {
+                self.denies
+                    .resize(policy.statements.len().max(d.index + 1), None);
+            }
+            let denied = match self.denies[d.index] {
+                Some(denied) => denied,
+                None => {
+                    let request = self.request.get_or_insert_with(|| witness.clone());
+                    request.action.clear();
+                    request.action.push_str(&catalog().action_at(index).name);
+                    let denied =
+                        evaluate_statement(policy, d, request, options) == StatementOutcome::Denies;
+                    self.denies[d.index] = Some(denied);
+                    denied
+                }
+            };
+            if denied {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// The classes of catalogue actions that a policy cannot tell apart: two
+/// actions that each statement's `Action` (or `NotAction`) covers alike.
+/// The evaluator and the searches read a request's action only through
+/// [`covers_action`](crate::eval::covers_action), so every evaluation and every search gives the same
+/// answer for two actions of a class (with the request's action replaced),
+/// and the facts ask each question once per class, not once per action.
+pub(crate) struct ActionClasses {
+    /// The class of each catalogue action, by its index.
+    of: Vec<usize>,
+}
+
+impl ActionClasses {
+    pub(crate) fn new(policy: &crate::model::Policy<'_>) -> ActionClasses {
+        // Split the actions by each statement's: what is left are the sets
+        // of actions every statement covers alike.
+        let mut classes: Vec<u64> = vec![catalog().all_actions().bits()];
+        let mut split = Vec::new();
+        for statement in &policy.statements {
+            let covered = statement.covered_actions().bits();
+            split.clear();
+            for &class in &classes {
+                split.extend(
+                    [class & covered, class & !covered]
+                        .into_iter()
+                        .filter(|&c| c != 0),
+                );
+            }
+            std::mem::swap(&mut classes, &mut split);
+        }
+        let mut of = vec![0; catalog().actions().len()];
+        for (id, &class) in classes.iter().enumerate() {
+            let mut bits = class;
+            while bits != 0 {
+                of[bits.trailing_zeros() as usize] = id;
+                bits &= bits - 1;
+            }
+        }
+        ActionClasses { of }
+    }
+
+    /// The class of the catalogue action at `index`.
+    pub(crate) fn of(&self, index: usize) -> usize {
+        self.of[index]
+    }
+
+    /// An answer per class, none known yet (there are at most as many
+    /// classes as actions, fewer than 64).
+    pub(crate) fn memo(&self) -> [Option<bool>; 64] {
+        [None; 64]
+    }
+}
+
 /// The services the key serves, and how each of their requests fares.
-fn services(ctx: &Context<'_>, with_requests: bool) -> Fact {
+fn services<'c>(
+    doc: &mut Doc<'c>,
+    ctx: &'c Context<'_>,
+    with_requests: bool,
+    origin: Origin,
+) -> Node {
     let analysis = ctx.services();
-    Fact::Array(
-        analysis
-            .checks
-            .iter()
-            .map(|check| {
-                let service = check.service();
-                // The worst verdict of the required requests, else of all.
-                let required = check
+    let services: Vec<Node> = analysis
+        .checks
+        .iter()
+        .map(|check| {
+            let service = check.service();
+            // The worst verdict of the required requests, else of all.
+            let required = check
+                .outcomes
+                .iter()
+                .filter(|o| o.need == crate::services::model::Need::Required)
+                .map(|o| o.verdict)
+                .min();
+            let worst = required.or_else(|| check.outcomes.iter().map(|o| o.verdict).min());
+            let mut members = vec![
+                (key!("id"), doc.string(service.as_str(), origin)),
+                (
+                    key!("name"),
+                    doc.string(service.model().name.as_str(), origin),
+                ),
+            ];
+            if with_requests {
+                let requests: Vec<Node> = check
                     .outcomes
                     .iter()
-                    .filter(|o| o.need == crate::services::model::Need::Required)
-                    .map(|o| o.verdict)
-                    .min();
-                let worst = required.or_else(|| check.outcomes.iter().map(|o| o.verdict).min());
-                let requests = check
-                    .outcomes
-                    .iter()
-                    .filter(|_| with_requests)
                     .map(|o| {
                         let best = o.best();
                         let mut statements: Vec<usize> = best
@@ -462,74 +703,81 @@ fn services(ctx: &Context<'_>, with_requests: bool) -> Fact {
                             .collect();
                         statements.sort_unstable();
                         statements.dedup();
-                        let fact = Fact::Object(vec![
-                            ("action", Fact::str(o.action), None),
+                        let statements: Vec<Node> = statements
+                            .iter()
+                            .map(|&i| doc.int(i as i64, origin))
+                            .collect();
+                        let members = [
+                            (key!("action"), doc.string(o.action, origin)),
                             (
-                                "caller",
-                                Fact::str(caller(&check.callers[o.caller].principal)),
-                                None,
+                                key!("caller"),
+                                doc.string(caller(&check.callers[o.caller].principal), origin),
                             ),
-                            ("region", Fact::str(&o.region), None),
-                            ("need", Fact::str(need(o.need)), None),
-                            ("verdict", Fact::str(verdict(o.verdict)), None),
-                            (
-                                "statements",
-                                Fact::Array(
-                                    statements
-                                        .iter()
-                                        .map(|&i| (Fact::Int(i as i64), None))
-                                        .collect(),
-                                ),
-                                None,
-                            ),
-                        ]);
-                        (fact, None)
+                            (key!("need"), doc.string(need(o.need), origin)),
+                            (key!("region"), doc.string(o.region.as_str(), origin)),
+                            (key!("statements"), doc.array(&statements, origin)),
+                            (key!("verdict"), doc.string(verdict(o.verdict), origin)),
+                        ];
+                        doc.object(&members, origin)
                     })
                     .collect();
-                let mut members = vec![
-                    ("id", Fact::str(service.as_str()), None),
-                    ("name", Fact::str(&service.model().name), None),
-                    ("verdict", Fact::opt_str(worst.map(verdict)), None),
-                ];
-                if with_requests {
-                    members.push(("requests", Fact::Array(requests), None));
+                members.push((key!("requests"), doc.array(&requests, origin)));
+            }
+            members.push((key!("verdict"), doc.opt_string(worst.map(verdict), origin)));
+            doc.object(&members, origin)
+        })
+        .collect();
+    doc.array(&services, origin)
+}
+
+/// Per service checked, the worst verdict of the requests each statement
+/// decides (allows, delegates or denies) or is meant for, by statement.
+fn statement_verdicts(ctx: &Context<'_>) -> Vec<Vec<Option<Verdict>>> {
+    let statements = ctx.policy.statements.len();
+    ctx.services()
+        .checks
+        .iter()
+        .map(|check| {
+            let mut worst: Vec<Option<Verdict>> = vec![None; statements];
+            for o in &check.outcomes {
+                let e = &o.best().evaluation;
+                let deciding = o
+                    .intended
+                    .iter()
+                    .chain(&e.allowed_by)
+                    .chain(&e.delegated_by)
+                    .chain(&e.denied_by);
+                for &index in deciding {
+                    if let Some(w) = worst.get_mut(index) {
+                        *w = Some(w.map_or(o.verdict, |v| v.min(o.verdict)));
+                    }
                 }
-                let fact = Fact::Object(members);
-                (fact, None)
-            })
-            .collect(),
-    )
+            }
+            worst
+        })
+        .collect()
 }
 
 /// The services whose requests statement `index` decides, with the worst
 /// verdict among them.
-fn statement_services(ctx: &Context<'_>, index: usize) -> Fact {
-    let analysis = ctx.services();
+fn statement_services(
+    doc: &mut Doc<'_>,
+    ctx: &Context<'_>,
+    verdicts: &[Vec<Option<Verdict>>],
+    index: usize,
+    origin: Origin,
+) -> Node {
     let mut out = Vec::new();
-    for check in &analysis.checks {
-        let worst = check
-            .outcomes
-            .iter()
-            .filter(|o| {
-                let e = &o.best().evaluation;
-                o.intended.contains(&index)
-                    || e.allowed_by.contains(&index)
-                    || e.delegated_by.contains(&index)
-                    || e.denied_by.contains(&index)
-            })
-            .map(|o| o.verdict)
-            .min();
-        if let Some(worst) = worst {
-            out.push((
-                Fact::Object(vec![
-                    ("id", Fact::str(check.service().as_str()), None),
-                    ("verdict", Fact::str(verdict(worst)), None),
-                ]),
-                None,
-            ));
+    for (check, worst) in ctx.services().checks.iter().zip(verdicts) {
+        if let Some(worst) = worst.get(index).copied().flatten() {
+            let members = [
+                (key!("id"), doc.string(check.service().as_str(), origin)),
+                (key!("verdict"), doc.string(verdict(worst), origin)),
+            ];
+            out.push(doc.object(&members, origin));
         }
     }
-    Fact::Array(out)
+    doc.array(&out, origin)
 }
 
 fn verdict(v: Verdict) -> &'static str {
@@ -574,8 +822,15 @@ fn administration() -> ActionSet {
 /// The principals named by Allow statements that the evaluator lets use a
 /// key-management action through them (under some request context, with no
 /// Deny in the way), with those actions.
-fn administrators(ctx: &Context<'_>, options: &EvalOptions) -> Fact {
+fn administrators<'c>(
+    doc: &mut Doc<'c>,
+    ctx: &'c Context<'_>,
+    options: &EvalOptions,
+    classes: &ActionClasses,
+    origin: Origin,
+) -> Node {
     let policy = ctx.policy;
+    let requests = RequestSearch::new(policy, options);
     let mut out = Vec::new();
     for s in policy.statements.iter().filter(|s| s.is_allow()) {
         let granted = s.covered_actions().intersection(administration());
@@ -600,55 +855,51 @@ fn administrators(ctx: &Context<'_>, options: &EvalOptions) -> Fact {
             };
             // The request found for one action is tried for the next first:
             // only a condition on the action itself, or a Deny of some
-            // actions, makes the answer differ.
+            // actions, makes the answer differ. Each question is asked once
+            // per class of actions the policy treats alike.
             let mut witness: Option<crate::eval::Request> = None;
-            let through = |e: &crate::eval::Evaluation| {
-                e.is_allowed()
-                    && (e.allowed_by.contains(&s.index) || e.delegated_by.contains(&s.index))
-            };
-            let actions: Vec<&str> = catalog()
-                .actions_in(granted)
-                .map(|a| a.name.as_str())
-                .filter(|action| {
-                    if let Some(w) = &witness {
-                        let mut request = w.clone();
-                        request.action = action.to_string();
-                        if through(&evaluate_with(policy, &request, options)) {
-                            return true;
-                        }
+            let mut through_witness = classes.memo();
+            let mut found = classes.memo();
+            let mut denies = WitnessDenies::default();
+            let mut actions = ActionSet::EMPTY;
+            for index in granted.indices() {
+                let action = catalog().action_at(index).name.as_str();
+                let class = classes.of(index);
+                if let Some(w) = &witness {
+                    let allowed = *through_witness[class]
+                        .get_or_insert_with(|| denies.hold(policy, w, index, options));
+                    if allowed {
+                        actions.insert(index);
+                        continue;
                     }
-                    match find_request_through(
-                        policy,
-                        s.index,
-                        request_principal.clone(),
-                        action,
-                        &RequestContext::new(),
-                        &[],
-                        options,
-                    ) {
-                        Some((request, _)) => {
+                }
+                let reached = *found[class].get_or_insert_with(|| {
+                    match requests.request_through_only(s.index, request_principal.clone(), action)
+                    {
+                        Some(request) => {
                             witness.get_or_insert(request);
                             true
                         }
                         None => false,
                     }
-                })
-                .collect();
+                });
+                if reached {
+                    actions.insert(index);
+                }
+            }
             if actions.is_empty() {
                 continue;
             }
-            let origin = text_origin(text.range, text.node);
-            out.push((
-                Fact::Object(vec![
-                    ("principal", principal(kind, text.value), None),
-                    ("statement", Fact::Int(s.index as i64), None),
-                    ("actions", Fact::strings(actions), None),
-                ]),
-                Some(origin),
-            ));
+            let at = text_origin(text.range, text.node);
+            let members = [
+                (key!("actions"), doc.actions(actions, at)),
+                (key!("principal"), principal(doc, kind, text.value, at)),
+                (key!("statement"), doc.int(s.index as i64, at)),
+            ];
+            out.push(doc.object(&members, at));
         }
     }
-    Fact::Array(out)
+    doc.array(&out, origin)
 }
 
 /// The facts document of a policy's text, as JSON: what a rule over `facts`
@@ -657,7 +908,8 @@ pub fn facts_of(text: &str, options: &crate::AnalyzeOptions) -> serde_json::Valu
     let parse = crate::syntax::parse(text);
     let policy = crate::model::Policy::from_tree(&parse.tree);
     let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, options, None);
-    facts(&ctx, Needs::ALL).value
+    let doc = facts(&ctx, Needs::ALL);
+    doc.to_value(Doc::ROOT)
 }
 
 #[cfg(test)]
@@ -698,14 +950,14 @@ mod tests {
         let policy = crate::model::Policy::from_tree(&parse.tree);
         let options = crate::AnalyzeOptions::default();
         let ctx = Context::new(text, &parse.tree, &parse.errors, &policy, &options, None);
-        let some = facts(&ctx, Needs::of(["$.statements[*].exposure"]));
+        let some = facts(&ctx, Needs::of(["$.statements[*].exposure"])).to_value(Doc::ROOT);
         assert_eq!(
-            some.value["statements"][1]["exposure"],
+            some["statements"][1]["exposure"],
             all["statements"][1]["exposure"]
         );
-        assert_eq!(some.value["statements"][1]["exposure"]["anyone"], true);
-        assert!(some.value["statements"][1].get("actions").is_none());
-        assert!(some.value.get("administrators").is_none());
+        assert_eq!(some["statements"][1]["exposure"]["anyone"], true);
+        assert!(some["statements"][1].get("actions").is_none());
+        assert!(some.get("administrators").is_none());
         assert_eq!(
             all["administrators"][0]["principal"]["arn"],
             "arn:aws:iam::111122223333:root"

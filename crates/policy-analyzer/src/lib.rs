@@ -123,7 +123,7 @@ pub(crate) fn analyze_policy(
         diagnostics.extend(emitter.into_diagnostics());
     }
     if let Some(user) = options.user_rules.as_deref() {
-        user_rules::check(&ctx, user, &options.rules, &mut diagnostics);
+        user_rules::check(&ctx, user, &options.rules, room, &mut diagnostics);
     }
     // A finding located in a host file (the key's resource context) has its
     // edits there, not in `text`: the host checks those (see `host`).

@@ -153,6 +153,11 @@ impl ActionSet {
         self.0.count_ones() as usize
     }
 
+    /// The set as bits: bit `i` for the action at index `i`.
+    pub fn bits(self) -> u64 {
+        self.0
+    }
+
     pub fn indices(self) -> impl Iterator<Item = usize> {
         (0..64).filter(move |&i| self.contains(i))
     }

@@ -167,6 +167,16 @@ impl<'a, 'p> OutsideAccessSearch<'a, 'p> {
             .is_some_and(|s| callers.iter().any(|c| may_admit(s, c)))
     }
 
+    /// Whether [`find`](Self::find) can find anything through statement
+    /// `statement` for one of `callers`, whatever the action: not when the
+    /// statement is no Allow, admits none of them, or its conditions hold
+    /// each of them to values no outsider has.
+    pub fn may_find(&self, statement: usize, callers: &[OutsideCaller]) -> bool {
+        self.policy.statements.get(statement).is_some_and(|s| {
+            s.is_allow() && callers.iter().any(|c| may_admit(s, c) && !pins_out(s, c))
+        })
+    }
+
     /// [`find_outside_access`] for this policy.
     pub fn find(
         &self,
@@ -507,6 +517,35 @@ impl<'a, 'p> RequestSearch<'a, 'p> {
             }
         }
         None
+    }
+
+    /// [`find_request_through`] for a caller that needs only the request.
+    /// Its answer needs no evaluation of the whole policy: a request that
+    /// the statement allows (or delegates) and that no Deny statement
+    /// covering the action denies is allowed through the statement (an
+    /// Allow cannot deny, and a Deny that does not cover the action does
+    /// not apply), so the search's own checks settle it.
+    pub fn request_through_only(
+        &self,
+        statement: usize,
+        principal: RequestPrincipal,
+        action: &str,
+    ) -> Option<Request> {
+        let base = Request::new(principal, action);
+        let space = SearchSpace {
+            special: &[],
+            identity: &is_identity_key,
+            denies: &self.denies,
+        };
+        search_with(
+            self.policy,
+            base,
+            statement,
+            &space,
+            self.options,
+            &|_, _| Some(()),
+        )
+        .map(|(request, ())| request)
     }
 
     /// [`find_request_through`].
@@ -1077,6 +1116,22 @@ fn search(
     options: &EvalOptions,
     accept: &dyn Fn(&Evaluation) -> bool,
 ) -> Option<(Request, Evaluation)> {
+    search_with(policy, base, target, space, options, &|request, options| {
+        let evaluation = evaluate_with(policy, request, options);
+        accept(&evaluation).then_some(evaluation)
+    })
+}
+
+/// [`search`], with `decide` judging each request that the target allows
+/// (or delegates) and no Deny denies.
+fn search_with<T>(
+    policy: &Policy<'_>,
+    base: Request,
+    target: usize,
+    space: &SearchSpace<'_>,
+    options: &EvalOptions,
+    decide: &dyn Fn(&Request, &EvalOptions) -> Option<T>,
+) -> Option<(Request, T)> {
     let statement = policy.statements.get(target)?;
     // A search tries many requests and needs only decisions, not the words
     // for each failed condition (the witness's evaluation has none).
@@ -1087,10 +1142,36 @@ fn search(
     let options = &brief;
     // Elements other than conditions do not depend on the context: if the
     // target fails on one of them, no request of this caller can succeed.
-    if let StatementOutcome::Miss(failure) = evaluate_statement(policy, statement, &base, options) {
+    let outcome = evaluate_statement(policy, statement, &base, options);
+    if let StatementOutcome::Miss(failure) = &outcome {
         if !matches!(failure, Failure::Condition { .. }) {
             return None;
         }
+    }
+    // With no condition entry in the target or in a Deny that covers the
+    // action, and no candidates given, there is nothing to vary: `base` is
+    // the one request the search would try.
+    let unconditional =
+        |s: &Statement<'_>| s.condition.iter().all(|c| c.entries().next().is_none());
+    let covering_denies = || {
+        space
+            .denies
+            .iter()
+            .filter_map(|&i| policy.statements.get(i))
+            .filter(|s| covers_action(s, &base.action))
+    };
+    if space.special.is_empty() && unconditional(statement) && covering_denies().all(unconditional)
+    {
+        let allowed = matches!(
+            outcome,
+            StatementOutcome::Allows | StatementOutcome::Delegates
+        ) && !covering_denies()
+            .any(|d| evaluate_statement(policy, d, &base, options) == StatementOutcome::Denies);
+        if !allowed {
+            return None;
+        }
+        let decided = decide(&base, options)?;
+        return Some((base, decided));
     }
     let variables = uses_policy_variables(policy);
     let entries: Vec<_> = statement
@@ -1176,9 +1257,8 @@ fn search(
                     evaluate_statement(policy, d, &request, options) == StatementOutcome::Denies
                 });
                 if !denied {
-                    let evaluation = evaluate_with(policy, &request, options);
-                    if accept(&evaluation) {
-                        return Some((request, evaluation));
+                    if let Some(decided) = decide(&request, options) {
+                        return Some((request, decided));
                     }
                 }
             }

@@ -303,7 +303,11 @@ pub const MAX_FINDINGS_PER_FILE: usize = 1_000;
 /// may; one that does not still costs no more per finding than it took to
 /// find it, since [`fix`](Self::fix) skips the work of a fix nobody will see.
 pub struct Emitter<'r> {
-    rule: &'r Rule,
+    /// The rule's code, name and tags (a built-in rule's, or a user rule's).
+    code: &'static str,
+    name: &'static str,
+    tags: &'static [DiagnosticTag],
+    rule: PhantomData<&'r Rule>,
     severity: Severity,
     /// The user's severity for this rule: it applies to every finding, also
     /// to those the rule gives a severity of their own (a sub-case that is
@@ -331,9 +335,36 @@ impl<'r> Emitter<'r> {
     pub fn with_room(rule: &'r Rule, selection: &crate::RuleSelection, room: usize) -> Self {
         let configured = selection.configured_severity(rule);
         Emitter {
-            rule,
+            code: rule.code,
+            name: rule.name,
+            tags: rule.tags,
+            rule: PhantomData,
             severity: configured.unwrap_or(rule.severity),
             configured,
+            out: Vec::new(),
+            room: room.min(MAX_FINDINGS_PER_RULE),
+            limited_by_file: room < MAX_FINDINGS_PER_RULE,
+            omitted: 0,
+            first_omitted: None,
+        }
+    }
+
+    /// An emitter for a user rule (see [`crate::user_rules`]), whose
+    /// findings have `severity` (the configured one, else the rule's), with
+    /// `room` as in [`with_room`](Self::with_room).
+    pub(crate) fn for_user_rule(
+        code: &'static str,
+        name: &'static str,
+        severity: Severity,
+        room: usize,
+    ) -> Emitter<'static> {
+        Emitter {
+            code,
+            name,
+            tags: &[],
+            rule: PhantomData,
+            severity,
+            configured: Some(severity),
             out: Vec::new(),
             room: room.min(MAX_FINDINGS_PER_RULE),
             limited_by_file: room < MAX_FINDINGS_PER_RULE,
@@ -345,8 +376,8 @@ impl<'r> Emitter<'r> {
     /// A diagnostic of this rule; add help, related ranges and a fix, then [`push`](Self::push) it.
     pub fn diagnostic(&self, range: TextRange, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
-            code: self.rule.code,
-            name: self.rule.name,
+            code: self.code,
+            name: self.name,
             severity: self.severity,
             message: message.into(),
             range,
@@ -356,7 +387,7 @@ impl<'r> Emitter<'r> {
             related: Vec::new(),
             help: None,
             fix: None,
-            tags: self.rule.tags.to_vec(),
+            tags: self.tags.to_vec(),
         }
     }
 
@@ -371,6 +402,15 @@ impl<'r> Emitter<'r> {
             if self.first_omitted.is_none() {
                 self.first_omitted = Some((diagnostic.range, diagnostic.file));
             }
+        }
+    }
+
+    /// Counts a finding at `range` (in the analysed text) that will not be
+    /// kept, without building it: for when the emitter [is full](Self::is_full).
+    pub(crate) fn omit(&mut self, range: TextRange) {
+        self.omitted += 1;
+        if self.first_omitted.is_none() {
+            self.first_omitted = Some((range, None));
         }
     }
 
@@ -422,7 +462,7 @@ impl<'r> Emitter<'r> {
         let message = format!(
             "and {} more `{}` findings, not shown: at most {} findings {scope} are reported",
             thousands(omitted),
-            self.rule.name,
+            self.name,
             thousands(limit),
         );
         let mut summary = self
@@ -460,6 +500,9 @@ pub fn bound_findings(
         count: usize,
         first: (TextRange, Option<std::sync::Arc<str>>),
         by_file: bool,
+        /// The name and severity of the first, for a user rule's summary.
+        name: &'static str,
+        severity: Severity,
     }
     let mut per_file: FxHashMap<Option<std::sync::Arc<str>>, usize> = FxHashMap::default();
     let mut per_rule: FxHashMap<Key, usize> = FxHashMap::default();
@@ -491,6 +534,8 @@ pub fn bound_findings(
                     count: 0,
                     first: (d.range, d.file.clone()),
                     by_file: false,
+                    name: d.name,
+                    severity: d.severity,
                 },
             ));
             omitted.len() - 1
@@ -500,10 +545,16 @@ pub fn bound_findings(
         entry.by_file |= by_file;
     }
     for ((_, code), left_out) in omitted {
-        let Some(rule) = find_rule(code) else {
-            continue;
+        // A user rule's findings carry its name and severity.
+        let emitter = match find_rule(code) {
+            Some(rule) => Emitter::new(rule, selection),
+            None => Emitter::for_user_rule(
+                code,
+                left_out.name,
+                left_out.severity,
+                MAX_FINDINGS_PER_RULE,
+            ),
         };
-        let emitter = Emitter::new(rule, selection);
         let (range, file) = left_out.first;
         kept.push(emitter.summary(range, file, left_out.count, left_out.by_file));
     }

@@ -10,20 +10,22 @@
 //! selection, severities, suppressions, baselines and every output format.
 
 pub mod document;
+mod path;
 
 use std::cell::OnceCell;
 use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde_json::Value;
 use serde_json_path::JsonPath;
 
 use crate::diagnostic::{Diagnostic, Severity};
-use crate::rules::Context;
+use crate::rules::{Context, Emitter};
 use crate::text::TextRange;
 use crate::RuleSelection;
-use document::{Located, Origin};
+use document::{Doc, Kind, Node, Origin};
 
 /// Which document a rule's selectors query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,9 +153,9 @@ pub struct UserRule {
     /// The rule file, as the user would name it.
     pub file: String,
     pub document: Target,
-    pub each: Option<JsonPath>,
+    pub each: Option<Selector>,
     pub each_text: Option<String>,
-    pub select: JsonPath,
+    pub select: Selector,
     pub select_text: String,
     pub assertion: Assertion,
     message: Template,
@@ -301,13 +303,77 @@ fn regex_error(e: &regex::Error) -> String {
         )
 }
 
-fn parse_path(field: &'static str, text: &str) -> Result<JsonPath, SpecError> {
-    JsonPath::parse(text).map_err(|e| SpecError {
+fn parse_path(field: &'static str, text: &str) -> Result<Selector, SpecError> {
+    let path = JsonPath::parse(text).map_err(|e| SpecError {
         field,
         // serde_json_path counts from 1.
         offset: Some(e.position().saturating_sub(1).min(text.len())),
         message: format!("not a valid JSONPath (RFC 9535): {}", e.message()),
+    })?;
+    Ok(Selector {
+        native: path::Path::parse(text).map(Arc::new),
+        path,
     })
+}
+
+/// A rule's JSONPath, compiled once. `serde_json_path` checked it; it is
+/// evaluated over the rule's [`Doc`] by `path` (see there), or, when it uses
+/// what only `serde_json_path` evaluates (function extensions such as
+/// `length()` or `match()`, array slices), by `serde_json_path` over a JSON
+/// copy of the node it starts from (see [`Doc::to_value`]).
+#[derive(Clone, Debug)]
+pub struct Selector {
+    path: JsonPath,
+    native: Option<Arc<path::Path>>,
+}
+
+impl Selector {
+    /// Whether the selector runs without a JSON copy of the document.
+    pub fn is_native(&self) -> bool {
+        self.native.is_some()
+    }
+
+    /// The nodes the selector matches with `scope` as `$`, in order.
+    pub fn select(&self, doc: &Doc<'_>, scope: Node) -> Vec<Node> {
+        let mut out = Vec::new();
+        self.select_into(doc, scope, &mut out, &mut path::Buffers::default());
+        out
+    }
+
+    /// [`select`](Self::select) into `out` (cleared first), reusing `buffers`.
+    fn select_into(
+        &self,
+        doc: &Doc<'_>,
+        scope: Node,
+        out: &mut Vec<Node>,
+        buffers: &mut path::Buffers,
+    ) {
+        match &self.native {
+            Some(native) => native.select_into(doc, scope, out, buffers),
+            None => {
+                out.clear();
+                out.extend(self.select_copy(doc, scope));
+            }
+        }
+    }
+
+    /// [`select`](Self::select) by `serde_json_path`, over a copy of `scope`.
+    fn select_copy(&self, doc: &Doc<'_>, scope: Node) -> Vec<Node> {
+        let value = doc.to_value(scope);
+        let found = self.path.query(&value).all();
+        if found.is_empty() {
+            return Vec::new();
+        }
+        let address = |v: &Value| v as *const Value as usize;
+        let mut nodes: FxHashMap<usize, Node> = FxHashMap::default();
+        doc.pair_with(scope, &value, &mut |v, node| {
+            nodes.insert(address(v), node);
+        });
+        found
+            .into_iter()
+            .filter_map(|v| nodes.get(&address(v)).copied())
+            .collect()
+    }
 }
 
 /// `ACME001`: one or more capital letters, then one or more digits; not the
@@ -530,7 +596,7 @@ impl Template {
             .join(" ")
     }
 
-    fn render(&self, rule: &UserRule, found: &Found<'_>, ctx: &Context<'_>) -> String {
+    fn render(&self, rule: &UserRule, found: &Found<'_, '_>, ctx: &Context<'_>) -> String {
         let mut out = String::new();
         let statement = || {
             ctx.policy.statements.iter().find(|s| {
@@ -541,10 +607,11 @@ impl Template {
             match piece {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Value(path) => {
-                    let value = path
+                    let doc = found.doc;
+                    let node = path
                         .iter()
-                        .try_fold(found.value, |v, key| v.get(key.as_str()));
-                    out.push_str(&value.map_or_else(String::new, show));
+                        .try_fold(found.node, |n, key| doc.get(n, key.as_str()));
+                    out.push_str(&node.map_or_else(String::new, |n| show(doc, n)));
                 }
                 Piece::Count => out.push_str(&found.count.to_string()),
                 Piece::Statement => out
@@ -560,41 +627,63 @@ impl Template {
 
 /// A value for a message: strings as they are, an array of scalars as a
 /// list (`kms:Decrypt, kms:Encrypt`), the rest as compact JSON.
-fn show(value: &Value) -> String {
-    match value {
-        Value::String(s) => s.clone(),
-        Value::Array(items) if items.iter().all(|i| !i.is_array() && !i.is_object()) => {
-            items.iter().map(show).collect::<Vec<_>>().join(", ")
+fn show(doc: &Doc<'_>, node: Node) -> String {
+    match doc.kind(node) {
+        Kind::String(s) => s.to_string(),
+        Kind::Array { .. } | Kind::Actions(_)
+            if doc.children(node).all(|(_, item)| !doc.is_container(item)) =>
+        {
+            doc.children(node)
+                .map(|(_, item)| show(doc, item))
+                .collect::<Vec<_>>()
+                .join(", ")
         }
-        other => other.to_string(),
+        _ => doc.to_json(node),
     }
 }
 
+/// The lists of nodes the rules of a policy select, kept from one rule to
+/// the next.
+#[derive(Default)]
+struct Buffers {
+    each: Vec<Node>,
+    matches: Vec<Node>,
+    path: path::Buffers,
+}
+
 /// What a finding is about.
-struct Found<'v> {
-    value: &'v Value,
+struct Found<'d, 't> {
+    doc: &'d Doc<'t>,
+    node: Node,
     origin: Origin,
     count: usize,
 }
 
-/// Runs the enabled user rules over the policy in `ctx`.
+/// Runs the enabled user rules over the policy in `ctx`, each keeping what
+/// is left of the document's `room` for findings (and at most
+/// [`crate::rules::MAX_FINDINGS_PER_RULE`]) and counting the rest in one
+/// summary, as the built-in rules do. Returns how many findings it kept.
 pub(crate) fn check(
     ctx: &Context<'_>,
     rules: &UserRules,
     selection: &RuleSelection,
+    room: usize,
     out: &mut Vec<Diagnostic>,
-) {
+) -> usize {
     if !ctx.policy.is_policy() {
-        return;
+        return 0;
     }
-    let policy: OnceCell<Located> = OnceCell::new();
-    let facts: OnceCell<Located> = OnceCell::new();
+    let policy: OnceCell<Doc> = OnceCell::new();
+    let facts: OnceCell<Doc> = OnceCell::new();
+    let mut kept = 0;
+    let mut seen: FxHashSet<TextRange> = FxHashSet::default();
+    let mut buffers = Buffers::default();
     for rule in rules.iter() {
         if selection.disabled.contains(&rule.id) {
             continue;
         }
         let document = match rule.document {
-            Target::Policy => policy.get_or_init(|| Located::policy(ctx.tree, ctx.policy.root)),
+            Target::Policy => policy.get_or_init(|| Doc::policy(ctx.tree, ctx.policy.root)),
             Target::Facts => facts.get_or_init(|| crate::facts::facts(ctx, rules.needs)),
         };
         let severity = selection
@@ -602,51 +691,69 @@ pub(crate) fn check(
             .get(rule.id)
             .copied()
             .unwrap_or(rule.severity);
-        let before = out.len();
-        run(ctx, rule, document, severity, out);
-        // A node reached twice (`$..`) is one finding.
-        let mut seen: Vec<TextRange> = Vec::new();
-        let mut i = before;
-        while i < out.len() {
-            if seen.contains(&out[i].range) {
-                out.remove(i);
-            } else {
-                seen.push(out[i].range);
-                i += 1;
-            }
-        }
+        let mut emitter = Emitter::for_user_rule(rule.id, rule.name, severity, room - kept);
+        seen.clear();
+        run(
+            ctx,
+            rule,
+            document,
+            severity,
+            &mut emitter,
+            &mut seen,
+            &mut buffers,
+        );
+        kept += emitter.kept();
+        out.extend(emitter.into_diagnostics());
     }
+    kept
 }
 
 fn run(
     ctx: &Context<'_>,
     rule: &UserRule,
-    document: &Located,
+    doc: &Doc<'_>,
     severity: Severity,
-    out: &mut Vec<Diagnostic>,
+    emitter: &mut Emitter<'_>,
+    seen: &mut FxHashSet<TextRange>,
+    buffers: &mut Buffers,
 ) {
-    let root = document.origin(&document.value).unwrap_or(Origin {
-        range: TextRange::empty(0),
-        node: None,
-    });
-    let scopes: Vec<&Value> = match &rule.each {
-        Some(each) => each.query(&document.value).all(),
-        None => vec![&document.value],
+    let Buffers {
+        each,
+        matches,
+        path,
+    } = buffers;
+    let scopes: &[Node] = match &rule.each {
+        Some(selector) => {
+            selector.select_into(doc, Doc::ROOT, each, path);
+            each
+        }
+        None => &[Doc::ROOT],
     };
-    for scope in scopes {
-        let matches = rule.select.query(scope).all();
+    for &scope in scopes {
+        rule.select.select_into(doc, scope, matches, path);
+        let matches = &*matches;
         let count = matches.len();
-        let origin = |v: &Value| document.origin(v).unwrap_or(root);
-        let mut emit = |value: &Value| {
+        let mut emit = |node: Node| {
+            let origin = doc.origin(node);
+            // A node reached twice (`$..`), or two facts from one place,
+            // are one finding.
+            if !seen.insert(origin.range) {
+                return;
+            }
+            if emitter.is_full() {
+                emitter.omit(origin.range);
+                return;
+            }
             let found = Found {
-                value,
-                origin: origin(value),
+                doc,
+                node,
+                origin,
                 count,
             };
-            out.push(finding(ctx, rule, &found, severity));
+            emitter.push(finding(ctx, rule, &found, severity));
         };
         match &rule.assertion {
-            Assertion::Forbid => matches.iter().for_each(|m| emit(m)),
+            Assertion::Forbid => matches.iter().for_each(|&m| emit(m)),
             Assertion::Require => {
                 if matches.is_empty() {
                     emit(scope);
@@ -654,20 +761,20 @@ fn run(
             }
             Assertion::Equals(expected) => matches
                 .iter()
-                .filter(|m| **m != expected)
-                .for_each(|m| emit(m)),
+                .filter(|&&m| !doc.equals(m, expected))
+                .for_each(|&m| emit(m)),
             Assertion::In(allowed) => matches
                 .iter()
-                .filter(|m| !allowed.contains(m))
-                .for_each(|m| emit(m)),
+                .filter(|&&m| !allowed.iter().any(|v| doc.equals(m, v)))
+                .for_each(|&m| emit(m)),
             Assertion::Matches(re) => matches
                 .iter()
-                .filter(|m| !m.as_str().is_some_and(|s| re.is_match(s)))
-                .for_each(|m| emit(m)),
+                .filter(|&&m| !doc.as_str(m).is_some_and(|s| re.is_match(s)))
+                .for_each(|&m| emit(m)),
             Assertion::Count { min, max } => {
                 if min.is_some_and(|min| count < min) {
                     emit(scope);
-                } else if let Some(extra) = max.and_then(|max| matches.get(max)) {
+                } else if let Some(&extra) = max.and_then(|max| matches.get(max)) {
                     emit(extra);
                 }
             }
@@ -678,7 +785,7 @@ fn run(
 fn finding(
     ctx: &Context<'_>,
     rule: &UserRule,
-    found: &Found<'_>,
+    found: &Found<'_, '_>,
     severity: Severity,
 ) -> Diagnostic {
     Diagnostic {

@@ -150,3 +150,162 @@ fn disabled_user_rules_do_not_run_and_severities_apply() {
         .iter()
         .any(|d| d.code == id));
 }
+
+fn options_with(specs: Vec<RuleSpec>) -> AnalyzeOptions {
+    let rules = specs
+        .into_iter()
+        .map(|s| Arc::new(UserRule::compile(s, "pack", "pack/test.toml").unwrap()))
+        .collect();
+    AnalyzeOptions {
+        user_rules: Some(Arc::new(UserRules::new(rules))),
+        ..AnalyzeOptions::default()
+    }
+}
+
+/// A policy with `n` extra values beside its statement.
+fn policy_with_values(n: usize) -> String {
+    let values = vec!["\"x\""; n].join(",");
+    format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": "arn:aws:iam::111122223333:root"}}, "Action": "kms:*", "Resource": "*"}}], "Extra": [{values}]}}"#
+    )
+}
+
+#[test]
+fn a_user_rule_keeps_as_many_findings_as_a_built_in_rule_and_counts_the_rest() {
+    let text = policy_with_values(100_000);
+    let options = options_with(vec![spec("$.Extra[*]", AssertionSpec::Forbid)]);
+    let found: Vec<Diagnostic> = analyze(&text, &options)
+        .diagnostics
+        .into_iter()
+        .filter(|d| d.code == "TEST001")
+        .collect();
+    assert_eq!(found.len(), crate::rules::MAX_FINDINGS_PER_RULE + 1);
+    let summary = found.last().unwrap();
+    assert_eq!(
+        summary.message,
+        "and 99,800 more `test-rule` findings, not shown: at most 200 findings of one rule in one file are reported"
+    );
+    assert_eq!(summary.severity, Severity::Warning);
+    // At the first finding left out.
+    assert_eq!(&text[summary.range.as_usize()], "\"x\"");
+    assert!(summary.range.start > found[199].range.start);
+}
+
+#[test]
+fn user_rules_share_the_room_of_a_file() {
+    let text = policy_with_values(300);
+    let specs = (1..=6)
+        .map(|i| {
+            let mut s = spec("$.Extra[*]", AssertionSpec::Forbid);
+            s.id = format!("TEST00{i}");
+            s.name = format!("test-rule-{i}");
+            s
+        })
+        .collect();
+    let found = analyze(&text, &options_with(specs)).diagnostics;
+    let user: Vec<&Diagnostic> = found
+        .iter()
+        .filter(|d| d.code.starts_with("TEST"))
+        .collect();
+    let built_in = found.len() - user.len();
+    let kept = user
+        .iter()
+        .filter(|d| !d.message.starts_with("and "))
+        .count();
+    assert_eq!(built_in + kept, crate::rules::MAX_FINDINGS_PER_FILE);
+    let last: Vec<&&Diagnostic> = user.iter().filter(|d| d.code == "TEST006").collect();
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert!(
+        last[0]
+            .message
+            .ends_with("at most 1,000 findings of all rules in one file are reported"),
+        "{}",
+        last[0].message
+    );
+}
+
+#[test]
+fn a_template_bounds_the_findings_of_its_policies_together() {
+    // Two keys whose policies have 150 findings each: 300 in one file.
+    let policy = |i: usize| {
+        let values = vec!["\"x\""; 150].join(",");
+        format!(
+            r#""Key{i}": {{"Type": "AWS::KMS::Key", "Properties": {{"KeyPolicy": {{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow", "Principal": {{"AWS": {{"Fn::Sub": "arn:aws:iam::${{AWS::AccountId}}:root"}}}}, "Action": "kms:*", "Resource": "*", "Condition": {{"StringEquals": {{"kms:ViaService": [{values}]}}}}}}]}}}}}}"#
+        )
+    };
+    let text = format!(r#"{{"Resources": {{{}, {}}}}}"#, policy(1), policy(2));
+    let options = options_with(vec![spec(
+        "$.Statement[*].Condition.StringEquals['kms:ViaService'][*]",
+        AssertionSpec::Forbid,
+    )]);
+    let analysis = crate::host::analyze_file(
+        crate::host::HostKind::CloudFormation,
+        crate::host::HostFile {
+            path: "template.json",
+            text: &text,
+        },
+        &crate::host::NoFiles,
+        &options,
+    );
+    assert_eq!(analysis.policies, 2);
+    let found: Vec<&Diagnostic> = analysis
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "TEST001")
+        .collect();
+    assert_eq!(found.len(), crate::rules::MAX_FINDINGS_PER_RULE + 1);
+    let summary = found.last().unwrap();
+    assert!(
+        summary
+            .message
+            .starts_with("and 100 more `test-rule` findings, not shown"),
+        "{}",
+        summary.message
+    );
+    assert_eq!(summary.name, "test-rule");
+    assert_eq!(summary.severity, Severity::Warning);
+}
+
+#[test]
+fn a_deep_policy_is_queried_without_recursion() {
+    let depth = 100_000;
+    let text = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [], "Deep": {}{}}}"#,
+        "[".repeat(depth),
+        "]".repeat(depth)
+    );
+    for select in ["$..[0]", "$..*", "$.Deep[0][0]"] {
+        let options = options_with(vec![spec(select, AssertionSpec::Forbid)]);
+        let found = analyze(&text, &options)
+            .diagnostics
+            .into_iter()
+            .filter(|d| d.code == "TEST001")
+            .count();
+        assert!(found > 0, "{select}");
+    }
+}
+
+#[test]
+fn selectors_with_functions_or_slices_run_on_a_copy_and_land_alike() {
+    for select in [
+        "$.Statement[?length(@.Action) == 1]",
+        "$.Statement[1:2]",
+        "$.Statement[?match(@.Principal, '[*]')]",
+    ] {
+        let rule = spec(select, AssertionSpec::Forbid);
+        assert!(!UserRule::compile(rule.clone(), "p", "f")
+            .unwrap()
+            .select
+            .is_native());
+        assert_eq!(
+            findings(rule, POLICY),
+            [(
+                r#"{"Effect": "Allow", "Principal": "*", "Action": ["kms:Decrypt"], "Resource": "*"}"#
+                    .to_string(),
+                r#"statement #2: {"Action":["kms:Decrypt"],"Effect":"Allow","Principal":"*","Resource":"*"}"#
+                    .to_string()
+            )],
+            "{select}"
+        );
+    }
+}
