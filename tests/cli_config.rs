@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{codes, json, run, Scratch, CLEAN, COMMENT, TRAILING_COMMA};
+use common::{codes, json, paths, run, Scratch, CLEAN, COMMENT, TRAILING_COMMA};
 
 #[test]
 fn the_nearest_config_applies_to_each_file() {
@@ -46,12 +46,7 @@ fn include_and_exclude_are_relative_to_the_config() {
     s.write("infra/other/d.policy", CLEAN);
     let r = run(s.cmd().args(["--format", "json", "infra"]));
     let out = json(&r);
-    let paths: Vec<&str> = out["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths = paths(&out);
     assert_eq!(paths, ["infra/keys/a.json", "infra/other/d.policy"]);
 }
 

@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{codes, json, run, Scratch};
+use common::{codes, json, paths, run, Scratch};
 
 /// A key, its FSx for Lustre file system, and a statement for FSx.
 const TEMPLATE: &str = r#"AWSTemplateFormatVersion: '2010-09-09'
@@ -60,12 +60,7 @@ fn a_walk_checks_templates_and_modules_and_skips_other_yaml() {
     );
     let r = run(s.cmd().args(["--format", "json", "."]));
     let out = json(&r);
-    let paths: Vec<&str> = out["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let paths = paths(&out);
     assert_eq!(
         paths,
         [
@@ -275,12 +270,7 @@ fn named_module_files_and_their_template_are_one_job() {
         codes(&out, template).contains(&"PC408".to_string()),
         "{out}"
     );
-    let files: Vec<&str> = out["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["path"].as_str().unwrap())
-        .collect();
+    let files = paths(&out);
     assert_eq!(
         files.iter().filter(|f| **f == template).count(),
         1,
@@ -315,12 +305,7 @@ fn a_policy_a_module_reads_with_file_is_checked_once() {
             .args(["--format", "json", "--min-severity", "hint"])
             .args(&args)));
         assert_eq!(codes(&out, policy), ["PC301"], "{args:?}: {out}");
-        let files: Vec<&str> = out["files"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["path"].as_str().unwrap())
-            .collect();
+        let files = paths(&out);
         assert_eq!(
             files.iter().filter(|f| **f == policy).count(),
             1,

@@ -116,6 +116,16 @@ pub fn json(run: &Run) -> serde_json::Value {
     serde_json::from_str(&run.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {run:?}"))
 }
 
+/// The paths of the files in a JSON output, in its order.
+pub fn paths(output: &serde_json::Value) -> Vec<&str> {
+    output["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect()
+}
+
 /// The codes reported for `path` in a JSON output.
 pub fn codes(output: &serde_json::Value, path: &str) -> Vec<String> {
     output["files"]
