@@ -43,6 +43,23 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// Any principal of `account` that its IAM policies allow, standing for
+    /// the callers the statements in `origins` admit.
+    fn anyone_in(account: &str, arn_hint: Option<&str>, origins: Vec<usize>) -> Caller {
+        Caller {
+            principal: representative_principal(account, arn_hint),
+            representative: true,
+            linked_role: false,
+            origins,
+            role_id: None,
+            account_known: true,
+            region: None,
+            resource_account: None,
+        }
+    }
+}
+
+impl Caller {
     pub fn arn(&self) -> &str {
         match &self.principal {
             RequestPrincipal::Iam { arn, .. } => arn,
@@ -274,30 +291,18 @@ fn collect_callers(
                 })
                 .unwrap_or(fallback_account);
             let arn_hint = principal_arn_hint(statement, account);
-            out.add(Caller {
-                principal: representative_principal(account, arn_hint.as_deref()),
-                representative: true,
-                linked_role: false,
-                origins: vec![statement.index],
-                role_id: None,
-                account_known: true,
-                region: None,
-                resource_account: None,
-            });
+            out.add(Caller::anyone_in(
+                account,
+                arn_hint.as_deref(),
+                vec![statement.index],
+            ));
         }
         for principal in &statement.aws_principals {
             let caller = match PrincipalValue::parse(Some(PrincipalKind::Aws), principal.value) {
                 // The account: any principal of it whose IAM policy allows.
-                PrincipalValue::Account(account) => Caller {
-                    principal: representative_principal(account, None),
-                    representative: true,
-                    linked_role: false,
-                    origins: vec![statement.index],
-                    role_id: None,
-                    account_known: true,
-                    region: None,
-                    resource_account: None,
-                },
+                PrincipalValue::Account(account) => {
+                    Caller::anyone_in(account, None, vec![statement.index])
+                }
                 PrincipalValue::Arn(arn) => match PrincipalValue::Arn(arn)
                     .account()
                     // A principal a template leaves unknown (another
@@ -326,16 +331,7 @@ fn collect_callers(
     }
     if out.list.is_empty() {
         // No statement names a caller: someone in the callers' account.
-        out.add(Caller {
-            principal: representative_principal(fallback_account, None),
-            representative: true,
-            linked_role: false,
-            origins: Vec::new(),
-            role_id: None,
-            account_known: true,
-            region: None,
-            resource_account: None,
-        });
+        out.add(Caller::anyone_in(fallback_account, None, Vec::new()));
     }
     out
 }
