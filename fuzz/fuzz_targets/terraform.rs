@@ -47,23 +47,11 @@ fuzz_target!(|text: &str| {
     };
     let analysis = terraform::analyze_module(&[file], &loader, &options);
     let asked = loader.asked.borrow().clone();
-    let mut files = vec![File { path, text: main }];
-    for p in &asked {
-        files.push(File {
-            path: p,
-            text: loaded.unwrap_or_default(),
-        });
-    }
+    let files = files_read(path, main, loaded, &asked);
     hosts::check_analysis(&files, &analysis, &hosts::parses);
     let policies = terraform::policies(&[file], &loader, &options);
     let asked = loader.asked.borrow().clone();
-    let mut files = vec![File { path, text: main }];
-    for p in &asked {
-        files.push(File {
-            path: p,
-            text: loaded.unwrap_or_default(),
-        });
-    }
+    let files = files_read(path, main, loaded, &asked);
     hosts::check_policies(&files, &policies);
 
     if let Some(template) = loaded {
@@ -85,3 +73,18 @@ fuzz_target!(|text: &str| {
         );
     }
 });
+
+/// The module's file and every file it asked the loader for.
+fn files_read<'a>(
+    path: &'a str,
+    main: &'a str,
+    loaded: Option<&'a str>,
+    asked: &'a [String],
+) -> Vec<File<'a>> {
+    let mut files = vec![File { path, text: main }];
+    files.extend(asked.iter().map(|p| File {
+        path: p,
+        text: loaded.unwrap_or_default(),
+    }));
+    files
+}
