@@ -4,7 +4,8 @@
 # double the time and a bit (linear times a log): a ratio under 2.6 passes,
 # one near 4 means quadratic. Ratios within one run hold on a noisy machine
 # where absolute times do not; each time is CPU time, the best of five runs
-# (fewer let a busy moment of the machine through as a slow 2N run).
+# alternating between N and 2N (fewer let a busy moment of the machine
+# through as a slow 2N run), and a family over the limit is measured again.
 #
 #   benches/scaling.sh              # every family; exit 1 if one fails
 #   benches/scaling.sh values keys  # some of them
@@ -22,6 +23,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 readonly BIN="${CARGO_TARGET_DIR:-target}/release/policy-check"
 readonly LIMIT=2.6
 readonly REPEAT=5
+readonly ATTEMPTS=3
 readonly MAX_RSS_MB=1024
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -201,31 +203,39 @@ open(path, "w", encoding="utf-8").write(text)
 PY
 }
 
-# The best of REPEAT runs, in milliseconds of CPU time (user and system):
-# unlike the wall clock, it does not count the time the process waited for
-# a core on a busy machine. JSON output: every finding's line and column
-# is computed.
-time_ms() {
-  local best="" cpu ms status
+# One run's CPU time in milliseconds (user and system): unlike the wall
+# clock, it does not count the time the process waited for a core on a busy
+# machine. JSON output: every finding's line and column is computed.
+run_ms() {
+  local cpu status=0
+  # At most MAX_RSS_MB of memory and 60 s: a bomb that gets through fails
+  # the check instead of the machine.
+  cpu=$( { TIMEFORMAT='%3U %3S'; time bash -c 'ulimit -v "$1"; shift; exec timeout 60 "$@"' limit \
+    $((MAX_RSS_MB * 1024)) "$BIN" --no-config --format json "$1" >/dev/null 2>&1 || echo "status $?" >&2; } 2>&1 )
+  # `time` reports when the command ends, before `echo` says how.
+  if [[ $cpu == *$'\n'status* ]]; then
+    status=${cpu##*status }
+    cpu=${cpu%%$'\n'*}
+  fi
+  if ((status > 1)); then
+    echo "error: $BIN exited $status on $1" >&2
+    exit 2
+  fi
+  awk -v u="${cpu% *}" -v s="${cpu#* }" 'BEGIN { printf "%d", (u + s) * 1000 }'
+}
+
+# The best of REPEAT runs of each of two inputs, as "t1 t2". The runs
+# alternate, so a slow spell of the machine falls on both sizes alike
+# instead of on whichever was being measured.
+best_pair_ms() {
+  local best1="" best2="" ms
   for _ in $(seq "$REPEAT"); do
-    status=0
-    # At most MAX_RSS_MB of memory and 60 s: a bomb that gets through fails
-    # the check instead of the machine.
-    cpu=$( { TIMEFORMAT='%3U %3S'; time bash -c 'ulimit -v "$1"; shift; exec timeout 60 "$@"' limit \
-      $((MAX_RSS_MB * 1024)) "$BIN" --no-config --format json "$1" >/dev/null 2>&1 || echo "status $?" >&2; } 2>&1 )
-    # `time` reports when the command ends, before `echo` says how.
-    if [[ $cpu == *$'\n'status* ]]; then
-      status=${cpu##*status }
-      cpu=${cpu%%$'\n'*}
-    fi
-    if ((status > 1)); then
-      echo "error: $BIN exited $status on $1" >&2
-      exit 2
-    fi
-    ms=$(awk -v u="${cpu% *}" -v s="${cpu#* }" 'BEGIN { printf "%d", (u + s) * 1000 }')
-    if [[ -z $best ]] || ((ms < best)); then best=$ms; fi
+    ms=$(run_ms "$1")
+    if [[ -z $best1 ]] || ((ms < best1)); then best1=$ms; fi
+    ms=$(run_ms "$2")
+    if [[ -z $best2 ]] || ((ms < best2)); then best2=$ms; fi
   done
-  echo "$best"
+  echo "$best1 $best2"
 }
 
 families=("$@")
@@ -238,18 +248,25 @@ for family in "${families[@]}"; do
   f2=$(input "$family" 2)
   generate "$family" "$n" "$f1"
   generate "$family" $((2 * n)) "$f2"
-  t1=$(time_ms "$f1")
-  t2=$(time_ms "$f2")
-  ratio=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", b / (a > 0 ? a : 1) }')
-  verdict=PASS
-  if awk -v r="$ratio" -v l="$LIMIT" 'BEGIN { exit !(r >= l) }'; then
-    verdict=FAIL
-    failed=1
-  fi
-  printf '%-12s %8d %9d %8d %9d %6s  %s\n' "$family" "$n" "$t1" $((2 * n)) "$t2" "$ratio" "$verdict"
+  # A ratio over the limit is measured again, up to ATTEMPTS times in all:
+  # growth that is really faster than linear fails every time, while a busy
+  # moment of a shared machine (seen: one 2N best-of-five 45 % slow) does not
+  # come back three times.
+  for attempt in $(seq "$ATTEMPTS"); do
+    read -r t1 t2 < <(best_pair_ms "$f1" "$f2")
+    ratio=$(awk -v a="$t1" -v b="$t2" 'BEGIN { printf "%.2f", b / (a > 0 ? a : 1) }')
+    verdict=PASS
+    if awk -v r="$ratio" -v l="$LIMIT" 'BEGIN { exit !(r >= l) }'; then
+      verdict=FAIL
+      ((attempt < ATTEMPTS)) && verdict="over $LIMIT, again"
+    fi
+    printf '%-12s %8d %9d %8d %9d %6s  %s\n' "$family" "$n" "$t1" $((2 * n)) "$t2" "$ratio" "$verdict"
+    [[ $verdict == FAIL ]] && failed=1
+    [[ $verdict == PASS || $verdict == FAIL ]] && break
+  done
 done
 if ((failed)); then
-  echo "FAIL: some family grows faster than linearly (ratio >= $LIMIT)"
+  echo "FAIL: some family grows faster than linearly (ratio >= $LIMIT every time)"
   exit 1
 fi
 echo "PASS: every family grows linearly (ratio < $LIMIT)"
