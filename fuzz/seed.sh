@@ -11,6 +11,10 @@
 # terraform each module's main.tf, and after a NUL byte the template file
 # it loads, if it has one.
 #
+# For user_rules, each selector of the repository's rule packs (tests,
+# examples, benches) on a line of its own, then a policy: each selector over
+# three example policies.
+#
 #   fuzz/seed.sh [TARGET...]     (default: every target)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
@@ -73,14 +77,38 @@ terraform_seeds() {
   find "$tmp" -type f | sort
 }
 
+user_rules_seeds() {
+  local tmp=$TMP/rules
+  mkdir -p "$tmp"
+  python3 - "$ROOT" "$tmp" <<'PY'
+import hashlib, pathlib, sys, tomllib
+root, out = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+selectors = set()
+for folder in ("tests/rule-packs", "examples", "benches/rule-packs"):
+    for f in sorted((root / folder).rglob("*.toml")):
+        try:
+            rule = tomllib.loads(f.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError):
+            continue
+        selectors.update(rule[k] for k in ("select", "each") if isinstance(rule.get(k), str))
+policies = sorted((root / "examples").rglob("*.json"))[:3]
+for selector in sorted(selectors):
+    for policy in policies:
+        seed = selector.encode() + b"\n" + policy.read_bytes()
+        (out / hashlib.sha1(seed).hexdigest()[:16]).write_bytes(seed)
+PY
+  find "$tmp" -type f | sort
+}
+
 targets=("$@")
-((${#targets[@]})) || targets=(analyze lsp_document config cloudformation terraform)
+((${#targets[@]})) || targets=(analyze lsp_document config cloudformation terraform user_rules)
 for target in "${targets[@]}"; do
   case $target in
     analyze | lsp_document) while IFS= read -r f; do add "$target" "$f"; done < <(json_seeds) ;;
     config) while IFS= read -r f; do add "$target" "$f"; done < <(config_seeds) ;;
     cloudformation) while IFS= read -r f; do add "$target" "$f"; done < <(cloudformation_seeds) ;;
     terraform) while IFS= read -r f; do add "$target" "$f"; done < <(terraform_seeds) ;;
+    user_rules) while IFS= read -r f; do add "$target" "$f"; done < <(user_rules_seeds) ;;
     *) echo "seed.sh: no seeds for target $target" >&2 ;;
   esac
   echo "$target: $(find "corpus/$target" -type f | wc -l) corpus entries"
