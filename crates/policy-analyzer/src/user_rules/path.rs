@@ -696,31 +696,26 @@ impl Parser<'_> {
     }
 
     fn or(&mut self) -> Option<Or> {
-        let mut ands = vec![self.and()?];
-        loop {
-            let before = self.at;
-            self.ws();
-            if self.eat("||") {
-                self.ws();
-                ands.push(self.and()?);
-            } else {
-                self.at = before;
-                return Some(Or(ands));
-            }
-        }
+        self.separated("||", Self::and).map(Or)
     }
 
     fn and(&mut self) -> Option<And> {
-        let mut basics = vec![self.basic()?];
+        self.separated("&&", Self::basic).map(And)
+    }
+
+    /// One or more `item`s with `operator` between them (and blanks around
+    /// it); the blanks after the last item are left unread.
+    fn separated<T>(&mut self, operator: &str, item: fn(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let mut items = vec![item(self)?];
         loop {
             let before = self.at;
             self.ws();
-            if self.eat("&&") {
+            if self.eat(operator) {
                 self.ws();
-                basics.push(self.basic()?);
+                items.push(item(self)?);
             } else {
                 self.at = before;
-                return Some(And(basics));
+                return Some(items);
             }
         }
     }

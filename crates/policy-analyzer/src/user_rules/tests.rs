@@ -23,11 +23,17 @@ fn findings(spec: RuleSpec, text: &str) -> Vec<(String, String)> {
         user_rules: Some(Arc::new(UserRules::new(vec![Arc::new(rule)]))),
         ..AnalyzeOptions::default()
     };
-    analyze(text, &options)
-        .diagnostics
+    test_rule_findings(analyze(text, &options).diagnostics)
+        .into_iter()
+        .map(|d| (text[d.range.as_usize()].to_string(), d.message))
+        .collect()
+}
+
+/// Those of `diagnostics` that the rule [`spec`] makes (`TEST001`).
+fn test_rule_findings(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    diagnostics
         .into_iter()
         .filter(|d| d.code == "TEST001")
-        .map(|d| (text[d.range.as_usize()].to_string(), d.message))
         .collect()
 }
 
@@ -174,11 +180,7 @@ fn policy_with_values(n: usize) -> String {
 fn a_user_rule_keeps_as_many_findings_as_a_built_in_rule_and_counts_the_rest() {
     let text = policy_with_values(100_000);
     let options = options_with(vec![spec("$.Extra[*]", AssertionSpec::Forbid)]);
-    let found: Vec<Diagnostic> = analyze(&text, &options)
-        .diagnostics
-        .into_iter()
-        .filter(|d| d.code == "TEST001")
-        .collect();
+    let found = test_rule_findings(analyze(&text, &options).diagnostics);
     assert_eq!(found.len(), crate::rules::MAX_FINDINGS_PER_RULE + 1);
     let summary = found.last().unwrap();
     assert_eq!(
@@ -248,11 +250,7 @@ fn a_template_bounds_the_findings_of_its_policies_together() {
         &options,
     );
     assert_eq!(analysis.policies, 2);
-    let found: Vec<&Diagnostic> = analysis
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == "TEST001")
-        .collect();
+    let found = test_rule_findings(analysis.diagnostics);
     assert_eq!(found.len(), crate::rules::MAX_FINDINGS_PER_RULE + 1);
     let summary = found.last().unwrap();
     assert!(
@@ -276,12 +274,8 @@ fn a_deep_policy_is_queried_without_recursion() {
     );
     for select in ["$..[0]", "$..*", "$.Deep[0][0]"] {
         let options = options_with(vec![spec(select, AssertionSpec::Forbid)]);
-        let found = analyze(&text, &options)
-            .diagnostics
-            .into_iter()
-            .filter(|d| d.code == "TEST001")
-            .count();
-        assert!(found > 0, "{select}");
+        let found = test_rule_findings(analyze(&text, &options).diagnostics);
+        assert!(!found.is_empty(), "{select}");
     }
 }
 
