@@ -49,9 +49,11 @@ declare -A SIZE=(
   [tf-line]=60000
   [tf-laughs]=200
   [tf-strings]=200
+  [rule-filters]=10000
 )
 readonly ORDER=(services findings values keys line duplicates surrogates repeats
-  yaml-keys yaml-anchors yaml-line yaml-laughs tf-keys tf-line tf-laughs tf-strings)
+  yaml-keys yaml-anchors yaml-line yaml-laughs tf-keys tf-line tf-laughs tf-strings
+  rule-filters)
 
 # The file name of a family's input: the reader it needs.
 input() { # input FAMILY K -> path (a folder of its own: a module is a folder)
@@ -123,6 +125,10 @@ elif family == "surrogates":
     # Lone surrogate escapes in one string.
     text = ('{"Version": "2012-10-17", "Statement": [{"Sid": "' + "\\ud800" * n + '", "Effect": "Allow", '
             '"Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}]}')
+elif family == "rule-filters":
+    # Statements under a user rule whose filter, tried at every node, asks
+    # about the whole document (see rule_pack below).
+    text = policy([statement(Sid=f"S{i}") for i in range(n)])
 elif family == "repeats":
     # Distinct statements, each repeated: one redundant-statement finding
     # and fix each, every fix re-reading the Statement array.
@@ -201,17 +207,36 @@ else:
     sys.exit(f"unknown family {family}")
 open(path, "w", encoding="utf-8").write(text)
 PY
+  if [[ $1 == rule-filters ]]; then rule_pack "$(dirname "$3")"; fi
+}
+
+# A user rule pack beside the input (the rule-filters family): a filter at
+# every node that asks whether the document has a member it lacks.
+rule_pack() {
+  mkdir -p "$1/rules"
+  printf 'rule-packs = ["rules"]\n' >"$1/policy-check.toml"
+  cat >"$1/rules/filter.toml" <<'TOML'
+id = "SCALE001"
+name = "absolute-filter"
+severity = "warning"
+summary = "A filter on the whole document, at every node"
+message = "{value}"
+document = "policy"
+select = "$..[?$..Absent]"
+forbid = true
+TOML
 }
 
 # One run's CPU time in milliseconds (user and system): unlike the wall
 # clock, it does not count the time the process waited for a core on a busy
 # machine. JSON output: every finding's line and column is computed.
 run_ms() {
-  local cpu status=0
+  local cpu status=0 config=(--no-config)
+  if [[ -f $(dirname "$1")/policy-check.toml ]]; then config=(--config "$(dirname "$1")/policy-check.toml"); fi
   # At most MAX_RSS_MB of memory and 60 s: a bomb that gets through fails
   # the check instead of the machine.
   cpu=$( { TIMEFORMAT='%3U %3S'; time bash -c 'ulimit -v "$1"; shift; exec timeout 60 "$@"' limit \
-    $((MAX_RSS_MB * 1024)) "$BIN" --no-config --format json "$1" >/dev/null 2>&1 || echo "status $?" >&2; } 2>&1 )
+    $((MAX_RSS_MB * 1024)) "$BIN" "${config[@]}" --format json "$1" >/dev/null 2>&1 || echo "status $?" >&2; } 2>&1 )
   # `time` reports when the command ends, before `echo` says how.
   if [[ $cpu == *$'\n'status* ]]; then
     status=${cpu##*status }

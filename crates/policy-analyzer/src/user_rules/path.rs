@@ -18,6 +18,8 @@
 //! `serde_json_path` evaluates over a copy of the document (see
 //! `user_rules::Selector`).
 
+use std::cell::RefCell;
+
 use serde_json::{Number, Value};
 
 use super::document::{Doc, Kind, Node};
@@ -157,19 +159,20 @@ impl Path {
             out.push(scope);
             return;
         };
+        let root = Root::new(scope);
         if first.is_empty() {
-            last.apply(doc, scope, scope, out);
+            last.apply(doc, scope, &root, out);
             return;
         }
-        self.before_last(doc, scope, scope, buffers);
+        self.before_last(doc, scope, &root, buffers);
         for &node in &buffers.nodes {
-            last.apply(doc, node, scope, out);
+            last.apply(doc, node, &root, out);
         }
     }
 
     /// Into `buffers.nodes`, the nodes the segments but the last select
     /// from `start`.
-    fn before_last(&self, doc: &Doc<'_>, start: Node, root: Node, buffers: &mut Buffers) {
+    fn before_last(&self, doc: &Doc<'_>, start: Node, root: &Root, buffers: &mut Buffers) {
         let Buffers { nodes, next } = buffers;
         nodes.clear();
         nodes.push(start);
@@ -186,8 +189,20 @@ impl Path {
     }
 
     /// Whether the query selects any node (found without collecting them).
-    fn exists(&self, doc: &Doc<'_>, current: Node, root: Node) -> bool {
-        let start = if self.absolute { root } else { current };
+    fn exists(&self, doc: &Doc<'_>, current: Node, root: &Root) -> bool {
+        if !self.absolute {
+            return self.exists_from(doc, current, root);
+        }
+        if let Some(known) = root.known(self) {
+            return known;
+        }
+        let found = self.exists_from(doc, root.node, root);
+        root.remember(self, found);
+        found
+    }
+
+    /// Whether the query selects any node from `start`.
+    fn exists_from(&self, doc: &Doc<'_>, start: Node, root: &Root) -> bool {
         let Some((last, first)) = self.segments.split_last() else {
             return true;
         };
@@ -200,6 +215,35 @@ impl Path {
     }
 }
 
+/// The node a query's `$` names, with the answers of the existence tests on
+/// absolute queries asked so far: `$..x` in a filter does not depend on the
+/// node the filter tests, and asking it again for every node a `..` segment
+/// visits would make the selection quadratic in the document's size.
+struct Root {
+    node: Node,
+    /// By the address of the query (in the selector being evaluated).
+    exists: RefCell<Vec<(*const Path, bool)>>,
+}
+
+impl Root {
+    fn new(node: Node) -> Root {
+        Root {
+            node,
+            exists: RefCell::new(Vec::new()),
+        }
+    }
+
+    fn known(&self, query: &Path) -> Option<bool> {
+        let exists = self.exists.borrow();
+        let found = exists.iter().find(|(q, _)| std::ptr::eq(*q, query));
+        found.map(|&(_, answer)| answer)
+    }
+
+    fn remember(&self, query: &Path, answer: bool) {
+        self.exists.borrow_mut().push((query, answer));
+    }
+}
+
 /// The lists of nodes a query passes from segment to segment, kept from one
 /// query to the next.
 #[derive(Debug, Default)]
@@ -209,7 +253,7 @@ pub struct Buffers {
 }
 
 impl Segment {
-    fn apply(&self, doc: &Doc<'_>, node: Node, root: Node, out: &mut Vec<Node>) {
+    fn apply(&self, doc: &Doc<'_>, node: Node, root: &Root, out: &mut Vec<Node>) {
         if !self.descendant {
             for selector in &self.selectors {
                 selector.apply(doc, node, root, out);
@@ -234,7 +278,7 @@ impl Segment {
     }
 
     /// Whether [`apply`](Self::apply) would select anything.
-    fn any(&self, doc: &Doc<'_>, node: Node, root: Node) -> bool {
+    fn any(&self, doc: &Doc<'_>, node: Node, root: &Root) -> bool {
         if !self.descendant {
             return self.selectors.iter().any(|s| s.any(doc, node, root));
         }
@@ -255,7 +299,7 @@ impl Segment {
 
 impl Selector {
     /// Whether [`apply`](Self::apply) would select anything.
-    fn any(&self, doc: &Doc<'_>, node: Node, root: Node) -> bool {
+    fn any(&self, doc: &Doc<'_>, node: Node, root: &Root) -> bool {
         match self {
             Selector::Name(name) => name.of(doc, node).is_some(),
             Selector::Wildcard => doc.children(node).len() > 0,
@@ -266,7 +310,7 @@ impl Selector {
         }
     }
 
-    fn apply(&self, doc: &Doc<'_>, node: Node, root: Node, out: &mut Vec<Node>) {
+    fn apply(&self, doc: &Doc<'_>, node: Node, root: &Root, out: &mut Vec<Node>) {
         match self {
             Selector::Name(name) => out.extend(name.of(doc, node)),
             Selector::Wildcard => out.extend(doc.children(node).map(|(_, child)| child)),
@@ -292,7 +336,7 @@ fn item(doc: &Doc<'_>, node: Node, index: i64) -> Option<Node> {
 }
 
 impl Or {
-    fn test(&self, doc: &Doc<'_>, current: Node, root: Node) -> bool {
+    fn test(&self, doc: &Doc<'_>, current: Node, root: &Root) -> bool {
         if let [And(basics)] = &self.0[..] {
             if let [basic] = &basics[..] {
                 return basic.test(doc, current, root);
@@ -313,7 +357,7 @@ enum Operated<'v> {
 }
 
 impl Basic {
-    fn test(&self, doc: &Doc<'_>, current: Node, root: Node) -> bool {
+    fn test(&self, doc: &Doc<'_>, current: Node, root: &Root) -> bool {
         match self {
             Basic::Paren { negated, expr } => expr.test(doc, current, root) != *negated,
             Basic::Exists { negated, query } => query.exists(doc, current, root) != *negated,
@@ -350,11 +394,11 @@ impl Basic {
 
 impl Operand {
     #[inline]
-    fn eval(&self, doc: &Doc<'_>, current: Node, root: Node) -> Operated<'_> {
+    fn eval(&self, doc: &Doc<'_>, current: Node, root: &Root) -> Operated<'_> {
         match self {
             Operand::Literal(v) => Operated::Literal(v),
             Operand::Singular { absolute, steps } => {
-                let mut node = if *absolute { root } else { current };
+                let mut node = if *absolute { root.node } else { current };
                 for step in steps {
                     let next = match step {
                         Step::Name(name) => name.of(doc, node),
