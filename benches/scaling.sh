@@ -50,10 +50,11 @@ declare -A SIZE=(
   [tf-laughs]=200
   [tf-strings]=200
   [rule-filters]=10000
+  [rule-depth]=400000
 )
 readonly ORDER=(services findings values keys line duplicates surrogates repeats
   yaml-keys yaml-anchors yaml-line yaml-laughs tf-keys tf-line tf-laughs tf-strings
-  rule-filters)
+  rule-filters rule-depth)
 
 # The file name of a family's input: the reader it needs.
 input() { # input FAMILY K -> path (a folder of its own: a module is a folder)
@@ -129,6 +130,10 @@ elif family == "rule-filters":
     # Statements under a user rule whose filter, tried at every node, asks
     # about the whole document (see rule_pack below).
     text = policy([statement(Sid=f"S{i}") for i in range(n)])
+elif family == "rule-depth":
+    # Arrays nested n deep beside the statements, under a user rule whose
+    # filter, tried at every node, walks down from it (see rule_pack below).
+    text = ('{"Version": "2012-10-17", "Statement": [], "Deep": ' + "[" * n + "]" * n + "}")
 elif family == "repeats":
     # Distinct statements, each repeated: one redundant-statement finding
     # and fix each, every fix re-reading the Statement array.
@@ -207,22 +212,25 @@ else:
     sys.exit(f"unknown family {family}")
 open(path, "w", encoding="utf-8").write(text)
 PY
-  if [[ $1 == rule-filters ]]; then rule_pack "$(dirname "$3")"; fi
+  case $1 in
+    rule-filters) rule_pack "$(dirname "$3")" '$..[?$..Absent]' ;;
+    rule-depth) rule_pack "$(dirname "$3")" '$..[?@..Absent]' ;;
+  esac
 }
 
-# A user rule pack beside the input (the rule-filters family): a filter at
-# every node that asks whether the document has a member it lacks.
-rule_pack() {
+# A user rule pack in FOLDER (the rule-* families): one rule that forbids
+# what SELECTOR selects.
+rule_pack() { # rule_pack FOLDER SELECTOR
   mkdir -p "$1/rules"
   printf 'rule-packs = ["rules"]\n' >"$1/policy-check.toml"
-  cat >"$1/rules/filter.toml" <<'TOML'
+  cat >"$1/rules/filter.toml" <<TOML
 id = "SCALE001"
-name = "absolute-filter"
+name = "scaling-filter"
 severity = "warning"
-summary = "A filter on the whole document, at every node"
+summary = "A filter tried at every node"
 message = "{value}"
 document = "policy"
-select = "$..[?$..Absent]"
+select = "$2"
 forbid = true
 TOML
 }

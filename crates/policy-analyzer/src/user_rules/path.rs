@@ -22,7 +22,7 @@ use std::cell::RefCell;
 
 use serde_json::{Number, Value};
 
-use super::document::{Doc, Kind, Node};
+use super::document::{Doc, Kind, Node, MAX_VALUE_DEPTH};
 
 /// A parsed query: `$` (the document, or the `each` node) or `@` (the node
 /// a filter tests), then segments.
@@ -263,17 +263,12 @@ impl Segment {
         // The node, then each child with everything below it, in order. A
         // scalar has no children and no selector selects anything from it:
         // only arrays and objects are visited.
-        let mut stack = vec![node];
-        while let Some(node) = stack.pop() {
+        let mut stack = vec![(node, 0)];
+        while let Some((node, depth)) = stack.pop() {
             for selector in &self.selectors {
                 selector.apply(doc, node, root, out);
             }
-            stack.extend(
-                doc.children(node)
-                    .rev()
-                    .map(|(_, child)| child)
-                    .filter(|&child| doc.is_container(child)),
-            );
+            stack.extend(descendants_to_visit(doc, node, depth).rev());
         }
     }
 
@@ -282,16 +277,12 @@ impl Segment {
         if !self.descendant {
             return self.selectors.iter().any(|s| s.any(doc, node, root));
         }
-        let mut stack = vec![node];
-        while let Some(node) = stack.pop() {
+        let mut stack = vec![(node, 0)];
+        while let Some((node, depth)) = stack.pop() {
             if self.selectors.iter().any(|s| s.any(doc, node, root)) {
                 return true;
             }
-            stack.extend(
-                doc.children(node)
-                    .map(|(_, child)| child)
-                    .filter(|&child| doc.is_container(child)),
-            );
+            stack.extend(descendants_to_visit(doc, node, depth));
         }
         false
     }
@@ -322,6 +313,22 @@ impl Selector {
             ),
         }
     }
+}
+
+/// The children of `node` (at `depth` below where a `..` segment started)
+/// that the segment visits next, with their depth: the arrays and objects,
+/// down to [`MAX_VALUE_DEPTH`] levels, as deep as the JSON copy that
+/// `serde_json_path` reads. Past that a document is no policy, and a filter
+/// that itself walks down (`$..[?@..a]`) would cost the square of its depth.
+fn descendants_to_visit<'d>(
+    doc: &'d Doc<'_>,
+    node: Node,
+    depth: usize,
+) -> impl DoubleEndedIterator<Item = (Node, usize)> + 'd {
+    let deeper = depth + 1 < MAX_VALUE_DEPTH;
+    doc.children(node)
+        .filter(move |&(_, child)| deeper && doc.is_container(child))
+        .map(move |(_, child)| (child, depth + 1))
 }
 
 /// Item `index` of an array, counting from its end when negative.

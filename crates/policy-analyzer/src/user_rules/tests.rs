@@ -280,6 +280,19 @@ fn a_deep_policy_is_queried_without_recursion() {
 }
 
 #[test]
+fn a_descendant_segment_walks_as_deep_as_the_copy_holds() {
+    let text = format!(
+        r#"{{"Version": "2012-10-17", "Statement": [], "Deep": {}{}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let options = options_with(vec![spec("$.Deep..[0]", AssertionSpec::Forbid)]);
+    let found = test_rule_findings(analyze(&text, &options).diagnostics);
+    // Item 0 of `Deep` and of each array below it, down to 128 levels.
+    assert_eq!(found.len(), crate::user_rules::document::MAX_VALUE_DEPTH);
+}
+
+#[test]
 fn selectors_with_functions_or_slices_run_on_a_copy_and_land_alike() {
     for select in [
         "$.Statement[?length(@.Action) == 1]",
