@@ -424,3 +424,50 @@ fn a_fix_never_breaks_the_heredoc_it_edits() {
         }
     }
 }
+
+/// fuzz/user_rules: a selector that ends inside a string literal's `\u`
+/// escape made serde_json_path panic ("we do not use streaming parsers"), and
+/// with it the CLI loading the rule pack (exit 101). It is a rule error now,
+/// at the string's opening quote; quotes that close still compile.
+#[test]
+fn a_selector_that_leaves_a_string_open_is_a_rule_error() {
+    use policy_analyzer::diagnostic::Severity;
+    use policy_analyzer::user_rules::{AssertionSpec, RuleSpec, Target, UserRule};
+    let compile = |select: &str| {
+        let spec = RuleSpec {
+            id: "FUZZ001".into(),
+            name: "fuzz-rule".into(),
+            severity: Severity::Warning,
+            summary: "a rule".into(),
+            message: "{value}".into(),
+            help: None,
+            docs: String::new(),
+            document: Target::Policy,
+            each: None,
+            select: select.into(),
+            assertion: AssertionSpec::Forbid,
+        };
+        UserRule::compile(spec, "pack", "pack/rule.toml")
+    };
+    for (select, quote) in [
+        (r"$.Statement[?@.Sid == 'aEnbleIA\u", 22),
+        (r"$.Statement[?@.Sid == 'a\u00", 22),
+        (r#"$["Stat\u"#, 2),
+        (r"$['a\'", 2),
+    ] {
+        let error = compile(select).expect_err(select);
+        assert_eq!(error.field, "select");
+        assert_eq!(error.offset, Some(quote), "{select}");
+        assert_eq!(
+            error.message,
+            "not a valid JSONPath (RFC 9535): the string that starts here is not closed"
+        );
+    }
+    for select in [
+        r"$.Statement[?@.Sid == 'a\u0041']",
+        r#"$['it\'s', 'say "x"']"#,
+        r#"$["a'b"]"#,
+    ] {
+        assert!(compile(select).is_ok(), "{select}");
+    }
+}

@@ -304,6 +304,14 @@ fn regex_error(e: &regex::Error) -> String {
 }
 
 fn parse_path(field: &'static str, text: &str) -> Result<Selector, SpecError> {
+    if let Some(at) = unclosed_string(text) {
+        return Err(SpecError {
+            field,
+            offset: Some(at),
+            message: "not a valid JSONPath (RFC 9535): the string that starts here is not closed"
+                .to_string(),
+        });
+    }
     let path = JsonPath::parse(text).map_err(|e| SpecError {
         field,
         // serde_json_path counts from 1.
@@ -314,6 +322,26 @@ fn parse_path(field: &'static str, text: &str) -> Result<Selector, SpecError> {
         native: path::Path::parse(text).map(Arc::new),
         path,
     })
+}
+
+/// Where a string literal that `text` leaves open starts. Such a query is
+/// never valid, and `serde_json_path` (0.7) panics on one that ends inside a
+/// `\u` escape ("we do not use streaming parsers"), so it is refused first.
+/// Quotes and backslashes appear in a query only in its string literals.
+fn unclosed_string(text: &str) -> Option<usize> {
+    let mut open: Option<(usize, char)> = None;
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        match open {
+            None if c == '\'' || c == '"' => open = Some((i, c)),
+            None => {}
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some((_, quote)) if c == quote => open = None,
+            Some(_) => {}
+        }
+    }
+    open.map(|(at, _)| at)
 }
 
 /// A rule's JSONPath, compiled once. `serde_json_path` checked it; it is
