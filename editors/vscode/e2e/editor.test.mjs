@@ -679,8 +679,15 @@ describe('the platform package, with no setting and nothing on PATH', { timeout:
       .first();
     await setting.waitFor({ state: 'visible', timeout: WAIT });
     await setting.locator('.setting-value-checkbox').click();
-    const settings = () =>
-      JSON.parse(fs.readFileSync(path.join(userData, 'User', 'settings.json'), 'utf8'));
+    // The editor writes settings.json by truncating it first, so a read can
+    // fall between the two; such a read counts as "not written yet".
+    const settings = () => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(userData, 'User', 'settings.json'), 'utf8'));
+      } catch {
+        return {};
+      }
+    };
     const deadline = Date.now() + WAIT;
     while (settings()['policyCheck.enable'] !== false && Date.now() < deadline) {
       await page.waitForTimeout(100);
