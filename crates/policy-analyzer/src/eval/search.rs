@@ -1230,8 +1230,11 @@ fn search_with<T>(
         if on_key.is_empty() || on_key.iter().any(|(_, k)| uses_variables(k)) {
             continue; // Policy variables couple keys: leave it to the combinations.
         }
+        // One copy of the base request per key, its value set in place for
+        // each candidate.
+        let mut request = base.clone();
         key.values.retain(|value| {
-            let request = with_value(&base, &key.key, value);
+            set_value(&mut request, &key.key, value);
             let view = ContextView::new(&request.context, &request.principal);
             on_key
                 .iter()
@@ -1295,15 +1298,14 @@ fn advance(choice: &mut [usize], keys: &[KeyCandidates]) -> bool {
     false
 }
 
-fn with_value(base: &Request, key: &str, value: &Option<ContextValue>) -> Request {
-    let mut request = base.clone();
+/// Sets `key` to `value` in `request`, or takes it out for `None`.
+fn set_value(request: &mut Request, key: &str, value: &Option<ContextValue>) {
     match value {
         Some(v) => request.context.insert(key, v.clone()),
         None => {
             request.context.remove(key);
         }
     }
-    request
 }
 
 fn met_conditions(statement: &Statement<'_>, request: &Request) -> Vec<MetCondition> {
