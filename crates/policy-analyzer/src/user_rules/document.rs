@@ -403,6 +403,22 @@ impl<'t> Doc<'t> {
             .map(|&(_, n)| n)
     }
 
+    /// For an array of catalogue actions, its item that is exactly the
+    /// string `name` (each action is in it once); `None` when `node` is no
+    /// such array.
+    pub fn action_named(&self, node: Node, name: &str) -> Option<Option<Node>> {
+        let Kind::Actions(set) = *self.kind(node) else {
+            return None;
+        };
+        let catalog = crate::catalog::catalog();
+        Some(
+            catalog
+                .action_position(name)
+                .filter(|&i| set.contains(i) && catalog.action_at(i).name == name)
+                .map(|i| item_of(node, i)),
+        )
+    }
+
     /// How many items an array has (`None` for anything else).
     pub fn len(&self, node: Node) -> Option<usize> {
         match *self.kind(node) {

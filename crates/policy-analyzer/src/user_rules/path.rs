@@ -295,9 +295,12 @@ impl Selector {
             Selector::Name(name) => name.of(doc, node).is_some(),
             Selector::Wildcard => doc.children(node).len() > 0,
             Selector::Index(index) => item(doc, node, *index).is_some(),
-            Selector::Filter(filter) => doc
-                .children(node)
-                .any(|(_, child)| filter.test(doc, child, root)),
+            Selector::Filter(filter) => match action_named(doc, node, filter) {
+                Some(found) => found.is_some(),
+                None => doc
+                    .children(node)
+                    .any(|(_, child)| filter.test(doc, child, root)),
+            },
         }
     }
 
@@ -306,13 +309,41 @@ impl Selector {
             Selector::Name(name) => out.extend(name.of(doc, node)),
             Selector::Wildcard => out.extend(doc.children(node).map(|(_, child)| child)),
             Selector::Index(index) => out.extend(item(doc, node, *index)),
-            Selector::Filter(filter) => out.extend(
-                doc.children(node)
-                    .map(|(_, child)| child)
-                    .filter(|&child| filter.test(doc, child, root)),
-            ),
+            Selector::Filter(filter) => match action_named(doc, node, filter) {
+                Some(found) => out.extend(found),
+                None => out.extend(
+                    doc.children(node)
+                        .map(|(_, child)| child)
+                        .filter(|&child| filter.test(doc, child, root)),
+                ),
+            },
         }
     }
+}
+
+/// What `[?@ == 'kms:X']` selects from an array of catalogue actions (the
+/// facts' expanded actions, dozens per statement), found by the action's
+/// index instead of by comparing every item; `None` for any other filter
+/// or node.
+fn action_named(doc: &Doc<'_>, node: Node, filter: &Or) -> Option<Option<Node>> {
+    let [And(basics)] = &filter.0[..] else {
+        return None;
+    };
+    let [Basic::Equals {
+        negated: false,
+        node: Operand::Singular {
+            absolute: false,
+            steps,
+        },
+        literal: Value::String(name),
+    }] = &basics[..]
+    else {
+        return None;
+    };
+    if !steps.is_empty() {
+        return None;
+    }
+    doc.action_named(node, name)
 }
 
 /// The children of `node` (at `depth` below where a `..` segment started)
