@@ -576,9 +576,7 @@ impl<'t> Doc<'t> {
 
     /// A new node, its kind to be set.
     fn push(&mut self, origin: Origin) -> Node {
-        self.kinds.push(Kind::Null);
-        self.origins.push(origin);
-        (self.kinds.len() - 1) as Node
+        self.scalar(Kind::Null, origin)
     }
 
     /// The policy as written: the syntax tree as JSON. Where a key repeats,
@@ -666,9 +664,9 @@ impl<'t> Doc<'t> {
     }
 
     pub fn scalar(&mut self, kind: Kind<'t>, origin: Origin) -> Node {
-        let node = self.push(origin);
-        self.kinds[node as usize] = kind;
-        node
+        self.kinds.push(kind);
+        self.origins.push(origin);
+        (self.kinds.len() - 1) as Node
     }
 
     pub fn string(&mut self, s: impl Into<Cow<'t, str>>, origin: Origin) -> Node {
