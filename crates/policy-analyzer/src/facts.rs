@@ -840,6 +840,8 @@ fn administrators<'c>(
         let Some(element) = &s.principal else {
             continue;
         };
+        // The request that reached this statement for an earlier principal.
+        let mut previous: Option<crate::eval::Request> = None;
         for (kind, text) in element.values() {
             let request_principal = match PrincipalValue::parse(kind, text.value) {
                 PrincipalValue::Account(account) => RequestPrincipal::AccountRoot {
@@ -857,7 +859,17 @@ fn administrators<'c>(
             // only a condition on the action itself, or a Deny of some
             // actions, makes the answer differ. Each question is asked once
             // per class of actions the policy treats alike.
-            let mut witness: Option<crate::eval::Request> = None;
+            // That request, from this principal: when the statement allows
+            // it as well, it is this principal's witness without a search
+            // (the Denies are still asked, per class, below).
+            let mut witness = previous.take().and_then(|mut request| {
+                request.principal = request_principal.clone();
+                matches!(
+                    evaluate_statement(policy, s, &request, options),
+                    StatementOutcome::Allows | StatementOutcome::Delegates
+                )
+                .then_some(request)
+            });
             let mut through_witness = classes.memo();
             let mut found = classes.memo();
             let mut denies = WitnessDenies::default();
@@ -887,6 +899,7 @@ fn administrators<'c>(
                     actions.insert(index);
                 }
             }
+            previous = witness;
             if actions.is_empty() {
                 continue;
             }
@@ -937,6 +950,55 @@ mod tests {
         ] {
             assert_eq!(Needs::of([everything]), Needs::ALL, "{everything}");
         }
+    }
+
+    /// The principals and the number of actions of each administrator.
+    fn administrators_of(text: &str) -> Vec<(String, usize)> {
+        let facts = facts_of(text, &crate::AnalyzeOptions::default());
+        facts["administrators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| {
+                let arn = a["principal"]["arn"].as_str().unwrap().to_string();
+                (arn, a["actions"].as_array().unwrap().len())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_principal_of_a_statement_is_proved_an_administrator_on_its_own() {
+        // The request that reaches the statement for Admin needs MFA, and
+        // Breakglass can send it too; Auditor is excluded by its ARN, so the
+        // request that worked for the others must not count for it.
+        let text = r#"{"Version": "2012-10-17", "Statement": [
+          {"Sid": "Admins", "Effect": "Allow",
+           "Principal": {"AWS": ["arn:aws:iam::111122223333:role/Admin",
+                                 "arn:aws:iam::111122223333:role/Breakglass",
+                                 "arn:aws:iam::111122223333:role/Auditor"]},
+           "Action": ["kms:Create*", "kms:Describe*", "kms:Put*", "kms:ScheduleKeyDeletion"],
+           "Resource": "*",
+           "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"},
+                         "ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/Auditor"}}},
+          {"Sid": "NoDeletionByBreakglass", "Effect": "Deny",
+           "Principal": {"AWS": "arn:aws:iam::111122223333:role/Breakglass"},
+           "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}
+        ]}"#;
+        let admins = administrators_of(text);
+        let count = |arn: &str| {
+            admins
+                .iter()
+                .find(|(a, _)| a.ends_with(arn))
+                .map(|(_, n)| *n)
+        };
+        let admin = count("role/Admin").expect("Admin is an administrator");
+        let breakglass = count("role/Breakglass").expect("Breakglass is one too");
+        assert_eq!(
+            breakglass + 1,
+            admin,
+            "all but the denied action: {admins:?}"
+        );
+        assert_eq!(count("role/Auditor"), None, "{admins:?}");
     }
 
     #[test]
