@@ -410,12 +410,11 @@ impl<'t> Doc<'t> {
         let Kind::Actions(set) = *self.kind(node) else {
             return None;
         };
-        let catalog = crate::catalog::catalog();
         Some(
-            catalog
-                .action_position(name)
-                .filter(|&i| set.contains(i) && catalog.action_at(i).name == name)
-                .map(|i| item_of(node, i)),
+            crate::catalog::catalog()
+                .action(name)
+                .filter(|(i, action)| set.contains(*i) && action.name == name)
+                .map(|(i, _)| item_of(node, i)),
         )
     }
 
