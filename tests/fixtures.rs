@@ -36,7 +36,7 @@ fn options_for(path: &Path) -> (AnalyzeOptions, Option<String>) {
     let Ok(text) = std::fs::read_to_string(&profile_path) else {
         return (AnalyzeOptions::default(), None);
     };
-    let profile: Profile = toml_edit::de::from_str(&text)
+    let profile: Profile = toml::from_str(&text)
         .unwrap_or_else(|e| panic!("{} is not a valid profile: {e}", profile_path.display()));
     let options = AnalyzeOptions {
         profile: Some(profile),
