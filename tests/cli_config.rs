@@ -220,7 +220,7 @@ fn a_config_with_a_syntax_error_or_a_bad_glob_names_its_line() {
     assert_eq!(errors.len(), 2, "{r:?}");
     assert_eq!(
         errors[0],
-        "error: a/policy-check.toml:2: invalid config: invalid array: expected `]`"
+        "error: a/policy-check.toml:2: invalid config: unclosed array, expected `]`"
     );
     assert_eq!(errors[1], "error: b/policy-check.toml:3: invalid config: bad glob `legacy/[`: unclosed character class; missing ']'");
     assert!(

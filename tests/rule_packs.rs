@@ -363,7 +363,7 @@ fn the_harness_reports_each_fixture() {
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
         r.stdout
-            .contains("ERROR rules/broken.toml:3:1: invalid array"),
+            .contains("ERROR rules/broken.toml:3:1: unclosed array"),
         "{r:?}"
     );
     assert!(
@@ -424,7 +424,7 @@ fn pack_errors_name_the_place_and_the_rest_still_runs() {
         [
             "error: policy-check.toml:1:32: invalid rule: the rule pack `missing` is not a directory (rule-packs are relative to the config)",
             "error: rules/bad-path.toml:7:42: invalid rule: not a valid JSONPath (RFC 9535): in long-hand segment, expected closing ']'",
-            "error: rules/syntax.toml:2:10: invalid rule: invalid basic string",
+            "error: rules/syntax.toml:2:10: invalid rule: invalid basic string, expected `\"`",
             "error: rules/unknown-field.toml:9:1: invalid rule: unknown field `selector`, expected one of `id`, `name`, `severity`, `summary`, `message`, `help`, `docs`, `document`, `each`, `select`, `forbid`, `require`, `equals`, `in`, `matches`, `count`",
             "error: more/bad-regex.toml:7:11: invalid rule: not a valid regular expression: unclosed group",
             "error: more/builtin-code.toml:1:6: invalid rule: `PC501` is the code of the built-in rule PC501 (public-key-access): choose an id in your own namespace, such as `ACME001`",

@@ -1076,7 +1076,7 @@ fn the_status_names_the_version_and_the_config_in_use() {
     assert!(
         reloaded["configError"]
             .as_str()
-            .is_some_and(|e| e.starts_with("line 1: invalid table header")),
+            .is_some_and(|e| e.starts_with("line 1: unclosed table")),
         "{reloaded}"
     );
     std::fs::remove_file(&config).unwrap();
@@ -2072,7 +2072,7 @@ fn a_broken_config_keeps_the_last_good_one_and_says_so_once() {
         .collect();
     assert_eq!(shown.len(), 1, "{shown:?}");
     assert!(
-        shown[0].contains("policy-check.toml:3: invalid array")
+        shown[0].contains("policy-check.toml:3: unclosed array")
             && shown[0].ends_with("(the last version that could be read still applies)"),
         "{shown:?}"
     );

@@ -1,10 +1,10 @@
 //! `policy-check.toml`: parsing into checked, compiled settings, with the
 //! file and line of every error. Discovery lives in `settings.rs`.
 //!
-//! The document is parsed once with `toml_edit`, which keeps the span of every
-//! key and value, so serde's errors (unknown keys, wrong types) and our own
-//! (bad globs, unknown rules, a suppression without a reason) all point at a
-//! line.
+//! The document is parsed once into toml's spanned tree, which keeps the
+//! span of every key and value, so serde's errors (unknown keys, wrong types)
+//! and our own (bad globs, unknown rules, a suppression without a reason) all
+//! point at a line.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
@@ -12,14 +12,15 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use policy_analyzer::{Profile, Severity};
-use serde::de::{DeserializeOwned, IgnoredAny, IntoDeserializer};
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Deserialize;
-use serde_spanned::Spanned;
-use toml_edit::{ImDocument, InlineTable, Item, Value};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
 
 use crate::glob::Globs;
 use crate::packs::Packs;
 use crate::selector;
+use crate::toml_tree::{self, Tree};
 
 /// The name of the file discovered upward from each checked file.
 pub const FILE_NAME: &str = "policy-check.toml";
@@ -156,8 +157,10 @@ struct RawConfig {
     /// accept unknown keys and lose their lines.
     #[allow(dead_code)]
     profiles: Option<IgnoredAny>,
+    /// Each with the span of its entry (its `[[suppressions]]` header),
+    /// the line a suppression that matches nothing is reported at.
     #[serde(default)]
-    suppressions: Vec<RawSuppression>,
+    suppressions: Vec<Spanned<RawSuppression>>,
     rule_packs: Option<Vec<Spanned<String>>>,
 }
 
@@ -210,12 +213,8 @@ impl Config {
             warnings: Vec::new(),
             packs: Packs::default(),
         };
-        let doc = ImDocument::parse(text.to_string())
-            .map_err(|e| file.error(e.span(), one_line(e.message())))?;
-        // An inline table keeps the spans of every key and value, and, unlike
-        // the document, can lose a key that lenient reading skips.
-        let root = Value::InlineTable(doc.as_table().clone().into_inline_table());
-        let raw: RawConfig = file.deserialize(root.clone(), None)?;
+        let root = toml_tree::parse(text).map_err(|e| file.error(e.span, one_line(&e.message)))?;
+        let raw: RawConfig = file.deserialize(&root)?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         // The packs first: the rules' selectors may name their rules.
         if let Some(dirs) = &raw.rule_packs {
@@ -240,20 +239,12 @@ impl Config {
         let profiles = file
             .profile_tables(&root)?
             .into_iter()
-            .zip(
-                entry_spans(&doc, "profiles")
-                    .into_iter()
-                    .chain(std::iter::repeat(None)),
-            )
-            .map(|((span, table), entry)| (entry.or(span), table))
-            .map(|(span, table)| file.profile(table, span))
+            .map(|table| file.profile(table))
             .collect::<Result<_, _>>()?;
-        let entry_spans = entry_spans(&doc, "suppressions");
         let suppressions = raw
             .suppressions
             .iter()
-            .enumerate()
-            .map(|(i, s)| file.suppression(s, entry_spans.get(i).cloned().flatten()))
+            .map(|s| file.suppression(s.get_ref(), s.span()))
             .collect::<Result<_, _>>()?;
 
         Ok(Config {
@@ -282,8 +273,9 @@ impl Config {
     }
 }
 
-/// toml's messages span lines (`invalid array\nexpected `]``); ours are one.
-/// Some are empty (`a =` at the end of the file): the line still says where.
+/// toml's messages as one line, like ours (the CLI's `file:line: message`,
+/// the editor's status item); an empty one says `invalid TOML`, and its line
+/// says where.
 pub(crate) fn one_line(message: &str) -> String {
     let line = message
         .lines()
@@ -316,10 +308,6 @@ pub(crate) fn escape_controls(message: String) -> String {
     }
     escaped
 }
-
-/// A `[[profiles]]` entry, with the span of the whole entry for errors
-/// that have none of their own.
-type ProfileTable = (Option<Range<usize>>, InlineTable);
 
 /// The config file being parsed: turns spans into lines for errors, and
 /// collects what lenient reading skips.
@@ -376,34 +364,21 @@ impl File<'_> {
         self.packs.errors.splice(0..0, missing);
     }
 
-    /// A serde error at its own span, else at `fallback`.
-    fn de_error(&self, e: toml_edit::de::Error, fallback: Option<Range<usize>>) -> ConfigError {
-        self.error(e.span().or(fallback), one_line(e.message()))
+    /// A serde error, at its span.
+    fn de_error(&self, e: &toml::de::Error) -> ConfigError {
+        self.error(toml_tree::span_of(e), one_line(e.message()))
     }
 
-    /// Deserializes `value`. In lenient mode an unknown key is dropped, with
-    /// a warning, and the rest is read again.
-    fn deserialize<T: DeserializeOwned>(
-        &mut self,
-        mut value: Value,
-        fallback: Option<Range<usize>>,
-    ) -> Result<T, ConfigError> {
-        loop {
-            let e = match T::deserialize(value.clone().into_deserializer()) {
-                Ok(t) => return Ok(t),
-                Err(e) => e,
-            };
-            let skippable = self.mode == Mode::Lenient && e.message().starts_with("unknown field");
-            if let Some(span) = e.span().filter(|_| skippable) {
-                if remove_key_at(&mut value, &span) {
-                    let mut warning = self.de_error(e, None);
-                    warning.message.push_str("; skipped");
-                    self.warnings.push(warning);
-                    continue;
-                }
-            }
-            return Err(self.de_error(e, fallback));
+    /// Deserializes `tree`. In lenient mode an unknown key is left out, with
+    /// a warning.
+    fn deserialize<T: DeserializeOwned>(&mut self, tree: &Tree<'_>) -> Result<T, ConfigError> {
+        let read = toml_tree::read::<T>(tree, self.mode == Mode::Lenient);
+        for skipped in &read.skipped {
+            let mut warning = self.de_error(skipped);
+            warning.message.push_str("; skipped");
+            self.warnings.push(warning);
         }
+        read.value.map_err(|e| self.de_error(&e))
     }
 
     fn globs(&self, patterns: &[Spanned<String>]) -> Result<Globs, ConfigError> {
@@ -507,45 +482,47 @@ impl File<'_> {
         Ok(severity)
     }
 
-    /// The `[[profiles]]` entries (or an inline `profiles = [{...}]`) as
-    /// inline tables, which keep the spans of their keys and values, each
-    /// with the span of the entry.
-    fn profile_tables(&self, root: &Value) -> Result<Vec<ProfileTable>, ConfigError> {
+    /// The `[[profiles]]` entries (or an inline `profiles = [{...}]`), each
+    /// a table with the span of its entry.
+    fn profile_tables<'text>(
+        &self,
+        root: &Tree<'text>,
+    ) -> Result<Vec<Spanned<DeTable<'text>>>, ConfigError> {
         let not_tables = |span| {
             self.error(
-                span,
+                Some(span),
                 "`profiles` must be an array of tables: write `[[profiles]]`".into(),
             )
         };
-        let Some(profiles) = root.as_inline_table().and_then(|t| t.get("profiles")) else {
+        let Some(profiles) = root.get_ref().get("profiles") else {
             return Ok(Vec::new());
         };
-        match profiles {
-            Value::Array(array) => array
+        match profiles.get_ref() {
+            DeValue::Array(array) => array
                 .iter()
-                .map(|v| match v {
-                    Value::InlineTable(t) => Ok((v.span().or_else(|| t.span()), t.clone())),
-                    _ => Err(not_tables(v.span())),
+                .map(|entry| match entry.get_ref() {
+                    DeValue::Table(table) => Ok(Spanned::new(entry.span(), table.clone())),
+                    _ => Err(not_tables(entry.span())),
                 })
                 .collect(),
-            other => Err(not_tables(other.span())),
+            _ => Err(not_tables(profiles.span())),
         }
     }
 
     /// One profile entry: `files` (ours), and the rest deserialized as the
     /// analyzer's `Profile`, whose `deny_unknown_fields` then applies.
-    fn profile(
-        &mut self,
-        mut table: InlineTable,
-        span: Option<Range<usize>>,
-    ) -> Result<ProfileEntry, ConfigError> {
+    fn profile(&mut self, entry: Spanned<DeTable<'_>>) -> Result<ProfileEntry, ConfigError> {
+        let span = entry.span();
+        let mut table = entry.into_inner();
         let files = table.remove("files");
-        let profile: Profile = self.deserialize(Value::InlineTable(table), span.clone())?;
+        let profile: Profile =
+            self.deserialize(&Spanned::new(span.clone(), DeValue::Table(table)))?;
         let Some(files) = files else {
-            return Err(self.error(span, "missing field `files`".into()));
+            return Err(self.error(Some(span), "missing field `files`".into()));
         };
-        let files = Spanned::<Vec<Spanned<String>>>::deserialize(files.into_deserializer())
-            .map_err(|e| self.de_error(e, span))?;
+        let files = toml_tree::read::<Spanned<Vec<Spanned<String>>>>(&files, false)
+            .value
+            .map_err(|e| self.de_error(&e))?;
         Ok(ProfileEntry {
             files: self.files(&files)?,
             profile,
@@ -555,9 +532,9 @@ impl File<'_> {
     fn suppression(
         &mut self,
         raw: &RawSuppression,
-        span: Option<Range<usize>>,
+        span: Range<usize>,
     ) -> Result<Suppression, ConfigError> {
-        let line = self.line_of(span.as_ref().map_or(raw.rules.span().start, |s| s.start));
+        let line = self.line_of(span.start);
         let reason = match &raw.reason {
             Some(reason) if !reason.get_ref().trim().is_empty() => reason.get_ref().trim(),
             Some(reason) => {
@@ -569,7 +546,7 @@ impl File<'_> {
             }
             None => {
                 return Err(self.error(
-                    Some(span.unwrap_or(raw.rules.span())),
+                    Some(span),
                     "the suppression has no `reason`: add `reason = \"...\"` saying why these findings are accepted".into(),
                 ))
             }
@@ -610,37 +587,6 @@ impl File<'_> {
             reason: reason.to_string(),
             line,
         })
-    }
-}
-
-/// The span of each entry of an array of tables (`[[key]]`, or an inline
-/// `key = [{...}]`), by index.
-fn entry_spans(doc: &ImDocument<String>, key: &str) -> Vec<Option<Range<usize>>> {
-    match doc.as_table().get(key) {
-        Some(Item::ArrayOfTables(array)) => array.iter().map(|t| t.span()).collect(),
-        Some(Item::Value(Value::Array(array))) => array.iter().map(|v| v.span()).collect(),
-        _ => Vec::new(),
-    }
-}
-
-/// Removes the key whose name lies at `span`, wherever it is nested.
-fn remove_key_at(value: &mut Value, span: &Range<usize>) -> bool {
-    match value {
-        Value::InlineTable(table) => {
-            let found = table.iter().map(|(name, _)| name.to_string()).find(|name| {
-                table
-                    .key(name)
-                    .and_then(|key| key.span())
-                    .is_some_and(|key_span| key_span.start == span.start)
-            });
-            if let Some(name) = found {
-                table.remove(&name);
-                return true;
-            }
-            table.iter_mut().any(|(_, v)| remove_key_at(v, span))
-        }
-        Value::Array(array) => array.iter_mut().any(|v| remove_key_at(v, span)),
-        _ => false,
     }
 }
 
@@ -880,11 +826,58 @@ reason = "reviewed"
         assert!(e.contains(":3:") || e.contains(":1:"), "{e}");
     }
 
-    /// toml_edit gives no message for a value missing at the end of the
-    /// file, and the error said nothing after its line.
+    /// toml keeps a table's keys in name order; the error reported is still
+    /// the one a reader meets first, going down the file.
+    #[test]
+    fn the_first_error_in_the_file_is_reported_whatever_the_keys_names() {
+        assert!(error("zzz = 1\naaa = 2\n")
+            .starts_with("/repo/policy-check.toml:1: unknown field `zzz`"));
+        assert!(error("[rules]\nselect = 3\nignore = 3\n")
+            .starts_with("/repo/policy-check.toml:2: invalid type: integer `3`"));
+        // Not the `missing field` that leaving `rules` out would give.
+        assert!(
+            error("[[suppressions]]\nrules = 3\nfiles = [\"a\"]\nreason = \"r\"\n")
+                .starts_with("/repo/policy-check.toml:2: invalid type: integer `3`")
+        );
+        // A table missing a key, before a wrong key in a table named earlier.
+        assert!(error(
+            "[[suppressions]]\nrules = [\"PC501\"]\nreason = \"r\"\n[rules]\nselct = []\n"
+        )
+        .starts_with("/repo/policy-check.toml:1: missing field `files`"));
+        let e = error("[[profiles]]\nfiles = [\"a\"]\nregion = 3\naccount = 3\n");
+        assert!(
+            e.starts_with("/repo/policy-check.toml:3: invalid type: integer `3`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn lenient_warnings_come_in_file_order() {
+        let config = lenient("zzz = 1\naaa = 2\n[rules]\nzz = 1\naa = 2\n").unwrap();
+        let lines: Vec<Option<usize>> = config.warnings.iter().map(|w| w.line).collect();
+        assert_eq!(lines, [Some(1), Some(2), Some(4), Some(5)]);
+    }
+
+    /// toml puts an array left open at its last element; the line is the one
+    /// toml_edit gave: the end of the file, past blank lines and comments.
+    #[test]
+    fn an_array_open_at_the_end_is_reported_at_the_end() {
+        assert_eq!(
+            error("exclude = [\"x\" # open\n\n# more\n"),
+            "/repo/policy-check.toml:4: unclosed array, expected `]`"
+        );
+        assert!(error("exclude = [\"x\"\ninclude = []\n")
+            .starts_with("/repo/policy-check.toml:2: missing comma"));
+    }
+
+    /// toml_edit gave no message for a value missing at the end of the
+    /// file (the error said `invalid TOML`); toml 1 gives one.
     #[test]
     fn a_value_missing_at_the_end_is_still_explained() {
         let e = error("[[profiles]]\nfiles = [\"*.json\"]\nservices =");
-        assert_eq!(e, "/repo/policy-check.toml:3: invalid TOML");
+        assert_eq!(
+            e,
+            "/repo/policy-check.toml:3: string values must be quoted, expected literal string"
+        );
     }
 }

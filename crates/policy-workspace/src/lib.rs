@@ -19,6 +19,7 @@ pub mod packs;
 pub mod selector;
 pub mod settings;
 pub mod suppress;
+mod toml_tree;
 
 pub use config::{Config, ConfigError, Mode, FILE_NAME};
 pub use glob::Globs;

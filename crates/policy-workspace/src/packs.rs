@@ -1,8 +1,8 @@
 //! Rule packs: the directories `rule-packs = [...]` names, each holding
 //! user rules, one per `*.toml` file (docs/rule-packs.md).
 //!
-//! A pack is read once per load of its config: every file parsed with
-//! `toml_edit`, which keeps the span of each key and value, and each rule
+//! A pack is read once per load of its config: every file parsed into
+//! toml's spanned tree, which keeps the span of each key and value, and each rule
 //! compiled by the analyzer (JSONPath selectors, regex, message template),
 //! so that an error names the file, line and column of what is wrong. A
 //! file with an error is left out; the other rules, the other packs and the
@@ -16,12 +16,11 @@ use policy_analyzer::user_rules::{
     AssertionSpec, RuleSpec, SpecError, Target, UserRule, UserRules,
 };
 use policy_analyzer::Severity;
-use serde::de::IntoDeserializer;
 use serde::Deserialize;
-use serde_spanned::Spanned;
-use toml_edit::{ImDocument, Value};
+use toml::Spanned;
 
 use crate::config::ConfigError;
+use crate::toml_tree;
 
 /// The rules of the packs a config names, and what could not be read.
 #[derive(Clone, Debug, Default)]
@@ -169,11 +168,11 @@ fn read_rule(
         rule_pack: true,
     })?;
     let at = |span: Option<Range<usize>>, message: String| error_at(file, &text, span, message);
-    let doc = ImDocument::parse(text.clone())
-        .map_err(|e| at(e.span(), crate::config::one_line(e.message())))?;
-    let root = Value::InlineTable(doc.as_table().clone().into_inline_table());
-    let raw = RawRule::deserialize(root.into_deserializer())
-        .map_err(|e| at(e.span(), crate::config::one_line(e.message())))?;
+    let root =
+        toml_tree::parse(&text).map_err(|e| at(e.span, crate::config::one_line(&e.message)))?;
+    let raw = toml_tree::read::<RawRule>(&root, false)
+        .value
+        .map_err(|e| at(toml_tree::span_of(&e), crate::config::one_line(e.message())))?;
 
     let severity = Severity::parse(raw.severity.get_ref()).ok_or_else(|| {
         at(

@@ -639,7 +639,7 @@ describe('the platform package, with no setting and nothing on PATH', { timeout:
     // An edit that breaks it: the status item says where, and the last
     // good version still applies.
     fs.writeFileSync(config, '[rules\nignore = ["PC504"]\n');
-    const status = await languageStatus(/policy-check\.toml: line 1: invalid table header/);
+    const status = await languageStatus(/policy-check\.toml: line 1: unclosed table/);
     await shot('config-error');
     assert.match(status, /policy-lsp \d+\.\d+\.\d+ \(bundled\)/);
     const rows = await problems();
@@ -647,7 +647,7 @@ describe('the platform package, with no setting and nothing on PATH', { timeout:
     // The server shows the error once.
     await page
       .locator('.notifications-toasts .notification-toast')
-      .filter({ hasText: 'invalid table header' })
+      .filter({ hasText: 'unclosed table' })
       .first()
       .waitFor({ state: 'visible', timeout: WAIT });
     await runCommand('Notifications: Clear All Notifications');

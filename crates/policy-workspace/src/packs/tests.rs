@@ -99,7 +99,7 @@ fn errors_point_into_the_file() {
     assert_eq!(
         dir.errors(),
         [
-            format!("{name}/a-syntax.toml:3:1: invalid array\nexpected `]`").replace("\nexpected", ": expected"),
+            format!("{name}/a-syntax.toml:3:1: unclosed array, expected `]`"),
             format!("{name}/b-severity.toml:3:12: `severity` must be \"error\", \"warning\", \"info\" or \"hint\", not \"loud\""),
             format!("{name}/c-two.toml:8:10: a rule has one assertion, of `forbid`, `require`, `equals`, `in`, `matches` or `count`; this is its second"),
             format!("{name}/d-none.toml:6:10: the rule has no assertion: add one of `forbid`, `require`, `equals`, `in`, `matches` or `count`"),
