@@ -55,18 +55,19 @@ impl CommentSyntax {
     /// The comment syntax of a file, by its name and, for a `.template`
     /// (JSON or YAML), its first character.
     pub fn of(path: &str, text: &str) -> CommentSyntax {
-        let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-        if name.ends_with(".json") {
+        // No suffix holds a separator: the path ends with one exactly when
+        // its file name does.
+        if path.ends_with(".json") {
             CommentSyntax::None
-        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+        } else if path.ends_with(".yaml") || path.ends_with(".yml") {
             CommentSyntax::Yaml
-        } else if name.ends_with(".template") {
+        } else if path.ends_with(".template") {
             if text.trim_start().starts_with('{') {
                 CommentSyntax::None
             } else {
                 CommentSyntax::Yaml
             }
-        } else if name.ends_with(".tf") || name.ends_with(".tfvars") || name.ends_with(".hcl") {
+        } else if path.ends_with(".tf") || path.ends_with(".tfvars") || path.ends_with(".hcl") {
             CommentSyntax::Hcl
         } else {
             CommentSyntax::None
@@ -111,7 +112,11 @@ pub fn inline_suppressions(
     text: &str,
     user: &UserRules,
 ) -> Vec<InlineSuppression> {
-    if syntax == CommentSyntax::None || !text.contains(MARKER) {
+    // memchr's search is optimised code; this crate is built unoptimised
+    // (see the release profile), and this scan reads every host file whole.
+    if syntax == CommentSyntax::None
+        || memchr::memmem::find(text.as_bytes(), MARKER.as_bytes()).is_none()
+    {
         return Vec::new();
     }
     let lines = Lines::new(text);
