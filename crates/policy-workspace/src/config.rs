@@ -858,6 +858,24 @@ reason = "reviewed"
         assert_eq!(lines, [Some(1), Some(2), Some(4), Some(5)]);
     }
 
+    /// Each unknown key costs a reading of the whole file; a file of
+    /// thousands is read at most 64 times. The names are in file order and
+    /// in name order alike, so each reading meets the next key.
+    #[test]
+    fn thousands_of_unknown_keys_are_read_a_bounded_number_of_times() {
+        let text: String = (0..5_000)
+            .map(|i| format!("unknown_{i:04} = 1\n"))
+            .collect();
+        assert!(error(&text).starts_with("/repo/policy-check.toml:1: unknown field `unknown_0000`"));
+        // The server skips the first 63 with a warning; the 64th is the
+        // config's error.
+        let e = lenient(&text).unwrap_err().to_string();
+        assert!(
+            e.starts_with("/repo/policy-check.toml:64: unknown field `unknown_0063`"),
+            "{e}"
+        );
+    }
+
     /// toml puts an array left open at its last element; the line is the one
     /// toml_edit gave: the end of the file, past blank lines and comments.
     #[test]

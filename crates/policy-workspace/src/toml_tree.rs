@@ -7,6 +7,7 @@
 //! error a reader meets first, going down the file, whatever the keys'
 //! names.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use serde::de::DeserializeOwned;
@@ -75,23 +76,36 @@ pub(crate) struct Read<T> {
 /// would give; the first in the file is reported. An error of a table or
 /// array an entry was taken out of (now a key is missing) is of this
 /// search's making, and left aside.
+///
+/// Each reading goes over the whole document, so a file of thousands of
+/// faulty or unknown keys is read at most [`MAX_READINGS`] times: then the
+/// first in the file of the errors met so far is reported.
 pub(crate) fn read<T: DeserializeOwned>(tree: &Tree<'_>, skip_unknown_keys: bool) -> Read<T> {
-    let mut tree = tree.clone();
+    // Copied only once an entry is to be taken out.
+    let mut tree = Cow::Borrowed(tree);
     let mut skipped = Vec::new();
     let mut first: Option<Error> = None;
     // The spans of the tables and arrays that entries were taken out of.
     let mut taken_from: Vec<Range<usize>> = Vec::new();
+    let mut readings = 0;
     let value = loop {
-        let error = match T::deserialize(ValueDeserializer::from(tree.clone())) {
+        readings += 1;
+        let error = match T::deserialize(ValueDeserializer::from(tree.as_ref().clone())) {
             Ok(value) => break first.map_or(Ok(value), Err),
             Err(error) => error,
         };
         let span = span_of(&error);
         let of_this_search = span.as_ref().is_some_and(|span| taken_from.contains(span));
+        if readings == MAX_READINGS {
+            break Err(match first {
+                Some(first) if of_this_search || start_of(&first) <= start_of(&error) => first,
+                _ => error,
+            });
+        }
         let unknown_key = skip_unknown_keys && error.message().starts_with("unknown field");
         let removed_from = span
             .as_ref()
-            .and_then(|span| remove_entry_at(&mut tree, span));
+            .and_then(|span| remove_entry_at(tree.to_mut(), span));
         if unknown_key && removed_from.is_some() {
             skipped.push(error);
             continue;
@@ -114,6 +128,9 @@ pub(crate) fn read<T: DeserializeOwned>(tree: &Tree<'_>, skip_unknown_keys: bool
     skipped.sort_by_key(start_of);
     Read { value, skipped }
 }
+
+/// How many times [`read`] reads a document at most.
+const MAX_READINGS: usize = 64;
 
 /// Where an error starts, for ordering; errors of the whole document last.
 fn start_of(error: &Error) -> usize {
